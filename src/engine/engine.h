@@ -1,0 +1,115 @@
+// tinym2 engine: run a .tm2 model on PCM, in one static arena.
+//
+// At Init the engine plans every buffer (preprocessing tables and scratch,
+// each branch's input features, activations, fusion vector, logits,
+// probabilities) into the caller's arena and reports the peak; SetInput
+// and Invoke never allocate. A too-small arena, a wrong branch index, a bad
+// input or a call out of order returns an error Status, never an overflow.
+//
+//   tm2::Model model;
+//   TM2_RETURN_IF_ERROR(tm2::LoadModel(file_bytes, file_size, &model));
+//   size_t need = 0;
+//   TM2_RETURN_IF_ERROR(tm2::Engine::ArenaBytes(model, &need));
+//   static uint8_t arena[64 * 1024];            // or malloc(need) on a host
+//   tm2::Engine engine;
+//   TM2_RETURN_IF_ERROR(engine.Init(model, arena, sizeof(arena)));
+//   for (int b = 0; b < engine.num_branches(); ++b)   // one recording each
+//     TM2_RETURN_IF_ERROR(engine.SetInput(b, tm2::PcmView::S16(pcm[b], n[b], 48000, 1)));
+//   TM2_RETURN_IF_ERROR(engine.Invoke());
+//   for (int i = 0; i < engine.num_classes(); ++i)
+//     printf("%s %.3f\n", model.label(i), engine.probabilities()[i]);
+#ifndef TM2_ENGINE_ENGINE_H_
+#define TM2_ENGINE_ENGINE_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/status.h"
+#include "format/model.h"
+#include "format/shapes.h"
+#include "kernels/kernels.h"
+#include "preprocess/preprocess.h"
+
+namespace tm2 {
+
+constexpr int kMaxBranches = 8;
+
+class Engine {
+ public:
+  // Peak arena bytes this model needs (plans, tables, activations; includes
+  // alignment slack).
+  static Status ArenaBytes(const Model& model, size_t* bytes);
+
+  // Plans into `arena` (any alignment; the engine aligns inside). `kernels`
+  // defaults to SelectKernels(); pass &ReferenceKernels() to compare.
+  Status Init(const Model& model, void* arena, size_t arena_bytes,
+              const KernelTable* kernels = nullptr);
+
+  // Preprocesses one recording into branch `branch`'s input features.
+  Status SetInput(int branch, const PcmView& pcm);
+  // Or sets the branch's int8 features directly (num_frames x num_features).
+  Status SetFeatures(int branch, const int8_t* features, size_t count);
+
+  // Runs every branch, the fusion and the head. All branches need inputs.
+  Status Invoke();
+
+  int num_branches() const { return num_branches_; }
+  int num_classes() const { return num_classes_; }
+  const float* probabilities() const { return probs_; }
+  const int8_t* logits() const { return logits_; }  // int8, head output before softmax
+  float logit_scale() const { return logit_scale_; }
+  int32_t logit_zero_point() const { return logit_zero_point_; }
+  // Branch input features (int8) and their float values before
+  // quantization (null after SetFeatures), num_frames x num_features.
+  const int8_t* features(int branch) const;
+  const float* float_features(int branch) const;
+  TensorShape input_shape(int branch) const;
+  size_t arena_used() const { return arena_used_; }
+  const char* kernels_name() const { return kernels_ ? kernels_->name : ""; }
+
+ private:
+  struct LayerPlan {
+    const fb::Layer* layer;
+    TensorShape in, out;
+    ConvGeometry geometry;
+    Requantization rq;
+    int8_t* src;
+    int8_t* dst;
+  };
+  struct BranchPlan {
+    Preprocessor pre;
+    TensorShape input;
+    int8_t* features;
+    float* float_features;
+    bool has_input;
+    bool float_valid;
+    int num_layers;
+    LayerPlan* layers;  // in the arena
+  };
+
+  Status Plan(const Model& model, uint8_t* base, size_t capacity, size_t* used);
+  Status RunLayer(const LayerPlan& p) const;
+
+  Model model_;
+  const KernelTable* kernels_ = nullptr;
+  int num_branches_ = 0;
+  int num_classes_ = 0;
+  BranchPlan branches_[kMaxBranches];
+  int8_t* fusion_ = nullptr;
+  int num_head_layers_ = 0;
+  LayerPlan* head_ = nullptr;  // in the arena
+  int8_t* logits_ = nullptr;
+  float* probs_ = nullptr;
+  float logit_scale_ = 1.0f;
+  int32_t logit_zero_point_ = 0;
+  size_t arena_used_ = 0;
+  bool ready_ = false;
+};
+
+// Deterministic softmax of dequantized logits / temperature (det_math exp).
+void SoftmaxLogits(const int8_t* logits, int n, float scale, int32_t zero_point,
+                   float temperature, float* probs);
+
+}  // namespace tm2
+
+#endif  // TM2_ENGINE_ENGINE_H_

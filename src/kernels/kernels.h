@@ -1,0 +1,125 @@
+// tinym2 kernels: quantized layer operations, one reference and its fast
+// variants with identical results.
+//
+// Naming (after XNNPACK, scaled down): <datatype>_<operation>_<isa>
+//   qs8      int8 asymmetric activations (zero point), int32 accumulators
+//   qc8w     per-channel symmetric int8 weights
+//   qc4w     per-channel symmetric int4 weights, packed two per byte
+//   s8       int8 without requantization (max pool)
+//   ref      portable scalar reference (reference/)
+//   hwy      Google Highway: WASM SIMD128, NEON, SSE4/AVX2 (hwy/)
+//
+// Every variant must produce exactly the reference's bytes; tests/kernels
+// sweeps shapes and edge cases to prove it. The engine never calls a
+// variant by name: it asks kernels/select.h for a KernelTable.
+//
+// Layout: NHWC with N = 1. 4-bit weights: low nibble first, sign-extended,
+// each output row (conv: kh*kw*in_c values, FC: in values, depthwise: c
+// values per tap) starts on a byte boundary.
+//
+// Integer output stage (models/FORMAT.md, "Requantization"):
+//   acc = bias[c] + sum (x - input_zero_point) * w
+//   y   = output_zero_point + ((int64)acc * multiplier[c] + 2^(n-1)) >> n,
+//         n = 31 - shift[c], 1 <= n <= 62
+//   y   = clamp(y, output_min, output_max)
+//
+//   const tm2::KernelTable& k = tm2::SelectKernels();
+//   k.conv2d(geometry, weights, input_zp, requant, input, output);
+#ifndef TM2_KERNELS_KERNELS_H_
+#define TM2_KERNELS_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tm2 {
+
+struct ConvGeometry {
+  int in_h, in_w, in_c;
+  int out_h, out_w, out_c;
+  int kernel_h, kernel_w;
+  int stride_h, stride_w;
+  int pad_top, pad_left;  // padded cells contribute nothing (x == zero point)
+};
+
+struct QuantizedWeights {
+  const uint8_t* data;   // int8 values, or packed int4
+  int bits;              // 8 or 4
+  const int32_t* bias;   // one per output channel (may be null = zeros)
+};
+
+struct Requantization {
+  const int32_t* multiplier;  // one per output channel
+  const int8_t* shift;        // one per output channel
+  int32_t output_zero_point;
+  int32_t output_min, output_max;
+};
+
+// Bytes one output row of `k` weights takes at `bits`.
+inline size_t WeightRowBytes(int k, int bits) {
+  return bits == 4 ? (static_cast<size_t>(k) + 1) / 2 : static_cast<size_t>(k);
+}
+
+// The rounding, shifting and clamping every kernel's output stage uses.
+inline int8_t RequantizeOne(int32_t acc, int32_t multiplier, int32_t shift,
+                            int32_t zero_point, int32_t out_min, int32_t out_max) {
+  const int n = 31 - shift;
+  const int64_t prod = static_cast<int64_t>(acc) * multiplier + (int64_t{1} << (n - 1));
+  int64_t y = (prod >> n) + zero_point;
+  if (y < out_min) y = out_min;
+  if (y > out_max) y = out_max;
+  return static_cast<int8_t>(y);
+}
+
+// Signed value of 4-bit weight `i` in a packed row.
+inline int32_t UnpackInt4(const uint8_t* row, int i) {
+  const uint8_t b = row[i >> 1];
+  const int32_t nib = (i & 1) ? (b >> 4) : (b & 0x0F);
+  return (nib ^ 8) - 8;
+}
+
+using ConvFn = void (*)(const ConvGeometry& g, const QuantizedWeights& w, int32_t input_zero_point,
+                        const Requantization& rq, const int8_t* input, int8_t* output);
+// Fully connected over `rows` independent input vectors (rows = H*W for a
+// pointwise conv, 1 for a dense layer): output[r][o] from input[r][0..in).
+using FullyConnectedFn = void (*)(int rows, int in, int out, const QuantizedWeights& w,
+                                  int32_t input_zero_point, const Requantization& rq,
+                                  const int8_t* input, int8_t* output);
+// Pools use the ConvGeometry's spatial fields (in_c == out_c); AvgPool
+// divides by the count of non-padded cells, rounding half away from zero,
+// then clamps to [output_min, output_max]. Same scale in and out.
+using PoolFn = void (*)(const ConvGeometry& g, int32_t output_min, int32_t output_max,
+                        const int8_t* input, int8_t* output);
+// HxWxC -> C, rounding half away from zero, clamped.
+using GlobalAvgPoolFn = void (*)(int hw, int c, int32_t output_min, int32_t output_max,
+                                 const int8_t* input, int8_t* output);
+// Elementwise y = requant(x - input_zero_point) with one multiplier/shift
+// (rq.multiplier[0], rq.shift[0]); used by fusion (concat).
+using RequantizeFn = void (*)(size_t n, int32_t input_zero_point, const Requantization& rq,
+                              const int8_t* input, int8_t* output);
+
+struct KernelTable {
+  const char* name;  // "ref", "hwy:AVX2", "hwy:WASM", "hwy:NEON", ...
+  ConvFn conv2d;
+  ConvFn depthwise_conv2d;
+  FullyConnectedFn fully_connected;
+  PoolFn max_pool2d;
+  PoolFn avg_pool2d;
+  GlobalAvgPoolFn global_avg_pool;
+  RequantizeFn requantize;
+};
+
+// Reference kernels (reference/*.cc).
+void qs8_conv2d_ref(const ConvGeometry&, const QuantizedWeights&, int32_t, const Requantization&,
+                    const int8_t*, int8_t*);
+void qs8_depthwise_conv2d_ref(const ConvGeometry&, const QuantizedWeights&, int32_t,
+                              const Requantization&, const int8_t*, int8_t*);
+void qs8_fully_connected_ref(int, int, int, const QuantizedWeights&, int32_t,
+                             const Requantization&, const int8_t*, int8_t*);
+void s8_max_pool2d_ref(const ConvGeometry&, int32_t, int32_t, const int8_t*, int8_t*);
+void qs8_avg_pool2d_ref(const ConvGeometry&, int32_t, int32_t, const int8_t*, int8_t*);
+void qs8_global_avg_pool_ref(int, int, int32_t, int32_t, const int8_t*, int8_t*);
+void qs8_requantize_ref(size_t, int32_t, const Requantization&, const int8_t*, int8_t*);
+
+}  // namespace tm2
+
+#endif  // TM2_KERNELS_KERNELS_H_

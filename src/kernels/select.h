@@ -1,0 +1,22 @@
+// The one place that chooses kernel variants.
+//
+// Compile time: the build (CMake option TM2_KERNELS=hwy|ref, and the
+// target ISA flags) decides which variants exist. Run time (native x86-64
+// only): Highway's dynamic dispatch picks the best ISA the CPU supports.
+//
+//   const tm2::KernelTable& k = tm2::SelectKernels();   // fastest available
+//   const tm2::KernelTable& r = tm2::ReferenceKernels(); // scalar reference
+#ifndef TM2_KERNELS_SELECT_H_
+#define TM2_KERNELS_SELECT_H_
+
+#include "kernels/kernels.h"
+
+namespace tm2 {
+
+const KernelTable& ReferenceKernels();
+// The fastest bit-identical table for this build and CPU.
+const KernelTable& SelectKernels();
+
+}  // namespace tm2
+
+#endif  // TM2_KERNELS_SELECT_H_
