@@ -1,0 +1,100 @@
+// Highway 2-D convolution: implicit im2col. For each output pixel the
+// receptive field is gathered once into an int16 patch (x - zp, zeros at
+// padded cells), then multiplied against the weights repacked per call
+// into a stack tile of tap pairs (qs8_gemm-inl.h). Two pixels share every
+// weight load. Rows longer than hwyk::kMaxPatch use the reference.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/hwy/conv2d_hwy.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "hwy/highway.h"
+#include "kernels/hwy/hwy_kernels.h"
+#include "kernels/hwy/qs8_gemm-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tm2 {
+namespace HWY_NAMESPACE {
+#if HWY_TARGET == HWY_SCALAR
+void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
+            const Requantization& rq, const int8_t* input, int8_t* output) {
+  qs8_conv2d_ref(g, w, zp, rq, input, output);
+}
+#else
+
+// Patch of output pixel (oy, ox): kh*kw*in_c values, padded to even.
+static void BuildConvPatch(const ConvGeometry& g, int oy, int ox, int32_t zp, const int8_t* input,
+                           int16_t* patch) {
+  const int row_len = g.kernel_w * g.in_c;
+  const int iy0 = oy * g.stride_h - g.pad_top;
+  const int ix0 = ox * g.stride_w - g.pad_left;
+  int kx_lo = -ix0 > 0 ? -ix0 : 0;
+  int kx_hi = g.in_w - ix0 < g.kernel_w ? g.in_w - ix0 : g.kernel_w;
+  if (kx_hi < kx_lo) kx_hi = kx_lo;
+  int16_t* p = patch;
+  for (int ky = 0; ky < g.kernel_h; ++ky, p += row_len) {
+    const int iy = iy0 + ky;
+    if (iy < 0 || iy >= g.in_h || kx_hi == kx_lo) {
+      memset(p, 0, sizeof(int16_t) * row_len);
+      continue;
+    }
+    memset(p, 0, sizeof(int16_t) * kx_lo * g.in_c);
+    const int8_t* x = input + (static_cast<size_t>(iy) * g.in_w + ix0 + kx_lo) * g.in_c;
+    WidenSubtractZeroPoint(x, (kx_hi - kx_lo) * g.in_c, zp, p + kx_lo * g.in_c);
+    memset(p + kx_hi * g.in_c, 0, sizeof(int16_t) * (g.kernel_w - kx_hi) * g.in_c);
+  }
+  p[0] = 0;  // the odd tap's partner, when k is odd
+}
+
+void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
+            const Requantization& rq, const int8_t* input, int8_t* output) {
+  const int k = g.kernel_h * g.kernel_w * g.in_c;
+  if (k > hwyk::kMaxPatch) {
+    qs8_conv2d_ref(g, w, zp, rq, input, output);
+    return;
+  }
+  const hn::ScalableTag<int32_t> d32;
+  const int n32 = static_cast<int>(hn::Lanes(d32));
+  const int kp = (k + 1) / 2;
+  const int chunk = PairChunkChannels(k, g.out_c, n32);
+  HWY_ALIGN int16_t tile[hwyk::kTileElems];
+  HWY_ALIGN int16_t patch_buf[2][hwyk::kMaxPatch + 2];
+  HWY_ALIGN int32_t bias[kChunkMax + 64], mult[kChunkMax + 64], rnd[kChunkMax + 64], pow[kChunkMax + 64];
+  const int pixels = g.out_h * g.out_w;
+  for (int oc0 = 0; oc0 < g.out_c; oc0 += chunk) {
+    const int ocn = g.out_c - oc0 < chunk ? g.out_c - oc0 : chunk;
+    PackPairTile(w, k, oc0, ocn, g.out_c, n32, tile);
+    const ChunkRequant cr = PrepareChunk(w, rq, oc0, ocn, n32, bias, mult, rnd, pow);
+    int p = 0;
+    for (; p + 2 <= pixels; p += 2) {
+      BuildConvPatch(g, p / g.out_w, p % g.out_w, zp, input, patch_buf[0]);
+      BuildConvPatch(g, (p + 1) / g.out_w, (p + 1) % g.out_w, zp, input, patch_buf[1]);
+      const int16_t* patches[2] = {patch_buf[0], patch_buf[1]};
+      int8_t* outs[2] = {output + static_cast<size_t>(p) * g.out_c,
+                         output + static_cast<size_t>(p + 1) * g.out_c};
+      PairGemmChunk<2>(patches, kp, tile, bias, cr, oc0, ocn, outs);
+    }
+    if (p < pixels) {
+      BuildConvPatch(g, p / g.out_w, p % g.out_w, zp, input, patch_buf[0]);
+      const int16_t* patches[1] = {patch_buf[0]};
+      int8_t* outs[1] = {output + static_cast<size_t>(p) * g.out_c};
+      PairGemmChunk<1>(patches, kp, tile, bias, cr, oc0, ocn, outs);
+    }
+  }
+}
+
+#endif  // HWY_TARGET == HWY_SCALAR
+}  // namespace HWY_NAMESPACE
+}  // namespace tm2
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace tm2 {
+#if !defined(TM2_HWY_STATIC)
+HWY_EXPORT(Conv2D);
+#endif
+void qs8_conv2d_hwy(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
+                    const Requantization& rq, const int8_t* input, int8_t* output) {
+  TM2_HWY_DISPATCH(Conv2D)(g, w, zp, rq, input, output);
+}
+}  // namespace tm2
+#endif

@@ -1,0 +1,214 @@
+// Internal, per Highway target: the int16 pair-product machinery shared by
+// conv2d (implicit im2col) and fully connected / pointwise.
+//
+// Why pairs: (x - zp) fits int16 and so do the weights, and "multiply
+// adjacent int16 pairs and add to int32" is one instruction on SSE4/AVX2
+// (pmaddwd), WASM (i32x4.dot_i16x8_s) and three on NEON. Output channels
+// live in int32 lanes; each int32 of the input patch holds two consecutive
+// taps and is broadcast, and the weight tile holds, per lane, the same two
+// taps of that lane's channel. Integer sums are exact, so the lane order of
+// additions cannot change a result.
+#if defined(TM2_KERNELS_HWY_QS8_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef TM2_KERNELS_HWY_QS8_GEMM_INL_H_
+#undef TM2_KERNELS_HWY_QS8_GEMM_INL_H_
+#else
+#define TM2_KERNELS_HWY_QS8_GEMM_INL_H_
+#endif
+
+#include <cstring>
+
+#include "hwy/highway.h"
+#include "kernels/hwy/requant_row.h"
+#include "kernels/hwy/qs8_requant-inl.h"
+
+// HWY_SCALAR (x86-64 CPUs without SSE4) has one lane, no pairs: the
+// kernels forward to the reference there.
+#if HWY_TARGET != HWY_SCALAR
+HWY_BEFORE_NAMESPACE();
+namespace tm2 {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// acc[i] += a[2i] * b[2i] + a[2i+1] * b[2i+1] (int16 x int16 -> int32).
+template <class D32, class V16>
+HWY_INLINE hn::Vec<D32> MulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
+#if HWY_TARGET == HWY_NEON && HWY_ARCH_ARM_A64
+  (void)d32;
+  const int32x4_t lo = vmull_s16(vget_low_s16(a.raw), vget_low_s16(b.raw));
+  const int32x4_t hi = vmull_high_s16(a.raw, b.raw);
+  return hn::Add(acc, hn::Vec<D32>{vpaddq_s32(lo, hi)});
+#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_WASM
+  // On these targets the "reorder" is the identity: it is pmaddwd/dot_i16x8.
+  hn::Vec<D32> unused = hn::Zero(d32);
+  return hn::ReorderWidenMulAccumulate(d32, a, b, acc, unused);
+#else
+  // Portable: valid because every product here fits int16 (|x - zp| <= 255,
+  // |w| <= 128).
+  const hn::Vec<D32> p = hn::BitCast(d32, hn::Mul(a, b));
+  return hn::Add(acc, hn::Add(hn::ShiftRight<16>(hn::ShiftLeft<16>(p)), hn::ShiftRight<16>(p)));
+#endif
+}
+
+// dst[i] = src[i] - zp as int16 for i < n.
+HWY_INLINE void WidenSubtractZeroPoint(const int8_t* src, int n, int32_t zp, int16_t* dst) {
+  const hn::ScalableTag<int16_t> d16;
+  const hn::Rebind<int8_t, decltype(d16)> d8;
+  const int lanes = static_cast<int>(hn::Lanes(d16));
+  const auto vzp = hn::Set(d16, static_cast<int16_t>(zp));
+  int i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    hn::StoreU(hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, src + i)), vzp), d16, dst + i);
+  }
+  for (; i < n; ++i) dst[i] = static_cast<int16_t>(src[i] - zp);
+}
+
+// Tile for output channels [oc0, oc0 + ocn) of a [out][k] weight matrix:
+// groups of up to 4 vectors of n32 channels; per group, per tap pair j,
+// each vector's lanes hold (w[c][2j], w[c][2j+1]). Missing taps and
+// channels are zero. Returns the int16 elements written.
+inline size_t PackPairTile(const QuantizedWeights& w, int k, int oc0, int ocn, int out_c,
+                           int n32, int16_t* tile) {
+  const int kp = (k + 1) / 2;
+  const size_t row_bytes = WeightRowBytes(k, w.bits);
+  const int nvec = (ocn + n32 - 1) / n32;
+  int16_t* t = tile;
+  for (int v0 = 0; v0 < nvec; v0 += 4) {
+    const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
+    for (int j = 0; j < kp; ++j) {
+      for (int v = 0; v < nv; ++v) {
+        for (int l = 0; l < n32; ++l) {
+          const int oc = oc0 + (v0 + v) * n32 + l;
+          const bool live = oc < oc0 + ocn && oc < out_c;
+          const uint8_t* row = w.data + static_cast<size_t>(live ? oc : 0) * row_bytes;
+          *t++ = live ? hwyk::WeightAt16(row, 2 * j, w.bits) : 0;
+          *t++ = live && 2 * j + 1 < k ? hwyk::WeightAt16(row, 2 * j + 1, w.bits) : 0;
+        }
+      }
+    }
+  }
+  return static_cast<size_t>(t - tile);
+}
+
+inline int32_t LoadPair(const int16_t* p) {
+  int32_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// Output stage of one chunk of channels: the vector form when exact
+// (per-channel constants, padded to whole vectors), else scalar.
+struct ChunkRequant {
+  const Requantization* rq;
+  bool vector;
+  const int32_t* mult;
+  const int32_t* rnd;
+  const int32_t* pow;
+};
+
+// MR patches (int16, even length 2*kp) times one group of NV channel
+// vectors; out[m][c] receives the requantized byte of group channel c
+// (`first` is the group's first channel in the layer, `live` how many of
+// its lanes are real channels).
+template <int NV, int MR>
+HWY_INLINE void PairGemmGroup(const int16_t* const* patch, int kp, const int16_t* tile,
+                              const int32_t* bias, const ChunkRequant& cr, int group_offset,
+                              int first, int live, int8_t* const* out) {
+  const hn::ScalableTag<int32_t> d32;
+  const hn::Repartition<int16_t, decltype(d32)> d16;
+  const size_t n32 = hn::Lanes(d32), n16 = hn::Lanes(d16);
+  hn::Vec<decltype(d32)> acc[MR][NV];
+  for (int v = 0; v < NV; ++v) {
+    const auto b = hn::LoadU(d32, bias + v * n32);
+    for (int m = 0; m < MR; ++m) acc[m][v] = b;
+  }
+  for (int j = 0; j < kp; ++j) {
+    hn::Vec<decltype(d16)> x[MR];
+    for (int m = 0; m < MR; ++m) {
+      x[m] = hn::BitCast(d16, hn::Set(d32, LoadPair(patch[m] + 2 * j)));
+    }
+    const int16_t* wj = tile + static_cast<size_t>(j) * NV * n16;
+    for (int v = 0; v < NV; ++v) {
+      const auto wv = hn::LoadU(d16, wj + v * n16);
+      for (int m = 0; m < MR; ++m) acc[m][v] = MulAddPairs(d32, x[m], wv, acc[m][v]);
+    }
+  }
+  if (cr.vector) {
+    const VectorRequant<decltype(d32)> vr(d32, *cr.rq);
+    for (int v = 0; v < NV; ++v) {
+      const int c = v * static_cast<int>(n32);
+      const int n = live - c < static_cast<int>(n32) ? live - c : static_cast<int>(n32);
+      const auto mult = hn::LoadU(d32, cr.mult + group_offset + c);
+      const auto rnd = hn::LoadU(d32, cr.rnd + group_offset + c);
+      const auto pow = hn::LoadU(d32, cr.pow + group_offset + c);
+      for (int m = 0; m < MR; ++m) {
+        StoreBytes(d32, vr.Apply(d32, acc[m][v], mult, rnd, pow), n, out[m] + c);
+      }
+    }
+    return;
+  }
+  HWY_ALIGN int32_t lanes[NV * HWY_MAX_BYTES / 4];
+  for (int m = 0; m < MR; ++m) {
+    for (int v = 0; v < NV; ++v) hn::Store(acc[m][v], d32, lanes + v * n32);
+    hwyk::RequantizeRow(lanes, first, live, *cr.rq, out[m]);
+  }
+}
+
+// Runs every group of a packed chunk [oc0, oc0 + ocn) for MR patches and
+// writes requantized bytes to out[m] + oc.
+template <int MR>
+HWY_INLINE void PairGemmChunk(const int16_t* const* patch, int kp, const int16_t* tile,
+                              const int32_t* bias_chunk, const ChunkRequant& cr, int oc0, int ocn,
+                              int8_t* const* out) {
+  const hn::ScalableTag<int32_t> d32;
+  const int n32 = static_cast<int>(hn::Lanes(d32));
+  const int nvec = (ocn + n32 - 1) / n32;
+  for (int v0 = 0; v0 < nvec; v0 += 4) {
+    const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
+    const int16_t* t = tile + static_cast<size_t>(v0) * kp * 2 * n32;
+    const int c0 = v0 * n32;
+    const int32_t* b = bias_chunk + c0;
+    const int live = (ocn - c0) < nv * n32 ? (ocn - c0) : nv * n32;
+    int8_t* o[MR];
+    for (int m = 0; m < MR; ++m) o[m] = out[m] + oc0 + c0;
+    switch (nv) {
+      case 4: PairGemmGroup<4, MR>(patch, kp, t, b, cr, c0, oc0 + c0, live, o); break;
+      case 3: PairGemmGroup<3, MR>(patch, kp, t, b, cr, c0, oc0 + c0, live, o); break;
+      case 2: PairGemmGroup<2, MR>(patch, kp, t, b, cr, c0, oc0 + c0, live, o); break;
+      default: PairGemmGroup<1, MR>(patch, kp, t, b, cr, c0, oc0 + c0, live, o); break;
+    }
+  }
+}
+
+// Bias and output-stage constants of channels [oc0, oc0 + ocn), padded
+// with zeros to whole vectors (arrays of kChunkMax + 64).
+constexpr int kChunkMax = 512;
+inline ChunkRequant PrepareChunk(const QuantizedWeights& w, const Requantization& rq, int oc0,
+                                 int ocn, int n32, int32_t* bias, int32_t* mult, int32_t* rnd,
+                                 int32_t* pow) {
+  const int padded = (ocn + n32 - 1) / n32 * n32;
+  for (int c = 0; c < padded; ++c) {
+    bias[c] = (c < ocn && w.bias) ? w.bias[oc0 + c] : 0;
+    mult[c] = rnd[c] = pow[c] = 0;
+  }
+  ChunkRequant cr{&rq, hwyk::VectorRequantOk(rq, oc0, ocn), mult, rnd, pow};
+  if (cr.vector) hwyk::FillVectorRequant(rq, oc0, ocn, mult, rnd, pow);
+  return cr;
+}
+
+// Output channels per tile chunk for rows of k taps (a multiple of n32).
+inline int PairChunkChannels(int k, int out_c, int n32) {
+  const int kp = (k + 1) / 2;
+  int per = hwyk::kTileElems / (2 * kp);
+  per = per / n32 * n32;
+  const int need = (out_c + n32 - 1) / n32 * n32;
+  if (per > need) per = need;
+  if (per > kChunkMax) per = kChunkMax;
+  return per;
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace tm2
+HWY_AFTER_NAMESPACE();
+#endif  // HWY_TARGET != HWY_SCALAR
+
+#endif  // include guard

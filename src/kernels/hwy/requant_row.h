@@ -1,0 +1,59 @@
+// Internal: the output stage of the Highway kernels. Accumulators are exact
+// int32 from SIMD; the rounding shift stays scalar int64 (RequantizeOne) so
+// the bytes are the reference's by construction.
+#ifndef TM2_KERNELS_HWY_REQUANT_ROW_H_
+#define TM2_KERNELS_HWY_REQUANT_ROW_H_
+
+#include "kernels/kernels.h"
+
+namespace tm2 {
+namespace hwyk {
+
+// out[i] = requant(acc[i]) for channels first..first+n-1.
+inline void RequantizeRow(const int32_t* acc, int first, int n, const Requantization& rq,
+                          int8_t* out) {
+  for (int i = 0; i < n; ++i) {
+    out[i] = RequantizeOne(acc[i], rq.multiplier[first + i], rq.shift[first + i],
+                           rq.output_zero_point, rq.output_min, rq.output_max);
+  }
+}
+
+// The vector output stage (qs8_requant-inl.h) is exact when n = 31 - shift
+// >= 34 and the clamp lies inside int8 -- true of every trained layer,
+// whose scales are far below 1/4. Otherwise the kernels stay scalar.
+inline bool VectorRequantOk(const Requantization& rq, int first, int n) {
+  if (rq.output_min < -128 || rq.output_max > 127) return false;
+  for (int c = first; c < first + n; ++c) {
+    if (31 - rq.shift[c] < 34) return false;
+  }
+  return true;
+}
+
+// Per-channel constants of the vector stage for channels first..first+n-1:
+// y = hi32(hi32(acc * mult) + rnd, pow), see qs8_requant-inl.h.
+inline void FillVectorRequant(const Requantization& rq, int first, int n, int32_t* mult,
+                              int32_t* rnd, int32_t* pow) {
+  for (int i = 0; i < n; ++i) {
+    const int r = 31 - rq.shift[first + i] - 32;  // 2..30
+    mult[i] = rq.multiplier[first + i];
+    rnd[i] = int32_t{1} << (r - 1);
+    pow[i] = int32_t{1} << (32 - r);
+  }
+}
+
+// Weight `i` of a byte-aligned row, int8 or packed int4.
+inline int16_t WeightAt16(const uint8_t* row, int i, int bits) {
+  return static_cast<int16_t>(bits == 4 ? UnpackInt4(row, i) : static_cast<int8_t>(row[i]));
+}
+
+// Stack tile (int16 elements) the kernels repack weights into per call:
+// 32 KB, small enough for every target's default stack.
+constexpr int kTileElems = 16384;
+// Longest im2col patch the packed path builds (kh*kw*in_c); longer rows
+// fall back to the reference.
+constexpr int kMaxPatch = 4096;
+
+}  // namespace hwyk
+}  // namespace tm2
+
+#endif  // TM2_KERNELS_HWY_REQUANT_ROW_H_

@@ -1,0 +1,60 @@
+// The one place that chooses kernel variants (see select.h). The build
+// decides which variants exist (TM2_KERNELS_HWY is set by CMake when
+// TM2_KERNELS=hwy); Highway's dispatch decides the ISA inside them.
+#include "kernels/select.h"
+
+#if defined(TM2_KERNELS_HWY)
+#include "kernels/hwy/hwy_kernels.h"
+#endif
+
+namespace tm2 {
+
+const KernelTable& ReferenceKernels() {
+  static const KernelTable table = {
+      "ref",
+      qs8_conv2d_ref,
+      qs8_depthwise_conv2d_ref,
+      qs8_fully_connected_ref,
+      s8_max_pool2d_ref,
+      qs8_avg_pool2d_ref,
+      qs8_global_avg_pool_ref,
+      qs8_requantize_ref,
+  };
+  return table;
+}
+
+#if defined(TM2_KERNELS_HWY)
+namespace {
+// Pools and elementwise requantize stay reference: they are a few percent
+// of any shipped model's time (see docs/kernels.md).
+KernelTable MakeHwyTable() {
+  static char name[32];
+  const char* target = HwyTargetName();
+  int n = 0;
+  for (const char* p = "hwy:"; *p; ++p) name[n++] = *p;
+  for (const char* p = target; *p && n < 31; ++p) name[n++] = *p;
+  name[n] = '\0';
+  return KernelTable{
+      name,
+      qs8_conv2d_hwy,
+      qs8_depthwise_conv2d_hwy,
+      qs8_fully_connected_hwy,
+      s8_max_pool2d_ref,
+      qs8_avg_pool2d_ref,
+      qs8_global_avg_pool_ref,
+      qs8_requantize_ref,
+  };
+}
+}  // namespace
+#endif
+
+const KernelTable& SelectKernels() {
+#if defined(TM2_KERNELS_HWY)
+  static const KernelTable table = MakeHwyTable();
+  return table;
+#else
+  return ReferenceKernels();
+#endif
+}
+
+}  // namespace tm2

@@ -1,0 +1,138 @@
+// conv2d and depthwise_conv2d: every variant equals the reference byte for
+// byte, on random shapes and on every kernel size / stride / padding
+// combination, with int8 and int4 weights and every output-stage style.
+#include <vector>
+
+#include "catch2/catch.hpp"
+#include "kernel_case.h"
+#include "kernels/select.h"
+#include "variants.h"
+
+namespace tm2 {
+namespace test {
+namespace {
+
+enum class Op { kConv, kDepthwise };
+
+// Runs one geometry with fresh random data through `k` and the reference.
+void CheckOne(Op op, const ConvGeometry& g, int bits, RqStyle style, Rng& rng,
+              const KernelTable& k, const std::string& variant) {
+  LayerCase lc;
+  if (op == Op::kConv) {
+    lc.Fill(rng, g.out_c, g.kernel_h * g.kernel_w * g.in_c, g.out_c, bits,
+            g.kernel_h * g.kernel_w * g.in_c, style);
+  } else {
+    lc.Fill(rng, g.kernel_h * g.kernel_w, g.out_c, g.out_c, bits, g.kernel_h * g.kernel_w, style);
+  }
+  const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(g.in_h) * g.in_w * g.in_c);
+  const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
+  std::vector<int8_t> want(out_n), got(out_n, 0x55);
+  const ConvFn ref = op == Op::kConv ? ReferenceKernels().conv2d : ReferenceKernels().depthwise_conv2d;
+  const ConvFn fn = op == Op::kConv ? k.conv2d : k.depthwise_conv2d;
+  ref(g, lc.w, lc.input_zero_point, lc.rq, input.data(), want.data());
+  fn(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+  const std::string diff = FirstDifference(want.data(), got.data(), g.out_h, g.out_w, g.out_c);
+  if (!diff.empty()) {
+    INFO(variant << (op == Op::kConv ? " conv2d " : " depthwise ") << Describe(g) << ", int"
+                 << bits << ", input zp " << lc.input_zero_point << ", style "
+                 << static_cast<int>(style) << ": " << diff);
+    REQUIRE(diff.empty());
+  }
+}
+
+RqStyle PickStyle(Rng& rng) {
+  const int s = rng.Int(0, 9);
+  return s < 5 ? RqStyle::kTypical : s < 7 ? RqStyle::kSaturating : s < 8 ? RqStyle::kRelu6
+                                                                            : RqStyle::kExtremeShift;
+}
+
+void RandomSweep(Op op, uint64_t seed, int iterations) {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(seed);
+    for (int it = 0; it < iterations; ++it) {
+      const int in_c = rng.Chance(30) ? rng.Int(1, 3) : rng.Int(1, 40);
+      const int out_c = op == Op::kDepthwise ? in_c : rng.Chance(20) ? rng.Int(1, 3) : rng.Int(1, 70);
+      ConvGeometry g;
+      const bool ok = MakeGeometry(rng.Int(1, 14), rng.Int(1, 14), in_c, out_c, rng.Int(1, 5),
+                                   rng.Int(1, 5), rng.Int(1, 2), rng.Int(1, 2),
+                                   rng.Chance(50) ? Pad::kSame : Pad::kValid, &g);
+      if (!ok) continue;
+      CheckOne(op, g, rng.Chance(50) ? 4 : 8, PickStyle(rng), rng, k, variant);
+    }
+  });
+}
+
+// Kernel 1..10 x 1..4, strides 1/2 on each axis, Same and Valid, odd
+// channel counts, on a map just big enough, and on 1x1 maps (Same).
+void EdgeSweep(Op op, uint64_t seed) {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(seed);
+    for (int kh = 1; kh <= 10; ++kh) {
+      for (int kw = 1; kw <= 4; ++kw) {
+        for (int s = 0; s < 4; ++s) {
+          for (int p = 0; p < 2; ++p) {
+            const int in_c = (op == Op::kConv) ? 1 + 2 * rng.Int(0, 3) : 1 + 2 * rng.Int(0, 8);
+            const int out_c = op == Op::kDepthwise ? in_c : 1 + 2 * rng.Int(0, 5);
+            ConvGeometry g;
+            if (MakeGeometry(kh + rng.Int(0, 6), kw + rng.Int(0, 6), in_c, out_c, kh, kw, 1 + s / 2,
+                             1 + s % 2, p ? Pad::kSame : Pad::kValid, &g)) {
+              CheckOne(op, g, (kh + kw) % 2 ? 4 : 8, PickStyle(rng), rng, k, variant);
+            }
+            if (MakeGeometry(1, 1, in_c, out_c, kh, kw, 1 + s / 2, 1 + s % 2, Pad::kSame, &g)) {
+              CheckOne(op, g, p ? 4 : 8, PickStyle(rng), rng, k, variant);
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("conv2d variants equal the reference on random shapes") { RandomSweep(Op::kConv, 11, 300); }
+TEST_CASE("conv2d variants equal the reference on every kernel/stride/padding") { EdgeSweep(Op::kConv, 12); }
+TEST_CASE("depthwise variants equal the reference on random shapes") {
+  RandomSweep(Op::kDepthwise, 13, 300);
+}
+TEST_CASE("depthwise variants equal the reference on every kernel/stride/padding") {
+  EdgeSweep(Op::kDepthwise, 14);
+}
+
+TEST_CASE("conv2d and depthwise on the shipped models' shapes") {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(15);
+    ConvGeometry g;
+    for (int bits : {8, 4}) {
+      MakeGeometry(64, 64, 1, 8, 3, 3, 1, 1, Pad::kSame, &g);  // cough conv
+      CheckOne(Op::kConv, g, bits, RqStyle::kRelu6, rng, k, variant);
+      MakeGeometry(49, 10, 1, 64, 10, 4, 2, 2, Pad::kSame, &g);  // KWS conv
+      CheckOne(Op::kConv, g, bits, RqStyle::kTypical, rng, k, variant);
+      MakeGeometry(16, 16, 8, 16, 3, 3, 1, 1, Pad::kSame, &g);  // 64x64x8 pair, smaller
+      CheckOne(Op::kConv, g, bits, RqStyle::kTypical, rng, k, variant);
+      MakeGeometry(32, 32, 8, 8, 3, 3, 1, 1, Pad::kSame, &g);  // cough depthwise
+      CheckOne(Op::kDepthwise, g, bits, RqStyle::kRelu6, rng, k, variant);
+      MakeGeometry(25, 5, 64, 64, 3, 3, 1, 1, Pad::kSame, &g);  // KWS depthwise
+      CheckOne(Op::kDepthwise, g, bits, RqStyle::kTypical, rng, k, variant);
+    }
+  });
+}
+
+TEST_CASE("a broken variant is caught") {
+  // The comparison itself must be able to fail: corrupt one byte.
+  Rng rng(16);
+  ConvGeometry g;
+  MakeGeometry(5, 4, 3, 6, 3, 3, 1, 1, Pad::kSame, &g);
+  LayerCase lc;
+  lc.Fill(rng, 6, 27, 6, 8, 27, RqStyle::kTypical);
+  const std::vector<int8_t> input = RandomInt8(rng, 5 * 4 * 3);
+  std::vector<int8_t> a(5 * 4 * 6), b(5 * 4 * 6);
+  ReferenceKernels().conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(), a.data());
+  SelectKernels().conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(), b.data());
+  CHECK(FirstDifference(a.data(), b.data(), 5, 4, 6).empty());
+  b[37] ^= 1;
+  CHECK(FirstDifference(a.data(), b.data(), 5, 4, 6).find("y=1 x=2 c=1") != std::string::npos);
+}
+
+}  // namespace test
+}  // namespace tm2

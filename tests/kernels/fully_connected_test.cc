@@ -1,0 +1,70 @@
+// fully_connected (dense rows = 1, pointwise rows = H*W): every variant
+// equals the reference byte for byte.
+#include <vector>
+
+#include "catch2/catch.hpp"
+#include "kernel_case.h"
+#include "kernels/select.h"
+#include "variants.h"
+
+namespace tm2 {
+namespace test {
+namespace {
+
+void CheckFc(int rows, int in, int out, int bits, RqStyle style, Rng& rng, const KernelTable& k,
+             const std::string& variant) {
+  LayerCase lc;
+  lc.Fill(rng, out, in, out, bits, in, style);
+  const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(rows) * in);
+  std::vector<int8_t> want(static_cast<size_t>(rows) * out), got(want.size(), 0x55);
+  ReferenceKernels().fully_connected(rows, in, out, lc.w, lc.input_zero_point, lc.rq, input.data(),
+                                     want.data());
+  k.fully_connected(rows, in, out, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+  const std::string diff = FirstDifference(want.data(), got.data(), 1, rows, out);
+  if (!diff.empty()) {
+    INFO(variant << " fully_connected rows " << rows << " in " << in << " out " << out << " int"
+                 << bits << " input zp " << lc.input_zero_point << " style "
+                 << static_cast<int>(style) << ": " << diff << " (x = row, c = output)");
+    REQUIRE(diff.empty());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fully_connected variants equal the reference on random shapes") {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(21);
+    for (int it = 0; it < 400; ++it) {
+      const int rows = rng.Chance(40) ? 1 : rng.Chance(50) ? rng.Int(2, 5) : rng.Int(1, 70);
+      const int in = rng.Chance(20) ? rng.Int(1, 9) : rng.Int(1, 200);
+      const int out = rng.Chance(20) ? rng.Int(1, 3) : rng.Int(1, 80);
+      const int s = rng.Int(0, 9);
+      const RqStyle style = s < 5 ? RqStyle::kTypical : s < 7 ? RqStyle::kSaturating
+                                  : s < 8 ? RqStyle::kRelu6 : RqStyle::kExtremeShift;
+      CheckFc(rows, in, out, rng.Chance(50) ? 4 : 8, style, rng, k, variant);
+    }
+  });
+}
+
+TEST_CASE("fully_connected edge cases: odd int4 rows, long rows, models' shapes") {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(22);
+    for (int bits : {4, 8}) {
+      for (int in = 1; in <= 70; ++in) {
+        CheckFc(1, in, 3, bits, RqStyle::kTypical, rng, k, variant);
+        CheckFc(3, in, 5, bits, RqStyle::kSaturating, rng, k, variant);
+      }
+      CheckFc(1, 5000, 4, bits, RqStyle::kTypical, rng, k, variant);    // past the patch limit
+      CheckFc(3, 4097, 3, bits, RqStyle::kTypical, rng, k, variant);
+      CheckFc(2, 2000, 40, bits, RqStyle::kTypical, rng, k, variant);   // several tile chunks
+      CheckFc(2, 3, 1300, bits, RqStyle::kTypical, rng, k, variant);    // >512 channels
+      CheckFc(1024, 8, 16, bits, RqStyle::kRelu6, rng, k, variant);     // cough pointwise 1
+      CheckFc(125, 64, 64, bits, RqStyle::kTypical, rng, k, variant);   // KWS pointwise
+      CheckFc(1, 32, 16, bits, RqStyle::kTypical, rng, k, variant);     // dense 16
+      CheckFc(1, 16, 2, bits, RqStyle::kExtremeShift, rng, k, variant); // dense 2
+    }
+  });
+}
+
+}  // namespace test
+}  // namespace tm2

@@ -1,0 +1,28 @@
+#include "variants.h"
+
+#include "kernels/select.h"
+
+#if defined(TM2_TEST_HWY_DYNAMIC)
+#include "hwy/targets.h"
+#include "kernels/hwy/hwy_kernels.h"
+#endif
+
+namespace tm2 {
+namespace test {
+
+void ForEachVariant(const std::function<void(const KernelTable&, const std::string&)>& fn) {
+#if defined(TM2_TEST_HWY_DYNAMIC)
+  const int64_t all = hwy::SupportedTargets() & HWY_TARGETS;
+  for (int64_t rest = all; rest != 0; rest &= rest - 1) {
+    const int64_t target = rest & -rest;
+    hwy::SetSupportedTargetsForTest(target);
+    fn(SelectKernels(), std::string("hwy:") + HwyTargetName());
+  }
+  hwy::SetSupportedTargetsForTest(0);
+#else
+  fn(SelectKernels(), SelectKernels().name);
+#endif
+}
+
+}  // namespace test
+}  // namespace tm2
