@@ -1,0 +1,76 @@
+// Model accessors: thin reads of the verified FlatBuffers payload. LoadModel
+// has already checked every vector and string, so these only guard against
+// an unloaded Model or an index out of range.
+#include "format/model.h"
+
+#include "format/tm2_generated.h"
+
+namespace tm2 {
+namespace {
+
+const char* StringOr(const flatbuffers::String* s, const char* fallback) {
+  return s != nullptr ? s->c_str() : fallback;
+}
+
+}  // namespace
+
+const char* Model::name() const { return root_ ? StringOr(root_->name(), "") : ""; }
+
+int Model::num_labels() const {
+  return root_ && root_->labels() ? static_cast<int>(root_->labels()->size()) : 0;
+}
+
+const char* Model::label(int i) const {
+  if (i < 0 || i >= num_labels()) return "";
+  return root_->labels()->Get(static_cast<flatbuffers::uoffset_t>(i))->c_str();
+}
+
+int Model::num_branches() const {
+  return root_ && root_->branches() ? static_cast<int>(root_->branches()->size()) : 0;
+}
+
+const fb::Branch* Model::branch(int i) const {
+  if (i < 0 || i >= num_branches()) return nullptr;
+  return root_->branches()->Get(static_cast<flatbuffers::uoffset_t>(i));
+}
+
+const char* Model::branch_modality(int i) const {
+  const fb::Branch* b = branch(i);
+  return b ? StringOr(b->modality(), "") : "";
+}
+
+PreprocessParams Model::preprocess(int i) const {
+  PreprocessParams p;
+  const fb::Branch* b = branch(i);
+  const fb::Preprocess* f = b ? b->preprocess() : nullptr;
+  if (f == nullptr) return p;
+  p.sample_rate = f->sample_rate();
+  p.pre_emphasis = f->pre_emphasis();
+  p.frame_length = f->frame_length();
+  p.frame_step = f->frame_step();
+  p.fft_size = f->fft_size();
+  // The enums share their numeric values with the schema's; LoadModel has
+  // rejected values this reader does not know.
+  p.window = static_cast<WindowType>(f->window());
+  p.mel_bins = f->mel_bins();
+  p.mel_low_hz = f->mel_low_hz();
+  p.mel_high_hz = f->mel_high_hz();
+  p.log_floor = f->log_floor();
+  p.dct_coefficients = f->dct_coefficients();
+  p.num_frames = f->num_frames();
+  p.crop = static_cast<CropPolicy>(f->crop());
+  p.normalization = static_cast<NormalizationType>(f->normalization());
+  if (f->norm_mean() != nullptr && f->norm_std() != nullptr && f->norm_mean()->size() > 0 &&
+      f->norm_mean()->size() == f->norm_std()->size() && f->norm_mean()->size() <= 0xFFFFu) {
+    p.norm_mean = f->norm_mean()->data();
+    p.norm_std = f->norm_std()->data();
+    p.norm_count = static_cast<uint16_t>(f->norm_mean()->size());
+  }
+  p.input_scale = f->input_scale();
+  p.input_zero_point = f->input_zero_point();
+  p.min_seconds = f->min_seconds();
+  p.max_seconds = f->max_seconds();
+  return p;
+}
+
+}  // namespace tm2

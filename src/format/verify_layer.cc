@@ -1,0 +1,140 @@
+// Checks of one stored layer against its input shape: everything a kernel
+// will trust later (bit widths, clamp range, weight bytes, one requantization
+// entry per output channel with a shift the 64-bit rounding can take).
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+
+#include "format/layer_params.h"
+#include "format/layer_rules.h"
+#include "format/verify_model.h"
+
+namespace tm2 {
+namespace format_internal {
+namespace {
+
+template <typename V>
+size_t Len(const V* v) {
+  return v != nullptr ? v->size() : 0;
+}
+
+Status CheckActivation(const fb::Layer& layer) {
+  const int bits = layer.act_bits();
+  if (bits != 4 && bits != 8) {
+    return Status::Error(StatusCode::kBadModel, "act_bits %d, expected 4 or 8", bits);
+  }
+  const int lo = bits == 4 ? -8 : -128, hi = bits == 4 ? 7 : 127;
+  const int mn = layer.act_min(), mx = layer.act_max();
+  if (mn < lo || mx > hi || mn > mx) {
+    return Status::Error(StatusCode::kBadModel,
+                         "activation range [%d, %d] is not an ordered range inside int%d [%d, %d]",
+                         mn, mx, bits, lo, hi);
+  }
+  return Status::Ok();
+}
+
+// "3x3x8"-style description of the weight tensor, in the stored order.
+void DescribeWeights(const fb::Layer& layer, const TensorShape& in, char* buf, size_t n) {
+  const int kh = layer.kernel_h(), kw = layer.kernel_w(), oc = layer.out_channels();
+  switch (layer.type()) {
+    case fb::LayerType::Conv2D:
+      std::snprintf(buf, n, "%dx%dx%dx%d", oc, kh, kw, in.c);
+      break;
+    case fb::LayerType::DepthwiseConv2D:
+      std::snprintf(buf, n, "%dx%dx%d", kh, kw, in.c);
+      break;
+    case fb::LayerType::FullyConnected:
+      std::snprintf(buf, n, "%dx%llu", oc, static_cast<unsigned long long>(in.size()));
+      break;
+    default:
+      std::snprintf(buf, n, "%dx%d", oc, in.c);
+      break;
+  }
+}
+
+Status CheckNoWeights(const fb::Layer& layer) {
+  if (Len(layer.weights()) || Len(layer.bias()) || Len(layer.multiplier()) || Len(layer.shift()) ||
+      Len(layer.weight_scales())) {
+    return Status::Error(StatusCode::kBadModel,
+                         "carries weights or per-channel vectors but has no weights");
+  }
+  return Status::Ok();
+}
+
+Status CheckChannelVector(const char* what, size_t len, int channels, bool required) {
+  if ((required || len != 0) && len != static_cast<size_t>(channels)) {
+    return Status::Error(StatusCode::kBadModel,
+                         "%zu %s values, expected %d (one per output channel)", len, what,
+                         channels);
+  }
+  return Status::Ok();
+}
+
+Status CheckWeighted(const fb::Layer& layer, const TensorShape& in, const TensorShape& out) {
+  const int bits = layer.weight_bits();
+  if (bits != 4 && bits != 8) {
+    return Status::Error(StatusCode::kBadModel, "weight_bits %d, expected 4 or 8", bits);
+  }
+  const size_t expected = ExpectedWeightBytes(layer, in);
+  const size_t have = Len(layer.weights());
+  if (have != expected) {
+    char dims[64];
+    DescribeWeights(layer, in, dims, sizeof(dims));
+    return Status::Error(StatusCode::kBadModel, "%zu weight bytes, expected %zu for %s at %d bits",
+                         have, expected, dims, bits);
+  }
+  const int oc = out.c;
+  TM2_RETURN_IF_ERROR(CheckChannelVector("multiplier", Len(layer.multiplier()), oc, true));
+  TM2_RETURN_IF_ERROR(CheckChannelVector("shift", Len(layer.shift()), oc, true));
+  TM2_RETURN_IF_ERROR(CheckChannelVector("bias", Len(layer.bias()), oc, false));
+  TM2_RETURN_IF_ERROR(CheckChannelVector("weight_scales", Len(layer.weight_scales()), oc, false));
+  for (int c = 0; c < oc; ++c) {
+    const int32_t m = layer.multiplier()->Get(c);
+    const int s = layer.shift()->Get(c);
+    if (m < 0) {
+      return Status::Error(StatusCode::kBadModel, "channel %d: multiplier %" PRId32 " is negative",
+                           c, m);
+    }
+    if (31 - s < 1 || 31 - s > 62) {
+      return Status::Error(StatusCode::kBadModel,
+                           "channel %d: shift %d gives n = 31 - shift = %d, outside [1, 62]", c, s,
+                           31 - s);
+    }
+  }
+  const float scale = layer.output_scale();
+  if (!(std::isfinite(scale) && scale > 0.0f)) {
+    return Status::Error(StatusCode::kBadModel, "output_scale %g must be positive and finite",
+                         static_cast<double>(scale));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, TensorShape* out) {
+  const int type = static_cast<int>(layer.type());
+  if (type >= kNumLayerTypes) {
+    return Status::Error(StatusCode::kUnsupported, "layer type %d needs a newer reader", type);
+  }
+  if (layer.weight_encoding() != fb::WeightEncoding::Dense) {
+    return Status::Error(StatusCode::kUnsupported,
+                         "weight encoding %d needs a newer reader (this one reads Dense only)",
+                         static_cast<int>(layer.weight_encoding()));
+  }
+  if (layer.padding() != fb::Padding::Valid && layer.padding() != fb::Padding::Same) {
+    return Status::Error(StatusCode::kUnsupported, "padding %d needs a newer reader",
+                         static_cast<int>(layer.padding()));
+  }
+  TM2_RETURN_IF_ERROR(CheckActivation(layer));
+  TM2_RETURN_IF_ERROR(InferShape(ParamsOf(layer), in, out, nullptr));
+  if (!LayerHasWeights(type)) return CheckNoWeights(layer);
+  return CheckWeighted(layer, in, *out);
+}
+
+Status WithContext(const Status& inner, const char* context) {
+  if (inner.ok()) return inner;
+  return Status::Error(inner.code(), "%s: %s", context, inner.message());
+}
+
+}  // namespace format_internal
+}  // namespace tm2

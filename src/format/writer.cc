@@ -1,0 +1,258 @@
+// WriteModel: ModelSpec -> FlatBuffers payload -> header + CRC -> LoadModel.
+// The writer checks only what it needs to encode (values fit their stored
+// types, weights fit their bit width and their matrix); every other rule is
+// the loader's, which the writer runs on its own output, so the two cannot
+// drift apart. Output is deterministic: the builder is fed in spec order.
+#include "format/writer.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "format/layer_rules.h"
+#include "format/model.h"
+#include "format/tm2_generated.h"
+#include "format/writer_pack.h"
+
+namespace tm2 {
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+using format_internal::LayerParams;
+
+Status FitsRange(const char* field, long long v, long long lo, long long hi) {
+  if (v < lo || v > hi) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s %lld outside [%lld, %lld]", field, v, lo,
+                         hi);
+  }
+  return Status::Ok();
+}
+
+Status CheckStorable(const LayerSpec& l) {
+  TM2_RETURN_IF_ERROR(
+      FitsRange("layer kind", static_cast<int>(l.kind), 0, format_internal::kNumLayerTypes - 1));
+  TM2_RETURN_IF_ERROR(FitsRange("kernel_h", l.kernel_h, 0, 255));
+  TM2_RETURN_IF_ERROR(FitsRange("kernel_w", l.kernel_w, 0, 255));
+  TM2_RETURN_IF_ERROR(FitsRange("stride_h", l.stride_h, 0, 255));
+  TM2_RETURN_IF_ERROR(FitsRange("stride_w", l.stride_w, 0, 255));
+  TM2_RETURN_IF_ERROR(FitsRange("out_channels", l.out_channels, 0, 65535));
+  TM2_RETURN_IF_ERROR(FitsRange("weight_bits", l.weight_bits, 0, 255));
+  TM2_RETURN_IF_ERROR(FitsRange("act_bits", l.act_bits, 0, 255));
+  TM2_RETURN_IF_ERROR(FitsRange("act_min", l.act_min, -128, 127));
+  TM2_RETURN_IF_ERROR(FitsRange("act_max", l.act_max, -128, 127));
+  return FitsRange("output_zero_point", l.output_zero_point, -128, 127);
+}
+
+LayerParams ParamsOf(const LayerSpec& l) {
+  LayerParams p;
+  p.type = static_cast<int>(l.kind);
+  p.kernel_h = l.kernel_h;
+  p.kernel_w = l.kernel_w;
+  p.stride_h = l.stride_h;
+  p.stride_w = l.stride_w;
+  p.same_padding = l.same_padding;
+  p.out_channels = l.out_channels;
+  return p;
+}
+
+template <typename T>
+Offset<flatbuffers::Vector<T>> OptionalVector(FlatBufferBuilder& fbb, const std::vector<T>& v) {
+  return v.empty() ? 0 : fbb.CreateVector(v);
+}
+
+// Serializes one layer whose input shape is `in`; `in` becomes its output.
+Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, TensorShape* in,
+                  Offset<fb::Layer>* built) {
+  TM2_RETURN_IF_ERROR(CheckStorable(l));
+  const LayerParams p = ParamsOf(l);
+  TensorShape out;
+  TM2_RETURN_IF_ERROR(format_internal::InferShape(p, *in, &out, nullptr));
+  std::vector<uint8_t> packed;
+  if (format_internal::LayerHasWeights(p.type)) {
+    TM2_RETURN_IF_ERROR(format_internal::PackWeights(
+        l.weights, format_internal::WeightLayout(p, *in), l.weight_bits, &packed));
+  } else if (!l.weights.empty()) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "%zu weights given to a layer without weights", l.weights.size());
+  }
+  const auto name = l.name.empty() ? 0 : fbb.CreateString(l.name);
+  const auto weights = packed.empty() ? 0 : fbb.CreateVector(packed);
+  const auto bias = OptionalVector(fbb, l.bias);
+  const auto multiplier = OptionalVector(fbb, l.multiplier);
+  const auto shift = OptionalVector(fbb, l.shift);
+  const auto scales = OptionalVector(fbb, l.weight_scales);
+  fb::LayerBuilder b(fbb);
+  b.add_type(static_cast<fb::LayerType>(l.kind));
+  b.add_kernel_h(static_cast<uint8_t>(l.kernel_h));
+  b.add_kernel_w(static_cast<uint8_t>(l.kernel_w));
+  b.add_stride_h(static_cast<uint8_t>(l.stride_h));
+  b.add_stride_w(static_cast<uint8_t>(l.stride_w));
+  b.add_padding(l.same_padding ? fb::Padding::Same : fb::Padding::Valid);
+  b.add_out_channels(static_cast<uint16_t>(l.out_channels));
+  b.add_weight_bits(static_cast<uint8_t>(l.weight_bits));
+  b.add_weight_encoding(fb::WeightEncoding::Dense);
+  b.add_weights(weights);
+  b.add_bias(bias);
+  b.add_multiplier(multiplier);
+  b.add_shift(shift);
+  b.add_weight_scales(scales);
+  b.add_output_zero_point(static_cast<int8_t>(l.output_zero_point));
+  b.add_output_scale(l.output_scale);
+  b.add_act_bits(static_cast<uint8_t>(l.act_bits));
+  b.add_act_min(static_cast<int8_t>(l.act_min));
+  b.add_act_max(static_cast<int8_t>(l.act_max));
+  b.add_name(name);
+  *built = b.Finish();
+  *in = out;
+  return Status::Ok();
+}
+
+Status BuildStack(FlatBufferBuilder& fbb, const std::vector<LayerSpec>& layers, const char* where,
+                  TensorShape* in, Offset<flatbuffers::Vector<Offset<fb::Layer>>>* built) {
+  std::vector<Offset<fb::Layer>> offsets(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Status s = BuildLayer(fbb, layers[i], in, &offsets[i]);
+    if (!s.ok()) {
+      return Status::Error(s.code(), "%s layer %zu (%s): %s", where, i,
+                           format_internal::LayerTypeName(static_cast<int>(layers[i].kind)),
+                           s.message());
+    }
+  }
+  *built = fbb.CreateVector(offsets);
+  return Status::Ok();
+}
+
+Offset<fb::Preprocess> BuildPreprocess(FlatBufferBuilder& fbb, const BranchSpec& spec) {
+  const PreprocessParams& p = spec.preprocess;
+  const auto mean = OptionalVector(fbb, spec.norm_mean);
+  const auto std = OptionalVector(fbb, spec.norm_std);
+  fb::PreprocessBuilder b(fbb);
+  b.add_sample_rate(p.sample_rate);
+  b.add_pre_emphasis(p.pre_emphasis);
+  b.add_frame_length(p.frame_length);
+  b.add_frame_step(p.frame_step);
+  b.add_fft_size(p.fft_size);
+  b.add_window(static_cast<fb::Window>(p.window));
+  b.add_mel_bins(p.mel_bins);
+  b.add_mel_low_hz(p.mel_low_hz);
+  b.add_mel_high_hz(p.mel_high_hz);
+  b.add_log_floor(p.log_floor);
+  b.add_dct_coefficients(p.dct_coefficients);
+  b.add_num_frames(p.num_frames);
+  b.add_crop(static_cast<fb::CropPolicy>(p.crop));
+  b.add_normalization(static_cast<fb::Normalization>(p.normalization));
+  b.add_norm_mean(mean);
+  b.add_norm_std(std);
+  b.add_input_scale(p.input_scale);
+  b.add_input_zero_point(p.input_zero_point);
+  b.add_min_seconds(p.min_seconds);
+  b.add_max_seconds(p.max_seconds);
+  return b.Finish();
+}
+
+Status BuildBranch(FlatBufferBuilder& fbb, const BranchSpec& spec, int index, TensorShape* out,
+                   Offset<fb::Branch>* built) {
+  char where[64];
+  std::snprintf(where, sizeof(where), "branch %d '%.32s'", index, spec.name.c_str());
+  TensorShape shape;
+  shape.h = spec.preprocess.num_frames;
+  shape.w = spec.preprocess.num_features();
+  shape.c = 1;
+  Offset<flatbuffers::Vector<Offset<fb::Layer>>> layers;
+  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.layers, where, &shape, &layers));
+  const auto name = fbb.CreateString(spec.name);
+  const auto modality = fbb.CreateString(spec.modality);
+  const auto prompt = fbb.CreateString(spec.prompt);
+  const auto preprocess = BuildPreprocess(fbb, spec);
+  *built = fb::CreateBranch(fbb, name, modality, prompt, preprocess, layers);
+  *out = shape;
+  return Status::Ok();
+}
+
+Offset<flatbuffers::Vector<Offset<fb::KeyValue>>> BuildMetadata(FlatBufferBuilder& fbb,
+                                                                const ModelSpec& spec) {
+  if (spec.metadata.empty()) return 0;
+  // Keyed table: stored sorted by key so readers can binary-search it.
+  auto sorted = spec.metadata;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Offset<fb::KeyValue>> entries;
+  for (const auto& kv : sorted) {
+    entries.push_back(fb::CreateKeyValueDirect(fbb, kv.first.c_str(), kv.second.c_str()));
+  }
+  return fbb.CreateVector(entries);
+}
+
+void AppendU16(std::vector<uint8_t>* out, uint16_t v) {
+  out->push_back(static_cast<uint8_t>(v));
+  out->push_back(static_cast<uint8_t>(v >> 8));
+}
+void AppendU32(std::vector<uint8_t>* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+}  // namespace
+
+Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out) {
+  if (out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "writer: null output");
+  out->clear();
+  if (spec.branches.empty()) {
+    return Status::Error(StatusCode::kInvalidArgument, "writer: a model needs at least 1 branch");
+  }
+  FlatBufferBuilder fbb(4096);
+  std::vector<Offset<fb::Branch>> branches(spec.branches.size());
+  TensorShape head_in;
+  uint64_t fused = 0;
+  for (size_t b = 0; b < spec.branches.size(); ++b) {
+    TM2_RETURN_IF_ERROR(
+        BuildBranch(fbb, spec.branches[b], static_cast<int>(b), &head_in, &branches[b]));
+    fused += head_in.size();
+  }
+  if (spec.branches.size() > 1) {
+    head_in.h = head_in.w = 1;
+    head_in.c = fused > format_internal::kMaxTensorElements ? 0 : static_cast<int>(fused);
+  }
+  Offset<flatbuffers::Vector<Offset<fb::Layer>>> head;
+  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.head, "head", &head_in, &head));
+  Offset<fb::Fusion> fusion = 0;
+  if (spec.branches.size() > 1) {
+    TM2_RETURN_IF_ERROR(
+        FitsRange("fusion output_zero_point", spec.fusion.output_zero_point, -128, 127));
+    fusion = fb::CreateFusion(
+        fbb, OptionalVector(fbb, spec.fusion.multiplier), OptionalVector(fbb, spec.fusion.shift),
+        static_cast<int8_t>(spec.fusion.output_zero_point), spec.fusion.output_scale);
+  }
+  const auto name = fbb.CreateString(spec.name);
+  const auto description = fbb.CreateString(spec.description);
+  const auto labels = fbb.CreateVectorOfStrings(spec.labels);
+  const auto metadata = BuildMetadata(fbb, spec);
+  const auto branch_vector = fbb.CreateVector(branches);
+  fb::ModelBuilder m(fbb);
+  m.add_name(name);
+  m.add_description(description);
+  m.add_labels(labels);
+  m.add_metadata(metadata);
+  m.add_temperature(spec.temperature);
+  m.add_branches(branch_vector);
+  m.add_fusion(fusion);
+  m.add_head(head);
+  fb::FinishModelBuffer(fbb, m.Finish());
+
+  const uint8_t* payload = fbb.GetBufferPointer();
+  const uint32_t size = fbb.GetSize();
+  std::vector<uint8_t> file;
+  file.reserve(kHeaderBytes + size);
+  file.insert(file.end(), {'T', 'M', '2', 0});
+  AppendU16(&file, kFormatMajor);
+  AppendU16(&file, kFormatMinor);
+  AppendU32(&file, size);
+  AppendU32(&file, Crc32(payload, size));
+  file.insert(file.end(), payload, payload + size);
+
+  Model check;
+  TM2_RETURN_IF_ERROR(LoadModel(file.data(), file.size(), &check));
+  *out = std::move(file);
+  return Status::Ok();
+}
+
+}  // namespace tm2

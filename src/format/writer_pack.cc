@@ -1,0 +1,45 @@
+#include "format/writer_pack.h"
+
+namespace tm2 {
+namespace format_internal {
+
+Status PackWeights(const std::vector<int8_t>& values, const WeightMatrix& m, int bits,
+                   std::vector<uint8_t>* packed) {
+  if (bits != 4 && bits != 8) {
+    return Status::Error(StatusCode::kInvalidArgument, "weight_bits %d, expected 4 or 8", bits);
+  }
+  const uint64_t count = m.rows * m.row_length;
+  if (static_cast<uint64_t>(values.size()) != count) {
+    return Status::Error(
+        StatusCode::kInvalidArgument, "%zu weight values, expected %llu (%llu rows of %llu)",
+        values.size(), static_cast<unsigned long long>(count),
+        static_cast<unsigned long long>(m.rows), static_cast<unsigned long long>(m.row_length));
+  }
+  const int lo = bits == 4 ? -8 : -128, hi = bits == 4 ? 7 : 127;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i] < lo || values[i] > hi) {
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "weight %zu is %d, outside the %d-bit range [%d, %d]", i, values[i],
+                           bits, lo, hi);
+    }
+  }
+  packed->clear();
+  if (bits == 8) {
+    packed->reserve(values.size());
+    for (int8_t v : values) packed->push_back(static_cast<uint8_t>(v));
+    return Status::Ok();
+  }
+  const size_t row_bytes = (m.row_length + 1) / 2;
+  packed->assign(m.rows * row_bytes, 0);
+  for (uint64_t r = 0; r < m.rows; ++r) {
+    uint8_t* row = packed->data() + r * row_bytes;
+    for (uint64_t i = 0; i < m.row_length; ++i) {
+      const uint8_t nibble = static_cast<uint8_t>(values[r * m.row_length + i]) & 0x0F;
+      row[i / 2] |= (i & 1) ? static_cast<uint8_t>(nibble << 4) : nibble;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace format_internal
+}  // namespace tm2

@@ -1,0 +1,23 @@
+// Weight packing for the writer (models/FORMAT.md, "Weights"): int8 as is,
+// int4 two per byte, low nibble first, every row starting on a byte
+// boundary. Internal to src/format; native and wasm only.
+#ifndef TM2_FORMAT_WRITER_PACK_H_
+#define TM2_FORMAT_WRITER_PACK_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "common/status.h"
+#include "format/layer_rules.h"
+
+namespace tm2 {
+namespace format_internal {
+
+// `values` holds rows x row_length values, row-major; each must fit `bits`.
+Status PackWeights(const std::vector<int8_t>& values, const WeightMatrix& m, int bits,
+                   std::vector<uint8_t>* packed);
+
+}  // namespace format_internal
+}  // namespace tm2
+
+#endif  // TM2_FORMAT_WRITER_PACK_H_
