@@ -1,0 +1,68 @@
+#include "preprocess/mel_filterbank.h"
+
+#include "common/det_math.h"
+
+namespace tm2 {
+namespace preprocess_internal {
+
+void MelFilterbank::Carve(int bins, int fft_size, WorkspaceCarver* carver) {
+  bins_ = bins;
+  fft_size_ = fft_size;
+  first_ = carver->Take<uint16_t>(bins);
+  count_ = carver->Take<uint16_t>(bins);
+  offset_ = carver->Take<uint32_t>(bins);
+  weights_ = carver->Take<float>(2 * (fft_size / 2 + 1));
+}
+
+void MelFilterbank::FillTables(float sample_rate, float low_hz, float high_hz) {
+  // The mel constant (1127) cancels out of equally spaced edges, so the
+  // edges are spaced in ln(1 + f/700) directly.
+  const float mel_lo = DetLog(1.0f + low_hz / 700.0f);
+  const float mel_hi = DetLog(1.0f + high_hz / 700.0f);
+  const int num_bins = fft_size_ / 2 + 1;
+  uint32_t used = 0;
+  for (int b = 0; b < bins_; ++b) {
+    float edge[3];
+    for (int e = 0; e < 3; ++e) {
+      int i = b + e;
+      if (i == 0) { edge[e] = low_hz; continue; }
+      if (i == bins_ + 1) { edge[e] = high_hz; continue; }
+      float mel = mel_lo + (mel_hi - mel_lo) * static_cast<float>(i) / static_cast<float>(bins_ + 1);
+      edge[e] = 700.0f * (DetExp(mel) - 1.0f);
+    }
+    first_[b] = 0;
+    count_[b] = 0;
+    offset_[b] = used;
+    for (int k = 0; k < num_bins; ++k) {
+      // k * rate is an integer below 2^27; one rounding, then an exact
+      // division by the power-of-two FFT size.
+      float f = static_cast<float>(static_cast<uint32_t>(k) * static_cast<uint32_t>(sample_rate)) /
+                static_cast<float>(fft_size_);
+      float w = 0.0f;
+      if (f > edge[0] && f < edge[2]) {
+        float up = f <= edge[1] ? (f - edge[0]) / (edge[1] - edge[0]) : 1.0f;
+        float down = f >= edge[1] ? (edge[2] - f) / (edge[2] - edge[1]) : 1.0f;
+        w = up < down ? up : down;
+      }
+      // The capacity test only matters for degenerate (equal) edges.
+      if (w > 0.0f && used < static_cast<uint32_t>(2 * num_bins)) {
+        if (count_[b] == 0) first_[b] = static_cast<uint16_t>(k);
+        weights_[used++] = w;
+        count_[b] = static_cast<uint16_t>(k - first_[b] + 1);
+      }
+    }
+  }
+}
+
+void MelFilterbank::Apply(const float* power, float* out) const {
+  for (int b = 0; b < bins_; ++b) {
+    const float* w = weights_ + offset_[b];
+    const float* p = power + first_[b];
+    float acc = 0.0f;
+    for (int i = 0; i < count_[b]; ++i) acc += w[i] * p[i];
+    out[b] = acc;
+  }
+}
+
+}  // namespace preprocess_internal
+}  // namespace tm2

@@ -1,0 +1,64 @@
+#include "preprocess/pcm_mix.h"
+
+#include <cstring>
+
+namespace tm2 {
+namespace preprocess_internal {
+
+void MixToMono(const PcmView& pcm, int64_t begin, int count, float* dst) {
+  const int64_t n = static_cast<int64_t>(pcm.frames);
+  const int ch = pcm.channels;
+  // Split [begin, begin + count) into leading zeros, real samples, trailing zeros.
+  int64_t lo = begin < 0 ? 0 : (begin > n ? n : begin);
+  int64_t hi = begin + count > n ? n : begin + count;
+  if (hi < lo) hi = lo;
+  int lead = static_cast<int>(lo - begin);
+  if (lead > count) lead = count;
+  for (int i = 0; i < lead; ++i) dst[i] = 0.0f;
+  float* out = dst + lead;
+  const int real = static_cast<int>(hi - lo);
+  if (pcm.f32) {
+    const float* src = pcm.f32 + lo * ch;
+    if (ch == 1) {
+      std::memcpy(out, src, sizeof(float) * real);
+    } else {
+      const float div = static_cast<float>(ch);
+      for (int i = 0; i < real; ++i) {
+        const float* s = src + static_cast<int64_t>(i) * ch;
+        float acc = s[0];
+        for (int c = 1; c < ch; ++c) acc += s[c];
+        out[i] = acc / div;
+      }
+    }
+  } else {
+    const int16_t* src = pcm.s16 + lo * ch;
+    const float div = 32768.0f * static_cast<float>(ch);
+    if (ch == 1) {
+      for (int i = 0; i < real; ++i) out[i] = static_cast<float>(src[i]) / div;
+    } else {
+      for (int i = 0; i < real; ++i) {
+        const int16_t* s = src + static_cast<int64_t>(i) * ch;
+        int32_t acc = 0;
+        for (int c = 0; c < ch; ++c) acc += s[c];
+        out[i] = static_cast<float>(acc) / div;
+      }
+    }
+  }
+  for (int i = lead + real; i < count; ++i) dst[i] = 0.0f;
+}
+
+bool AllFinite(const PcmView& pcm) {
+  if (!pcm.f32) return true;
+  const size_t total = pcm.frames * pcm.channels;
+  uint32_t bad = 0;
+  for (size_t i = 0; i < total; ++i) {
+    uint32_t u;
+    std::memcpy(&u, pcm.f32 + i, 4);
+    // Exponent all ones = inf or NaN; a bit test cannot be optimised away.
+    bad |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
+}  // namespace preprocess_internal
+}  // namespace tm2

@@ -1,0 +1,190 @@
+#include "preprocess/resampler.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "common/det_math.h"
+#include "preprocess/pcm_mix.h"
+
+namespace tm2 {
+namespace preprocess_internal {
+namespace {
+
+uint32_t Gcd(uint32_t a, uint32_t b) {
+  while (b != 0) { uint32_t t = a % b; a = b; b = t; }
+  return a;
+}
+
+typedef float F4 __attribute__((vector_size(16)));
+
+F4 Load4(const float* p) {
+  F4 v;
+  std::memcpy(&v, p, sizeof(v));  // unaligned load
+  return v;
+}
+
+int RoundUp(int v, int multiple) { return (v + multiple - 1) / multiple * multiple; }
+
+// Zeroth-order modified Bessel function of the first kind, by its power
+// series; 30 terms reach float precision for x <= 2 * kKaiserBeta.
+float BesselI0(float x) {
+  float half = 0.5f * x, term = 1.0f, sum = 1.0f;
+  for (int k = 1; k < 30; ++k) {
+    term = term * half / static_cast<float>(k);
+    sum += term * term;
+  }
+  return sum;
+}
+
+// Half-taps J for a kernel of kHalfWidth lower-rate periods: the taps of
+// output m are k0 - J + 1 .. k0 + J around k0 = floor(m * in / out).
+int HalfTaps(uint32_t in_rate, uint32_t out_rate) {
+  uint64_t span = in_rate > out_rate ? in_rate : out_rate;
+  uint64_t wd = static_cast<uint64_t>(Resampler::kHalfWidth) * span;
+  return static_cast<int>((wd + out_rate - 1) / out_rate);
+}
+
+}  // namespace
+
+void Resampler::Carve(uint32_t out_rate, int max_run, WorkspaceCarver* carver) {
+  out_rate_ = out_rate;
+  max_run_ = max_run;
+  max_taps_pad_ = RoundUp(2 * HalfTaps(kMaxRate, out_rate), kLanes);
+  mono_capacity_ = static_cast<int>(static_cast<uint64_t>(max_run) * kMaxRate / out_rate) +
+                   2 + max_taps_pad_;
+  table_ = carver->Take<float>(kHalfWidth * kTablePerUnit + 1);
+  cache_ = carver->Take<float>(static_cast<size_t>(kCachePhases) * max_taps_pad_);
+  weights_ = carver->Take<float>(max_taps_pad_);
+  mono_ = carver->Take<float>(mono_capacity_);
+  in_rate_ = 0;
+}
+
+void Resampler::FillTables() {
+  // table_[i] = sinc(2c t) * kaiser(t / W) at t = i / kTablePerUnit lower-rate
+  // periods; all angles are exact fractions of a turn.
+  const int n = kHalfWidth * kTablePerUnit;
+  const float wp2 = static_cast<float>(n) * static_cast<float>(n);  // exact
+  const float i0_beta = BesselI0(kKaiserBeta);
+  const uint64_t turn_den = static_cast<uint64_t>(kCutoffDen) * kTablePerUnit;
+  const float pi_over = 3.14159265358979f / static_cast<float>(kCutoffDen / 2 * kTablePerUnit);
+  for (int i = 0; i <= n; ++i) {
+    float sinc = 1.0f;
+    if (i > 0) {
+      float s, c;
+      // sin(pi * 2c * t) = sin(2 pi * (21 i) / (50 P))
+      DetSinCosTurns(static_cast<uint64_t>(kCutoffNum) * i, turn_den, &s, &c);
+      sinc = s / (static_cast<float>(kCutoffNum * i) * pi_over);
+    }
+    float u = static_cast<float>((n - i) * (n + i)) / wp2;  // 1 - (t/W)^2
+    float kaiser = BesselI0(kKaiserBeta * std::sqrt(u)) / i0_beta;
+    table_[i] = sinc * kaiser;
+  }
+}
+
+void Resampler::SetInputRate(uint32_t in_rate) {
+  if (in_rate == in_rate_) return;
+  in_rate_ = in_rate;
+  passthrough_ = in_rate == out_rate_;
+  gcd_ = Gcd(in_rate, out_rate_);
+  phases_ = out_rate_ / gcd_;
+  phase_step_ = in_rate / gcd_;
+  span_ = in_rate > out_rate_ ? in_rate : out_rate_;
+  half_taps_ = HalfTaps(in_rate, out_rate_);
+  taps_ = 2 * half_taps_;
+  taps_pad_ = RoundUp(taps_, kLanes);
+  cached_ = !passthrough_ && static_cast<uint64_t>(phases_) * taps_pad_ <=
+                                 static_cast<uint64_t>(kCachePhases) * max_taps_pad_;
+  if (cached_) {
+    for (uint32_t p = 0; p < phases_; ++p) PhaseWeights(p, cache_ + p * taps_pad_);
+  }
+}
+
+int64_t Resampler::InputIndexOf(int64_t m) const {
+  return static_cast<int64_t>(static_cast<uint64_t>(m) * in_rate_ / out_rate_);
+}
+
+void Resampler::PhaseWeights(uint32_t phase, float* w) const {
+  // Tap j sits at (j * out - r) / span lower-rate periods from the output
+  // position, r = phase * gcd; the table index and the interpolation
+  // fraction come from the same integer numerator.
+  const int64_t r = static_cast<int64_t>(phase) * gcd_;
+  const int64_t limit = static_cast<int64_t>(kHalfWidth) * span_;
+  const float span_f = static_cast<float>(span_);
+  float sum = 0.0f;
+  for (int t = 0; t < taps_; ++t) {
+    int64_t num = static_cast<int64_t>(t - half_taps_ + 1) * out_rate_ - r;
+    if (num < 0) num = -num;
+    float v = 0.0f;
+    if (num < limit) {
+      // num < 16 * 48000, so num * 128 fits 32 bits: no 64-bit division on
+      // 32-bit cores in this per-tap path.
+      uint32_t scaled = static_cast<uint32_t>(num) * kTablePerUnit;
+      uint32_t idx = scaled / span_;
+      float frac = static_cast<float>(scaled - idx * span_) / span_f;
+      float a = table_[idx], b = table_[idx + 1];
+      v = a + (b - a) * frac;
+    }
+    w[t] = v;
+    sum += v;
+  }
+  for (int t = 0; t < taps_; ++t) w[t] = w[t] / sum;
+  for (int t = taps_; t < taps_pad_; ++t) w[t] = 0.0f;
+}
+
+float Resampler::Dot(const float* w, const float* x) const {
+  // Eight fixed partial sums (lanes l and l+4 of two 4-float vectors)
+  // combined by a fixed tree. GCC/Clang vector types lower to SSE, NEON,
+  // WASM SIMD128 or plain scalar code, and each lane is an ordinary IEEE
+  // multiply and add, so every target gets the same bits.
+  F4 a0 = {0.0f, 0.0f, 0.0f, 0.0f};
+  F4 a1 = a0;
+  for (int i = 0; i < taps_pad_; i += kLanes) {
+    a0 += Load4(w + i) * Load4(x + i);
+    a1 += Load4(w + i + 4) * Load4(x + i + 4);
+  }
+  return ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a1[0] + a1[1]) + (a1[2] + a1[3]));
+}
+
+void Resampler::Produce(const PcmView& pcm, int64_t m_begin, int count, int64_t model_len,
+                        float* out) {
+  int64_t ma = m_begin < 0 ? 0 : m_begin;
+  int64_t mb = m_begin + count < model_len ? m_begin + count : model_len;
+  for (int64_t m = m_begin; m < m_begin + count; ++m) {
+    if (m < ma || m >= mb) out[m - m_begin] = 0.0f;
+  }
+  if (mb <= ma) return;
+  if (passthrough_) {
+    MixToMono(pcm, ma, static_cast<int>(mb - ma), out + (ma - m_begin));
+    return;
+  }
+  int64_t m = ma;
+  while (m < mb) {
+    int run = static_cast<int>(mb - m < max_run_ ? mb - m : max_run_);
+    int64_t k_first = InputIndexOf(m);
+    int64_t k_last = InputIndexOf(m + run - 1);
+    int64_t base = k_first - half_taps_ + 1;
+    int span = static_cast<int>(k_last - k_first) + taps_pad_;
+    MixToMono(pcm, base, span, mono_);
+    uint64_t pos = static_cast<uint64_t>(m) * in_rate_;
+    int64_t k0 = static_cast<int64_t>(pos / out_rate_);
+    uint32_t phase = static_cast<uint32_t>(pos % out_rate_) / gcd_;
+    float* dst = out + (m - m_begin);
+    for (int i = 0; i < run; ++i) {
+      const float* w;
+      if (cached_) {
+        w = cache_ + phase * taps_pad_;
+      } else {
+        PhaseWeights(phase, weights_);
+        w = weights_;
+      }
+      dst[i] = Dot(w, mono_ + (k0 - k_first));
+      phase += phase_step_;
+      k0 += phase / phases_;
+      phase %= phases_;
+    }
+    m += run;
+  }
+}
+
+}  // namespace preprocess_internal
+}  // namespace tm2
