@@ -34,16 +34,24 @@ namespace tm2 {
 
 constexpr int kMaxBranches = 8;
 
+struct EngineOptions {
+  const KernelTable* kernels = nullptr;  // null = SelectKernels()
+  // Also keep each branch's float features (for display and parity hashes);
+  // costs num_frames x num_features x 4 bytes of arena per branch.
+  bool keep_float_features = false;
+};
+
 class Engine {
  public:
   // Peak arena bytes this model needs (plans, tables, activations; includes
   // alignment slack).
-  static Status ArenaBytes(const Model& model, size_t* bytes);
+  static Status ArenaBytes(const Model& model, size_t* bytes,
+                           const EngineOptions& options = EngineOptions());
 
-  // Plans into `arena` (any alignment; the engine aligns inside). `kernels`
-  // defaults to SelectKernels(); pass &ReferenceKernels() to compare.
+  // Plans into `arena` (any alignment; the engine aligns inside). Pass
+  // options.kernels = &ReferenceKernels() to run the scalar reference.
   Status Init(const Model& model, void* arena, size_t arena_bytes,
-              const KernelTable* kernels = nullptr);
+              const EngineOptions& options = EngineOptions());
 
   // Preprocesses one recording into branch `branch`'s input features.
   Status SetInput(int branch, const PcmView& pcm);
@@ -72,13 +80,17 @@ class Engine {
     const fb::Layer* layer;
     TensorShape in, out;
     ConvGeometry geometry;
+    QuantizedWeights weights;
     Requantization rq;
-    int8_t* src;
+    int32_t input_zero_point;
+    const int8_t* src;
     int8_t* dst;
   };
   struct BranchPlan {
     Preprocessor pre;
     TensorShape input;
+    TensorShape output;
+    int32_t output_zero_point;
     int8_t* features;
     float* float_features;
     bool has_input;
@@ -87,15 +99,18 @@ class Engine {
     LayerPlan* layers;  // in the arena
   };
 
-  Status Plan(const Model& model, uint8_t* base, size_t capacity, size_t* used);
-  Status RunLayer(const LayerPlan& p) const;
+  Status Plan(uint8_t* base, size_t capacity, size_t* used);
+  Status RunStack(const LayerPlan* layers, int count) const;
 
   Model model_;
+  EngineOptions options_;
   const KernelTable* kernels_ = nullptr;
   int num_branches_ = 0;
   int num_classes_ = 0;
   BranchPlan branches_[kMaxBranches];
   int8_t* fusion_ = nullptr;
+  int32_t fusion_zero_point_ = 0;
+  float fusion_scale_ = 1.0f;
   int num_head_layers_ = 0;
   LayerPlan* head_ = nullptr;  // in the arena
   int8_t* logits_ = nullptr;

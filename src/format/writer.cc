@@ -218,9 +218,14 @@ Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out) {
   if (spec.branches.size() > 1) {
     TM2_RETURN_IF_ERROR(
         FitsRange("fusion output_zero_point", spec.fusion.output_zero_point, -128, 127));
-    fusion = fb::CreateFusion(
-        fbb, OptionalVector(fbb, spec.fusion.multiplier), OptionalVector(fbb, spec.fusion.shift),
-        static_cast<int8_t>(spec.fusion.output_zero_point), spec.fusion.output_scale);
+    // Built in separate statements: argument evaluation order differs
+    // between compilers (GCC right to left, clang left to right), and the
+    // file's bytes must not depend on the compiler.
+    const auto multiplier = OptionalVector(fbb, spec.fusion.multiplier);
+    const auto shift = OptionalVector(fbb, spec.fusion.shift);
+    fusion = fb::CreateFusion(fbb, multiplier, shift,
+                              static_cast<int8_t>(spec.fusion.output_zero_point),
+                              spec.fusion.output_scale);
   }
   const auto name = fbb.CreateString(spec.name);
   const auto description = fbb.CreateString(spec.description);

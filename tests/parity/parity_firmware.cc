@@ -1,0 +1,45 @@
+// Cross-target parity on the Cortex-M4 (QEMU mps2-an386): the model, the
+// clips and the expected hashes are compiled into the image; the exit code
+// (number of mismatches) is the verdict CTest reads through semihosting.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+
+#include "kernels/select.h"
+#include "parity/parity_run.h"
+
+extern const unsigned char parity_parity_multibranch[];
+extern const size_t parity_parity_multibranch_size;
+extern const unsigned char parity_expected_hashes[];
+extern const size_t parity_expected_hashes_size;
+#define TM2_CLIP(sym)                             \
+  extern const unsigned char parity_##sym[];      \
+  extern const size_t parity_##sym##_size;
+TM2_CLIP(coswara_cough_16k)
+TM2_CLIP(coswara_counting_16k)
+TM2_CLIP(coswara_breathing_16k)
+TM2_CLIP(covid_telegram_cough_48k)
+TM2_CLIP(speech_commands_yes_16k)
+TM2_CLIP(covid_callcenter_cough_8k_stereo)
+
+namespace {
+// The engine's whole working memory: no heap is used by the core.
+alignas(16) uint8_t g_arena[1536 * 1024];
+}  // namespace
+
+int main() {
+  using tm2::test::ClipBytes;
+#define TM2_CLIP_ENTRY(sym) {#sym ".wav", parity_##sym, parity_##sym##_size}
+  const ClipBytes clips[] = {
+      TM2_CLIP_ENTRY(coswara_cough_16k),        TM2_CLIP_ENTRY(coswara_counting_16k),
+      TM2_CLIP_ENTRY(coswara_breathing_16k),    TM2_CLIP_ENTRY(covid_telegram_cough_48k),
+      TM2_CLIP_ENTRY(speech_commands_yes_16k),  TM2_CLIP_ENTRY(covid_callcenter_cough_8k_stereo),
+  };
+  const tm2::KernelTable* tables[] = {&tm2::SelectKernels()};
+  const int failures = tm2::test::RunAllParityCases(
+      parity_parity_multibranch, parity_parity_multibranch_size, g_arena, sizeof(g_arena), tables,
+      1, clips, 6, reinterpret_cast<const char*>(parity_expected_hashes),
+      parity_expected_hashes_size);
+  std::printf("parity firmware: %d mismatches\n", failures);
+  return failures;
+}
