@@ -187,8 +187,9 @@ Status Engine::Plan(uint8_t* base, size_t capacity, size_t* used) {
   fusion_ = static_cast<int8_t*>(arena.Take(fusion_bytes));
   probs_ = static_cast<float*>(arena.Take(sizeof(float) * static_cast<size_t>(num_classes_)));
   if (arena.overflow())
-    return Status::Error(StatusCode::kArenaTooSmall, "engine: arena of %zu bytes is too small, "
-                         "the model needs %zu", capacity, arena.used() + kAlign);
+    return Status::Error(StatusCode::kArenaTooSmall, "engine: arena of %lu bytes is too small, "
+                         "the model needs %lu", static_cast<unsigned long>(capacity),
+                         static_cast<unsigned long>(arena.used() + kAlign));
 
   // Wire sources and destinations now that the buffers exist.
   auto wire = [&](LayerPlan* plans, int count, const int8_t* first_src) {
@@ -230,8 +231,9 @@ Status Engine::SetFeatures(int branch, const int8_t* features, size_t count) {
   BranchPlan& bp = branches_[branch];
   if (!features || count != bp.input.size())
     return Status::Error(StatusCode::kInvalidArgument,
-                         "engine: branch %d needs %zu features (%d frames x %d), got %zu", branch,
-                         bp.input.size(), bp.input.h, bp.input.w, count);
+                         "engine: branch %d needs %lu features (%d frames x %d), got %lu", branch,
+                         static_cast<unsigned long>(bp.input.size()), bp.input.h, bp.input.w,
+                         static_cast<unsigned long>(count));
   std::memcpy(bp.features, features, count);
   bp.has_input = true;
   bp.float_valid = false;

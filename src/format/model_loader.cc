@@ -26,8 +26,9 @@ uint32_t ReadU32(const uint8_t* p) {
 Status CheckHeader(const uint8_t* bytes, size_t size, uint16_t* major, uint16_t* minor) {
   if (bytes == nullptr || size < kHeaderBytes) {
     return Status::Error(StatusCode::kBadModel,
-                         "model: %zu bytes, smaller than the %zu-byte header",
-                         bytes == nullptr ? size_t{0} : size, kHeaderBytes);
+                         "model: %lu bytes, smaller than the %lu-byte header",
+                         static_cast<unsigned long>(bytes == nullptr ? size_t{0} : size),
+                         static_cast<unsigned long>(kHeaderBytes));
   }
   if (reinterpret_cast<uintptr_t>(bytes) % 4 != 0) {
     return Status::Error(StatusCode::kInvalidArgument,
@@ -52,12 +53,12 @@ Status CheckHeader(const uint8_t* bytes, size_t size, uint16_t* major, uint16_t*
   const size_t have = size - kHeaderBytes;
   if (payload > have) {
     return Status::Error(StatusCode::kBadModel,
-                         "model: truncated: header says %u payload bytes, file has %zu",
-                         static_cast<unsigned>(payload), have);
+                         "model: truncated: header says %u payload bytes, file has %lu",
+                         static_cast<unsigned>(payload), static_cast<unsigned long>(have));
   }
   if (payload < have) {
-    return Status::Error(StatusCode::kBadModel, "model: %zu bytes after the %u-byte payload",
-                         have - static_cast<size_t>(payload), static_cast<unsigned>(payload));
+    return Status::Error(StatusCode::kBadModel, "model: %lu bytes after the %u-byte payload",
+                         static_cast<unsigned long>(have - static_cast<size_t>(payload)), static_cast<unsigned>(payload));
   }
   if (payload < 8 || payload > kMaxPayloadBytes) {
     return Status::Error(StatusCode::kBadModel, "model: payload of %u bytes is not a FlatBuffer",

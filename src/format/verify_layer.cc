@@ -64,7 +64,8 @@ Status CheckNoWeights(const fb::Layer& layer) {
 Status CheckChannelVector(const char* what, size_t len, int channels, bool required) {
   if ((required || len != 0) && len != static_cast<size_t>(channels)) {
     return Status::Error(StatusCode::kBadModel,
-                         "%zu %s values, expected %d (one per output channel)", len, what,
+                         "%lu %s values, expected %d (one per output channel)",
+                         static_cast<unsigned long>(len), what,
                          channels);
   }
   return Status::Ok();
@@ -80,8 +81,8 @@ Status CheckWeighted(const fb::Layer& layer, const TensorShape& in, const Tensor
   if (have != expected) {
     char dims[64];
     DescribeWeights(layer, in, dims, sizeof(dims));
-    return Status::Error(StatusCode::kBadModel, "%zu weight bytes, expected %zu for %s at %d bits",
-                         have, expected, dims, bits);
+    return Status::Error(StatusCode::kBadModel, "%lu weight bytes, expected %lu for %s at %d bits",
+                         static_cast<unsigned long>(have), static_cast<unsigned long>(expected), dims, bits);
   }
   const int oc = out.c;
   TM2_RETURN_IF_ERROR(CheckChannelVector("multiplier", Len(layer.multiplier()), oc, true));

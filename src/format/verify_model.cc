@@ -32,7 +32,8 @@ Status VerifyStack(const LayerVector* layers, const char* where, bool is_head, T
                    TensorShape* out) {
   const size_t n = Len(layers);
   if (n > static_cast<size_t>(kMaxLayersPerStack)) {
-    return Status::Error(StatusCode::kBadModel, "%s: %zu layers, at most %d", where, n,
+    return Status::Error(StatusCode::kBadModel, "%s: %lu layers, at most %d", where,
+                         static_cast<unsigned long>(n),
                          kMaxLayersPerStack);
   }
   if (is_head && n == 0) {
@@ -41,7 +42,8 @@ Status VerifyStack(const LayerVector* layers, const char* where, bool is_head, T
   for (size_t i = 0; i < n; ++i) {
     const fb::Layer& layer = *layers->Get(static_cast<flatbuffers::uoffset_t>(i));
     char context[96];
-    std::snprintf(context, sizeof(context), "%s layer %zu (%s)", where, i,
+    std::snprintf(context, sizeof(context), "%s layer %lu (%s)", where,
+                  static_cast<unsigned long>(i),
                   LayerTypeName(static_cast<int>(layer.type())));
     const bool softmax = layer.type() == fb::LayerType::Softmax;
     if (softmax && !(is_head && i + 1 == n)) {
@@ -74,13 +76,14 @@ Status VerifyPreprocess(const Model& model, int b, const fb::Preprocess& p) {
   if (p.normalization() == fb::Normalization::Fixed) {
     if (mean != std || (mean != 1 && mean != features)) {
       return Status::Error(StatusCode::kBadModel,
-                           "norm_mean has %zu values and norm_std %zu, expected 1 or %zu each",
-                           mean, std, features);
+                           "norm_mean has %lu values and norm_std %lu, expected 1 or %lu each",
+                           static_cast<unsigned long>(mean), static_cast<unsigned long>(std),
+                           static_cast<unsigned long>(features));
     }
   } else if (mean != 0 || std != 0) {
     return Status::Error(StatusCode::kBadModel,
-                         "norm_mean/norm_std given (%zu/%zu values) but normalization is None",
-                         mean, std);
+                         "norm_mean/norm_std given (%lu/%lu values) but normalization is None",
+                         static_cast<unsigned long>(mean), static_cast<unsigned long>(std));
   }
   return model.preprocess(b).Validate();
 }
@@ -113,8 +116,9 @@ Status VerifyFusion(const fb::Model& root, int branches) {
   if (Len(f->multiplier()) != static_cast<size_t>(branches) ||
       Len(f->shift()) != static_cast<size_t>(branches)) {
     return Status::Error(StatusCode::kBadModel,
-                         "fusion: %zu multipliers and %zu shifts, expected one per branch (%d)",
-                         Len(f->multiplier()), Len(f->shift()), branches);
+                         "fusion: %lu multipliers and %lu shifts, expected one per branch (%d)",
+                         static_cast<unsigned long>(Len(f->multiplier())),
+                         static_cast<unsigned long>(Len(f->shift())), branches);
   }
   for (int b = 0; b < branches; ++b) {
     const int32_t m = f->multiplier()->Get(b);

@@ -1,6 +1,5 @@
 #include "parity/parity_run.h"
 
-#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -152,7 +151,8 @@ int RunAllParityCases(const uint8_t* model_bytes, size_t model_size, void* arena
   EngineOptions options;
   options.keep_float_features = true;
   s = Engine::ArenaBytes(model, &need, options);
-  std::printf("parity: model '%s', arena %zu bytes (given %zu)\n", model.name(), need, arena_bytes);
+  std::printf("parity: model '%s', arena %lu bytes (given %lu)\n", model.name(),
+              static_cast<unsigned long>(need), static_cast<unsigned long>(arena_bytes));
   if (!s.ok() || need > arena_bytes) {
     std::printf("parity: arena: %s\n", s.ok() ? "too small" : s.message());
     return 1;
@@ -170,9 +170,10 @@ int RunAllParityCases(const uint8_t* model_bytes, size_t model_size, void* arena
       const bool known = FindExpectedHashes(expected_text, expected_size, c.name, &want);
       const bool same = known && got.features == want.features && got.logits == want.logits &&
                         got.probs == want.probs;
-      std::printf("%s %016" PRIx64 " %016" PRIx64 " %016" PRIx64
-                  "   # kernels=%s logits %d %d %d probs %.4f %.4f %.4f %s\n",
-                  c.name, got.features, got.logits, got.probs, tables[t]->name,
+      std::printf("%s %016llx %016llx %016llx   # kernels=%s logits %d %d %d probs %.4f %.4f %.4f %s\n",
+                  c.name, static_cast<unsigned long long>(got.features),
+                  static_cast<unsigned long long>(got.logits),
+                  static_cast<unsigned long long>(got.probs), tables[t]->name,
                   got.logit_values[0], got.logit_values[1], got.logit_values[2],
                   static_cast<double>(got.prob_values[0]), static_cast<double>(got.prob_values[1]),
                   static_cast<double>(got.prob_values[2]),
