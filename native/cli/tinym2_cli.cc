@@ -1,0 +1,173 @@
+// tinym2 command-line tool: inspect a .tm2 model and run it on audio files.
+//
+//   tinym2 info MODEL.tm2
+//   tinym2 run MODEL.tm2 AUDIO [AUDIO ...]   one file per branch, in branch order
+//   tinym2 run --reference MODEL.tm2 ...     scalar reference kernels
+//
+// Audio is decoded with libsndfile (WAV, FLAC, OGG/Opus, MP3) at its own
+// rate and channel count; the core resamples and mixes down.
+#include <sndfile.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "format/tm2_generated.h"
+#include "kernels/select.h"
+
+namespace {
+
+struct Audio {
+  std::vector<float> samples;  // interleaved
+  int rate = 0;
+  int channels = 0;
+};
+
+bool ReadFile(const char* path, std::vector<uint8_t>* out) {
+  FILE* f = std::fopen(path, "rb");
+  if (!f) return false;
+  uint8_t buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->insert(out->end(), buf, buf + n);
+  const bool ok = !std::ferror(f);
+  std::fclose(f);
+  return ok;
+}
+
+bool DecodeAudio(const char* path, Audio* audio, std::string* error) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path, SFM_READ, &info);
+  if (!f) {
+    *error = sf_strerror(nullptr);
+    return false;
+  }
+  audio->rate = info.samplerate;
+  audio->channels = info.channels;
+  // Read until a read returns 0: some headers misstate the frame count.
+  std::vector<float> block(4096 * static_cast<size_t>(info.channels));
+  sf_count_t got;
+  while ((got = sf_readf_float(f, block.data(), 4096)) > 0)
+    audio->samples.insert(audio->samples.end(), block.begin(),
+                          block.begin() + got * info.channels);
+  sf_close(f);
+  return true;
+}
+
+int Info(const tm2::Model& model, size_t file_bytes) {
+  std::printf("model     %s (format %u.%u, %zu bytes)\n", model.name(), model.format_major(),
+              model.format_minor(), file_bytes);
+  std::printf("labels   ");
+  for (int i = 0; i < model.num_labels(); ++i) std::printf(" %s", model.label(i));
+  std::printf("\n");
+  for (int b = 0; b < model.num_branches(); ++b) {
+    const tm2::PreprocessParams p = model.preprocess(b);
+    const auto* layers = model.branch(b)->layers();
+    std::printf("branch %d  %s: %u Hz, %d frames x %d %s, %u layers\n", b,
+                model.branch_modality(b), p.sample_rate, p.num_frames, p.num_features(),
+                p.dct_coefficients ? "MFCC" : "log-mel", layers ? layers->size() : 0u);
+  }
+  size_t arena = 0;
+  const tm2::Status s = tm2::Engine::ArenaBytes(model, &arena);
+  if (!s.ok()) {
+    std::fprintf(stderr, "error: %s\n", s.message());
+    return 1;
+  }
+  std::printf("arena     %zu bytes\n", arena);
+  std::printf("kernels   %s\n", tm2::SelectKernels().name);
+  return 0;
+}
+
+int Run(const tm2::Model& model, const tm2::KernelTable& kernels, char** files, int count) {
+  if (count != model.num_branches()) {
+    std::fprintf(stderr, "error: the model has %d branches (", model.num_branches());
+    for (int b = 0; b < model.num_branches(); ++b)
+      std::fprintf(stderr, "%s%s", b ? ", " : "", model.branch_modality(b));
+    std::fprintf(stderr, "): give one audio file for each, in that order; got %d\n", count);
+    return 2;
+  }
+  size_t arena_bytes = 0;
+  tm2::Status s = tm2::Engine::ArenaBytes(model, &arena_bytes);
+  std::vector<uint8_t> arena(arena_bytes);
+  tm2::EngineOptions options;
+  options.kernels = &kernels;
+  tm2::Engine engine;
+  if (s.ok()) s = engine.Init(model, arena.data(), arena.size(), options);
+  if (!s.ok()) {
+    std::fprintf(stderr, "error: %s\n", s.message());
+    return 1;
+  }
+  using Clock = std::chrono::steady_clock;
+  double preprocess_ms = 0;
+  for (int b = 0; b < count; ++b) {
+    Audio audio;
+    std::string error;
+    if (!DecodeAudio(files[b], &audio, &error)) {
+      std::fprintf(stderr, "error: cannot decode %s: %s\n", files[b], error.c_str());
+      return 1;
+    }
+    const auto t0 = Clock::now();
+    s = engine.SetInput(b, tm2::PcmView::F32(audio.samples.data(),
+                                             audio.samples.size() / audio.channels, audio.rate,
+                                             static_cast<uint16_t>(audio.channels)));
+    preprocess_ms += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (!s.ok()) {
+      std::fprintf(stderr, "error: %s (branch %d '%s'): %s\n", files[b], b,
+                   model.branch_modality(b), s.message());
+      return 1;
+    }
+  }
+  const auto t0 = Clock::now();
+  s = engine.Invoke();
+  const double invoke_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (!s.ok()) {
+    std::fprintf(stderr, "error: %s\n", s.message());
+    return 1;
+  }
+  for (int i = 0; i < engine.num_classes(); ++i)
+    std::printf("%-16s %.4f\n", model.label(i), static_cast<double>(engine.probabilities()[i]));
+  std::printf("# preprocess %.3f ms, inference %.3f ms, arena %zu bytes, kernels %s\n",
+              preprocess_ms, invoke_ms, engine.arena_used(), engine.kernels_name());
+  return 0;
+}
+
+void Usage() {
+  std::fprintf(stderr,
+               "usage: tinym2 info MODEL.tm2\n"
+               "       tinym2 run [--reference] MODEL.tm2 AUDIO [AUDIO ...]\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    Usage();
+    return 2;
+  }
+  const std::string command = argv[1];
+  int arg = 2;
+  const tm2::KernelTable* kernels = &tm2::SelectKernels();
+  if (arg < argc && std::strcmp(argv[arg], "--reference") == 0) {
+    kernels = &tm2::ReferenceKernels();
+    ++arg;
+  }
+  if ((command != "info" && command != "run") || arg >= argc) {
+    Usage();
+    return 2;
+  }
+  std::vector<uint8_t> bytes;
+  if (!ReadFile(argv[arg], &bytes)) {
+    std::fprintf(stderr, "error: cannot read %s\n", argv[arg]);
+    return 1;
+  }
+  tm2::Model model;
+  const tm2::Status s = tm2::LoadModel(bytes.data(), bytes.size(), &model);
+  if (!s.ok()) {
+    std::fprintf(stderr, "error: %s: %s\n", argv[arg], s.message());
+    return 1;
+  }
+  if (command == "info") return Info(model, bytes.size());
+  return Run(model, *kernels, argv + arg + 1, argc - arg - 1);
+}
