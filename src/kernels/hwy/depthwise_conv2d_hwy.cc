@@ -8,6 +8,7 @@
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <cstddef>
 #include <cstring>
 
 #include "hwy/highway.h"
@@ -81,11 +82,12 @@ static void DepthwiseWithTag(D16 d16, const ConvGeometry& g, const QuantizedWeig
           const bool ragged = cb + n16 > cn;
           auto acc_lo = hn::Load(d32, bias + cb), acc_hi = hn::Load(d32, bias + cb + n32);
           for (int ky = ky_lo; ky < ky_hi; ++ky) {
-            const int8_t* xrow =
-                input + (static_cast<size_t>(iy0 + ky) * g.in_w + ix0) * g.in_c + c0 + cb;
+            // Signed pixel index: ix0 is negative in the left padding, and
+            // only ix0 + kx (kx >= kx_lo) is a real pixel.
+            const ptrdiff_t row = static_cast<ptrdiff_t>(iy0 + ky) * g.in_w + ix0;
             const int16_t* wrow = tile + ky * g.kernel_w * cpad + cb;
             for (int kx = kx_lo; kx < kx_hi; ++kx) {
-              const int8_t* xp = xrow + kx * g.in_c;
+              const int8_t* xp = input + (row + kx) * g.in_c + c0 + cb;
               if (ragged) {
                 memcpy(xcopy, xp, static_cast<size_t>(cn - cb));
                 xp = xcopy;
