@@ -134,7 +134,8 @@ Status Engine::Plan(uint8_t* base, size_t capacity, size_t* used) {
 
   for (int b = 0; b < num_branches_; ++b) {
     BranchPlan& bp = branches_[b];
-    const PreprocessParams params = model_.preprocess(b);
+    PreprocessParams params = model_.preprocess(b);
+    params.resampler_cache = options_.resampler_cache;
     TM2_RETURN_IF_ERROR(params.Validate());
     const size_t ws_bytes = Preprocessor::WorkspaceBytes(params);
     void* ws = arena.Take(ws_bytes);

@@ -39,6 +39,9 @@ struct EngineOptions {
   // Also keep each branch's float features (for display and parity hashes);
   // costs num_frames x num_features x 4 bytes of arena per branch.
   bool keep_float_features = false;
+  // See PreprocessParams::resampler_cache: false saves ~60 KB per branch
+  // when the input already arrives at (or near) the model rate.
+  bool resampler_cache = true;
 };
 
 class Engine {

@@ -21,7 +21,7 @@ void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver) {
   const bool fixed = p.normalization == NormalizationType::kFixed;
   norm_mean = fixed ? carver->Take<float>(p.norm_count) : nullptr;
   norm_std = fixed ? carver->Take<float>(p.norm_count) : nullptr;
-  resampler.Carve(p.sample_rate, len + 1, carver);
+  resampler.Carve(p.sample_rate, len + 1, p.resampler_cache, carver);
   frame = carver->Take<float>(len + 1);
   fft_in = carver->Take<float>(n);
   power = carver->Take<float>(n / 2 + 1);

@@ -62,6 +62,11 @@ struct PreprocessParams {
   int8_t input_zero_point = 0;
   float min_seconds = 0.0f;
   float max_seconds = 10.0f;
+  // Runtime choice, not stored in the file: keep the resampler's per-phase
+  // weights for the input rate in the workspace (~60 KB at a 16 kHz model
+  // rate). Faster for 44.1/48 kHz input; a device that records at the
+  // model rate saves the memory. Results are identical either way.
+  bool resampler_cache = true;
 
   // Features per frame: dct_coefficients if > 0, else mel_bins.
   int num_features() const { return dct_coefficients > 0 ? dct_coefficients : mel_bins; }

@@ -46,14 +46,15 @@ int HalfTaps(uint32_t in_rate, uint32_t out_rate) {
 
 }  // namespace
 
-void Resampler::Carve(uint32_t out_rate, int max_run, WorkspaceCarver* carver) {
+void Resampler::Carve(uint32_t out_rate, int max_run, bool cache, WorkspaceCarver* carver) {
   out_rate_ = out_rate;
+  cache_phases_ = cache ? kCachePhases : 0;
   max_run_ = max_run;
   max_taps_pad_ = RoundUp(2 * HalfTaps(kMaxRate, out_rate), kLanes);
   mono_capacity_ = static_cast<int>(static_cast<uint64_t>(max_run) * kMaxRate / out_rate) +
                    2 + max_taps_pad_;
   table_ = carver->Take<float>(kHalfWidth * kTablePerUnit + 1);
-  cache_ = carver->Take<float>(static_cast<size_t>(kCachePhases) * max_taps_pad_);
+  cache_ = carver->Take<float>(static_cast<size_t>(cache_phases_) * max_taps_pad_);
   weights_ = carver->Take<float>(max_taps_pad_);
   mono_ = carver->Take<float>(mono_capacity_);
   in_rate_ = 0;
@@ -93,7 +94,7 @@ void Resampler::SetInputRate(uint32_t in_rate) {
   taps_ = 2 * half_taps_;
   taps_pad_ = RoundUp(taps_, kLanes);
   cached_ = !passthrough_ && static_cast<uint64_t>(phases_) * taps_pad_ <=
-                                 static_cast<uint64_t>(kCachePhases) * max_taps_pad_;
+                                 static_cast<uint64_t>(cache_phases_) * max_taps_pad_;
   if (cached_) {
     for (uint32_t p = 0; p < phases_; ++p) PhaseWeights(p, cache_ + p * taps_pad_);
   }

@@ -45,7 +45,9 @@ class Resampler {
 
   // Reserves tables for output rate `out_rate` and runs of up to
   // `max_run` output samples per Produce() call.
-  void Carve(uint32_t out_rate, int max_run, WorkspaceCarver* carver);
+  // `cache`: reserve the phase-weight cache (about 60 KB at 16 kHz); without
+  // it every ratio takes the per-sample path (slower, same bits).
+  void Carve(uint32_t out_rate, int max_run, bool cache, WorkspaceCarver* carver);
   void FillTables();
 
   // Selects the input rate (builds the phase cache when it fits). Cheap
@@ -69,6 +71,7 @@ class Resampler {
   uint32_t out_rate_ = 0;
   int max_run_ = 0;
   int max_taps_pad_ = 0;
+  int cache_phases_ = 0;      // kCachePhases, or 0 without a cache
   int mono_capacity_ = 0;
   float* table_ = nullptr;    // kHalfWidth * kTablePerUnit + 1 points
   float* cache_ = nullptr;    // kCachePhases * max_taps_pad_

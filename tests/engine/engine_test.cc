@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 #include <vector>
@@ -189,4 +190,29 @@ TEST_CASE("a single-branch model without fusion runs and SetFeatures feeds it di
   CHECK(engine.float_features(0) == nullptr);
   REQUIRE(engine.Invoke().ok());
   CHECK(engine.probabilities()[0] + engine.probabilities()[1] == Approx(1.0f));
+}
+
+TEST_CASE("without the resampler cache the arena shrinks and the features are identical") {
+  Fixture f;
+  tm2::EngineOptions cached, uncached;
+  cached.keep_float_features = uncached.keep_float_features = true;
+  uncached.resampler_cache = false;
+  size_t need_cached = 0, need_uncached = 0;
+  REQUIRE(tm2::Engine::ArenaBytes(f.model, &need_cached, cached).ok());
+  REQUIRE(tm2::Engine::ArenaBytes(f.model, &need_uncached, uncached).ok());
+  CHECK(need_uncached + 3 * 50000 < need_cached);  // three branches' caches
+  std::vector<uint8_t> arena_a(need_cached), arena_b(need_uncached);
+  tm2::Engine a, b;
+  REQUIRE(a.Init(f.model, arena_a.data(), arena_a.size(), cached).ok());
+  REQUIRE(b.Init(f.model, arena_b.data(), arena_b.size(), uncached).ok());
+  // 48 kHz and 8 kHz stereo inputs: both paths resample.
+  const char* clips[3] = {"covid_telegram_cough_48k.wav", "coswara_counting_16k.wav",
+                          "covid_callcenter_cough_8k_stereo.wav"};
+  for (int i = 0; i < 3; ++i) {
+    const auto wav = Clip(clips[i]);
+    REQUIRE(a.SetInput(i, View(wav)).ok());
+    REQUIRE(b.SetInput(i, View(wav)).ok());
+    const size_t n = a.input_shape(i).size();
+    CHECK(std::memcmp(a.float_features(i), b.float_features(i), n * sizeof(float)) == 0);
+  }
 }
