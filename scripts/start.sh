@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# THE main command (README): installs what is missing, builds the native
-# tools and runs the main job.
+# THE main command (README): installs what is missing, builds the web
+# engine (the core compiled to WebAssembly, SIMD and scalar variants) and
+# serves the screening page on localhost with the models listed in
+# models/manifest.json.
 #
-# The screening page (issue 4) and the shipped models (issue 3) are not in
-# the tree yet, so today's main job is the native CLI running the
-# three-branch test model on three real recordings, on every kernel set.
+#   scripts/start.sh                 serves on http://localhost:8080/
+#   PORT=9000 scripts/start.sh       another port
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cmake --preset native >/dev/null
-cmake --build --preset native -j "${TM2_JOBS:-2}" --target tinym2 >/dev/null
-model=tests/fixtures/models/parity_multibranch.tm2
-audio=tests/fixtures/audio
-build/native/native/cli/tinym2 info "$model"
-echo
-build/native/native/cli/tinym2 run "$model" \
-  "$audio/coswara_cough_16k.wav" "$audio/coswara_counting_16k.wav" "$audio/coswara_breathing_16k.wav"
+export NODE_PATH=/usr/share/nodejs  # emcc needs Debian's acorn (docs/targets.md)
+echo "start: building the web engine (build/wasm/web-engine)"
+cmake --preset wasm >/dev/null
+cmake --build --preset wasm -j "${TM2_JOBS:-2}" --target tinym2_web >/dev/null
+port="${PORT:-8080}"
+echo "start: open http://localhost:${port}/ in a browser (Ctrl-C stops the server)"
+exec node scripts/serve.mjs --port "$port"

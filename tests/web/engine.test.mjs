@@ -1,0 +1,115 @@
+// The WASM engine under node on the parity model and the fixture clips:
+// features, int8 logits and probabilities hash to exactly the values every
+// native target prints (tests/parity/expected_hashes.txt), in both engine
+// variants (SIMD and scalar) and with the reference kernels.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadEngine, hasWasmSimd } from '../../web/engine.js';
+import { parseWav } from '../../web/wav.js';
+import { engineDir, fixtures, parityModel, root } from './paths.mjs';
+
+// The parity cases of tests/parity/parity_run.cc.
+const CASES = {
+  coswara: ['coswara_cough_16k.wav', 'coswara_counting_16k.wav', 'coswara_breathing_16k.wav'],
+  mixed_rates: ['covid_telegram_cough_48k.wav', 'speech_commands_yes_16k.wav',
+    'covid_callcenter_cough_8k_stereo.wav'],
+  rate_swaps: ['covid_callcenter_cough_8k_stereo.wav', 'covid_telegram_cough_48k.wav',
+    'speech_commands_yes_16k.wav'],
+};
+
+// FNV-1a 64 over bytes, chained by `seed` (tests/common/wav.h).
+function fnv1a64(bytes, seed = 0xcbf29ce484222325n) {
+  let h = seed;
+  for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h;
+}
+const bytesOf = (typed) => new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+const hex = (h) => h.toString(16).padStart(16, '0');
+
+function expectedHashes() {
+  const text = readFileSync(path.join(root, 'tests/parity/expected_hashes.txt'), 'utf8');
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const [name, features, logits, probs] = line.trim().split(/\s+/);
+    out[name] = { features, logits, probs };
+  }
+  return out;
+}
+
+async function engine(variant) {
+  const wasm = readFileSync(path.join(engineDir, `tinym2-${variant}.wasm`));
+  return loadEngine({ base: pathToFileURL(engineDir + '/'), variant, wasmBinary: wasm });
+}
+
+function runCase(e, clips) {
+  clips.forEach((clip, b) => {
+    const wav = parseWav(readFileSync(path.join(fixtures, 'audio', clip)).buffer.slice(0));
+    e.setInput(b, wav.samples, wav.sampleRate, wav.channels);
+  });
+  const r = e.invoke();
+  let h = fnv1a64([]);
+  for (let b = 0; b < clips.length; b++) {
+    const f = e.features(b);
+    h = fnv1a64(bytesOf(f.values), h);
+    h = fnv1a64(bytesOf(f.quantized), h);
+  }
+  return {
+    features: hex(h),
+    logits: hex(fnv1a64(bytesOf(r.logits))),
+    probs: hex(fnv1a64(bytesOf(r.probabilities))),
+  };
+}
+
+const expected = expectedHashes();
+const model = readFileSync(parityModel);
+
+for (const [variant, reference] of [['simd', false], ['simd', true], ['scalar', false]]) {
+  test(`${variant}${reference ? ' (reference kernels)' : ''} engine matches the native parity hashes`, async () => {
+    const e = await engine(variant);
+    const info = e.load(model, { reference });
+    assert.equal(info.branches.length, 3);
+    assert.deepEqual(info.branches.map((b) => b.modality), ['cough', 'speech', 'breath']);
+    assert.equal(info.kernels, variant === 'simd' && !reference ? 'hwy:WASM' : 'ref');
+    for (const [name, clips] of Object.entries(CASES)) {
+      assert.deepEqual(runCase(e, clips), expected[name], `case ${name}`);
+    }
+    e.dispose();
+  });
+}
+
+test('float PCM gives the same bits as int16 PCM of the same samples', async () => {
+  const e = await engine('simd');
+  e.load(model);
+  const clips = CASES.coswara;
+  const asInt = runCase(e, clips);
+  clips.forEach((clip, b) => {
+    const wav = parseWav(readFileSync(path.join(fixtures, 'audio', clip)).buffer.slice(0));
+    const f = Float32Array.from(wav.samples, (s) => s / 32768);
+    e.setInput(b, f, wav.sampleRate, wav.channels);
+  });
+  const r = e.invoke();
+  assert.equal(hex(fnv1a64(bytesOf(r.probabilities))), asInt.probs);
+  e.dispose();
+});
+
+test('errors come back as thrown Errors with the core message', async () => {
+  const e = await engine('simd');
+  assert.throws(() => e.load(new Uint8Array([1, 2, 3, 4])), /cannot load the model: .+/);
+  assert.throws(() => e.invoke(), /no model loaded/);
+  e.load(model);
+  assert.throws(() => e.setInput(0, new Float32Array(1000), 4000, 1), /8000\.\.48000/);
+  assert.throws(() => e.setInput(7, new Float32Array(1000), 16000, 1), /out of range/);
+  assert.throws(() => e.setInput(0, [0, 1], 16000, 1), /Float32Array or an Int16Array/);
+  const corrupt = new Uint8Array(model);
+  corrupt[corrupt.length - 5] ^= 0xff;
+  assert.throws(() => e.load(corrupt), /cannot load the model/);
+  e.dispose();
+});
+
+test('SIMD is detected in this node', () => {
+  assert.equal(hasWasmSimd(), true);
+});

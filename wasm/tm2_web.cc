@@ -1,0 +1,236 @@
+// Embind layer: the core's LoadModel + Engine as one JS class, Tm2Engine.
+//
+// Every method that can fail returns an object {ok, error, ...}: the core's
+// Status message, never a silent failure (the JS wrapper in
+// wasm/tinym2.mjs turns ok=false into a thrown Error). The model bytes are
+// copied into the WASM heap (16-byte aligned) and kept alive for as long as
+// the engine points into them; the arena is planned once at load.
+//
+//   const e = new Module.Tm2Engine();
+//   e.load(bytes /* Uint8Array */, false /* reference kernels */);
+//   e.info();                                   // labels, branches, arena
+//   e.setInput(0, float32Pcm, 44100, 1);        // or an Int16Array
+//   const r = e.invoke();                       // probabilities, logits, timings
+//   e.features(0);                              // {frames, bins, values}
+#include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
+#include <emscripten/val.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "format/model.h"
+#include "format/tm2_generated.h"  // branch name and prompt (Model has no accessor yet)
+#include "kernels/select.h"
+
+namespace tm2 {
+namespace {
+
+using emscripten::val;
+
+val Fail(const std::string& message) {
+  val r = val::object();
+  r.set("ok", false);
+  r.set("error", message);
+  return r;
+}
+
+val Ok() {
+  val r = val::object();
+  r.set("ok", true);
+  return r;
+}
+
+// A JS typed array holding a copy of `n` values at `data`.
+template <typename T>
+val CopyOut(const T* data, size_t n) {
+  return val(emscripten::typed_memory_view(n, data)).call<val>("slice");
+}
+
+// Heap memory freed with free(); aligned_alloc needs a size multiple of the
+// alignment.
+struct HeapBytes {
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  ~HeapBytes() { std::free(data); }
+  bool Resize(size_t n, size_t align) {
+    std::free(data);
+    size = n;
+    data = static_cast<uint8_t*>(std::aligned_alloc(align, (n + align - 1) / align * align));
+    return data != nullptr;
+  }
+};
+
+class Tm2Engine {
+ public:
+  // Copies `bytes` (a Uint8Array or ArrayBuffer view) into the heap, verifies
+  // the model and plans the arena. `reference` runs the scalar kernels.
+  val load(val bytes, bool reference) {
+    ready_ = false;
+    const size_t n = bytes["byteLength"].as<size_t>();
+    if (n == 0) return Fail("model file is empty");
+    if (!model_bytes_.Resize(n, 16)) return Fail("out of memory for the model file");
+    val(emscripten::typed_memory_view(n, model_bytes_.data))
+        .call<void>("set", val::global("Uint8Array").new_(bytes["buffer"], bytes["byteOffset"], n));
+    Status s = LoadModel(model_bytes_.data, n, &model_);
+    if (!s.ok()) return Fail(s.message());
+    options_ = EngineOptions();
+    options_.kernels = reference ? &ReferenceKernels() : &SelectKernels();
+    options_.keep_float_features = true;  // the page draws them
+    size_t need = 0;
+    s = Engine::ArenaBytes(model_, &need, options_);
+    if (!s.ok()) return Fail(s.message());
+    if (!arena_.Resize(need, 16)) return Fail("out of memory for the arena");
+    s = engine_.Init(model_, arena_.data, arena_.size, options_);
+    if (!s.ok()) return Fail(s.message());
+    preprocess_ms_.assign(engine_.num_branches(), 0.0);
+    ready_ = true;
+    return Ok();
+  }
+
+  // Labels, branches (name, modality, prompt, rates, durations, feature
+  // shape), arena bytes, kernels and metadata of the loaded model.
+  val info() const {
+    if (!ready_) return Fail("no model loaded");
+    val r = Ok();
+    r.set("name", std::string(model_.name()));
+    const fb::Model* root = model_.root();
+    r.set("description", std::string(root->description() ? root->description()->c_str() : ""));
+    val labels = val::array();
+    for (int i = 0; i < model_.num_labels(); ++i) labels.call<void>("push", std::string(model_.label(i)));
+    r.set("labels", labels);
+    val branches = val::array();
+    for (int b = 0; b < model_.num_branches(); ++b) {
+      const fb::Branch* fbb = model_.branch(b);
+      const PreprocessParams p = model_.preprocess(b);
+      val o = val::object();
+      o.set("name", std::string(fbb->name() ? fbb->name()->c_str() : ""));
+      o.set("modality", std::string(model_.branch_modality(b)));
+      o.set("prompt", std::string(fbb->prompt() ? fbb->prompt()->c_str() : ""));
+      o.set("sampleRate", p.sample_rate);
+      o.set("minSeconds", p.min_seconds);
+      o.set("maxSeconds", p.max_seconds);
+      o.set("frames", p.num_frames);
+      o.set("bins", p.num_features());
+      o.set("features", std::string(p.dct_coefficients ? "mfcc" : "log-mel"));
+      branches.call<void>("push", o);
+    }
+    r.set("branches", branches);
+    val metadata = val::object();
+    if (root->metadata()) {
+      for (const fb::KeyValue* kv : *root->metadata())
+        metadata.set(std::string(kv->key()->c_str()),
+                     std::string(kv->value() ? kv->value()->c_str() : ""));
+    }
+    r.set("metadata", metadata);
+    r.set("temperature", root->temperature());
+    r.set("arenaBytes", engine_.arena_used());
+    r.set("modelBytes", model_bytes_.size);
+    r.set("kernels", std::string(engine_.kernels_name()));
+    return r;
+  }
+
+  // Preprocesses one recording into `branch`: interleaved PCM, a
+  // Float32Array in [-1, 1] or an Int16Array, at any rate the core accepts
+  // (8-48 kHz); the core mixes down and resamples.
+  val setInput(int branch, val pcm, uint32_t sample_rate, int channels) {
+    if (!ready_) return Fail("no model loaded");
+    if (branch < 0 || branch >= engine_.num_branches())
+      return Fail("branch " + std::to_string(branch) + " out of range");
+    if (channels < 1 || channels > 8) return Fail("channels must be 1..8");
+    const size_t n = pcm["length"].as<size_t>();
+    const size_t frames = n / static_cast<size_t>(channels);
+    const bool is_s16 = pcm.instanceof(val::global("Int16Array"));
+    PcmView view;
+    if (is_s16) {
+      s16_.resize(n);
+      val(emscripten::typed_memory_view(n, s16_.data())).call<void>("set", pcm);
+      view = PcmView::S16(s16_.data(), frames, sample_rate, static_cast<uint16_t>(channels));
+    } else if (pcm.instanceof(val::global("Float32Array"))) {
+      f32_.resize(n);
+      val(emscripten::typed_memory_view(n, f32_.data())).call<void>("set", pcm);
+      view = PcmView::F32(f32_.data(), frames, sample_rate, static_cast<uint16_t>(channels));
+    } else {
+      return Fail("PCM must be a Float32Array or an Int16Array");
+    }
+    const double t0 = emscripten_get_now();
+    const Status s = engine_.SetInput(branch, view);
+    const double ms = emscripten_get_now() - t0;
+    if (!s.ok()) return Fail(s.message());
+    preprocess_ms_[branch] = ms;
+    val r = Ok();
+    r.set("ms", ms);
+    return r;
+  }
+
+  // Runs every branch, the fusion and the head.
+  val invoke() {
+    if (!ready_) return Fail("no model loaded");
+    const double t0 = emscripten_get_now();
+    const Status s = engine_.Invoke();
+    const double ms = emscripten_get_now() - t0;
+    if (!s.ok()) return Fail(s.message());
+    const size_t c = static_cast<size_t>(engine_.num_classes());
+    val r = Ok();
+    r.set("probabilities", CopyOut(engine_.probabilities(), c));
+    r.set("logits", CopyOut(engine_.logits(), c));
+    r.set("logitScale", engine_.logit_scale());
+    r.set("logitZeroPoint", engine_.logit_zero_point());
+    double pre = 0;
+    val per_branch = val::array();
+    for (double b : preprocess_ms_) {
+      pre += b;
+      per_branch.call<void>("push", b);
+    }
+    r.set("preprocessMs", pre);
+    r.set("branchPreprocessMs", per_branch);
+    r.set("inferenceMs", ms);
+    return r;
+  }
+
+  // The branch's features as last computed: float values before
+  // quantization (for a spectrogram) and the int8 model input.
+  val features(int branch) const {
+    if (!ready_) return Fail("no model loaded");
+    if (branch < 0 || branch >= engine_.num_branches())
+      return Fail("branch " + std::to_string(branch) + " out of range");
+    const TensorShape shape = engine_.input_shape(branch);
+    const size_t n = shape.size();
+    const float* f = engine_.float_features(branch);
+    if (f == nullptr) return Fail("branch " + std::to_string(branch) + " has no features yet");
+    val r = Ok();
+    r.set("frames", shape.h);
+    r.set("bins", shape.w);
+    r.set("values", CopyOut(f, n));
+    r.set("quantized", CopyOut(engine_.features(branch), n));
+    return r;
+  }
+
+ private:
+  HeapBytes model_bytes_;
+  HeapBytes arena_;
+  Model model_;
+  EngineOptions options_;
+  Engine engine_;
+  std::vector<float> f32_;
+  std::vector<int16_t> s16_;
+  std::vector<double> preprocess_ms_;
+  bool ready_ = false;
+};
+
+}  // namespace
+}  // namespace tm2
+
+EMSCRIPTEN_BINDINGS(tinym2) {
+  emscripten::class_<tm2::Tm2Engine>("Tm2Engine")
+      .constructor<>()
+      .function("load", &tm2::Tm2Engine::load)
+      .function("info", &tm2::Tm2Engine::info)
+      .function("setInput", &tm2::Tm2Engine::setInput)
+      .function("invoke", &tm2::Tm2Engine::invoke)
+      .function("features", &tm2::Tm2Engine::features);
+}

@@ -1,0 +1,93 @@
+// The page's handle on the tinym2 engine (wasm/tm2_web.cc): picks the WASM
+// SIMD build when the browser validates a SIMD instruction, the scalar build
+// otherwise, and turns the engine's {ok, error} results into thrown Errors.
+// Runs in browsers and, for the tests, in node (pass `wasmBinary`).
+//
+//   const engine = await loadEngine({ base: new URL('engine/', location.href) });
+//   const model = engine.load(bytes);          // {labels, branches, ...}
+//   engine.setInput(0, pcm, 44100, 1);
+//   const result = engine.invoke();             // probabilities, timings
+
+// A module whose only function returns i8x16.splat(i32.const 0): valid only
+// where WASM SIMD128 is supported.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,       // type: () -> v128
+  0x03, 0x02, 0x01, 0x00,                         // function 0 has type 0
+  0x0a, 0x08, 0x01, 0x06, 0x00,                   // code: one body, no locals
+  0x41, 0x00, 0xfd, 0x0f, 0x0b,                   // i32.const 0; i8x16.splat; end
+]);
+
+export function hasWasmSimd() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+export function hasWasm() {
+  return typeof WebAssembly === 'object' && typeof WebAssembly.instantiate === 'function';
+}
+
+function unwrap(result, what) {
+  if (!result || !result.ok) {
+    throw new Error(`${what}: ${result ? result.error : 'no result from the engine'}`);
+  }
+  return result;
+}
+
+export class Engine {
+  constructor(module, variant) {
+    this.module = module;
+    this.variant = variant; // 'simd' | 'scalar'
+    this.native = new module.Tm2Engine();
+    this.model = null;
+  }
+
+  // Verifies and plans a .tm2 model (bytes: Uint8Array or ArrayBuffer).
+  // `reference` runs the scalar reference kernels even in the SIMD build.
+  load(bytes, { reference = false } = {}) {
+    const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    unwrap(this.native.load(view, reference), 'cannot load the model');
+    this.model = unwrap(this.native.info(), 'cannot read the model');
+    return this.model;
+  }
+
+  // pcm: interleaved Float32Array in [-1, 1] or Int16Array, at any rate
+  // 8000..48000 Hz; the core mixes to mono and resamples.
+  setInput(branch, pcm, sampleRate, channels = 1) {
+    const name = this.model?.branches[branch]?.name ?? `branch ${branch}`;
+    return unwrap(this.native.setInput(branch, pcm, sampleRate, channels), `recording for ${name}`);
+  }
+
+  invoke() {
+    return unwrap(this.native.invoke(), 'inference failed');
+  }
+
+  features(branch) {
+    return unwrap(this.native.features(branch), 'features');
+  }
+
+  dispose() {
+    this.native.delete();
+  }
+}
+
+// Loads the engine module from `base` (a URL ending in '/'): the SIMD build
+// when supported, else the scalar one. `variant` forces one; `wasmBinary`
+// (node) skips the loader's fetch.
+export async function loadEngine({ base, variant, wasmBinary } = {}) {
+  if (!hasWasm()) {
+    throw new Error('This browser cannot run WebAssembly, which the screening needs.');
+  }
+  const chosen = variant ?? (hasWasmSimd() ? 'simd' : 'scalar');
+  const url = new URL(`tinym2-${chosen}.js`, base);
+  const { default: create } = await import(url.href);
+  const options = {
+    locateFile: (file) => new URL(file, base).href,
+  };
+  if (wasmBinary) options.wasmBinary = wasmBinary;
+  const module = await create(options);
+  return new Engine(module, chosen);
+}
