@@ -15,6 +15,7 @@ PACKAGES=(
   qemu-system-arm                                    # mcu
   libhwy-dev flatbuffers-compiler libflatbuffers-dev catch2 libsndfile1-dev
   chromium                                           # browser tests (web/)
+  libtorch-dev libglpk-dev nlohmann-json3-dev libcli11-dev   # model factory (native/factory)
 )
 
 installed() {

@@ -1,0 +1,210 @@
+#include "recipe/recipe.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace tm2 {
+namespace factory {
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void Fail(const std::string& where, const std::string& what) {
+  throw std::runtime_error("recipe " + where + ": " + what);
+}
+
+void Pair(const json& j, const char* key, int* a, int* b, int dflt) {
+  *a = *b = dflt;
+  if (!j.contains(key)) return;
+  if (j[key].is_array()) { *a = j[key].at(0); *b = j[key].at(1); }
+  else { *a = *b = j[key].get<int>(); }
+}
+
+PreprocessParams ParsePreprocess(const json& j, const std::string& where) {
+  PreprocessParams p;
+  p.sample_rate = j.value("sample_rate", p.sample_rate);
+  p.pre_emphasis = j.value("pre_emphasis", p.pre_emphasis);
+  p.frame_length = j.value("frame_length", p.frame_length);
+  p.frame_step = j.value("frame_step", p.frame_step);
+  p.fft_size = j.value("fft_size", p.fft_size);
+  const std::string window = j.value("window", "hann");
+  if (window == "hann") p.window = WindowType::kHann;
+  else if (window == "hamming") p.window = WindowType::kHamming;
+  else Fail(where, "window '" + window + "' (hann, hamming)");
+  p.mel_bins = j.value("mel_bins", p.mel_bins);
+  p.mel_low_hz = j.value("mel_low_hz", p.mel_low_hz);
+  p.mel_high_hz = j.value("mel_high_hz", p.mel_high_hz);
+  p.log_floor = j.value("log_floor", p.log_floor);
+  p.dct_coefficients = j.value("dct_coefficients", p.dct_coefficients);
+  p.num_frames = j.value("num_frames", p.num_frames);
+  const std::string crop = j.value("crop", "start");
+  if (crop == "start") p.crop = CropPolicy::kStart;
+  else if (crop == "center") p.crop = CropPolicy::kCenter;
+  else if (crop == "loudest") p.crop = CropPolicy::kLoudest;
+  else Fail(where, "crop '" + crop + "' (start, center, loudest)");
+  p.min_seconds = j.value("min_seconds", p.min_seconds);
+  p.max_seconds = j.value("max_seconds", p.max_seconds);
+  const Status s = p.Validate();
+  if (!s.ok()) Fail(where, s.message());
+  return p;
+}
+
+OpDef Weighted(OpKind kind, const std::string& name, int out, const json& j) {
+  OpDef op;
+  op.kind = kind;
+  op.name = name;
+  op.out = out;
+  op.relu = j.value("relu", true);
+  op.bn = j.value("bn", kind != OpKind::kFc);
+  return op;
+}
+
+// Appends the layers of one JSON entry (a "ds" block is two layers).
+void ParseOp(const json& j, const std::string& prefix, std::vector<OpDef>* ops,
+             const std::string& where) {
+  const std::string type = j.value("type", "");
+  const std::string name = prefix + j.value("name", type + std::to_string(ops->size()));
+  OpDef op;
+  if (type == "conv") {
+    op = Weighted(OpKind::kConv, name, j.at("out"), j);
+    Pair(j, "kernel", &op.kernel_h, &op.kernel_w, 3);
+    Pair(j, "stride", &op.stride_h, &op.stride_w, 1);
+    op.same = j.value("padding", "same") == "same";
+    ops->push_back(op);
+  } else if (type == "ds") {
+    // Depthwise-separable block (MobileNet/DS-CNN): dw kxk + BN + ReLU,
+    // then pw 1x1 + BN + ReLU.
+    op = Weighted(OpKind::kDepthwise, name + ".dw", 0, j);
+    Pair(j, "kernel", &op.kernel_h, &op.kernel_w, 3);
+    Pair(j, "stride", &op.stride_h, &op.stride_w, 1);
+    op.same = j.value("padding", "same") == "same";
+    ops->push_back(op);
+    ops->push_back(Weighted(OpKind::kPointwise, name + ".pw", j.at("out"), j));
+  } else if (type == "maxpool" || type == "avgpool") {
+    op.kind = type == "maxpool" ? OpKind::kMaxPool : OpKind::kAvgPool;
+    op.name = name;
+    Pair(j, "kernel", &op.kernel_h, &op.kernel_w, 2);
+    Pair(j, "stride", &op.stride_h, &op.stride_w, op.kernel_h);
+    if (j.value("padding", "valid") != "valid")
+      Fail(where, "pools take valid padding only (" + name + ")");
+    op.relu = op.bn = false;
+    ops->push_back(op);
+  } else if (type == "gap") {
+    op.kind = OpKind::kGap;
+    op.name = name;
+    op.relu = op.bn = false;
+    ops->push_back(op);
+  } else if (type == "fc") {
+    ops->push_back(Weighted(OpKind::kFc, name, j.at("out"), j));
+  } else {
+    Fail(where, "layer type '" + type + "' (conv, ds, maxpool, avgpool, gap, fc)");
+  }
+}
+
+}  // namespace
+
+Recipe ParseRecipe(const std::string& text, const std::string& path) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const std::exception& e) {
+    Fail(path, std::string("not valid JSON: ") + e.what());
+  }
+  Recipe r;
+  r.path = path;
+  try {
+    r.name = j.at("name");
+    r.description = j.value("description", "");
+    r.labels = j.at("labels").get<std::vector<std::string>>();
+    if (r.labels.size() < 2) Fail(path, "needs at least 2 labels");
+    if (j.contains("metadata")) r.metadata = j["metadata"].get<std::map<std::string, std::string>>();
+    if (j.contains("data")) {
+      const json& d = j["data"];
+      r.data.format = d.value("format", r.data.format);
+      r.data.path = d.value("path", "");
+      r.data.label_kind = d.value("label", "");
+      if (d.contains("label_map")) r.data.label_map = d["label_map"].get<std::map<std::string, std::string>>();
+      r.data.validation_fraction = d.value("validation_fraction", r.data.validation_fraction);
+      r.data.split_seed = d.value("split_seed", r.data.split_seed);
+      r.data.max_per_label = d.value("max_per_label", 0);
+    }
+    for (const json& b : j.at("branches")) {
+      BranchDef br;
+      br.name = b.at("name");
+      br.modality = b.value("modality", br.name);
+      br.prompt = b.value("prompt", "");
+      br.preprocess = ParsePreprocess(b.at("preprocess"), path + " branch " + br.name);
+      br.normalization = b.at("preprocess").value("normalization", "per_bin");
+      if (br.normalization != "per_bin" && br.normalization != "global" && br.normalization != "none")
+        Fail(path, "normalization '" + br.normalization + "' (per_bin, global, none)");
+      for (const json& op : b.at("layers")) ParseOp(op, br.name + "/", &br.ops, path);
+      r.branches.push_back(br);
+    }
+    if (r.branches.empty() || r.branches.size() > 8) Fail(path, "needs 1 to 8 branches");
+    if (j.contains("head"))
+      for (const json& op : j["head"]) ParseOp(op, "head/", &r.head, path);
+    OpDef logits;
+    logits.kind = OpKind::kFc;
+    logits.name = "head/logits";
+    logits.out = static_cast<int>(r.labels.size());
+    logits.relu = logits.bn = false;
+    r.head.push_back(logits);
+    if (j.contains("train")) {
+      const json& t = j["train"];
+      TrainConfig& c = r.train;
+      c.epochs = t.value("epochs", c.epochs);
+      c.batch = t.value("batch", c.batch);
+      c.patience = t.value("patience", c.patience);
+      c.qat_epochs = t.value("qat_epochs", c.qat_epochs);
+      c.threads = t.value("threads", c.threads);
+      c.lr = t.value("lr", c.lr);
+      c.qat_lr = t.value("qat_lr", c.qat_lr);
+      c.weight_decay = t.value("weight_decay", c.weight_decay);
+      c.seed = t.value("seed", c.seed);
+      c.metric = t.value("metric", c.metric);
+      c.gain_db = t.value("gain_db", c.gain_db);
+      c.noise = t.value("noise", c.noise);
+      c.shift_frames = t.value("shift_frames", c.shift_frames);
+      if (c.metric != "accuracy" && c.metric != "auc" && c.metric != "balanced_accuracy")
+        Fail(path, "train.metric '" + c.metric + "' (accuracy, auc, balanced_accuracy)");
+      if (c.metric == "auc" && r.labels.size() != 2) Fail(path, "train.metric auc needs 2 labels");
+    }
+    if (j.contains("distill")) {
+      const json& d = j["distill"];
+      r.distill.teacher = d.value("teacher", "");
+      r.distill.temperature = d.value("temperature", r.distill.temperature);
+      r.distill.weight = d.value("weight", r.distill.weight);
+    }
+    if (j.contains("quant")) {
+      const json& q = j["quant"];
+      QuantConfig& c = r.quant;
+      c.weight_bits = q.value("weight_bits", c.weight_bits);
+      c.act_bits = q.value("act_bits", c.act_bits);
+      if (q.contains("layer_weight_bits")) c.layer_weight_bits = q["layer_weight_bits"].get<std::map<std::string, int>>();
+      if (q.contains("layer_act_bits")) c.layer_act_bits = q["layer_act_bits"].get<std::map<std::string, int>>();
+      c.weight_budget_bytes = q.value("weight_budget_bytes", int64_t{0});
+      c.arena_budget_bytes = q.value("arena_budget_bytes", int64_t{0});
+      c.pin_first_last = q.value("pin_first_last", c.pin_first_last);
+      c.hutchinson_samples = q.value("hutchinson_samples", c.hutchinson_samples);
+      for (int b : {c.weight_bits, c.act_bits})
+        if (b != 4 && b != 8) Fail(path, "quant bits must be 4 or 8");
+    }
+  } catch (const nlohmann::json::exception& e) {
+    Fail(path, e.what());
+  }
+  return r;
+}
+
+Recipe LoadRecipe(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open recipe");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseRecipe(ss.str(), path);
+}
+
+}  // namespace factory
+}  // namespace tm2

@@ -1,0 +1,90 @@
+// Recipes: a TinyM2Net described in JSON (docs/factory.md has the schema).
+// One depthwise-separable CNN branch per modality, late fusion by
+// concatenation, a fully connected head; plus the data, training,
+// distillation and quantization settings that reproduce a model.
+#ifndef TM2_FACTORY_RECIPE_RECIPE_H_
+#define TM2_FACTORY_RECIPE_RECIPE_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "preprocess/preprocess.h"
+
+namespace tm2 {
+namespace factory {
+
+enum class OpKind { kConv, kDepthwise, kPointwise, kFc, kMaxPool, kAvgPool, kGap };
+
+// One layer after expansion ("ds" blocks become depthwise + pointwise).
+// Weighted layers carry conv/FC + optional batch norm + optional ReLU.
+struct OpDef {
+  OpKind kind = OpKind::kConv;
+  std::string name;
+  int out = 0;  // output channels (conv, pointwise, fc)
+  int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
+  bool same = false;
+  bool relu = true;
+  bool bn = true;
+  bool weighted() const { return kind <= OpKind::kFc; }
+};
+
+struct BranchDef {
+  std::string name, modality, prompt;
+  PreprocessParams preprocess;  // normalization filled at export
+  std::string normalization = "per_bin";  // per_bin | global | none
+  std::vector<OpDef> ops;
+};
+
+struct DataConfig {
+  std::string format = "manifest", path, label_kind;
+  std::map<std::string, std::string> label_map;  // dataset label -> recipe label
+  double validation_fraction = 0.2;
+  uint64_t split_seed = 1;
+  int max_per_label = 0;  // 0 = all (a cap keeps quick runs quick)
+};
+
+struct TrainConfig {
+  int epochs = 30, batch = 32, patience = 6, qat_epochs = 4, threads = 1;
+  double lr = 3e-3, weight_decay = 0.0, qat_lr = 5e-4;
+  uint64_t seed = 1;
+  std::string metric = "accuracy";  // accuracy | auc (binary) | balanced_accuracy
+  double gain_db = 6.0, noise = 0.05;  // augmentation: gain range, feature noise (in std units)
+  int shift_frames = 4;                // augmentation: circular time shift range
+};
+
+struct DistillConfig {
+  std::string teacher;  // recipe path (relative to this recipe), empty = none
+  double temperature = 4.0, weight = 0.5;
+};
+
+struct QuantConfig {
+  int weight_bits = 8, act_bits = 8;     // defaults for every layer
+  std::map<std::string, int> layer_weight_bits, layer_act_bits;  // overrides by name
+  int64_t weight_budget_bytes = 0;       // > 0: choose 4/8 per layer by ILP
+  int64_t arena_budget_bytes = 0;        // > 0: export fails above it
+  bool pin_first_last = true;            // first and last weighted layers stay 8-bit
+  int hutchinson_samples = 16;
+};
+
+struct Recipe {
+  std::string name, description, path;  // path: the recipe file (for relative paths)
+  std::vector<std::string> labels;
+  std::map<std::string, std::string> metadata;
+  DataConfig data;
+  std::vector<BranchDef> branches;
+  std::vector<OpDef> head;  // ends with the logits layer (added by the parser)
+  TrainConfig train;
+  DistillConfig distill;
+  QuantConfig quant;
+};
+
+// Throws std::runtime_error naming the bad field.
+Recipe LoadRecipe(const std::string& path);
+Recipe ParseRecipe(const std::string& json_text, const std::string& path_for_messages);
+
+}  // namespace factory
+}  // namespace tm2
+
+#endif  // TM2_FACTORY_RECIPE_RECIPE_H_

@@ -1,0 +1,194 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace tm2 {
+namespace factory {
+namespace fs = std::filesystem;
+
+namespace {
+
+torch::Tensor Augment(const std::vector<torch::Tensor>& gain_unit, const TrainConfig& cfg,
+                      torch::Tensor x, size_t branch) {
+  const int64_t n = x.size(0);
+  if (cfg.gain_db > 0 && branch < gain_unit.size()) {
+    // A gain g scales power by g^2: log-mel moves by 2 ln g in every bin.
+    const auto db = (torch::rand({n, 1, 1, 1}) * 2 - 1) * cfg.gain_db;
+    const auto ln_g = db * (std::log(10.0) / 20.0);
+    x = x + ln_g * gain_unit[branch].reshape({1, 1, 1, -1});
+  }
+  if (cfg.noise > 0) x = x + torch::randn_like(x) * cfg.noise;
+  if (cfg.shift_frames > 0) {
+    const auto shifts = torch::randint(-cfg.shift_frames, cfg.shift_frames + 1, {n});
+    std::vector<torch::Tensor> rows;
+    for (int64_t i = 0; i < n; ++i) rows.push_back(torch::roll(x[i], shifts[i].item<int64_t>(), 1));
+    x = torch::stack(rows);
+  }
+  return x;
+}
+
+double Auc(const torch::Tensor& score, const torch::Tensor& y) {
+  // Mann-Whitney U with ties counted half.
+  const auto s = score.to(torch::kFloat64).contiguous();
+  const auto t = y.contiguous();
+  const double* sp = s.data_ptr<double>();
+  const int64_t* yp = t.data_ptr<int64_t>();
+  double wins = 0, pos = 0, neg = 0;
+  const int64_t n = s.size(0);
+  for (int64_t i = 0; i < n; ++i) (yp[i] == 1 ? pos : neg) += 1;
+  for (int64_t i = 0; i < n; ++i) {
+    if (yp[i] != 1) continue;
+    for (int64_t j = 0; j < n; ++j) {
+      if (yp[j] == 1) continue;
+      wins += sp[i] > sp[j] ? 1.0 : sp[i] == sp[j] ? 0.5 : 0.0;
+    }
+  }
+  return pos > 0 && neg > 0 ? wins / (pos * neg) : 0.5;
+}
+
+std::string Clock(double s) {
+  char b[32];
+  std::snprintf(b, sizeof(b), "%d:%02d", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  return b;
+}
+
+}  // namespace
+
+double Metric(const std::string& metric, const torch::Tensor& scores, const torch::Tensor& y) {
+  if (y.size(0) == 0) return 0;
+  if (metric == "auc") return Auc(torch::softmax(scores.to(torch::kFloat64), 1).select(1, 1), y);
+  const auto pred = scores.argmax(1);
+  if (metric == "balanced_accuracy") {
+    double sum = 0;
+    int classes = 0;
+    for (int64_t c = 0; c < scores.size(1); ++c) {
+      const auto mask = y == c;
+      const int64_t cnt = mask.sum().item<int64_t>();
+      if (!cnt) continue;
+      sum += (pred.masked_select(mask) == c).sum().item<double>() / cnt;
+      ++classes;
+    }
+    return classes ? sum / classes : 0;
+  }
+  return (pred == y).to(torch::kFloat64).mean().item<double>();
+}
+
+torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set) {
+  torch::NoGradGuard ng;
+  const bool was_training = net->is_training();
+  net->eval();
+  std::vector<torch::Tensor> outs;
+  for (int64_t i = 0; i < set.size(); i += 256) {
+    const int64_t end = std::min<int64_t>(set.size(), i + 256);
+    std::vector<torch::Tensor> x;
+    for (const auto& t : set.x) x.push_back(t.slice(0, i, end));
+    outs.push_back(net->forward(x));
+  }
+  if (was_training) net->train();
+  return torch::cat(outs);
+}
+
+TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
+                  const TrainConfig& cfg, const TrainRun& run) {
+  TrainResult res;
+  torch::optim::Adam opt(net->parameters(),
+                         torch::optim::AdamOptions(run.lr).weight_decay(cfg.weight_decay));
+  const std::string base = run.dir.empty() ? "" : (fs::path(run.dir) / run.tag).string();
+  std::ofstream log;
+  int start_epoch = 0, bad = 0;
+  res.best_metric = -1;
+  if (!base.empty()) {
+    fs::create_directories(run.dir);
+    if (run.resume && fs::exists(base + ".state.json")) {
+      nlohmann::json st = nlohmann::json::parse(std::ifstream(base + ".state.json"));
+      torch::load(net, base + ".ckpt.pt");
+      torch::load(opt, base + ".opt.pt");
+      start_epoch = st["epoch"];
+      bad = st["bad_epochs"];
+      res.best_metric = st["best_metric"];
+      res.best_epoch = st["best_epoch"];
+      if (!run.quiet) std::printf("[%s] resumed after epoch %d\n", run.tag.c_str(), start_epoch);
+    }
+    log.open(base + ".log", start_epoch > 0 ? std::ios::app : std::ios::trunc);
+  }
+  // Seeded per epoch, so a resumed run draws what an uninterrupted one would.
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t n = train.size();
+  for (int epoch = start_epoch; epoch < run.epochs; ++epoch) {
+    torch::manual_seed(cfg.seed * 1000003ull + epoch);
+    net->train();
+    const auto perm = torch::randperm(n, torch::kLong);
+    double loss_sum = 0;
+    int64_t seen = 0;
+    for (int64_t i = 0; i < n; i += cfg.batch) {
+      const auto idx = perm.slice(0, i, std::min<int64_t>(n, i + cfg.batch));
+      if (idx.size(0) < 2) continue;  // batch norm needs two samples
+      std::vector<torch::Tensor> x;
+      for (size_t b = 0; b < train.x.size(); ++b)
+        x.push_back(Augment(run.gain_unit, cfg, train.x[b].index_select(0, idx), b));
+      const auto y = train.y.index_select(0, idx);
+      const auto logits = net->forward(x);
+      auto loss = torch::cross_entropy_loss(logits, y);
+      if (run.teacher && run.kd_weight > 0) {
+        torch::Tensor soft;
+        {
+          torch::NoGradGuard ng;
+          (*run.teacher)->eval();
+          soft = torch::softmax((*run.teacher)->forward(x) / run.kd_temperature, 1);
+        }
+        // Hinton et al.: T^2 keeps the soft term's gradient scale comparable.
+        const auto kd = torch::kl_div(torch::log_softmax(logits / run.kd_temperature, 1), soft,
+                                      at::Reduction::Sum) / static_cast<double>(idx.size(0)) *
+                        (run.kd_temperature * run.kd_temperature);
+        loss = (1 - run.kd_weight) * loss + run.kd_weight * kd;
+      }
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      loss_sum += loss.item<double>() * idx.size(0);
+      seen += idx.size(0);
+    }
+    const double loss = seen ? loss_sum / seen : 0;
+    if (epoch == start_epoch) res.first_loss = loss;
+    res.last_loss = loss;
+    const double metric = Metric(cfg.metric, PredictLogits(net, val), val.y);
+    ++res.epochs_run;
+    if (metric > res.best_metric) {
+      res.best_metric = metric;
+      res.best_epoch = epoch + 1;
+      bad = 0;
+      if (!base.empty()) torch::save(net, base + ".best.pt");
+    } else {
+      ++bad;
+    }
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double left = el / res.epochs_run * (run.epochs - epoch - 1);
+    char line[256];
+    std::snprintf(line, sizeof(line), "[%s] epoch %d/%d  loss %.4f  val %s %.4f  best %.4f @%d  %s, ~%s left",
+                  run.tag.c_str(), epoch + 1, run.epochs, loss, cfg.metric.c_str(), metric,
+                  res.best_metric, res.best_epoch, Clock(el).c_str(), Clock(left).c_str());
+    if (!run.quiet) std::printf("%s\n", line), std::fflush(stdout);
+    if (log) log << line << "\n" << std::flush;
+    if (!base.empty()) {
+      torch::save(net, base + ".ckpt.pt");
+      torch::save(opt, base + ".opt.pt");
+      nlohmann::json st = {{"epoch", epoch + 1}, {"bad_epochs", bad}, {"best_metric", res.best_metric},
+                           {"best_epoch", res.best_epoch}};
+      std::ofstream(base + ".state.json") << st.dump(1);
+    }
+    if (cfg.patience > 0 && bad >= cfg.patience) {
+      if (!run.quiet) std::printf("[%s] early stop: no gain for %d epochs\n", run.tag.c_str(), bad);
+      break;
+    }
+  }
+  if (!base.empty() && fs::exists(base + ".best.pt")) torch::load(net, base + ".best.pt");
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace factory
+}  // namespace tm2

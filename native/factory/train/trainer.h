@@ -1,0 +1,53 @@
+// Training loop: Adam, cross-entropy (+ distillation), feature-domain
+// augmentation, early stopping on the validation metric, progress line,
+// log file, checkpoint/resume.
+#ifndef TM2_FACTORY_TRAIN_TRAINER_H_
+#define TM2_FACTORY_TRAIN_TRAINER_H_
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "train/net.h"
+
+namespace tm2 {
+namespace factory {
+
+struct TensorSet {
+  std::vector<torch::Tensor> x;  // per branch [N, 1, frames, bins], normalised
+  torch::Tensor y;               // [N] int64
+  std::vector<std::string> source, path;
+  int64_t size() const { return y.defined() ? y.size(0) : 0; }
+};
+
+struct TrainRun {
+  std::string tag;          // "teacher", "float", "qat": names the checkpoint files
+  std::string dir;          // checkpoint + log folder ("" = none)
+  int epochs = 10;
+  double lr = 1e-3;
+  bool resume = false;
+  bool quiet = false;
+  // Per branch, the change of each normalised feature per unit of ln(gain)
+  // (log-mel: 2/std for every bin; MFCC: 2 sqrt(M)/std for c0 only).
+  std::vector<torch::Tensor> gain_unit;
+  TinyNet* teacher = nullptr;
+  double kd_temperature = 4, kd_weight = 0;
+};
+
+struct TrainResult {
+  double best_metric = 0, first_loss = 0, last_loss = 0, seconds = 0;
+  int best_epoch = 0, epochs_run = 0;
+};
+
+TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
+                  const TrainConfig& cfg, const TrainRun& run);
+
+torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set);
+// accuracy | balanced_accuracy | auc (binary: P(label 1)) from scores [N, C].
+double Metric(const std::string& metric, const torch::Tensor& scores, const torch::Tensor& y);
+
+}  // namespace factory
+}  // namespace tm2
+
+#endif  // TM2_FACTORY_TRAIN_TRAINER_H_
