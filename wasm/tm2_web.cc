@@ -24,7 +24,6 @@
 
 #include "engine/engine.h"
 #include "format/model.h"
-#include "format/tm2_generated.h"  // branch name and prompt (Model has no accessor yet)
 #include "kernels/select.h"
 
 namespace tm2 {
@@ -98,19 +97,17 @@ class Tm2Engine {
     if (!ready_) return Fail("no model loaded");
     val r = Ok();
     r.set("name", std::string(model_.name()));
-    const fb::Model* root = model_.root();
-    r.set("description", std::string(root->description() ? root->description()->c_str() : ""));
+    r.set("description", std::string(model_.description()));
     val labels = val::array();
     for (int i = 0; i < model_.num_labels(); ++i) labels.call<void>("push", std::string(model_.label(i)));
     r.set("labels", labels);
     val branches = val::array();
     for (int b = 0; b < model_.num_branches(); ++b) {
-      const fb::Branch* fbb = model_.branch(b);
       const PreprocessParams p = model_.preprocess(b);
       val o = val::object();
-      o.set("name", std::string(fbb->name() ? fbb->name()->c_str() : ""));
+      o.set("name", std::string(model_.branch_name(b)));
       o.set("modality", std::string(model_.branch_modality(b)));
-      o.set("prompt", std::string(fbb->prompt() ? fbb->prompt()->c_str() : ""));
+      o.set("prompt", std::string(model_.branch_prompt(b)));
       o.set("sampleRate", p.sample_rate);
       o.set("minSeconds", p.min_seconds);
       o.set("maxSeconds", p.max_seconds);
@@ -121,13 +118,10 @@ class Tm2Engine {
     }
     r.set("branches", branches);
     val metadata = val::object();
-    if (root->metadata()) {
-      for (const fb::KeyValue* kv : *root->metadata())
-        metadata.set(std::string(kv->key()->c_str()),
-                     std::string(kv->value() ? kv->value()->c_str() : ""));
-    }
+    for (int i = 0; i < model_.num_metadata(); ++i)
+      metadata.set(std::string(model_.metadata_key(i)), std::string(model_.metadata_value(i)));
     r.set("metadata", metadata);
-    r.set("temperature", root->temperature());
+    r.set("temperature", model_.temperature());
     r.set("arenaBytes", engine_.arena_used());
     r.set("modelBytes", model_bytes_.size);
     r.set("kernels", std::string(engine_.kernels_name()));

@@ -16,6 +16,33 @@ const char* StringOr(const flatbuffers::String* s, const char* fallback) {
 
 const char* Model::name() const { return root_ ? StringOr(root_->name(), "") : ""; }
 
+const char* Model::description() const {
+  return root_ ? StringOr(root_->description(), "") : "";
+}
+
+float Model::temperature() const { return root_ ? root_->temperature() : 1.0f; }
+
+int Model::num_metadata() const {
+  return root_ && root_->metadata() ? static_cast<int>(root_->metadata()->size()) : 0;
+}
+
+const char* Model::metadata_key(int i) const {
+  if (i < 0 || i >= num_metadata()) return "";
+  return StringOr(root_->metadata()->Get(static_cast<flatbuffers::uoffset_t>(i))->key(), "");
+}
+
+const char* Model::metadata_value(int i) const {
+  if (i < 0 || i >= num_metadata()) return "";
+  return StringOr(root_->metadata()->Get(static_cast<flatbuffers::uoffset_t>(i))->value(), "");
+}
+
+const char* Model::metadata(const char* key) const {
+  if (!root_ || !root_->metadata() || !key) return "";
+  // Keys are stored sorted (the loader checks), so the keyed lookup works.
+  const fb::KeyValue* kv = root_->metadata()->LookupByKey(key);
+  return kv ? StringOr(kv->value(), "") : "";
+}
+
 int Model::num_labels() const {
   return root_ && root_->labels() ? static_cast<int>(root_->labels()->size()) : 0;
 }
@@ -34,9 +61,19 @@ const fb::Branch* Model::branch(int i) const {
   return root_->branches()->Get(static_cast<flatbuffers::uoffset_t>(i));
 }
 
+const char* Model::branch_name(int i) const {
+  const fb::Branch* b = branch(i);
+  return b ? StringOr(b->name(), "") : "";
+}
+
 const char* Model::branch_modality(int i) const {
   const fb::Branch* b = branch(i);
   return b ? StringOr(b->modality(), "") : "";
+}
+
+const char* Model::branch_prompt(int i) const {
+  const fb::Branch* b = branch(i);
+  return b ? StringOr(b->prompt(), "") : "";
 }
 
 PreprocessParams Model::preprocess(int i) const {

@@ -44,11 +44,20 @@ class Model {
   uint16_t format_minor() const { return minor_; }
 
   const char* name() const;
+  const char* description() const;
+  float temperature() const;  // calibration: softmax(logits / T)
+  // Metadata value for `key` ("" when absent).
+  const char* metadata(const char* key) const;
+  int num_metadata() const;
+  const char* metadata_key(int i) const;
+  const char* metadata_value(int i) const;
   int num_labels() const;
   const char* label(int i) const;
   int num_branches() const;
   const fb::Branch* branch(int i) const;
+  const char* branch_name(int i) const;
   const char* branch_modality(int i) const;
+  const char* branch_prompt(int i) const;
   // Preprocessing parameters of branch i (norm arrays point into the file).
   PreprocessParams preprocess(int i) const;
 
