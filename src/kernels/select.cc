@@ -1,10 +1,14 @@
 // The one place that chooses kernel variants (see select.h). The build
 // decides which variants exist (TM2_KERNELS_HWY is set by CMake when
-// TM2_KERNELS=hwy); Highway's dispatch decides the ISA inside them.
+// TM2_KERNELS=hwy, TM2_KERNELS_CM4DSP on the mcu target); Highway's
+// dispatch decides the ISA inside them.
 #include "kernels/select.h"
 
 #if defined(TM2_KERNELS_HWY)
 #include "kernels/hwy/hwy_kernels.h"
+#endif
+#if defined(TM2_KERNELS_CM4DSP)
+#include "kernels/cm4/cm4_kernels.h"
 #endif
 
 namespace tm2 {
@@ -25,8 +29,8 @@ const KernelTable& ReferenceKernels() {
 
 #if defined(TM2_KERNELS_HWY)
 namespace {
-// Pools and elementwise requantize stay reference: they are a few percent
-// of any shipped model's time (see docs/kernels.md).
+// Elementwise requantize stays reference: it only runs at a fusion
+// (concat), a few hundred bytes per inference.
 KernelTable MakeHwyTable() {
   static char name[32];
   const char* target = HwyTargetName();
@@ -39,12 +43,29 @@ KernelTable MakeHwyTable() {
       qs8_conv2d_hwy,
       qs8_depthwise_conv2d_hwy,
       qs8_fully_connected_hwy,
-      s8_max_pool2d_ref,
-      qs8_avg_pool2d_ref,
-      qs8_global_avg_pool_ref,
+      s8_max_pool2d_hwy,
+      qs8_avg_pool2d_hwy,
+      qs8_global_avg_pool_hwy,
       qs8_requantize_ref,
   };
 }
+}  // namespace
+#endif
+
+#if defined(TM2_KERNELS_CM4DSP)
+namespace {
+// Global average pool and requantize touch each byte once and stay
+// reference.
+const KernelTable kCm4DspTable = {
+    "cm4dsp",
+    qs8_conv2d_cm4dsp,
+    qs8_depthwise_conv2d_cm4dsp,
+    qs8_fully_connected_cm4dsp,
+    s8_max_pool2d_cm4dsp,
+    qs8_avg_pool2d_cm4dsp,
+    qs8_global_avg_pool_ref,
+    qs8_requantize_ref,
+};
 }  // namespace
 #endif
 
@@ -52,6 +73,8 @@ const KernelTable& SelectKernels() {
 #if defined(TM2_KERNELS_HWY)
   static const KernelTable table = MakeHwyTable();
   return table;
+#elif defined(TM2_KERNELS_CM4DSP)
+  return kCm4DspTable;
 #else
   return ReferenceKernels();
 #endif

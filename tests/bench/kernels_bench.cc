@@ -3,9 +3,13 @@
 // DS-CNN, a 64x64x8 conv/depthwise pair), with the speed-up per layer.
 // Also checks that both tables produce the same bytes.
 //
-//   kernels_bench [--smoke] [--min-ms N]       (native, qemu-aarch64)
-//   node --no-experimental-fetch bench.js      (wasm)
+//   kernels_bench [--smoke] [--min-ms N] [--rounds N] [--int8] [--only cough|KWS|64x64x8]
+//                                                       (native, qemu-aarch64)
+//   node --no-experimental-fetch bench.js [same options]             (wasm)
+// Times and speed-ups are medians over alternating rounds (default 21).
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -113,16 +117,25 @@ double NowUs() {
   return duration<double, std::micro>(steady_clock::now().time_since_epoch()).count();
 }
 
+int g_rounds = 21;
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 // Microseconds per call of a and of b, measured in alternating rounds so
-// that both see the same machine load (other jobs share these cores); the
-// best round of each counts.
+// that both see the same machine load (other jobs share these cores). Each
+// round times a, then b, for about min_us / (2 * rounds) each; the result
+// is the median over rounds of each time and of the per-round ratio a / b
+// (a ratio taken within one round cancels slow drifts of the load).
 template <class F, class G>
-void TimePairUs(F a, G b, double min_us, bool smoke, double* a_us, double* b_us) {
-  *a_us = *b_us = 0;
+void TimePairUs(F a, G b, double min_us, bool smoke, double* a_us, double* b_us, double* ratio) {
+  *a_us = *b_us = *ratio = 0;
   if (smoke) { a(); b(); return; }
-  const int kRounds = 7;
-  double best_a = 1e30, best_b = 1e30;
-  for (int round = 0; round < kRounds; ++round) {
+  std::vector<double> ta, tb, r;
+  for (int round = 0; round < g_rounds; ++round) {
+    double t_round[2];
     for (int which = 0; which < 2; ++which) {
       long n = 0;
       const double t0 = NowUs();
@@ -131,13 +144,16 @@ void TimePairUs(F a, G b, double min_us, bool smoke, double* a_us, double* b_us)
         if (which == 0) a(); else b();
         ++n;
         t = NowUs();
-      } while (t - t0 < min_us / (2 * kRounds));
-      double& best = which == 0 ? best_a : best_b;
-      if ((t - t0) / n < best) best = (t - t0) / n;
+      } while (t - t0 < min_us / (2 * g_rounds));
+      t_round[which] = (t - t0) / n;
     }
+    ta.push_back(t_round[0]);
+    tb.push_back(t_round[1]);
+    r.push_back(t_round[0] / t_round[1]);
   }
-  *a_us = best_a;
-  *b_us = best_b;
+  *a_us = Median(ta);
+  *b_us = Median(tb);
+  *ratio = Median(r);
 }
 
 bool BenchModel(Model& m, const KernelTable& ref, const KernelTable& fast, double min_us, bool smoke) {
@@ -163,18 +179,20 @@ bool BenchModel(Model& m, const KernelTable& ref, const KernelTable& fast, doubl
       printf("  MISMATCH in layer %s\n", l.name.c_str());
       same = false;
     }
-    double tr, tf;
+    double tr, tf, ratio;
     TimePairUs([&] { Run(ref, l, ref_act[i].data(), ref_act[i + 1].data()); },
-               [&] { Run(fast, l, ref_act[i].data(), fast_act[i + 1].data()); }, min_us, smoke, &tr, &tf);
+               [&] { Run(fast, l, ref_act[i].data(), fast_act[i + 1].data()); }, min_us, smoke, &tr,
+               &tf, &ratio);
     ref_sum += tr;
     fast_sum += tf;
-    printf("%-28s %10ld %12.1f %12.1f %7.1fx\n", l.name.c_str(), l.macs, tr, tf, tf > 0 ? tr / tf : 0.0);
+    printf("%-28s %10ld %12.1f %12.1f %7.1fx\n", l.name.c_str(), l.macs, tr, tf, ratio);
   }
   auto whole = [&](const KernelTable& k, std::vector<std::vector<int8_t>>& act) {
     for (size_t i = 0; i < m.layers().size(); ++i) Run(k, m.layers()[i], act[i].data(), act[i + 1].data());
   };
-  double tr, tf;
-  TimePairUs([&] { whole(ref, ref_act); }, [&] { whole(fast, fast_act); }, min_us * 2, smoke, &tr, &tf);
+  double tr, tf, ratio;
+  TimePairUs([&] { whole(ref, ref_act); }, [&] { whole(fast, fast_act); }, min_us * 2, smoke, &tr, &tf,
+             &ratio);
   for (size_t i = 1; i < ref_act.size(); ++i) {
     if (ref_act[i] != fast_act[i]) {
       printf("  MISMATCH in the whole-model run, first at layer %s\n", m.layers()[i - 1].name.c_str());
@@ -183,7 +201,7 @@ bool BenchModel(Model& m, const KernelTable& ref, const KernelTable& fast, doubl
     }
   }
   printf("%-28s %10s %12.1f %12.1f %7.1fx   (sum of layers %.1f / %.1f)  identical: %s\n",
-         "whole model", "", tr, tf, tf > 0 ? tr / tf : 0.0, ref_sum, fast_sum, same ? "yes" : "NO");
+         "whole model", "", tr, tf, ratio, ref_sum, fast_sum, same ? "yes" : "NO");
   return same;
 }
 
@@ -192,18 +210,23 @@ bool BenchModel(Model& m, const KernelTable& ref, const KernelTable& fast, doubl
 
 int main(int argc, char** argv) {
   using namespace tm2;
-  bool smoke = false;
+  bool smoke = false, int8_only = false;
+  const char* only = "";  // run only models whose title contains this
   double min_ms = 60;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--smoke")) smoke = true;
     if (!strcmp(argv[i], "--min-ms") && i + 1 < argc) min_ms = atof(argv[++i]);
+    if (!strcmp(argv[i], "--rounds") && i + 1 < argc) g_rounds = atoi(argv[++i]);
+    if (!strcmp(argv[i], "--int8")) int8_only = true;
+    if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
   }
   const KernelTable& ref = ReferenceKernels();
   const KernelTable& fast = SelectKernels();
-  printf("tinym2 kernels: reference '%s' vs selected '%s'; best of 7 alternating rounds, %.0f ms per layer\n",
-         ref.name, fast.name, min_ms);
+  printf("tinym2 kernels: reference '%s' vs selected '%s'; median of %d alternating rounds, %.0f ms "
+         "per layer\n", ref.name, fast.name, g_rounds, min_ms);
   bool ok = true;
   for (int bits : {8, 4}) {
+    if (bits == 4 && int8_only) break;
     char title[96];
     snprintf(title, sizeof(title), "== cough branch, 64x64x1 log-mel, int%d weights", bits);
     Model cough(title, 64, 64, 1, bits);
@@ -218,7 +241,7 @@ int main(int argc, char** argv) {
     cough.GlobalAvg("global avg pool");
     cough.Dense("fc 32->16", 16);
     cough.Dense("fc 16->2", 2);
-    ok = BenchModel(cough, ref, fast, min_ms * 1000, smoke) && ok;
+    if (strstr(cough.name(), only)) ok = BenchModel(cough, ref, fast, min_ms * 1000, smoke) && ok;
 
     snprintf(title, sizeof(title), "== KWS DS-CNN, 49x10x1 MFCC, int%d weights", bits);
     Model kws(title, 49, 10, 1, bits);
@@ -229,13 +252,13 @@ int main(int argc, char** argv) {
     }
     kws.AvgPoolAll("avg pool 25x5");
     kws.Dense("fc 64->12", 12);
-    ok = BenchModel(kws, ref, fast, min_ms * 1000, smoke) && ok;
+    if (strstr(kws.name(), only)) ok = BenchModel(kws, ref, fast, min_ms * 1000, smoke) && ok;
 
     snprintf(title, sizeof(title), "== 64x64x8 conv/depthwise pair, int%d weights", bits);
     Model pair(title, 64, 64, 8, bits);
     pair.Conv("conv 3x3 8->8", 8, 3, 3, 1, test::Pad::kSame);
     pair.Depthwise("dw 3x3 x8", 3, test::Pad::kSame);
-    ok = BenchModel(pair, ref, fast, min_ms * 1000, smoke) && ok;
+    if (strstr(pair.name(), only)) ok = BenchModel(pair, ref, fast, min_ms * 1000, smoke) && ok;
   }
   printf("\n%s\n", ok ? "all outputs identical" : "OUTPUTS DIFFER");
   return ok ? 0 : 1;

@@ -114,6 +114,12 @@ TEST_CASE("conv2d and depthwise on the shipped models' shapes") {
       CheckOne(Op::kDepthwise, g, bits, RqStyle::kRelu6, rng, k, variant);
       MakeGeometry(25, 5, 64, 64, 3, 3, 1, 1, Pad::kSame, &g);  // KWS depthwise
       CheckOne(Op::kDepthwise, g, bits, RqStyle::kTypical, rng, k, variant);
+      // Rows too wide for the Highway conv's input band (kh * width * in_c
+      // past 8192): the per-pixel patch path.
+      MakeGeometry(6, 80, 40, 9, 3, 3, 1, 1, Pad::kSame, &g);
+      CheckOne(Op::kConv, g, bits, RqStyle::kTypical, rng, k, variant);
+      MakeGeometry(5, 70, 63, 5, 2, 3, 2, 1, Pad::kValid, &g);
+      CheckOne(Op::kConv, g, bits, RqStyle::kSaturating, rng, k, variant);
     }
   });
 }

@@ -35,10 +35,10 @@ int main() {
       TM2_CLIP_ENTRY(coswara_breathing_16k),    TM2_CLIP_ENTRY(covid_telegram_cough_48k),
       TM2_CLIP_ENTRY(speech_commands_yes_16k),  TM2_CLIP_ENTRY(covid_callcenter_cough_8k_stereo),
   };
-  const tm2::KernelTable* tables[] = {&tm2::SelectKernels()};
+  const tm2::KernelTable* tables[] = {&tm2::ReferenceKernels(), &tm2::SelectKernels()};
   const int failures = tm2::test::RunAllParityCases(
       parity_parity_multibranch, parity_parity_multibranch_size, g_arena, sizeof(g_arena), tables,
-      1, clips, 6, reinterpret_cast<const char*>(parity_expected_hashes),
+      2, clips, 6, reinterpret_cast<const char*>(parity_expected_hashes),
       parity_expected_hashes_size);
   std::printf("parity firmware: %d mismatches\n", failures);
   return failures;

@@ -1,6 +1,7 @@
 // Highway 2-D convolution: implicit im2col. For each output pixel the
 // receptive field is gathered once into an int16 patch (x - zp, zeros at
-// padded cells), then multiplied against the weights repacked per call
+// padded cells; read in place from a widened band of input rows when it
+// fits), then multiplied against the weights repacked per call
 // into a stack tile of tap pairs (qs8_gemm-inl.h). Two pixels share every
 // weight load. Rows longer than hwyk::kMaxPatch use the reference.
 #undef HWY_TARGET_INCLUDE
@@ -45,6 +46,76 @@ static void BuildConvPatch(const ConvGeometry& g, int oy, int ox, int32_t zp, co
   p[0] = 0;  // the odd tap's partner, when k is odd
 }
 
+// The input rows one output row reads, widened to int16 (x - zp) once, with
+// zeros in the padded columns: band row ky holds cells -pad_left ..
+// band_w - pad_left - 1 of input row iy0 + ky. The GEMM reads each pixel's
+// kernel rows straight from it (PatchRows), so nothing is copied per pixel;
+// before, every cell was widened kh*kw/stride^2 times into a patch, which
+// dominated 1-channel inputs (the cough and KWS first layers). One extra
+// cell at the end backs the zero-weight tap of odd-length kernel rows.
+constexpr int kBandElems = 8192;  // 16 KB of stack
+
+static int BandWidth(const ConvGeometry& g) { return (g.out_w - 1) * g.stride_w + g.kernel_w + 1; }
+
+static void BuildBand(const ConvGeometry& g, int oy, int32_t zp, const int8_t* input,
+                      int16_t* band) {
+  const int band_w = BandWidth(g);
+  const int row = band_w * g.in_c;
+  const int lo = g.pad_left < band_w ? g.pad_left : band_w;
+  int hi = g.pad_left + g.in_w < band_w ? g.pad_left + g.in_w : band_w;
+  if (hi < lo) hi = lo;
+  const int iy0 = oy * g.stride_h - g.pad_top;
+  for (int ky = 0; ky < g.kernel_h; ++ky) {
+    int16_t* b = band + ky * row;
+    const int iy = iy0 + ky;
+    if (iy < 0 || iy >= g.in_h) {
+      memset(b, 0, sizeof(int16_t) * row);
+      continue;
+    }
+    memset(b, 0, sizeof(int16_t) * lo * g.in_c);
+    WidenSubtractZeroPoint(input + (static_cast<size_t>(iy) * g.in_w + lo - g.pad_left) * g.in_c,
+                           (hi - lo) * g.in_c, zp, b + lo * g.in_c);
+    memset(b + hi * g.in_c, 0, sizeof(int16_t) * (band_w - hi) * g.in_c);
+  }
+}
+
+// The band path: one band per output row, pixels in pairs.
+static void Conv2DBand(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
+                       const Requantization& rq, const int8_t* input, int8_t* output) {
+  const hn::ScalableTag<int32_t> d32;
+  const int n32 = static_cast<int>(hn::Lanes(d32));
+  const int k = g.kernel_h * g.kernel_w * g.in_c;
+  const int len = g.kernel_w * g.in_c;
+  const int row = BandWidth(g) * g.in_c;
+  const PatchRows pr{g.kernel_h, (len + 1) / 2, static_cast<size_t>(row)};
+  const int chunk = PairChunkChannels(pr.pairs(), g.out_c, n32);
+  HWY_ALIGN int16_t tile[hwyk::kTileElems];
+  HWY_ALIGN int16_t band[kBandElems];
+  HWY_ALIGN int32_t bias[kChunkMax + 64], mult[kChunkMax + 64], rnd[kChunkMax + 64], pow[kChunkMax + 64];
+  const int step = g.stride_w * g.in_c;
+  for (int oc0 = 0; oc0 < g.out_c; oc0 += chunk) {
+    const int ocn = g.out_c - oc0 < chunk ? g.out_c - oc0 : chunk;
+    PackPairTile(w, k, pr, len, oc0, ocn, g.out_c, n32, tile);
+    const ChunkRequant cr = PrepareChunk(w, rq, oc0, ocn, n32, bias, mult, rnd, pow);
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      BuildBand(g, oy, zp, input, band);
+      int8_t* orow = output + static_cast<size_t>(oy) * g.out_w * g.out_c;
+      int ox = 0;
+      for (; ox + 2 <= g.out_w; ox += 2) {
+        const int16_t* patches[2] = {band + ox * step, band + (ox + 1) * step};
+        int8_t* outs[2] = {orow + static_cast<size_t>(ox) * g.out_c,
+                           orow + static_cast<size_t>(ox + 1) * g.out_c};
+        PairGemmChunk<2>(patches, pr, tile, bias, cr, oc0, ocn, outs);
+      }
+      if (ox < g.out_w) {
+        const int16_t* patches[1] = {band + ox * step};
+        int8_t* outs[1] = {orow + static_cast<size_t>(ox) * g.out_c};
+        PairGemmChunk<1>(patches, pr, tile, bias, cr, oc0, ocn, outs);
+      }
+    }
+  }
+}
+
 void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
             const Requantization& rq, const int8_t* input, int8_t* output) {
   const int k = g.kernel_h * g.kernel_w * g.in_c;
@@ -52,17 +123,21 @@ void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
     qs8_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }
+  if (g.kernel_h * BandWidth(g) * g.in_c <= kBandElems) {
+    Conv2DBand(g, w, zp, rq, input, output);
+    return;
+  }
   const hn::ScalableTag<int32_t> d32;
   const int n32 = static_cast<int>(hn::Lanes(d32));
-  const int kp = (k + 1) / 2;
-  const int chunk = PairChunkChannels(k, g.out_c, n32);
+  const PatchRows pr = ContiguousPatch(k);
+  const int chunk = PairChunkChannels(pr.pairs(), g.out_c, n32);
   HWY_ALIGN int16_t tile[hwyk::kTileElems];
   HWY_ALIGN int16_t patch_buf[2][hwyk::kMaxPatch + 2];
   HWY_ALIGN int32_t bias[kChunkMax + 64], mult[kChunkMax + 64], rnd[kChunkMax + 64], pow[kChunkMax + 64];
   const int pixels = g.out_h * g.out_w;
   for (int oc0 = 0; oc0 < g.out_c; oc0 += chunk) {
     const int ocn = g.out_c - oc0 < chunk ? g.out_c - oc0 : chunk;
-    PackPairTile(w, k, oc0, ocn, g.out_c, n32, tile);
+    PackPairTile(w, k, pr, k, oc0, ocn, g.out_c, n32, tile);
     const ChunkRequant cr = PrepareChunk(w, rq, oc0, ocn, n32, bias, mult, rnd, pow);
     int p = 0;
     for (; p + 2 <= pixels; p += 2) {
@@ -71,13 +146,13 @@ void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
       const int16_t* patches[2] = {patch_buf[0], patch_buf[1]};
       int8_t* outs[2] = {output + static_cast<size_t>(p) * g.out_c,
                          output + static_cast<size_t>(p + 1) * g.out_c};
-      PairGemmChunk<2>(patches, kp, tile, bias, cr, oc0, ocn, outs);
+      PairGemmChunk<2>(patches, pr, tile, bias, cr, oc0, ocn, outs);
     }
     if (p < pixels) {
       BuildConvPatch(g, p / g.out_w, p % g.out_w, zp, input, patch_buf[0]);
       const int16_t* patches[1] = {patch_buf[0]};
       int8_t* outs[1] = {output + static_cast<size_t>(p) * g.out_c};
-      PairGemmChunk<1>(patches, kp, tile, bias, cr, oc0, ocn, outs);
+      PairGemmChunk<1>(patches, pr, tile, bias, cr, oc0, ocn, outs);
     }
   }
 }

@@ -80,14 +80,14 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
   }
   const hn::ScalableTag<int32_t> d32;
   const int n32 = static_cast<int>(hn::Lanes(d32));
-  const int kp = (in + 1) / 2;
-  const int chunk = PairChunkChannels(in, out, n32);
+  const PatchRows pr = ContiguousPatch(in);
+  const int chunk = PairChunkChannels(pr.pairs(), out, n32);
   HWY_ALIGN int16_t tile[hwyk::kTileElems];
   HWY_ALIGN int16_t patch_buf[2][hwyk::kMaxPatch + 2];
   HWY_ALIGN int32_t bias[kChunkMax + 64], mult[kChunkMax + 64], rnd[kChunkMax + 64], pow[kChunkMax + 64];
   for (int oc0 = 0; oc0 < out; oc0 += chunk) {
     const int ocn = out - oc0 < chunk ? out - oc0 : chunk;
-    PackPairTile(w, in, oc0, ocn, out, n32, tile);
+    PackPairTile(w, in, pr, in, oc0, ocn, out, n32, tile);
     const ChunkRequant cr = PrepareChunk(w, rq, oc0, ocn, n32, bias, mult, rnd, pow);
     int r = 0;
     for (; r + 2 <= rows; r += 2) {
@@ -98,14 +98,14 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
       const int16_t* patches[2] = {patch_buf[0], patch_buf[1]};
       int8_t* outs[2] = {output + static_cast<size_t>(r) * out,
                          output + static_cast<size_t>(r + 1) * out};
-      PairGemmChunk<2>(patches, kp, tile, bias, cr, oc0, ocn, outs);
+      PairGemmChunk<2>(patches, pr, tile, bias, cr, oc0, ocn, outs);
     }
     if (r < rows) {
       WidenSubtractZeroPoint(input + static_cast<size_t>(r) * in, in, zp, patch_buf[0]);
       patch_buf[0][in] = 0;
       const int16_t* patches[1] = {patch_buf[0]};
       int8_t* outs[1] = {output + static_cast<size_t>(r) * out};
-      PairGemmChunk<1>(patches, kp, tile, bias, cr, oc0, ocn, outs);
+      PairGemmChunk<1>(patches, pr, tile, bias, cr, oc0, ocn, outs);
     }
   }
 }

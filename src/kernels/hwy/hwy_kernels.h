@@ -21,6 +21,9 @@ void qs8_depthwise_conv2d_hwy(const ConvGeometry&, const QuantizedWeights&, int3
                               const Requantization&, const int8_t*, int8_t*);
 void qs8_fully_connected_hwy(int, int, int, const QuantizedWeights&, int32_t,
                              const Requantization&, const int8_t*, int8_t*);
+void s8_max_pool2d_hwy(const ConvGeometry&, int32_t, int32_t, const int8_t*, int8_t*);
+void qs8_avg_pool2d_hwy(const ConvGeometry&, int32_t, int32_t, const int8_t*, int8_t*);
+void qs8_global_avg_pool_hwy(int, int, int32_t, int32_t, const int8_t*, int8_t*);
 // "hwy:AVX2", "hwy:SSE4", "hwy:WASM", "hwy:NEON", ...: the target the
 // kernels above run on in this process.
 const char* HwyTargetName();

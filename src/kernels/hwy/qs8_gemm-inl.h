@@ -62,26 +62,44 @@ HWY_INLINE void WidenSubtractZeroPoint(const int8_t* src, int n, int32_t zp, int
   for (; i < n; ++i) dst[i] = static_cast<int16_t>(src[i] - zp);
 }
 
-// Tile for output channels [oc0, oc0 + ocn) of a [out][k] weight matrix:
-// groups of up to 4 vectors of n32 channels; per group, per tap pair j,
-// each vector's lanes hold (w[c][2j], w[c][2j+1]). Missing taps and
-// channels are zero. Returns the int16 elements written.
-inline size_t PackPairTile(const QuantizedWeights& w, int k, int oc0, int ocn, int out_c,
-                           int n32, int16_t* tile) {
-  const int kp = (k + 1) / 2;
+// How a patch's tap pairs lie in memory: `rows` runs of `ppr` pairs, run r
+// starting `stride` int16 after run r - 1. A contiguous patch is one run.
+// conv2d reads its runs straight from a band of widened input rows, one
+// run per kernel row; a row of odd length (kw * in_c) is padded with one
+// tap whose weight is zero, so its pairs never straddle two rows.
+struct PatchRows {
+  int rows;
+  int ppr;
+  size_t stride;
+  int pairs() const { return rows * ppr; }
+};
+
+inline PatchRows ContiguousPatch(int k) { return PatchRows{1, (k + 1) / 2, 0}; }
+
+// Tile for output channels [oc0, oc0 + ocn) of a [out][k] weight matrix
+// whose rows are `pr.rows` runs of `len` taps (k = rows * len): groups of up
+// to 4 vectors of n32 channels; per group, per pair j (run r = j / ppr,
+// i = j % ppr), each vector's lanes hold (w[c][r*len + 2i], w[c][r*len +
+// 2i + 1]). Taps past `len` in a run, missing taps and missing channels are
+// zero. Returns the int16 elements written.
+inline size_t PackPairTile(const QuantizedWeights& w, int k, const PatchRows& pr, int len, int oc0,
+                           int ocn, int out_c, int n32, int16_t* tile) {
   const size_t row_bytes = WeightRowBytes(k, w.bits);
   const int nvec = (ocn + n32 - 1) / n32;
   int16_t* t = tile;
   for (int v0 = 0; v0 < nvec; v0 += 4) {
     const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
-    for (int j = 0; j < kp; ++j) {
+    for (int j = 0; j < pr.pairs(); ++j) {
+      const int r = j / pr.ppr, i = j % pr.ppr;
+      const int tap = r * len + 2 * i;
+      const bool first_in = 2 * i < len, second_in = 2 * i + 1 < len;
       for (int v = 0; v < nv; ++v) {
         for (int l = 0; l < n32; ++l) {
           const int oc = oc0 + (v0 + v) * n32 + l;
           const bool live = oc < oc0 + ocn && oc < out_c;
           const uint8_t* row = w.data + static_cast<size_t>(live ? oc : 0) * row_bytes;
-          *t++ = live ? hwyk::WeightAt16(row, 2 * j, w.bits) : 0;
-          *t++ = live && 2 * j + 1 < k ? hwyk::WeightAt16(row, 2 * j + 1, w.bits) : 0;
+          *t++ = live && first_in ? hwyk::WeightAt16(row, tap, w.bits) : 0;
+          *t++ = live && second_in ? hwyk::WeightAt16(row, tap + 1, w.bits) : 0;
         }
       }
     }
@@ -105,12 +123,12 @@ struct ChunkRequant {
   const int32_t* pow;
 };
 
-// MR patches (int16, even length 2*kp) times one group of NV channel
-// vectors; out[m][c] receives the requantized byte of group channel c
+// MR patches (int16 tap pairs laid out as `pr`) times one group of NV
+// channel vectors; out[m][c] receives the requantized byte of group channel c
 // (`first` is the group's first channel in the layer, `live` how many of
 // its lanes are real channels).
 template <int NV, int MR>
-HWY_INLINE void PairGemmGroup(const int16_t* const* patch, int kp, const int16_t* tile,
+HWY_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr, const int16_t* tile,
                               const int32_t* bias, const ChunkRequant& cr, int group_offset,
                               int first, int live, int8_t* const* out) {
   const hn::ScalableTag<int32_t> d32;
@@ -121,15 +139,19 @@ HWY_INLINE void PairGemmGroup(const int16_t* const* patch, int kp, const int16_t
     const auto b = hn::LoadU(d32, bias + v * n32);
     for (int m = 0; m < MR; ++m) acc[m][v] = b;
   }
-  for (int j = 0; j < kp; ++j) {
-    hn::Vec<decltype(d16)> x[MR];
-    for (int m = 0; m < MR; ++m) {
-      x[m] = hn::BitCast(d16, hn::Set(d32, LoadPair(patch[m] + 2 * j)));
-    }
-    const int16_t* wj = tile + static_cast<size_t>(j) * NV * n16;
-    for (int v = 0; v < NV; ++v) {
-      const auto wv = hn::LoadU(d16, wj + v * n16);
-      for (int m = 0; m < MR; ++m) acc[m][v] = MulAddPairs(d32, x[m], wv, acc[m][v]);
+  const int16_t* wj = tile;
+  for (int r = 0; r < pr.rows; ++r) {
+    const int16_t* base[MR];
+    for (int m = 0; m < MR; ++m) base[m] = patch[m] + r * pr.stride;
+    for (int i = 0; i < pr.ppr; ++i, wj += NV * n16) {
+      hn::Vec<decltype(d16)> x[MR];
+      for (int m = 0; m < MR; ++m) {
+        x[m] = hn::BitCast(d16, hn::Set(d32, LoadPair(base[m] + 2 * i)));
+      }
+      for (int v = 0; v < NV; ++v) {
+        const auto wv = hn::LoadU(d16, wj + v * n16);
+        for (int m = 0; m < MR; ++m) acc[m][v] = MulAddPairs(d32, x[m], wv, acc[m][v]);
+      }
     }
   }
   if (cr.vector) {
@@ -156,7 +178,7 @@ HWY_INLINE void PairGemmGroup(const int16_t* const* patch, int kp, const int16_t
 // Runs every group of a packed chunk [oc0, oc0 + ocn) for MR patches and
 // writes requantized bytes to out[m] + oc.
 template <int MR>
-HWY_INLINE void PairGemmChunk(const int16_t* const* patch, int kp, const int16_t* tile,
+HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, const int16_t* tile,
                               const int32_t* bias_chunk, const ChunkRequant& cr, int oc0, int ocn,
                               int8_t* const* out) {
   const hn::ScalableTag<int32_t> d32;
@@ -164,17 +186,17 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, int kp, const int16_t
   const int nvec = (ocn + n32 - 1) / n32;
   for (int v0 = 0; v0 < nvec; v0 += 4) {
     const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
-    const int16_t* t = tile + static_cast<size_t>(v0) * kp * 2 * n32;
+    const int16_t* t = tile + static_cast<size_t>(v0) * pr.pairs() * 2 * n32;
     const int c0 = v0 * n32;
     const int32_t* b = bias_chunk + c0;
     const int live = (ocn - c0) < nv * n32 ? (ocn - c0) : nv * n32;
     int8_t* o[MR];
     for (int m = 0; m < MR; ++m) o[m] = out[m] + oc0 + c0;
     switch (nv) {
-      case 4: PairGemmGroup<4, MR>(patch, kp, t, b, cr, c0, oc0 + c0, live, o); break;
-      case 3: PairGemmGroup<3, MR>(patch, kp, t, b, cr, c0, oc0 + c0, live, o); break;
-      case 2: PairGemmGroup<2, MR>(patch, kp, t, b, cr, c0, oc0 + c0, live, o); break;
-      default: PairGemmGroup<1, MR>(patch, kp, t, b, cr, c0, oc0 + c0, live, o); break;
+      case 4: PairGemmGroup<4, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
+      case 3: PairGemmGroup<3, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
+      case 2: PairGemmGroup<2, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
+      default: PairGemmGroup<1, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
     }
   }
 }
@@ -195,9 +217,9 @@ inline ChunkRequant PrepareChunk(const QuantizedWeights& w, const Requantization
   return cr;
 }
 
-// Output channels per tile chunk for rows of k taps (a multiple of n32).
-inline int PairChunkChannels(int k, int out_c, int n32) {
-  const int kp = (k + 1) / 2;
+// Output channels per tile chunk for rows of kp tap pairs (a multiple of
+// n32).
+inline int PairChunkChannels(int kp, int out_c, int n32) {
   int per = hwyk::kTileElems / (2 * kp);
   per = per / n32 * n32;
   const int need = (out_c + n32 - 1) / n32 * n32;

@@ -1,0 +1,111 @@
+// Cortex-M4 DSP 2-D convolution: implicit im2col. Each output pixel's
+// receptive field is gathered as bytes (padded cells hold the input zero
+// point, so they contribute x - zp = 0), turned into an int16 pair patch,
+// and multiplied against the weights widened once per call into a tile of
+// the same layout (qs8_tile_cm4dsp.h): two pixels and two output channels
+// per pass, so every weight and patch word loaded feeds two SMLADs.
+#include "kernels/cm4/cm4_kernels.h"
+#include "kernels/cm4/qs8_pairs_cm4dsp.h"
+#include "kernels/cm4/qs8_tile_cm4dsp.h"
+
+namespace tm2 {
+namespace {
+
+void GatherPatch(const ConvGeometry& g, int oy, int ox, int32_t zp, const int8_t* input,
+                 int8_t* raw) {
+  const int row_len = g.kernel_w * g.in_c;
+  const int iy0 = oy * g.stride_h - g.pad_top;
+  const int ix0 = ox * g.stride_w - g.pad_left;
+  int kx_lo = ix0 < 0 ? -ix0 : 0;
+  int kx_hi = g.in_w - ix0 < g.kernel_w ? g.in_w - ix0 : g.kernel_w;
+  if (kx_hi < kx_lo) kx_hi = kx_lo;
+  const int8_t pad = static_cast<int8_t>(zp);
+  int8_t* p = raw;
+  for (int ky = 0; ky < g.kernel_h; ++ky, p += row_len) {
+    const int iy = iy0 + ky;
+    if (iy < 0 || iy >= g.in_h) {
+      memset(p, pad, static_cast<size_t>(row_len));
+      continue;
+    }
+    memset(p, pad, static_cast<size_t>(kx_lo) * g.in_c);
+    memcpy(p + kx_lo * g.in_c, input + (static_cast<size_t>(iy) * g.in_w + ix0 + kx_lo) * g.in_c,
+           static_cast<size_t>(kx_hi - kx_lo) * g.in_c);
+    memset(p + kx_hi * g.in_c, pad, static_cast<size_t>(g.kernel_w - kx_hi) * g.in_c);
+  }
+}
+
+// Few input channels (the 1-channel first layers): the byte gather above
+// would spend more in memset/memcpy calls of a few bytes than in the
+// products, so each tap goes straight to its place in the pair layout
+// (pos[], computed once per call). Pixels whose window leaves the input
+// zero their patch first; positions past k stay zero from the start.
+void GatherPairPatch(const ConvGeometry& g, int oy, int ox, int32_t zp, const int8_t* input,
+                     const int16_t* pos, int k, int16_t* patch) {
+  const int iy0 = oy * g.stride_h - g.pad_top;
+  const int ix0 = ox * g.stride_w - g.pad_left;
+  const int ky_lo = iy0 < 0 ? -iy0 : 0;
+  const int ky_hi = g.in_h - iy0 < g.kernel_h ? g.in_h - iy0 : g.kernel_h;
+  const int kx_lo = ix0 < 0 ? -ix0 : 0;
+  const int kx_hi = g.in_w - ix0 < g.kernel_w ? g.in_w - ix0 : g.kernel_w;
+  if (ky_lo > 0 || ky_hi < g.kernel_h || kx_lo > 0 || kx_hi < g.kernel_w) {
+    memset(patch, 0, sizeof(int16_t) * k);
+  }
+  const int cells = (kx_hi - kx_lo) * g.in_c;
+  for (int ky = ky_lo; ky < ky_hi; ++ky) {
+    const int8_t* x = input + (static_cast<size_t>(iy0 + ky) * g.in_w + ix0 + kx_lo) * g.in_c;
+    const int16_t* p = pos + (ky * g.kernel_w + kx_lo) * g.in_c;
+    for (int i = 0; i < cells; ++i) patch[p[i]] = static_cast<int16_t>(x[i] - zp);
+  }
+}
+
+}  // namespace
+
+void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, int32_t zp,
+                       const Requantization& rq, const int8_t* input, int8_t* output) {
+  // A local copy: int8 output stores may alias a referenced geometry.
+  const ConvGeometry g = geometry;
+  const int k = g.kernel_h * g.kernel_w * g.in_c;
+  // A zero point outside int8 cannot be stored as a padding byte.
+  if (w.bits != 8 || k > cm4::kMaxPatch || zp < -128 || zp > 127) {
+    qs8_conv2d_ref(g, w, zp, rq, input, output);
+    return;
+  }
+  int8_t raw[cm4::kMaxPatch + 4];
+  alignas(4) int16_t patch[2][cm4::kPatchStride];
+  alignas(4) int16_t tile[cm4::kWeightTileElems];
+  const cm4::LayerStages st(rq, g.out_c);
+  const int8_t* wd = reinterpret_cast<const int8_t*>(w.data);
+  const int kpad = cm4::PadTo4(k);
+  const int chunk = cm4::TileChannels(kpad, g.out_c);
+  const int pixels = g.out_h * g.out_w;
+  const bool direct = g.in_c < 4;
+  int16_t pos[cm4::kMaxPatch];
+  if (direct) {
+    const int full = k & ~3;
+    static const int8_t kInGroup[4] = {0, 2, 1, 3};  // (x0, x2), (x1, x3)
+    for (int i = 0; i < k; ++i) pos[i] = static_cast<int16_t>(i < full ? (i & ~3) + kInGroup[i & 3] : i);
+    for (int m = 0; m < 2; ++m) cm4::PadRow(patch[m], k);
+  }
+  for (int oc0 = 0; oc0 < g.out_c; oc0 += chunk) {
+    const int n = g.out_c - oc0 < chunk ? g.out_c - oc0 : chunk;
+    cm4::PackTile(wd, k, oc0, n, tile);
+    for (int p = 0; p < pixels; p += 2) {
+      const bool two = p + 1 < pixels;
+      for (int m = 0; m < (two ? 2 : 1); ++m) {
+        const int oy = (p + m) / g.out_w, ox = (p + m) % g.out_w;
+        if (direct) {
+          GatherPairPatch(g, oy, ox, zp, input, pos, k, patch[m]);
+          continue;
+        }
+        GatherPatch(g, oy, ox, zp, input, raw);
+        cm4::BuildPairPatch(raw, k, zp, patch[m]);
+        cm4::PadRow(patch[m], k);
+      }
+      cm4::TileTimesPatches(st, patch[0], two, kpad, oc0, n, tile, w.bias,
+                            output + static_cast<size_t>(p) * g.out_c,
+                            two ? output + static_cast<size_t>(p + 1) * g.out_c : nullptr);
+    }
+  }
+}
+
+}  // namespace tm2

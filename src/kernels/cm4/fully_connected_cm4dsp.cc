@@ -1,0 +1,47 @@
+// Cortex-M4 DSP fully connected (and pointwise 1x1 with rows = H*W): each
+// input row becomes an int16 pair patch once, then two rows and two outputs
+// per pass against a weight tile widened per call (qs8_tile_cm4dsp.h); a
+// single row (dense layer) reads the int8 weights as stored
+// (qs8_pairs_cm4dsp.h).
+#include "kernels/cm4/cm4_kernels.h"
+#include "kernels/cm4/qs8_pairs_cm4dsp.h"
+#include "kernels/cm4/qs8_tile_cm4dsp.h"
+
+namespace tm2 {
+
+void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
+                                const Requantization& rq, const int8_t* input, int8_t* output) {
+  if (w.bits != 8 || in > cm4::kMaxPatch || zp < -128 || zp > 127) {
+    qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
+    return;
+  }
+  alignas(4) int16_t patch[2][cm4::kPatchStride];
+  const cm4::LayerStages st(rq, out);
+  if (rows == 1) {
+    // A dense layer uses each weight once: widening them first would cost
+    // as much as the products, so the int8 rows are read as stored.
+    cm4::BuildPairPatch(input, in, zp, patch[0]);
+    cm4::PatchTimesWeights(st, patch[0], in, out, w, output);
+    return;
+  }
+  alignas(4) int16_t tile[cm4::kWeightTileElems];
+  const int8_t* wd = reinterpret_cast<const int8_t*>(w.data);
+  const int kpad = cm4::PadTo4(in);
+  const int chunk = cm4::TileChannels(kpad, out);
+  for (int oc0 = 0; oc0 < out; oc0 += chunk) {
+    const int n = out - oc0 < chunk ? out - oc0 : chunk;
+    cm4::PackTile(wd, in, oc0, n, tile);
+    for (int r = 0; r < rows; r += 2) {
+      const bool two = r + 1 < rows;
+      for (int m = 0; m < (two ? 2 : 1); ++m) {
+        cm4::BuildPairPatch(input + static_cast<size_t>(r + m) * in, in, zp, patch[m]);
+        cm4::PadRow(patch[m], in);
+      }
+      cm4::TileTimesPatches(st, patch[0], two, kpad, oc0, n, tile, w.bias,
+                            output + static_cast<size_t>(r) * out,
+                            two ? output + static_cast<size_t>(r + 1) * out : nullptr);
+    }
+  }
+}
+
+}  // namespace tm2

@@ -1,0 +1,214 @@
+// Internal, Cortex-M4 DSP: int8 rows against int16 pair patches.
+//
+// SMLAD adds two signed 16x16 products to an int32, wrapping like the
+// reference's MulAddWrap. SXTB16 sign-extends bytes 0 and 2 of a word into
+// two int16 halves, and with the word rotated by 8, bytes 1 and 3. So four
+// weight bytes become the pairs (w0, w2) and (w1, w3) in two instructions,
+// and an input patch stored as (x0-zp, x2-zp), (x1-zp, x3-zp) per group of
+// four meets them with two SMLADs: four MACs. The k % 4 taps at the end of
+// a row are stored plainly and done one by one. x - zp lies in [-255, 255]
+// and w in [-128, 127], so a product pair never overflows int32.
+#ifndef TM2_KERNELS_CM4_QS8_PAIRS_CM4DSP_H_
+#define TM2_KERNELS_CM4_QS8_PAIRS_CM4DSP_H_
+
+#include <arm_acle.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/kernels.h"
+
+namespace tm2 {
+namespace cm4 {
+
+// Longest row (kh*kw*in_c, or FC `in`) the patch buffers hold: 2 KB of
+// int16 each, well inside the firmware's 64 KB stack.
+constexpr int kMaxPatch = 1024;
+
+inline int32_t LoadWord(const void* p) {
+  int32_t v;
+  memcpy(&v, p, sizeof(v));  // one LDR: the M4 allows unaligned word loads
+  return v;
+}
+
+inline int32_t Ror8(int32_t v) {
+  const uint32_t u = static_cast<uint32_t>(v);
+  return static_cast<int32_t>((u >> 8) | (u << 24));
+}
+
+// SXTB16 of v rotated by 8 (bytes 1 and 3). The instruction takes the
+// rotation for free, but GCC 12 emits a separate ROR for
+// __sxtb16 of a rotated word, so it is written out.
+inline int32_t Sxtb16Ror8(int32_t v) {
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+
+// Two halves (v, v) of an int16, as one word.
+inline int32_t Splat16(int32_t v) {
+  const uint32_t u = static_cast<uint16_t>(v);
+  return static_cast<int32_t>(u | (u << 16));
+}
+
+// RequantizeOne without 64-bit shifts. With P = acc * m = H * 2^32 + L
+// (SMULL gives H and L) and n = 32 + r: for r >= 1 the rounded quotient is
+// floor((H + 2^(r-1)) / 2^r), because L only adds a fraction below one to
+// an integer numerator (H + 2^(r-1) cannot overflow: |H| <= 2^30); for
+// r = 0 it is H plus the carry of L + 2^31. Trained layers have n >= 33;
+// smaller n takes the general path.
+inline int8_t Requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t lo,
+                         int32_t hi) {
+  const int n = 31 - shift;
+  const int64_t p = static_cast<int64_t>(acc) * multiplier;
+  const int32_t h = static_cast<int32_t>(p >> 32);
+  int32_t y;
+  if (n > 32) {
+    const int r = n - 32;
+    y = (h + (int32_t{1} << (r - 1))) >> r;
+  } else if (n == 32) {
+    y = h + static_cast<int32_t>(static_cast<uint32_t>(p) >> 31);
+  } else {
+    return RequantizeOne(acc, multiplier, shift, zp, lo, hi);
+  }
+  y += zp;
+  if (y < lo) y = lo;
+  if (y > hi) y = hi;
+  return static_cast<int8_t>(y);
+}
+
+// The output stage's constants, copied out of the Requantization: outputs
+// are int8 stores, which may alias anything, so fields read through a
+// reference would be reloaded after every byte written.
+struct OutStage {
+  const int32_t* mult;
+  const int8_t* shift;
+  int32_t zp, lo, hi;
+  explicit OutStage(const Requantization& rq)
+      : mult(rq.multiplier), shift(rq.shift), zp(rq.output_zero_point), lo(rq.output_min),
+        hi(rq.output_max) {}
+  int8_t operator()(int32_t acc, int ch) const {
+    return Requantize(acc, mult[ch], shift[ch], zp, lo, hi);
+  }
+};
+
+// The same output stage with each channel's shift constants computed once
+// per call: for layers whose channels all have n >= 33 (every trained
+// layer) and at most kMaxStageChannels channels. Ok() says whether it holds.
+constexpr int kMaxStageChannels = 256;
+struct FastOutStage {
+  const int32_t* mult;
+  int32_t zp, lo, hi;
+  bool ok;
+  int32_t rsh[kMaxStageChannels], rnd[kMaxStageChannels];
+  FastOutStage(const Requantization& rq, int channels)
+      : mult(rq.multiplier), zp(rq.output_zero_point), lo(rq.output_min), hi(rq.output_max),
+        ok(channels <= kMaxStageChannels) {
+    for (int ch = 0; ok && ch < channels; ++ch) {
+      const int r = 31 - rq.shift[ch] - 32;
+      if (r < 1) ok = false;
+      rsh[ch] = r;
+      rnd[ch] = ok ? int32_t{1} << (r - 1) : 0;
+    }
+  }
+  int8_t operator()(int32_t acc, int ch) const {
+    const int32_t h = static_cast<int32_t>((static_cast<int64_t>(acc) * mult[ch]) >> 32);
+    int32_t y = ((h + rnd[ch]) >> rsh[ch]) + zp;
+    if (y < lo) y = lo;
+    if (y > hi) y = hi;
+    return static_cast<int8_t>(y);
+  }
+};
+
+// out = x - zp in the pair layout above, k values.
+inline void BuildPairPatch(const int8_t* x, int k, int32_t zp, int16_t* out) {
+  const int32_t offset = Splat16(-zp);
+  const int groups = k >> 2;
+  for (int g = 0; g < groups; ++g) {
+    const int32_t w = LoadWord(x + 4 * g);
+    const int32_t pair[2] = {__sadd16(__sxtb16(w), offset), __sadd16(Sxtb16Ror8(w), offset)};
+    memcpy(out + 4 * g, pair, sizeof(pair));
+  }
+  for (int i = groups * 4; i < k; ++i) out[i] = static_cast<int16_t>(x[i] - zp);
+}
+
+inline int32_t TailDot(const int16_t* p, const int8_t* w, int from, int k, int32_t acc) {
+  uint32_t a = static_cast<uint32_t>(acc);
+  for (int i = from; i < k; ++i) a += static_cast<uint32_t>(p[i] * w[i]);
+  return static_cast<int32_t>(a);
+}
+
+// Patch buffers live in one array, kPatchStride int16 apart, so the second
+// patch is an immediate offset from the first (one pointer, fewer spilled
+// registers in the 2x2 loop of qs8_tile_cm4dsp.h).
+constexpr int kPatchStride = kMaxPatch + 4;
+
+// One patch times two weight rows.
+inline void Dot1x2(const int16_t* p0, const int8_t* w0, const int8_t* w1, int k, int32_t acc[2]) {
+  int32_t a0 = acc[0], a1 = acc[1];
+  const int groups = k >> 2;
+  for (int g = 0; g < groups; ++g) {
+    const int32_t wa = LoadWord(w0 + 4 * g), wb = LoadWord(w1 + 4 * g);
+    const int32_t x02 = LoadWord(p0 + 4 * g), x13 = LoadWord(p0 + 4 * g + 2);
+    a0 = __smlad(x02, __sxtb16(wa), a0);
+    a0 = __smlad(x13, Sxtb16Ror8(wa), a0);
+    a1 = __smlad(x02, __sxtb16(wb), a1);
+    a1 = __smlad(x13, Sxtb16Ror8(wb), a1);
+  }
+  const int t = groups * 4;
+  acc[0] = TailDot(p0, w0, t, k, a0);
+  acc[1] = TailDot(p0, w1, t, k, a1);
+}
+
+// One patch times one weight row.
+inline int32_t Dot1x1(const int16_t* p0, const int8_t* w0, int k, int32_t acc) {
+  const int groups = k >> 2;
+  for (int g = 0; g < groups; ++g) {
+    const int32_t wa = LoadWord(w0 + 4 * g);
+    acc = __smlad(LoadWord(p0 + 4 * g), __sxtb16(wa), acc);
+    acc = __smlad(LoadWord(p0 + 4 * g + 2), Sxtb16Ror8(wa), acc);
+  }
+  return TailDot(p0, w0, groups * 4, k, acc);
+}
+
+// output[oc] for oc in [0, out_c) of one patch p0; weights [out][k] int8,
+// read as stored (dense layers, where each weight is used once).
+template <class Stage>
+inline void PatchTimesWeightsWith(const Stage& os, const int16_t* p0, int k, int out_c,
+                                  const QuantizedWeights& w, int8_t* out) {
+  const int8_t* const wd = reinterpret_cast<const int8_t*>(w.data);
+  const int32_t* const bias = w.bias;
+  int oc = 0;
+  for (; oc + 2 <= out_c; oc += 2) {
+    const int8_t* w0 = wd + static_cast<size_t>(oc) * k;
+    int32_t acc[2] = {bias ? bias[oc] : 0, bias ? bias[oc + 1] : 0};
+    Dot1x2(p0, w0, w0 + k, k, acc);
+    out[oc] = os(acc[0], oc);
+    out[oc + 1] = os(acc[1], oc + 1);
+  }
+  if (oc < out_c) {
+    const int8_t* w0 = wd + static_cast<size_t>(oc) * k;
+    out[oc] = os(Dot1x1(p0, w0, k, bias ? bias[oc] : 0), oc);
+  }
+}
+
+// Output stages prepared once per layer call.
+struct LayerStages {
+  FastOutStage fast;
+  OutStage general;
+  LayerStages(const Requantization& rq, int channels) : fast(rq, channels), general(rq) {}
+};
+
+inline void PatchTimesWeights(const LayerStages& st, const int16_t* p0, int k, int out_c,
+                              const QuantizedWeights& w, int8_t* out) {
+  if (st.fast.ok) {
+    PatchTimesWeightsWith(st.fast, p0, k, out_c, w, out);
+  } else {
+    PatchTimesWeightsWith(st.general, p0, k, out_c, w, out);
+  }
+}
+
+}  // namespace cm4
+}  // namespace tm2
+
+#endif  // TM2_KERNELS_CM4_QS8_PAIRS_CM4DSP_H_

@@ -1,0 +1,212 @@
+// Kernel comparison firmware for the Cortex-M4 (Catch2 is not built there):
+// a reduced form of conv_test.cc, fully_connected_test.cc and
+// pooling_test.cc. Every case
+// runs the reference and the selected table (cm4dsp) on the same random
+// data; main returns the number of mismatching cases (0 = pass).
+#include <cstdio>
+#include <vector>
+
+#include "kernel_case.h"
+#include "kernels/select.h"
+
+namespace tm2 {
+namespace test {
+namespace {
+
+enum class Op { kConv, kDepthwise };
+
+int g_cases = 0, g_failures = 0;
+
+void Report(const char* what, const ConvGeometry& g, int bits, int zp, const int8_t* want,
+            const int8_t* got, size_t n) {
+  ++g_cases;
+  for (size_t i = 0; i < n; ++i) {
+    if (want[i] != got[i]) {
+      if (++g_failures <= 10) {
+        printf("MISMATCH %s %s int%d zp %d: index %lu ref %d got %d\n", what, Describe(g).c_str(),
+               bits, zp, static_cast<unsigned long>(i), want[i], got[i]);
+      }
+      return;
+    }
+  }
+}
+
+RqStyle PickStyle(Rng& rng) {
+  const int s = rng.Int(0, 9);
+  return s < 5 ? RqStyle::kTypical : s < 7 ? RqStyle::kSaturating : s < 8 ? RqStyle::kRelu6
+                                                                            : RqStyle::kExtremeShift;
+}
+
+void CheckConv(Op op, const ConvGeometry& g, int bits, RqStyle style, Rng& rng) {
+  LayerCase lc;
+  const int taps = g.kernel_h * g.kernel_w;
+  if (op == Op::kConv) {
+    lc.Fill(rng, g.out_c, taps * g.in_c, g.out_c, bits, taps * g.in_c, style);
+  } else {
+    lc.Fill(rng, taps, g.out_c, g.out_c, bits, taps, style);
+  }
+  const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(g.in_h) * g.in_w * g.in_c);
+  const size_t n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
+  std::vector<int8_t> want(n), got(n, 0x55);
+  const KernelTable& ref = ReferenceKernels();
+  const KernelTable& k = SelectKernels();
+  const ConvFn rf = op == Op::kConv ? ref.conv2d : ref.depthwise_conv2d;
+  const ConvFn kf = op == Op::kConv ? k.conv2d : k.depthwise_conv2d;
+  rf(g, lc.w, lc.input_zero_point, lc.rq, input.data(), want.data());
+  kf(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+  Report(op == Op::kConv ? "conv2d" : "depthwise", g, bits, lc.input_zero_point, want.data(),
+         got.data(), n);
+}
+
+void CheckFc(int rows, int in, int out, int bits, RqStyle style, Rng& rng) {
+  LayerCase lc;
+  lc.Fill(rng, out, in, out, bits, in, style);
+  const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(rows) * in);
+  std::vector<int8_t> want(static_cast<size_t>(rows) * out), got(want.size(), 0x55);
+  ReferenceKernels().fully_connected(rows, in, out, lc.w, lc.input_zero_point, lc.rq, input.data(),
+                                     want.data());
+  SelectKernels().fully_connected(rows, in, out, lc.w, lc.input_zero_point, lc.rq, input.data(),
+                                  got.data());
+  ConvGeometry g{};
+  g.in_h = g.out_h = 1;
+  g.in_w = g.out_w = rows;
+  g.in_c = in;
+  g.out_c = out;
+  Report("fully_connected", g, bits, lc.input_zero_point, want.data(), got.data(), want.size());
+}
+
+void RandomConv(Op op, uint64_t seed, int iterations) {
+  Rng rng(seed);
+  for (int it = 0; it < iterations; ++it) {
+    const int in_c = rng.Chance(30) ? rng.Int(1, 3) : rng.Int(1, 40);
+    const int out_c = op == Op::kDepthwise ? in_c : rng.Chance(20) ? rng.Int(1, 3) : rng.Int(1, 70);
+    ConvGeometry g;
+    if (!MakeGeometry(rng.Int(1, 12), rng.Int(1, 12), in_c, out_c, rng.Int(1, 5), rng.Int(1, 5),
+                      rng.Int(1, 2), rng.Int(1, 2), rng.Chance(50) ? Pad::kSame : Pad::kValid, &g))
+      continue;
+    // Mostly int8: int4 weights take the reference path in cm4dsp.
+    CheckConv(op, g, rng.Chance(85) ? 8 : 4, PickStyle(rng), rng);
+  }
+}
+
+// Kernel 1..10 x 1..4, strides 1/2 per axis, Same/Valid, odd channels, on
+// a map just big enough and on a 1x1 map.
+void EdgeConv(Op op, uint64_t seed) {
+  Rng rng(seed);
+  for (int kh = 1; kh <= 10; ++kh) {
+    for (int kw = 1; kw <= 4; ++kw) {
+      for (int s = 0; s < 4; ++s) {
+        for (int p = 0; p < 2; ++p) {
+          const int in_c = op == Op::kConv ? 1 + 2 * rng.Int(0, 3) : 1 + 2 * rng.Int(0, 8);
+          const int out_c = op == Op::kDepthwise ? in_c : 1 + 2 * rng.Int(0, 5);
+          ConvGeometry g;
+          if (MakeGeometry(kh + rng.Int(0, 4), kw + rng.Int(0, 4), in_c, out_c, kh, kw, 1 + s / 2,
+                           1 + s % 2, p ? Pad::kSame : Pad::kValid, &g)) {
+            CheckConv(op, g, 8, PickStyle(rng), rng);
+          }
+          if (MakeGeometry(1, 1, in_c, out_c, kh, kw, 1 + s / 2, 1 + s % 2, Pad::kSame, &g)) {
+            CheckConv(op, g, 8, PickStyle(rng), rng);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Max and average pool of g, reference vs selected, clamp [lo, hi].
+void CheckPools(const ConvGeometry& g, int lo, int hi, Rng& rng) {
+  const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(g.in_h) * g.in_w * g.in_c);
+  const size_t n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
+  std::vector<int8_t> want(n), got(n, 0x55);
+  ReferenceKernels().max_pool2d(g, lo, hi, input.data(), want.data());
+  SelectKernels().max_pool2d(g, lo, hi, input.data(), got.data());
+  Report("max_pool2d", g, 8, 0, want.data(), got.data(), n);
+  ReferenceKernels().avg_pool2d(g, lo, hi, input.data(), want.data());
+  SelectKernels().avg_pool2d(g, lo, hi, input.data(), got.data());
+  Report("avg_pool2d", g, 8, 0, want.data(), got.data(), n);
+}
+
+void PoolSweep(uint64_t seed) {
+  Rng rng(seed);
+  ConvGeometry g;
+  for (int it = 0; it < 300; ++it) {
+    const int c = rng.Chance(40) ? rng.Int(1, 9) : rng.Int(10, 70);
+    if (!MakeGeometry(rng.Int(1, 12), rng.Int(1, 12), c, c, rng.Int(1, 4), rng.Int(1, 4),
+                      rng.Int(1, 3), rng.Int(1, 3), rng.Chance(50) ? Pad::kSame : Pad::kValid, &g))
+      continue;
+    const int lo = rng.Chance(50) ? -128 : rng.Int(-128, 127);
+    const int hi = rng.Chance(50) ? 127 : rng.Int(-128, 127);
+    CheckPools(g, lo, hi, rng);
+  }
+  for (int kh = 1; kh <= 4; ++kh) {
+    for (int kw = 1; kw <= 4; ++kw) {
+      for (int s = 1; s <= 3; ++s) {
+        const int c = 1 + 2 * rng.Int(0, 12);
+        if (MakeGeometry(1, 1, c, c, kh, kw, s, s, Pad::kSame, &g)) CheckPools(g, -128, 127, rng);
+        if (MakeGeometry(kh + 3, kw + 3, c, c, kh, kw, s, s, Pad::kSame, &g)) CheckPools(g, -5, 90, rng);
+      }
+    }
+  }
+  for (int c : {4, 13}) {
+    MakeGeometry(16, 16, c, c, 16, 16, 1, 1, Pad::kValid, &g);  // 256 cells: int16 limit
+    CheckPools(g, -128, 127, rng);
+    MakeGeometry(17, 16, c, c, 17, 16, 1, 1, Pad::kValid, &g);  // past it: reference
+    CheckPools(g, -128, 127, rng);
+  }
+  // Constant extreme inputs: the largest int16 sums.
+  for (int8_t v : {int8_t{-128}, int8_t{127}}) {
+    MakeGeometry(16, 16, 8, 8, 16, 16, 1, 1, Pad::kValid, &g);
+    std::vector<int8_t> input(16 * 16 * 8, v), want(8), got(8);
+    ReferenceKernels().avg_pool2d(g, -128, 127, input.data(), want.data());
+    SelectKernels().avg_pool2d(g, -128, 127, input.data(), got.data());
+    Report("avg_pool2d constant", g, 8, v, want.data(), got.data(), 8);
+  }
+  MakeGeometry(25, 5, 64, 64, 25, 5, 1, 1, Pad::kValid, &g);  // KWS average pool
+  CheckPools(g, -128, 127, rng);
+  MakeGeometry(64, 64, 8, 8, 2, 2, 2, 2, Pad::kValid, &g);  // cough max pool
+  CheckPools(g, -128, 127, rng);
+}
+
+void Run() {
+  PoolSweep(31);
+  RandomConv(Op::kConv, 11, 150);
+  EdgeConv(Op::kConv, 12);
+  RandomConv(Op::kDepthwise, 13, 150);
+  EdgeConv(Op::kDepthwise, 14);
+  Rng rng(21);
+  for (int it = 0; it < 200; ++it) {
+    const int rows = rng.Chance(40) ? 1 : rng.Chance(50) ? rng.Int(2, 5) : rng.Int(1, 40);
+    const int in = rng.Chance(20) ? rng.Int(1, 9) : rng.Int(1, 200);
+    const int out = rng.Chance(20) ? rng.Int(1, 3) : rng.Int(1, 80);
+    CheckFc(rows, in, out, rng.Chance(85) ? 8 : 4, PickStyle(rng), rng);
+  }
+  for (int in = 1; in <= 40; ++in) {
+    CheckFc(1, in, 3, 8, RqStyle::kTypical, rng);
+    CheckFc(3, in, 5, 8, RqStyle::kSaturating, rng);
+  }
+  CheckFc(2, 1100, 3, 8, RqStyle::kTypical, rng);  // past the patch limit
+  // The shipped models' shapes.
+  ConvGeometry g;
+  MakeGeometry(49, 10, 1, 64, 10, 4, 2, 2, Pad::kSame, &g);  // KWS conv
+  CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
+  MakeGeometry(25, 5, 64, 64, 3, 3, 1, 1, Pad::kSame, &g);  // KWS depthwise
+  CheckConv(Op::kDepthwise, g, 8, RqStyle::kRelu6, rng);
+  CheckFc(125, 64, 64, 8, RqStyle::kRelu6, rng);  // KWS pointwise
+  CheckFc(1, 64, 12, 8, RqStyle::kTypical, rng);  // KWS dense
+  MakeGeometry(32, 32, 1, 8, 3, 3, 1, 1, Pad::kSame, &g);  // cough conv, smaller map
+  CheckConv(Op::kConv, g, 8, RqStyle::kRelu6, rng);
+  MakeGeometry(16, 16, 16, 16, 3, 3, 1, 1, Pad::kSame, &g);  // cough depthwise
+  CheckConv(Op::kDepthwise, g, 8, RqStyle::kRelu6, rng);
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace tm2
+
+int main() {
+  using namespace tm2;
+  printf("kernels firmware: reference vs '%s'\n", SelectKernels().name);
+  test::Run();
+  printf("%d cases, %d mismatching\n", test::g_cases, test::g_failures);
+  return test::g_failures > 100 ? 100 : test::g_failures;
+}
