@@ -5,6 +5,7 @@
 //                               default build/wasm/web-engine)
 //   /models/                 -> models/ (manifest.json and shipped models)
 //   /tests/fixtures/models/  -> the in-repo test model(s)
+//   /vendor/fflate/          -> node_modules/fflate/esm (ZIP, research mode)
 //   /                        -> web/
 // and sends COOP/COEP (cross-origin isolation) and a Content-Security-Policy
 // that allows nothing but this origin, so the page cannot reach any other
@@ -50,6 +51,7 @@ export function routes(engineDir) {
     ['/engine/', engineDir],
     ['/models/', path.join(root, 'models')],
     ['/tests/fixtures/models/', path.join(root, 'tests/fixtures/models')],
+    ['/vendor/fflate/', path.join(root, 'node_modules/fflate/esm')],
     ['/', path.join(root, 'web')],
   ];
 }

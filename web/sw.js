@@ -29,7 +29,10 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
-    for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
+    // Only this page's older caches: research mode keeps its own.
+    for (const key of await caches.keys()) {
+      if (key.startsWith('tinym2-screening-') && key !== CACHE) await caches.delete(key);
+    }
     await self.clients.claim();
   })());
 });

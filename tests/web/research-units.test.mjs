@@ -1,0 +1,117 @@
+// Research mode's pure modules under node: protocol validation (the shipped
+// default passes; each kind of mistake is reported with its field path),
+// the manifest CSV (the factory's quoting and reading rules), how
+// evaluation joins recordings per model branch, and the metrics.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseProtocol, validateProtocol, ProtocolError, plannedTakes } from '../../web/research/protocol.js';
+import { writeManifestCsv, readManifestCsv, splitCsvLine, evaluationItems, joinPath, buildManifest } from '../../web/research/manifest.js';
+import { auc, computeMetrics } from '../../web/research/metrics.js';
+import { root } from './paths.mjs';
+
+const defaultText = readFileSync(path.join(root, 'models/protocols/default.json'), 'utf8');
+
+test('the shipped default protocol is valid', () => {
+  const p = parseProtocol(defaultText);
+  assert.equal(p.questions.filter((q) => q.label).length, 1);
+  assert.deepEqual(p.tasks.map((t) => t.modality), ['cough', 'speech', 'breath']);
+  assert.equal(plannedTakes(p).length, 4);
+  parseProtocol(readFileSync(path.join(root, 'tests/web/fixtures/research-protocol.json'), 'utf8'));
+});
+
+test('a bad protocol names each problem by field path', () => {
+  const good = JSON.parse(defaultText);
+  const problems = (mutate) => {
+    const p = structuredClone(good);
+    mutate(p);
+    try {
+      validateProtocol(p);
+    } catch (e) {
+      assert.ok(e instanceof ProtocolError);
+      return e.problems;
+    }
+    return [];
+  };
+  assert.match(problems((p) => { p.tasks[1].maxSeconds = 2; })[0], /^protocol\.tasks\[1\]\.maxSeconds: expected a number of seconds ≥ minSeconds \(3\)/);
+  assert.match(problems((p) => { p.tasks[0].takes = 0; })[0], /^protocol\.tasks\[0\]\.takes: expected a whole number/);
+  assert.match(problems((p) => { p.tasks[2].id = 'cough'; })[0], /^protocol\.tasks\[2\]\.id: "cough" is used by an earlier task/);
+  assert.match(problems((p) => { p.tasks[0].maxSecond = 3; })[0], /^protocol\.tasks\[0\]\.maxSecond: unknown field/);
+  assert.match(problems((p) => { p.questions[0].label = false; })[0], /exactly one question with "label": true.*found 0/);
+  assert.match(problems((p) => { p.questions[0].values = ['positive']; })[0], /^protocol\.questions\[0\]\.values: expected a list of at least two/);
+  assert.match(problems((p) => { p.questions[0].values[1] = 'neg\native'; })[0], /^protocol\.questions\[0\]\.values\[1\]: expected a non-empty string without line breaks/);
+  assert.match(problems((p) => { delete p.consent.agree; })[0], /^protocol\.consent\.agree: expected/);
+  assert.match(problems((p) => { p.format = 2; })[0], /^protocol\.format: expected the number 1, got 2/);
+  assert.throws(() => parseProtocol('{"format": 1,', 'study.json'), /study\.json is not a valid study protocol:\n- not valid JSON/);
+});
+
+test('manifest CSV: the factory\'s quoting, required columns and split values', () => {
+  const rows = [
+    { path: 'audio/p-1/cough-1.wav', label: 'a,b', group: 'p-1', modality: 'cough', split: '' },
+    { path: 'audio/p-2/cough-1.wav', label: 'say "hi"', group: 'p-2', modality: 'cough', split: 'test' },
+  ];
+  const csv = writeManifestCsv(rows);
+  assert.equal(csv.split('\n')[0], 'path,label,group,modality,split');
+  assert.equal(csv.split('\n')[1], 'audio/p-1/cough-1.wav,"a,b",p-1,cough,');
+  assert.equal(csv.split('\n')[2], 'audio/p-2/cough-1.wav,"say ""hi""",p-2,cough,test');
+  const back = readManifestCsv(csv);
+  assert.deepEqual(back.map((r) => [r.path, r.label, r.group, r.modality, r.split]),
+    rows.map((r) => [r.path, r.label, r.group, r.modality, r.split]));
+  assert.deepEqual(splitCsvLine('a,"b,c",d\r'), ['a', 'b,c', 'd']);
+  assert.throws(() => readManifestCsv('path,label\nx,y\n'), /header lacks the 'group' column/);
+  assert.throws(() => readManifestCsv('path,label,group\nx,,g\n'), /manifest\.csv:2: path, label and group must not be empty/);
+  assert.throws(() => readManifestCsv('group,path,label,split\ng,x,y,dev\n'), /split 'dev' is not train, validation or test/);
+  assert.equal(joinPath('study', '../study/audio/./a.wav'), 'study/audio/a.wav');
+});
+
+test('export manifest rows: participant as group, label from the label question', () => {
+  const p = parseProtocol(defaultText);
+  const session = { participant: 'p-abc', status: 'complete', split: '', createdAt: 't', answers: { test_result: 'negative' } };
+  const takes = [
+    { task: 'breathing', take: 1, modality: 'breath', sampleRate: 48000, frames: 96000 },
+    { task: 'cough', take: 2, modality: 'cough', sampleRate: 48000, frames: 48000 },
+    { task: 'cough', take: 1, modality: 'cough', sampleRate: 48000, frames: 48000 },
+  ];
+  const unlabelled = { session: { ...session, participant: 'p-x', answers: {} }, takes };
+  const { rows, json } = buildManifest(p, [{ session, takes }, unlabelled]);
+  assert.deepEqual(rows.map((r) => r.path), ['audio/p-abc/cough-1.wav', 'audio/p-abc/cough-2.wav', 'audio/p-abc/breathing-1.wav']);
+  assert.ok(rows.every((r) => r.group === 'p-abc' && r.label === 'negative'));
+  assert.equal(json.participants.length, 1);
+  assert.equal(rows[2].seconds, 2);
+});
+
+test('evaluation joins recordings like the factory', () => {
+  const rows = [
+    { path: 'b1', label: 'x', group: 'g2', modality: 'breath' },
+    { path: 'c1', label: 'x', group: 'g2', modality: 'cough' },
+    { path: 'c2', label: 'x', group: 'g2', modality: 'cough' },
+    { path: 's1', label: 'x', group: 'g2', modality: 'speech' },
+    { path: 'c3', label: 'y', group: 'g1', modality: 'cough' },
+  ];
+  const three = [{ modality: 'cough' }, { modality: 'speech' }, { modality: 'breath' }];
+  const { items, skipped } = evaluationItems(rows, three);
+  assert.deepEqual(items, [{ name: 'g2', group: 'g2', label: 'x', paths: ['c1', 's1', 'b1'] }]);
+  assert.equal(skipped, 1);
+  const one = evaluationItems(rows, [{ modality: 'cough' }]);
+  assert.deepEqual(one.items.map((i) => i.paths[0]), ['c1', 'c2', 'c3']);
+  assert.equal(evaluationItems(rows, [{ modality: 'vowel' }]).items.length, 5);
+});
+
+test('metrics: AUC with ties, accuracy and the confusion matrix', () => {
+  assert.equal(auc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]), 0.75);
+  assert.equal(auc([0.5, 0.5], [false, true]), 0.5);
+  assert.ok(Number.isNaN(auc([0.5], [true])));
+  const m = computeMetrics([
+    { label: 'neg', probabilities: [0.9, 0.1] },
+    { label: 'pos', probabilities: [0.3, 0.7] },
+    { label: 'pos', probabilities: [0.6, 0.4] },
+    { label: 'other', probabilities: [0.6, 0.4] },
+  ], ['neg', 'pos']);
+  assert.equal(m.scored, 3);
+  assert.equal(m.unscored, 1);
+  assert.equal(m.accuracy, 2 / 3);
+  assert.deepEqual(m.confusion, [[1, 0], [1, 1]]);
+  assert.equal(m.auc, 1);
+  assert.equal(m.positive, 'pos');
+});

@@ -1,0 +1,170 @@
+// Research-mode storage: IndexedDB database "tinym2-research".
+//   sessions  {id, participant, protocol, createdAt, updatedAt, consentedAt,
+//              answers, status: 'in-progress' | 'complete', split}
+//   takes     {id: `${session}/${task}-${take}`, session, task, take, modality,
+//              sampleRate, frames, seconds, wav (ArrayBuffer, 16-bit PCM), savedAt}
+//   meta      {key, value}   e.g. the active protocol
+// Every write is its own transaction and resolves only when the transaction
+// has committed, so a take the page reports as saved survives a reload or a
+// crash. A full disk surfaces as StorageFullError; nothing already stored is
+// touched by a failed write.
+
+export class StorageFullError extends Error {
+  constructor(detail) {
+    super(`Storage is full: ${detail} Everything saved before is kept. Export the data and delete exported sessions to make room.`);
+    this.name = 'StorageFullError';
+  }
+}
+
+const DB = 'tinym2-research';
+const VERSION = 1;
+
+function request(r) {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+function isQuota(e) {
+  return e && (e.name === 'QuotaExceededError' || e.name === 'NS_ERROR_DOM_QUOTA_REACHED');
+}
+
+export class Store {
+  static async open(name = DB) {
+    const open = indexedDB.open(name, VERSION);
+    open.onupgradeneeded = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('sessions')) db.createObjectStore('sessions', { keyPath: 'id' });
+      if (!db.objectStoreNames.contains('takes')) {
+        db.createObjectStore('takes', { keyPath: 'id' }).createIndex('session', 'session');
+      }
+      if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta', { keyPath: 'key' });
+    };
+    const s = new Store();
+    s.db = await request(open);
+    return s;
+  }
+
+  // Runs fn(stores) in one transaction; resolves with fn's result once committed.
+  async tx(names, mode, fn) {
+    const t = this.db.transaction(names, mode, { durability: 'strict' });
+    const stores = Object.fromEntries([names].flat().map((n) => [n, t.objectStore(n)]));
+    let result;
+    const done = new Promise((resolve, reject) => {
+      t.oncomplete = () => resolve();
+      t.onerror = () => reject(t.error);
+      t.onabort = () => reject(t.error ?? new Error('storage transaction aborted'));
+    });
+    try {
+      result = await fn(stores);
+      await done;
+    } catch (e) {
+      try { t.abort(); } catch { /* already finished */ }
+      if (isQuota(e)) throw new StorageFullError('the browser refused to store more data.');
+      throw e;
+    }
+    return result;
+  }
+
+  putSession(session) {
+    session.updatedAt = new Date().toISOString();
+    return this.tx('sessions', 'readwrite', ({ sessions }) => request(sessions.put(session)));
+  }
+
+  getSession(id) {
+    return this.tx('sessions', 'readonly', ({ sessions }) => request(sessions.get(id)));
+  }
+
+  async listSessions() {
+    const all = await this.tx('sessions', 'readonly', ({ sessions }) => request(sessions.getAll()));
+    return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  // Saves one take; its session's updatedAt moves in the same transaction.
+  putTake(take) {
+    take.savedAt = new Date().toISOString();
+    return this.tx(['takes', 'sessions'], 'readwrite', async ({ takes, sessions }) => {
+      await request(takes.put(take));
+      const s = await request(sessions.get(take.session));
+      if (s) {
+        s.updatedAt = take.savedAt;
+        await request(sessions.put(s));
+      }
+    });
+  }
+
+  // Takes of a session, without their audio unless `withAudio`.
+  async listTakes(sessionId, { withAudio = false } = {}) {
+    const all = await this.tx('takes', 'readonly', ({ takes }) =>
+      request(takes.index('session').getAll(sessionId)));
+    if (!withAudio) for (const t of all) { t.bytes = t.wav.byteLength; delete t.wav; }
+    return all;
+  }
+
+  getTake(id) {
+    return this.tx('takes', 'readonly', ({ takes }) => request(takes.get(id)));
+  }
+
+  async deleteSession(id) {
+    await this.tx(['takes', 'sessions'], 'readwrite', async ({ takes, sessions }) => {
+      const keys = await request(takes.index('session').getAllKeys(id));
+      for (const k of keys) takes.delete(k);
+      await request(sessions.delete(id));
+    });
+  }
+
+  async deleteAll() {
+    await this.tx(['takes', 'sessions'], 'readwrite', async ({ takes, sessions }) => {
+      takes.clear();
+      await request(sessions.clear());
+    });
+  }
+
+  async getMeta(key) {
+    const row = await this.tx('meta', 'readonly', ({ meta }) => request(meta.get(key)));
+    return row?.value;
+  }
+
+  setMeta(key, value) {
+    return this.tx('meta', 'readwrite', ({ meta }) => request(meta.put({ key, value })));
+  }
+}
+
+// {usage, quota} in bytes from navigator.storage.estimate(), or null.
+export async function storageEstimate() {
+  if (!navigator.storage?.estimate) return null;
+  try {
+    const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+    return { usage, quota };
+  } catch {
+    return null;
+  }
+}
+
+// Throws StorageFullError when `bytes` more would not fit in the quota the
+// browser states (with a 1 MB margin); the write is not attempted then.
+export async function ensureRoom(bytes) {
+  const e = await storageEstimate();
+  if (!e || !e.quota) return;
+  const left = e.quota - e.usage;
+  if (left < bytes + 1e6) {
+    throw new StorageFullError(`this take needs ${formatBytes(bytes)} and only ${formatBytes(Math.max(0, left))} of the ${formatBytes(e.quota)} quota is left, so it was not saved.`);
+  }
+}
+
+export function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+// A participant code from the browser's cryptographic random source:
+// "p-" + 10 characters of a 32-letter alphabet without l, o, 0, 1 (50 bits).
+export function newParticipantId() {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789'; // 32: no l, o, 0, 1
+  const bytes = new Uint8Array(10);
+  crypto.getRandomValues(bytes);
+  return `p-${Array.from(bytes, (b) => alphabet[b & 31]).join('')}`;
+}
