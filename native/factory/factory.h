@@ -26,11 +26,39 @@ struct FactoryOptions {
   int epochs = -1;         // > 0 overrides train.epochs (quick runs, tests)
   int qat_epochs = -1;
   int max_per_label = -1;  // > 0 overrides data.max_per_label
+  // Extra quantized variants evaluated from the same float student, each
+  // exported as <name>.<variant>.tm2 and checked in the engine:
+  // "w8a8", "w4a4", "mixed" (ILP 4/8 weights, 8-bit activations, budget =
+  // mixed_budget_fraction x the W8A8 weight bytes). The recipe's own quant
+  // config is always the shipped model <name>.tm2.
+  std::vector<std::string> variants;
+  double mixed_budget_fraction = 0.7;
+  bool compare_distill = false;  // also train the student without distillation
+  int bootstrap = 1000;          // resamples for the 95 % confidence intervals
+};
+
+// One row of the results table: a metric on the validation split with a
+// 95 % bootstrap interval, overall and per source.
+struct ResultRow {
+  std::string name, metric;
+  double value = 0, lo = 0, hi = 0, accuracy = 0;
+  double ece = 0;  // expected calibration error, top label, 10 equal-width bins
+  int n = 0;
+  long long weight_bytes = 0, arena_bytes = 0;  // arena 0 = not run by the engine (float)
+  double agreement = -1, seconds = 0;
+  std::map<std::string, int> weight_bits;
+  struct Part { double value = 0, lo = 0, hi = 0; int n = 0, positives = 0; };
+  std::map<std::string, Part> per_source;
+  std::vector<std::vector<int>> confusion;  // [true label][predicted label]
+  // Gate use, per threshold t in {0.1, 0.2, 0.3, 0.5} and label: the share
+  // of its recordings whose probability for that label reaches t, and the
+  // share of other labels' recordings that reach t for it (wrong sound accepted).
+  std::map<std::string, std::vector<double>> pass_rate, false_pass_rate;
 };
 
 struct FactoryResult {
   std::string model_path;
-  int train_items = 0, validation_items = 0, duplicates = 0;
+  int train_items = 0, validation_items = 0, duplicates = 0, quiet_dropped = 0;
   double first_loss = 0, last_loss = 0, train_seconds = 0;
   double float_metric = 0, quant_metric = 0, engine_metric = 0;
   double agreement = 0;     // engine vs factory integer model, validation predictions
@@ -38,6 +66,7 @@ struct FactoryResult {
   long long params = 0, macs = 0, weight_bytes = 0, arena_bytes = 0, file_bytes = 0;
   std::map<std::string, int> weight_bits;  // per weighted layer
   std::map<std::string, double> per_source_metric;
+  std::vector<ResultRow> rows;  // teacher, baselines, float, variants (also <out>/results.json)
 };
 
 FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& options);

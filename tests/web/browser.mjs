@@ -32,13 +32,24 @@ export async function launch({ mic } = {}) {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args, headless: true });
 }
 
+// The page tests run the core's three-branch test model (known hashes, a
+// three-recording flow); `manifest: null` opens the page with the shipped
+// models instead.
+export const TEST_MANIFEST = 'models/manifest.test.json';
+
+export function withManifest(query, manifest) {
+  if (!manifest) return query;
+  return `${query}${query.includes('?') ? '&' : '?'}manifest=${manifest}`;
+}
+
 // Opens the page and waits until the engine and the model are loaded.
-export async function openPage(browser, url, { viewport = DESKTOP, serviceWorkers = 'allow', query = '' } = {}) {
+export async function openPage(browser, url,
+  { viewport = DESKTOP, serviceWorkers = 'allow', query = '', manifest = TEST_MANIFEST } = {}) {
   const context = await browser.newContext({ viewport, serviceWorkers });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url + query);
+  await page.goto(url + withManifest(query, manifest));
   await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30000 });
   const ready = await page.evaluate(() => document.body.dataset.ready);
   if (ready !== 'true') throw new Error(`page did not start: ${await page.textContent('#alert')}`);

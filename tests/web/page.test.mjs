@@ -192,27 +192,28 @@ test('a recording too short for its branch is rejected', async () => {
   }
 });
 
-test('with a sound-type model in the manifest, a recording of the wrong kind is rejected', async () => {
-  // The factory's sound-type model does not exist yet (issue 3): the test
-  // model stands in as the gate, with its class_a as "cough" and a threshold
-  // the Coswara cough does not reach on it, so the hook's path is exercised.
+test('the shipped models: the sound-type gate rejects breathing as a cough, accepts a cough, and the result equals the native engine', async () => {
   const browser = await launch();
   try {
-    const context = await browser.newContext({ serviceWorkers: 'block' });
-    await context.route('**/models/manifest.json', async (route) => {
-      const manifest = JSON.parse(readFileSync(path.join(root, 'models/manifest.json'), 'utf8'));
-      manifest.gate = { url: manifest.screening.url, labels: { cough: 'class_a' }, threshold: 0.5 };
-      await route.fulfill({ json: manifest });
-    });
-    const page = await context.newPage();
-    await page.goto(server.url);
-    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+    const { page, errors } = await openPage(browser, server.url, { serviceWorkers: 'block', manifest: null });
     assert.match(await page.textContent('#model-card'), /A sound-type model checks/);
     await consent(page);
-    await page.setInputFiles('#step-0 .file', COSWARA[0]);
+    await page.setInputFiles('#step-0 .file', COSWARA[2]);  // breathing, not a cough
     await page.waitForSelector('#step-0[data-state="rejected-kind"]');
     assert.match(await page.textContent('#step-0 .quality'), /does not sound like a cough/);
     await shot(page, 'error-desktop-not-a-cough');
+    await page.setInputFiles('#step-0 .file', COSWARA[0]);
+    await page.waitForSelector('#step-0[data-state="accepted"]');
+    const r = await getResult(page, 'shipped-desktop');
+    const shown = await page.$$eval('#probabilities td', (tds) => tds.map((t) => t.textContent));
+    const cli = path.join(root, 'build/native/native/cli/tinym2');
+    if (existsSync(cli)) {
+      const out = execFileSync(cli, ['run', path.join(root, 'models/covid-cough.tm2'), COSWARA[0]], { encoding: 'utf8' });
+      const native = out.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.trim().split(/\s+/).pop());
+      assert.deepEqual(shown, native);
+    }
+    assert.equal(r.probabilities.length, 2);
+    assert.deepEqual(errors, []);
   } finally {
     await browser.close();
   }

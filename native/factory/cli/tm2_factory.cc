@@ -1,13 +1,16 @@
 // tm2-factory: train, distill, quantize and export a .tm2 model from a recipe.
 //   tm2-factory info RECIPE                      parameters, MACs, weight bytes
 //   tm2-factory train RECIPE --data DIR --out DIR [--resume] [--epochs N]
+//                     [--variants w8a8,mixed,w4a4] [--compare-distill]   rows of the results table
 //   tm2-factory manifest FORMAT DIR OUT.csv      a dataset layout as a manifest CSV
+//   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "data/dataset.h"
 #include "factory.h"
 #include "recipe/model_stats.h"
+#include "report.h"
 
 int main(int argc, char** argv) {
   using namespace tm2::factory;
@@ -26,11 +29,21 @@ int main(int argc, char** argv) {
   train->add_option("--epochs", o.epochs, "override train.epochs");
   train->add_option("--qat-epochs", o.qat_epochs, "override train.qat_epochs");
   train->add_option("--max-per-label", o.max_per_label, "use at most N recordings per label");
+  train->add_option("--variants", o.variants, "also evaluate and export these quantized variants: w8a8 mixed w4a4")
+      ->delimiter(',');
+  train->add_option("--budget-fraction", o.mixed_budget_fraction, "mixed variant: weight budget as a fraction of W8A8 bytes (0.7)");
+  train->add_flag("--compare-distill", o.compare_distill, "also train the student without distillation");
+  train->add_option("--bootstrap", o.bootstrap, "bootstrap resamples for the 95 % intervals (1000)");
   auto* man = app.add_subcommand("manifest", "write a dataset layout as a manifest CSV");
   man->add_option("format", format)->required();
   man->add_option("dir", dir)->required();
   man->add_option("csv", csv)->required();
   man->add_option("--label", label, "coswara: sound_type or covid_status");
+  std::string report_md;
+  std::vector<std::string> results;
+  auto* rep = app.add_subcommand("report", "write the results tables of train runs into a Markdown report");
+  rep->add_option("report", report_md, "Markdown file; the text between <!-- tables:begin/end --> is replaced")->required();
+  rep->add_option("results", results, "results.json files written by train")->required()->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   try {
     if (*info) {
@@ -39,6 +52,9 @@ int main(int argc, char** argv) {
                   r.labels.size(), FormatStats(ComputeStats(r)).c_str());
     } else if (*train) {
       RunFactory(LoadRecipe(recipe_path), o);
+    } else if (*rep) {
+      UpdateReport(report_md, ResultsMarkdown(results));
+      std::printf("%zu result files -> %s\n", results.size(), report_md.c_str());
     } else if (*man) {
       const auto rows = LoadDataset(format, dir, label);
       WriteManifest(csv, rows);

@@ -130,6 +130,8 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       r.data.validation_fraction = d.value("validation_fraction", r.data.validation_fraction);
       r.data.split_seed = d.value("split_seed", r.data.split_seed);
       r.data.max_per_label = d.value("max_per_label", 0);
+      r.data.min_peak = d.value("min_peak", 0.0);
+      r.data.min_loudest_second_rms = d.value("min_loudest_second_rms", 0.0);
     }
     for (const json& b : j.at("branches")) {
       BranchDef br;

@@ -43,6 +43,11 @@ struct DataConfig {
   double validation_fraction = 0.2;
   uint64_t split_seed = 1;
   int max_per_label = 0;  // 0 = all (a cap keeps quick runs quick)
+  // Level check before the split (0 = off): drop recordings the screening
+  // page's quality gate would reject as too quiet (docs/web.md: peak < 0.02
+  // or RMS of the loudest second < 0.003), so train and validation hold
+  // what the deployed model can be given.
+  double min_peak = 0, min_loudest_second_rms = 0;
 };
 
 struct TrainConfig {

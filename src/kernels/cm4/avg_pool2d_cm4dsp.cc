@@ -36,9 +36,11 @@ void qs8_avg_pool2d_cm4dsp(const ConvGeometry& geometry, int32_t lo, int32_t hi,
       for (int q = 0; q < groups; ++q) {
         int32_t s02 = 0, s13 = 0;
         for (int ky = ky_lo; ky < ky_hi; ++ky) {
-          const int8_t* xrow = input + (static_cast<size_t>(iy0 + ky) * g.in_w + ix0) * c + 4 * q;
+          // Starts at the first real pixel: ix0 is negative in the left padding.
+          const int8_t* xrow =
+              input + (static_cast<ptrdiff_t>(iy0 + ky) * g.in_w + ix0 + kx_lo) * c + 4 * q;
           for (int kx = kx_lo; kx < kx_hi; ++kx) {
-            const int32_t x = cm4::LoadWord(xrow + kx * c);
+            const int32_t x = cm4::LoadWord(xrow + (kx - kx_lo) * c);
             s02 = __sxtab16(s02, x);
             s13 = __sxtab16(s13, cm4::Ror8(x));
           }

@@ -9,6 +9,7 @@
 #define HWY_TARGET_INCLUDE "kernels/hwy/avg_pool2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include <cstddef>
 #include <cstring>
 
 #include "hwy/highway.h"
@@ -61,9 +62,11 @@ static void AvgPoolWithTag(D16 d16, const ConvGeometry& g, int32_t lo, int32_t h
         const int live = c - cb < n16 ? c - cb : n16;
         auto sum = hn::Zero(d16);
         for (int ky = ky_lo; ky < ky_hi; ++ky) {
-          const int8_t* xrow = input + (static_cast<size_t>(iy0 + ky) * g.in_w + ix0) * c + cb;
+          // Starts at the first real pixel: ix0 is negative in the left padding.
+          const int8_t* xrow =
+              input + (static_cast<ptrdiff_t>(iy0 + ky) * g.in_w + ix0 + kx_lo) * c + cb;
           for (int kx = kx_lo; kx < kx_hi; ++kx) {
-            const int8_t* xp = xrow + static_cast<size_t>(kx) * c;
+            const int8_t* xp = xrow + static_cast<ptrdiff_t>(kx - kx_lo) * c;
             if (live < n16) {
               memcpy(xcopy, xp, static_cast<size_t>(live));
               xp = xcopy;

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Reproduces one shipped model and its rows of models/REPORT.md from the
+# shared data (docs/factory.md, "Shipped models"):
+#   models/reproduce.sh gate  ../shared/datasets/coswara-20200413
+#   models/reproduce.sh covid ../shared/datasets/covid19-cough
+#   models/reproduce.sh kws   ../shared/datasets/speech-commands-test
+# Trains into $TM2_RUNS/<task> (default build/factory-runs), copies the
+# shipped .tm2 and its card into models/, the run's results.json into
+# models/results/, and rewrites the tables of models/REPORT.md from every
+# models/results/*.json. One thread (OMP_NUM_THREADS=1, recipes say
+# "threads": 1), so the times in the report are single-core times.
+# $TM2_FACTORY picks the binary (default: the first of build/h-fac and
+# build/native that has one).
+set -eu
+[ $# -eq 2 ] || { echo "usage: $0 gate|covid|kws DATA_DIR" >&2; exit 2; }
+task=$1
+data=$(cd "$2" && pwd)
+cd "$(dirname "$0")/.."
+factory=${TM2_FACTORY:-}
+if [ -z "$factory" ]; then
+  for b in build/h-fac build/native; do
+    [ -x "$b/native/factory/tm2-factory" ] && { factory=$b/native/factory/tm2-factory; break; }
+  done
+fi
+[ -n "$factory" ] || { echo "no tm2-factory: build the native preset first" >&2; exit 1; }
+runs=${TM2_RUNS:-build/factory-runs}
+case $task in
+  gate)  recipe=coswara-sound-gate ship=sound-gate  extra="--variants w8a8,w4a4" ;;
+  covid) recipe=covid-cough        ship=covid-cough extra="--variants w8a8,w4a4 --compare-distill" ;;
+  kws)   recipe=kws-dscnn          ship=kws-dscnn   extra="--variants w8a8,w4a4" ;;
+  *) echo "unknown task $task (gate, covid, kws)" >&2; exit 2 ;;
+esac
+out=$runs/$task
+rm -rf "$out"
+mkdir -p "$out"
+start=$(date +%s)
+# shellcheck disable=SC2086
+OMP_NUM_THREADS=1 "$factory" train "models/recipes/$recipe.json" --data "$data" --out "$out" $extra
+echo "$task: $(( $(date +%s) - start )) s wall"
+cp "$out/$recipe.tm2" "models/$ship.tm2"
+cp "$out/$recipe.card.json" "models/$ship.card.json"
+cp "$out/$recipe.card.md" "models/$ship.card.md"
+mkdir -p models/results
+cp "$out/results.json" "models/results/$recipe.json"
+"$factory" report models/REPORT.md models/results/*.json

@@ -1,0 +1,124 @@
+#include "report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace tm2 {
+namespace factory {
+namespace {
+
+std::string F3(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  return b;
+}
+
+std::string Ci(const nlohmann::json& v) {
+  return F3(v["value"].get<double>()) + " [" + F3(v["ci95"][0].get<double>()) + ", " +
+         F3(v["ci95"][1].get<double>()) + "]";
+}
+
+}  // namespace
+
+std::string ResultsMarkdown(const std::vector<std::string>& files) {
+  std::ostringstream md;
+  for (const std::string& path : files) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    const std::string metric = j["metric"];
+    md << "### " << j["name"].get<std::string>() << "\n\n"
+       << "Validation split: " << j["validation_items"].get<int>() << " items ("
+       << j["train_items"].get<int>() << " train, " << j["duplicates_removed"].get<int>()
+       << " duplicate recordings removed";
+    if (j.value("too_quiet_removed", 0) > 0)
+      md << ", " << j["too_quiet_removed"].get<int>() << " recordings too quiet for the page's level check removed";
+    md << " before the split). Metric: " << metric
+       << ", 95 % percentile bootstrap interval over validation items. Whole run "
+       << static_cast<int>(j["total_seconds"].get<double>() + 0.5) << " s on "
+       << j.value("threads", 1) << " thread(s).\n\n";
+    // Per-source columns when the rows carry them.
+    std::vector<std::string> sources;
+    for (const auto& row : j["rows"])
+      if (row.contains("per_source"))
+        for (auto it = row["per_source"].begin(); it != row["per_source"].end(); ++it)
+          if (std::find(sources.begin(), sources.end(), it.key()) == sources.end()) sources.push_back(it.key());
+    const bool wide = !sources.empty() && sources.size() <= 3;
+    md << "| row | " << metric << " overall | accuracy |";
+    if (wide)
+      for (const auto& s : sources) md << " " << metric << " " << s << " |";
+    md << " weight KB | arena KB | bits (weights) | engine agreement | time s |\n|---|---|---|";
+    if (wide)
+      for (size_t i = 0; i < sources.size(); ++i) md << "---|";
+    md << "---|---|---|---|---|\n";
+    for (const auto& row : j["rows"]) {
+      md << "| " << row["name"].get<std::string>() << " | " << Ci(row) << " | " << F3(row["accuracy"].get<double>())
+         << " |";
+      if (wide)
+        for (const auto& s : sources)
+          md << " " << (row.contains("per_source") && row["per_source"].contains(s) ? Ci(row["per_source"][s]) : "-")
+             << " |";
+      const long long wb = row["weight_bytes"].get<long long>(), ab = row["arena_bytes"].get<long long>();
+      std::string bits = "float32";
+      if (row.contains("weight_bits")) {
+        int n4 = 0, n8 = 0;
+        for (auto it = row["weight_bits"].begin(); it != row["weight_bits"].end(); ++it) (it.value() == 4 ? n4 : n8)++;
+        bits = std::to_string(n8) + "x8, " + std::to_string(n4) + "x4";
+      } else if (wb == 0) {
+        bits = "-";
+      }
+      md << " " << (wb ? F3(wb / 1024.0) : "-") << " | " << (ab ? F3(ab / 1024.0) : "-") << " | " << bits << " | "
+         << (row.contains("engine_agreement") ? F3(row["engine_agreement"].get<double>()) : "-") << " | "
+         << static_cast<int>(row["seconds"].get<double>() + 0.5) << " |\n";
+    }
+    if (!wide && !sources.empty()) {
+      md << "\nPer source/recording type (" << metric << ", 95 % CI, n):\n\n| row |";
+      for (const auto& s : sources) md << " " << s << " |";
+      md << "\n|---|";
+      for (size_t i = 0; i < sources.size(); ++i) md << "---|";
+      md << "\n";
+      for (const auto& row : j["rows"]) {
+        if (!row.contains("per_source")) continue;
+        md << "| " << row["name"].get<std::string>() << " |";
+        for (const auto& s : sources)
+          md << " " << (row["per_source"].contains(s) ? Ci(row["per_source"][s]) + " n=" +
+                        std::to_string(row["per_source"][s]["n"].get<int>()) : "-") << " |";
+        md << "\n";
+      }
+    } else if (wide) {
+      md << "\nValidation items per source:";
+      const auto& row = j["rows"][0];
+      for (const auto& s : sources)
+        if (row.contains("per_source") && row["per_source"].contains(s))
+          md << " " << s << " n=" << row["per_source"][s]["n"].get<int>() << " (" << row["per_source"][s]["positives"].get<int>()
+             << " with label 1);";
+      md << "\n";
+    }
+    md << "\n";
+  }
+  return md.str();
+}
+
+void UpdateReport(const std::string& report_md, const std::string& tables) {
+  const std::string begin = "<!-- tables:begin -->", end = "<!-- tables:end -->";
+  std::string text;
+  {
+    std::ifstream in(report_md);
+    if (in) text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t b = text.find(begin), e = text.find(end);
+  const std::string block = begin + "\n" + tables + end;
+  if (b == std::string::npos || e == std::string::npos || e < b)
+    text += (text.empty() ? "" : "\n") + block + "\n";
+  else
+    text = text.substr(0, b) + block + text.substr(e + end.size());
+  std::ofstream(report_md) << text;
+}
+
+}  // namespace factory
+}  // namespace tm2
