@@ -9,8 +9,8 @@
 # models/results/, and rewrites the tables of models/REPORT.md from every
 # models/results/*.json. One thread (OMP_NUM_THREADS=1, recipes say
 # "threads": 1), so the times in the report are single-core times.
-# $TM2_FACTORY picks the binary (default: the first of build/h-fac and
-# build/native that has one).
+# $TM2_FACTORY picks the binary (default: the native preset's, built here
+# if missing).
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 gate|covid|kws DATA_DIR" >&2; exit 2; }
 task=$1
@@ -18,11 +18,13 @@ data=$(cd "$2" && pwd)
 cd "$(dirname "$0")/.."
 factory=${TM2_FACTORY:-}
 if [ -z "$factory" ]; then
-  for b in build/h-fac build/native; do
-    [ -x "$b/native/factory/tm2-factory" ] && { factory=$b/native/factory/tm2-factory; break; }
-  done
+  factory=build/native/native/factory/tm2-factory
+  if [ ! -x "$factory" ]; then
+    bash scripts/setup.sh
+    cmake --preset native >/dev/null
+    cmake --build --preset native -j 2 --target tm2-factory
+  fi
 fi
-[ -n "$factory" ] || { echo "no tm2-factory: build the native preset first" >&2; exit 1; }
 runs=${TM2_RUNS:-build/factory-runs}
 case $task in
   gate)  recipe=coswara-sound-gate ship=sound-gate  extra="--variants w8a8,w4a4" ;;
