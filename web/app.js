@@ -32,6 +32,19 @@ async function fetchBytes(url) {
 
 // ---- start-up ---------------------------------------------------------
 
+// The service worker caches the default manifest's models at install; a
+// page opened with another manifest (?manifest=...) asks it to keep that
+// manifest and its models too, so the page still opens offline.
+// body[data-offline="ready"] tells when everything is kept.
+function keepOffline(urls) {
+  if (!('serviceWorker' in navigator) || params.get('sw') === 'off') return;
+  navigator.serviceWorker.ready.then((reg) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => { document.body.dataset.offline = 'ready'; };
+    reg.active?.postMessage({ type: 'keep', urls: urls.map((u) => u.href) }, [channel.port2]);
+  }).catch(() => {});
+}
+
 async function start() {
   if ('serviceWorker' in navigator && params.get('sw') !== 'off') {
     navigator.serviceWorker.register('sw.js').catch((e) => {
@@ -59,6 +72,8 @@ async function start() {
     gateEngine.load(await fetchBytes(new URL(manifest.gate.url, manifestUrl)));
     state.gate = { engine: gateEngine, labels: manifest.gate.labels ?? {}, threshold: manifest.gate.threshold ?? 0.5 };
   }
+  keepOffline([manifestUrl, new URL(screening.url, manifestUrl),
+    ...(manifest.gate ? [new URL(manifest.gate.url, manifestUrl)] : [])]);
   describeModel(model, screening, engine);
   buildSteps(model);
   $('start').disabled = !$('consent').checked;

@@ -37,6 +37,18 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
+// The page names the manifest and models it actually uses (app.js,
+// keepOffline); only this site's own files are fetched and kept.
+self.addEventListener('message', (event) => {
+  const urls = event.data?.type === 'keep' && Array.isArray(event.data.urls) ? event.data.urls : [];
+  const own = urls.filter((u) => typeof u === 'string' && new URL(u).origin === self.location.origin);
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    for (const u of own) if (!(await cache.match(u))) await cache.add(u);
+    event.ports[0]?.postMessage('kept');
+  })());
+});
+
 self.addEventListener('fetch', (event) => {
   const req = event.request;
   if (req.method !== 'GET' || new URL(req.url).origin !== self.location.origin) return;

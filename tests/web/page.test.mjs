@@ -94,6 +94,8 @@ test('upload flow: the page gives the native engine\'s probabilities; no request
     await page.evaluate(() => navigator.serviceWorker.ready);
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15000 })
       .catch(() => page.reload().then(() => page.waitForFunction(() => document.body.dataset.ready === 'true')));
+    // The page has asked the worker to keep its (test) manifest and model.
+    await page.waitForFunction(() => document.body.dataset.offline === 'ready', null, { timeout: 15000 });
     const requests = [];
     context.on('request', (req) => requests.push(req.url()));
     await consent(page);

@@ -58,7 +58,9 @@ void SplitByGroup(std::vector<Example>* rows, double validation_fraction, uint64
   std::set<std::string> validation;
   int taken = 0;
   for (const auto& g : groups) {
-    if (taken >= want) break;
+    // Stop at the wanted share, and always leave training at least one
+    // group (a small study can have a few groups of uneven size).
+    if (taken >= want || validation.size() + 1 >= groups.size()) break;
     validation.insert(g);
     taken += free_count[g];
   }
