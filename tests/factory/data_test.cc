@@ -1,5 +1,7 @@
 // Manifest reading, deduplication by content and group-wise splits.
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <random>
 #include <set>
 
 #include "data/dataset.h"
@@ -64,7 +66,12 @@ TEST_CASE("feature cache returns the core's features and hits on a re-run") {
   tm2::PreprocessParams p;
   p.dct_coefficients = 10;
   p.num_frames = 20;
-  const std::string dir = "factory_data_test_cache";
+  // A fresh folder per run, outside the source tree.
+  const std::string dir =
+      (std::filesystem::temp_directory_path() /
+       ("tm2-factory-cache-" + std::to_string(std::random_device{}())))
+          .string();
+  std::filesystem::remove_all(dir);
   const std::string clip = std::string(TM2_FIXTURES_DIR) + "/audio/factory/yes_022cd682_nohash_0.flac";
   const uint64_t h = FeatureCache::ContentHash(clip);
   FeatureCache first(p, dir);
@@ -75,4 +82,5 @@ TEST_CASE("feature cache returns the core's features and hits on a re-run") {
   CHECK(a.values == b.values);
   CHECK(a.frames == 20);
   CHECK(a.bins == 10);
+  std::filesystem::remove_all(dir);
 }
