@@ -70,6 +70,20 @@ inline int8_t RequantizeOne(int32_t acc, int32_t multiplier, int32_t shift,
   return static_cast<int8_t>(y);
 }
 
+// The kernel taps [lo, hi) of a window whose first tap lies at input
+// coordinate `start` (negative inside the leading padding) that fall inside
+// an input of `size` cells; hi >= lo. Padded taps contribute nothing, so
+// every kernel loops over exactly these.
+struct TapRange {
+  int lo, hi;
+};
+inline TapRange ValidTaps(int start, int kernel, int size) {
+  const int lo = start < 0 ? -start : 0;
+  int hi = size - start < kernel ? size - start : kernel;
+  if (hi < lo) hi = lo;
+  return {lo, hi};
+}
+
 // Signed value of 4-bit weight `i` in a packed row.
 inline int32_t UnpackInt4(const uint8_t* row, int i) {
   const uint8_t b = row[i >> 1];

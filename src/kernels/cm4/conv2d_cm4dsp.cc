@@ -16,9 +16,7 @@ void GatherPatch(const ConvGeometry& g, int oy, int ox, int32_t zp, const int8_t
   const int row_len = g.kernel_w * g.in_c;
   const int iy0 = oy * g.stride_h - g.pad_top;
   const int ix0 = ox * g.stride_w - g.pad_left;
-  int kx_lo = ix0 < 0 ? -ix0 : 0;
-  int kx_hi = g.in_w - ix0 < g.kernel_w ? g.in_w - ix0 : g.kernel_w;
-  if (kx_hi < kx_lo) kx_hi = kx_lo;
+  const auto [kx_lo, kx_hi] = ValidTaps(ix0, g.kernel_w, g.in_w);
   const int8_t pad = static_cast<int8_t>(zp);
   int8_t* p = raw;
   for (int ky = 0; ky < g.kernel_h; ++ky, p += row_len) {
@@ -43,10 +41,8 @@ void GatherPairPatch(const ConvGeometry& g, int oy, int ox, int32_t zp, const in
                      const int16_t* pos, int k, int16_t* patch) {
   const int iy0 = oy * g.stride_h - g.pad_top;
   const int ix0 = ox * g.stride_w - g.pad_left;
-  const int ky_lo = iy0 < 0 ? -iy0 : 0;
-  const int ky_hi = g.in_h - iy0 < g.kernel_h ? g.in_h - iy0 : g.kernel_h;
-  const int kx_lo = ix0 < 0 ? -ix0 : 0;
-  const int kx_hi = g.in_w - ix0 < g.kernel_w ? g.in_w - ix0 : g.kernel_w;
+  const auto [ky_lo, ky_hi] = ValidTaps(iy0, g.kernel_h, g.in_h);
+  const auto [kx_lo, kx_hi] = ValidTaps(ix0, g.kernel_w, g.in_w);
   if (ky_lo > 0 || ky_hi < g.kernel_h || kx_lo > 0 || kx_hi < g.kernel_w) {
     memset(patch, 0, sizeof(int16_t) * k);
   }

@@ -119,12 +119,10 @@ void DepthwiseGeneral(const ConvGeometry& g, const int8_t* wd, const int32_t* bi
   const int32_t offset = cm4::Splat16(-zp);
   for (int oy = 0; oy < g.out_h; ++oy) {
     const int iy0 = oy * g.stride_h - g.pad_top;
-    const int ky_lo = iy0 < 0 ? -iy0 : 0;
-    const int ky_hi = g.in_h - iy0 < g.kernel_h ? g.in_h - iy0 : g.kernel_h;
+    const auto [ky_lo, ky_hi] = ValidTaps(iy0, g.kernel_h, g.in_h);
     for (int ox = 0; ox < g.out_w; ++ox) {
       const int ix0 = ox * g.stride_w - g.pad_left;
-      const int kx_lo = ix0 < 0 ? -ix0 : 0;
-      const int kx_hi = g.in_w - ix0 < g.kernel_w ? g.in_w - ix0 : g.kernel_w;
+      const auto [kx_lo, kx_hi] = ValidTaps(ix0, g.kernel_w, g.in_w);
       int8_t* out = output + (static_cast<size_t>(oy) * g.out_w + ox) * c;
       for (int ch = 0; ch + 4 <= c; ch += 4) {
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;

@@ -50,12 +50,10 @@ static void AvgPoolWithTag(D16 d16, const ConvGeometry& g, int32_t lo, int32_t h
   memset(xcopy, 0, sizeof(xcopy));
   for (int oy = 0; oy < g.out_h; ++oy) {
     const int iy0 = oy * g.stride_h - g.pad_top;
-    const int ky_lo = iy0 < 0 ? -iy0 : 0;
-    const int ky_hi = g.in_h - iy0 < g.kernel_h ? g.in_h - iy0 : g.kernel_h;
+    const auto [ky_lo, ky_hi] = ValidTaps(iy0, g.kernel_h, g.in_h);
     for (int ox = 0; ox < g.out_w; ++ox) {
       const int ix0 = ox * g.stride_w - g.pad_left;
-      const int kx_lo = ix0 < 0 ? -ix0 : 0;
-      const int kx_hi = g.in_w - ix0 < g.kernel_w ? g.in_w - ix0 : g.kernel_w;
+      const auto [kx_lo, kx_hi] = ValidTaps(ix0, g.kernel_w, g.in_w);
       const int count = (ky_hi > ky_lo && kx_hi > kx_lo) ? (ky_hi - ky_lo) * (kx_hi - kx_lo) : 0;
       int8_t* out = output + (static_cast<size_t>(oy) * g.out_w + ox) * c;
       for (int cb = 0; cb < c; cb += n16) {

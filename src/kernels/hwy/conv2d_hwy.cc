@@ -28,9 +28,7 @@ static void BuildConvPatch(const ConvGeometry& g, int oy, int ox, int32_t zp, co
   const int row_len = g.kernel_w * g.in_c;
   const int iy0 = oy * g.stride_h - g.pad_top;
   const int ix0 = ox * g.stride_w - g.pad_left;
-  int kx_lo = -ix0 > 0 ? -ix0 : 0;
-  int kx_hi = g.in_w - ix0 < g.kernel_w ? g.in_w - ix0 : g.kernel_w;
-  if (kx_hi < kx_lo) kx_hi = kx_lo;
+  const auto [kx_lo, kx_hi] = ValidTaps(ix0, g.kernel_w, g.in_w);
   int16_t* p = patch;
   for (int ky = 0; ky < g.kernel_h; ++ky, p += row_len) {
     const int iy = iy0 + ky;
