@@ -4,6 +4,8 @@
 #   models/reproduce.sh gate  ../shared/datasets/coswara-20200413
 #   models/reproduce.sh covid ../shared/datasets/covid19-cough
 #   models/reproduce.sh kws   ../shared/datasets/speech-commands-test
+#   models/reproduce.sh covid-cv ../shared/datasets/covid19-cough        (5-fold, no model shipped)
+#   models/reproduce.sh fusion   ../shared/datasets/coswara-20200413     (4 recipes, 5-fold, no model shipped)
 # Trains into $TM2_RUNS/<task> (default build/factory-runs), copies the
 # shipped .tm2 and its card into models/, the run's results.json into
 # models/results/, and rewrites the tables of models/REPORT.md from every
@@ -12,7 +14,7 @@
 # $TM2_FACTORY picks the binary (default: the native preset's, built here
 # if missing).
 set -eu
-[ $# -eq 2 ] || { echo "usage: $0 gate|covid|kws DATA_DIR" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 gate|covid|kws|covid-cv|fusion DATA_DIR" >&2; exit 2; }
 task=$1
 data=$(cd "$2" && pwd)
 cd "$(dirname "$0")/.."
@@ -30,8 +32,31 @@ case $task in
   gate)  recipe=coswara-sound-gate ship=sound-gate  extra="--variants w8a8,w4a4" ;;
   covid) recipe=covid-cough        ship=covid-cough extra="--variants w8a8,w4a4 --compare-distill" ;;
   kws)   recipe=kws-dscnn          ship=kws-dscnn   extra="--variants w8a8,w4a4" ;;
-  *) echo "unknown task $task (gate, covid, kws)" >&2; exit 2 ;;
+  covid-cv|fusion) ;;
+  *) echo "unknown task $task (gate, covid, kws, covid-cv, fusion)" >&2; exit 2 ;;
 esac
+# Cross-validated studies: pooled results only (each fold's models stay in the run folder).
+crossval() {  # crossval NAME RECIPE EXTRA...  -> models/results/NAME.json
+  name=$1
+  r=$2
+  shift 2
+  rm -rf "$runs/$name"
+  mkdir -p "$runs/$name" models/results
+  start=$(date +%s)
+  OMP_NUM_THREADS=1 "$factory" train "models/recipes/$r.json" --data "$data" --out "$runs/$name" --folds 5 "$@"
+  echo "$name: $(( $(date +%s) - start )) s wall"
+  cp "$runs/$name/results.json" "models/results/$name.json"
+}
+if [ "$task" = covid-cv ] || [ "$task" = fusion ]; then
+  if [ "$task" = covid-cv ]; then
+    crossval covid-cough.cv covid-cough --variants w8a8,w4a4 --compare-distill
+  else
+    for b in cough breathing counting; do crossval "coswara-gender-$b" "coswara-gender-$b" --variants mixed,w4a4; done
+    crossval coswara-gender-fused coswara-gender-fused --variants w8a8,mixed,w4a4 --compare-distill
+  fi
+  "$factory" report models/REPORT.md models/results/*.json
+  exit 0
+fi
 out=$runs/$task
 rm -rf "$out"
 mkdir -p "$out"

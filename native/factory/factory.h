@@ -35,15 +35,22 @@ struct FactoryOptions {
   double mixed_budget_fraction = 0.7;
   bool compare_distill = false;  // also train the student without distillation
   int bootstrap = 1000;          // resamples for the 95 % confidence intervals
+  // Cross-validation (CrossValidate): folds > 1 holds out fold `fold` as
+  // the evaluation split, reported instead of validation; `repeats` runs
+  // the k folds again with other fold seeds and pools every prediction.
+  int folds = 0, fold = 0, repeats = 1;
+  uint64_t fold_seed = 0;  // 0 = the recipe's data.split_seed
+  bool keep_predictions = false;  // write each row's predictions into results.json
 };
 
-// One row of the results table: a metric on the validation split with a
-// 95 % bootstrap interval, overall and per source.
+// One row of the results table: a metric on the reported split
+// (validation, or the held-out folds) with a 95 % bootstrap interval over
+// groups, overall and per source.
 struct ResultRow {
   std::string name, metric;
   double value = 0, lo = 0, hi = 0, accuracy = 0;
   double ece = 0;  // expected calibration error, top label, 10 equal-width bins
-  int n = 0;
+  int n = 0, groups = 0;  // scored units, and the groups they come from
   long long weight_bytes = 0, arena_bytes = 0;  // arena 0 = not run by the engine (float)
   double agreement = -1, seconds = 0;
   std::map<std::string, int> weight_bits;
@@ -54,12 +61,22 @@ struct ResultRow {
   // of its recordings whose probability for that label reaches t, and the
   // share of other labels' recordings that reach t for it (wrong sound accepted).
   std::map<std::string, std::vector<double>> pass_rate, false_pass_rate;
+  // Each scored unit (an item, or a group with data.score_by "group").
+  struct Prediction {
+    std::string group, source;
+    int label = 0;
+    std::vector<double> prob;
+  };
+  std::vector<Prediction> predictions;
+  std::vector<double> fold_values;  // cross-validation: the metric of each repeat's pooled folds
 };
 
 struct FactoryResult {
   std::string model_path;
-  int train_items = 0, validation_items = 0, duplicates = 0, quiet_dropped = 0;
-  double first_loss = 0, last_loss = 0, train_seconds = 0;
+  int train_items = 0, validation_items = 0, evaluation_items = 0;
+  int duplicates = 0, quiet_dropped = 0, other_modality = 0, incomplete_groups = 0;
+  double first_loss = 0, last_loss = 0, train_seconds = 0, total_seconds = 0;
+  int folds = 0, repeats = 0;  // cross-validation
   double float_metric = 0, quant_metric = 0, engine_metric = 0;
   double agreement = 0;     // engine vs factory integer model, validation predictions
   double temperature = 1;
@@ -70,6 +87,12 @@ struct FactoryResult {
 };
 
 FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& options);
+
+// k-fold cross-validation by group (options.folds > 1): RunFactory once per
+// fold and repeat into <out_dir>/repeat-<r>/fold-<k>, then every row pooled
+// over the held-out folds (<out_dir>/results.json, with predictions). The
+// result's rows are the pooled rows; sizes and bits are fold 0's.
+FactoryResult CrossValidate(const Recipe& recipe, const FactoryOptions& options);
 
 }  // namespace factory
 }  // namespace tm2

@@ -84,3 +84,53 @@ TEST_CASE("feature cache returns the core's features and hits on a re-run") {
   CHECK(a.bins == 10);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("cross-validation folds hold out every group exactly once, stratified by label") {
+  std::vector<Example> rows;
+  // 23 groups: 16 of label m, 7 of label f, 1 to 3 recordings each.
+  for (int g = 0; g < 23; ++g)
+    for (int k = 0; k <= g % 3; ++k)
+      rows.push_back({"g" + std::to_string(g) + "_" + std::to_string(k), g < 16 ? "m" : "f", "g" + std::to_string(g)});
+  const int folds = 5;
+  std::map<std::string, int> held_out;
+  std::vector<int> f_per_fold;
+  for (int fold = 0; fold < folds; ++fold) {
+    auto a = rows, b = rows;
+    AssignFold(&a, folds, fold, 0.25, 9);
+    AssignFold(&b, folds, fold, 0.25, 9);
+    std::map<std::string, std::set<std::string>> sides;
+    std::set<std::string> eval_groups, f_groups;
+    for (size_t i = 0; i < a.size(); ++i) {
+      CHECK(a[i].split == b[i].split);  // seeded
+      sides[a[i].group].insert(a[i].split);
+      if (a[i].split == "evaluation") {
+        eval_groups.insert(a[i].group);
+        if (a[i].label == "f") f_groups.insert(a[i].group);
+      }
+    }
+    int train = 0, validation = 0;
+    for (const auto& s : sides) {
+      REQUIRE(s.second.size() == 1);  // a group is on one side only
+      train += *s.second.begin() == "train";
+      validation += *s.second.begin() == "validation";
+    }
+    CHECK(train > 0);
+    CHECK(validation > 0);
+    CHECK((eval_groups.size() == 4 || eval_groups.size() == 5));  // 23 groups in 5 folds
+    for (const auto& g : eval_groups) ++held_out[g];
+    f_per_fold.push_back(static_cast<int>(f_groups.size()));
+  }
+  CHECK(held_out.size() == 23);
+  for (const auto& h : held_out) CHECK(h.second == 1);
+  // 7 groups of label f over 5 folds: 1 or 2 in each.
+  for (int f : f_per_fold) CHECK((f == 1 || f == 2));
+  // Another seed deals differently.
+  auto c = rows, d = rows;
+  AssignFold(&c, folds, 0, 0.25, 9);
+  AssignFold(&d, folds, 0, 0.25, 10);
+  bool differs = false;
+  for (size_t i = 0; i < c.size(); ++i) differs = differs || c[i].split != d[i].split;
+  CHECK(differs);
+  CHECK_THROWS(AssignFold(&c, 30, 0, 0.25, 1));  // fewer groups than folds
+  CHECK_THROWS(AssignFold(&c, 5, 5, 0.25, 1));   // no such fold
+}

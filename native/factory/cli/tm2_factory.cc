@@ -2,6 +2,7 @@
 //   tm2-factory info RECIPE                      parameters, MACs, weight bytes
 //   tm2-factory train RECIPE --data DIR --out DIR [--resume] [--epochs N]
 //                     [--variants w8a8,mixed,w4a4] [--compare-distill]   rows of the results table
+//                     [--folds K [--repeats R]]   k-fold cross-validation by group, rows pooled
 //   tm2-factory manifest FORMAT DIR OUT.csv      a dataset layout as a manifest CSV
 //   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
 #include <CLI/CLI.hpp>
@@ -10,7 +11,7 @@
 #include "data/dataset.h"
 #include "factory.h"
 #include "recipe/model_stats.h"
-#include "report.h"
+#include "results/report.h"
 
 int main(int argc, char** argv) {
   using namespace tm2::factory;
@@ -34,11 +35,15 @@ int main(int argc, char** argv) {
   train->add_option("--budget-fraction", o.mixed_budget_fraction, "mixed variant: weight budget as a fraction of W8A8 bytes (0.7)");
   train->add_flag("--compare-distill", o.compare_distill, "also train the student without distillation");
   train->add_option("--bootstrap", o.bootstrap, "bootstrap resamples for the 95 % intervals (1000)");
+  train->add_option("--folds", o.folds, "k-fold cross-validation by group: every row measured on the held-out folds")
+      ->check(CLI::Range(2, 50));
+  train->add_option("--repeats", o.repeats, "cross-validation: run the k folds R times with other fold seeds (1)")
+      ->check(CLI::Range(1, 20));
   auto* man = app.add_subcommand("manifest", "write a dataset layout as a manifest CSV");
   man->add_option("format", format)->required();
   man->add_option("dir", dir)->required();
   man->add_option("csv", csv)->required();
-  man->add_option("--label", label, "coswara: sound_type or covid_status");
+  man->add_option("--label", label, "coswara: sound_type, covid_status or gender");
   std::string report_md;
   std::vector<std::string> results;
   auto* rep = app.add_subcommand("report", "write the results tables of train runs into a Markdown report");
@@ -51,7 +56,8 @@ int main(int argc, char** argv) {
       std::printf("%s (%zu branches, %zu labels)\n%s", r.name.c_str(), r.branches.size(),
                   r.labels.size(), FormatStats(ComputeStats(r)).c_str());
     } else if (*train) {
-      RunFactory(LoadRecipe(recipe_path), o);
+      if (o.folds > 1) CrossValidate(LoadRecipe(recipe_path), o);
+      else RunFactory(LoadRecipe(recipe_path), o);
     } else if (*rep) {
       UpdateReport(report_md, ResultsMarkdown(results));
       std::printf("%zu result files -> %s\n", results.size(), report_md.c_str());

@@ -56,13 +56,16 @@ std::vector<Example> LoadCovidCough(const std::string& root) {
 
 std::vector<Example> LoadCoswara(const std::string& root, const std::string& label_kind) {
   const std::string kind = label_kind.empty() ? "sound_type" : label_kind;
-  if (kind != "sound_type" && kind != "covid_status")
-    throw std::runtime_error("coswara label '" + kind + "': use sound_type or covid_status");
+  if (kind != "sound_type" && kind != "covid_status" && kind != "gender")
+    throw std::runtime_error("coswara label '" + kind + "': use sound_type, covid_status or gender");
   std::vector<Example> rows;
   for (const auto& dir : SortedEntries(root)) {
     if (!fs::is_directory(dir)) continue;
+    // Participant-level labels come from the folder's metadata.json; a
+    // participant without the field gets no label and is left out.
     std::string status;
     if (kind == "covid_status") status = ReadJson(dir / "metadata.json").value("covid_status", "");
+    if (kind == "gender") status = ReadJson(dir / "metadata.json").value("g", "");
     for (const auto& f : SortedEntries(dir)) {
       if (!IsAudio(f)) continue;
       const std::string stem = f.stem().string();  // e.g. cough-heavy

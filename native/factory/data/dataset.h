@@ -25,7 +25,8 @@ std::vector<Example> ReadManifest(const std::string& csv_path);
 void WriteManifest(const std::string& csv_path, const std::vector<Example>& rows);
 
 // Adapters. `label_kind` picks what a layout's label means where it has
-// more than one (coswara: "sound_type" or "covid_status").
+// more than one (coswara: "sound_type", or the participant's "covid_status"
+// or "gender" from metadata.json).
 //   covid19-cough:   metadata.json; label positive/negative, source
 //                    call-center/telegram, group = file (no participant ids)
 //   coswara:         <participant>/<sound>.flac; modality = cough, breathing,

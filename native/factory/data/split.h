@@ -23,6 +23,17 @@ std::vector<size_t> Deduplicate(const std::vector<Example>& rows,
 // split keep it (a group must not be in two splits: throws if it is).
 void SplitByGroup(std::vector<Example>* rows, double validation_fraction, uint64_t seed);
 
+// K-fold cross-validation by group: deals the groups into `folds` folds,
+// stratified by each group's label (the label of its first row in path
+// order) with a seeded shuffle, marks the rows of fold `fold` "evaluation"
+// and splits the other groups into train and validation as SplitByGroup
+// does (validation picks the epoch and the temperature; evaluation is only
+// measured). A split named by the manifest is overridden, except "test"
+// rows, which must not be passed in. Throws when there are fewer groups
+// than folds or `fold` is out of range.
+void AssignFold(std::vector<Example>* rows, int folds, int fold, double validation_fraction,
+                uint64_t seed);
+
 }  // namespace factory
 }  // namespace tm2
 

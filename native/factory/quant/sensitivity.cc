@@ -1,21 +1,31 @@
 #include "quant/sensitivity.h"
 
+#include <cmath>
+
 namespace tm2 {
 namespace factory {
 
-std::vector<double> HessianTraces(TinyNet& net, const TensorSet& data, int samples, uint64_t seed) {
+std::vector<double> HessianTraces(TinyNet& net, const TensorSet& data, int samples, uint64_t seed,
+                                  std::vector<double>* std_error) {
   auto layers = net->WeightedLayers();
   std::vector<torch::Tensor> params;
   for (NetLayer* l : layers) params.push_back(l->weight);
   net->eval();  // fixed BN statistics: the loss surface the deployed model sees
-  const int64_t n = std::min<int64_t>(data.size(), 256);
-  std::vector<torch::Tensor> x;
-  for (const auto& t : data.x) x.push_back(t.slice(0, 0, n));
-  const auto loss = torch::cross_entropy_loss(net->forward(x), data.y.slice(0, 0, n));
-  const auto grads = torch::autograd::grad({loss}, params, {}, true, true);
-  std::vector<double> trace(layers.size(), 0.0);
+  // Each probe draws its own Rademacher vector on its own mini-batch from a
+  // seeded permutation of the training set: the estimate averages over the
+  // data as well as over probes, for the cost of `samples` small Hv.
   torch::manual_seed(seed);
+  const int64_t n = data.size(), batch = std::min<int64_t>(n, 64);
+  const auto perm = torch::randperm(n, torch::kLong);
+  std::vector<std::vector<double>> est(layers.size());
   for (int s = 0; s < samples; ++s) {
+    const int64_t start = (s * batch) % n;
+    auto idx = perm.slice(0, start, std::min<int64_t>(n, start + batch));
+    if (idx.size(0) < batch) idx = torch::cat({idx, perm.slice(0, 0, batch - idx.size(0))});
+    std::vector<torch::Tensor> x;
+    for (const auto& t : data.x) x.push_back(t.index_select(0, idx));
+    const auto loss = torch::cross_entropy_loss(net->forward(x), data.y.index_select(0, idx));
+    const auto grads = torch::autograd::grad({loss}, params, {}, true, true);
     // One Rademacher vector over all layers at once: per-layer v_l^T H_ll v_l
     // is unbiased for tr(H_ll) (cross-layer blocks only pair with v_l).
     std::vector<torch::Tensor> v;
@@ -24,11 +34,20 @@ std::vector<double> HessianTraces(TinyNet& net, const TensorSet& data, int sampl
       v.push_back(torch::randint(0, 2, params[i].sizes(), torch::kFloat32) * 2 - 1);
       gv = gv + (grads[i] * v[i]).sum();
     }
-    const auto hv = torch::autograd::grad({gv}, params, {}, true, false);
-    for (size_t i = 0; i < params.size(); ++i) trace[i] += (hv[i] * v[i]).sum().item<double>();
+    const auto hv = torch::autograd::grad({gv}, params, {}, false, false);
+    for (size_t i = 0; i < params.size(); ++i)
+      est[i].push_back((hv[i] * v[i]).sum().item<double>() / params[i].numel());
   }
-  for (size_t i = 0; i < trace.size(); ++i)
-    trace[i] /= static_cast<double>(samples) * params[i].numel();
+  std::vector<double> trace(layers.size(), 0.0);
+  if (std_error) std_error->assign(layers.size(), 0.0);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    double sum = 0, sq = 0;
+    for (double e : est[i]) sum += e;
+    trace[i] = sum / std::max<size_t>(1, est[i].size());
+    for (double e : est[i]) sq += (e - trace[i]) * (e - trace[i]);
+    if (std_error && est[i].size() > 1)
+      (*std_error)[i] = std::sqrt(sq / (est[i].size() - 1) / est[i].size());
+  }
   return trace;
 }
 

@@ -15,8 +15,11 @@
 namespace tm2 {
 namespace factory {
 
-// Mean Hessian trace per weighted layer (tr / n), in WeightedLayers() order.
-std::vector<double> HessianTraces(TinyNet& net, const TensorSet& data, int samples, uint64_t seed);
+// Mean Hessian trace per weighted layer (tr / n), in WeightedLayers() order,
+// from `samples` probes on mini-batches of 64; `std_error` (optional) gets
+// each estimate's standard error over the probes.
+std::vector<double> HessianTraces(TinyNet& net, const TensorSet& data, int samples, uint64_t seed,
+                                  std::vector<double>* std_error = nullptr);
 
 // Costs for the bit-allocation ILP; first/last weighted layers pinned to 8
 // bits when the recipe says so.

@@ -132,6 +132,16 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       r.data.max_per_label = d.value("max_per_label", 0);
       r.data.min_peak = d.value("min_peak", 0.0);
       r.data.min_loudest_second_rms = d.value("min_loudest_second_rms", 0.0);
+      if (d.contains("modalities")) r.data.modalities = d["modalities"].get<std::vector<std::string>>();
+      if (d.contains("groups_with")) r.data.groups_with = d["groups_with"].get<std::vector<std::string>>();
+      r.data.pairing = d.value("pairing", r.data.pairing);
+      r.data.score_by = d.value("score_by", r.data.score_by);
+      if (r.data.pairing != "first" && r.data.pairing != "all")
+        Fail(path, "data.pairing '" + r.data.pairing + "' (first, all)");
+      if (r.data.score_by != "item" && r.data.score_by != "group")
+        Fail(path, "data.score_by '" + r.data.score_by + "' (item, group)");
+      if (r.data.validation_fraction <= 0 || r.data.validation_fraction >= 1)
+        Fail(path, "data.validation_fraction must be between 0 and 1");
     }
     for (const json& b : j.at("branches")) {
       BranchDef br;

@@ -48,6 +48,17 @@ struct DataConfig {
   // or RMS of the loudest second < 0.003), so train and validation hold
   // what the deployed model can be given.
   double min_peak = 0, min_loudest_second_rms = 0;
+  // Which rows a recipe uses: only these modalities (empty = all), and only
+  // groups holding a row of each of `groups_with` (so studies that compare
+  // branches see the same participants).
+  std::vector<std::string> modalities, groups_with;
+  // Several branches: "first" joins each group's first recording of every
+  // branch's modality into one item; "all" makes an item of every
+  // combination (at most 64 per group).
+  std::string pairing = "first";
+  // "group": metrics score each group once, by its items' mean probability
+  // (a participant-level label measured per participant).
+  std::string score_by = "item";
 };
 
 struct TrainConfig {
@@ -70,7 +81,7 @@ struct QuantConfig {
   int64_t weight_budget_bytes = 0;       // > 0: choose 4/8 per layer by ILP
   int64_t arena_budget_bytes = 0;        // > 0: export fails above it
   bool pin_first_last = true;            // first and last weighted layers stay 8-bit
-  int hutchinson_samples = 16;
+  int hutchinson_samples = 32;  // probes, each on its own mini-batch of 64
 };
 
 struct Recipe {

@@ -17,7 +17,7 @@ namespace factory {
 struct TensorSet {
   std::vector<torch::Tensor> x;  // per branch [N, 1, frames, bins], normalised
   torch::Tensor y;               // [N] int64
-  std::vector<std::string> source, path;
+  std::vector<std::string> source, group, path;  // per item
   int64_t size() const { return y.defined() ? y.size(0) : 0; }
 };
 

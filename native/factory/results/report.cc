@@ -1,9 +1,12 @@
-#include "report.h"
+#include "results/report.h"
+
+#include "results/study.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -27,20 +30,35 @@ std::string Ci(const nlohmann::json& v) {
 
 std::string ResultsMarkdown(const std::vector<std::string>& files) {
   std::ostringstream md;
+  std::map<std::string, std::vector<nlohmann::json>> studies;
   for (const std::string& path : files) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot read " + path);
     const nlohmann::json j = nlohmann::json::parse(in);
+    if (j.contains("study")) studies[j["study"]].push_back(j);
     const std::string metric = j["metric"];
-    md << "### " << j["name"].get<std::string>() << "\n\n"
-       << "Validation split: " << j["validation_items"].get<int>() << " items ("
-       << j["train_items"].get<int>() << " train, " << j["duplicates_removed"].get<int>()
-       << " duplicate recordings removed";
+    const bool by_group = j.value("score_by", "item") == "group";
+    const std::string unit = by_group ? "participants (groups)" : "items";
+    md << "### " << j["name"].get<std::string>() << "\n\n";
+    if (j.contains("cross_validation")) {
+      const auto& cv = j["cross_validation"];
+      const auto& row0 = j["rows"][0];
+      md << cv["folds"].get<int>() << "-fold cross-validation by group, " << cv["repeats"].get<int>()
+         << " repeat(s): every row is measured on the held-out folds, " << row0["groups"].get<int>()
+         << " groups in all" << (by_group ? ", each scored once by the mean probability of its items" : "")
+         << "; in each fold a quarter of the remaining groups pick the epoch and the temperature. Fold 0 had "
+         << j["train_items"].get<int>() << " train and " << j["validation_items"].get<int>() << " validation items;";
+    } else {
+      md << "Validation split: " << j["validation_items"].get<int>() << " items (" << j["train_items"].get<int>()
+         << " train,";
+    }
+    md << " " << j["duplicates_removed"].get<int>() << " duplicate recordings removed";
     if (j.value("too_quiet_removed", 0) > 0)
       md << ", " << j["too_quiet_removed"].get<int>() << " recordings too quiet for the page's level check removed";
-    md << " before the split). Metric: " << metric
-       << ", 95 % percentile bootstrap interval over validation items. Whole run "
-       << static_cast<int>(j["total_seconds"].get<double>() + 0.5) << " s on "
+    md << (j.contains("cross_validation") ? "" : " before the split)") << ". Metric: " << metric
+       << ", 95 % percentile bootstrap interval over "
+       << (j.value("ci", "items") == "groups" ? "groups (a group's items are resampled together)" : std::string("validation items"))
+       << ". Whole run " << static_cast<int>(j["total_seconds"].get<double>() + 0.5) << " s on "
        << j.value("threads", 1) << " thread(s).\n\n";
     // Per-source columns when the rows carry them.
     std::vector<std::string> sources;
@@ -99,8 +117,20 @@ std::string ResultsMarkdown(const std::vector<std::string>& files) {
              << " with label 1);";
       md << "\n";
     }
+    bool repeats = false;
+    for (const auto& row : j["rows"]) repeats = repeats || row.value("fold_values", std::vector<double>{}).size() > 1;
+    if (repeats) {
+      md << "\nEach repeat's pooled folds (" << metric << "):\n\n";
+      for (const auto& row : j["rows"]) {
+        md << "- " << row["name"].get<std::string>() << ":";
+        for (double v : row["fold_values"].get<std::vector<double>>()) md << " " << F3(v);
+        md << "\n";
+      }
+    }
     md << "\n";
   }
+  for (const auto& s : studies)
+    if (s.second.size() > 1) md << StudyMarkdown(s.first, s.second);
   return md.str();
 }
 
