@@ -6,23 +6,15 @@ import { Recorder, MicrophoneError } from './recorder.js';
 import { checkQuality, checkSoundType, describe } from './quality.js';
 import { drawSpectrogram } from './spectrogram.js';
 import { parseWav, encodeWav } from './wav.js';
+import { say, alertUser, createGuard } from './shared/guard.js';
 
 const t0 = performance.now();
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
-const state = { recordings: [], steps: [], busy: false };
+const state = { recordings: [], steps: [] };
+const { guard, isBusy } = createGuard(setButtons);
 // Figures and results for tests and the benchmark (never sent anywhere).
 window.tm2 = { timings: {}, result: null };
-
-function say(text) {
-  $('status').textContent = text;
-}
-
-function alertUser(text) {
-  const a = $('alert');
-  a.textContent = text;
-  a.hidden = !text;
-}
 
 async function fetchBytes(url) {
   const r = await fetch(url);
@@ -133,23 +125,6 @@ function buildSteps(model) {
   updateScreenButton();
 }
 
-async function guard(fn) {
-  if (state.busy) return;
-  state.busy = true;
-  setButtons(true);
-  alertUser('');
-  try {
-    await fn();
-  } catch (e) {
-    console.error(e);
-    alertUser(e.message);
-    say('Something went wrong; see the message above.');
-  } finally {
-    state.busy = false;
-    setButtons(false);
-  }
-}
-
 function setButtons(disabled) {
   for (const s of state.steps) {
     s.q('.record').disabled = disabled;
@@ -159,7 +134,7 @@ function setButtons(disabled) {
 }
 
 function updateScreenButton() {
-  $('screen').disabled = state.busy || !state.recordings.every((r) => r);
+  $('screen').disabled = isBusy() || !state.recordings.every((r) => r);
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -7,6 +7,7 @@ import { loadEngine } from '../engine.js';
 import { Recorder, MicrophoneError } from '../recorder.js';
 import { checkQuality, checkSoundType, describe } from '../quality.js';
 import { parseWav, encodeWav } from '../wav.js';
+import { say, alertUser, createGuard } from '../shared/guard.js';
 import { parseProtocol, validateProtocol, ProtocolError, labelQuestion, plannedTakes } from './protocol.js';
 import { Store, StorageFullError, storageEstimate, ensureRoom, formatBytes, newParticipantId } from './store.js';
 import { exportZip, importZip, readZip, findDataset } from './archive.js';
@@ -15,15 +16,11 @@ import { computeMetrics, argmax } from './metrics.js';
 
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
-const state = { busy: false, takes: new Map(), steps: [], models: [], evalData: null, audioCache: new Map() };
+const state = { takes: new Map(), steps: [], models: [], evalData: null, audioCache: new Map() };
 // For the tests (never sent anywhere).
 window.research = { evaluation: null, lastExport: null };
 
-const say = (text) => { $('status').textContent = text; };
-function alertUser(text) {
-  $('alert').textContent = text;
-  $('alert').hidden = !text;
-}
+const { guard, isBusy } = createGuard(setBusy);
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -41,24 +38,6 @@ function show(view) {
     $(id).hidden = id !== view;
   }
   $('participant-line').hidden = !['questions-view', 'tasks-view', 'review-view'].includes(view);
-}
-
-// Runs one user action at a time; errors go to the alert region.
-async function guard(fn) {
-  if (state.busy) return;
-  state.busy = true;
-  alertUser('');
-  setBusy(true);
-  try {
-    await fn();
-  } catch (e) {
-    console.error(e);
-    alertUser(e.message);
-    say('Something went wrong; see the message above.');
-  } finally {
-    state.busy = false;
-    setBusy(false);
-  }
 }
 
 function setBusy(busy) {
@@ -281,7 +260,7 @@ function setPlayback(audio, wav, what) {
 
 function updateReview() {
   const done = state.steps.length > 0 && state.steps.every((s) => state.takes.has(s.key));
-  $('review-button').disabled = state.busy || !done;
+  $('review-button').disabled = isBusy() || !done;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,87 @@
+// The offline cache behind both pages' service workers. A classic script,
+// loaded with importScripts: both pages register their worker as a classic
+// one (register('sw.js')), which every browser with service workers runs.
+// The browser stores an imported script with the worker that imported it,
+// so this file needs no place in the precache lists.
+//
+// Each page's sw.js calls offlineCache() once, at the top level (handlers
+// must be added while the worker script first runs):
+//   name      cache name prefix; the cache is `${name}-v${version}`
+//   files     paths relative to the worker's scope, cached at install
+//   moreFiles async () => absolute URLs to cache at install as well, e.g.
+//             () => manifestModels('models/manifest.json', ['screening', 'gate'])
+//   keep      accept the page's {type: 'keep', urls} message
+//   anyCache  offline, also look in the site's other caches
+// Fetches go to the network first when it answers and fall back to the
+// cache, so an update is picked up online and the page still opens offline.
+// It never sends anything anywhere: it only ever fetches the site's own files.
+// eslint-disable-next-line no-unused-vars
+function offlineCache({ name, version, files, moreFiles = async () => [], keep = false, anyCache = false }) {
+  const CACHE = `${name}-v${version}`;
+  const own = (url) => new URL(url).origin === self.location.origin;
+
+  self.addEventListener('install', (event) => {
+    event.waitUntil((async () => {
+      const cache = await caches.open(CACHE);
+      await cache.addAll([...files.map((f) => new URL(f, self.registration.scope).href), ...(await moreFiles())]);
+      await self.skipWaiting();
+    })());
+  });
+
+  self.addEventListener('activate', (event) => {
+    event.waitUntil((async () => {
+      // Only this page's older caches: the other page keeps its own.
+      for (const key of await caches.keys()) {
+        if (key.startsWith(`${name}-`) && key !== CACHE) await caches.delete(key);
+      }
+      await self.clients.claim();
+    })());
+  });
+
+  // The page names the manifest and models it actually uses when they are
+  // not the default ones (app.js, keepOffline); only this site's own files
+  // are fetched and kept.
+  if (keep) {
+    self.addEventListener('message', (event) => {
+      const urls = event.data?.type === 'keep' && Array.isArray(event.data.urls) ? event.data.urls : [];
+      const kept = urls.filter((u) => typeof u === 'string' && own(u));
+      event.waitUntil((async () => {
+        const cache = await caches.open(CACHE);
+        for (const u of kept) if (!(await cache.match(u))) await cache.add(u);
+        event.ports[0]?.postMessage('kept');
+      })());
+    });
+  }
+
+  self.addEventListener('fetch', (event) => {
+    const req = event.request;
+    if (req.method !== 'GET' || !own(req.url)) return;
+    event.respondWith((async () => {
+      const cache = await caches.open(CACHE);
+      try {
+        const res = await fetch(req);
+        if (res.ok) await cache.put(req, res.clone());
+        return res;
+      } catch (err) {
+        const hit = (await cache.match(req, { ignoreSearch: true })) ??
+          (anyCache ? await caches.match(req, { ignoreSearch: true }) : undefined);
+        if (hit) return hit;
+        throw err;
+      }
+    })());
+  });
+}
+
+// The model files a models manifest names under `keys` ('screening',
+// 'gate'), as absolute URLs; `path` is the manifest's, relative to the
+// worker's scope. Read at install, so the precache follows the manifest:
+// a page may fetch a model before its worker takes control, and offline
+// that model must already be in the cache.
+// eslint-disable-next-line no-unused-vars
+async function manifestModels(path, keys) {
+  const url = new URL(path, self.registration.scope);
+  const res = await fetch(url, { cache: 'no-store' });
+  if (!res.ok) throw new Error(`cannot fetch ${url.pathname} (HTTP ${res.status})`);
+  const manifest = await res.json();
+  return keys.map((k) => manifest[k]).filter(Boolean).map((m) => new URL(m.url, url).href);
+}
