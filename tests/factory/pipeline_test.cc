@@ -208,5 +208,6 @@ TEST_CASE("cross-validation scores every participant once per row from its held-
   CHECK(md.find("### Study: factory-test-fusion") != std::string::npos);
   CHECK(md.find("| cough + breathing + counting (fused) |") != std::string::npos);
   CHECK(md.find("| cough alone |") != std::string::npos);
-  CHECK(md.find("| late fusion: mean probability of the one-branch models |") != std::string::npos);
+  CHECK(md.find("| late fusion: mean probability of the one-branch models | factory-test-fusion-cough, "
+                "factory-test-fusion-counting |") != std::string::npos);
 }

@@ -151,9 +151,9 @@ std::string StudyMarkdown(const std::string& study, const std::vector<nlohmann::
   md << "### Study: " << study << "\n\n" << metric << " per group over " << groups.size()
      << " groups (out-of-fold predictions), 95 % bootstrap interval over groups (" << resamples
      << " resamples). Difference = this row minus " << name_of(results[ref])
-     << " on the same groups, one paired bootstrap.\n\n| branches | weight KB (W8A8) |";
+     << " on the same groups, one paired bootstrap.\n\n| branches | recipe | weight KB (W8A8) |";
   for (const auto& c : kColumns) md << " " << c << " |";
-  md << " difference (float) | difference (W8A8) |\n|---|---|";
+  md << " difference (float) | difference (W8A8) |\n|---|---|---|";
   for (size_t k = 0; k < kColumns.size() + 2; ++k) md << "---|";
   md << "\n";
   auto diff = [&](const Scores& a, const Scores& b, uint64_t s) {
@@ -161,11 +161,13 @@ std::string StudyMarkdown(const std::string& study, const std::vector<nlohmann::
       return MetricOn(metric, a, g) - MetricOn(metric, b, g);
     });
   };
-  for (size_t i = 0; i < results.size(); ++i) {
-    long long wb = 0;
+  std::vector<long long> w8(results.size(), 0);
+  for (size_t i = 0; i < results.size(); ++i)
     for (const auto& row : results[i]["rows"])
-      if (ColumnOf(row["name"]) && std::string(ColumnOf(row["name"])) == "W8A8") wb = row["weight_bytes"];
-    md << "| " << name_of(results[i]) << " | " << F3(wb / 1024.0) << " |";
+      if (ColumnOf(row["name"]) && std::string(ColumnOf(row["name"])) == "W8A8") w8[i] = row["weight_bytes"];
+  for (size_t i = 0; i < results.size(); ++i) {
+    md << "| " << name_of(results[i]) << " | " << results[i]["name"].get<std::string>() << " | " << F3(w8[i] / 1024.0)
+       << " |";
     for (const auto& c : kColumns) {
       if (!scores[i].count(c)) {
         md << " - |";
@@ -182,12 +184,23 @@ std::string StudyMarkdown(const std::string& study, const std::vector<nlohmann::
     }
     md << "\n";
   }
-  // Late fusion: the one-branch models' probabilities averaged per group.
+  // Late fusion: the one-branch models' probabilities averaged per group,
+  // one model per modality (the smallest, like for like with the fused
+  // model's branches).
+  std::map<std::string, size_t> smallest;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i]["branches"].size() != 1) continue;
+    const std::string m = results[i]["branches"][0];
+    if (!smallest.count(m) || w8[i] < w8[smallest[m]]) smallest[m] = i;
+  }
   std::vector<size_t> singles;
-  for (size_t i = 0; i < results.size(); ++i)
-    if (results[i]["branches"].size() == 1) singles.push_back(i);
+  std::string members;
+  for (const auto& m : smallest) {
+    singles.push_back(m.second);
+    members += (members.empty() ? "" : ", ") + results[m.second]["name"].get<std::string>();
+  }
   if (singles.size() >= 2) {
-    md << "| late fusion: mean probability of the one-branch models | - |";
+    md << "| late fusion: mean probability of the one-branch models | " << members << " | - |";
     std::map<std::string, Scores> late;
     for (const auto& c : kColumns) {
       bool all = true;
