@@ -6,20 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "results/rows.h"
+#include "results/text.h"
 
 namespace tm2 {
 namespace factory {
 namespace fs = std::filesystem;
-namespace {
-
-std::string Fmt(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", v);
-  return b;
-}
-
-}  // namespace
-
 void WriteCard(const Recipe& r, const FactoryResult& res, const std::string& dir) {
   nlohmann::json j;
   j["name"] = r.name;
@@ -74,7 +65,7 @@ void WriteCard(const Recipe& r, const FactoryResult& res, const std::string& dir
         md << "| " << r.labels[t] << " |";
         for (int v : row.confusion[t]) md << " " << v << " |";
         for (const auto* rates : {&row.pass_rate, &row.false_pass_rate})
-          md << " " << Fmt(rates->at("0.2")[t]) << " / " << Fmt(rates->at("0.3")[t]) << " / " << Fmt(rates->at("0.5")[t])
+          md << " " << F3(rates->at("0.2")[t]) << " / " << F3(rates->at("0.3")[t]) << " / " << F3(rates->at("0.5")[t])
              << " |";
         md << "\n";
       }

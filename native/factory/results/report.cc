@@ -1,9 +1,6 @@
 #include "results/report.h"
 
-#include "results/study.h"
-
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -11,19 +8,15 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "results/study.h"
+#include "results/text.h"
+
 namespace tm2 {
 namespace factory {
 namespace {
 
-std::string F3(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", v);
-  return b;
-}
-
 std::string Ci(const nlohmann::json& v) {
-  return F3(v["value"].get<double>()) + " [" + F3(v["ci95"][0].get<double>()) + ", " +
-         F3(v["ci95"][1].get<double>()) + "]";
+  return WithInterval(v["value"].get<double>(), v["ci95"][0].get<double>(), v["ci95"][1].get<double>());
 }
 
 }  // namespace

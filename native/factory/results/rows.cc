@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <map>
 
+#include "results/text.h"
+
 namespace tm2 {
 namespace factory {
 namespace {
@@ -164,11 +166,10 @@ nlohmann::json RowJson(const ResultRow& r, bool with_predictions) {
 }
 
 std::string RowMarkdown(const ResultRow& r) {
-  std::string s = "| " + r.name + " | " + Fmt(r.value) + " [" + Fmt(r.lo) + ", " + Fmt(r.hi) + "] | ";
-  for (const auto& p : r.per_source)
-    s += p.first + " " + Fmt(p.second.value) + " [" + Fmt(p.second.lo) + ", " + Fmt(p.second.hi) + "]; ";
+  std::string s = "| " + r.name + " | " + WithInterval(r.value, r.lo, r.hi) + " | ";
+  for (const auto& p : r.per_source) s += p.first + " " + WithInterval(p.second.value, p.second.lo, p.second.hi) + "; ";
   return s + " | " + Fmt(r.weight_bytes / 1024.0, "%.2f") + " | " +
-         (r.arena_bytes > 0 ? Fmt(r.arena_bytes / 1024.0) : std::string("-")) + " |\n";
+         (r.arena_bytes > 0 ? F3(r.arena_bytes / 1024.0) : std::string("-")) + " |\n";
 }
 
 nlohmann::json ResultsJson(const Recipe& r, const FactoryResult& res, const std::string& data_path,

@@ -7,15 +7,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "results/text.h"
+
 namespace tm2 {
 namespace factory {
 namespace {
-
-std::string F3(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", v);
-  return b;
-}
 
 // The study's columns, from the factory's row names.
 const char* ColumnOf(const std::string& row) {
@@ -84,7 +80,7 @@ Interval Boot(const std::vector<std::string>& groups, int resamples, uint64_t se
   return r;
 }
 
-std::string Show(const Interval& i) { return F3(i.value) + " [" + F3(i.lo) + ", " + F3(i.hi) + "]"; }
+std::string Show(const Interval& i) { return WithInterval(i.value, i.lo, i.hi); }
 
 std::string Signed(const Interval& i) {
   auto s = [](double v) { return (v >= 0 ? "+" : "") + F3(v); };
