@@ -5,7 +5,7 @@
 #   models/reproduce.sh covid ../shared/datasets/covid19-cough
 #   models/reproduce.sh kws   ../shared/datasets/speech-commands-test
 #   models/reproduce.sh covid-cv ../shared/datasets/covid19-cough        (5-fold, no model shipped)
-#   models/reproduce.sh fusion   ../shared/datasets/coswara-20200413     (5 recipes, 5-fold x 2, no model shipped)
+#   models/reproduce.sh fusion   ../shared/datasets/coswara-20200413     (5 recipes, 5-fold, no model shipped)
 # Trains into $TM2_RUNS/<task> (default build/factory-runs), copies the
 # shipped .tm2 and its card into models/, the run's results.json into
 # models/results/, and rewrites the tables of models/REPORT.md from every
@@ -51,12 +51,10 @@ if [ "$task" = covid-cv ] || [ "$task" = fusion ]; then
   if [ "$task" = covid-cv ]; then
     crossval covid-cough.cv covid-cough --variants w8a8,w4a4 --compare-distill
   else
-    # Two repeats (fold seeds 11 and 12): one split of 64 participants moves
-    # single-branch AUCs by tens of points.
     for b in cough breathing counting counting-wide; do
-      crossval "coswara-gender-$b" "coswara-gender-$b" --repeats 2 --variants mixed,w4a4
+      crossval "coswara-gender-$b" "coswara-gender-$b" --variants mixed,w4a4
     done
-    crossval coswara-gender-fused coswara-gender-fused --repeats 2 --variants w8a8,mixed,w4a4 --compare-distill
+    crossval coswara-gender-fused coswara-gender-fused --variants w8a8,mixed,w4a4 --compare-distill
   fi
   "$factory" report models/REPORT.md models/results/*.json
   exit 0
