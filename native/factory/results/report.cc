@@ -32,7 +32,8 @@ std::string ResultsMarkdown(const std::vector<std::string>& files) {
     const std::string metric = j["metric"];
     const bool by_group = j.value("score_by", "item") == "group";
     const std::string unit = by_group ? "participants (groups)" : "items";
-    md << "### " << j["name"].get<std::string>() << "\n\n";
+    md << "### " << j["name"].get<std::string>()
+       << (j.contains("cross_validation") ? ", cross-validated" : "") << "\n\n";
     if (j.contains("cross_validation")) {
       const auto& cv = j["cross_validation"];
       const auto& row0 = j["rows"][0];
