@@ -11,6 +11,19 @@
 
 using namespace tm2::factory;
 
+namespace {
+
+// A manifest row with only what splitting looks at.
+Example Row(const std::string& path, const std::string& label, const std::string& group) {
+  Example e;
+  e.path = path;
+  e.label = label;
+  e.group = group;
+  return e;
+}
+
+}  // namespace
+
 TEST_CASE("manifest rows resolve paths and keep their split") {
   const auto rows = ReadManifest(std::string(TM2_FIXTURES_DIR) + "/audio/factory/manifest.csv");
   REQUIRE(rows.size() == 12);
@@ -20,7 +33,8 @@ TEST_CASE("manifest rows resolve paths and keep their split") {
 }
 
 TEST_CASE("identical recordings are kept once; conflicting labels drop both") {
-  std::vector<Example> rows = {{"b", "x", "g1"}, {"a", "x", "g2"}, {"c", "y", "g3"}, {"d", "z", "g4"}, {"e", "y", "g5"}};
+  std::vector<Example> rows = {Row("b", "x", "g1"), Row("a", "x", "g2"), Row("c", "y", "g3"), Row("d", "z", "g4"),
+                               Row("e", "y", "g5")};
   std::vector<uint64_t> h = {1, 1, 2, 3, 3};
   int dropped = 0;
   const auto kept = Deduplicate(rows, h, &dropped);
@@ -30,7 +44,7 @@ TEST_CASE("identical recordings are kept once; conflicting labels drop both") {
 
 TEST_CASE("splits never put a group on both sides and are seeded") {
   std::vector<Example> rows;
-  for (int i = 0; i < 200; ++i) rows.push_back({"p" + std::to_string(i), "l", "g" + std::to_string(i % 37)});
+  for (int i = 0; i < 200; ++i) rows.push_back(Row("p" + std::to_string(i), "l", "g" + std::to_string(i % 37)));
   auto a = rows, b = rows;
   SplitByGroup(&a, 0.25, 5);
   SplitByGroup(&b, 0.25, 5);
@@ -51,8 +65,8 @@ TEST_CASE("a split of a few uneven groups always leaves both sides non-empty") {
   // whichever group is drawn first, training keeps the other.
   for (uint64_t seed = 0; seed < 64; ++seed) {
     std::vector<Example> rows;
-    for (int i = 0; i < 3; ++i) rows.push_back({"a" + std::to_string(i), "l", "small"});
-    for (int i = 0; i < 4; ++i) rows.push_back({"b" + std::to_string(i), "l", "large"});
+    for (int i = 0; i < 3; ++i) rows.push_back(Row("a" + std::to_string(i), "l", "small"));
+    for (int i = 0; i < 4; ++i) rows.push_back(Row("b" + std::to_string(i), "l", "large"));
     SplitByGroup(&rows, 0.5, seed);
     int val = 0;
     for (const auto& e : rows) val += e.split == "validation";
@@ -90,7 +104,7 @@ TEST_CASE("cross-validation folds hold out every group exactly once, stratified 
   // 23 groups: 16 of label m, 7 of label f, 1 to 3 recordings each.
   for (int g = 0; g < 23; ++g)
     for (int k = 0; k <= g % 3; ++k)
-      rows.push_back({"g" + std::to_string(g) + "_" + std::to_string(k), g < 16 ? "m" : "f", "g" + std::to_string(g)});
+      rows.push_back(Row("g" + std::to_string(g) + "_" + std::to_string(k), g < 16 ? "m" : "f", "g" + std::to_string(g)));
   const int folds = 5;
   std::map<std::string, int> held_out;
   std::vector<int> f_per_fold;
