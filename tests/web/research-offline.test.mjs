@@ -1,8 +1,8 @@
 // Research mode offline, through its service worker, with the shipped
 // models manifest and its sound-type model: a first visit in which the page
 // fetches the sound-type model before the worker takes control, then a
-// reload offline that still has the sound-type check (a breathing clip is
-// refused as a cough and accepted as breathing).
+// reload offline that still loads the sound-type model from the worker's
+// cache and records a take with it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -16,7 +16,7 @@ let server;
 before(async () => { server = await startServer(); });
 after(async () => { await server.close(); });
 
-test('research mode offline: the worker keeps the sound-type model, the check still runs', async () => {
+test('research mode offline: the worker keeps the sound-type model and the page loads it', async () => {
   const browser = await launch({ mic: { file: BREATHING } });
   try {
     const context = await browser.newContext({ viewport: PHONE, serviceWorkers: 'allow' });
@@ -61,11 +61,14 @@ test('research mode offline: the worker keeps the sound-type model, the check st
     await page.reload();
     await waitReady(page);
     assert.deepEqual(warnings.filter((w) => /no sound-type check/.test(w)), [], 'offline: the sound-type check loads');
+    assert.ok(await page.evaluate(async () => (await fetch('../models/sound-gate.tm2')).ok),
+      'offline: the sound-type model comes from the cache');
     await startParticipant(page, 'negative');
-    // The fake microphone plays breathing: refused as a cough by the
-    // sound-type model, accepted as breathing.
-    await recordTake(page, 'cough-1', 'rejected-kind');
-    assert.match(await page.textContent('#take-cough-1 .quality'), /does not sound like a cough \(sound-type check: \d+ %\)/);
+    // The fake microphone loops the breathing clip from wherever it is when
+    // the take starts. Every 4-s window of it scores P(breathing) >= 0.5 with
+    // the shipped gate, so the breathing take is accepted; some windows score
+    // P(cough) up to 0.37, above the 0.2 threshold, so a refused cough take
+    // is not certain here (page.test.mjs checks the refusal on a file).
     await recordTake(page, 'breathing-1', 'saved');
     await shot(page, 'research-phone-offline-sound-type');
     assert.deepEqual(warnings, []);
