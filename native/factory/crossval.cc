@@ -38,8 +38,11 @@ FactoryResult CrossValidate(const Recipe& r, const FactoryOptions& o) {
       fo.out_dir = (fs::path(o.out_dir) / ("repeat-" + std::to_string(rep)) / ("fold-" + std::to_string(k))).string();
       if (!o.quiet) std::printf("== %s: repeat %d/%d, fold %d/%d ==\n", r.name.c_str(), rep + 1, o.repeats, k + 1, o.folds);
       const FactoryResult f = RunFactory(r, fo);
-      if (rep == 0 && k == 0) res = f;
-      res.evaluation_items += rep == 0 && k > 0 ? f.evaluation_items : 0;
+      if (rep == 0 && k == 0) {
+        res = f;
+        res.evaluation_items = 0;
+      }
+      if (rep == 0) res.evaluation_items += f.evaluation_items;  // every group once
       for (const ResultRow& row : f.rows) {
         if (!first.count(row.name)) {
           if (rep > 0 || k > 0) throw std::runtime_error("fold " + std::to_string(k) + " has a new row '" + row.name + "'");

@@ -183,6 +183,7 @@ TEST_CASE("cross-validation scores every participant once per row from its held-
   const FactoryResult fused = CrossValidate(FusionRecipe(), o);
   REQUIRE(fused.rows.size() == 3);  // float student, W8A8 (shipped), W4A4
   CHECK(fused.folds == 4);
+  CHECK(fused.evaluation_items == 16);  // every participant's 2 items held out once
   for (const ResultRow& row : fused.rows) {
     INFO(row.name);
     CHECK(row.n == 8);

@@ -135,6 +135,8 @@ std::string StudyMarkdown(const std::string& study, const std::vector<nlohmann::
   for (size_t i = 0; i < results.size(); ++i)
     for (const auto& row : results[i]["rows"])
       if (const char* c = ColumnOf(row["name"])) scores[i][c] = ScoresOf(row);
+  if (scores[ref].empty())
+    throw std::runtime_error("study " + study + ": " + results[ref]["name"].get<std::string>() + " has no student rows");
   std::vector<std::string> groups;
   for (const auto& g : scores[ref].begin()->second.label) groups.push_back(g.first);
   for (size_t i = 0; i < results.size(); ++i)
