@@ -20,11 +20,6 @@ namespace factory {
 std::string StudyMarkdown(const std::string& study, const std::vector<nlohmann::json>& results,
                           int resamples = 2000, uint64_t seed = 1);
 
-// accuracy | balanced_accuracy | auc (P(label 1)) of per-unit
-// probabilities; what the factory's Metric computes, without libtorch.
-double MetricOf(const std::string& metric, const std::vector<std::vector<double>>& prob,
-                const std::vector<int>& label);
-
 }  // namespace factory
 }  // namespace tm2
 

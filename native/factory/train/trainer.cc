@@ -6,6 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "results/metric.h"
+
 namespace tm2 {
 namespace factory {
 namespace fs = std::filesystem;
@@ -31,25 +33,6 @@ torch::Tensor Augment(const std::vector<torch::Tensor>& gain_unit, const TrainCo
   return x;
 }
 
-double Auc(const torch::Tensor& score, const torch::Tensor& y) {
-  // Mann-Whitney U with ties counted half.
-  const auto s = score.to(torch::kFloat64).contiguous();
-  const auto t = y.contiguous();
-  const double* sp = s.data_ptr<double>();
-  const int64_t* yp = t.data_ptr<int64_t>();
-  double wins = 0, pos = 0, neg = 0;
-  const int64_t n = s.size(0);
-  for (int64_t i = 0; i < n; ++i) (yp[i] == 1 ? pos : neg) += 1;
-  for (int64_t i = 0; i < n; ++i) {
-    if (yp[i] != 1) continue;
-    for (int64_t j = 0; j < n; ++j) {
-      if (yp[j] == 1) continue;
-      wins += sp[i] > sp[j] ? 1.0 : sp[i] == sp[j] ? 0.5 : 0.0;
-    }
-  }
-  return pos > 0 && neg > 0 ? wins / (pos * neg) : 0.5;
-}
-
 std::string Clock(double s) {
   char b[32];
   std::snprintf(b, sizeof(b), "%d:%02d", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
@@ -59,22 +42,17 @@ std::string Clock(double s) {
 }  // namespace
 
 double Metric(const std::string& metric, const torch::Tensor& scores, const torch::Tensor& y) {
-  if (y.size(0) == 0) return 0;
-  if (metric == "auc") return Auc(torch::softmax(scores.to(torch::kFloat64), 1).select(1, 1), y);
-  const auto pred = scores.argmax(1);
-  if (metric == "balanced_accuracy") {
-    double sum = 0;
-    int classes = 0;
-    for (int64_t c = 0; c < scores.size(1); ++c) {
-      const auto mask = y == c;
-      const int64_t cnt = mask.sum().item<int64_t>();
-      if (!cnt) continue;
-      sum += (pred.masked_select(mask) == c).sum().item<double>() / cnt;
-      ++classes;
-    }
-    return classes ? sum / classes : 0;
+  const auto prob = torch::softmax(scores.to(torch::kFloat64), 1).contiguous();
+  const auto labels = y.to(torch::kLong).contiguous();
+  const int64_t n = prob.size(0), c = prob.size(1);
+  const double* p = prob.data_ptr<double>();
+  std::vector<std::vector<double>> rows(n);
+  std::vector<int> label(n);
+  for (int64_t i = 0; i < n; ++i) {
+    rows[i].assign(p + i * c, p + (i + 1) * c);
+    label[i] = static_cast<int>(labels.data_ptr<int64_t>()[i]);
   }
-  return (pred == y).to(torch::kFloat64).mean().item<double>();
+  return MetricOf(metric, rows, label);
 }
 
 torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set) {
