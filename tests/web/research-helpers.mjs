@@ -20,6 +20,18 @@ export async function openResearch(context, url, query = FAST) {
   return { page, errors };
 }
 
+// The researcher passcode the tests set on first use and type later.
+export const PASSCODE = 'test-passcode-1';
+
+// Opens the researcher screens (sets the passcode on first use).
+export async function unlock(page, passcode = PASSCODE) {
+  if (await page.isVisible('#researcher-screens')) return;
+  await page.fill('#passcode', passcode);
+  if (await page.isVisible('#passcode-confirm')) await page.fill('#passcode-confirm', passcode);
+  await page.click('#unlock');
+  await page.waitForSelector('#researcher-screens:not([hidden])');
+}
+
 export async function waitReady(page) {
   await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30000 });
   const ready = await page.evaluate(() => document.body.dataset.ready);

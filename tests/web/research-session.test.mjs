@@ -15,7 +15,7 @@ import path from 'node:path';
 import { startServer, launch, shot, PHONE, DESKTOP } from './browser.mjs';
 import { fixtures, root } from './paths.mjs';
 import { readManifestCsv } from '../../web/research/manifest.js';
-import { FAST, openResearch, waitReady, startParticipant, recordTake, finishSession, unzipFile, text, wavHeader } from './research-helpers.mjs';
+import { FAST, openResearch, waitReady, startParticipant, recordTake, finishSession, unzipFile, text, wavHeader, unlock } from './research-helpers.mjs';
 
 const COUGH = path.join(fixtures, 'audio', 'coswara_cough_16k.wav');
 const PROTOCOL = path.join(root, 'tests/web/fixtures/research-protocol.json');
@@ -34,7 +34,8 @@ test('research session: consent, questions, takes, reload and resume, export, fa
     const context = await browser.newContext({ viewport: PHONE, serviceWorkers: 'block', acceptDownloads: true });
     let { page, errors } = await openResearch(context, server.url);
     await shot(page, 'research-phone-0-start');
-    // A study protocol from a file applies to new participants.
+    // A study protocol from a file applies to new participants (a researcher setting).
+    await unlock(page);
     await page.setInputFiles('#protocol-file', PROTOCOL);
     await page.waitForFunction(() => /Loaded the protocol/.test(document.getElementById('status').textContent));
     assert.equal(await page.textContent('#study-name'), 'Browser test study');
@@ -62,12 +63,13 @@ test('research session: consent, questions, takes, reload and resume, export, fa
     for (const k of KEYS) await recordTake(page, k);
     await finishSession(page);
     assert.notEqual(first, second);
+    await unlock(page);
     assert.match(await page.textContent('#storage'), /2 sessions, 8 takes, .* of audio\. Browser storage used: .* of .* \(.* left\)/);
     await shot(page, 'research-phone-4-stored');
 
     // Export.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
-    assert.match(download.suggestedFilename(), /^test-study-\d{4}-\d\d-\d\d\.zip$/);
+    assert.match(download.suggestedFilename(), /^test-study-\d{8}-\d{6}\.zip$/);
     const zipFile = path.join(tmp, 'export.zip');
     await download.saveAs(zipFile);
     assert.match(await page.textContent('#status'), /Exported 8 recordings of 2 participants/);
@@ -76,7 +78,7 @@ test('research session: consent, questions, takes, reload and resume, export, fa
     const manifestJson = JSON.parse(text(zip['manifest.json']));
     assert.deepEqual(JSON.parse(text(zip['protocol.json'])).tasks.map((t) => t.id), ['cough', 'counting', 'breathing']);
     const csv = text(zip['manifest.csv']);
-    assert.equal(csv.split('\n')[0], 'path,label,group,modality,split');
+    assert.equal(csv.split('\n')[0], 'path,label,group,modality,split,session_status,recorded_at,sample_rate,input_device,browser');
     const rows = readManifestCsv(csv);
     assert.equal(rows.length, 8);
     assert.deepEqual(Object.keys(zip).filter((n) => n.endsWith('.wav')).sort(), rows.map((r) => r.path).sort());
@@ -156,6 +158,7 @@ test('research session: consent, questions, takes, reload and resume, export, fa
     // Import into a fresh profile.
     const fresh = await browser.newContext({ viewport: DESKTOP, serviceWorkers: 'block' });
     ({ page, errors } = await openResearch(fresh, server.url));
+    await unlock(page);
     await page.setInputFiles('#import-file', zipFile);
     await page.waitForFunction(() => /Imported 2 sessions/.test(document.getElementById('status').textContent));
     const table = await page.$$eval('#sessions tbody tr', (trs) => trs.map((tr) => [...tr.children].slice(0, 5).map((c) => c.textContent)));
@@ -201,7 +204,7 @@ test('research errors: a full quota and a lost microphone permission keep what w
     await page.evaluate(() => { window.__full = true; });
     await recordTake(page, 'cough-2', 'storage-full');
     assert.match(await page.textContent('#alert'), /Storage is full: .*was not saved\. Everything saved before is kept/);
-    assert.match(await page.textContent('#storage'), /Storage is nearly full/);
+    assert.match(await page.textContent('#storage'), /Storage is full: the last take could not be written/);
     await shot(page, 'research-desktop-error-quota');
 
     await page.evaluate(() => {

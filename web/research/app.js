@@ -1,8 +1,11 @@
 // Research mode: a study protocol drives consented sessions (participant
 // code, questions, recorded takes) stored in IndexedDB take by take; the
 // stored data exports as a ZIP in the factory's manifest layout; models are
-// evaluated on exported or stored recordings with the WASM engine. All
-// requests happen while the page loads; nothing is sent anywhere.
+// evaluated on exported or stored recordings with the WASM engine
+// (evaluate.js). Two audiences share one page: the participant view (consent
+// to finish) never shows stored data or researcher controls; those sit
+// behind the researcher passcode (lock.js, a kiosk lock). All requests
+// happen while the page loads; nothing is sent anywhere.
 import { loadEngine } from '../engine.js';
 import { Recorder, MicrophoneError } from '../recorder.js';
 import { checkQuality, checkSoundType, describe } from '../quality.js';
@@ -10,17 +13,22 @@ import { parseWav, encodeWav } from '../wav.js';
 import { say, alertUser, createGuard } from '../shared/guard.js';
 import { parseProtocol, validateProtocol, ProtocolError, labelQuestion, plannedTakes } from './protocol.js';
 import { Store, StorageFullError, storageEstimate, ensureRoom, formatBytes, newParticipantId } from './store.js';
-import { exportZip, importZip, readZip, findDataset } from './archive.js';
-import { evaluationItems, takePath, csvField } from './manifest.js';
-import { computeMetrics, argmax } from './metrics.js';
+import { exportZip, importZip } from './archive.js';
+import { makePasscode, checkPasscode } from './lock.js';
+import { setupEvaluation } from './evaluate.js';
 
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
-const state = { takes: new Map(), steps: [], models: [], evalData: null, audioCache: new Map() };
+const state = { takes: new Map(), steps: [], view: 'start-view', unlocked: false, storageProblem: null, exportNames: new Set() };
 // For the tests (never sent anywhere).
 window.research = { evaluation: null, lastExport: null };
+// The session this tab recorded: after a reload it may be resumed without
+// the researcher passcode (sessionStorage lives as long as the tab).
+const TAB_SESSION = 'tinym2-research-session';
+const SESSION_VIEWS = ['consent-view', 'questions-view', 'tasks-view', 'review-view'];
 
 const { guard, isBusy } = createGuard(setBusy);
+let evaluation = null;
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -34,14 +42,34 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function show(view) {
-  for (const id of ['start-view', 'consent-view', 'questions-view', 'tasks-view', 'review-view', 'done-view']) {
-    $(id).hidden = id !== view;
-  }
+  for (const id of ['start-view', ...SESSION_VIEWS, 'done-view']) $(id).hidden = id !== view;
   $('participant-line').hidden = !['questions-view', 'tasks-view', 'review-view'].includes(view);
+  state.view = view;
+  // A participant's session locks the researcher screens (kiosk).
+  if (SESSION_VIEWS.includes(view)) state.unlocked = false;
+  updateAccess();
+}
+
+// What the current person may see: during a participant's session nothing
+// stored and nothing meant for the researcher; outside it, the lock form,
+// and once unlocked the researcher screens.
+function updateAccess() {
+  const inSession = SESSION_VIEWS.includes(state.view);
+  const open = state.unlocked && !inSession;
+  $('researcher').hidden = inSession;
+  $('nav-researcher').hidden = inSession;
+  $('lock-view').hidden = state.unlocked;
+  $('researcher-bar').hidden = !state.unlocked;
+  $('researcher-screens').hidden = !open;
+  for (const li of document.querySelectorAll('.researcher-only')) li.hidden = !open;
+  document.body.dataset.mode = open ? 'researcher' : 'participant';
+  if (!open) $('sessions').querySelector('tbody').replaceChildren();
 }
 
 function setBusy(busy) {
   for (const s of state.steps) s.q('.record').disabled = busy;
+  for (const id of ['edit-answers', 'review-edit-answers', 'withdraw']) $(id).disabled = busy;
+  evaluation?.setBusy(busy);
   updateReview();
 }
 
@@ -55,7 +83,14 @@ async function start() {
   const engineBase = new URL('../engine/', location.href);
   state.engine = await loadEngine({ base: engineBase, variant: params.get('engine') ?? undefined });
   $('engine-info').textContent = `Engine: ${state.engine.variant === 'simd' ? 'WebAssembly SIMD' : 'WebAssembly without SIMD'}.`;
-  await loadGate(engineBase);
+  evaluation = setupEvaluation({
+    el, guard, isBusy, store: state.store, engineBase, variant: state.engine.variant, download,
+    cacheBytes: params.has('audioCache') ? Number(params.get('audioCache')) : undefined,
+  });
+  setBusy(false);
+  await Promise.all([loadGate(), evaluation.prepare()]);
+  await initLock();
+  show('start-view');
   const stored = await state.store.getMeta('protocol');
   if (stored) {
     try {
@@ -79,20 +114,35 @@ async function fetchProtocol(url) {
   return parseProtocol(await r.text(), u.pathname);
 }
 
+// A same-origin file, or an Error naming it and the HTTP status: an error
+// page's bytes must never be read as a manifest or a model.
+async function fetchOk(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url.pathname} could not be loaded (HTTP ${r.status})`);
+  return r;
+}
+
 // The sound-type model of the screening page's manifest, when it lists one.
-async function loadGate(engineBase) {
+// When it cannot be loaded, the page says so and checks length and level.
+async function loadGate() {
   state.gate = null;
+  $('gate-note').textContent = 'No sound-type model is listed: recordings are checked for length and level only.';
   try {
     const manifestUrl = new URL(params.get('manifest') ?? '../models/manifest.json', location.href);
     if (manifestUrl.origin !== location.origin) throw new Error('the manifest must come from this site');
-    const manifest = await (await fetch(manifestUrl)).json();
+    const manifest = await (await fetchOk(manifestUrl)).json();
     if (!manifest.gate) return;
-    const engine = await loadEngine({ base: engineBase, variant: state.engine.variant });
-    const bytes = new Uint8Array(await (await fetch(new URL(manifest.gate.url, manifestUrl))).arrayBuffer());
+    // The main thread's engine runs only the gate; evaluation has its own in a worker.
+    const engine = state.engine;
+    const bytes = new Uint8Array(await (await fetchOk(new URL(manifest.gate.url, manifestUrl))).arrayBuffer());
     engine.load(bytes);
     state.gate = { engine, labels: manifest.gate.labels ?? {}, threshold: manifest.gate.threshold ?? 0.5 };
+    $('gate-note').textContent = `Sound-type check: ${manifest.gate.url}.`;
   } catch (e) {
-    console.warn('no sound-type check:', e);
+    console.warn('sound-type check unavailable:', e);
+    const text = `The sound-type check is not available: ${e.message}. Recordings are checked for length and level only.`;
+    $('gate-note').textContent = text;
+    alertUser(text);
   }
 }
 
@@ -110,20 +160,63 @@ function setProtocol(protocol) {
 
 // ---- sessions --------------------------------------------------------
 
+// Unlocked, the researcher may resume the latest unfinished session; locked,
+// only the session this tab recorded is offered (a reload mid-session).
 async function offerResume() {
   const open = (await state.store.listSessions()).filter((s) => s.status !== 'complete');
-  const last = open[open.length - 1];
+  const mine = sessionStorage.getItem(TAB_SESSION);
+  const last = state.unlocked ? open[open.length - 1] : open.find((s) => s.id === mine);
   state.resumable = last ?? null;
   $('resume').hidden = !last;
   $('resume-note').hidden = !last;
   if (last) {
     const n = (await state.store.listTakes(last.id)).length;
-    $('resume-note').textContent = `Participant ${last.participant} has an unfinished session ` +
+    $('resume-note').textContent = `Participant ${last.participant} has an unfinished session${last.id === mine ? ' in this tab' : ''} ` +
       `(started ${new Date(last.createdAt).toLocaleString()}, ${n} of ${plannedTakes(last.protocol).length} takes saved).`;
   }
 }
 
+// ---- the researcher lock ----------------------------------------------
+
+async function initLock() {
+  state.passcode = await state.store.getMeta('passcode');
+  const first = !state.passcode;
+  $('lock-h').textContent = first ? 'Set a researcher passcode' : 'Researcher screens are locked';
+  $('passcode-confirm-row').hidden = !first;
+  $('passcode-confirm').required = first;
+  $('passcode').autocomplete = first ? 'new-password' : 'current-password';
+  $('unlock').textContent = first ? 'Set the passcode and unlock' : 'Unlock';
+}
+
+async function unlock() {
+  const code = $('passcode').value;
+  if (!state.passcode) {
+    if (code !== $('passcode-confirm').value) throw new Error('The two passcodes differ: type the same passcode twice.');
+    const record = await makePasscode(code);
+    await state.store.setMeta('passcode', record);
+  } else if (!(await checkPasscode(state.passcode, code))) {
+    $('passcode').value = '';
+    throw new Error('Wrong passcode: the researcher screens stay locked.');
+  }
+  $('passcode').value = '';
+  $('passcode-confirm').value = '';
+  await initLock();
+  state.unlocked = true;
+  updateAccess();
+  await refreshData();
+  await offerResume();
+  say('Researcher screens unlocked. They lock again when a participant starts, or with Lock now.');
+}
+
+async function lock() {
+  state.unlocked = false;
+  updateAccess();
+  await offerResume();
+  say('Researcher screens locked.');
+}
+
 function newSession() {
+  resetTasks();
   const id = newParticipantId();
   // Nothing is stored before consent.
   state.session = {
@@ -144,15 +237,27 @@ async function giveConsent() {
   const s = state.session;
   s.consentedAt = new Date().toISOString();
   await state.store.putSession(s);
+  sessionStorage.setItem(TAB_SESSION, s.id);
   $('participant-id').textContent = s.participant;
-  buildQuestions(s.protocol);
-  show('questions-view');
+  askQuestions(null);
   say(`Consent recorded. Participant code ${s.participant}. Please answer the questions.`);
-  $('question-list').querySelector('input')?.focus();
   await refreshData();
 }
 
-function buildQuestions(protocol) {
+// The questions, filled in with the answers given so far; `back` is the
+// view to return to after a change ('tasks-view', 'review-view'), or null
+// on the first pass.
+function askQuestions(back) {
+  const s = state.session;
+  buildQuestions(s.protocol, s.answers ?? {});
+  state.answersBack = back;
+  $('questions-back').hidden = !back;
+  $('questions-continue').textContent = back ? 'Save the answers' : 'Continue to the recordings';
+  show('questions-view');
+  $('question-list').querySelector('input')?.focus();
+}
+
+function buildQuestions(protocol, answers = {}) {
   const list = $('question-list');
   list.textContent = '';
   for (const q of protocol.questions) {
@@ -163,6 +268,7 @@ function buildQuestions(protocol) {
         const id = `q-${q.id}-${i}`;
         const input = el('input', { type: 'radio', name: q.id, id, value: v });
         if (q.required) input.required = true;
+        if (answers[q.id] === v) input.checked = true;
         fs.append(el('label', { for: id }, input, v));
       });
     } else {
@@ -171,6 +277,7 @@ function buildQuestions(protocol) {
       if (q.min !== undefined) input.min = String(q.min);
       if (q.max !== undefined) input.max = String(q.max);
       if (q.required) input.required = true;
+      if (answers[q.id] !== undefined) input.value = String(answers[q.id]);
       fs.append(el('label', { for: id }, 'Answer', input));
     }
     list.append(fs);
@@ -188,19 +295,51 @@ async function saveAnswers() {
     if (v === null || v === '') continue;
     answers[q.id] = q.type === 'number' ? Number(v) : String(v);
   }
+  const changed = s.answers !== null;
   s.answers = answers;
   await state.store.putSession(s);
-  await showTasks();
+  const back = state.answersBack;
+  state.answersBack = null;
+  if (back === 'review-view') await review();
+  else await showTasks();
+  if (changed) say('Your answers were changed.');
   await refreshData();
+}
+
+function backFromQuestions() {
+  const back = state.answersBack;
+  state.answersBack = null;
+  if (back === 'review-view') guard(review);
+  else guard(showTasks);
+}
+
+// The participant withdraws: their answers and takes are deleted now.
+async function withdraw() {
+  const s = state.session;
+  if (!s) return;
+  const n = (await state.store.listTakes(s.id)).length;
+  if (!confirm(`Withdraw from the study? Your answers and your ${n} recording${n === 1 ? '' : 's'} are deleted from this device now. This cannot be undone.`)) {
+    say('Nothing was deleted; you can go on.');
+    return;
+  }
+  await state.store.deleteSession(s.id);
+  sessionStorage.removeItem(TAB_SESSION);
+  state.session = null;
+  resetTasks();
+  show('start-view');
+  await refreshData();
+  await offerResume();
+  say('You have withdrawn: your answers and recordings were deleted from this device. Thank you.');
+  $('new-session').focus();
 }
 
 async function resume() {
   const s = await state.store.getSession(state.resumable.id);
   state.session = s;
+  sessionStorage.setItem(TAB_SESSION, s.id);
   $('participant-id').textContent = s.participant;
   if (!s.answers) {
-    buildQuestions(s.protocol);
-    show('questions-view');
+    askQuestions(null);
     say(`Resumed participant ${s.participant}: please answer the questions.`);
     return;
   }
@@ -211,6 +350,12 @@ async function resume() {
 // ---- takes -----------------------------------------------------------
 
 const recordLimit = (task) => Math.min(task.maxSeconds, Number(params.get('seconds') ?? task.maxSeconds));
+
+function resetTasks() {
+  state.takes = new Map();
+  state.steps = [];
+  $('take-list').textContent = '';
+}
 
 async function showTasks() {
   const s = state.session;
@@ -229,7 +374,10 @@ async function showTasks() {
     q('.prompt').textContent = `${task.prompt} Between ${task.minSeconds} and ${recordLimit(task)} seconds; press Stop when done.`;
     q('.record').setAttribute('aria-label', `Record ${what}`);
     q('.meter').setAttribute('aria-label', `Input level for ${what}`);
-    q('.record').addEventListener('click', () => guard(() => recordTake(i)));
+    q('.record').addEventListener('click', async () => {
+      await guard(() => recordTake(i));
+      focusAfterTake(i);
+    });
     q('.stop').addEventListener('click', () => state.recorder?.stop());
     list.append(li);
     const step = { li, q, task, take, key };
@@ -242,8 +390,23 @@ async function showTasks() {
   (state.steps.find((st) => !state.takes.has(st.key)) ?? state.steps[0])?.q('.record').focus();
 }
 
+// Focus after a take, once the controls are enabled again: the next take
+// to record, else Review; the same take's Record again when it failed.
+function focusAfterTake(i) {
+  const step = state.steps[i];
+  if (!step || state.view !== 'tasks-view') return;
+  if (step.li.dataset.state !== 'saved') { step.q('.record').focus(); return; }
+  const next = [...state.steps.slice(i + 1), ...state.steps.slice(0, i)].find((st) => !state.takes.has(st.key));
+  if (next) next.q('.record').focus();
+  else $('review-button').focus();
+}
+
+// `data-saved` is the take stored for this step (the ✓ mark); `data-state`
+// is the verdict on the latest attempt. A failed attempt changes the second
+// only.
 async function markSaved(step, take) {
   step.li.dataset.state = 'saved';
+  step.li.dataset.saved = take.savedAt ?? 'true';
   step.q('.record').textContent = 'Record again';
   step.q('.quality').textContent = `Saved: ${take.seconds.toFixed(1)} s at ${take.sampleRate} Hz.`;
   step.q('.quality').className = 'quality good';
@@ -312,11 +475,28 @@ async function recordTake(i) {
   q('.stop').hidden = false;
   q('.stop').focus();
   const fill = q('.meter-fill');
-  const samples = await state.recorder.record(recordLimit(task), (peak) => {
-    const pct = Math.round(Math.min(1, Math.sqrt(peak)) * 100);
-    fill.style.width = `${pct}%`;
-    q('.meter').setAttribute('aria-valuenow', String(pct));
-  });
+  const limit = recordLimit(task);
+  const timer = q('.timer');
+  const recordedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const tick = () => {
+    timer.textContent = `${Math.max(0, Math.ceil(limit - (performance.now() - t0) / 1000))} s left`;
+  };
+  tick();
+  const ticking = setInterval(tick, 250);
+  state.recording = true;
+  let samples;
+  try {
+    samples = await state.recorder.record(limit, (peak) => {
+      const pct = Math.round(Math.min(1, Math.sqrt(peak)) * 100);
+      fill.style.width = `${pct}%`;
+      q('.meter').setAttribute('aria-valuenow', String(pct));
+    });
+  } finally {
+    state.recording = false;
+    clearInterval(ticking);
+    timer.textContent = '';
+  }
   q('.stop').hidden = true;
   fill.style.width = '0%';
   countdown.textContent = 'Recording finished.';
@@ -330,7 +510,6 @@ async function recordTake(i) {
   }
   setPlayback(q('.playback'), wav, step.key);
   q('.record').textContent = 'Record again';
-  q('.record').focus();
   if (!verdict.ok) {
     step.li.dataset.state = `rejected-${verdict.reason}`;
     const kept = state.takes.has(step.key) ? ' The take saved earlier is kept.' : '';
@@ -342,24 +521,67 @@ async function recordTake(i) {
   const take = {
     id: `${state.session.id}/${step.key}`, session: state.session.id, task: task.id, take: step.take,
     modality: task.modality, sampleRate: rate, frames: samples.length, seconds: samples.length / rate, wav,
+    recordedAt, ...deviceInfo(), browser: browserInfo(), userAgent: navigator.userAgent,
   };
   try {
     await ensureRoom(wav.byteLength);
     await state.store.putTake(take);
   } catch (e) {
-    await refreshData();
-    q('.quality').textContent = `Not saved. ${e.message}`;
+    if (e instanceof StorageFullError) state.storageProblem = e.message;
+    // What is really stored decides the saved marks, not what the page
+    // believed before the failure.
+    await checkSavedMarks();
+    const kept = state.takes.has(step.key) ? ' The take saved earlier for this step is kept.' : '';
+    q('.quality').textContent = `Not saved. ${e.message}${kept}`;
     q('.quality').className = 'quality bad';
     step.li.dataset.state = e instanceof StorageFullError ? 'storage-full' : 'save-failed';
     alertUser(`${e.message}`);
     say('This take could not be saved.');
+    await refreshData();
     return;
   }
+  state.storageProblem = null;
   state.takes.set(step.key, take);
   await refreshData();
   await markSaved(step, take);
   const left = state.steps.filter((s) => !state.takes.has(s.key)).length;
   say(left ? `${step.key} saved. ${left} take${left > 1 ? 's' : ''} to go.` : 'All takes saved. Review the session.');
+}
+
+// Re-reads this session's takes from the store and sets every step's saved
+// mark and playback from what is there.
+async function checkSavedMarks() {
+  const stored = new Map((await state.store.listTakes(state.session.id)).map((t) => [`${t.task}-${t.take}`, t]));
+  state.takes = stored;
+  for (const step of state.steps) {
+    const t = stored.get(step.key);
+    if (t) {
+      step.li.dataset.saved = t.savedAt ?? 'true';
+      const full = await state.store.getTake(t.id);
+      setPlayback(step.q('.playback'), full.wav, step.key);
+    } else if (step.li.dataset.saved) {
+      delete step.li.dataset.saved;
+    }
+  }
+}
+
+// Per-take recording details for the manifest: the input device's label
+// (given once the microphone is allowed) and its settings.
+function deviceInfo() {
+  const track = state.recorder?.stream?.getAudioTracks()[0];
+  const settings = track?.getSettings?.() ?? {};
+  return { inputDevice: (track?.label ?? '').replace(/[\r\n]+/g, ' '), inputChannels: settings.channelCount ?? null };
+}
+
+// The browser as User-Agent Client Hints state it (brands, platform,
+// mobile), or the user-agent string where they do not exist.
+function browserInfo() {
+  const d = navigator.userAgentData;
+  if (d?.brands?.length) {
+    const brands = d.brands.filter((b) => !/not.?a.?brand/i.test(b.brand)).map((b) => `${b.brand} ${b.version}`);
+    return `${brands.join(', ')}; ${d.platform || 'unknown platform'}; ${d.mobile ? 'mobile' : 'not mobile'}`;
+  }
+  return navigator.userAgent;
 }
 
 async function review() {
@@ -381,7 +603,7 @@ async function review() {
   }
   body.append(list);
   show('review-view');
-  $('review-view').focus();
+  $('review-h').focus();
   say('Check the answers and listen to the takes, then finish.');
 }
 
@@ -390,18 +612,23 @@ async function finish() {
   s.status = 'complete';
   s.completedAt = new Date().toISOString();
   await state.store.putSession(s);
+  sessionStorage.removeItem(TAB_SESSION);
   state.session = null;
   await refreshData();
   await offerResume();
-  $('done-text').textContent = `Session of participant ${s.participant} is complete and stored (${state.takes.size} takes).`;
+  $('done-text').textContent = `Thank you. The session of participant ${s.participant} is complete and stored (${state.takes.size} takes).`;
+  resetTasks();
   show('done-view');
-  $('done-view').focus();
+  $('next-participant').focus();
   say('Session saved.');
 }
 
 // ---- stored data -----------------------------------------------------
 
+// The stored-data table is filled only while the researcher screens are
+// open; the storage line is always up to date (a fresh estimate each time).
 async function refreshData() {
+  const open = state.unlocked && !SESSION_VIEWS.includes(state.view);
   const sessions = await state.store.listSessions();
   // Rows are built first and swapped in at once, so the table never shows half a refresh.
   const tbody = el('tbody');
@@ -426,6 +653,7 @@ async function refreshData() {
     }));
     const del = el('button', { type: 'button', class: 'danger', text: 'Delete', 'aria-label': `Delete the session of ${s.participant}` });
     del.addEventListener('click', () => guard(() => deleteSession(s, ts.length)));
+    if (!open) continue;
     tbody.append(el('tr', { 'data-session': s.id },
       el('th', { scope: 'row', text: s.participant }),
       el('td', { text: new Date(s.createdAt).toLocaleString() }),
@@ -434,11 +662,16 @@ async function refreshData() {
       el('td', { text: s.status === 'complete' ? 'complete' : 'unfinished' }),
       el('td', {}, split), el('td', {}, del)));
   }
-  if (!sessions.length) tbody.append(el('tr', {}, el('td', { colspan: '7', text: 'No sessions stored.' })));
+  if (!sessions.length && open) tbody.append(el('tr', {}, el('td', { colspan: '7', text: 'No sessions stored.' })));
   $('sessions').querySelector('tbody').replaceWith(tbody);
   const est = await storageEstimate();
   let text = `${sessions.length} session${sessions.length === 1 ? '' : 's'}, ${takes} take${takes === 1 ? '' : 's'}, ${formatBytes(bytes)} of audio.`;
-  if (est && est.quota) {
+  if (state.storageProblem) {
+    // The estimate is the browser's quota arithmetic; a full disk refuses
+    // writes long before it, so a failed write outranks the estimate.
+    text += ' Storage is full: the last take could not be written. Export the study and delete exported sessions, or free space on this device.';
+    if (est && est.quota) text += ` (The browser estimates ${formatBytes(Math.max(0, est.quota - est.usage))} left, but the device refused the write.)`;
+  } else if (est && est.quota) {
     const left = Math.max(0, est.quota - est.usage);
     text += ` Browser storage used: ${formatBytes(est.usage)} of ${formatBytes(est.quota)} (${formatBytes(left)} left).`;
     if (left < 50e6) text += ' Storage is nearly full: export and delete sessions before recording more.';
@@ -446,7 +679,7 @@ async function refreshData() {
     text += ' The browser does not state its storage quota.';
   }
   $('storage').textContent = text;
-  window.research.stored = { sessions: sessions.length, takes, bytes, estimate: est };
+  window.research.stored = { sessions: sessions.length, takes, bytes, estimate: est, problem: state.storageProblem };
 }
 
 async function deleteSession(s, n) {
@@ -455,7 +688,7 @@ async function deleteSession(s, n) {
     return;
   }
   await state.store.deleteSession(s.id);
-  if (state.session?.id === s.id) { state.session = null; show('start-view'); }
+  if (state.session?.id === s.id) { state.session = null; resetTasks(); show('start-view'); }
   await refreshData();
   await offerResume();
   say(`Deleted the session of ${s.participant}.`);
@@ -470,6 +703,7 @@ async function deleteAll() {
   }
   await state.store.deleteAll();
   state.session = null;
+  resetTasks();
   show('start-view');
   await refreshData();
   await offerResume();
@@ -488,6 +722,11 @@ function download(bytes, name, type) {
 async function doExport() {
   say('Preparing the export…');
   const r = await exportZip(state.store, state.protocol, { includeUnfinished: $('include-unfinished').checked });
+  // Names carry the time to the second; two exports within one second get -2, -3...
+  let name = r.name;
+  for (let k = 2; state.exportNames.has(name); k++) name = r.name.replace(/\.zip$/, `-${k}.zip`);
+  state.exportNames.add(name);
+  r.name = name;
   download(r.bytes, r.name, 'application/zip');
   window.research.lastExport = { name: r.name, rows: r.rows.length, bytes: r.bytes.length };
   say(`Exported ${r.rows.length} recordings of ${r.participants.length} participant${r.participants.length === 1 ? '' : 's'} ` +
@@ -525,252 +764,29 @@ async function loadProtocolFile(file) {
   say(`Loaded the protocol "${protocol.study}" from ${file.name}. It applies to new participants.`);
 }
 
-// ---- evaluation ------------------------------------------------------
-
-async function addModels(files) {
-  for (const file of files) {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    let info;
-    try {
-      info = state.engine.load(bytes);
-    } catch (e) {
-      throw new Error(`${file.name}: ${e.message}`);
-    }
-    state.models.push({ name: file.name, bytes, info });
-  }
-  $('model-file').value = '';
-  const select = $('model-select');
-  select.textContent = '';
-  state.models.forEach((m, i) => select.append(el('option', { value: String(i), text: m.name })));
-  select.disabled = false;
-  select.value = String(state.models.length - 1);
-  await useModel(state.models.length - 1);
-}
-
-async function useModel(i) {
-  const m = state.models[i];
-  state.model = state.engine.load(m.bytes);
-  state.modelName = m.name;
-  const info = state.model;
-  $('model-info').textContent = `${m.name}: ${info.name}, labels ${info.labels.join(', ')}; ` +
-    `${info.branches.length} branch${info.branches.length > 1 ? 'es' : ''} ` +
-    `(${info.branches.map((b) => `${b.modality} ${b.sampleRate} Hz`).join(', ')}), ${(info.modelBytes / 1024).toFixed(1)} KB.`;
-  say(`Model ${m.name} in use.`);
-  if (state.evalData) await evaluate();
-}
-
-async function setEvalData(files, source) {
-  const data = findDataset(files);
-  state.evalData = { ...data, files, source };
-  state.audioCache = new Map();
-  $('eval-source').textContent = `${source}: ${data.rows.length} recording${data.rows.length === 1 ? '' : 's'}` +
-    `${data.labelled ? ` with labels from ${data.csvPath}` : ', no manifest.csv (no labels, no metrics)'}.`;
-  if (state.model) await evaluate();
-  else say('Recordings loaded; pick a model to evaluate.');
-}
-
-async function evalFromZip(file) {
-  if (!file) return;
-  $('eval-zip').value = '';
-  await setEvalData(readZip(new Uint8Array(await file.arrayBuffer())), file.name);
-}
-
-async function evalFromFolder(fileList) {
-  const files = new Map();
-  for (const f of fileList) {
-    const rel = f.webkitRelativePath || f.name;
-    files.set(rel, new Uint8Array(await f.arrayBuffer()));
-  }
-  $('eval-folder').value = '';
-  const top = [...files.keys()][0]?.split('/')[0] ?? 'folder';
-  await setEvalData(files, `folder ${top}`);
-}
-
-async function evalFromStore() {
-  const files = new Map();
-  const rows = [];
-  for (const s of await state.store.listSessions()) {
-    const label = s.answers?.[labelQuestion(s.protocol).id];
-    for (const t of await state.store.listTakes(s.id, { withAudio: true })) {
-      const path = takePath(s.participant, t.task, t.take);
-      files.set(path, new Uint8Array(t.wav));
-      rows.push({ path, label: label ?? '', group: s.participant, modality: t.modality, split: s.split ?? '' });
-    }
-  }
-  if (!rows.length) throw new Error('No takes are stored yet.');
-  const csv = ['path,label,group,modality,split', ...rows.map((r) =>
-    [r.path, r.label, r.group, r.modality, r.split].map(csvField).join(','))].join('\n');
-  const labelled = rows.every((r) => r.label);
-  if (labelled) files.set('manifest.csv', new TextEncoder().encode(csv));
-  await setEvalData(files, 'stored sessions');
-}
-
-// Decoded audio for a path: WAV as its samples at its own rate (what the
-// CLI reads), other formats through the browser's decoder at 48 kHz.
-async function audioFor(path) {
-  if (state.audioCache.has(path)) return state.audioCache.get(path);
-  const bytes = state.evalData.files.get(path);
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  let audio;
-  try {
-    audio = parseWav(buffer);
-  } catch (e) {
-    throw new Error(`${path}: ${e.message}`);
-  }
-  if (!audio) {
-    const ctx = new OfflineAudioContext(1, 1, 48000);
-    let buf;
-    try { buf = await ctx.decodeAudioData(buffer); } catch { throw new Error(`${path}: this browser cannot decode it`); }
-    const mono = new Float32Array(buf.length);
-    for (let c = 0; c < buf.numberOfChannels; c++) {
-      const d = buf.getChannelData(c);
-      for (let i = 0; i < d.length; i++) mono[i] += d[i] / buf.numberOfChannels;
-    }
-    audio = { samples: mono, sampleRate: buf.sampleRate, channels: 1, frames: mono.length };
-  }
-  state.audioCache.set(path, audio);
-  return audio;
-}
-
-async function evaluate() {
-  const model = state.model;
-  const { rows, labelled } = state.evalData;
-  const { items, skipped } = evaluationItems(rows, model.branches);
-  if (!items.length) {
-    throw new Error(`None of the recordings fits this model (it needs ${model.branches.map((b) => b.modality).join(' + ')} per group).`);
-  }
-  say(`Evaluating ${items.length} item${items.length === 1 ? '' : 's'}…`);
-  const t0 = performance.now();
-  const results = [];
-  let cut = 0;
-  for (const item of items) {
-    for (let b = 0; b < item.paths.length; b++) {
-      const a = await audioFor(item.paths[b]);
-      // Longer than the branch takes: its first max_seconds, as the factory
-      // reads a training file (the engine refuses longer input).
-      const limit = Math.floor(model.branches[b].maxSeconds * a.sampleRate);
-      let { samples } = a;
-      if (a.frames > limit) { samples = samples.subarray(0, limit * a.channels); cut++; }
-      state.engine.setInput(b, samples, a.sampleRate, a.channels);
-    }
-    const r = state.engine.invoke();
-    results.push({ ...item, label: labelled ? item.label : '', probabilities: Array.from(r.probabilities) });
-  }
-  const ms = performance.now() - t0;
-  const positive = model.labels.indexOf(model.metadata?.positive_label);
-  const metrics = computeMetrics(results, model.labels, positive >= 0 ? positive : model.labels.length - 1);
-  window.research.evaluation = { model: state.modelName, labels: model.labels, results, metrics, skipped, cut, ms };
-  renderEvaluation(results, metrics, skipped, ms, cut);
-}
-
-const fmt = (x, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '—');
-
-function renderEvaluation(results, metrics, skipped, ms, cut) {
-  const { labels } = state.model;
-  const thead = $('predictions').querySelector('thead');
-  thead.replaceChildren(el('tr', {}, ...['#', 'recording', 'group', 'true label', 'predicted',
-    ...labels.map((l) => `p(${l})`)].map((h) => el('th', { scope: 'col', text: h }))));
-  const tbody = $('predictions').querySelector('tbody');
-  tbody.textContent = '';
-  results.forEach((r, i) => {
-    const pred = labels[argmax(r.probabilities)];
-    const cls = r.label && labels.includes(r.label) && r.label !== pred ? 'wrong' : '';
-    tbody.append(el('tr', {},
-      el('td', { text: String(i + 1) }),
-      el('th', { scope: 'row', text: r.paths.join(' + ') }),
-      el('td', { text: r.group }),
-      el('td', { text: r.label || '—' }),
-      el('td', { class: cls, text: pred }),
-      ...r.probabilities.map((p) => el('td', { text: p.toFixed(4) }))));
-  });
-  let text = `${results.length} item${results.length === 1 ? '' : 's'} evaluated with ${state.modelName} in ${ms.toFixed(0)} ms.`;
-  if (skipped) text += ` ${skipped} left out (no recording for a branch's modality).`;
-  if (cut) text += ` ${cut} recording${cut === 1 ? ' was' : 's were'} longer than the model takes and ${cut === 1 ? 'was' : 'were'} cut to the first ${state.model.branches.map((b) => b.maxSeconds).join('/')} s.`;
-  if (metrics.scored) {
-    text += ` Accuracy ${fmt(metrics.accuracy)} on ${metrics.scored} labelled item${metrics.scored === 1 ? '' : 's'}.`;
-    if (metrics.positive) text += ` AUC (${metrics.positive} as positive) ${fmt(metrics.auc)}.`;
-  } else {
-    text += ' No item has one of the model\'s labels, so there are no metrics.';
-  }
-  if (metrics.unscored && metrics.scored) text += ` ${metrics.unscored} item(s) have labels the model does not know.`;
-  $('metrics').textContent = text;
-  drawConfusion($('confusion'), labels, metrics);
-  $('confusion').hidden = !metrics.scored;
-  $('eval-results').hidden = false;
-  say(text);
-}
-
-// The confusion matrix as a picture: rows = true label, columns = predicted,
-// shade = share of the row; counts written in each cell.
-function drawConfusion(canvas, labels, metrics) {
-  const n = labels.length;
-  const cell = Math.max(40, Math.min(90, Math.floor(240 / n)));
-  const left = 110;
-  const top = 60;
-  canvas.width = left + n * cell + 10;
-  canvas.height = top + n * cell + 10;
-  const ctx = canvas.getContext('2d');
-  const dark = matchMedia('(prefers-color-scheme: dark)').matches;
-  ctx.fillStyle = dark ? '#121212' : '#ffffff';
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.font = '14px system-ui, sans-serif';
-  ctx.fillStyle = dark ? '#f2f2f2' : '#111111';
-  ctx.textAlign = 'center';
-  ctx.fillText('predicted', left + (n * cell) / 2, 16);
-  ctx.textAlign = 'right';
-  ctx.fillText('true', left - 8, top - 8);
-  const parts = [];
-  for (let t = 0; t < n; t++) {
-    const rowSum = metrics.confusion[t].reduce((a, b) => a + b, 0);
-    ctx.fillStyle = dark ? '#f2f2f2' : '#111111';
-    ctx.textAlign = 'right';
-    ctx.fillText(labels[t].slice(0, 12), left - 8, top + t * cell + cell / 2 + 5);
-    for (let p = 0; p < n; p++) {
-      if (t === 0) {
-        ctx.textAlign = 'center';
-        ctx.fillText(labels[p].slice(0, 10), left + p * cell + cell / 2, top - 12);
-      }
-      const c = metrics.confusion[t][p];
-      const share = rowSum ? c / rowSum : 0;
-      const shade = Math.round(255 - share * 200);
-      ctx.fillStyle = t === p ? `rgb(${shade}, ${Math.round(255 - share * 120)}, ${shade})` : `rgb(255, ${shade}, ${shade})`;
-      ctx.fillRect(left + p * cell, top + t * cell, cell - 2, cell - 2);
-      ctx.fillStyle = '#111111';
-      ctx.textAlign = 'center';
-      ctx.fillText(String(c), left + p * cell + cell / 2, top + t * cell + cell / 2 + 5);
-      parts.push(`true ${labels[t]}, predicted ${labels[p]}: ${c}`);
-    }
-  }
-  canvas.setAttribute('aria-label', `Confusion matrix (rows: true label, columns: predicted label). ${parts.join('; ')}.`);
-}
-
-function downloadCsv() {
-  const ev = window.research.evaluation;
-  if (!ev) return;
-  const header = ['item', 'paths', 'group', 'label', 'predicted', ...ev.labels.map((l) => `p_${l}`), 'correct'];
-  const lines = [header.map(csvField).join(',')];
-  for (const r of ev.results) {
-    const pred = ev.labels[argmax(r.probabilities)];
-    lines.push([r.name, r.paths.join(' '), r.group, r.label, pred, ...r.probabilities.map((p) => p.toFixed(6)),
-      r.label && ev.labels.includes(r.label) ? String(r.label === pred) : ''].map(csvField).join(','));
-  }
-  const name = `predictions-${ev.model.replace(/\.tm2$/, '')}.csv`;
-  download(new TextEncoder().encode(`${lines.join('\n')}\n`), name, 'text/csv');
-  say(`Downloaded ${name}.`);
-}
-
 // ---- wiring ----------------------------------------------------------
 
 $('new-session').addEventListener('click', () => guard(async () => newSession()));
 $('resume').addEventListener('click', () => guard(resume));
 $('consent-agree').addEventListener('change', () => { $('consent-continue').disabled = !$('consent-agree').checked; });
 $('consent-view').addEventListener('submit', (e) => { e.preventDefault(); if ($('consent-agree').checked) guard(giveConsent); });
-$('consent-cancel').addEventListener('click', () => { state.session = null; show('start-view'); say('Cancelled; nothing was stored.'); });
+$('consent-cancel').addEventListener('click', () => {
+  state.session = null;
+  show('start-view');
+  say('Cancelled; nothing was stored.');
+  $('new-session').focus();
+});
 $('questions-view').addEventListener('submit', (e) => { e.preventDefault(); guard(saveAnswers); });
+$('questions-back').addEventListener('click', backFromQuestions);
+$('edit-answers').addEventListener('click', () => askQuestions('tasks-view'));
+$('review-edit-answers').addEventListener('click', () => askQuestions('review-view'));
+$('withdraw').addEventListener('click', () => guard(withdraw));
 $('review-button').addEventListener('click', () => guard(review));
-$('back-to-tasks').addEventListener('click', () => { show('tasks-view'); });
+$('back-to-tasks').addEventListener('click', () => { show('tasks-view'); $('review-button').focus(); });
 $('finish').addEventListener('click', () => guard(finish));
 $('next-participant').addEventListener('click', () => guard(async () => newSession()));
+$('lock-view').addEventListener('submit', (e) => { e.preventDefault(); guard(unlock); });
+$('lock').addEventListener('click', () => guard(lock));
 $('export').addEventListener('click', () => guard(doExport));
 $('import-file').addEventListener('change', (e) => guard(() => doImport(e.target.files[0])));
 $('delete-all').addEventListener('click', () => guard(deleteAll));
@@ -780,12 +796,13 @@ $('protocol-default').addEventListener('click', () => guard(async () => {
   await state.store.setMeta('protocol', null);
   say('Using the default protocol for new participants.');
 }));
-$('model-file').addEventListener('change', (e) => guard(() => addModels([...e.target.files])));
-$('model-select').addEventListener('change', (e) => guard(() => useModel(Number(e.target.value))));
-$('eval-zip').addEventListener('change', (e) => guard(() => evalFromZip(e.target.files[0])));
-$('eval-folder').addEventListener('change', (e) => guard(() => evalFromFolder([...e.target.files])));
-$('eval-stored').addEventListener('click', () => guard(evalFromStore));
-$('download-csv').addEventListener('click', () => downloadCsv());
+// Leaving the page while a take is being recorded loses that take: the
+// browser asks first. (Saved takes survive anyway.)
+window.addEventListener('beforeunload', (e) => {
+  if (!state.recording) return;
+  e.preventDefault();
+  e.returnValue = '';
+});
 window.addEventListener('pagehide', () => state.recorder?.close());
 
 start().catch((e) => {

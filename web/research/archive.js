@@ -26,8 +26,14 @@ export async function exportZip(store, protocol, { includeUnfinished = false } =
   }
   // PCM hardly compresses: stored as is, which keeps export fast.
   for (const r of rows) files[r.path] = [new Uint8Array(byPath.get(r.path)), { level: 0 }];
-  const day = new Date().toISOString().slice(0, 10);
-  return { bytes: zipSync(files), name: `${protocol.id}-${day}.zip`, rows, participants: json.participants };
+  return { bytes: zipSync(files), name: exportName(protocol.id, new Date(json.exportedAt)), rows, participants: json.participants };
+}
+
+// `<protocol id>-YYYYMMDD-HHMMSS.zip` in UTC: two exports on one day get
+// different names (the page adds -2, -3 within one second).
+export function exportName(id, when = new Date()) {
+  const stamp = when.toISOString().replace(/\.\d+Z$/, '').replace(/-|:/g, '').replace('T', '-');
+  return `${id}-${stamp}.zip`;
 }
 
 // All files of a ZIP: Map(path -> Uint8Array); folders and macOS metadata left out.
@@ -107,6 +113,8 @@ export async function importZip(bytes, store) {
         id: `${p.group}/${r.task}-${r.take}`, session: p.group, task: r.task, take: r.take,
         modality: r.modality, sampleRate: info.sampleRate, frames: info.frames,
         seconds: info.frames / info.sampleRate, wav,
+        recordedAt: r.recordedAt || undefined, inputDevice: r.inputDevice ?? '', inputChannels: r.inputChannels ?? null,
+        browser: r.browser ?? '', userAgent: r.userAgent ?? '',
       };
     });
     await store.putSession({

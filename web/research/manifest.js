@@ -7,13 +7,19 @@
 //   - path, label and group must not be empty; split is empty, train,
 //     validation or test; a relative path is relative to the CSV's folder.
 // Export layout (one ZIP):
-//   manifest.csv    path,label,group,modality,split
+//   manifest.csv    path,label,group,modality,split,session_status,recorded_at,
+//                   sample_rate,input_device,browser (the factory reads the
+//                   first five and ignores the rest; docs/research.md)
 //   manifest.json   the same rows plus take details, answers and the study
 //   protocol.json   the study protocol the sessions followed
 //   audio/<participant>/<task>-<take>.wav   16-bit PCM at the capture rate
 // Pure functions: runs in the browser and in node.
 
 export const CSV_COLUMNS = ['path', 'label', 'group', 'modality', 'split'];
+// What research mode's export adds per take: whether the participant
+// finished the session (complete | unfinished), when the take was recorded
+// (ISO 8601), its sample rate, the input device's label and the browser.
+export const EXPORT_COLUMNS = [...CSV_COLUMNS, 'session_status', 'recorded_at', 'sample_rate', 'input_device', 'browser'];
 const SPLITS = ['', 'train', 'validation', 'test'];
 
 // The factory's Quote(): quoted only when the field holds , " or a newline.
@@ -116,12 +122,16 @@ export function buildManifest(protocol, sessions, { exportedAt = new Date().toIS
     });
     const order = new Map(protocol.tasks.map((t, i) => [t.id, i]));
     const sorted = [...takes].sort((a, b) => (order.get(a.task) ?? 99) - (order.get(b.task) ?? 99) || a.take - b.take);
+    const status = session.status === 'complete' ? 'complete' : 'unfinished';
     for (const t of sorted) {
       rows.push({
         path: takePath(session.participant, t.task, t.take),
         label, group: session.participant, modality: t.modality, split: session.split ?? '',
+        sessionStatus: status,
         task: t.task, take: t.take, sampleRate: t.sampleRate, channels: 1,
         frames: t.frames, seconds: Number((t.frames / t.sampleRate).toFixed(3)),
+        recordedAt: t.recordedAt ?? '', savedAt: t.savedAt ?? '', inputDevice: t.inputDevice ?? '',
+        inputChannels: t.inputChannels ?? null, browser: t.browser ?? '', userAgent: t.userAgent ?? '',
       });
     }
   }
@@ -136,11 +146,22 @@ export function buildManifest(protocol, sessions, { exportedAt = new Date().toIS
     labels: labelQ.values,
     exportedAt,
     csv: 'manifest.csv',
-    columns: CSV_COLUMNS,
+    columns: EXPORT_COLUMNS,
     rows,
     participants,
   };
-  return { rows, csv: writeManifestCsv(rows), json };
+  return { rows, csv: writeManifestCsv(rows.map(csvRow), EXPORT_COLUMNS), json };
+}
+
+// A row of manifest.json as the CSV's fields; line breaks cannot occur in
+// a CSV field the factory reads, so device and browser texts lose theirs.
+const oneLine = (v) => String(v ?? '').replace(/[\r\n]+/g, ' ');
+function csvRow(r) {
+  return {
+    path: r.path, label: r.label, group: r.group, modality: r.modality, split: r.split,
+    session_status: r.sessionStatus, recorded_at: r.recordedAt, sample_rate: r.sampleRate,
+    input_device: oneLine(r.inputDevice), browser: oneLine(r.browser),
+  };
 }
 
 // Evaluation items for a model, as the factory joins recordings

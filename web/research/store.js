@@ -2,8 +2,9 @@
 //   sessions  {id, participant, protocol, createdAt, updatedAt, consentedAt,
 //              answers, status: 'in-progress' | 'complete', split}
 //   takes     {id: `${session}/${task}-${take}`, session, task, take, modality,
-//              sampleRate, frames, seconds, wav (ArrayBuffer, 16-bit PCM), savedAt}
-//   meta      {key, value}   e.g. the active protocol
+//              sampleRate, frames, seconds, wav (ArrayBuffer, 16-bit PCM), savedAt,
+//              recordedAt (ISO), inputDevice, inputChannels, browser, userAgent}
+//   meta      {key, value}   the active protocol, the researcher passcode's hash
 // Every write is its own transaction and resolves only when the transaction
 // has committed, so a take the page reports as saved survives a reload or a
 // crash. A full disk surfaces as StorageFullError; nothing already stored is
@@ -11,7 +12,7 @@
 
 export class StorageFullError extends Error {
   constructor(detail) {
-    super(`Storage is full: ${detail} Everything saved before is kept. Export the data and delete exported sessions to make room.`);
+    super(`Storage is full: ${detail} Everything saved before is kept. To make room, the researcher exports the study and deletes exported sessions, or frees space on this device.`);
     this.name = 'StorageFullError';
   }
 }
@@ -26,9 +27,23 @@ function request(r) {
   });
 }
 
-function isQuota(e) {
-  return e && (e.name === 'QuotaExceededError' || e.name === 'NS_ERROR_DOM_QUOTA_REACHED');
+// A write refused for lack of room. Browsers say it in several ways:
+// QuotaExceededError (the quota), and when the disk itself is full
+// Chromium's "UnknownError: Failed to write blobs (IOError)" or an
+// "Internal error committing transaction", Firefox's
+// NS_ERROR_DOM_QUOTA_REACHED / NS_ERROR_FILE_NO_DEVICE_SPACE. An
+// UnknownError during a write is nearly always the disk, and the advice
+// (export, free space) is the same.
+export function isStorageFull(e) {
+  if (!e) return false;
+  const name = String(e.name ?? '');
+  const message = String(e.message ?? '');
+  return name === 'QuotaExceededError' || /QUOTA_REACHED|NO_DEVICE_SPACE/.test(name) || name === 'UnknownError' ||
+    /IOError|write blobs|quota|disk|no space|committing transaction/i.test(message);
 }
+
+// The browser's own words, for the message (kept short).
+const said = (e) => `${e.name ?? 'Error'}: ${String(e.message ?? '').slice(0, 120)}`;
 
 export class Store {
   static async open(name = DB) {
@@ -56,12 +71,15 @@ export class Store {
       t.onerror = () => reject(t.error);
       t.onabort = () => reject(t.error ?? new Error('storage transaction aborted'));
     });
+    done.catch(() => {}); // awaited below unless fn throws first
     try {
       result = await fn(stores);
       await done;
     } catch (e) {
       try { t.abort(); } catch { /* already finished */ }
-      if (isQuota(e)) throw new StorageFullError('the browser refused to store more data.');
+      if (mode === 'readwrite' && isStorageFull(e)) {
+        throw new StorageFullError(`the device refused to store more (the browser said "${said(e)}"), so this was not saved.`);
+      }
       throw e;
     }
     return result;
