@@ -26,6 +26,7 @@ export const PASSCODE = 'test-passcode-1';
 // Opens the researcher screens (sets the passcode on first use).
 export async function unlock(page, passcode = PASSCODE) {
   if (await page.isVisible('#researcher-screens')) return;
+  if (!(await page.$('#passcode'))) return; // a page without the lock (before it existed)
   await page.fill('#passcode', passcode);
   if (await page.isVisible('#passcode-confirm')) await page.fill('#passcode-confirm', passcode);
   await page.click('#unlock');
@@ -62,6 +63,36 @@ export async function recordTake(page, key, expected = 'saved') {
   await page.click(`${sel} .record`);
   await page.waitForSelector(`${sel}[data-state]`, { timeout: 30000 });
   assert.equal(await page.getAttribute(sel, 'data-state'), expected, await page.textContent(`${sel} .quality`));
+}
+
+// A viewport narrower than any phone the page supports.
+export const NARROW = { width: 320, height: 640 };
+
+// No horizontal scrolling of the page itself.
+export async function assertNoOverflow(page, state) {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }));
+  assert.ok(scroll <= width, `${state}: the page is ${scroll} px wide in a ${width} px window`);
+}
+
+// Reads research mode's IndexedDB directly: {sessions, takes} (takes with
+// their audio size instead of the audio).
+export async function readStore(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('tinym2-research');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const t = open.result.transaction(['sessions', 'takes', 'meta']);
+      const out = {};
+      const all = (name) => new Promise((res) => { const r = t.objectStore(name).getAll(); r.onsuccess = () => res(r.result); });
+      Promise.all([all('sessions'), all('takes'), all('meta')]).then(([sessions, takes, meta]) => {
+        out.sessions = sessions.map((s) => ({ id: s.id, status: s.status, answers: s.answers }));
+        out.takes = takes.map((k) => ({ id: k.id, session: k.session, savedAt: k.savedAt, bytes: k.wav.byteLength, recordedAt: k.recordedAt, inputDevice: k.inputDevice, browser: k.browser }));
+        out.meta = JSON.stringify(meta, (k, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v));
+        open.result.close();
+        resolve(out);
+      });
+    };
+  }));
 }
 
 export async function finishSession(page, prefix) {

@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseProtocol, validateProtocol, ProtocolError, plannedTakes } from '../../web/research/protocol.js';
-import { writeManifestCsv, readManifestCsv, splitCsvLine, evaluationItems, joinPath, buildManifest } from '../../web/research/manifest.js';
+import { writeManifestCsv, readManifestCsv, splitCsvLine, evaluationItems, joinPath, buildManifest, EXPORT_COLUMNS, exportName } from '../../web/research/manifest.js';
+import { checkDuration, MAX_SECONDS } from '../../web/shared/audio-limits.js';
+import { AudioCache } from '../../web/research/audio-cache.js';
+import { makePasscode, checkPasscode } from '../../web/research/lock.js';
 import { auc, computeMetrics } from '../../web/research/metrics.js';
 import { root } from './paths.mjs';
 
@@ -114,4 +117,67 @@ test('metrics: AUC with ties, accuracy and the confusion matrix', () => {
   assert.deepEqual(m.confusion, [[1, 0], [1, 1]]);
   assert.equal(m.auc, 1);
   assert.equal(m.positive, 'pos');
+});
+
+test('export: manifest.csv flags unfinished sessions and carries per-take time, rate, device and browser', () => {
+  const p = parseProtocol(defaultText);
+  const take = {
+    task: 'cough', take: 1, modality: 'cough', sampleRate: 48000, frames: 48000,
+    recordedAt: '2026-12-03T10:00:00.000Z', inputDevice: 'USB mic, "front"\nleft', browser: 'Chromium 156; Linux; not mobile',
+  };
+  const done = { participant: 'p-a', status: 'complete', answers: { test_result: 'negative' } };
+  const open = { participant: 'p-b', status: 'in-progress', answers: { test_result: 'positive' } };
+  const { csv, rows } = buildManifest(p, [{ session: done, takes: [take] }, { session: open, takes: [take] }]);
+  const lines = csv.trim().split('\n');
+  assert.equal(lines[0], EXPORT_COLUMNS.join(','));
+  assert.deepEqual(EXPORT_COLUMNS, ['path', 'label', 'group', 'modality', 'split', 'session_status', 'recorded_at', 'sample_rate', 'input_device', 'browser']);
+  assert.equal(lines[1], 'audio/p-a/cough-1.wav,negative,p-a,cough,,complete,2026-12-03T10:00:00.000Z,48000,"USB mic, ""front"" left",Chromium 156; Linux; not mobile');
+  assert.match(lines[2], /^audio\/p-b\/cough-1\.wav,positive,p-b,cough,,unfinished,/);
+  // The factory's reader still reads it (extra columns are ignored).
+  assert.deepEqual(readManifestCsv(csv).map((r) => [r.path, r.label, r.group]), [['audio/p-a/cough-1.wav', 'negative', 'p-a'], ['audio/p-b/cough-1.wav', 'positive', 'p-b']]);
+  assert.equal(rows[0].inputDevice, 'USB mic, "front"\nleft', 'manifest.json keeps the device label as given');
+});
+
+test('export names carry the time to the second', () => {
+  assert.equal(exportName('study', new Date('2026-12-03T09:05:07.123Z')), 'study-20261203-090507.zip');
+  assert.notEqual(exportName('s', new Date('2026-12-03T09:05:07Z')), exportName('s', new Date('2026-12-03T15:00:00Z')));
+});
+
+test('long-file policy: a recording longer than the model takes is refused with a message', () => {
+  assert.equal(checkDuration(2, 2), null);
+  assert.match(checkDuration(5, 2), /^Too long: 5\.0 s, and at most 2\.0 s is accepted\./);
+  assert.match(checkDuration(40, 120), new RegExp(`at most ${MAX_SECONDS.toFixed(1)} s`));
+  assert.match(checkDuration(0, 2), /no audio/);
+});
+
+test('the evaluation audio cache stays within its byte budget (least recently used out first)', () => {
+  const a = (n) => ({ samples: new Int16Array(n) });
+  const c = new AudioCache(1000);
+  c.set('x', a(200)); // 400 bytes
+  c.set('y', a(200));
+  assert.equal(c.bytes, 800);
+  c.get('x'); // y is now the oldest
+  c.set('z', a(200));
+  assert.equal(c.bytes, 800);
+  assert.equal(c.get('y'), undefined);
+  assert.ok(c.get('x') && c.get('z'));
+  c.set('big', a(600)); // 1200 bytes: more than the whole budget, not kept
+  assert.equal(c.get('big'), undefined);
+  assert.ok(c.bytes <= 1000);
+  c.set('x', a(100)); // replacing an entry counts its new size
+  assert.equal(c.bytes, 600);
+  c.clear();
+  assert.equal(c.bytes, 0);
+});
+
+test('researcher passcode: a salted PBKDF2 hash, never the passcode', async () => {
+  const r = await makePasscode('kiosk-1234');
+  assert.ok(r.iterations >= 100000);
+  assert.equal(r.salt.length, 16);
+  assert.equal(r.hash.length, 32);
+  assert.equal(await checkPasscode(r, 'kiosk-1234'), true);
+  assert.equal(await checkPasscode(r, 'kiosk-1235'), false);
+  const again = await makePasscode('kiosk-1234');
+  assert.notDeepEqual(again.hash, r.hash, 'a fresh salt each time');
+  await assert.rejects(makePasscode('abc'), /at least 4 characters/);
 });

@@ -373,6 +373,7 @@ async function showTasks() {
     q('.step-title').textContent = `${i + 1} of ${planned.length}: ${what}`;
     q('.prompt').textContent = `${task.prompt} Between ${task.minSeconds} and ${recordLimit(task)} seconds; press Stop when done.`;
     q('.record').setAttribute('aria-label', `Record ${what}`);
+    li.dataset.what = what;
     q('.meter').setAttribute('aria-label', `Input level for ${what}`);
     q('.record').addEventListener('click', async () => {
       await guard(() => recordTake(i));
@@ -388,6 +389,12 @@ async function showTasks() {
   show('tasks-view');
   updateReview();
   (state.steps.find((st) => !state.takes.has(st.key)) ?? state.steps[0])?.q('.record').focus();
+}
+
+// The button's name starts with its visible text (WCAG 2.5.3).
+function recordAgain(step) {
+  step.q('.record').textContent = 'Record again';
+  step.q('.record').setAttribute('aria-label', `Record again: ${step.li.dataset.what}`);
 }
 
 // Focus after a take, once the controls are enabled again: the next take
@@ -407,7 +414,7 @@ function focusAfterTake(i) {
 async function markSaved(step, take) {
   step.li.dataset.state = 'saved';
   step.li.dataset.saved = take.savedAt ?? 'true';
-  step.q('.record').textContent = 'Record again';
+  recordAgain(step);
   step.q('.quality').textContent = `Saved: ${take.seconds.toFixed(1)} s at ${take.sampleRate} Hz.`;
   step.q('.quality').className = 'quality good';
   const full = take.wav ? take : await state.store.getTake(take.id);
@@ -509,7 +516,7 @@ async function recordTake(i) {
     if (!kind.ok) verdict = { ...verdict, ...kind };
   }
   setPlayback(q('.playback'), wav, step.key);
-  q('.record').textContent = 'Record again';
+  recordAgain(step);
   if (!verdict.ok) {
     step.li.dataset.state = `rejected-${verdict.reason}`;
     const kept = state.takes.has(step.key) ? ' The take saved earlier is kept.' : '';

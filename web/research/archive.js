@@ -2,7 +2,7 @@
 // node_modules/fflate by scripts/serve.mjs under /vendor/fflate/).
 // The layout is described in manifest.js and docs/research.md.
 import { zipSync, unzipSync, strToU8, strFromU8 } from '../vendor/fflate/browser.js';
-import { buildManifest, readManifestCsv, joinPath } from './manifest.js';
+import { buildManifest, readManifestCsv, joinPath, exportName } from './manifest.js';
 import { validateProtocol } from './protocol.js';
 import { parseWav } from '../wav.js';
 
@@ -27,13 +27,6 @@ export async function exportZip(store, protocol, { includeUnfinished = false } =
   // PCM hardly compresses: stored as is, which keeps export fast.
   for (const r of rows) files[r.path] = [new Uint8Array(byPath.get(r.path)), { level: 0 }];
   return { bytes: zipSync(files), name: exportName(protocol.id, new Date(json.exportedAt)), rows, participants: json.participants };
-}
-
-// `<protocol id>-YYYYMMDD-HHMMSS.zip` in UTC: two exports on one day get
-// different names (the page adds -2, -3 within one second).
-export function exportName(id, when = new Date()) {
-  const stamp = when.toISOString().replace(/\.\d+Z$/, '').replace(/-|:/g, '').replace('T', '-');
-  return `${id}-${stamp}.zip`;
 }
 
 // All files of a ZIP: Map(path -> Uint8Array); folders and macOS metadata left out.

@@ -105,6 +105,13 @@ export function joinPath(dir, rel) {
   return out.join('/');
 }
 
+// `<protocol id>-YYYYMMDD-HHMMSS.zip` in UTC: two exports on one day get
+// different names (the page adds -2, -3 within one second).
+export function exportName(id, when = new Date()) {
+  const stamp = when.toISOString().replace(/\.\d+Z$/, '').replace(/-|:/g, '').replace('T', '-');
+  return `${id}-${stamp}.zip`;
+}
+
 export const takePath = (participant, task, take) => `audio/${participant}/${task}-${take}.wav`;
 
 // The export's rows and manifest.json from stored sessions and their takes
