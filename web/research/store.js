@@ -12,7 +12,7 @@
 
 export class StorageFullError extends Error {
   constructor(detail) {
-    super(`Storage is full: ${detail} Everything saved before is kept. To make room, the researcher exports the study and deletes exported sessions, or frees space on this device.`);
+    super(`Storage is full: ${detail} Everything saved before is kept. To make room, export the study and delete the exported sessions, or free space on this device.`);
     this.name = 'StorageFullError';
   }
 }
