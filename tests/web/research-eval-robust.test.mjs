@@ -49,7 +49,6 @@ test('a rejected model file leaves the model in use working; the table fits at 1
     const context = await browser.newContext({ viewport: DESKTOP, serviceWorkers: 'block' });
     const { page, errors } = await openResearch(context, server.url, '?sw=off');
     await unlock(page);
-    assert.ok(page.workers().some((w) => /eval-worker\.js$/.test(w.url())), 'the evaluation engine runs in a Web Worker');
     await page.setInputFiles('#model-file', parityModel);
     await page.waitForFunction(() => /in use/.test(document.getElementById('status').textContent));
     await page.setInputFiles('#eval-zip', labelledZip(3, 'three.zip'));
@@ -82,6 +81,7 @@ test('a rejected model file leaves the model in use working; the table fits at 1
     await page.setInputFiles('#eval-zip', labelledZip(3, 'three-again.zip'));
     const again = await evaluated(page, 'parity_multibranch.tm2');
     assert.deepEqual(again.results.map((r) => r.probabilities), ev.results.map((r) => r.probabilities));
+    assert.ok(page.workers().some((w) => /eval-worker\.js$/.test(w.url())), 'the evaluation engine runs in a Web Worker');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
@@ -141,10 +141,10 @@ test('unlabelled recordings at 320 px: no confusion matrix, a focusable scrollin
     writeFileSync(zip, zipSync(files));
     await page.setInputFiles('#eval-zip', zip);
     const ev = await evaluated(page, 'sound-gate.tm2');
-    assert.equal(ev.results.length + ev.refused.length, 3);
     assert.equal(ev.metrics.scored, 0);
     assert.match(await page.textContent('#metrics'), /no metrics/);
     assert.equal(await page.isVisible('#confusion'), false, 'no all-zero confusion matrix for unlabelled data');
+    assert.equal(ev.results.length + ev.refused.length, 3);
     const cache = await page.evaluate(() => window.research.audioCache);
     assert.ok(cache.bytes <= 200000 && cache.limit === 200000, `cache ${cache.bytes} bytes in a 200000-byte budget`);
     assert.ok(cache.entries < 3, 'older clips were let go');
