@@ -610,7 +610,7 @@ async function review() {
   }
   body.append(list);
   show('review-view');
-  $('review-h').focus();
+  $('review-view').focus();
   say('Check the answers and listen to the takes, then finish.');
 }
 
