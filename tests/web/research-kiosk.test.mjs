@@ -11,10 +11,10 @@ import { startServer, launch, shot, DESKTOP } from './browser.mjs';
 import { fixtures } from './paths.mjs';
 import { assertAccessible } from './a11y.mjs';
 import {
-  openResearch, startParticipant, recordTake, finishSession, unlock, PASSCODE, NARROW, assertNoOverflow, readStore,
+  openResearch, waitReady, startParticipant, recordTake, finishSession, unlock, PASSCODE, NARROW, assertNoOverflow, readStore,
   unzipFile, text,
 } from './research-helpers.mjs';
-import { readManifestCsv } from '../../web/research/manifest.js';
+import { readManifestCsv, splitCsvLine } from '../../web/research/manifest.js';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 
@@ -137,6 +137,28 @@ test('participants and researchers apart: kiosk lock, editable answers, withdraw
     await d1.saveAs(path.join(tmp, 'a.zip'));
     const rows = readManifestCsv(text(unzipFile(path.join(tmp, 'a.zip'))['manifest.csv']));
     assert.deepEqual([...new Set(rows.map((r) => `${r.group} ${r.label}`))], [`${first} positive`, `${second} negative`]);
+
+    // An unfinished session, exported on request, is flagged; every take
+    // carries its time, rate, input device and browser.
+    const fourth = await startParticipant(page, 'negative', { next: false });
+    await recordTake(page, 'cough-1');
+    await page.reload();
+    await waitReady(page);
+    await unlock(page);
+    await page.check('#include-unfinished');
+    const [d3] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    await d3.saveAs(path.join(tmp, 'b.zip'));
+    const csv = text(unzipFile(path.join(tmp, 'b.zip'))['manifest.csv']);
+    assert.equal(csv.split('\n')[0], 'path,label,group,modality,split,session_status,recorded_at,sample_rate,input_device,browser');
+    const fields = csv.trim().split('\n').slice(1).map(splitCsvLine);
+    const status = new Map(fields.map((f) => [f[2], f[5]]));
+    assert.deepEqual([...status], [[first, 'complete'], [second, 'complete'], [fourth, 'unfinished']]);
+    for (const f of fields) {
+      assert.match(f[6], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'recorded_at is an ISO time');
+      assert.ok(['44100', '48000'].includes(f[7]), `sample_rate ${f[7]}`);
+      assert.ok(f[8].length > 0, 'the input device is named');
+      assert.match(f[9], /Chrom/, `browser ${f[9]}`);
+    }
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

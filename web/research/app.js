@@ -539,7 +539,7 @@ async function recordTake(i) {
     // believed before the failure.
     await checkSavedMarks();
     const kept = state.takes.has(step.key) ? ' The take saved earlier for this step is kept.' : '';
-    q('.quality').textContent = `Not saved. ${e.message}${kept}`;
+    q('.quality').textContent = `${e instanceof StorageFullError ? '' : 'Not saved. '}${e.message}${kept}`;
     q('.quality').className = 'quality bad';
     step.li.dataset.state = e instanceof StorageFullError ? 'storage-full' : 'save-failed';
     alertUser(`${e.message}`);
