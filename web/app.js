@@ -310,7 +310,15 @@ async function accept(k, audio) {
   state.recordings[k] = null;
   updateScreenButton();
   let verdict = checkQuality(audio, branch);
-  if (verdict.ok && state.gate) {
+  let note = '';
+  // The sound-type model hears 16 kHz audio: a recording made at a lower
+  // rate lacks the upper half of what it listens to, and its verdict drops
+  // (a cough at 11 kHz scores 18-33 % "cough" instead of 43-93 %). Such a
+  // recording is checked for length and level only, and the step says so.
+  const gateRate = state.gate ? Math.max(...state.gate.model.branches.map((g) => g.sampleRate)) : 0;
+  if (verdict.ok && state.gate && audio.sampleRate < gateRate) {
+    note = ` It was made at ${audio.sampleRate / 1000} kHz, too narrow for the sound-type check (${gateRate / 1000} kHz or more), so only its length and level were checked.`;
+  } else if (verdict.ok && state.gate) {
     const probabilities = await state.client.call('gate', { audio: pcmOf(audio) });
     const kind = soundTypeVerdict(state.gate, state.gate.model.labels, probabilities, branch);
     if (!kind.ok) verdict = { ...verdict, ...kind };
@@ -319,7 +327,7 @@ async function accept(k, audio) {
     showRejection(k, verdict.reason, verdict.message);
   } else {
     state.recordings[k] = audio;
-    q('.quality').textContent = 'Recording quality is fine.';
+    q('.quality').textContent = `Recording quality is fine.${note}`;
     q('.quality').className = 'quality good';
     step.li.dataset.state = 'accepted';
     const left = state.recordings.filter((r) => !r).length;
@@ -366,7 +374,9 @@ async function screen() {
   const takes = takesPerBranch();
   const inputsOf = (t) => model.branches.map((_, b) => pcmOf(recordings[t * model.branches.length + b]));
   const runs = [];
-  for (let t = 0; t < takes; t++) runs.push(await client.call('screen', { inputs: inputsOf(t) }));
+  const alignments = Math.max(1, Math.round(Number(state.screening.alignments ?? 1)));
+  const span = Number(state.screening.alignmentSeconds ?? 0);
+  for (let t = 0; t < takes; t++) runs.push(await client.call('screen', { inputs: inputsOf(t), alignments, span }));
   const pos = positiveIndex();
   const combined = combineTakes(runs.map((r) => r.probabilities), {
     positive: pos, spreadLimit: state.screening.spreadLimit, bands: state.screening.bands,
@@ -384,6 +394,9 @@ async function screen() {
     labels: model.labels,
     ...combined,
     logits: runs[0].logits,
+    // Per take, the model's probabilities at each alignment (the first is
+    // what the native CLI computes for the same file).
+    alignments: runs.map((r) => r.alignments),
     shown,
     contributions,
     preprocessMs,
