@@ -29,8 +29,8 @@ async function run(fn) {
   const target = !$('alert').hidden ? $('alert') : state.focusAfter;
   state.focusAfter = null;
   if (target) {
-    target.focus();
-    target.scrollIntoView({ block: 'nearest' });
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: 'center' });
   }
 }
 
@@ -116,8 +116,9 @@ function describeModel(model, screening, variant, cardUrl) {
   document.title = `tinym2 — ${title} check (research demo)`;
   const n = takesPerBranch();
   const what = joinWords(model.branches.map((b) => describe(b.modality)));
+  $('purpose').textContent = screening.purpose ? ` ${screening.purpose}` : '';
   $('ask').textContent = n > 1
-    ? `${n} separate recordings of ${what}`
+    ? `${['', 'one', 'two', 'three', 'four', 'five'][n] ?? n} separate recordings of ${what}`
     : `${model.branches.length > 1 ? `${model.branches.length} short recordings: ` : 'a short recording of '}${what}`;
 
   const card = $('model-card');
@@ -435,9 +436,9 @@ function headline(r) {
     unstable: [`No result: your ${many} disagreed.`,
       `The model gave your ${many} very different scores, so any single figure would mislead. ` +
       'You may record again in a quiet place; if the answer keeps changing, this model cannot say anything about your sounds.'],
-    low: [`Your ${many} sound more like the ${neg}.`, `Compared with the training recordings, yours sit on the side of the ${neg}.`],
+    low: [`Your ${many} sound more like the ${neg}.`, `This does not mean that you are well${s.condition ? ` or free of ${s.condition}` : ''}.`],
     middle: ['The model cannot place your recordings.', `They sit between the ${neg} and the ${pos}.`],
-    high: [`Your ${many} sound more like the ${pos}.`, `Compared with the training recordings, yours sit on the side of the ${pos}.`],
+    high: [`Your ${many} sound more like the ${pos}.`, `This does not mean that you are ill${s.condition ? ` or have ${s.condition}` : ''}.`],
   }[r.category];
 }
 

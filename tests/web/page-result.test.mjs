@@ -44,7 +44,7 @@ test('the shipped model asks for three coughs, and the title and steps say so', 
     const { page } = await shipped(browser);
     assert.equal(await page.textContent('#title'), 'Cough check');
     assert.doesNotMatch(await page.title(), /speech|breath/);
-    assert.match(await page.textContent('#ask'), /3 separate recordings of a cough/);
+    assert.match(await page.textContent('#ask'), /three separate recordings of a cough/);
     await consent(page);
     const steps = await page.$$eval('.step', (els) => els.map((e) => e.dataset.modality));
     assert.deepEqual(steps, ['cough', 'cough', 'cough']);

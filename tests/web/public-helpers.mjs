@@ -128,7 +128,7 @@ export async function assertInView(page, selector, what) {
     const r = document.querySelector(s).getBoundingClientRect();
     return { top: r.top, bottom: r.bottom, h: innerHeight };
   }, selector);
-  assert.ok(box.top >= 0 && box.bottom <= box.h, `${what}: ${selector} is at ${box.top}-${box.bottom}, window height ${box.h}`);
+  assert.ok(box.top >= -1 && box.bottom <= box.h + 1, `${what}: ${selector} is at ${box.top}-${box.bottom}, window height ${box.h}`);
 }
 
 // Width and height of a PNG (its IHDR chunk).
