@@ -30,6 +30,9 @@ const TYPES = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.webmanifest': 'application/manifest+json',
+  '.ico': 'image/x-icon',
+  // Model cards (models/*.card.md) are read in the browser as they are.
+  '.md': 'text/plain; charset=utf-8',
 };
 
 const HEADERS = {

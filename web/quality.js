@@ -1,6 +1,8 @@
 // The quality gate a recording passes before it is screened: long enough
 // for its branch (the model's min_seconds), not too quiet, not clipped, and
 // - when the manifest lists a sound-type model - the kind of sound asked for.
+// The length rule is the one uploads use (shared/audio-input.js).
+import { checkLength } from './shared/audio-input.js';
 
 // Thresholds on samples in [-1, 1].
 export const QUALITY = {
@@ -42,12 +44,8 @@ export function checkQuality(audio, branch) {
   const seconds = audio.frames / audio.sampleRate;
   const stats = { ...levelStats(audio.samples, audio.sampleRate * audio.channels, scale), seconds };
   const fail = (reason, message) => ({ ok: false, reason, message, stats });
-  if (seconds < branch.minSeconds) {
-    return fail('short', `Too short: ${seconds.toFixed(1)} s, and this recording needs at least ${branch.minSeconds.toFixed(1)} s. Please record again.`);
-  }
-  if (seconds > branch.maxSeconds) {
-    return fail('long', `Too long: ${seconds.toFixed(1)} s; at most ${branch.maxSeconds.toFixed(1)} s is used. Please record a shorter one.`);
-  }
+  const length = checkLength(seconds, branch);
+  if (!length.ok) return fail(length.reason, length.message);
   if (stats.rms < QUALITY.quietRms || stats.peak < QUALITY.quietPeak) {
     return fail('quiet', 'Too quiet: almost nothing was heard. Check that the microphone is on and not muted, move closer, and record again.');
   }
@@ -63,15 +61,26 @@ export function checkQuality(audio, branch) {
 // has one); the probability of the label the manifest maps this branch's
 // modality to must reach the threshold.
 export function checkSoundType(gate, audio, branch) {
-  if (!gate) return { ok: true, checked: false };
-  const label = gate.labels[branch.modality];
-  if (!label) return { ok: true, checked: false };
-  const index = gate.engine.model.labels.indexOf(label);
-  if (index < 0) return { ok: true, checked: false };
+  if (!gate || !gateIndex(gate, gate.engine.model.labels, branch)) return { ok: true, checked: false };
   for (let b = 0; b < gate.engine.model.branches.length; b++) {
     gate.engine.setInput(b, audio.samples, audio.sampleRate, audio.channels);
   }
-  const p = gate.engine.invoke().probabilities[index];
+  return soundTypeVerdict(gate, gate.engine.model.labels, gate.engine.invoke().probabilities, branch);
+}
+
+// The label index the gate must confirm for this branch, or null (no check).
+export function gateIndex(gate, labels, branch) {
+  const label = gate?.labels[branch.modality];
+  const index = label ? labels.indexOf(label) : -1;
+  return index < 0 ? null : { index };
+}
+
+// The same verdict from the gate model's probabilities computed elsewhere
+// (the screening page runs its models in a worker).
+export function soundTypeVerdict(gate, labels, probabilities, branch) {
+  const at = gateIndex(gate, labels, branch);
+  if (!at) return { ok: true, checked: false };
+  const p = probabilities[at.index];
   if (p < gate.threshold) {
     return {
       ok: false, checked: true, reason: 'kind', probability: p,

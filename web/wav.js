@@ -12,9 +12,32 @@ function ascii(view, at, n) {
 
 // Returns {sampleRate, channels, frames, samples} with samples an
 // interleaved Int16Array (16-bit PCM) or Float32Array (8/24/32-bit PCM,
-// 32-bit float); null if this is not a RIFF/WAVE file. Throws on a WAV
-// it cannot read.
+// 32-bit float); null if this is not a RIFF/WAVE file. Throws a WavError
+// with a message meant for the person who chose the file (no chunk names or
+// format codes) on a WAV it cannot read or whose header does not add up.
 export function parseWav(buffer) {
+  const info = readWavHeader(buffer);
+  return info && decodeSamples(buffer, info.dataOffset, info.dataBytes, info);
+}
+
+export class WavError extends Error {
+  constructor(reason, message) {
+    super(message);
+    this.name = 'WavError';
+    this.reason = reason; // 'damaged' | 'encoding' | 'rate' | 'truncated'
+  }
+}
+
+const DAMAGED = 'The WAV file is damaged: its header does not describe a recording this page can read.';
+// Lengths a recorder writes while it streams and cannot know the size yet.
+const STREAMING_SIZES = new Set([0, 0xffffffff, 0x7fffffff]);
+
+// The header alone, without touching the samples: {format, channels,
+// sampleRate, bits, dataOffset, dataBytes, frames, seconds}; null if this
+// is not RIFF/WAVE. Checks what a lying header could claim: a sample rate
+// of 0 or beyond any audio device, 0 or hundreds of channels, encodings
+// other than PCM/float, a data size larger than the file.
+export function readWavHeader(buffer) {
   const view = new DataView(buffer);
   if (view.byteLength < 12 || ascii(view, 0, 4) !== 'RIFF' || ascii(view, 8, 4) !== 'WAVE') {
     return null;
@@ -25,28 +48,52 @@ export function parseWav(buffer) {
     const id = ascii(view, pos, 4);
     let len = view.getUint32(pos + 4, true);
     const body = pos + 8;
-    if (id === 'data' && len > view.byteLength - body) len = view.byteLength - body; // streamed headers
-    if (len > view.byteLength - body) throw new Error(`WAV chunk '${id}' runs past the end of the file`);
-    if (id === 'fmt ' && len >= 16) {
-      let format = view.getUint16(body, true);
-      if (format === 0xfffe && len >= 40) format = view.getUint16(body + 24, true); // extensible
-      fmt = {
-        format,
-        channels: view.getUint16(body + 2, true),
-        sampleRate: view.getUint32(body + 4, true),
-        bits: view.getUint16(body + 14, true),
-      };
-    } else if (id === 'data') {
-      if (!fmt) throw new Error("WAV 'data' chunk before its 'fmt ' chunk");
-      return decodeSamples(buffer, body, len, fmt);
+    const left = view.byteLength - body;
+    if (id === 'data') {
+      if (!fmt) throw new WavError('damaged', DAMAGED);
+      if (len > left) {
+        if (!STREAMING_SIZES.has(len)) {
+          const claimed = len / fmt.bytesPerSecond;
+          const held = left / fmt.bytesPerSecond;
+          throw new WavError('truncated', `The WAV file is incomplete: its header announces ${seconds(claimed)} of sound but the file holds only ${seconds(held)}. It may have been cut off while copying or downloading.`);
+        }
+        len = left; // written while streaming: the data runs to the end of the file
+      }
+      const frames = Math.floor(len / fmt.blockAlign);
+      return { ...fmt, dataOffset: body, dataBytes: len, frames, seconds: frames / fmt.sampleRate };
     }
+    if (len > left) throw new WavError('damaged', DAMAGED);
+    if (id === 'fmt ') fmt = readFmt(view, body, len);
     pos = body + len + (len & 1);
   }
-  throw new Error("WAV file without a 'data' chunk");
+  throw new WavError('damaged', fmt ? 'The WAV file holds no sound (it has a header but no audio data).' : DAMAGED);
+}
+
+const seconds = (s) => (s >= 120 ? `${(s / 60).toFixed(0)} minutes` : `${s.toFixed(1)} s`);
+
+function readFmt(view, body, len) {
+  if (len < 16) throw new WavError('damaged', DAMAGED);
+  let format = view.getUint16(body, true);
+  if (format === 0xfffe && len >= 40) format = view.getUint16(body + 24, true); // extensible
+  const channels = view.getUint16(body + 2, true);
+  const sampleRate = view.getUint32(body + 4, true);
+  const bits = view.getUint16(body + 14, true);
+  const supported = (format === 1 && [8, 16, 24, 32].includes(bits)) || (format === 3 && bits === 32);
+  if (!supported) {
+    const known = { 1: 'PCM', 2: 'ADPCM', 3: 'floating point', 6: 'A-law', 7: 'µ-law', 17: 'IMA ADPCM', 85: 'MP3' }[format];
+    throw new WavError('encoding', known
+      ? `This WAV file is stored as ${known}${format === 1 || format === 3 ? ` with ${bits}-bit samples` : ''}, which this page cannot read. Save it as 16-bit PCM WAV (the usual kind) and upload it again.`
+      : `${DAMAGED} Save the recording again as 16-bit PCM WAV.`);
+  }
+  if (channels < 1 || channels > 8) throw new WavError('damaged', DAMAGED);
+  if (sampleRate < 1000 || sampleRate > 384000) {
+    throw new WavError('rate', `The WAV file is damaged: its header gives a sample rate of ${sampleRate} per second, which no recording has.`);
+  }
+  const blockAlign = channels * (bits / 8);
+  return { format, channels, sampleRate, bits, blockAlign, bytesPerSecond: blockAlign * sampleRate };
 }
 
 function decodeSamples(buffer, at, len, { format, channels, sampleRate, bits }) {
-  if (channels < 1) throw new Error('WAV file with 0 channels');
   const bytes = bits / 8;
   const count = Math.floor(len / bytes / channels) * channels;
   const view = new DataView(buffer, at, count * bytes);
@@ -66,8 +113,6 @@ function decodeSamples(buffer, at, len, { format, channels, sampleRate, bits }) 
   } else if (format === 3 && bits === 32) {
     samples = new Float32Array(count);
     for (let i = 0; i < count; i++) samples[i] = view.getFloat32(4 * i, true);
-  } else {
-    throw new Error(`unsupported WAV encoding (format ${format}, ${bits} bits)`);
   }
   return { sampleRate, channels, frames: count / channels, samples };
 }

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseProtocol, validateProtocol, ProtocolError, plannedTakes } from '../../web/research/protocol.js';
 import { writeManifestCsv, readManifestCsv, splitCsvLine, evaluationItems, joinPath, buildManifest, EXPORT_COLUMNS, exportName } from '../../web/research/manifest.js';
-import { checkDuration, MAX_SECONDS } from '../../web/shared/audio-limits.js';
 import { AudioCache } from '../../web/research/audio-cache.js';
 import { makePasscode, checkPasscode } from '../../web/research/lock.js';
 import { auc, computeMetrics } from '../../web/research/metrics.js';
@@ -143,12 +142,6 @@ test('export names carry the time to the second', () => {
   assert.notEqual(exportName('s', new Date('2026-12-03T09:05:07Z')), exportName('s', new Date('2026-12-03T15:00:00Z')));
 });
 
-test('long-file policy: a recording longer than the model takes is refused with a message', () => {
-  assert.equal(checkDuration(2, 2), null);
-  assert.match(checkDuration(5, 2), /^Too long: 5\.0 s, and at most 2\.0 s is accepted\./);
-  assert.match(checkDuration(40, 120), new RegExp(`at most ${MAX_SECONDS.toFixed(1)} s`));
-  assert.match(checkDuration(0, 2), /no audio/);
-});
 
 test('the evaluation audio cache stays within its byte budget (least recently used out first)', () => {
   const a = (n) => ({ samples: new Int16Array(n) });
@@ -180,4 +173,14 @@ test('researcher passcode: a salted PBKDF2 hash, never the passcode', async () =
   const again = await makePasscode('kiosk-1234');
   assert.notDeepEqual(again.hash, r.hash, 'a fresh salt each time');
   await assert.rejects(makePasscode('abc'), /at least 4 characters/);
+});
+
+test('one long-file policy: evaluation and screening refuse what a model does not take, never cut it', async () => {
+  const { checkLength } = await import('../../web/shared/audio-input.js');
+  assert.equal(checkLength(2, { minSeconds: 0, maxSeconds: 2 }).ok, true);
+  const long = checkLength(600, { minSeconds: 0, maxSeconds: 2 });
+  assert.equal(long.reason, 'long');
+  assert.match(long.message, /^Too long: 10 minutes\. This step takes recordings of up to 2\.0 s/);
+  assert.equal(checkLength(0, { minSeconds: 0, maxSeconds: 2 }).reason, 'short');
+  assert.equal(checkLength(Infinity, { minSeconds: 0, maxSeconds: 2 }).ok, false);
 });

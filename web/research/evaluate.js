@@ -1,11 +1,11 @@
 // Research mode's evaluation screen: models (.tm2) checked and run in a Web
 // Worker (eval-worker.js), recordings from a ZIP, a folder or the stored
 // sessions, the predictions table, metrics, confusion matrix and CSV.
-// Recordings longer than a branch takes are refused (shared/audio-limits.js),
+// Recordings longer than a branch takes are refused (the one length policy, shared/audio-input.js),
 // never cut. Decoded audio is cached within a byte budget (audio-cache.js).
 import { parseWav } from '../wav.js';
 import { say } from '../shared/guard.js';
-import { checkDuration } from '../shared/audio-limits.js';
+import { checkLength } from '../shared/audio-input.js';
 import { readZip, findDataset } from './archive.js';
 import { evaluationItems, takePath, csvField } from './manifest.js';
 import { computeMetrics, argmax } from './metrics.js';
@@ -213,8 +213,8 @@ export function setupEvaluation(ctx) {
         let problem = null;
         for (let b = 0; b < item.paths.length && !problem; b++) {
           const a = await audioFor(item.paths[b]);
-          const why = checkDuration(a.frames / a.sampleRate, model.branches[b].maxSeconds);
-          if (why) problem = `${item.paths[b]}: ${why}`;
+          const fit = checkLength(a.frames / a.sampleRate, { minSeconds: 0, maxSeconds: model.branches[b].maxSeconds });
+          if (!fit.ok) problem = `${item.paths[b]}: ${fit.message}`;
           else inputs.push({ samples: a.samples, sampleRate: a.sampleRate, channels: a.channels });
         }
         if (problem) { refused.push({ ...item, message: problem }); continue; }

@@ -11,7 +11,7 @@ offlineCache({
   files: [
     './', 'index.html', 'research.css', 'app.js', 'protocol.js', 'store.js', 'manifest.js', 'metrics.js',
     'archive.js', 'lock.js', 'evaluate.js', 'eval-worker.js', 'audio-cache.js',
-    '../shared/base.css', '../shared/guard.js', '../shared/audio-limits.js',
+    '../shared/base.css', '../shared/guard.js', '../shared/audio-input.js',
     '../engine.js', '../recorder.js', '../quality.js', '../wav.js', '../capture-worklet.js',
     '../engine/tinym2-simd.js', '../engine/tinym2-simd.wasm',
     '../engine/tinym2-scalar.js', '../engine/tinym2-scalar.wasm',
