@@ -123,8 +123,8 @@ using GlobalAvgPoolFn = void (*)(int hw, int c, int32_t output_min, int32_t outp
 using RequantizeFn = void (*)(size_t n, int32_t input_zero_point, const Requantization& rq,
                               const int8_t* input, int8_t* output);
 
-// Pack steps (see "Packed weights" above). Packed memory needs no
-// particular alignment.
+// Pack steps (see "Packed weights" above). Packed memory must be 4-byte
+// aligned (the engine's arena gives 16); a packed buffer may be copied.
 using ConvPackedBytesFn = size_t (*)(const ConvGeometry& g);
 using ConvPackFn = void (*)(const ConvGeometry& g, const QuantizedWeights& w,
                             const Requantization& rq, void* packed);

@@ -120,8 +120,10 @@ void Conv2DPack(const ConvGeometry& g, const QuantizedWeights& w, const Requanti
   PackPairs(w, rq, g.kernel_h * g.kernel_w * g.in_c, l.pr, l.len, g.out_c, Lanes32(), packed);
 }
 
-// The band path: one band per output row, pixels in pairs.
-static void Conv2DBand(const ConvGeometry& g, const PatchRows& pr, const PackedPairs& pk,
+// The band path: one band per output row, pixels in pairs. `pr` and `pk`
+// come by value: int8 output stores may alias anything referenced, so GCC
+// reloads referenced fields in the inner loops.
+static void Conv2DBand(const ConvGeometry& g, const PatchRows pr, const PackedPairs pk,
                        int32_t zp, const Requantization& rq, const int8_t* input, int8_t* output) {
   const int chunk = ChunkChannels(pr.pairs(), Lanes32());
   HWY_ALIGN int16_t band[kBandElems];
@@ -148,7 +150,7 @@ static void Conv2DBand(const ConvGeometry& g, const PatchRows& pr, const PackedP
 }
 
 // The patch path: one contiguous patch per pixel, pixels in pairs.
-static void Conv2DPatches(const ConvGeometry& g, const PatchRows& pr, const PackedPairs& pk,
+static void Conv2DPatches(const ConvGeometry& g, const PatchRows pr, const PackedPairs pk,
                           int32_t zp, const Requantization& rq, const int8_t* input,
                           int8_t* output) {
   const int chunk = ChunkChannels(pr.pairs(), Lanes32());
@@ -174,8 +176,9 @@ static void Conv2DPatches(const ConvGeometry& g, const PatchRows& pr, const Pack
   }
 }
 
-void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
+void Conv2D(const ConvGeometry& geometry, const QuantizedWeights& w, int32_t zp,
             const Requantization& rq, const int8_t* input, int8_t* output) {
+  const ConvGeometry g = geometry;  // a local copy, for the same reason
   ConvLayout l;
   PackedPairs pk;
   if (!ConvLayoutOf(g, &l) || !OpenPacked(w.packed, l.pr.pairs(), g.out_c, Lanes32(), &pk)) {

@@ -210,7 +210,7 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, 
 struct PackedHeader {
   int32_t lanes, pairs, out_c, vector;
 };
-constexpr size_t kPackedHeaderBytes = 64;  // keeps the arrays 64-byte aligned
+constexpr size_t kPackedHeaderBytes = 64;
 static_assert(sizeof(PackedHeader) <= kPackedHeaderBytes, "packed header grew");
 
 inline size_t PaddedChannels(int out_c, int n32) {
@@ -255,11 +255,11 @@ struct PackedPairs {
 };
 inline bool OpenPacked(const void* packed, int pairs, int out_c, int n32, PackedPairs* v) {
   if (!packed) return false;
+  const uint8_t* base = static_cast<const uint8_t*>(packed);
   PackedHeader h;
-  memcpy(&h, packed, sizeof(h));
+  memcpy(&h, base, sizeof(h));
   if (h.lanes != n32 || h.pairs != pairs || h.out_c != out_c) return false;
   const size_t np = PaddedChannels(out_c, n32);
-  const uint8_t* base = static_cast<const uint8_t*>(packed);
   v->bias = reinterpret_cast<const int32_t*>(base + kPackedHeaderBytes);
   v->mult = v->bias + np;
   v->rnd = v->mult + np;
