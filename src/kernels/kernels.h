@@ -32,9 +32,10 @@
 //   y   = clamp(y, output_min, output_max)
 //
 //   const tm2::KernelTable& k = tm2::SelectKernels();
-//   std::vector<uint8_t> packed(k.conv2d_packed_bytes(geometry));  // at Init
-//   k.conv2d_pack(geometry, weights, requant, packed.data());
-//   weights.packed = packed.data();
+//   std::vector<uint8_t> packed;                                    // at Init
+//   if (k.conv2d_packed_bytes) packed.resize(k.conv2d_packed_bytes(geometry));
+//   if (!packed.empty()) k.conv2d_pack(geometry, weights, requant, packed.data());
+//   weights.packed = packed.empty() ? nullptr : packed.data();
 //   k.conv2d(geometry, weights, input_zp, requant, input, output);  // per input
 #ifndef TM2_KERNELS_KERNELS_H_
 #define TM2_KERNELS_KERNELS_H_
