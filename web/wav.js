@@ -112,7 +112,12 @@ function decodeSamples(buffer, at, len, { format, channels, sampleRate, bits }) 
     }
   } else if (format === 3 && bits === 32) {
     samples = new Float32Array(count);
-    for (let i = 0; i < count; i++) samples[i] = view.getFloat32(4 * i, true);
+    // Full scale is [-1, 1]: louder samples are clipped, as the core does
+    // (docs/preprocessing.md); NaN stays NaN and the engine refuses it.
+    for (let i = 0; i < count; i++) {
+      const v = view.getFloat32(4 * i, true);
+      samples[i] = v > 1 ? 1 : v < -1 ? -1 : v;
+    }
   }
   return { sampleRate, channels, frames: count / channels, samples };
 }

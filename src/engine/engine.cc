@@ -40,6 +40,30 @@ bool HasWeights(fb::LayerType t) {
          t == fb::LayerType::FullyConnected || t == fb::LayerType::PointwiseConv2D;
 }
 
+// The kernel table's packed form of a layer's weights, made here once so
+// that Invoke never repacks (kernels.h, "Packed weights"); null when the
+// table packs nothing for the layer, or on a dry or overflowing plan.
+const void* PackWeights(const KernelTable& k, fb::LayerType t, const ConvGeometry& g,
+                        const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
+                        const Requantization& rq, ArenaCursor* arena) {
+  const int rows = in.h * in.w;
+  size_t bytes = 0;
+  if (t == fb::LayerType::Conv2D && k.conv2d_packed_bytes) {
+    bytes = k.conv2d_packed_bytes(g);
+  } else if (t == fb::LayerType::PointwiseConv2D && k.fully_connected_packed_bytes) {
+    bytes = k.fully_connected_packed_bytes(rows, in.c, out.c);
+  }
+  if (bytes == 0) return nullptr;
+  void* dst = arena->Take(bytes);
+  if (!dst) return nullptr;
+  if (t == fb::LayerType::Conv2D) {
+    k.conv2d_pack(g, w, rq, dst);
+  } else {
+    k.fully_connected_pack(rows, in.c, out.c, w, rq, dst);
+  }
+  return dst;
+}
+
 }  // namespace
 
 Status Engine::ArenaBytes(const Model& model, size_t* bytes, const EngineOptions& options) {
@@ -47,6 +71,7 @@ Status Engine::ArenaBytes(const Model& model, size_t* bytes, const EngineOptions
   Engine dry;
   dry.model_ = model;
   dry.options_ = options;
+  dry.kernels_ = options.kernels ? options.kernels : &SelectKernels();  // sizes packed weights
   size_t used = 0;
   TM2_RETURN_IF_ERROR(dry.Plan(nullptr, SIZE_MAX, &used));
   *bytes = used + kAlign;  // slack for an unaligned arena start
@@ -70,7 +95,7 @@ Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
 
 // Arena layout (in this order):
 //   per branch: preprocessing workspace | int8 features | [float features]
-//   layer plans (branches, then head)
+//   layer plans and packed weights (branches, then head)
 //   activation ping | activation pong      (shared by all stacks)
 //   fusion vector | probabilities
 // Each stack alternates ping/pong; every branch's output is requantized into
@@ -120,6 +145,8 @@ Status Engine::Plan(uint8_t* base, size_t capacity, size_t* used) {
       }
       p.rq.output_min = layer->act_min();
       p.rq.output_max = layer->act_max();
+      p.weights.packed = PackWeights(*kernels_, layer->type(), p.geometry, p.in, p.out,
+                                     p.weights, p.rq, &arena);
       // Layer i writes ping when i is even, pong when odd.
       size_t& slot = (i % 2 == 0) ? ping_bytes : pong_bytes;
       if (p.out.size() > slot) slot = p.out.size();

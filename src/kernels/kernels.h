@@ -13,6 +13,14 @@
 // sweeps shapes and edge cases to prove it. The engine never calls a
 // variant by name: it asks kernels/select.h for a KernelTable.
 //
+// Packed weights: a table may want a layer's weights rearranged once, at
+// Init, into memory the caller owns (the engine's arena), so that Eval
+// neither repacks nor needs a stack tile. `*_packed_bytes` says how much
+// (0 = this variant runs from the model's weights), `*_pack` fills it, and
+// the caller passes it back as QuantizedWeights::packed on every call with
+// the same shape, weights and requantization. Without it (null) a packing
+// variant computes the same bytes through the reference.
+//
 // Layout: NHWC with N = 1. 4-bit weights: low nibble first, sign-extended,
 // each output row (conv: kh*kw*in_c values, FC: in values, depthwise: c
 // values per tap) starts on a byte boundary.
@@ -24,7 +32,11 @@
 //   y   = clamp(y, output_min, output_max)
 //
 //   const tm2::KernelTable& k = tm2::SelectKernels();
-//   k.conv2d(geometry, weights, input_zp, requant, input, output);
+//   std::vector<uint8_t> packed;                                    // at Init
+//   if (k.conv2d_packed_bytes) packed.resize(k.conv2d_packed_bytes(geometry));
+//   if (!packed.empty()) k.conv2d_pack(geometry, weights, requant, packed.data());
+//   weights.packed = packed.empty() ? nullptr : packed.data();
+//   k.conv2d(geometry, weights, input_zp, requant, input, output);  // per input
 #ifndef TM2_KERNELS_KERNELS_H_
 #define TM2_KERNELS_KERNELS_H_
 
@@ -45,6 +57,7 @@ struct QuantizedWeights {
   const uint8_t* data;   // int8 values, or packed int4
   int bits;              // 8 or 4
   const int32_t* bias;   // one per output channel (may be null = zeros)
+  const void* packed = nullptr;  // from the table's pack step, or null
 };
 
 struct Requantization {
@@ -111,6 +124,15 @@ using GlobalAvgPoolFn = void (*)(int hw, int c, int32_t output_min, int32_t outp
 using RequantizeFn = void (*)(size_t n, int32_t input_zero_point, const Requantization& rq,
                               const int8_t* input, int8_t* output);
 
+// Pack steps (see "Packed weights" above). Packed memory must be 4-byte
+// aligned (the engine's arena gives 16); a packed buffer may be copied.
+using ConvPackedBytesFn = size_t (*)(const ConvGeometry& g);
+using ConvPackFn = void (*)(const ConvGeometry& g, const QuantizedWeights& w,
+                            const Requantization& rq, void* packed);
+using FullyConnectedPackedBytesFn = size_t (*)(int rows, int in, int out);
+using FullyConnectedPackFn = void (*)(int rows, int in, int out, const QuantizedWeights& w,
+                                      const Requantization& rq, void* packed);
+
 struct KernelTable {
   const char* name;  // "ref", "hwy:AVX2", "hwy:WASM", "hwy:NEON", ...
   ConvFn conv2d;
@@ -120,6 +142,11 @@ struct KernelTable {
   PoolFn avg_pool2d;
   GlobalAvgPoolFn global_avg_pool;
   RequantizeFn requantize;
+  // Null when the table's variants take the model's weights as stored.
+  ConvPackedBytesFn conv2d_packed_bytes;
+  ConvPackFn conv2d_pack;
+  FullyConnectedPackedBytesFn fully_connected_packed_bytes;
+  FullyConnectedPackFn fully_connected_pack;
 };
 
 // Reference kernels (reference/*.cc).

@@ -23,6 +23,10 @@ const KernelTable& ReferenceKernels() {
       qs8_avg_pool2d_ref,
       qs8_global_avg_pool_ref,
       qs8_requantize_ref,
+      nullptr,
+      nullptr,
+      nullptr,
+      nullptr,
   };
   return table;
 }
@@ -47,6 +51,10 @@ KernelTable MakeHwyTable() {
       qs8_avg_pool2d_hwy,
       qs8_global_avg_pool_hwy,
       qs8_requantize_ref,
+      qs8_conv2d_packed_bytes_hwy,
+      qs8_conv2d_pack_hwy,
+      qs8_fully_connected_packed_bytes_hwy,
+      qs8_fully_connected_pack_hwy,
   };
 }
 }  // namespace
@@ -55,7 +63,9 @@ KernelTable MakeHwyTable() {
 #if defined(TM2_KERNELS_CM4DSP)
 namespace {
 // Global average pool and requantize touch each byte once and stay
-// reference.
+// reference. The DSP variants widen weights per call into an 8 KB tile
+// instead of packing them at Init: on the MCU the weights stay in flash,
+// and a packed int16 copy would double their size in scarce RAM.
 const KernelTable kCm4DspTable = {
     "cm4dsp",
     qs8_conv2d_cm4dsp,
@@ -65,6 +75,10 @@ const KernelTable kCm4DspTable = {
     qs8_avg_pool2d_cm4dsp,
     qs8_global_avg_pool_ref,
     qs8_requantize_ref,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 }  // namespace
 #endif

@@ -1,9 +1,27 @@
 #include "preprocess/pcm_mix.h"
 
+#include <cfloat>
 #include <cstring>
 
 namespace tm2 {
 namespace preprocess_internal {
+
+namespace {
+
+// The one rule for float samples (docs/preprocessing.md): full scale is
+// [-1, 1]; anything beyond is clipped to +-1, as a converter saturates,
+// so a sample of 1e30 cannot overflow the power spectrum to inf (and the
+// DCT to NaN). Subnormals become 0, so a build or CPU that flushes them
+// gives the same bits. NaN also becomes 0, though Run refuses
+// non-finite input before mixing.
+inline float CleanSample(float x) {
+  if (x > 1.0f) return 1.0f;
+  if (x < -1.0f) return -1.0f;
+  if (!(x >= FLT_MIN || x <= -FLT_MIN)) return 0.0f;
+  return x;
+}
+
+}  // namespace
 
 void MixToMono(const PcmView& pcm, int64_t begin, int count, float* dst) {
   const int64_t n = static_cast<int64_t>(pcm.frames);
@@ -20,13 +38,13 @@ void MixToMono(const PcmView& pcm, int64_t begin, int count, float* dst) {
   if (pcm.f32) {
     const float* src = pcm.f32 + lo * ch;
     if (ch == 1) {
-      std::memcpy(out, src, sizeof(float) * real);
+      for (int i = 0; i < real; ++i) out[i] = CleanSample(src[i]);
     } else {
       const float div = static_cast<float>(ch);
       for (int i = 0; i < real; ++i) {
         const float* s = src + static_cast<int64_t>(i) * ch;
-        float acc = s[0];
-        for (int c = 1; c < ch; ++c) acc += s[c];
+        float acc = CleanSample(s[0]);
+        for (int c = 1; c < ch; ++c) acc += CleanSample(s[c]);
         out[i] = acc / div;
       }
     }

@@ -28,7 +28,7 @@ void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver) {
   logmel = carver->Take<float>(m);
   row = carver->Take<float>(nf);
   energy_mono = carver->Take<float>(kEnergyChunk);
-  energy_ring = p.crop == CropPolicy::kLoudest ? carver->Take<float>(p.num_frames) : nullptr;
+  energy_ring = p.crop == CropPolicy::kLoudest ? carver->Take<uint64_t>(p.num_frames) : nullptr;
 }
 
 void Pipeline::FillTables() {
@@ -114,11 +114,17 @@ void Pipeline::FinishRow(const float* lm, float* out_row) const {
 
 int8_t QuantizeFeature(float v, float scale, int zero_point) {
   float x = v / scale;
-  // Saturate first: anything beyond +-512 ends at an int8 limit anyway, and
-  // the integer conversion below stays in range (NaN also lands at 0 + zp
-  // via the comparisons failing, but features are always finite).
-  if (x > 512.0f) x = 512.0f;
-  if (x < -512.0f) x = -512.0f;
+  // Make the conversion below total: anything beyond +-512 (inf too) ends
+  // at an int8 limit anyway, and NaN, which clean input cannot produce,
+  // maps to the zero point. A float-to-int cast of NaN or of an
+  // out-of-range value is undefined: x86 gives INT32_MIN, aarch64 0.
+  if (x > 512.0f) {
+    x = 512.0f;
+  } else if (x < -512.0f) {
+    x = -512.0f;
+  } else if (!(x == x)) {
+    x = 0.0f;
+  }
   int32_t r = static_cast<int32_t>(x);          // toward zero
   float frac = x - static_cast<float>(r);       // exact for |x| < 2^23
   if (frac >= 0.5f) ++r;

@@ -8,7 +8,7 @@
 //   | norm mean/std[count] | resampler table[2049], phase cache[160*T],
 //   weights[T], mono[~(L+1)*48000/rate + T] | frame[L+1] | fft_in[N]
 //   | power[N/2+1] | logmel[M] | row[F] | energy_mono[256]
-//   | energy_ring[num_frames] (Loudest only)
+//   | energy_ring[num_frames] (uint64, Loudest only)
 // with L frame_length, N fft_size, M mel_bins, K dct_coefficients,
 // F num_features, T padded kernel taps at 48 kHz input.
 #ifndef TM2_PREPROCESS_PIPELINE_H_
@@ -43,7 +43,7 @@ struct Pipeline {
   float* logmel = nullptr;
   float* row = nullptr;
   float* energy_mono = nullptr;
-  float* energy_ring = nullptr;
+  uint64_t* energy_ring = nullptr;
 
   void Carve(const PreprocessParams& p, WorkspaceCarver* carver);
   void FillTables();
@@ -63,7 +63,8 @@ int8_t QuantizeFeature(float v, float scale, int zero_point);
 int64_t FrameCount(int64_t samples, int frame_length, int frame_step);
 
 // First frame of the num_frames window with the most energy, measured on
-// the mixed input samples each frame spans; the earliest wins a tie.
+// the mixed input samples each frame spans (in 16-bit fixed point, exact);
+// the earliest wins a tie. Linear in the input: each sample is mixed twice.
 int64_t LoudestStart(const Pipeline& pipe, const PcmView& pcm, int64_t frames);
 
 }  // namespace preprocess_internal

@@ -104,8 +104,12 @@ class Preprocessor {
   // `quantized` receives the int8 model input; `features` (optional, may be
   // null) receives the float features before quantization.
   // Errors: empty/too long input, unsupported rate (outside 8000..48000),
-  // channels == 0, non-finite samples.
-  Status Run(const PcmView& pcm, int8_t* quantized, float* features) const;
+  // channels == 0, non-finite samples (inf, NaN). Float samples outside
+  // [-1, 1] are clipped to +-1 and subnormals read as 0 (see
+  // docs/preprocessing.md). Not const: it writes the workspace's scratch
+  // and fills the resampler's phase cache, so one Run at a time per
+  // Preprocessor (and per workspace).
+  Status Run(const PcmView& pcm, int8_t* quantized, float* features);
 
   int num_frames() const;
   int num_features() const;

@@ -52,7 +52,7 @@ Status Preprocessor::Prepare(const PreprocessParams& params, void* workspace,
 int Preprocessor::num_frames() const { return params_.num_frames; }
 int Preprocessor::num_features() const { return params_.num_features(); }
 
-Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features) const {
+Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features) {
   using namespace preprocess_internal;
   const StatusCode kArg = StatusCode::kInvalidArgument;
   if (!tables_) return Status::Error(StatusCode::kNotReady, "preprocess: Run before a successful Prepare");

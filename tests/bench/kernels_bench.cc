@@ -159,7 +159,13 @@ void TimePairUs(F a, G b, double min_us, bool smoke, double* a_us, double* b_us,
 bool BenchModel(Model& m, const KernelTable& ref, const KernelTable& fast, double min_us, bool smoke) {
   // Layers were copied into the model's vector: point each case at its own
   // storage again.
-  for (Layer& l : m.layers()) l.lc.Bind();
+  for (Layer& l : m.layers()) {
+    l.lc.Bind();
+    if (l.kind == Kind::kConv) l.lc.PackConv(fast, l.g);
+    if (l.kind == Kind::kPointwise || l.kind == Kind::kDense) {
+      l.lc.PackFullyConnected(fast, l.rows, l.in, l.out);
+    }
+  }
   Rng rng(99);
   std::vector<std::vector<int8_t>> ref_act, fast_act;
   ref_act.push_back(test::RandomInt8(rng, m.in_size()));

@@ -84,6 +84,26 @@ TEST_CASE("the arena is planned exactly: one byte less is an error, not an overf
   CHECK(small.Invoke().code() == tm2::StatusCode::kNotReady);
 }
 
+TEST_CASE("packed weights are planned in the arena for the table that packs them") {
+  Fixture f;
+  tm2::EngineOptions ref;
+  ref.kernels = &tm2::ReferenceKernels();
+  size_t need_ref = 0, need_sel = 0;
+  REQUIRE(tm2::Engine::ArenaBytes(f.model, &need_ref, ref).ok());
+  REQUIRE(tm2::Engine::ArenaBytes(f.model, &need_sel).ok());
+  INFO(tm2::SelectKernels().name << ": " << need_sel << " bytes, reference " << need_ref);
+  if (tm2::SelectKernels().conv2d_packed_bytes) {
+    CHECK(need_sel > need_ref);
+    // Sized for the reference, the arena cannot hold the packed weights.
+    std::vector<uint8_t> arena(need_ref);
+    tm2::Engine engine;
+    CHECK(engine.Init(f.model, arena.data(), arena.size()).code() ==
+          tm2::StatusCode::kArenaTooSmall);
+  } else {
+    CHECK(need_sel == need_ref);
+  }
+}
+
 TEST_CASE("calls out of order and bad inputs give errors") {
   Fixture f;
   size_t need = 0;

@@ -24,6 +24,7 @@ void CheckOne(Op op, const ConvGeometry& g, int bits, RqStyle style, Rng& rng,
   } else {
     lc.Fill(rng, g.kernel_h * g.kernel_w, g.out_c, g.out_c, bits, g.kernel_h * g.kernel_w, style);
   }
+  if (op == Op::kConv) lc.PackConv(k, g);
   const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(g.in_h) * g.in_w * g.in_c);
   const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
   std::vector<int8_t> want(out_n), got(out_n, 0x55);
@@ -122,6 +123,41 @@ TEST_CASE("conv2d and depthwise on the shipped models' shapes") {
       CheckOne(Op::kConv, g, bits, RqStyle::kSaturating, rng, k, variant);
     }
   });
+}
+
+TEST_CASE("packing variants run from their packed weights, and only from matching ones") {
+  int packing = 0;
+  std::vector<uint8_t> other;  // packed by the previous variant
+  ConvGeometry g;
+  MakeGeometry(9, 7, 5, 11, 3, 3, 1, 1, Pad::kSame, &g);
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(17);
+    LayerCase lc;
+    lc.Fill(rng, g.out_c, 45, g.out_c, 8, 45, RqStyle::kTypical);
+    const std::vector<int8_t> input = RandomInt8(rng, 9 * 7 * 5);
+    std::vector<int8_t> want(9 * 7 * 11), got(want.size());
+    ReferenceKernels().conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(), want.data());
+    lc.PackConv(k, g);
+    INFO(variant);
+    if (lc.packed.empty()) return;
+    ++packing;
+    // A packed buffer made for another lane count is refused, not misread.
+    if (!other.empty()) {
+      std::vector<uint8_t> mine = lc.packed;
+      lc.packed = other;
+      lc.Bind();
+      k.conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+      CHECK(FirstDifference(want.data(), got.data(), 9, 7, 11).empty());
+      lc.packed = mine;
+      lc.Bind();
+    }
+    other = lc.packed;
+    // The weights come from the packed copy: corrupting its tail shows.
+    for (size_t i = lc.packed.size() / 2; i < lc.packed.size(); ++i) lc.packed[i] ^= 0x40;
+    k.conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+    CHECK_FALSE(FirstDifference(want.data(), got.data(), 9, 7, 11).empty());
+  });
+  if (SelectKernels().conv2d_packed_bytes) CHECK(packing > 0);
 }
 
 TEST_CASE("a broken variant is caught") {

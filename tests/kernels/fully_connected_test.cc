@@ -15,6 +15,7 @@ void CheckFc(int rows, int in, int out, int bits, RqStyle style, Rng& rng, const
              const std::string& variant) {
   LayerCase lc;
   lc.Fill(rng, out, in, out, bits, in, style);
+  lc.PackFullyConnected(k, rows, in, out);
   const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(rows) * in);
   std::vector<int8_t> want(static_cast<size_t>(rows) * out), got(want.size(), 0x55);
   ReferenceKernels().fully_connected(rows, in, out, lc.w, lc.input_zero_point, lc.rq, input.data(),

@@ -93,7 +93,21 @@ void LayerCase::Fill(Rng& rng, int rows, int row_len, int channels, int bits_in,
   Bind();
 }
 
+void LayerCase::PackConv(const KernelTable& k, const ConvGeometry& g) {
+  packed.assign(k.conv2d_packed_bytes ? k.conv2d_packed_bytes(g) : 0, 0);
+  Bind();
+  if (!packed.empty()) k.conv2d_pack(g, w, rq, packed.data());
+}
+
+void LayerCase::PackFullyConnected(const KernelTable& k, int rows, int in, int out) {
+  packed.assign(k.fully_connected_packed_bytes ? k.fully_connected_packed_bytes(rows, in, out) : 0,
+                0);
+  Bind();
+  if (!packed.empty()) k.fully_connected_pack(rows, in, out, w, rq, packed.data());
+}
+
 void LayerCase::Bind() {
+  w.packed = packed.empty() ? nullptr : packed.data();
   w.data = weights.data();
   w.bits = bits;
   w.bias = has_bias ? bias.data() : nullptr;

@@ -49,11 +49,16 @@ struct LayerCase {
   int32_t input_zero_point = 0;
   Requantization rq{};
   QuantizedWeights w{};
+  std::vector<uint8_t> packed;  // the table's packed weights, if it packs
 
   // rows x row_len weights (byte-aligned rows), `channels` output stages;
   // `k_sum` is the number of products per output (sizes typical shifts).
   void Fill(Rng& rng, int rows, int row_len, int channels, int bits, int k_sum, RqStyle style);
   void Bind();  // points rq/w at the vectors
+  // Packs the weights for `k` the way the engine does at Init (kernels.h,
+  // "Packed weights"); tables that do not pack leave w.packed null.
+  void PackConv(const KernelTable& k, const ConvGeometry& g);
+  void PackFullyConnected(const KernelTable& k, int rows, int in, int out);
 };
 
 std::vector<int8_t> RandomInt8(Rng& rng, size_t n);

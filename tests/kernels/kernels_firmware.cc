@@ -185,8 +185,19 @@ void Run() {
     CheckFc(3, in, 5, 8, RqStyle::kSaturating, rng);
   }
   CheckFc(2, 1100, 3, 8, RqStyle::kTypical, rng);  // past the patch limit
-  // The shipped models' shapes.
+  // Rows at and past the patch and tile limits, and tall 1-channel kernels
+  // (tests/kernels/long_rows_test.cc; there they once never finished).
   ConvGeometry g;
+  for (int in : {1020, 1024, 1025, 2049, 4096}) CheckFc(3, in, 9, 8, RqStyle::kTypical, rng);
+  MakeGeometry(3, 3, 113, 7, 3, 3, 1, 1, Pad::kSame, &g);  // k = 1017: one tile of 4 rows
+  CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
+  MakeGeometry(4, 4, 240, 16, 3, 3, 1, 1, Pad::kSame, &g);  // k = 2160
+  CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
+  MakeGeometry(1100, 1, 1, 3, 1024, 1, 1, 1, Pad::kValid, &g);
+  CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
+  MakeGeometry(2200, 1, 1, 3, 2100, 1, 1, 1, Pad::kValid, &g);
+  CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
+  // The shipped models' shapes.
   MakeGeometry(49, 10, 1, 64, 10, 4, 2, 2, Pad::kSame, &g);  // KWS conv
   CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
   MakeGeometry(25, 5, 64, 64, 3, 3, 1, 1, Pad::kSame, &g);  // KWS depthwise

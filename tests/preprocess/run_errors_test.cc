@@ -4,11 +4,40 @@
 #include <string>
 #include <vector>
 
+#include <type_traits>
+#include <utility>
+
 #include "catch2/catch.hpp"
+#include "preprocess/pipeline.h"
 #include "test_helpers.h"
 
 namespace tm2 {
 namespace test {
+
+// Run writes the workspace (scratch, the resampler's phase cache), so it
+// must not be callable on a const Preprocessor.
+template <class T, class = void>
+struct RunsOnConst : std::false_type {};
+template <class T>
+struct RunsOnConst<T, std::void_t<decltype(std::declval<const T&>().Run(
+                          std::declval<const PcmView&>(), nullptr, nullptr))>> : std::true_type {};
+static_assert(!RunsOnConst<Preprocessor>::value, "Preprocessor::Run mutates its workspace");
+
+TEST_CASE("feature quantization is total: NaN, inf and huge values", "[preprocess][errors]") {
+  using preprocess_internal::QuantizeFeature;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  // NaN maps to the zero point on every target (the cast alone is
+  // undefined: x86-64 gave -128, aarch64 0 + zero point).
+  CHECK(QuantizeFeature(nan, 0.1f, 20) == 20);
+  CHECK(QuantizeFeature(-nan, 0.5f, -3) == -3);
+  CHECK(QuantizeFeature(inf, 0.1f, 20) == 127);
+  CHECK(QuantizeFeature(-inf, 0.1f, 20) == -128);
+  CHECK(QuantizeFeature(1e30f, 1e-30f, 0) == 127);
+  CHECK(QuantizeFeature(-3e38f, 1e-3f, 0) == -128);
+  CHECK(QuantizeFeature(1.25f, 0.5f, 1) == 4);    // 2.5 rounds away from zero
+  CHECK(QuantizeFeature(-1.25f, 0.5f, 1) == -2);
+}
 
 TEST_CASE("Run before Prepare is NotReady", "[preprocess][errors]") {
   Preprocessor pre;

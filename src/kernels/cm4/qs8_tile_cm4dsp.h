@@ -19,7 +19,11 @@ constexpr int kWeightTileElems = 4096;
 
 inline int PadTo4(int k) { return (k + 3) & ~3; }
 
-// Output channels per tile pass: even, at least 2 (kpad <= kPatchStride).
+// Output channels per tile pass: even, at least 2, since rows longer than
+// kMaxPatch take the reference (kpad <= kMaxPatch), so a pass always makes
+// progress.
+static_assert(kWeightTileElems / kMaxPatch >= 2, "the tile must hold two rows of kMaxPatch taps");
+static_assert(kMaxPatch % 4 == 0, "kpad of a row within kMaxPatch stays within kMaxPatch");
 inline int TileChannels(int kpad, int out_c) {
   const int n = (kWeightTileElems / kpad) & ~1;
   return n < out_c ? n : out_c;

@@ -1,9 +1,10 @@
 // Highway 2-D convolution: implicit im2col. For each output pixel the
 // receptive field is gathered once into an int16 patch (x - zp, zeros at
 // padded cells; read in place from a widened band of input rows when it
-// fits), then multiplied against the weights repacked per call
-// into a stack tile of tap pairs (qs8_gemm-inl.h). Two pixels share every
-// weight load. Rows longer than hwyk::kMaxPatch use the reference.
+// fits), then multiplied against the weights packed once into tap pairs by
+// Conv2DPack (qs8_gemm-inl.h; the engine does it at Init, in its arena).
+// Two pixels share every weight load. Rows longer than hwyk::kMaxPatch,
+// and calls without packed weights, use the reference.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -16,6 +17,8 @@ HWY_BEFORE_NAMESPACE();
 namespace tm2 {
 namespace HWY_NAMESPACE {
 #if HWY_TARGET == HWY_SCALAR
+size_t Conv2DPackedBytes(const ConvGeometry&) { return 0; }
+void Conv2DPack(const ConvGeometry&, const QuantizedWeights&, const Requantization&, void*) {}
 void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
             const Requantization& rq, const int8_t* input, int8_t* output) {
   qs8_conv2d_ref(g, w, zp, rq, input, output);
@@ -77,24 +80,56 @@ static void BuildBand(const ConvGeometry& g, int oy, int32_t zp, const int8_t* i
   }
 }
 
-// The band path: one band per output row, pixels in pairs.
-static void Conv2DBand(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
-                       const Requantization& rq, const int8_t* input, int8_t* output) {
-  const hn::ScalableTag<int32_t> d32;
-  const int n32 = static_cast<int>(hn::Lanes(d32));
+// How a layer's patches lie in memory, which fixes its packed weights:
+// read from the input band (one run per kernel row) when the band fits,
+// else one contiguous patch per pixel. False: rows too long, reference.
+struct ConvLayout {
+  bool band;
+  PatchRows pr;
+  int len;  // taps per run
+};
+static bool ConvLayoutOf(const ConvGeometry& g, ConvLayout* l) {
   const int k = g.kernel_h * g.kernel_w * g.in_c;
-  const int len = g.kernel_w * g.in_c;
-  const int row = BandWidth(g) * g.in_c;
-  const PatchRows pr{g.kernel_h, (len + 1) / 2, static_cast<size_t>(row)};
-  const int chunk = PairChunkChannels(pr.pairs(), g.out_c, n32);
-  HWY_ALIGN int16_t tile[hwyk::kTileElems];
+  if (k > hwyk::kMaxPatch) return false;
+  l->band = g.kernel_h * BandWidth(g) * g.in_c <= kBandElems;
+  if (l->band) {
+    l->len = g.kernel_w * g.in_c;
+    l->pr = PatchRows{g.kernel_h, (l->len + 1) / 2, static_cast<size_t>(BandWidth(g) * g.in_c)};
+  } else {
+    l->len = k;
+    l->pr = ContiguousPatch(k);
+  }
+  return true;
+}
+
+static int Lanes32() {
+  const hn::ScalableTag<int32_t> d32;
+  return static_cast<int>(hn::Lanes(d32));
+}
+
+size_t Conv2DPackedBytes(const ConvGeometry& g) {
+  ConvLayout l;
+  if (!ConvLayoutOf(g, &l)) return 0;
+  return PackedPairBytes(l.pr.pairs(), g.out_c, Lanes32());
+}
+
+void Conv2DPack(const ConvGeometry& g, const QuantizedWeights& w, const Requantization& rq,
+                void* packed) {
+  ConvLayout l;
+  if (!ConvLayoutOf(g, &l)) return;
+  PackPairs(w, rq, g.kernel_h * g.kernel_w * g.in_c, l.pr, l.len, g.out_c, Lanes32(), packed);
+}
+
+// The band path: one band per output row, pixels in pairs. `pr` and `pk`
+// come by value: int8 output stores may alias anything referenced, so GCC
+// reloads referenced fields in the inner loops.
+static void Conv2DBand(const ConvGeometry& g, const PatchRows pr, const PackedPairs pk,
+                       int32_t zp, const Requantization& rq, const int8_t* input, int8_t* output) {
+  const int chunk = ChunkChannels(pr.pairs(), Lanes32());
   HWY_ALIGN int16_t band[kBandElems];
-  HWY_ALIGN int32_t bias[kChunkMax + 64], mult[kChunkMax + 64], rnd[kChunkMax + 64], pow[kChunkMax + 64];
   const int step = g.stride_w * g.in_c;
   for (int oc0 = 0; oc0 < g.out_c; oc0 += chunk) {
     const int ocn = g.out_c - oc0 < chunk ? g.out_c - oc0 : chunk;
-    PackPairTile(w, k, pr, len, oc0, ocn, g.out_c, n32, tile);
-    const ChunkRequant cr = PrepareChunk(w, rq, oc0, ocn, n32, bias, mult, rnd, pow);
     for (int oy = 0; oy < g.out_h; ++oy) {
       BuildBand(g, oy, zp, input, band);
       int8_t* orow = output + static_cast<size_t>(oy) * g.out_w * g.out_c;
@@ -103,40 +138,26 @@ static void Conv2DBand(const ConvGeometry& g, const QuantizedWeights& w, int32_t
         const int16_t* patches[2] = {band + ox * step, band + (ox + 1) * step};
         int8_t* outs[2] = {orow + static_cast<size_t>(ox) * g.out_c,
                            orow + static_cast<size_t>(ox + 1) * g.out_c};
-        PairGemmChunk<2>(patches, pr, tile, bias, cr, oc0, ocn, outs);
+        PairGemmPacked<2>(patches, pr, pk, rq, oc0, ocn, outs);
       }
       if (ox < g.out_w) {
         const int16_t* patches[1] = {band + ox * step};
         int8_t* outs[1] = {orow + static_cast<size_t>(ox) * g.out_c};
-        PairGemmChunk<1>(patches, pr, tile, bias, cr, oc0, ocn, outs);
+        PairGemmPacked<1>(patches, pr, pk, rq, oc0, ocn, outs);
       }
     }
   }
 }
 
-void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
-            const Requantization& rq, const int8_t* input, int8_t* output) {
-  const int k = g.kernel_h * g.kernel_w * g.in_c;
-  if (k > hwyk::kMaxPatch) {
-    qs8_conv2d_ref(g, w, zp, rq, input, output);
-    return;
-  }
-  if (g.kernel_h * BandWidth(g) * g.in_c <= kBandElems) {
-    Conv2DBand(g, w, zp, rq, input, output);
-    return;
-  }
-  const hn::ScalableTag<int32_t> d32;
-  const int n32 = static_cast<int>(hn::Lanes(d32));
-  const PatchRows pr = ContiguousPatch(k);
-  const int chunk = PairChunkChannels(pr.pairs(), g.out_c, n32);
-  HWY_ALIGN int16_t tile[hwyk::kTileElems];
+// The patch path: one contiguous patch per pixel, pixels in pairs.
+static void Conv2DPatches(const ConvGeometry& g, const PatchRows pr, const PackedPairs pk,
+                          int32_t zp, const Requantization& rq, const int8_t* input,
+                          int8_t* output) {
+  const int chunk = ChunkChannels(pr.pairs(), Lanes32());
   HWY_ALIGN int16_t patch_buf[2][hwyk::kMaxPatch + 2];
-  HWY_ALIGN int32_t bias[kChunkMax + 64], mult[kChunkMax + 64], rnd[kChunkMax + 64], pow[kChunkMax + 64];
   const int pixels = g.out_h * g.out_w;
   for (int oc0 = 0; oc0 < g.out_c; oc0 += chunk) {
     const int ocn = g.out_c - oc0 < chunk ? g.out_c - oc0 : chunk;
-    PackPairTile(w, k, pr, k, oc0, ocn, g.out_c, n32, tile);
-    const ChunkRequant cr = PrepareChunk(w, rq, oc0, ocn, n32, bias, mult, rnd, pow);
     int p = 0;
     for (; p + 2 <= pixels; p += 2) {
       BuildConvPatch(g, p / g.out_w, p % g.out_w, zp, input, patch_buf[0]);
@@ -144,14 +165,30 @@ void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
       const int16_t* patches[2] = {patch_buf[0], patch_buf[1]};
       int8_t* outs[2] = {output + static_cast<size_t>(p) * g.out_c,
                          output + static_cast<size_t>(p + 1) * g.out_c};
-      PairGemmChunk<2>(patches, pr, tile, bias, cr, oc0, ocn, outs);
+      PairGemmPacked<2>(patches, pr, pk, rq, oc0, ocn, outs);
     }
     if (p < pixels) {
       BuildConvPatch(g, p / g.out_w, p % g.out_w, zp, input, patch_buf[0]);
       const int16_t* patches[1] = {patch_buf[0]};
       int8_t* outs[1] = {output + static_cast<size_t>(p) * g.out_c};
-      PairGemmChunk<1>(patches, pr, tile, bias, cr, oc0, ocn, outs);
+      PairGemmPacked<1>(patches, pr, pk, rq, oc0, ocn, outs);
     }
+  }
+}
+
+void Conv2D(const ConvGeometry& geometry, const QuantizedWeights& w, int32_t zp,
+            const Requantization& rq, const int8_t* input, int8_t* output) {
+  const ConvGeometry g = geometry;  // a local copy, for the same reason
+  ConvLayout l;
+  PackedPairs pk;
+  if (!ConvLayoutOf(g, &l) || !OpenPacked(w.packed, l.pr.pairs(), g.out_c, Lanes32(), &pk)) {
+    qs8_conv2d_ref(g, w, zp, rq, input, output);
+    return;
+  }
+  if (l.band) {
+    Conv2DBand(g, l.pr, pk, zp, rq, input, output);
+  } else {
+    Conv2DPatches(g, l.pr, pk, zp, rq, input, output);
   }
 }
 
@@ -164,7 +201,16 @@ HWY_AFTER_NAMESPACE();
 namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
 HWY_EXPORT(Conv2D);
+HWY_EXPORT(Conv2DPackedBytes);
+HWY_EXPORT(Conv2DPack);
 #endif
+size_t qs8_conv2d_packed_bytes_hwy(const ConvGeometry& g) {
+  return TM2_HWY_DISPATCH(Conv2DPackedBytes)(g);
+}
+void qs8_conv2d_pack_hwy(const ConvGeometry& g, const QuantizedWeights& w,
+                         const Requantization& rq, void* packed) {
+  TM2_HWY_DISPATCH(Conv2DPack)(g, w, rq, packed);
+}
 void qs8_conv2d_hwy(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
                     const Requantization& rq, const int8_t* input, int8_t* output) {
   TM2_HWY_DISPATCH(Conv2D)(g, w, zp, rq, input, output);

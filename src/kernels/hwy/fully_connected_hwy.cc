@@ -1,8 +1,10 @@
 // Highway fully connected. Many rows (a pointwise 1x1 conv over H*W
 // pixels): each row is a patch for the tap-pair GEMM of qs8_gemm-inl.h,
-// weights repacked once per call. One row (a dense layer): each weight is
-// used once, so repacking would cost as much as the work; a dot product
-// over `in` instead, int4 nibbles split in registers.
+// against weights packed once by FullyConnectedPack (the engine does it at
+// Init, in its arena; without them the reference runs). One row (a dense
+// layer), or rows past hwyk::kMaxPatch: a dot product over `in` from the
+// stored weights, int4 nibbles split in registers; a dense layer uses each
+// weight once, so packing would save nothing.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/fully_connected_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -15,6 +17,8 @@ HWY_BEFORE_NAMESPACE();
 namespace tm2 {
 namespace HWY_NAMESPACE {
 #if HWY_TARGET == HWY_SCALAR
+size_t FullyConnectedPackedBytes(int, int, int) { return 0; }
+void FullyConnectedPack(int, int, int, const QuantizedWeights&, const Requantization&, void*) {}
 void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
                     const Requantization& rq, const int8_t* input, int8_t* output) {
   qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
@@ -63,9 +67,27 @@ static int32_t DotRow(const int8_t* x, const uint8_t* wrow, int in, int bits, in
   return static_cast<int32_t>(acc);
 }
 
+static bool UsesPairGemm(int rows, int in) { return rows >= 2 && in <= hwyk::kMaxPatch; }
+
+static int Lanes32() {
+  const hn::ScalableTag<int32_t> d32;
+  return static_cast<int>(hn::Lanes(d32));
+}
+
+size_t FullyConnectedPackedBytes(int rows, int in, int out) {
+  if (!UsesPairGemm(rows, in)) return 0;
+  return PackedPairBytes(ContiguousPatch(in).pairs(), out, Lanes32());
+}
+
+void FullyConnectedPack(int rows, int in, int out, const QuantizedWeights& w,
+                        const Requantization& rq, void* packed) {
+  if (!UsesPairGemm(rows, in)) return;
+  PackPairs(w, rq, in, ContiguousPatch(in), in, out, Lanes32(), packed);
+}
+
 void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
                     const Requantization& rq, const int8_t* input, int8_t* output) {
-  if (rows < 2 || in > hwyk::kMaxPatch) {
+  if (!UsesPairGemm(rows, in)) {
     const size_t row_bytes = WeightRowBytes(in, w.bits);
     for (int r = 0; r < rows; ++r) {
       const int8_t* x = input + static_cast<size_t>(r) * in;
@@ -78,17 +100,16 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
     }
     return;
   }
-  const hn::ScalableTag<int32_t> d32;
-  const int n32 = static_cast<int>(hn::Lanes(d32));
   const PatchRows pr = ContiguousPatch(in);
-  const int chunk = PairChunkChannels(pr.pairs(), out, n32);
-  HWY_ALIGN int16_t tile[hwyk::kTileElems];
+  PackedPairs pk;
+  if (!OpenPacked(w.packed, pr.pairs(), out, Lanes32(), &pk)) {
+    qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
+    return;
+  }
+  const int chunk = ChunkChannels(pr.pairs(), Lanes32());
   HWY_ALIGN int16_t patch_buf[2][hwyk::kMaxPatch + 2];
-  HWY_ALIGN int32_t bias[kChunkMax + 64], mult[kChunkMax + 64], rnd[kChunkMax + 64], pow[kChunkMax + 64];
   for (int oc0 = 0; oc0 < out; oc0 += chunk) {
     const int ocn = out - oc0 < chunk ? out - oc0 : chunk;
-    PackPairTile(w, in, pr, in, oc0, ocn, out, n32, tile);
-    const ChunkRequant cr = PrepareChunk(w, rq, oc0, ocn, n32, bias, mult, rnd, pow);
     int r = 0;
     for (; r + 2 <= rows; r += 2) {
       for (int m = 0; m < 2; ++m) {
@@ -98,14 +119,14 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
       const int16_t* patches[2] = {patch_buf[0], patch_buf[1]};
       int8_t* outs[2] = {output + static_cast<size_t>(r) * out,
                          output + static_cast<size_t>(r + 1) * out};
-      PairGemmChunk<2>(patches, pr, tile, bias, cr, oc0, ocn, outs);
+      PairGemmPacked<2>(patches, pr, pk, rq, oc0, ocn, outs);
     }
     if (r < rows) {
       WidenSubtractZeroPoint(input + static_cast<size_t>(r) * in, in, zp, patch_buf[0]);
       patch_buf[0][in] = 0;
       const int16_t* patches[1] = {patch_buf[0]};
       int8_t* outs[1] = {output + static_cast<size_t>(r) * out};
-      PairGemmChunk<1>(patches, pr, tile, bias, cr, oc0, ocn, outs);
+      PairGemmPacked<1>(patches, pr, pk, rq, oc0, ocn, outs);
     }
   }
 }
@@ -119,7 +140,16 @@ HWY_AFTER_NAMESPACE();
 namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
 HWY_EXPORT(FullyConnected);
+HWY_EXPORT(FullyConnectedPackedBytes);
+HWY_EXPORT(FullyConnectedPack);
 #endif
+size_t qs8_fully_connected_packed_bytes_hwy(int rows, int in, int out) {
+  return TM2_HWY_DISPATCH(FullyConnectedPackedBytes)(rows, in, out);
+}
+void qs8_fully_connected_pack_hwy(int rows, int in, int out, const QuantizedWeights& w,
+                                  const Requantization& rq, void* packed) {
+  TM2_HWY_DISPATCH(FullyConnectedPack)(rows, in, out, w, rq, packed);
+}
 void qs8_fully_connected_hwy(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
                              const Requantization& rq, const int8_t* input, int8_t* output) {
   TM2_HWY_DISPATCH(FullyConnected)(rows, in, out, w, zp, rq, input, output);

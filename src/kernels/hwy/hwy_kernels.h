@@ -17,10 +17,16 @@ namespace tm2 {
 
 void qs8_conv2d_hwy(const ConvGeometry&, const QuantizedWeights&, int32_t, const Requantization&,
                     const int8_t*, int8_t*);
+size_t qs8_conv2d_packed_bytes_hwy(const ConvGeometry&);
+void qs8_conv2d_pack_hwy(const ConvGeometry&, const QuantizedWeights&, const Requantization&,
+                         void*);
 void qs8_depthwise_conv2d_hwy(const ConvGeometry&, const QuantizedWeights&, int32_t,
                               const Requantization&, const int8_t*, int8_t*);
 void qs8_fully_connected_hwy(int, int, int, const QuantizedWeights&, int32_t,
                              const Requantization&, const int8_t*, int8_t*);
+size_t qs8_fully_connected_packed_bytes_hwy(int, int, int);
+void qs8_fully_connected_pack_hwy(int, int, int, const QuantizedWeights&, const Requantization&,
+                                  void*);
 void s8_max_pool2d_hwy(const ConvGeometry&, int32_t, int32_t, const int8_t*, int8_t*);
 void qs8_avg_pool2d_hwy(const ConvGeometry&, int32_t, int32_t, const int8_t*, int8_t*);
 void qs8_global_avg_pool_hwy(int, int, int32_t, int32_t, const int8_t*, int8_t*);

@@ -76,16 +76,15 @@ struct PatchRows {
 
 inline PatchRows ContiguousPatch(int k) { return PatchRows{1, (k + 1) / 2, 0}; }
 
-// Tile for output channels [oc0, oc0 + ocn) of a [out][k] weight matrix
-// whose rows are `pr.rows` runs of `len` taps (k = rows * len): groups of up
-// to 4 vectors of n32 channels; per group, per pair j (run r = j / ppr,
-// i = j % ppr), each vector's lanes hold (w[c][r*len + 2i], w[c][r*len +
-// 2i + 1]). Taps past `len` in a run, missing taps and missing channels are
-// zero. Returns the int16 elements written.
-inline size_t PackPairTile(const QuantizedWeights& w, int k, const PatchRows& pr, int len, int oc0,
-                           int ocn, int out_c, int n32, int16_t* tile) {
+// Tile of all output channels of a [out_c][k] weight matrix whose rows are
+// `pr.rows` runs of `len` taps (k = rows * len): groups of up to 4 vectors
+// of n32 channels; per group, per pair j (run r = j / ppr, i = j % ppr),
+// each vector's lanes hold (w[c][r*len + 2i], w[c][r*len + 2i + 1]). Taps
+// past `len` in a run, missing taps and padding channels are zero.
+inline void PackPairTile(const QuantizedWeights& w, int k, const PatchRows& pr, int len, int out_c,
+                         int n32, int16_t* tile) {
   const size_t row_bytes = WeightRowBytes(k, w.bits);
-  const int nvec = (ocn + n32 - 1) / n32;
+  const int nvec = (out_c + n32 - 1) / n32;
   int16_t* t = tile;
   for (int v0 = 0; v0 < nvec; v0 += 4) {
     const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
@@ -95,8 +94,8 @@ inline size_t PackPairTile(const QuantizedWeights& w, int k, const PatchRows& pr
       const bool first_in = 2 * i < len, second_in = 2 * i + 1 < len;
       for (int v = 0; v < nv; ++v) {
         for (int l = 0; l < n32; ++l) {
-          const int oc = oc0 + (v0 + v) * n32 + l;
-          const bool live = oc < oc0 + ocn && oc < out_c;
+          const int oc = (v0 + v) * n32 + l;
+          const bool live = oc < out_c;
           const uint8_t* row = w.data + static_cast<size_t>(live ? oc : 0) * row_bytes;
           *t++ = live && first_in ? hwyk::WeightAt16(row, tap, w.bits) : 0;
           *t++ = live && second_in ? hwyk::WeightAt16(row, tap + 1, w.bits) : 0;
@@ -104,7 +103,6 @@ inline size_t PackPairTile(const QuantizedWeights& w, int k, const PatchRows& pr
       }
     }
   }
-  return static_cast<size_t>(t - tile);
 }
 
 inline int32_t LoadPair(const int16_t* p) {
@@ -201,31 +199,98 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, 
   }
 }
 
-// Bias and output-stage constants of channels [oc0, oc0 + ocn), padded
-// with zeros to whole vectors (arrays of kChunkMax + 64).
-constexpr int kChunkMax = 512;
-inline ChunkRequant PrepareChunk(const QuantizedWeights& w, const Requantization& rq, int oc0,
-                                 int ocn, int n32, int32_t* bias, int32_t* mult, int32_t* rnd,
-                                 int32_t* pow) {
-  const int padded = (ocn + n32 - 1) / n32 * n32;
-  for (int c = 0; c < padded; ++c) {
-    bias[c] = (c < ocn && w.bias) ? w.bias[oc0 + c] : 0;
-    mult[c] = rnd[c] = pow[c] = 0;
-  }
-  ChunkRequant cr{&rq, hwyk::VectorRequantOk(rq, oc0, ocn), mult, rnd, pow};
-  if (cr.vector) hwyk::FillVectorRequant(rq, oc0, ocn, mult, rnd, pow);
-  return cr;
+// A layer's packed weights, made once by the pack step (at Init, in the
+// engine's arena) and only read per call:
+//   header | bias[np] | mult[np] | rnd[np] | pow[np] | tile
+// with np = out_c rounded up to whole vectors (padding channels zero), the
+// output-stage constants of qs8_requant-inl.h when `vector` is set, and the
+// pair tile of every channel (PackPairTile). The header names the lane
+// count and row layout it was made for, so a table switched after packing
+// (tests force Highway targets) is noticed instead of misread.
+struct PackedHeader {
+  int32_t lanes, pairs, out_c, vector;
+};
+constexpr size_t kPackedHeaderBytes = 64;
+static_assert(sizeof(PackedHeader) <= kPackedHeaderBytes, "packed header grew");
+
+inline size_t PaddedChannels(int out_c, int n32) {
+  return static_cast<size_t>((out_c + n32 - 1) / n32) * n32;
 }
 
-// Output channels per tile chunk for rows of kp tap pairs (a multiple of
-// n32).
-inline int PairChunkChannels(int kp, int out_c, int n32) {
-  int per = hwyk::kTileElems / (2 * kp);
-  per = per / n32 * n32;
-  const int need = (out_c + n32 - 1) / n32 * n32;
-  if (per > need) per = need;
-  if (per > kChunkMax) per = kChunkMax;
-  return per;
+inline size_t PackedPairBytes(int pairs, int out_c, int n32) {
+  const size_t np = PaddedChannels(out_c, n32);
+  return kPackedHeaderBytes + 4 * np * sizeof(int32_t) +
+         np * static_cast<size_t>(pairs) * 2 * sizeof(int16_t);
+}
+
+// Header, bias, output-stage constants and pair tile of a [out_c][k] weight
+// matrix whose rows are `pr.rows` runs of `len` taps.
+inline void PackPairs(const QuantizedWeights& w, const Requantization& rq, int k,
+                      const PatchRows& pr, int len, int out_c, int n32, void* dst) {
+  const size_t np = PaddedChannels(out_c, n32);
+  uint8_t* base = static_cast<uint8_t*>(dst);
+  int32_t* bias = reinterpret_cast<int32_t*>(base + kPackedHeaderBytes);
+  int32_t* mult = bias + np;
+  int32_t* rnd = mult + np;
+  int32_t* pow = rnd + np;
+  for (size_t c = 0; c < 4 * np; ++c) bias[c] = 0;
+  for (int c = 0; c < out_c && w.bias; ++c) bias[c] = w.bias[c];
+  const bool vector = hwyk::VectorRequantOk(rq, 0, out_c);
+  if (vector) hwyk::FillVectorRequant(rq, 0, out_c, mult, rnd, pow);
+  PackPairTile(w, k, pr, len, out_c, n32, reinterpret_cast<int16_t*>(pow + np));
+  const PackedHeader h{n32, pr.pairs(), out_c, vector ? 1 : 0};
+  memset(base, 0, kPackedHeaderBytes);
+  memcpy(base, &h, sizeof(h));
+}
+
+// The packed arrays, or false when `packed` is missing or was made for
+// another lane count or layout (the caller then runs the reference).
+struct PackedPairs {
+  const int32_t* bias;
+  const int32_t* mult;
+  const int32_t* rnd;
+  const int32_t* pow;
+  const int16_t* tile;
+  bool vector;
+};
+inline bool OpenPacked(const void* packed, int pairs, int out_c, int n32, PackedPairs* v) {
+  if (!packed) return false;
+  const uint8_t* base = static_cast<const uint8_t*>(packed);
+  PackedHeader h;
+  memcpy(&h, base, sizeof(h));
+  if (h.lanes != n32 || h.pairs != pairs || h.out_c != out_c) return false;
+  const size_t np = PaddedChannels(out_c, n32);
+  v->bias = reinterpret_cast<const int32_t*>(base + kPackedHeaderBytes);
+  v->mult = v->bias + np;
+  v->rnd = v->mult + np;
+  v->pow = v->rnd + np;
+  v->tile = reinterpret_cast<const int16_t*>(v->pow + np);
+  v->vector = h.vector != 0;
+  return true;
+}
+
+// Channels per pass over the pixels: whole groups of 4 vectors (the unit
+// of PackPairTile and PairGemmChunk) whose tile stays near 32 KB, so it is
+// reused from cache for every pixel; at least one group, however long the
+// rows, so every pass makes progress. (A 32 KB stack tile once set this
+// bound and rounded it down to 0 channels for rows past 2048 taps, and the
+// channel loops never advanced.)
+constexpr int kChunkTileElems = 16384;
+inline int ChunkChannels(int pairs, int n32) {
+  const int group = 4 * n32;
+  const int per = kChunkTileElems / (2 * pairs) / group * group;
+  return per > group ? per : group;
+}
+
+// Channels [oc0, oc0 + ocn) of MR patches from packed weights (oc0 a
+// multiple of ChunkChannels); out[m] + c receives channel c.
+template <int MR>
+HWY_INLINE void PairGemmPacked(const int16_t* const* patch, const PatchRows& pr,
+                               const PackedPairs& pk, const Requantization& rq, int oc0, int ocn,
+                               int8_t* const* out) {
+  const ChunkRequant cr{&rq, pk.vector, pk.mult + oc0, pk.rnd + oc0, pk.pow + oc0};
+  PairGemmChunk<MR>(patch, pr, pk.tile + static_cast<size_t>(oc0) * pr.pairs() * 2,
+                    pk.bias + oc0, cr, oc0, ocn, out);
 }
 
 }  // namespace HWY_NAMESPACE

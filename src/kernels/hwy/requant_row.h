@@ -46,7 +46,7 @@ inline int16_t WeightAt16(const uint8_t* row, int i, int bits) {
   return static_cast<int16_t>(bits == 4 ? UnpackInt4(row, i) : static_cast<int8_t>(row[i]));
 }
 
-// Stack tile (int16 elements) the kernels repack weights into per call:
+// Stack tile (int16 elements) depthwise widens its weights into per call:
 // 32 KB, small enough for every target's default stack.
 constexpr int kTileElems = 16384;
 // Longest im2col patch the packed path builds (kh*kw*in_c); longer rows
