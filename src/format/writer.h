@@ -23,20 +23,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "format/model.h"  // LayerKind
 #include "preprocess/preprocess.h"
 
 namespace tm2 {
-
-enum class LayerKind : uint8_t {
-  kConv2D = 0,
-  kDepthwiseConv2D = 1,
-  kFullyConnected = 2,
-  kPointwiseConv2D = 3,
-  kMaxPool2D = 4,
-  kAvgPool2D = 5,
-  kGlobalAvgPool = 6,
-  kSoftmax = 7,
-};
 
 struct LayerSpec {
   LayerKind kind = LayerKind::kConv2D;

@@ -64,7 +64,7 @@ uint64_t WalkStack(const flatbuffers::Vector<flatbuffers::Offset<fb::Layer>>* la
   if (layers == nullptr) return h;
   for (const fb::Layer* l : *layers) {
     TensorShape out;
-    ConvGeometry g;
+    LayerWindow g;
     if (!InferLayerShape(*l, *shape, &out, &g).ok()) return Mix(h, 0xBAD);
     const size_t bytes = ExpectedWeightBytes(*l, *shape);
     for (size_t i = 0; i < bytes; ++i) h = Mix(h, l->weights()->Get(i));
