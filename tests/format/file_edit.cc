@@ -49,10 +49,11 @@ std::vector<uint8_t> Edit(const std::vector<uint8_t>& file,
   return Pack(*m);
 }
 
-Status LoadCopy(const std::vector<uint8_t>& file, std::vector<uint32_t>* storage, Model* model) {
+Status LoadCopy(const std::vector<uint8_t>& file, std::vector<uint32_t>* storage, Model* model,
+                const ModelLimits& limits) {
   storage->assign((file.size() + 3) / 4 + 1, 0);
   if (!file.empty()) std::memcpy(storage->data(), file.data(), file.size());
-  return LoadModel(reinterpret_cast<const uint8_t*>(storage->data()), file.size(), model);
+  return LoadModel(reinterpret_cast<const uint8_t*>(storage->data()), file.size(), model, limits);
 }
 
 namespace {
