@@ -66,8 +66,12 @@ class StackCounter final : public tm2::ModelVisitor {
   }
   tm2::Status Layer(const tm2::LayerView& layer) override {
     macs_ += layer.macs;
+    if (layer.macs > largest_macs) largest_macs = layer.macs;
+    if (layer.ops > largest_ops) largest_ops = layer.ops;
     return tm2::Status::Ok();
   }
+  unsigned long long largest_macs = 0, largest_ops = 0;  // over all layers
+
   tm2::Status EndStack(int branch, const tm2::TensorInfo&) override {
     if (branch >= 0) {
       const tm2::PreprocessParams p = model_.preprocess(branch);
@@ -100,10 +104,10 @@ int Info(const tm2::Model& model, size_t file_bytes) {
   }
   const tm2::ModelCost& cost = model.cost();
   std::printf("compute   %llu MACs, %llu operations in layers, %llu in preprocessing (worst-case "
-              "input); about %llu bytes of memory\n",
+              "input); largest layer %llu MACs, %llu operations; about %llu bytes of memory\n",
               static_cast<unsigned long long>(cost.macs), static_cast<unsigned long long>(cost.ops),
-              static_cast<unsigned long long>(cost.preprocess_ops),
-              static_cast<unsigned long long>(cost.memory_bytes));
+              static_cast<unsigned long long>(cost.preprocess_ops), counter.largest_macs,
+              counter.largest_ops, static_cast<unsigned long long>(cost.memory_bytes));
   size_t arena = 0;
   const tm2::Status s = tm2::Engine::ArenaBytes(model, &arena);
   if (!s.ok()) {

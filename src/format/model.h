@@ -135,9 +135,11 @@ struct ModelCost {
   uint64_t memory_bytes = 0;    // estimate of the engine's arena
 };
 
-// The budget LoadModel enforces. The defaults are far above every shipped
-// and test model (the largest, KWS DS-CNN, has 2.7 M MACs and needs about
-// 0.4 MB) and keep a hostile file from describing hours of work.
+// The budget LoadModel enforces (models/FORMAT.md 9.1). The defaults are
+// far above every shipped and test model (the most MACs: KWS DS-CNN, 2.7 M;
+// the most operations and memory: the three-branch parity model, 20 M with
+// preprocessing, about 0.45 MB) and keep a hostile file from describing
+// hours of work.
 struct ModelLimits {
   uint64_t max_layer_macs = uint64_t{1} << 27;  // 134 M
   uint64_t max_layer_ops = uint64_t{1} << 28;   // 268 M

@@ -12,6 +12,7 @@
 #include "catch2/catch.hpp"
 #include "engine/engine.h"
 #include "file_edit.h"
+#include "format/tm2_generated.h"  // to corrupt bytes after loading
 #include "format/writer.h"
 #include "kernels/select.h"
 #include "sample_model.h"
@@ -258,8 +259,67 @@ TEST_CASE("the verifier bounds the preprocessing a model declares", "[engine][ha
   CHECK(m.find("budget") != std::string::npos);
 }
 
-// Finding 8: a copy of an Engine shared its arena with the original.
-TEST_CASE("an Engine cannot be copied", "[engine][hardening]") {
+// Finding 8: a copy of an Engine shared its arena with the original. It
+// may move: the plan goes with it and the source stops running.
+TEST_CASE("an Engine cannot be copied, and a moved-from Engine is not ready",
+          "[engine][hardening]") {
   CHECK_FALSE(std::is_copy_constructible<tm2::Engine>::value);
   CHECK_FALSE(std::is_copy_assignable<tm2::Engine>::value);
+  CHECK(std::is_nothrow_move_constructible<tm2::Engine>::value);
+  CHECK(std::is_nothrow_move_assignable<tm2::Engine>::value);
+
+  std::vector<uint8_t> file;
+  REQUIRE(tm2::WriteModel(tm2::test::SmallSpec(), &file).ok());
+  Loaded l;
+  REQUIRE(tm2::test::LoadCopy(file, &l.storage, &l.model).ok());
+  size_t need = 0;
+  REQUIRE(tm2::Engine::ArenaBytes(l.model, &need).ok());
+  std::vector<uint8_t> arena(need);
+  tm2::Engine a;
+  REQUIRE(a.Init(l.model, arena.data(), arena.size()).ok());
+  const std::vector<int8_t> features = Ramp(a.input_shape(0).size());
+  tm2::Engine b(std::move(a));
+  CHECK(a.SetFeatures(0, features.data(), features.size()).code() ==
+        tm2::StatusCode::kNotReady);
+  REQUIRE(b.SetFeatures(0, features.data(), features.size()).ok());
+  tm2::Engine c;
+  c = std::move(b);
+  CHECK(b.Invoke().code() == tm2::StatusCode::kNotReady);
+  REQUIRE(c.Invoke().ok());
+  CHECK(c.probabilities()[0] + c.probabilities()[1] == Approx(1.0f));
+}
+
+// The engine does not take the loader's word: bytes that change after
+// LoadModel (a buffer reused, flash rewritten) are caught again at Init with
+// a Status, instead of shifting by 40 or reading past a vector in Invoke.
+TEST_CASE("Init re-checks lengths and shifts in the model's bytes", "[engine][hardening]") {
+  std::vector<uint8_t> file;
+  REQUIRE(tm2::WriteModel(tm2::test::SmallSpec(), &file).ok());
+  struct Case {
+    const char* what;
+    const char* message;
+  };
+  for (const Case& c : {Case{"shift", "shift"}, Case{"weights length", "weight bytes"}}) {
+    Loaded l;
+    REQUIRE(tm2::test::LoadCopy(file, &l.storage, &l.model).ok());
+    const tm2::fb::Layer& fc = *l.model.root()->head()->Get(0);
+    if (std::string(c.what) == "shift") {
+      *const_cast<int8_t*>(fc.shift()->data()) = -40;  // n = 71
+    } else {
+      // The vector's length prefix sits just before its first byte.
+      uint32_t* length = reinterpret_cast<uint32_t*>(const_cast<uint8_t*>(fc.weights()->data()) - 4);
+      *length -= 1;
+    }
+    size_t need = 0;
+    const tm2::Status sized = tm2::Engine::ArenaBytes(l.model, &need);
+    std::vector<uint8_t> arena(1 << 16);
+    tm2::Engine engine;
+    const tm2::Status s = engine.Init(l.model, arena.data(), arena.size());
+    INFO(c.what << ": " << s.message());
+    CHECK(!sized.ok());
+    CHECK(s.code() == tm2::StatusCode::kBadModel);
+    CHECK(std::string(s.message()).find("head layer 0 (FullyConnected)") != std::string::npos);
+    CHECK(std::string(s.message()).find(c.message) != std::string::npos);
+    CHECK(engine.Invoke().code() == tm2::StatusCode::kNotReady);
+  }
 }
