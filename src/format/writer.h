@@ -2,8 +2,9 @@
 //
 // Used by the model factory, the tests and the test-model generator. The
 // writer packs 4-bit weights, fills the header (magic, version, size,
-// CRC-32) and round-trips the result through LoadModel before returning,
-// so it never emits a file the loader would reject.
+// CRC-32) and round-trips the result through LoadModel (default
+// ModelLimits) before returning, so it never emits a file the loader would
+// reject, including one over the default compute or memory budget.
 //
 //   tm2::ModelSpec spec;
 //   spec.name = "cough-tiny";
