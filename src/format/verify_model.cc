@@ -5,11 +5,9 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 
 #include "format/budget.h"
-#include "format/layer_rules.h"
 #include "format/model.h"
 
 namespace tm2 {
