@@ -82,7 +82,9 @@ LayerView MakeView(const fb::Layer& layer, int branch, int index, const TensorIn
     v.weight_bits = layer.weight_bits();
     v.weights = layer.weights()->data();
     v.weight_bytes = layer.weights()->size();
-    v.bias = layer.bias() ? layer.bias()->data() : nullptr;
+    // An empty bias vector means no bias (FORMAT.md 3.3: "absent = zeros"),
+    // like a missing one: a kernel given its pointer would read past it.
+    v.bias = Len(layer.bias()) ? layer.bias()->data() : nullptr;
     v.bias_count = Len(layer.bias());
     v.multiplier = layer.multiplier()->data();
     v.multiplier_count = layer.multiplier()->size();

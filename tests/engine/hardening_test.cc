@@ -323,3 +323,52 @@ TEST_CASE("Init re-checks lengths and shifts in the model's bytes", "[engine][ha
     CHECK(engine.Invoke().code() == tm2::StatusCode::kNotReady);
   }
 }
+
+// Found by fuzz_engine: a present but empty bias vector passes the loader
+// (length 0 = absent = zeros), and the engine handed its pointer to the
+// kernels, which read out_c biases past it (here the stale values that the
+// vector held before its length was zeroed).
+TEST_CASE("an empty bias vector means zeros, as an absent one does", "[engine][hardening]") {
+  // The head FC at a real multiplier of 0.5, so a bias of +-40 moves the
+  // logits by +-20.
+  tm2::ModelSpec spec = tm2::test::SmallSpec();
+  spec.head[0].multiplier = {1 << 30, 1 << 30};
+  spec.head[0].shift = {0, 0};
+  spec.head[0].bias = {40, -40};
+  spec.head[0].weights = {1, 0, 0, 0, 0, 1};  // small logits: no clamping
+  std::vector<uint8_t> with_bias;
+  REQUIRE(tm2::WriteModel(spec, &with_bias).ok());
+  tm2::ModelSpec no_bias_spec = spec;
+  no_bias_spec.head[0].bias.clear();
+  std::vector<uint8_t> no_bias;
+  REQUIRE(tm2::WriteModel(no_bias_spec, &no_bias).ok());
+
+  // The same file as with_bias, the head FC's bias length set to 0.
+  std::vector<uint8_t> empty_bias = with_bias;
+  {
+    Loaded l;
+    REQUIRE(tm2::test::LoadCopy(with_bias, &l.storage, &l.model).ok());
+    const tm2::fb::Layer& fc = *l.model.root()->head()->Get(0);
+    REQUIRE(fc.bias() != nullptr);
+    REQUIRE(fc.bias()->size() == 2);
+    const uint8_t* base = reinterpret_cast<const uint8_t*>(l.storage.data());
+    const size_t length_at = static_cast<size_t>(
+        reinterpret_cast<const uint8_t*>(fc.bias()->data()) - base) - 4;
+    tm2::test::PutU32(&empty_bias, length_at, 0);
+    tm2::test::FixHeader(&empty_bias);
+  }
+  REQUIRE(tm2::test::LoadCopy(empty_bias).ok());
+
+  const std::vector<int8_t> features = Ramp(6 * 8);
+  std::string e1, e2, e3;
+  const std::vector<float> want = Run(no_bias, features, &e1);
+  const std::vector<float> got = Run(empty_bias, features, &e2);
+  const std::vector<float> biased = Run(with_bias, features, &e3);
+  INFO(e1 << " / " << e2 << " / " << e3);
+  INFO((want.empty() ? 0 : want[0]) << " " << (biased.empty() ? 0 : biased[0]));
+  REQUIRE(want.size() == 2);
+  REQUIRE(got.size() == 2);
+  REQUIRE(biased.size() == 2);
+  CHECK(std::memcmp(want.data(), biased.data(), sizeof(float) * 2) != 0);  // the bias matters
+  CHECK(std::memcmp(want.data(), got.data(), sizeof(float) * 2) == 0);
+}
