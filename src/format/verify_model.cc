@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
 #include "format/budget.h"
 #include "format/model.h"
@@ -86,12 +85,13 @@ Status VerifyFusion(const fb::Model& root, int branches) {
 Status VerifyMetadata(const fb::Model& root) {
   const auto* md = root.metadata();
   for (size_t i = 1; i < Len(md); ++i) {
-    const char* prev = md->Get(static_cast<flatbuffers::uoffset_t>(i - 1))->key()->c_str();
-    const char* cur = md->Get(static_cast<flatbuffers::uoffset_t>(i))->key()->c_str();
-    if (std::strcmp(prev, cur) >= 0) {
+    const flatbuffers::String& prev = *md->Get(static_cast<flatbuffers::uoffset_t>(i - 1))->key();
+    const flatbuffers::String& cur = *md->Get(static_cast<flatbuffers::uoffset_t>(i))->key();
+    // FlatBuffers' order for keyed tables (KeyCompareLessThan).
+    if (!(prev < cur)) {
       return Status::Error(StatusCode::kBadModel,
-                           "metadata: keys must be sorted and unique ('%.40s' then '%.40s')", prev,
-                           cur);
+                           "metadata: keys must be sorted and unique ('%.40s' then '%.40s')",
+                           prev.c_str(), cur.c_str());
     }
   }
   return Status::Ok();
