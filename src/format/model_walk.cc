@@ -82,8 +82,8 @@ LayerView MakeView(const fb::Layer& layer, int branch, int index, const TensorIn
     v.weight_bits = layer.weight_bits();
     v.weights = layer.weights()->data();
     v.weight_bytes = layer.weights()->size();
-    // An empty bias vector means no bias (FORMAT.md 3.3: "absent = zeros"),
-    // like a missing one: a kernel given its pointer would read past it.
+    // An empty bias vector is no bias, like a missing one (FORMAT.md 3.3):
+    // a kernel given its pointer would read past it.
     v.bias = Len(layer.bias()) ? layer.bias()->data() : nullptr;
     v.bias_count = Len(layer.bias());
     v.multiplier = layer.multiplier()->data();
