@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "format/tm2_generated.h"
 #include "kernels/select.h"
 
 namespace {
@@ -56,19 +55,59 @@ bool DecodeAudio(const char* path, Audio* audio, std::string* error) {
   return true;
 }
 
+// Layer count and MACs per stack, from the loader's own walk.
+class StackCounter final : public tm2::ModelVisitor {
+ public:
+  explicit StackCounter(const tm2::Model& model) : model_(model) {}
+  tm2::Status BeginStack(int, const tm2::TensorInfo&, int num_layers) override {
+    layers_ = num_layers;
+    macs_ = 0;
+    return tm2::Status::Ok();
+  }
+  tm2::Status Layer(const tm2::LayerView& layer) override {
+    macs_ += layer.macs;
+    if (layer.macs > largest_macs) largest_macs = layer.macs;
+    if (layer.ops > largest_ops) largest_ops = layer.ops;
+    return tm2::Status::Ok();
+  }
+  unsigned long long largest_macs = 0, largest_ops = 0;  // over all layers
+
+  tm2::Status EndStack(int branch, const tm2::TensorInfo&) override {
+    if (branch >= 0) {
+      const tm2::PreprocessParams p = model_.preprocess(branch);
+      std::printf("branch %d  %s: %u Hz, %d frames x %d %s, %d layers, %llu MACs\n", branch,
+                  model_.branch_modality(branch), p.sample_rate, p.num_frames, p.num_features(),
+                  p.dct_coefficients ? "MFCC" : "log-mel", layers_, macs_);
+    } else {
+      std::printf("head      %d layers, %llu MACs\n", layers_, macs_);
+    }
+    return tm2::Status::Ok();
+  }
+
+ private:
+  const tm2::Model& model_;
+  int layers_ = 0;
+  unsigned long long macs_ = 0;
+};
+
 int Info(const tm2::Model& model, size_t file_bytes) {
   std::printf("model     %s (format %u.%u, %zu bytes)\n", model.name(), model.format_major(),
               model.format_minor(), file_bytes);
   std::printf("labels   ");
   for (int i = 0; i < model.num_labels(); ++i) std::printf(" %s", model.label(i));
   std::printf("\n");
-  for (int b = 0; b < model.num_branches(); ++b) {
-    const tm2::PreprocessParams p = model.preprocess(b);
-    const auto* layers = model.branch(b)->layers();
-    std::printf("branch %d  %s: %u Hz, %d frames x %d %s, %u layers\n", b,
-                model.branch_modality(b), p.sample_rate, p.num_frames, p.num_features(),
-                p.dct_coefficients ? "MFCC" : "log-mel", layers ? layers->size() : 0u);
+  StackCounter counter(model);
+  const tm2::Status walked = tm2::WalkModel(model, &counter);
+  if (!walked.ok()) {
+    std::fprintf(stderr, "error: %s\n", walked.message());
+    return 1;
   }
+  const tm2::ModelCost& cost = model.cost();
+  std::printf("compute   %llu MACs, %llu operations in layers, %llu in preprocessing (worst-case "
+              "input); largest layer %llu MACs, %llu operations; about %llu bytes of memory\n",
+              static_cast<unsigned long long>(cost.macs), static_cast<unsigned long long>(cost.ops),
+              static_cast<unsigned long long>(cost.preprocess_ops), counter.largest_macs,
+              counter.largest_ops, static_cast<unsigned long long>(cost.memory_bytes));
   size_t arena = 0;
   const tm2::Status s = tm2::Engine::ArenaBytes(model, &arena);
   if (!s.ok()) {

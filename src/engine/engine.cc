@@ -1,8 +1,8 @@
 #include "engine/engine.h"
 
+#include <cmath>
 #include <cstring>
 
-#include "format/tm2_generated.h"
 #include "kernels/select.h"
 
 namespace tm2 {
@@ -35,28 +35,108 @@ class ArenaCursor {
   bool overflow_ = false;
 };
 
-bool HasWeights(fb::LayerType t) {
-  return t == fb::LayerType::Conv2D || t == fb::LayerType::DepthwiseConv2D ||
-         t == fb::LayerType::FullyConnected || t == fb::LayerType::PointwiseConv2D;
+bool HasWeights(LayerKind k) {
+  return k == LayerKind::kConv2D || k == LayerKind::kDepthwiseConv2D ||
+         k == LayerKind::kFullyConnected || k == LayerKind::kPointwiseConv2D;
+}
+
+// The kernels' view of a layer's window (kernels/kernels.h).
+ConvGeometry Geometry(const LayerView& v) {
+  ConvGeometry g;
+  g.in_h = v.in.h;
+  g.in_w = v.in.w;
+  g.in_c = v.in.c;
+  g.out_h = v.out.h;
+  g.out_w = v.out.w;
+  g.out_c = v.out.c;
+  g.kernel_h = v.window.kernel_h;
+  g.kernel_w = v.window.kernel_w;
+  g.stride_h = v.window.stride_h;
+  g.stride_w = v.window.stride_w;
+  g.pad_top = v.window.pad_top;
+  g.pad_left = v.window.pad_left;
+  return g;
+}
+
+Status RequantOk(const int32_t* multiplier, const int8_t* shift, size_t count) {
+  for (size_t c = 0; c < count; ++c) {
+    const int n = 31 - shift[c];
+    if (multiplier[c] < 0 || n < 1 || n > 62)
+      return Status::Error(StatusCode::kBadModel,
+                           "engine: channel %lu multiplier %ld / shift %d out of range "
+                           "(multiplier >= 0, n = 31 - shift in [1, 62])",
+                           static_cast<unsigned long>(c), static_cast<long>(multiplier[c]),
+                           shift[c]);
+  }
+  return Status::Ok();
+}
+
+// What the kernels will read, from the planned shapes alone (the kernels'
+// layouts, kernels/kernels.h), against what the file holds: the engine does
+// not take the loader's word for it.
+Status CheckLayer(const LayerView& v) {
+  if (v.act_min < -128 || v.act_max > 127 || v.act_min > v.act_max)
+    return Status::Error(StatusCode::kBadModel, "engine: clamp [%d, %d] is not inside int8",
+                         static_cast<int>(v.act_min), static_cast<int>(v.act_max));
+  const bool keeps_channels = v.kind == LayerKind::kDepthwiseConv2D ||
+                              v.kind == LayerKind::kMaxPool2D || v.kind == LayerKind::kAvgPool2D ||
+                              v.kind == LayerKind::kGlobalAvgPool;
+  if (keeps_channels && v.in.c != v.out.c)
+    return Status::Error(StatusCode::kBadModel, "engine: %d input channels but %d output",
+                         v.in.c, v.out.c);
+  if (!HasWeights(v.kind)) return Status::Ok();
+  if (v.weight_bits != 4 && v.weight_bits != 8)
+    return Status::Error(StatusCode::kBadModel, "engine: weight_bits %d", v.weight_bits);
+  size_t rows = static_cast<size_t>(v.out.c), row = 0;
+  switch (v.kind) {
+    case LayerKind::kConv2D:
+      row = static_cast<size_t>(v.window.kernel_h) * v.window.kernel_w * v.in.c;
+      break;
+    case LayerKind::kDepthwiseConv2D:
+      rows = static_cast<size_t>(v.window.kernel_h) * v.window.kernel_w;
+      row = static_cast<size_t>(v.in.c);
+      break;
+    case LayerKind::kFullyConnected:
+      row = v.in.size();
+      break;
+    default:  // pointwise
+      row = static_cast<size_t>(v.in.c);
+      break;
+  }
+  const size_t channels = static_cast<size_t>(v.out.c);
+  const size_t weight_bytes = rows * WeightRowBytes(static_cast<int>(row), v.weight_bits);
+  if (v.weights == nullptr || v.weight_bytes != weight_bytes || v.multiplier == nullptr ||
+      v.multiplier_count != channels || v.shift == nullptr || v.shift_count != channels ||
+      (v.bias != nullptr && v.bias_count != channels))
+    return Status::Error(StatusCode::kBadModel,
+                         "engine: %lu weight bytes, %lu multipliers, %lu shifts, %lu biases; the "
+                         "plan (%dx%dx%d -> %dx%dx%d) needs %lu bytes and %lu of each",
+                         static_cast<unsigned long>(v.weight_bytes),
+                         static_cast<unsigned long>(v.multiplier_count),
+                         static_cast<unsigned long>(v.shift_count),
+                         static_cast<unsigned long>(v.bias_count), v.in.h, v.in.w, v.in.c,
+                         v.out.h, v.out.w, v.out.c, static_cast<unsigned long>(weight_bytes),
+                         static_cast<unsigned long>(channels));
+  return RequantOk(v.multiplier, v.shift, channels);
 }
 
 // The kernel table's packed form of a layer's weights, made here once so
 // that Invoke never repacks (kernels.h, "Packed weights"); null when the
 // table packs nothing for the layer, or on a dry or overflowing plan.
-const void* PackWeights(const KernelTable& k, fb::LayerType t, const ConvGeometry& g,
+const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g,
                         const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
                         const Requantization& rq, ArenaCursor* arena) {
   const int rows = in.h * in.w;
   size_t bytes = 0;
-  if (t == fb::LayerType::Conv2D && k.conv2d_packed_bytes) {
+  if (t == LayerKind::kConv2D && k.conv2d_packed_bytes) {
     bytes = k.conv2d_packed_bytes(g);
-  } else if (t == fb::LayerType::PointwiseConv2D && k.fully_connected_packed_bytes) {
+  } else if (t == LayerKind::kPointwiseConv2D && k.fully_connected_packed_bytes) {
     bytes = k.fully_connected_packed_bytes(rows, in.c, out.c);
   }
   if (bytes == 0) return nullptr;
   void* dst = arena->Take(bytes);
   if (!dst) return nullptr;
-  if (t == fb::LayerType::Conv2D) {
+  if (t == LayerKind::kConv2D) {
     k.conv2d_pack(g, w, rq, dst);
   } else {
     k.fully_connected_pack(rows, in.c, out.c, w, rq, dst);
@@ -65,6 +145,18 @@ const void* PackWeights(const KernelTable& k, fb::LayerType t, const ConvGeometr
 }
 
 }  // namespace
+
+Engine::Engine(Engine&& other) noexcept : Engine(static_cast<const Engine&>(other)) {
+  other.ready_ = false;
+}
+
+Engine& Engine::operator=(Engine&& other) noexcept {
+  if (this != &other) {
+    *this = static_cast<const Engine&>(other);
+    other.ready_ = false;
+  }
+  return *this;
+}
 
 Status Engine::ArenaBytes(const Model& model, size_t* bytes, const EngineOptions& options) {
   if (!model.root() || !bytes) return Status::Error(StatusCode::kInvalidArgument, "engine: no model");
@@ -95,124 +187,144 @@ Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
 
 // Arena layout (in this order):
 //   per branch: preprocessing workspace | int8 features | [float features]
-//   layer plans and packed weights (branches, then head)
+//               | its layer plans and packed weights
+//   head layer plans and packed weights
 //   activation ping | activation pong      (shared by all stacks)
 //   fusion vector | probabilities
 // Each stack alternates ping/pong; every branch's output is requantized into
 // its slice of the fusion vector right after the branch runs, so one pair
 // of activation buffers serves the whole model.
+class Engine::Planner final : public ModelVisitor {
+ public:
+  Planner(Engine* engine, ArenaCursor* arena) : e_(*engine), arena_(*arena) {}
+
+  Status BeginStack(int branch, const TensorInfo& input, int num_layers) override {
+    num_layers_ = num_layers;
+    saw_softmax_ = false;
+    const size_t plan_bytes = sizeof(LayerPlan) * static_cast<size_t>(num_layers ? num_layers : 1);
+    if (branch < 0) {
+      e_.head_ = static_cast<LayerPlan*>(arena_.Take(plan_bytes));
+      e_.num_head_layers_ = num_layers;
+      plans_ = e_.head_;
+      return Status::Ok();
+    }
+    BranchPlan& bp = e_.branches_[branch];
+    PreprocessParams params = e_.model_.preprocess(branch);
+    params.resampler_cache = e_.options_.resampler_cache;
+    TM2_RETURN_IF_ERROR(params.Validate());
+    if (input.shape.h != params.num_frames || input.shape.w != params.num_features() ||
+        input.shape.c != 1)
+      return Status::Error(StatusCode::kBadModel, "engine: input %dx%dx%d is not %dx%dx1",
+                           input.shape.h, input.shape.w, input.shape.c, params.num_frames,
+                           params.num_features());
+    const size_t ws_bytes = Preprocessor::WorkspaceBytes(params);
+    void* ws = arena_.Take(ws_bytes);
+    bp.input = input.shape;
+    bp.features = static_cast<int8_t*>(arena_.Take(bp.input.size()));
+    bp.float_features = e_.options_.keep_float_features
+                            ? static_cast<float*>(arena_.Take(bp.input.size() * sizeof(float)))
+                            : nullptr;
+    bp.has_input = false;
+    bp.float_valid = false;
+    if (!arena_.dry() && !arena_.overflow()) {
+      TM2_RETURN_IF_ERROR(bp.pre.Prepare(params, ws, ws_bytes));
+    }
+    bp.layers = static_cast<LayerPlan*>(arena_.Take(plan_bytes));
+    bp.num_layers = num_layers;
+    plans_ = bp.layers;
+    return Status::Ok();
+  }
+
+  Status Layer(const LayerView& v) override {
+    if (v.index < 0 || v.index >= num_layers_)
+      return Status::Error(StatusCode::kBadModel, "engine: layer %d of %d", v.index, num_layers_);
+    if (v.kind == LayerKind::kSoftmax) {
+      // Runs in float after the stack (SoftmaxLogits), on the logits.
+      if (v.branch >= 0 || v.index != num_layers_ - 1)
+        return Status::Error(StatusCode::kBadModel, "engine: Softmax only ends the head");
+      saw_softmax_ = true;
+      return Status::Ok();
+    }
+    TM2_RETURN_IF_ERROR(CheckLayer(v));
+    LayerPlan p{};
+    p.kind = v.kind;
+    p.in = v.in;
+    p.out = v.out;
+    p.geometry = Geometry(v);
+    p.input_zero_point = v.input_zero_point;
+    if (HasWeights(v.kind)) {
+      p.weights.data = v.weights;
+      p.weights.bits = v.weight_bits;
+      p.weights.bias = v.bias;
+      p.rq.multiplier = v.multiplier;
+      p.rq.shift = v.shift;
+      p.rq.output_zero_point = v.output_zero_point;
+    }
+    p.rq.output_min = v.act_min;
+    p.rq.output_max = v.act_max;
+    p.weights.packed =
+        PackWeights(*e_.kernels_, v.kind, p.geometry, p.in, p.out, p.weights, p.rq, &arena_);
+    // Layer i writes ping when i is even, pong when odd.
+    size_t& slot = (v.index % 2 == 0) ? ping_bytes : pong_bytes;
+    if (v.out.size() > slot) slot = v.out.size();
+    if (plans_) plans_[v.index] = p;
+    return Status::Ok();
+  }
+
+  Status EndStack(int branch, const TensorInfo& output) override {
+    if (branch >= 0) {
+      BranchPlan& bp = e_.branches_[branch];
+      bp.output = output.shape;
+      bp.output_zero_point = output.zero_point;
+      fusion_bytes += output.shape.size();
+      return Status::Ok();
+    }
+    if (!saw_softmax_)
+      return Status::Error(StatusCode::kBadModel, "engine: the head must end with Softmax");
+    if (static_cast<int>(output.shape.size()) != e_.num_classes_)
+      return Status::Error(StatusCode::kBadModel, "engine: head gives %d outputs for %d labels",
+                           static_cast<int>(output.shape.size()), e_.num_classes_);
+    --e_.num_head_layers_;  // the Softmax itself
+    e_.logit_zero_point_ = output.zero_point;
+    e_.logit_scale_ = output.scale;
+    return Status::Ok();
+  }
+
+  size_t ping_bytes = 0, pong_bytes = 0, fusion_bytes = 0;
+
+ private:
+  Engine& e_;
+  ArenaCursor& arena_;
+  LayerPlan* plans_ = nullptr;
+  int num_layers_ = 0;
+  bool saw_softmax_ = false;
+};
+
 Status Engine::Plan(uint8_t* base, size_t capacity, size_t* used) {
   ArenaCursor arena(base, capacity);
-  const fb::Model* root = model_.root();
   num_branches_ = model_.num_branches();
   num_classes_ = model_.num_labels();
   if (num_branches_ < 1 || num_branches_ > kMaxBranches)
     return Status::Error(StatusCode::kBadModel, "engine: %d branches (1..%d supported)",
                          num_branches_, kMaxBranches);
-  const float temperature = root->temperature();
-  if (!(temperature > 0.0f && temperature < 1e30f))
-    return Status::Error(StatusCode::kBadModel, "engine: calibration temperature %g is not > 0",
-                         static_cast<double>(temperature));
+  fusion_rule_ = model_.fusion();
+  if (fusion_rule_.used)
+    TM2_RETURN_IF_ERROR(RequantOk(fusion_rule_.multiplier, fusion_rule_.shift,
+                                  static_cast<size_t>(num_branches_)));
+  Planner planner(this, &arena);
+  TM2_RETURN_IF_ERROR(WalkModel(model_, &planner));
+  // softmax(z), z = (q - zp) * scale / T, |q - zp| <= 255 (FORMAT.md 4.4).
+  const float temperature = model_.temperature();
+  const float k = logit_scale_ / temperature;
+  if (!(temperature >= kMinTemperature && temperature <= kMaxTemperature && std::isfinite(k) &&
+        std::isfinite(k * 256.0f)))
+    return Status::Error(StatusCode::kBadModel,
+                         "engine: logit scale %g / temperature %g is not a finite float",
+                         static_cast<double>(logit_scale_), static_cast<double>(temperature));
 
-  size_t ping_bytes = 0, pong_bytes = 0, fusion_bytes = 0;
-  // Plans one stack of layers starting from `in`; returns its output shape.
-  auto plan_stack = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::Layer>>* layers,
-                        TensorShape in, int32_t zero_point, float scale, LayerPlan** out_plans,
-                        int* out_count, TensorShape* out_shape, int32_t* out_zp,
-                        float* out_scale) -> Status {
-    const int n = layers ? static_cast<int>(layers->size()) : 0;
-    *out_count = n;
-    LayerPlan* plans =
-        static_cast<LayerPlan*>(arena.Take(sizeof(LayerPlan) * static_cast<size_t>(n ? n : 1)));
-    *out_plans = plans;
-    TensorShape shape = in;
-    for (int i = 0; i < n; ++i) {
-      const fb::Layer* layer = layers->Get(static_cast<flatbuffers::uoffset_t>(i));
-      LayerPlan p{};
-      p.layer = layer;
-      p.in = shape;
-      TM2_RETURN_IF_ERROR(InferLayerShape(*layer, shape, &p.out, &p.geometry));
-      p.input_zero_point = zero_point;
-      if (HasWeights(layer->type())) {
-        p.weights.data = layer->weights()->data();
-        p.weights.bits = layer->weight_bits();
-        p.weights.bias = layer->bias() ? layer->bias()->data() : nullptr;
-        p.rq.multiplier = layer->multiplier()->data();
-        p.rq.shift = layer->shift()->data();
-        p.rq.output_zero_point = layer->output_zero_point();
-        zero_point = layer->output_zero_point();
-        scale = layer->output_scale();
-      }
-      p.rq.output_min = layer->act_min();
-      p.rq.output_max = layer->act_max();
-      p.weights.packed = PackWeights(*kernels_, layer->type(), p.geometry, p.in, p.out,
-                                     p.weights, p.rq, &arena);
-      // Layer i writes ping when i is even, pong when odd.
-      size_t& slot = (i % 2 == 0) ? ping_bytes : pong_bytes;
-      if (p.out.size() > slot) slot = p.out.size();
-      if (plans) plans[i] = p;
-      shape = p.out;
-    }
-    *out_shape = shape;
-    *out_zp = zero_point;
-    *out_scale = scale;
-    return Status::Ok();
-  };
-
-  for (int b = 0; b < num_branches_; ++b) {
-    BranchPlan& bp = branches_[b];
-    PreprocessParams params = model_.preprocess(b);
-    params.resampler_cache = options_.resampler_cache;
-    TM2_RETURN_IF_ERROR(params.Validate());
-    const size_t ws_bytes = Preprocessor::WorkspaceBytes(params);
-    void* ws = arena.Take(ws_bytes);
-    bp.input = TensorShape{params.num_frames, params.num_features(), 1};
-    bp.features = static_cast<int8_t*>(arena.Take(bp.input.size()));
-    bp.float_features = options_.keep_float_features
-                            ? static_cast<float*>(arena.Take(bp.input.size() * sizeof(float)))
-                            : nullptr;
-    bp.has_input = false;
-    bp.float_valid = false;
-    if (!arena.dry() && !arena.overflow()) {
-      TM2_RETURN_IF_ERROR(bp.pre.Prepare(params, ws, ws_bytes));
-    }
-    float scale = 0.0f;
-    TM2_RETURN_IF_ERROR(plan_stack(model_.branch(b)->layers(), bp.input, params.input_zero_point,
-                                   params.input_scale, &bp.layers, &bp.num_layers, &bp.output,
-                                   &bp.output_zero_point, &scale));
-    fusion_bytes += bp.output.size();
-  }
-  fusion_scale_ = 1.0f;
-  if (root->fusion()) {
-    fusion_zero_point_ = root->fusion()->output_zero_point();
-    fusion_scale_ = root->fusion()->output_scale();
-  } else {
-    fusion_zero_point_ = branches_[0].output_zero_point;  // single branch, passed through
-  }
-
-  TensorShape head_in{1, 1, static_cast<int>(fusion_bytes)};
-  if (num_branches_ == 1 && !root->fusion()) head_in = branches_[0].output;
-  TensorShape logits_shape;
-  int32_t logit_zp = 0;
-  float logit_scale = 0.0f;
-  // Softmax is the head's last layer and runs in float after the stack.
-  const auto* head = root->head();
-  TM2_RETURN_IF_ERROR(plan_stack(head, head_in, fusion_zero_point_, fusion_scale_, &head_,
-                                 &num_head_layers_, &logits_shape, &logit_zp, &logit_scale));
-  if (num_head_layers_ < 1 ||
-      head->Get(static_cast<flatbuffers::uoffset_t>(num_head_layers_ - 1))->type() !=
-          fb::LayerType::Softmax)
-    return Status::Error(StatusCode::kBadModel, "engine: the head must end with Softmax");
-  if (static_cast<int>(logits_shape.size()) != num_classes_)
-    return Status::Error(StatusCode::kBadModel, "engine: head gives %d outputs for %d labels",
-                         static_cast<int>(logits_shape.size()), num_classes_);
-  --num_head_layers_;  // the Softmax itself
-  logit_zero_point_ = logit_zp;
-  logit_scale_ = logit_scale;
-
-  int8_t* ping = static_cast<int8_t*>(arena.Take(ping_bytes ? ping_bytes : 1));
-  int8_t* pong = static_cast<int8_t*>(arena.Take(pong_bytes ? pong_bytes : 1));
-  fusion_ = static_cast<int8_t*>(arena.Take(fusion_bytes));
+  int8_t* ping = static_cast<int8_t*>(arena.Take(planner.ping_bytes ? planner.ping_bytes : 1));
+  int8_t* pong = static_cast<int8_t*>(arena.Take(planner.pong_bytes ? planner.pong_bytes : 1));
+  fusion_ = static_cast<int8_t*>(arena.Take(planner.fusion_bytes));
   probs_ = static_cast<float*>(arena.Take(sizeof(float) * static_cast<size_t>(num_classes_)));
   if (arena.overflow())
     return Status::Error(StatusCode::kArenaTooSmall, "engine: arena of %lu bytes is too small, "
@@ -272,28 +384,28 @@ Status Engine::RunStack(const LayerPlan* layers, int count) const {
   const KernelTable& k = *kernels_;
   for (int i = 0; i < count; ++i) {
     const LayerPlan& p = layers[i];
-    switch (p.layer->type()) {
-      case fb::LayerType::Conv2D:
+    switch (p.kind) {
+      case LayerKind::kConv2D:
         k.conv2d(p.geometry, p.weights, p.input_zero_point, p.rq, p.src, p.dst);
         break;
-      case fb::LayerType::DepthwiseConv2D:
+      case LayerKind::kDepthwiseConv2D:
         k.depthwise_conv2d(p.geometry, p.weights, p.input_zero_point, p.rq, p.src, p.dst);
         break;
-      case fb::LayerType::PointwiseConv2D:
+      case LayerKind::kPointwiseConv2D:
         k.fully_connected(p.in.h * p.in.w, p.in.c, p.out.c, p.weights, p.input_zero_point, p.rq,
                           p.src, p.dst);
         break;
-      case fb::LayerType::FullyConnected:
+      case LayerKind::kFullyConnected:
         k.fully_connected(1, static_cast<int>(p.in.size()), p.out.c, p.weights,
                           p.input_zero_point, p.rq, p.src, p.dst);
         break;
-      case fb::LayerType::MaxPool2D:
+      case LayerKind::kMaxPool2D:
         k.max_pool2d(p.geometry, p.rq.output_min, p.rq.output_max, p.src, p.dst);
         break;
-      case fb::LayerType::AvgPool2D:
+      case LayerKind::kAvgPool2D:
         k.avg_pool2d(p.geometry, p.rq.output_min, p.rq.output_max, p.src, p.dst);
         break;
-      case fb::LayerType::GlobalAvgPool:
+      case LayerKind::kGlobalAvgPool:
         k.global_avg_pool(p.in.h * p.in.w, p.in.c, p.rq.output_min, p.rq.output_max, p.src,
                           p.dst);
         break;
@@ -311,18 +423,17 @@ Status Engine::Invoke() {
       return Status::Error(StatusCode::kNotReady, "engine: branch %d ('%s') has no input", b,
                            model_.branch_modality(b));
   }
-  const fb::Fusion* fusion = model_.root()->fusion();
   int8_t* slice = fusion_;
   for (int b = 0; b < num_branches_; ++b) {
     const BranchPlan& bp = branches_[b];
     TM2_RETURN_IF_ERROR(RunStack(bp.layers, bp.num_layers));
     const int8_t* out = bp.num_layers ? bp.layers[bp.num_layers - 1].dst : bp.features;
     const size_t n = bp.output.size();
-    if (fusion) {
+    if (fusion_rule_.used) {
       Requantization rq;
-      rq.multiplier = fusion->multiplier()->data() + b;
-      rq.shift = fusion->shift()->data() + b;
-      rq.output_zero_point = fusion->output_zero_point();
+      rq.multiplier = fusion_rule_.multiplier + b;
+      rq.shift = fusion_rule_.shift + b;
+      rq.output_zero_point = fusion_rule_.output_zero_point;
       rq.output_min = -128;
       rq.output_max = 127;
       kernels_->requantize(n, bp.output_zero_point, rq, out, slice);
@@ -333,7 +444,7 @@ Status Engine::Invoke() {
   }
   TM2_RETURN_IF_ERROR(RunStack(head_, num_head_layers_));
   SoftmaxLogits(logits_, num_classes_, logit_scale_, logit_zero_point_,
-                model_.root()->temperature(), probs_);
+                model_.temperature(), probs_);
   return Status::Ok();
 }
 

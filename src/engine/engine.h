@@ -5,6 +5,10 @@
 // probabilities) into the caller's arena and reports the peak; SetInput
 // and Invoke never allocate. A too-small arena, a wrong branch index, a bad
 // input or a call out of order returns an error Status, never an overflow.
+// The plan follows the loader's own walk of the model (WalkModel), and Init
+// re-checks every length and shift a kernel will use against that plan.
+// An Engine owns its plan, which points into its arena: it can be moved
+// (the source is left not ready) but not copied.
 //
 //   tm2::Model model;
 //   TM2_RETURN_IF_ERROR(tm2::LoadModel(file_bytes, file_size, &model));
@@ -26,7 +30,6 @@
 
 #include "common/status.h"
 #include "format/model.h"
-#include "format/shapes.h"
 #include "kernels/kernels.h"
 #include "preprocess/preprocess.h"
 
@@ -46,6 +49,10 @@ struct EngineOptions {
 
 class Engine {
  public:
+  Engine() = default;
+  Engine(Engine&& other) noexcept;
+  Engine& operator=(Engine&& other) noexcept;
+
   // Peak arena bytes this model needs (plans, tables, activations; includes
   // alignment slack).
   static Status ArenaBytes(const Model& model, size_t* bytes,
@@ -80,7 +87,7 @@ class Engine {
 
  private:
   struct LayerPlan {
-    const fb::Layer* layer;
+    LayerKind kind;
     TensorShape in, out;
     ConvGeometry geometry;
     QuantizedWeights weights;
@@ -102,6 +109,12 @@ class Engine {
     LayerPlan* layers;  // in the arena
   };
 
+  class Planner;
+  // Member-wise; private, because two engines on one arena would overwrite
+  // each other's activations. The moves use them and unready the source.
+  Engine(const Engine&) = default;
+  Engine& operator=(const Engine&) = default;
+
   Status Plan(uint8_t* base, size_t capacity, size_t* used);
   Status RunStack(const LayerPlan* layers, int count) const;
 
@@ -111,9 +124,8 @@ class Engine {
   int num_branches_ = 0;
   int num_classes_ = 0;
   BranchPlan branches_[kMaxBranches];
+  FusionView fusion_rule_;
   int8_t* fusion_ = nullptr;
-  int32_t fusion_zero_point_ = 0;
-  float fusion_scale_ = 1.0f;
   int num_head_layers_ = 0;
   LayerPlan* head_ = nullptr;  // in the arena
   int8_t* logits_ = nullptr;

@@ -67,6 +67,14 @@ const char* LayerTypeName(int type) {
   return type >= 0 && type < kNumLayerTypes ? kNames[type] : "unknown";
 }
 
+}  // namespace format_internal
+
+const char* LayerKindName(LayerKind kind) {
+  return format_internal::LayerTypeName(static_cast<int>(kind));
+}
+
+namespace format_internal {
+
 bool LayerHasWeights(int type) {
   return type == kConv2D || type == kDepthwise || type == kFullyConnected || type == kPointwise;
 }
@@ -76,16 +84,12 @@ bool LayerIsPool(int type) {
 }
 
 Status InferShape(const LayerParams& layer, const TensorShape& in, TensorShape* out,
-                  ConvGeometry* geometry) {
+                  LayerWindow* window) {
   if (!ShapeInRange(in.h < 0 ? 0 : in.h, in.w < 0 ? 0 : in.w, in.c < 0 ? 0 : in.c)) {
     return Status::Error(StatusCode::kBadModel, "input shape %dx%dx%d is empty or beyond 2^24",
                          in.h, in.w, in.c);
   }
-  ConvGeometry g{};
-  g.in_h = in.h;
-  g.in_w = in.w;
-  g.in_c = in.c;
-  g.kernel_h = g.kernel_w = g.stride_h = g.stride_w = 1;
+  LayerWindow g;
   TensorShape o = in;
   const int t = layer.type;
   if (t < 0 || t >= kNumLayerTypes) {
@@ -140,11 +144,8 @@ Status InferShape(const LayerParams& layer, const TensorShape& in, TensorShape* 
     return Status::Error(StatusCode::kBadModel, "output %dx%dx%d is empty or beyond 2^24 values",
                          o.h, o.w, o.c);
   }
-  g.out_h = o.h;
-  g.out_w = o.w;
-  g.out_c = o.c;
   *out = o;
-  if (geometry != nullptr) *geometry = g;
+  if (window != nullptr) *window = g;
   return Status::Ok();
 }
 
@@ -180,7 +181,7 @@ WeightMatrix WeightLayout(const LayerParams& layer, const TensorShape& in) {
 size_t WeightBytes(const WeightMatrix& m, int bits) {
   if (m.rows == 0) return 0;
   if (m.row_length > kMaxTensorElements || m.rows > kMaxTensorElements) return SIZE_MAX;
-  const uint64_t total = m.rows * WeightRowBytes(static_cast<int>(m.row_length), bits);
+  const uint64_t total = m.rows * RowBytes(m.row_length, bits);
   return total > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(total);
 }
 

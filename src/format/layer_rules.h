@@ -9,8 +9,7 @@
 #include <cstdint>
 
 #include "common/status.h"
-#include "format/shapes.h"
-#include "kernels/kernels.h"
+#include "format/model.h"
 
 namespace tm2 {
 namespace format_internal {
@@ -39,7 +38,11 @@ bool LayerHasWeights(int type);       // conv, depthwise, pointwise, FC
 bool LayerIsPool(int type);           // max, avg, global avg
 
 Status InferShape(const LayerParams& layer, const TensorShape& in, TensorShape* out,
-                  ConvGeometry* geometry);
+                  LayerWindow* window);
+
+// Bytes one row of `k` weights takes at `bits` (FORMAT.md 3.3: every row
+// starts on a byte boundary).
+inline uint64_t RowBytes(uint64_t k, int bits) { return bits == 4 ? (k + 1) / 2 : k; }
 
 // Valid only for an `in` that InferShape accepted.
 WeightMatrix WeightLayout(const LayerParams& layer, const TensorShape& in);

@@ -110,4 +110,17 @@ PreprocessParams Model::preprocess(int i) const {
   return p;
 }
 
+FusionView Model::fusion() const {
+  FusionView v;
+  const fb::Fusion* f = root_ ? root_->fusion() : nullptr;
+  // The loader requires the table, one entry per branch, from 2 branches.
+  if (f == nullptr || num_branches() < 2) return v;
+  v.used = true;
+  v.multiplier = f->multiplier()->data();
+  v.shift = f->shift()->data();
+  v.output_zero_point = f->output_zero_point();
+  v.output_scale = f->output_scale();
+  return v;
+}
+
 }  // namespace tm2

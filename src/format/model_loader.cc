@@ -72,7 +72,7 @@ Status CheckHeader(const uint8_t* bytes, size_t size, uint16_t* major, uint16_t*
 
 }  // namespace
 
-Status LoadModel(const uint8_t* bytes, size_t size, Model* model) {
+Status LoadModel(const uint8_t* bytes, size_t size, Model* model, const ModelLimits& limits) {
   if (model == nullptr) return Status::Error(StatusCode::kInvalidArgument, "model: null output");
   *model = Model();
   uint16_t major = 0, minor = 0;
@@ -94,7 +94,7 @@ Status LoadModel(const uint8_t* bytes, size_t size, Model* model) {
   loaded.root_ = fb::GetModel(payload);
   loaded.major_ = major;
   loaded.minor_ = minor;
-  TM2_RETURN_IF_ERROR(format_internal::VerifyModelSemantics(loaded));
+  TM2_RETURN_IF_ERROR(format_internal::VerifyModelSemantics(loaded, limits, &loaded.cost_));
   *model = loaded;
   return Status::Ok();
 }

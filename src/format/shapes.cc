@@ -8,8 +8,8 @@
 namespace tm2 {
 
 Status InferLayerShape(const fb::Layer& layer, const TensorShape& in, TensorShape* out,
-                       ConvGeometry* geometry) {
-  return format_internal::InferShape(format_internal::ParamsOf(layer), in, out, geometry);
+                       LayerWindow* window) {
+  return format_internal::InferShape(format_internal::ParamsOf(layer), in, out, window);
 }
 
 size_t ExpectedWeightBytes(const fb::Layer& layer, const TensorShape& in) {

@@ -112,7 +112,8 @@ Status CheckWeighted(const fb::Layer& layer, const TensorShape& in, const Tensor
 
 }  // namespace
 
-Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, TensorShape* out) {
+Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, TensorShape* out,
+                   LayerWindow* window) {
   const int type = static_cast<int>(layer.type());
   if (type >= kNumLayerTypes) {
     return Status::Error(StatusCode::kUnsupported, "layer type %d needs a newer reader", type);
@@ -127,7 +128,7 @@ Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, TensorShape* o
                          static_cast<int>(layer.padding()));
   }
   TM2_RETURN_IF_ERROR(CheckActivation(layer));
-  TM2_RETURN_IF_ERROR(InferShape(ParamsOf(layer), in, out, nullptr));
+  TM2_RETURN_IF_ERROR(InferShape(ParamsOf(layer), in, out, window));
   if (!LayerHasWeights(type)) return CheckNoWeights(layer);
   return CheckWeighted(layer, in, *out);
 }

@@ -1,5 +1,6 @@
 // Semantic checks of a .tm2 payload that the FlatBuffers verifier has
-// already accepted (models/FORMAT.md, "What the loader verifies").
+// already accepted (models/FORMAT.md, "What the loader verifies"), and the
+// walk over its stacks that both the loader and WalkModel use.
 // Internal to src/format.
 #ifndef TM2_FORMAT_VERIFY_MODEL_H_
 #define TM2_FORMAT_VERIFY_MODEL_H_
@@ -13,13 +14,25 @@ namespace tm2 {
 namespace format_internal {
 
 constexpr int kMaxLayersPerStack = 64;
+constexpr int kMaxBranches = 8;  // tm2::kMaxBranches (engine/engine.h)
 
-// Whole model: labels, branches, preprocessing, layer stacks, fusion, head.
-Status VerifyModelSemantics(const Model& model);
+// Whole model: labels, branches, temperature, metadata, fusion, then the
+// walk (preprocessing, layer stacks, head) and the budget of `limits`.
+// Fills `cost`.
+Status VerifyModelSemantics(const Model& model, const ModelLimits& limits, ModelCost* cost);
+
+// Branch b's Preprocess table: known enums, norm vector lengths, ranges.
+Status VerifyPreprocess(const Model& model, int b, const fb::Preprocess& p);
 
 // One layer on input `in`: fields, shape, weight and per-channel vectors.
 // The message carries no context; the caller prefixes where the layer is.
-Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, TensorShape* out);
+Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, TensorShape* out,
+                   LayerWindow* window);
+
+// Every stack in execution order, each layer verified (VerifyLayer, the
+// stack rules, preprocessing, the head's logits against the labels) before
+// `visitor` sees it; errors carry where they happened.
+Status Walk(const Model& model, ModelVisitor* visitor);
 
 // "<context>: <inner message>", keeping the inner code.
 Status WithContext(const Status& inner, const char* context);

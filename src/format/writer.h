@@ -2,8 +2,9 @@
 //
 // Used by the model factory, the tests and the test-model generator. The
 // writer packs 4-bit weights, fills the header (magic, version, size,
-// CRC-32) and round-trips the result through LoadModel before returning,
-// so it never emits a file the loader would reject.
+// CRC-32) and round-trips the result through LoadModel (default
+// ModelLimits) before returning, so it never emits a file the loader would
+// reject, including one over the default compute or memory budget.
 //
 //   tm2::ModelSpec spec;
 //   spec.name = "cough-tiny";
@@ -23,20 +24,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "format/model.h"  // LayerKind
 #include "preprocess/preprocess.h"
 
 namespace tm2 {
-
-enum class LayerKind : uint8_t {
-  kConv2D = 0,
-  kDepthwiseConv2D = 1,
-  kFullyConnected = 2,
-  kPointwiseConv2D = 3,
-  kMaxPool2D = 4,
-  kAvgPool2D = 5,
-  kGlobalAvgPool = 6,
-  kSoftmax = 7,
-};
 
 struct LayerSpec {
   LayerKind kind = LayerKind::kConv2D;

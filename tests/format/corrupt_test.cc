@@ -72,7 +72,7 @@ TEST_CASE("Model-level rules", "[format][corrupt]") {
     m.fusion->multiplier.resize(m.branches.size(), 0x40000000);
     m.fusion->shift.resize(m.branches.size(), 0);
   });
-  ExpectBad("temperature 0 must be positive", [](ModelT& m) { m.temperature = 0.0f; });
+  ExpectBad("temperature 0 is outside [0.01, 100]", [](ModelT& m) { m.temperature = 0.0f; });
   ExpectBad("metadata: keys must be sorted and unique",
             [](ModelT& m) { std::swap(m.metadata[0], m.metadata[2]); });
   ExpectBad("head: outputs 3 values for 4 labels", [](ModelT& m) { m.labels.push_back("x"); });

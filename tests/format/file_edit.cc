@@ -49,10 +49,11 @@ std::vector<uint8_t> Edit(const std::vector<uint8_t>& file,
   return Pack(*m);
 }
 
-Status LoadCopy(const std::vector<uint8_t>& file, std::vector<uint32_t>* storage, Model* model) {
+Status LoadCopy(const std::vector<uint8_t>& file, std::vector<uint32_t>* storage, Model* model,
+                const ModelLimits& limits) {
   storage->assign((file.size() + 3) / 4 + 1, 0);
   if (!file.empty()) std::memcpy(storage->data(), file.data(), file.size());
-  return LoadModel(reinterpret_cast<const uint8_t*>(storage->data()), file.size(), model);
+  return LoadModel(reinterpret_cast<const uint8_t*>(storage->data()), file.size(), model, limits);
 }
 
 namespace {
@@ -64,7 +65,7 @@ uint64_t WalkStack(const flatbuffers::Vector<flatbuffers::Offset<fb::Layer>>* la
   if (layers == nullptr) return h;
   for (const fb::Layer* l : *layers) {
     TensorShape out;
-    ConvGeometry g;
+    LayerWindow g;
     if (!InferLayerShape(*l, *shape, &out, &g).ok()) return Mix(h, 0xBAD);
     const size_t bytes = ExpectedWeightBytes(*l, *shape);
     for (size_t i = 0; i < bytes; ++i) h = Mix(h, l->weights()->Get(i));

@@ -29,7 +29,8 @@ void PutU16(std::vector<uint8_t>* file, size_t at, uint16_t v);
 void PutU32(std::vector<uint8_t>* file, size_t at, uint32_t v);
 
 // LoadModel on a 4-byte-aligned copy (the Model must not outlive `storage`).
-Status LoadCopy(const std::vector<uint8_t>& file, std::vector<uint32_t>* storage, Model* model);
+Status LoadCopy(const std::vector<uint8_t>& file, std::vector<uint32_t>* storage, Model* model,
+                const ModelLimits& limits = ModelLimits());
 inline Status LoadCopy(const std::vector<uint8_t>& file) {
   std::vector<uint32_t> storage;
   Model m;

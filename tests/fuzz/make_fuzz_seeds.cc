@@ -1,6 +1,7 @@
-// Writes the fuzz seed corpus: valid .tm2 files from the writer, plus a few
-// variants that stop at each loader stage, so libFuzzer starts from inputs
-// that already reach the deep checks.
+// Writes the fuzz seed corpus (shared by fuzz_load_model and fuzz_engine):
+// valid .tm2 files from the writer, plus a few variants that stop at each
+// loader stage, so libFuzzer starts from inputs that already reach the deep
+// checks.
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -44,6 +45,19 @@ int main(int argc, char** argv) {
   seeds.push_back({"v1_1.tm2", tm2::test::Pack(*m, 1, 1)});
   m->head[0]->weight_encoding = tm2::fbt::WeightEncoding::ProductQuantized;
   seeds.push_back({"v1_1_pq.tm2", tm2::test::Pack(*m, 1, 1)});
+  // For fuzz_engine: one branch with a (well-formed, unused) fusion table,
+  // and the small model followed by a PCM description (float samples at
+  // 44.1 kHz, stereo, with NaN, inf and huge values).
+  seeds.push_back({"one_branch_fusion.tm2", tm2::test::Edit(small, [](tm2::fbt::ModelT& f) {
+                     f.fusion = std::make_unique<tm2::fbt::FusionT>();
+                     f.fusion->multiplier = {0x40000000};
+                     f.fusion->shift = {-2};
+                     f.fusion->output_scale = 0.5f;
+                   })});
+  std::vector<uint8_t> with_pcm = small;
+  for (uint8_t b : {0x01, 0x05, 0x01, 0x10, 0x00, 0x80, 0xF8, 0x90, 0xF9, 0x20, 0xFB, 0x7F, 0xFC})
+    with_pcm.push_back(b);
+  seeds.push_back({"small_pcm_nan.tm2", with_pcm});
   for (const auto& s : seeds) {
     if (!WriteFile(std::filesystem::path(argv[1]) / s.first, s.second)) {
       std::fprintf(stderr, "cannot write %s\n", s.first.c_str());
