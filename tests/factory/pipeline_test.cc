@@ -114,6 +114,7 @@ TEST_CASE("results rows: W8A8, mixed and W4A4 variants with intervals, and the r
   const std::string text((std::istreambuf_iterator<char>(in)), {});
   CHECK(text.find("old") == std::string::npos);
   CHECK(text.find("| student W4A4 |") != std::string::npos);
+  CHECK(text.find("| accuracy | ECE |") != std::string::npos);
   CHECK(text.find("more prose") != std::string::npos);
 }
 

@@ -150,7 +150,7 @@ ResultRow RowFromPredictions(const std::string& name, const std::string& metric,
 
 nlohmann::json RowJson(const ResultRow& r, bool with_predictions) {
   nlohmann::json j = {{"name", r.name}, {"metric", r.metric}, {"value", r.value}, {"ci95", {r.lo, r.hi}},
-                      {"accuracy", r.accuracy}, {"ece", r.ece}, {"n", r.n}, {"groups", r.groups},
+                      {"accuracy", r.accuracy}, {"ece15", r.ece}, {"n", r.n}, {"groups", r.groups},
                       {"weight_bytes", r.weight_bytes}, {"arena_bytes", r.arena_bytes}, {"seconds", r.seconds}};
   if (r.agreement >= 0) j["engine_agreement"] = r.agreement;
   j["confusion"] = r.confusion;
