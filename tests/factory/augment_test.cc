@@ -63,6 +63,13 @@ TEST_CASE("augmented PCM is a function of the seed, the copy and the input") {
   CHECK(other.samples != a.samples);
   CHECK(ViewSeed(c.seed, 42, 0) != ViewSeed(c.seed + 1, 42, 0));
   CHECK(NoisePoolOf(paths, c).hash == pool.hash);
+  // Every field that shapes the PCM names another cache entry.
+  AugmentConfig longer = c;
+  longer.noise_seconds = 0.25;
+  CHECK(AugmentHash(longer, pool) != AugmentHash(c, pool));
+  AugmentConfig masked = c;
+  masked.time_masks = 2;  // masks act on features after the cache
+  CHECK(AugmentHash(masked, pool) == AugmentHash(c, pool));
   for (float v : a.samples) REQUIRE(std::abs(v) <= 1.0f);
 }
 

@@ -104,7 +104,8 @@ uint64_t AugmentHash(const AugmentConfig& c, const NoisePool& pool) {
   uint64_t h = Fnv1a64("tm2-augment-v1", 14);
   auto mix = [&h](const auto& v) { h = Fnv1a64(&v, sizeof(v), h); };
   mix(c.seed); mix(c.gain_db); mix(c.shift_ms); mix(c.noise_probability); mix(c.snr_db_low);
-  mix(c.snr_db_high); mix(c.telephone_probability); mix(pool.hash);
+  mix(c.snr_db_high); mix(c.telephone_probability); mix(c.noise_recordings); mix(c.noise_seconds);
+  mix(pool.hash);
   return h;
 }
 
