@@ -12,6 +12,7 @@
 #include "data/items.h"
 #include "engine/engine.h"
 #include "format/model.h"
+#include "results/metric.h"
 #include "results/rows.h"
 
 namespace tm2 {
@@ -66,6 +67,97 @@ ResultRow RowOf(const std::string& name, const Recipe& r, const std::vector<std:
   return MakeRow(name, r.train.metric, scores, set, false, bootstrap, r.train.seed + 1000);
 }
 
+// Engine probabilities of every clip at every delay (and telephone band).
+struct Scores {
+  std::vector<std::vector<std::vector<double>>> prob;  // [delay][clip][class]
+  std::vector<std::vector<double>> mean, tel;           // [clip][class]
+  std::vector<double> spread;                           // [clip]
+};
+
+Scores ScoreClips(const std::string& model_path, const std::vector<const Item*>& val, const ProbeOptions& o,
+                  bool binary) {
+  Runner run(model_path);
+  const int steps = std::max(1, o.shifts);
+  Scores sc;
+  sc.prob.resize(steps);
+  sc.mean.resize(val.size());
+  for (size_t i = 0; i < val.size(); ++i) {
+    Audio a = ReadAudio(val[i]->paths[0]);
+    Cut(a, run.max_seconds());
+    double lo = 1, hi = 0;
+    for (int s = 0; s < steps; ++s) {
+      Audio d = Delayed(a, steps > 1 ? o.shift_ms * s / (steps - 1) : 0);
+      Cut(d, run.max_seconds());
+      sc.prob[s].push_back(run.Run(d));
+      const auto& p = sc.prob[s].back();
+      if (sc.mean[i].empty()) sc.mean[i].assign(p.size(), 0);
+      for (size_t k = 0; k < p.size(); ++k) sc.mean[i][k] += p[k] / steps;
+      const double v = p[binary ? 1 : val[i]->label];
+      lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+    sc.spread.push_back(hi - lo);
+    if (o.telephone) {
+      Audio t;
+      t.channels = 1;
+      t.sample_rate = 8000;
+      t.samples = TelephoneBand(MixToMono(a), a.sample_rate);
+      sc.tel.push_back(run.Run(t));
+    }
+  }
+  return sc;
+}
+
+// This model minus `other` on the same clips: metric at delay 0, on the
+// telephone band, and mean spread, with a percentile bootstrap that draws
+// whole groups once for both models (a paired interval).
+void ComparePaired(const Recipe& r, const std::vector<const Item*>& val, const std::vector<int>& label,
+                   const Scores& a, const Scores& b, const ProbeOptions& o, ProbeResult* res) {
+  const std::string& m = r.train.metric;
+  const bool tel = o.telephone;
+  auto diffs = [&](const std::vector<size_t>& idx) {
+    std::vector<std::vector<double>> a0, b0, at, bt;
+    std::vector<int> lab;
+    double spread = 0;
+    for (size_t i : idx) {
+      a0.push_back(a.prob[0][i]);
+      b0.push_back(b.prob[0][i]);
+      lab.push_back(label[i]);
+      spread += a.spread[i] - b.spread[i];
+      if (tel) at.push_back(a.tel[i]), bt.push_back(b.tel[i]);
+    }
+    return std::vector<double>{MetricOf(m, a0, lab) - MetricOf(m, b0, lab),
+                               tel ? MetricOf(m, at, lab) - MetricOf(m, bt, lab) : 0, spread / idx.size()};
+  };
+  std::map<std::string, std::vector<size_t>> members;
+  for (size_t i = 0; i < val.size(); ++i) members[val[i]->group].push_back(i);
+  std::vector<std::vector<size_t>> groups;
+  std::vector<size_t> all;
+  for (const auto& g : members) {
+    groups.push_back(g.second);
+    all.insert(all.end(), g.second.begin(), g.second.end());
+  }
+  const std::vector<double> point = diffs(all);
+  std::vector<std::vector<double>> boot(3);
+  std::mt19937_64 rng(r.train.seed + 3000);
+  for (int k = 0; k < o.bootstrap; ++k) {
+    std::vector<size_t> idx;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      const auto& pick = groups[rng() % groups.size()];
+      idx.insert(idx.end(), pick.begin(), pick.end());
+    }
+    const auto d = diffs(idx);
+    for (int j = 0; j < 3; ++j) boot[j].push_back(d[j]);
+  }
+  ProbeResult::Paired* out[3] = {&res->d_at_zero, &res->d_telephone, &res->d_spread};
+  for (int j = 0; j < 3; ++j) {
+    out[j]->value = out[j]->lo = out[j]->hi = point[j];
+    if (boot[j].empty()) continue;
+    std::sort(boot[j].begin(), boot[j].end());
+    out[j]->lo = boot[j][static_cast<size_t>(0.025 * (boot[j].size() - 1))];
+    out[j]->hi = boot[j][static_cast<size_t>(0.975 * (boot[j].size() - 1))];
+  }
+}
+
 }  // namespace
 
 ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOptions& o) {
@@ -86,35 +178,13 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
   }
   if (val.empty()) throw std::runtime_error("probe: no validation items");
   set.y = torch::tensor(y, torch::kLong);
-  Runner run(model_path);
   const bool binary = r.labels.size() == 2;
-  const int steps = std::max(1, o.shifts);
-  std::vector<std::vector<std::vector<double>>> prob(steps);  // [delay][clip][class]
-  std::vector<std::vector<double>> mean(val.size()), tel;
-  std::vector<double> spread;
-  for (size_t i = 0; i < val.size(); ++i) {
-    Audio a = ReadAudio(val[i]->paths[0]);
-    Cut(a, run.max_seconds());
-    double lo = 1, hi = 0;
-    for (int s = 0; s < steps; ++s) {
-      Audio d = Delayed(a, steps > 1 ? o.shift_ms * s / (steps - 1) : 0);
-      Cut(d, run.max_seconds());
-      prob[s].push_back(run.Run(d));
-      const auto& p = prob[s].back();
-      if (mean[i].empty()) mean[i].assign(p.size(), 0);
-      for (size_t k = 0; k < p.size(); ++k) mean[i][k] += p[k] / steps;
-      const double v = p[binary ? 1 : val[i]->label];
-      lo = std::min(lo, v), hi = std::max(hi, v);
-    }
-    spread.push_back(hi - lo);
-    if (o.telephone) {
-      Audio t;
-      t.channels = 1;
-      t.sample_rate = 8000;
-      t.samples = TelephoneBand(MixToMono(a), a.sample_rate);
-      tel.push_back(run.Run(t));
-    }
-  }
+  const Scores sc = ScoreClips(model_path, val, o, binary);
+  const auto& prob = sc.prob;
+  const auto& mean = sc.mean;
+  const auto& tel = sc.tel;
+  std::vector<double> spread = sc.spread;
+  const int steps = static_cast<int>(prob.size());
   ProbeResult res;
   res.clips = static_cast<int>(val.size());
   res.at_zero = RowOf("delay 0", r, prob[0], set, o.bootstrap);
@@ -159,6 +229,7 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
   res.spread_median = spread[spread.size() / 2];
   res.spread_p90 = spread[static_cast<size_t>(0.9 * (spread.size() - 1))];
   res.spread_max = spread.back();
+  if (!o.against.empty()) ComparePaired(r, val, label, sc, ScoreClips(o.against, val, o, binary), o, &res);
   return res;
 }
 
@@ -199,6 +270,20 @@ std::string ProbeMarkdown(const Recipe& r, const ProbeOptions& o, const ProbeRes
       s += b;
     }
     s += "\n";
+  }
+  if (!o.against.empty()) {
+    std::snprintf(b, sizeof(b),
+                  "\nAgainst %s (this minus that, same clips, paired 95 %% bootstrap over groups): %s at delay 0 "
+                  "%+.3f [%+.3f, %+.3f]; mean spread %+.3f [%+.3f, %+.3f]",
+                  o.against.c_str(), r.train.metric.c_str(), p.d_at_zero.value, p.d_at_zero.lo, p.d_at_zero.hi,
+                  p.d_spread.value, p.d_spread.lo, p.d_spread.hi);
+    s += b;
+    if (o.telephone) {
+      std::snprintf(b, sizeof(b), "; telephone band %+.3f [%+.3f, %+.3f]", p.d_telephone.value, p.d_telephone.lo,
+                    p.d_telephone.hi);
+      s += b;
+    }
+    s += ".\n";
   }
   return s + "\nCalibration at delay 0:\n\n" + ReliabilityMarkdown(p.calibration);
 }

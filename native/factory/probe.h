@@ -5,7 +5,8 @@
 //   probability (binary: the positive label's; else the true label's), and
 //   the metric at each delay and of the mean probability over delays;
 // - telephone band: each clip band-limited to 300-3400 Hz at 8 kHz;
-// - calibration: ECE (15 bins) and the reliability table at delay 0.
+// - calibration: ECE (15 bins) and the reliability table at delay 0;
+// - with `against`, the same measures' paired differences to another model.
 //
 //   ProbeOptions o; o.data_path = "..."; o.shift_ms = 64; o.shifts = 33;
 //   ProbeResult p = Probe(LoadRecipe("models/recipes/covid-cough.json"), "models/covid-cough.tm2", o);
@@ -26,6 +27,7 @@ struct ProbeOptions {
   int shifts = 33;
   bool telephone = false;
   int bootstrap = 1000;
+  std::string against;  // another .tm2 of the same recipe: paired differences
 };
 
 struct ProbeResult {
@@ -35,6 +37,9 @@ struct ProbeResult {
   ResultRow at_zero, mean_over_shifts, telephone;  // telephone.n == 0 when not asked for
   double metric_min = 0, metric_max = 0;  // over the single delays
   Calibration calibration;                // at delay 0
+  // With options.against: this model minus that one, 95 % paired bootstrap.
+  struct Paired { double value = 0, lo = 0, hi = 0; };
+  Paired d_at_zero, d_telephone, d_spread;
 };
 
 ProbeResult Probe(const Recipe& recipe, const std::string& model_path, const ProbeOptions& options);
