@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "augment/pcm_augment.h"
 #include "data/audio_file.h"
 #include "data/dataset.h"
 #include "data/items.h"
@@ -39,6 +40,31 @@ torch::Tensor RawFeatures(FeatureCache& cache, const std::vector<const Item*>& i
     const std::string& path = items[i]->paths[branch];
     const Features f = cache.Get(path, FeatureCache::ContentHash(path));
     std::memcpy(t[i].data_ptr<float>(), f.values.data(), f.values.size() * sizeof(float));
+  }
+  return t;
+}
+
+// augment.copies views of every training recording, each from its own
+// seeded PCM augmentation through the core's preprocessing:
+// [copies, N, 1, frames, bins], not normalised.
+torch::Tensor AugmentedFeatures(FeatureCache& cache, const std::vector<const Item*>& items, size_t branch,
+                                const PreprocessParams& p, const AugmentConfig& aug, const NoisePool& pool) {
+  const uint64_t aug_hash = AugmentHash(aug, pool);
+  const std::vector<int64_t> shape = {aug.copies, static_cast<int64_t>(items.size()), 1, p.num_frames,
+                                      p.num_features()};
+  auto t = torch::empty(shape);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string& path = items[i]->paths[branch];
+    const uint64_t content = FeatureCache::ContentHash(path);
+    for (int k = 0; k < aug.copies; ++k) {
+      const uint64_t seed = ViewSeed(aug.seed, content, k);
+      const auto view = [&](const Audio& a) {
+        std::mt19937_64 rng(seed);
+        return AugmentPcm(a, aug, pool, rng);
+      };
+      const Features f = cache.Get(path, content, view, Fnv1a64(&seed, sizeof(seed), aug_hash));
+      std::memcpy(t[k][i].data_ptr<float>(), f.values.data(), f.values.size() * sizeof(float));
+    }
   }
   return t;
 }
@@ -117,12 +143,24 @@ Data BuildData(const Recipe& r, const std::vector<Item>& items, const std::strin
   d.train = Labels(tr);
   d.val = Labels(d.val_items);
   if (!d.eval_items.empty()) d.eval = Labels(d.eval_items);
+  NoisePool pool;
+  if (r.augment.copies > 0 && r.augment.noise_probability > 0) {
+    std::vector<std::string> paths;
+    for (const Item* it : tr) paths.insert(paths.end(), it->paths.begin(), it->paths.end());
+    pool = NoisePoolOf(paths, r.augment);
+  }
   for (size_t b = 0; b < r.branches.size(); ++b) {
     const PreprocessParams& p = r.branches[b].preprocess;
     FeatureCache cache(p, cache_dir);
     const auto rt = RawFeatures(cache, tr, b, p);
     d.norm.push_back(FitNorm(rt, r.branches[b].normalization));
     d.train.x.push_back(Normalise(rt, d.norm.back()));
+    if (r.augment.copies > 0) {
+      // Normalised with the clean training statistics, as the engine will be.
+      const auto views = Normalise(AugmentedFeatures(cache, tr, b, p, r.augment, pool).flatten(0, 1), d.norm.back());
+      d.train.views.push_back(torch::cat({d.train.x.back().unsqueeze(0),
+                                          views.reshape({r.augment.copies, rt.size(0), 1, rt.size(2), rt.size(3)})}));
+    }
     d.val.x.push_back(Normalise(RawFeatures(cache, d.val_items, b, p), d.norm.back()));
     if (!d.eval_items.empty()) d.eval.x.push_back(Normalise(RawFeatures(cache, d.eval_items, b, p), d.norm.back()));
     d.gain_unit.push_back(GainUnit(p, d.norm.back()));
@@ -140,6 +178,7 @@ TrainRun MakeRun(const Recipe& r, const Data& d, const FactoryOptions& o, const 
   run.resume = o.resume;
   run.quiet = o.quiet;
   run.gain_unit = d.gain_unit;
+  run.augment = r.augment;
   return run;
 }
 

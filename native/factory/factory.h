@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "recipe/recipe.h"
+#include "results/calibration.h"
 
 namespace tm2 {
 namespace factory {
@@ -49,7 +50,8 @@ struct FactoryOptions {
 struct ResultRow {
   std::string name, metric;
   double value = 0, lo = 0, hi = 0, accuracy = 0;
-  double ece = 0;  // expected calibration error, top label, 10 equal-width bins
+  double ece = 0;  // expected calibration error, top label, 15 equal-width bins
+  Calibration reliability;  // its bins (the reliability diagram)
   int n = 0, groups = 0;  // scored units, and the groups they come from
   long long weight_bytes = 0, arena_bytes = 0;  // arena 0 = not run by the engine (float)
   double agreement = -1, seconds = 0;

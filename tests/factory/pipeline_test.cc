@@ -5,6 +5,7 @@
 #include "results/rows.h"
 #undef CHECK
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -43,6 +44,46 @@ TEST_CASE("tiny factory run: loss falls, export round-trips, engine agrees") {
   CHECK(std::string(m.label(1)) == "yes");
 }
 
+TEST_CASE("augmented training: views from PCM are cached, and a rerun from the cache is the same model") {
+  Recipe r = LoadRecipe(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
+  r.augment.copies = 2;
+  r.augment.gain_db = 6;
+  r.augment.shift_ms = 40;
+  r.augment.noise_probability = 0.5;
+  r.augment.telephone_probability = 0.5;
+  r.augment.time_masks = 1;
+  r.augment.time_mask_frames = 5;
+  r.augment.freq_masks = 1;
+  r.augment.freq_mask_bins = 2;
+  FactoryOptions o;
+  o.data_path = std::string(TM2_FIXTURES_DIR) + "/audio/factory/manifest.csv";
+  o.quiet = true;
+  o.epochs = 4;
+  o.qat_epochs = 1;
+  o.bootstrap = 20;
+  o.cache_dir = std::string(TM2_FACTORY_WORK_DIR) + "/augment-cache";
+  std::filesystem::remove_all(o.cache_dir);
+  auto run = [&](const std::string& name) {
+    o.out_dir = std::string(TM2_FACTORY_WORK_DIR) + "/" + name;
+    const FactoryResult res = RunFactory(r, o);
+    std::ifstream in(res.model_path, std::ios::binary);
+    return std::make_pair(res, std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), {}));
+  };
+  const auto [first, first_bytes] = run("augment-1");
+  int views = 0;
+  for (const auto& e : std::filesystem::directory_iterator(o.cache_dir)) {
+    const std::string name = e.path().filename().string();  // params-content[-view].f32
+    views += std::count(name.begin(), name.end(), '-') == 2;
+  }
+  CHECK(views == 2 * first.train_items);
+  const auto [second, second_bytes] = run("augment-2");
+  CHECK(second.first_loss == first.first_loss);
+  CHECK(second.last_loss == first.last_loss);
+  CHECK(second_bytes == first_bytes);
+  CHECK(first.agreement >= 0.99);
+  CHECK(first.rows.back().reliability.bins.size() == 15);
+}
+
 TEST_CASE("results rows: W8A8, mixed and W4A4 variants with intervals, and the report tables") {
   Recipe r = LoadRecipe(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
   FactoryOptions o;
@@ -73,6 +114,7 @@ TEST_CASE("results rows: W8A8, mixed and W4A4 variants with intervals, and the r
   const std::string text((std::istreambuf_iterator<char>(in)), {});
   CHECK(text.find("old") == std::string::npos);
   CHECK(text.find("| student W4A4 |") != std::string::npos);
+  CHECK(text.find("| accuracy | ECE |") != std::string::npos);
   CHECK(text.find("more prose") != std::string::npos);
 }
 

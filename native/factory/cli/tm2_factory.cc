@@ -5,11 +5,14 @@
 //                     [--folds K [--repeats R]]   k-fold cross-validation by group, rows pooled
 //   tm2-factory manifest FORMAT DIR OUT.csv      a dataset layout as a manifest CSV
 //   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
+//   tm2-factory probe RECIPE MODEL.tm2 --data DIR [--shift-ms 64] [--shifts 33] [--telephone] [--against M.tm2]
+//                     start-offset spread, telephone band, calibration on validation
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "data/dataset.h"
 #include "factory.h"
+#include "probe.h"
 #include "recipe/model_stats.h"
 #include "results/report.h"
 
@@ -49,6 +52,19 @@ int main(int argc, char** argv) {
   auto* rep = app.add_subcommand("report", "write the results tables of train runs into a Markdown report");
   rep->add_option("report", report_md, "Markdown file; the text between <!-- tables:begin/end --> is replaced")->required();
   rep->add_option("results", results, "results.json files written by train")->required()->check(CLI::ExistingFile);
+  std::string model_path;
+  ProbeOptions po;
+  auto* probe = app.add_subcommand("probe", "an exported model on its recipe's validation split: start offsets, "
+                                            "telephone band, calibration (engine from PCM)");
+  probe->add_option("recipe", recipe_path)->required()->check(CLI::ExistingFile);
+  probe->add_option("model", model_path)->required()->check(CLI::ExistingFile);
+  probe->add_option("--data", po.data_path, "dataset folder or manifest (default: the recipe's)");
+  probe->add_option("--shift-ms", po.shift_ms, "largest start delay (64)");
+  probe->add_option("--shifts", po.shifts, "number of delays from 0 to --shift-ms (33)")->check(CLI::Range(1, 1000));
+  probe->add_flag("--telephone", po.telephone, "also score telephone-band versions of the clips");
+  probe->add_option("--bootstrap", po.bootstrap, "bootstrap resamples (1000)");
+  probe->add_option("--against", po.against, "another model of the recipe: paired differences (this minus that)")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   try {
     if (*info) {
@@ -58,6 +74,9 @@ int main(int argc, char** argv) {
     } else if (*train) {
       if (o.folds > 1) CrossValidate(LoadRecipe(recipe_path), o);
       else RunFactory(LoadRecipe(recipe_path), o);
+    } else if (*probe) {
+      const Recipe r = LoadRecipe(recipe_path);
+      std::printf("%s", ProbeMarkdown(r, po, Probe(r, model_path, po)).c_str());
     } else if (*rep) {
       UpdateReport(report_md, ResultsMarkdown(results));
       std::printf("%zu result files -> %s\n", results.size(), report_md.c_str());

@@ -56,14 +56,22 @@ uint64_t FeatureCache::ContentHash(const std::string& path) {
 }
 
 Features FeatureCache::Get(const std::string& path, uint64_t content_hash) {
+  return Get(path, content_hash, nullptr, 0);
+}
+
+Features FeatureCache::Get(const std::string& path, uint64_t content_hash,
+                           const std::function<Audio(const Audio&)>& transform, uint64_t variant) {
   Features f;
   f.frames = pre_.num_frames();
   f.bins = pre_.num_features();
   f.values.resize(static_cast<size_t>(f.frames) * f.bins);
-  char name[64];
-  std::snprintf(name, sizeof(name), "%016llx-%016llx.f32",
-                static_cast<unsigned long long>(params_hash_),
-                static_cast<unsigned long long>(content_hash));
+  char name[96];
+  if (variant)
+    std::snprintf(name, sizeof(name), "%016llx-%016llx-%016llx.f32", static_cast<unsigned long long>(params_hash_),
+                  static_cast<unsigned long long>(content_hash), static_cast<unsigned long long>(variant));
+  else
+    std::snprintf(name, sizeof(name), "%016llx-%016llx.f32", static_cast<unsigned long long>(params_hash_),
+                  static_cast<unsigned long long>(content_hash));
   const fs::path file = dir_.empty() ? fs::path() : fs::path(dir_) / name;
   if (!dir_.empty()) {
     std::ifstream in(file, std::ios::binary);
@@ -78,8 +86,15 @@ Features FeatureCache::Get(const std::string& path, uint64_t content_hash) {
   }
   ++misses_;
   Audio a = ReadAudio(path);
-  const size_t limit = static_cast<size_t>(params_.max_seconds * a.sample_rate);
-  if (a.frames() > limit) a.samples.resize(limit * a.channels);
+  auto cut = [this](Audio& x) {
+    const size_t limit = static_cast<size_t>(params_.max_seconds * x.sample_rate);
+    if (x.frames() > limit) x.samples.resize(limit * x.channels);
+  };
+  cut(a);
+  if (transform) {
+    a = transform(a);
+    cut(a);
+  }
   std::vector<int8_t> q(f.values.size());
   Check(pre_.Run(PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels), q.data(),
                  f.values.data()),

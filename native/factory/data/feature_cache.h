@@ -10,9 +10,11 @@
 #define TM2_FACTORY_DATA_FEATURE_CACHE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "data/audio_file.h"
 #include "preprocess/preprocess.h"
 
 namespace tm2 {
@@ -31,6 +33,11 @@ class FeatureCache {
   // Content hash of a file (used for deduplication as well).
   static uint64_t ContentHash(const std::string& path);
   Features Get(const std::string& path, uint64_t content_hash);
+  // An augmented view: `transform` changes the decoded PCM (cut to
+  // max_seconds before and after it); `variant` (non-zero) names the view
+  // in the cache and must change whenever the transform would.
+  Features Get(const std::string& path, uint64_t content_hash, const std::function<Audio(const Audio&)>& transform,
+               uint64_t variant);
   int hits() const { return hits_; }
   int misses() const { return misses_; }
 

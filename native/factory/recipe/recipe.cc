@@ -184,6 +184,26 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
         Fail(path, "train.metric '" + c.metric + "' (accuracy, auc, balanced_accuracy)");
       if (c.metric == "auc" && r.labels.size() != 2) Fail(path, "train.metric auc needs 2 labels");
     }
+    if (j.contains("augment")) {
+      const json& a = j["augment"];
+      AugmentConfig& c = r.augment;
+      c.copies = a.value("copies", c.copies);
+      c.seed = a.value("seed", c.seed);
+      c.gain_db = a.value("gain_db", c.gain_db);
+      c.shift_ms = a.value("shift_ms", c.shift_ms);
+      c.noise_probability = a.value("noise_probability", c.noise_probability);
+      if (a.contains("snr_db")) { c.snr_db_low = a["snr_db"].at(0); c.snr_db_high = a["snr_db"].at(1); }
+      c.noise_recordings = a.value("noise_recordings", c.noise_recordings);
+      c.noise_seconds = a.value("noise_seconds", c.noise_seconds);
+      c.telephone_probability = a.value("telephone_probability", c.telephone_probability);
+      c.time_masks = a.value("time_masks", c.time_masks);
+      c.time_mask_frames = a.value("time_mask_frames", c.time_mask_frames);
+      c.freq_masks = a.value("freq_masks", c.freq_masks);
+      c.freq_mask_bins = a.value("freq_mask_bins", c.freq_mask_bins);
+      if (c.copies < 0 || c.gain_db < 0 || c.shift_ms < 0 || c.snr_db_low > c.snr_db_high ||
+          c.noise_seconds <= 0 || c.time_masks < 0 || c.freq_masks < 0)
+        Fail(path, "augment: copies, gain_db, shift_ms, masks >= 0, noise_seconds > 0, snr_db [low, high]");
+    }
     if (j.contains("distill")) {
       const json& d = j["distill"];
       r.distill.teacher = d.value("teacher", "");

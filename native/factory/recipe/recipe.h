@@ -70,6 +70,25 @@ struct TrainConfig {
   int shift_frames = 4;                // augmentation: circular time shift range
 };
 
+// Augmentation of the training split ("augment" in a recipe; off by
+// default so existing recipes reproduce). `copies` augmented views of each
+// training recording are made from its PCM (gain, shift, background noise,
+// telephone band) and preprocessed by the core; each epoch draws, per item,
+// the clean features or one of its views, then applies the masks.
+struct AugmentConfig {
+  int copies = 0;  // 0 = no PCM augmentation
+  uint64_t seed = 1;
+  double gain_db = 0;   // uniform in [-gain_db, +gain_db]
+  double shift_ms = 0;  // start offset uniform in [-shift_ms, +shift_ms], in samples
+  double noise_probability = 0, snr_db_low = 10, snr_db_high = 30;
+  int noise_recordings = 64;   // training recordings whose quietest segment is background
+  double noise_seconds = 0.5;  // length of that segment
+  double telephone_probability = 0;  // 300-3400 Hz through 8 kHz
+  // SpecAugment (Park et al. 2019) on normalised features: masks set to 0,
+  // the training mean. Widths uniform in [0, max].
+  int time_masks = 0, time_mask_frames = 0, freq_masks = 0, freq_mask_bins = 0;
+};
+
 struct DistillConfig {
   std::string teacher;  // recipe path (relative to this recipe), empty = none
   double temperature = 4.0, weight = 0.5;
@@ -92,6 +111,7 @@ struct Recipe {
   std::vector<BranchDef> branches;
   std::vector<OpDef> head;  // ends with the logits layer (added by the parser)
   TrainConfig train;
+  AugmentConfig augment;
   DistillConfig distill;
   QuantConfig quant;
 };

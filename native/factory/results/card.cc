@@ -69,6 +69,9 @@ void WriteCard(const Recipe& r, const FactoryResult& res, const std::string& dir
              << " |";
         md << "\n";
       }
+      md << "\nReliability of the shipped model's top-label probability (temperature fitted on validation, "
+            "measured on the reported split):\n\n"
+         << ReliabilityMarkdown(row.reliability);
     }
   }
   if (r.metadata.count("intended_use")) md << "\nIntended use: " << r.metadata.at("intended_use") << "\n";

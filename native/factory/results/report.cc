@@ -61,16 +61,17 @@ std::string ResultsMarkdown(const std::vector<std::string>& files) {
         for (auto it = row["per_source"].begin(); it != row["per_source"].end(); ++it)
           if (std::find(sources.begin(), sources.end(), it.key()) == sources.end()) sources.push_back(it.key());
     const bool wide = !sources.empty() && sources.size() <= 3;
-    md << "| row | " << metric << " overall | accuracy |";
+    // ECE over 15 bins; results written before it was computed carry none.
+    md << "| row | " << metric << " overall | accuracy | ECE |";
     if (wide)
       for (const auto& s : sources) md << " " << metric << " " << s << " |";
     md << " weight KB | arena KB | bits (weights) | engine agreement | time s |\n|---|---|---|";
     if (wide)
       for (size_t i = 0; i < sources.size(); ++i) md << "---|";
-    md << "---|---|---|---|---|\n";
+    md << "---|---|---|---|---|---|\n";
     for (const auto& row : j["rows"]) {
       md << "| " << row["name"].get<std::string>() << " | " << Ci(row) << " | " << F3(row["accuracy"].get<double>())
-         << " |";
+         << " | " << (row.contains("ece15") ? F3(row["ece15"].get<double>()) : "-") << " |";
       if (wide)
         for (const auto& s : sources)
           md << " " << (row.contains("per_source") && row["per_source"].contains(s) ? Ci(row["per_source"][s]) : "-")

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "results/calibration.h"
 #include "results/text.h"
 
 namespace tm2 {
@@ -111,18 +112,18 @@ ResultRow RowFromPredictions(const std::string& name, const std::string& metric,
   row.accuracy = Metric("accuracy", scores, y);
   const auto pred = prob.argmax(1);
   row.confusion.assign(c, std::vector<int>(c, 0));
-  std::vector<double> bin_n(10, 0), bin_conf(10, 0), bin_acc(10, 0), count(c, 0);
+  std::vector<double> count(c, 0);
+  std::vector<std::vector<double>> unit_prob;
+  std::vector<int> unit_label;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t t = labels[i], p = pred[i].item<int64_t>();
-    const double cf = prob[i][p].item<double>();
-    const int b = std::min(9, static_cast<int>(cf * 10));
-    bin_n[b] += 1;
-    bin_conf[b] += cf;
-    bin_acc[b] += p == t;
     row.confusion[t][p]++;
     count[t] += 1;
+    unit_prob.push_back(preds[i].prob);
+    unit_label.push_back(preds[i].label);
   }
-  for (int b = 0; b < 10; ++b) row.ece += std::abs(bin_acc[b] - bin_conf[b]) / n;
+  row.reliability = CalibrationOf(unit_prob, unit_label, 15);
+  row.ece = row.reliability.ece;
   for (double th : {0.1, 0.2, 0.3, 0.5}) {
     std::vector<double> pass(c, 0), fpass(c, 0);
     for (int64_t i = 0; i < n; ++i)
@@ -149,7 +150,7 @@ ResultRow RowFromPredictions(const std::string& name, const std::string& metric,
 
 nlohmann::json RowJson(const ResultRow& r, bool with_predictions) {
   nlohmann::json j = {{"name", r.name}, {"metric", r.metric}, {"value", r.value}, {"ci95", {r.lo, r.hi}},
-                      {"accuracy", r.accuracy}, {"ece", r.ece}, {"n", r.n}, {"groups", r.groups},
+                      {"accuracy", r.accuracy}, {"ece15", r.ece}, {"n", r.n}, {"groups", r.groups},
                       {"weight_bytes", r.weight_bytes}, {"arena_bytes", r.arena_bytes}, {"seconds", r.seconds}};
   if (r.agreement >= 0) j["engine_agreement"] = r.agreement;
   j["confusion"] = r.confusion;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "augment/spec_mask.h"
 #include "results/metric.h"
 
 namespace tm2 {
@@ -106,8 +107,16 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
       const auto idx = perm.slice(0, i, std::min<int64_t>(n, i + cfg.batch));
       if (idx.size(0) < 2) continue;  // batch norm needs two samples
       std::vector<torch::Tensor> x;
-      for (size_t b = 0; b < train.x.size(); ++b)
-        x.push_back(Augment(run.gain_unit, cfg, train.x[b].index_select(0, idx), b));
+      for (size_t b = 0; b < train.x.size(); ++b) {
+        torch::Tensor xb;
+        if (b < train.views.size()) {
+          const auto view = torch::randint(0, train.views[b].size(0), {idx.size(0)}, torch::kLong);
+          xb = train.views[b].index({view, idx});
+        } else {
+          xb = train.x[b].index_select(0, idx);
+        }
+        x.push_back(SpecMask(Augment(run.gain_unit, cfg, xb, b), run.augment));
+      }
       const auto y = train.y.index_select(0, idx);
       const auto logits = net->forward(x);
       auto loss = torch::cross_entropy_loss(logits, y);

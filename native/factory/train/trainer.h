@@ -1,5 +1,6 @@
-// Training loop: Adam, cross-entropy (+ distillation), feature-domain
-// augmentation, early stopping on the validation metric, progress line,
+// Training loop: Adam, cross-entropy (+ distillation), augmentation (a
+// random augmented view per item, SpecAugment masks, feature-domain gain,
+// noise and shift), early stopping on the validation metric, progress line,
 // log file, checkpoint/resume.
 #ifndef TM2_FACTORY_TRAIN_TRAINER_H_
 #define TM2_FACTORY_TRAIN_TRAINER_H_
@@ -16,6 +17,9 @@ namespace factory {
 
 struct TensorSet {
   std::vector<torch::Tensor> x;  // per branch [N, 1, frames, bins], normalised
+  // Training only, with augment.copies > 0: per branch [1 + copies, N, 1,
+  // frames, bins], x itself first, then the augmented views.
+  std::vector<torch::Tensor> views;
   torch::Tensor y;               // [N] int64
   std::vector<std::string> source, group, path;  // per item
   int64_t size() const { return y.defined() ? y.size(0) : 0; }
@@ -31,6 +35,7 @@ struct TrainRun {
   // Per branch, the change of each normalised feature per unit of ln(gain)
   // (log-mel: 2/std for every bin; MFCC: 2 sqrt(M)/std for c0 only).
   std::vector<torch::Tensor> gain_unit;
+  AugmentConfig augment;  // views and masks (recipe "augment")
   TinyNet* teacher = nullptr;
   double kd_temperature = 4, kd_weight = 0;
 };
