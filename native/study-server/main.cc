@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <chrono>
 #include <thread>
 
 #include "server.h"
@@ -114,6 +115,9 @@ int main(int argc, char** argv) {
     std::thread waiter([&] {
       int sig = 0;
       sigwait(&signals, &sig);
+      // httplib's stop() does nothing before listening has begun: a signal
+      // right after start-up waits for it.
+      while (!server.Running()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       server.Stop();
     });
     waiter.detach();

@@ -53,6 +53,7 @@ class StudyServer {
   // Binds and serves until Stop(); false when the port cannot be bound.
   bool Run();
   void Stop() { http_.stop(); }
+  bool Running() const { return http_.is_running(); }
 
  private:
   struct Caller {

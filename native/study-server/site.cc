@@ -10,6 +10,7 @@ void StudyServer::MountSite() {
   http_.set_mount_point("/engine", config_.engine_dir);
   http_.set_mount_point("/models", root + "/models");
   http_.set_mount_point("/vendor/fflate", root + "/node_modules/fflate/esm");
+  http_.set_mount_point("/vendor/tus", root + "/node_modules/tus-js-client/dist");
   http_.set_mount_point("/", root + "/web");
   http_.set_file_extension_and_mimetype_mapping("mjs", "text/javascript");
   http_.set_file_extension_and_mimetype_mapping("tm2", "application/octet-stream");

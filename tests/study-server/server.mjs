@@ -32,14 +32,17 @@ export function createStudy(data, protocol = path.join(root, 'models/protocols/d
   return { id: link.searchParams.get('study'), join: link.searchParams.get('join'), link };
 }
 
-// A server on `data` (a new folder by default) with one study.
-export async function startStudyServer({ data, args = [] } = {}) {
+// A server on `data` (a new folder by default) with one study of `protocol`
+// (the default protocol unless given).
+export async function startStudyServer({ data, args = [], protocol } = {}) {
   data ??= mkdtempSync(path.join(os.tmpdir(), 'tm2-study-'));
-  const study = createStudy(data);
+  const study = createStudy(data, protocol);
   const port = await freePort();
   const s = { data, study, port, url: `http://127.0.0.1:${port}`, args };
   await start(s);
   s.restart = async ({ kill = 'SIGKILL' } = {}) => { await stop(s, kill); await start(s); };
+  s.kill = () => stop(s, 'SIGKILL');
+  s.start = () => start(s);
   s.stop = () => stop(s, 'SIGTERM');
   return s;
 }

@@ -154,3 +154,12 @@ test('withdrawal deletes the participant\'s files, partial uploads and rows; oth
     await server.stop();
   }
 });
+
+test('a signal right after start-up still stops the server', async () => {
+  const server = await startStudyServer();
+  for (let i = 0; i < 5; i++) {
+    await server.restart({ kill: 'SIGTERM' });
+  }
+  await server.stop();
+  assert.equal(server.proc.signalCode ?? server.proc.exitCode, 0);
+});

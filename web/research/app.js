@@ -16,8 +16,11 @@ import { loadEngine } from '../engine.js';
 import { say, alertUser } from '../shared/guard.js';
 import { validateProtocol } from './protocol.js';
 import { Store } from './store.js';
+import { studyLink, fetchStudyProtocol } from './remote.js';
+import { UploadQueue } from './upload-queue.js';
 import { setupEvaluation } from './evaluate.js';
 import { $, el, params, state, guard, isBusy, setBusy, show, download } from './page.js';
+import { showUpload } from './takes.js';
 import { DEFAULT_PROTOCOL, fetchProtocol, loadGate, setProtocol } from './study.js';
 import {
   newSession, giveConsent, askQuestions, saveAnswers, backFromQuestions, withdraw, resume, review, finish,
@@ -30,6 +33,7 @@ async function start() {
     navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker not registered:', e));
   }
   state.store = await Store.open();
+  state.link = studyLink(params);
   const engineBase = new URL('../engine/', location.href);
   state.engine = await loadEngine({ base: engineBase, variant: params.get('engine') ?? undefined });
   $('engine-info').textContent = `Engine: ${state.engine.variant === 'simd' ? 'WebAssembly SIMD' : 'WebAssembly without SIMD'}.`;
@@ -41,7 +45,9 @@ async function start() {
   await Promise.all([loadGate(), state.evaluation.prepare()]);
   await initLock();
   show('start-view');
-  const stored = await state.store.getMeta('protocol');
+  // A study link runs the server's protocol; otherwise the one stored here.
+  const stored = state.link ? null : await state.store.getMeta('protocol');
+  if (state.link) setProtocol(validateProtocol(await fetchStudyProtocol(state.link), `study ${state.link.study}`));
   if (stored) {
     try {
       setProtocol(validateProtocol(stored.value, stored.name));
@@ -52,6 +58,10 @@ async function start() {
   if (!state.protocol) setProtocol(await fetchProtocol(params.get('protocol') ?? DEFAULT_PROTOCOL));
   await refreshData();
   await offerResume();
+  if (state.link) {
+    state.uploads = new UploadQueue({ store: state.store, onChange: showUpload });
+    await state.uploads.resumeAll();
+  }
   document.body.dataset.ready = 'true';
   say('Ready.');
 }

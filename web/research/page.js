@@ -8,6 +8,8 @@ export const $ = (id) => document.getElementById(id);
 export const state = {
   takes: new Map(), steps: [], view: 'start-view', unlocked: false, storageProblem: null, exportNames: new Set(),
   evaluation: null,
+  // A study link's {study, join} (remote.js) and its upload queue, or null.
+  link: null, uploads: null,
 };
 // For the tests (never sent anywhere).
 window.research = { evaluation: null, lastExport: null };

@@ -5,6 +5,7 @@ import { say } from '../shared/guard.js';
 import { newParticipantId } from './store.js';
 import { $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION } from './page.js';
 import { showTasks } from './takes.js';
+import { joinStudy, withdrawRemote } from './remote.js';
 import { refreshData, offerResume } from './stored-data.js';
 
 export function newSession() {
@@ -27,6 +28,9 @@ export function newSession() {
 
 export async function giveConsent() {
   const s = state.session;
+  // From a study link, the server records the consent first: no session
+  // exists anywhere until both agree.
+  if (state.link) s.remote = await joinStudy(state.link, s.protocol.version);
   s.consentedAt = new Date().toISOString();
   await state.store.putSession(s);
   sessionStorage.setItem(TAB_SESSION, s.id);
@@ -110,10 +114,11 @@ export async function withdraw() {
   const s = state.session;
   if (!s) return;
   const n = (await state.store.listTakes(s.id)).length;
-  if (!confirm(`Withdraw from the study? Your answers and your ${n} recording${n === 1 ? '' : 's'} are deleted from this device now. This cannot be undone.`)) {
+  if (!confirm(`Withdraw from the study? Your answers and your ${n} recording${n === 1 ? '' : 's'} are deleted from this device${s.remote ? ' and from the study server' : ''} now. This cannot be undone.`)) {
     say('Nothing was deleted; you can go on.');
     return;
   }
+  if (s.remote) await withdrawRemote(s.remote);
   await state.store.deleteSession(s.id);
   sessionStorage.removeItem(TAB_SESSION);
   state.session = null;
@@ -121,7 +126,7 @@ export async function withdraw() {
   show('start-view');
   await refreshData();
   await offerResume();
-  say('You have withdrawn: your answers and recordings were deleted from this device. Thank you.');
+  say(`You have withdrawn: your answers and recordings were deleted from this device${s.remote ? ' and from the study server' : ''}. Thank you.`);
   $('new-session').focus();
 }
 

@@ -1,7 +1,7 @@
 // The participant's takes: one step per planned take (record, quality
 // gate, playback, record again), each saved take written to IndexedDB in
 // its own transaction, and the saved marks re-read from the store after a
-// failed write.
+// failed write. From a study link, each saved take is queued for upload.
 import { Recorder, MicrophoneError } from '../recorder.js';
 import { checkQuality, checkSoundType, describe } from '../quality.js';
 import { encodeWav } from '../wav.js';
@@ -75,6 +75,20 @@ async function markSaved(step, take) {
   step.q('.quality').className = 'quality good';
   const full = take.wav ? take : await state.store.getTake(take.id);
   setPlayback(step.q('.playback'), full.wav, step.key);
+  showUpload(take.id, state.uploads?.state(take.id));
+}
+
+// A take's upload to the study server (upload-queue.js), on its step:
+// `data-upload` is the state (waiting, uploading, retrying, uploaded,
+// refused); nothing is shown for takes that are not uploaded anywhere.
+export function showUpload(takeId, st) {
+  const step = state.steps.find((s) => `${state.session?.id}/${s.key}` === takeId);
+  if (!step || !st) return;
+  const p = step.q('.upload');
+  p.hidden = false;
+  p.textContent = st.message;
+  p.className = `upload ${st.state === 'refused' ? 'bad' : st.state === 'uploaded' ? 'good' : ''}`;
+  step.li.dataset.upload = st.state;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -195,6 +209,7 @@ async function recordTake(i) {
   state.takes.set(step.key, take);
   await refreshData();
   await markSaved(step, take);
+  if (state.session.remote) state.uploads.add(take.id);
   const left = state.steps.filter((s) => !state.takes.has(s.key)).length;
   say(left ? `${step.key} saved. ${left} take${left > 1 ? 's' : ''} to go.` : 'All takes saved. Review the session.');
 }
