@@ -32,7 +32,11 @@ StudyServer::StudyServer(const Config& config)
   // times out, and a PATCH that stalls keeps what arrived (tus resumes it).
   http_.set_read_timeout(15, 0);
   http_.set_write_timeout(15, 0);
-  http_.set_keep_alive_timeout(5);
+  // httplib serves one connection per pool thread, and an idle keep-alive
+  // connection holds its thread until the keep-alive timeout: many threads
+  // and a short timeout keep queued participants from waiting on idle ones.
+  http_.new_task_queue = [] { return new httplib::ThreadPool(256); };
+  http_.set_keep_alive_timeout(1);
   // JSON bodies are small; PATCH bodies stream to disk and are bounded by
   // the upload's length in TusPatch.
   http_.set_payload_max_length(64 * 1024 * 1024);

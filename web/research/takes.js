@@ -209,7 +209,7 @@ async function recordTake(i) {
   state.takes.set(step.key, take);
   await refreshData();
   await markSaved(step, take);
-  if (state.session.remote) state.uploads.add(take.id);
+  if (state.session.remote) state.uploads?.add(take.id);
   const left = state.steps.filter((s) => !state.takes.has(s.key)).length;
   say(left ? `${step.key} saved. ${left} take${left > 1 ? 's' : ''} to go.` : 'All takes saved. Review the session.');
 }
