@@ -6,6 +6,7 @@
 // so after a crash the offset never claims bytes that are not on disk.
 #include <unistd.h>
 
+#include "chunk_checksum.h"
 #include "server.h"
 #include "util.h"
 #include "wav_header.h"
@@ -58,7 +59,8 @@ void StudyServer::RouteTus() {
     res.status = 204;
     res.set_header("Tus-Resumable", kTusVersion);
     res.set_header("Tus-Version", kTusVersion);
-    res.set_header("Tus-Extension", "creation");
+    res.set_header("Tus-Extension", "creation,checksum");
+    res.set_header("Tus-Checksum-Algorithm", kChecksumAlgorithms);
   });
   http_.Post(kCollection, [this](const httplib::Request& req, httplib::Response& res) {
     TusCreate(req, res);
@@ -152,6 +154,12 @@ void StudyServer::TusPatch(const httplib::Request& req, httplib::Response& res,
     return Fail(res, 415, "PATCH needs Content-Type: application/offset+octet-stream");
   const int64_t offset = Number(req, "Upload-Offset");
   if (offset < 0) return Fail(res, 400, "Upload-Offset must be a non-negative integer");
+  std::unique_ptr<ChunkChecksum> checksum;
+  if (req.has_header("Upload-Checksum")) {
+    std::string error;
+    checksum = ChunkChecksum::Parse(req.get_header_value("Upload-Checksum"), &error);
+    if (!checksum) return Fail(res, 400, error);
+  }
   auto c = Authorize(req, res);
   if (!c) return;
   const std::string id = req.matches[2];
@@ -185,7 +193,7 @@ void StudyServer::TusPatch(const httplib::Request& req, httplib::Response& res,
   bool too_long = false, io_error = false;
   // A body cut off mid-way (connection lost, client killed) still keeps
   // what arrived: reader() returns and the offset below records it.
-  reader([&](const char* data, size_t n) {
+  const bool whole = reader([&](const char* data, size_t n) {
     if (written + static_cast<int64_t>(n) > u->length) {
       too_long = true;
       return false;
@@ -198,6 +206,7 @@ void StudyServer::TusPatch(const httplib::Request& req, httplib::Response& res,
       }
       done += static_cast<size_t>(w);
     }
+    if (checksum) checksum->Update(data, n);
     written += static_cast<int64_t>(n);
     return true;
   });
@@ -209,6 +218,11 @@ void StudyServer::TusPatch(const httplib::Request& req, httplib::Response& res,
     SetOffsetHeader(res, u->offset);
     return Fail(res, 413, "the body goes past Upload-Length " + std::to_string(u->length));
   }
+  // A checked body counts only whole and matching; what was written past
+  // the committed offset is cut off by the next PATCH.
+  if (checksum && !whole) return Fail(res, 400, "the body ended early; its checksum cannot be checked");
+  if (checksum && !checksum->Matches())
+    return Fail(res, 460, "Upload-Checksum does not match the body; it was not kept");
   u->offset = written;
   if (!u->header_checked && !CheckHeader(*u, task, res)) return;
   db_.SetOffset(u->id, u->offset, u->header_checked);

@@ -5,6 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import {
   startStudyServer, join, create, head, patch, metadata, sha256, wavHeader, fixtures,
 } from './server.mjs';
@@ -69,6 +70,21 @@ test('malformed tus and API requests get clear 4xx answers and write nothing', a
     await expectError(await patch(server, p, `/tus/${study}/${'f'.repeat(32)}`, 0, COUGH.subarray(0, 100)), 404, /no such upload/);
     await expectError(await patch(server, p, loc, 0, Buffer.concat([COUGH, Buffer.from('extra')])), 413, /past Upload-Length/);
     assert.equal((await head(server, p, loc)).headers.get('upload-offset'), '0', 'a refused body writes nothing');
+    // The checksum extension: a body whose digest differs is not kept;
+    // a matching one (sha1 or sha256) is.
+    const piece = COUGH.subarray(0, 1000);
+    const digest = (alg, b) => `${alg} ${createHash(alg).update(b).digest('base64')}`;
+    await expectError(await patch(server, p, loc, 0, piece, { 'Upload-Checksum': 'md5 AAAA' }), 400, /not supported \(sha1,sha256\)/);
+    await expectError(await patch(server, p, loc, 0, piece, { 'Upload-Checksum': 'sha1 !!' }), 400, /base64 of the 20-byte digest/);
+    await expectError(await patch(server, p, loc, 0, piece, { 'Upload-Checksum': digest('sha1', COUGH.subarray(1, 1001)) }), 460, /does not match/);
+    assert.equal((await head(server, p, loc)).headers.get('upload-offset'), '0', 'a mismatching body is not kept');
+    let ok = await patch(server, p, loc, 0, piece, { 'Upload-Checksum': digest('sha1', piece) });
+    assert.equal(ok.status, 204, await ok.text());
+    ok = await patch(server, p, loc, 1000, COUGH.subarray(1000, 2000), { 'Upload-Checksum': digest('sha256', COUGH.subarray(1000, 2000)) });
+    assert.equal(ok.headers.get('upload-offset'), '2000');
+    const options = await fetch(`${url}/tus/${study}/`, { method: 'OPTIONS' });
+    assert.equal(options.headers.get('tus-extension'), 'creation,checksum');
+    assert.equal(options.headers.get('tus-checksum-algorithm'), 'sha1,sha256');
 
     // Content: not audio, truncated, too long for the task, wrong checksum.
     const html = Buffer.from('<html><body>not audio</body></html>'.padEnd(2000, ' '));
@@ -104,7 +120,7 @@ test('malformed tus and API requests get clear 4xx answers and write nothing', a
     const files = tree(server.data).filter((f) => !/^study\.sqlite(-wal|-shm)?$/.test(f));
     assert.deepEqual(files, [`partial/${loc.split('/').pop()}.part`]);
     // The server still works: the upload in progress completes.
-    const r = await patch(server, p, loc, 0, COUGH);
+    const r = await patch(server, p, loc, 2000, COUGH.subarray(2000));
     assert.equal(r.status, 204, await r.text());
     assert.equal(server.stderr, '', 'no internal error');
   } finally {
