@@ -1,7 +1,7 @@
 // The participant API. A study link carries the study id and its join key;
 // joining gives a random participant id and a bearer token (only its hash
-// is stored). Consent must name the study's protocol version. Withdrawal
-// deletes the participant's files and rows.
+// is stored). Consent must name the study's protocol version; the answers
+// follow it. Withdrawal deletes the participant's files and rows.
 #include <sodium.h>
 
 #include <nlohmann/json.hpp>
@@ -69,6 +69,26 @@ void StudyServer::RouteApi() {
                     "application/json");
   });
 
+  // The answers to the protocol's questions (the label among them), as the
+  // page holds them: question ids to a short string or a number.
+  http_.Put(std::string(kStudy) + "/answers", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = Authorize(req, res);
+    if (!c) return;
+    if (c->participant.consented_at.empty())
+      return Fail(res, 403, "no consent recorded for this participant: consent comes first");
+    if (req.body.size() > 16 * 1024) return Fail(res, 413, "answers are limited to 16 KB");
+    const json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || body.size() > 100)
+      return Fail(res, 400, "answers must be a JSON object of at most 100 question ids");
+    for (const auto& [id, value] : body.items()) {
+      if (!IsIdentifier(id)) return Fail(res, 400, "answers: '" + id.substr(0, 40) + "' is not a question id");
+      const bool ok = value.is_number() || (value.is_string() && value.get<std::string>().size() <= 200);
+      if (!ok) return Fail(res, 400, "answers." + id + ": expected a number or a string of at most 200 characters");
+    }
+    db_.SetAnswers(c->participant.id, body.dump());
+    res.set_content(json{{"saved", body.size()}}.dump(), "application/json");
+  });
+
   http_.Get(std::string(kStudy) + "/me", [this](const httplib::Request& req, httplib::Response& res) {
     auto c = Authorize(req, res);
     if (!c) return;
@@ -78,6 +98,7 @@ void StudyServer::RouteApi() {
     res.set_content(json{{"participant", c->participant.id},
                          {"consentedAt", c->participant.consented_at},
                          {"consentVersion", c->participant.consent_version},
+                         {"answers", json::parse(c->participant.answers, nullptr, false)},
                          {"takes", takes}}.dump(),
                     "application/json");
   });

@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS studies (
 CREATE TABLE IF NOT EXISTS participants (
   id TEXT PRIMARY KEY, study_id TEXT NOT NULL REFERENCES studies(id),
   token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
-  consented_at TEXT NOT NULL DEFAULT '', consent_version TEXT NOT NULL DEFAULT '');
+  consented_at TEXT NOT NULL DEFAULT '', consent_version TEXT NOT NULL DEFAULT '',
+  answers TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY, study_id TEXT NOT NULL,
   participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
@@ -138,11 +139,11 @@ void Db::AddParticipant(const Participant& p, const std::string& token_hash) {
 std::optional<Participant> Db::FindParticipant(const std::string& study_id,
                                                const std::string& token_hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "SELECT id, study_id, created_at, consented_at, consent_version FROM participants "
-              "WHERE study_id = ? AND token_hash = ?");
+  Stmt q(db_, "SELECT id, study_id, created_at, consented_at, consent_version, answers "
+              "FROM participants WHERE study_id = ? AND token_hash = ?");
   q.Bind(1, study_id).Bind(2, token_hash);
   if (!q.Step()) return std::nullopt;
-  return Participant{q.Text(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4)};
+  return Participant{q.Text(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5)};
 }
 
 void Db::SetConsent(const std::string& participant_id, const std::string& version,
@@ -150,6 +151,12 @@ void Db::SetConsent(const std::string& participant_id, const std::string& versio
   std::lock_guard<std::mutex> lock(mu_);
   Stmt q(db_, "UPDATE participants SET consented_at = ?, consent_version = ? WHERE id = ?");
   q.Bind(1, at).Bind(2, version).Bind(3, participant_id).Step();
+}
+
+void Db::SetAnswers(const std::string& participant_id, const std::string& answers_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt q(db_, "UPDATE participants SET answers = ? WHERE id = ?");
+  q.Bind(1, answers_json).Bind(2, participant_id).Step();
 }
 
 void Db::DeleteParticipant(const std::string& participant_id) {

@@ -26,6 +26,7 @@ struct Study {
 
 struct Participant {
   std::string id, study_id, created_at, consented_at, consent_version;
+  std::string answers = "{}";  // JSON object: question id -> answer
 };
 
 struct Upload {
@@ -55,6 +56,7 @@ class Db {
                                              const std::string& token_hash);
   void SetConsent(const std::string& participant_id, const std::string& version,
                   const std::string& at);
+  void SetAnswers(const std::string& participant_id, const std::string& answers_json);
   void DeleteParticipant(const std::string& participant_id);
 
   void AddUpload(const Upload& u);

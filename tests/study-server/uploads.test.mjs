@@ -70,6 +70,15 @@ test('a take uploads in pieces, arrives byte-identical with the server verdict, 
       assert.equal(t.probability.toFixed(4), out.match(/^cough\s+([\d.]+)/m)[1]);
     }
 
+    // The answers, the label among them, go to the participant's row.
+    const put = (body) => fetch(`${server.url}/api/studies/${server.study.id}/answers`, { method: 'PUT', headers: p.auth, body });
+    assert.equal((await put(JSON.stringify({ test_result: 'positive', days_since_test: 3 }))).status, 200);
+    assert.deepEqual((await (await me(server, p)).json()).answers, { test_result: 'positive', days_since_test: 3 });
+    assert.equal((await put('[1]')).status, 400);
+    assert.equal((await put(JSON.stringify({ '../x': 'a' }))).status, 400);
+    assert.equal((await put(JSON.stringify({ a: { nested: 1 } }))).status, 400);
+    assert.equal((await put(JSON.stringify({ a: 'x'.repeat(201) }))).status, 400);
+
     // Replays: the same creation gives the same upload, complete; the last
     // PATCH again is answered with the final offset; still one file.
     const again = await create(server, p, { task: 'cough', take: 1, bytes: COUGH });

@@ -62,6 +62,8 @@ test('a participant completes a study through the server; a reload and a server 
     assert.match(remote.participant, /^[0-9a-f]{16}$/);
     const me = async () => (await fetch(`${server.url}/api/studies/${server.study.id}/me`, { headers: { Authorization: `Bearer ${remote.token}` } })).json();
     assert.equal((await me()).consentVersion, 't1', 'consent recorded on the server with the protocol version');
+    assert.deepEqual((await me()).answers, { result: 'positive' }, 'the answers reach the server');
+    assert.match(await page.textContent('footer'), /sent to this study's server \(this site\) and to nowhere else/);
 
     await recordTake(page, 'cough-1');
     await waitUpload(page, 'cough-1');

@@ -34,6 +34,7 @@ async function start() {
   }
   state.store = await Store.open();
   state.link = studyLink(params);
+  if (state.link) sayWhatIsSent();
   const engineBase = new URL('../engine/', location.href);
   state.engine = await loadEngine({ base: engineBase, variant: params.get('engine') ?? undefined });
   $('engine-info').textContent = `Engine: ${state.engine.variant === 'simd' ? 'WebAssembly SIMD' : 'WebAssembly without SIMD'}.`;
@@ -64,6 +65,15 @@ async function start() {
   }
   document.body.dataset.ready = 'true';
   say('Ready.');
+}
+
+// From a study link the page sends data to the study's server: it says so
+// wherever it would otherwise promise that nothing leaves the device.
+function sayWhatIsSent() {
+  $('privacy-tag').textContent = 'Recordings for a study run from this site: each saved take is uploaded to it.';
+  $('privacy-note').textContent = 'Opened from a study link: your consent, your answers and each saved take are ' +
+    'sent to this study\'s server (this site) and to nowhere else; they also stay in this browser until the study is done.';
+  $('save-hint').textContent = 'Each take is saved on this device as soon as it passes the checks, then uploaded to the study.';
 }
 
 // ---- wiring ----------------------------------------------------------

@@ -2,7 +2,7 @@
 // Opened from a participant link (/research/?study=ID&join=KEY), the page
 // takes the study's protocol from the server, joins it at consent (a
 // random participant id and a bearer token, kept in the session record),
-// records consent there with the protocol version, uploads every saved
+// records consent there with the protocol version, sends the answers, uploads every saved
 // take (upload-queue.js) and withdraws there too. Without a link the page
 // sends nothing anywhere.
 
@@ -51,6 +51,14 @@ export async function joinStudy(link, version) {
   const c = await call(`/api/studies/${link.study}/consent`, 'Recording consent',
     { method: 'POST', headers: { ...json, ...authHeader(remote) }, body: JSON.stringify({ version }) });
   return { ...remote, consentedAt: c.consentedAt };
+}
+
+// The participant's answers (the label among them), sent again whenever
+// they change.
+export async function sendAnswers(remote, answers) {
+  await call(`/api/studies/${remote.study}/answers`, 'Saving the answers', {
+    method: 'PUT', headers: { 'Content-Type': 'application/json', ...authHeader(remote) }, body: JSON.stringify(answers),
+  });
 }
 
 export const authHeader = (remote) => ({ Authorization: `Bearer ${remote.token}` });

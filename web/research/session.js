@@ -5,7 +5,7 @@ import { say } from '../shared/guard.js';
 import { newParticipantId } from './store.js';
 import { $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION } from './page.js';
 import { showTasks } from './takes.js';
-import { joinStudy, withdrawRemote } from './remote.js';
+import { joinStudy, withdrawRemote, sendAnswers } from './remote.js';
 import { refreshData, offerResume } from './stored-data.js';
 
 export function newSession() {
@@ -92,6 +92,8 @@ export async function saveAnswers() {
     answers[q.id] = q.type === 'number' ? Number(v) : String(v);
   }
   const changed = s.answers !== null;
+  // The study's server has them before the page moves on.
+  if (s.remote) await sendAnswers(s.remote, answers);
   s.answers = answers;
   await state.store.putSession(s);
   const back = state.answersBack;
