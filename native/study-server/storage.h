@@ -32,8 +32,6 @@ class Storage {
                    const std::string& upload) const;
   void RemoveParticipant(const std::string& study, const std::string& participant) const;
 
-  const std::string& dir() const { return dir_; }
-
  private:
   std::string dir_;
 };

@@ -1,4 +1,4 @@
-// tus 1.0 (core + creation) for takes: POST /tus/<study>/ creates an
+// tus 1.0 (core, creation, checksum) for takes: POST /tus/<study>/ creates an
 // upload, HEAD gives its offset, PATCH appends at Upload-Offset. Metadata
 // names the take (task, take) and its SHA-256; creating the same take with
 // the same checksum again returns the same upload, so replays are
