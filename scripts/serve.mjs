@@ -6,6 +6,7 @@
 //   /models/                 -> models/ (manifest.json and shipped models)
 //   /tests/fixtures/models/  -> the in-repo test model(s)
 //   /vendor/fflate/          -> node_modules/fflate/esm (ZIP, research mode)
+//   /vendor/tus/             -> node_modules/tus-js-client/dist (research mode's uploads)
 //   /                        -> web/
 // and sends COOP/COEP (cross-origin isolation) and a Content-Security-Policy
 // that allows nothing but this origin, so the page cannot reach any other
@@ -55,6 +56,7 @@ export function routes(engineDir) {
     ['/models/', path.join(root, 'models')],
     ['/tests/fixtures/models/', path.join(root, 'tests/fixtures/models')],
     ['/vendor/fflate/', path.join(root, 'node_modules/fflate/esm')],
+    ['/vendor/tus/', path.join(root, 'node_modules/tus-js-client/dist')],
     ['/', path.join(root, 'web')],
   ];
 }

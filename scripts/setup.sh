@@ -16,6 +16,7 @@ PACKAGES=(
   libhwy-dev flatbuffers-compiler libflatbuffers-dev catch2 libsndfile1-dev
   chromium                                           # browser tests (web/)
   libtorch-dev libglpk-dev nlohmann-json3-dev libcli11-dev   # model factory (native/factory)
+  libcpp-httplib-dev libsqlite3-dev libsodium-dev libssl-dev   # study server (native/study-server)
 )
 
 installed() {

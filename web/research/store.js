@@ -1,9 +1,11 @@
 // Research-mode storage: IndexedDB database "tinym2-research".
 //   sessions  {id, participant, protocol, createdAt, updatedAt, consentedAt,
-//              answers, status: 'in-progress' | 'complete', split}
+//              answers, status: 'in-progress' | 'complete', split,
+//              remote: {study, participant, token, consentedAt} when a study server runs it}
 //   takes     {id: `${session}/${task}-${take}`, session, task, take, modality,
 //              sampleRate, frames, seconds, wav (ArrayBuffer, 16-bit PCM), savedAt,
-//              recordedAt (ISO), inputDevice, inputChannels, browser, userAgent}
+//              recordedAt (ISO), inputDevice, inputChannels, browser, userAgent,
+//              upload: {sha256, at} once a study server confirmed it}
 //   meta      {key, value}   the active protocol, the researcher passcode's hash
 // Every write is its own transaction and resolves only when the transaction
 // has committed, so a take the page reports as saved survives a reload or a
@@ -118,6 +120,18 @@ export class Store {
       request(takes.index('session').getAll(sessionId)));
     if (!withAudio) for (const t of all) { t.bytes = t.wav.byteLength; delete t.wav; }
     return all;
+  }
+
+  // Marks a take as confirmed by the study server ({sha256, at}), unless
+  // it was saved again (recorded anew) since `savedAt`; true when marked.
+  markUploaded(id, savedAt, upload) {
+    return this.tx('takes', 'readwrite', async ({ takes }) => {
+      const t = await request(takes.get(id));
+      if (!t || t.savedAt !== savedAt) return false;
+      t.upload = upload;
+      await request(takes.put(t));
+      return true;
+    });
   }
 
   getTake(id) {

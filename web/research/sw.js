@@ -9,16 +9,17 @@ offlineCache({
   name: 'tinym2-research',
   version: 2,
   files: [
-    './', 'index.html', 'research.css', 'app.js', 'protocol.js', 'store.js', 'manifest.js', 'metrics.js',
+    './', 'index.html', 'research.css', 'app.js', 'page.js', 'study.js', 'session.js', 'takes.js',
+    'stored-data.js', 'researcher.js', 'remote.js', 'upload-queue.js', 'protocol.js', 'store.js', 'manifest.js', 'metrics.js',
     'archive.js', 'lock.js', 'evaluate.js', 'eval-worker.js', 'audio-cache.js',
     '../shared/base.css', '../shared/guard.js', '../shared/audio-input.js',
     '../engine.js', '../recorder.js', '../quality.js', '../wav.js', '../capture-worklet.js',
     '../engine/tinym2-simd.js', '../engine/tinym2-simd.wasm',
     '../engine/tinym2-scalar.js', '../engine/tinym2-scalar.wasm',
-    '../vendor/fflate/browser.js',
+    '../vendor/fflate/browser.js', '../vendor/tus/tus.min.js',
     '../models/manifest.json', '../models/protocols/default.json',
   ],
-  // The sound-type model of the manifest the page reads by default (app.js,
+  // The sound-type model of the manifest the page reads by default (study.js,
   // loadGate). The page fetches it before this worker takes control on a
   // first visit, so it is cached here at install. Research mode never runs
   // the screening model, so that one is left out.

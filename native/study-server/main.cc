@@ -1,0 +1,129 @@
+// tinym2-study: the collection server of research mode.
+//
+//   tinym2-study --data DIR [--port 8090] [--host 127.0.0.1] [--root REPO]
+//                [--engine DIR] [--manifest FILE]
+//   tinym2-study create-study --data DIR --protocol FILE [--base-url URL]
+//
+// The first serves the research page and takes uploads; the second adds a
+// study from a protocol JSON and prints its participant link. See
+// docs/study-server.md.
+#include <signal.h>
+#include <sodium.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <chrono>
+#include <thread>
+
+#include "server.h"
+#include "util.h"
+
+namespace {
+
+using tm2study::Config;
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: tinym2-study --data DIR [--port 8090] [--host 127.0.0.1] [--root REPO]\n"
+               "                    [--engine DIR] [--manifest FILE]\n"
+               "                    [--joins-per-minute N] [--uploads-per-minute N]\n"
+               "       tinym2-study create-study --data DIR --protocol FILE [--base-url URL]\n");
+  return 2;
+}
+
+int CreateStudy(const std::string& data, const std::string& protocol_path,
+                const std::string& base_url) {
+  std::ifstream f(protocol_path);
+  if (!f) {
+    std::fprintf(stderr, "error: cannot read %s\n", protocol_path.c_str());
+    return 1;
+  }
+  std::stringstream text;
+  text << f.rdbuf();
+  tm2study::Protocol protocol;
+  try {
+    protocol = tm2study::ParseProtocol(text.str());
+  } catch (const tm2study::ProtocolError& e) {
+    std::fprintf(stderr, "error: %s: %s\n", protocol_path.c_str(), e.what());
+    return 1;
+  }
+  tm2study::Storage storage(data);  // creates DATA
+  tm2study::Db db(data + "/study.sqlite");
+  const tm2study::Study s{tm2study::RandomHex(12), protocol.id, protocol.version, text.str(),
+                          tm2study::RandomHex(16), tm2study::NowIso()};
+  db.AddStudy(s);
+  std::printf("study %s (protocol %s, version %s)\n", s.id.c_str(), protocol.id.c_str(),
+              protocol.version.c_str());
+  std::printf("participant link: %s/research/?study=%s&join=%s\n", base_url.c_str(), s.id.c_str(),
+              s.join_key.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) {
+    std::fprintf(stderr, "error: libsodium could not start\n");
+    return 1;
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const bool create = !args.empty() && args[0] == "create-study";
+  if (create || (!args.empty() && args[0] == "serve")) args.erase(args.begin());
+  Config config;
+  std::string protocol, base_url;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (i + 1 >= args.size()) return Usage();
+    const std::string& v = args[++i];
+    try {
+      if (a == "--data") config.data_dir = v;
+      else if (a == "--port") config.port = std::stoi(v);
+      else if (a == "--host") config.host = v;
+      else if (a == "--root") config.root = v;
+      else if (a == "--engine") config.engine_dir = v;
+      else if (a == "--manifest") config.manifest = v;
+      else if (a == "--joins-per-minute") config.joins_per_minute = std::stoi(v);
+      else if (a == "--uploads-per-minute") config.uploads_per_minute = std::stoi(v);
+      else if (a == "--protocol" && create) protocol = v;
+      else if (a == "--base-url" && create) base_url = v;
+      else return Usage();
+    } catch (const std::exception&) {
+      std::fprintf(stderr, "error: %s needs a number, got '%s'\n", a.c_str(), v.c_str());
+      return 2;
+    }
+  }
+  if (config.data_dir.empty()) return Usage();
+  try {
+    if (create) {
+      if (protocol.empty()) return Usage();
+      if (base_url.empty()) base_url = "http://" + config.host + ":" + std::to_string(config.port);
+      return CreateStudy(config.data_dir, protocol, base_url);
+    }
+    if (config.engine_dir.empty()) config.engine_dir = config.root + "/build/wasm/web-engine";
+    if (config.manifest.empty()) config.manifest = config.root + "/models/manifest.json";
+    // SIGINT/SIGTERM stop the server from a waiting thread, not from a
+    // signal handler (Stop() is not async-signal-safe).
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    tm2study::StudyServer server(config);
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      // httplib's stop() does nothing before listening has begun: a signal
+      // right after start-up waits for it.
+      while (!server.Running()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      server.Stop();
+    });
+    waiter.detach();
+    return server.Run() ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,107 @@
+#include "server.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util.h"
+
+namespace tm2study {
+
+void Fail(httplib::Response& res, int status, const std::string& text) {
+  res.status = status;
+  res.set_content(nlohmann::json{{"error", text}}.dump(), "application/json");
+}
+
+bool RateLimiter::Allow(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - window_ >= std::chrono::minutes(1)) {
+    window_ = now;
+    counts_.clear();
+  }
+  return ++counts_[key] <= per_minute_;
+}
+
+StudyServer::StudyServer(const Config& config)
+    : config_(config),
+      db_(config.data_dir + "/study.sqlite"),
+      storage_(config.data_dir),
+      checker_(config.manifest),
+      joins_(config.joins_per_minute),
+      creations_(config.uploads_per_minute) {
+  // Slow or stalled clients must not hold a worker: every read and write
+  // times out, and a PATCH that stalls keeps what arrived (tus resumes it).
+  http_.set_read_timeout(15, 0);
+  http_.set_write_timeout(15, 0);
+  // httplib serves one connection per pool thread, and an idle keep-alive
+  // connection holds its thread until the keep-alive timeout: many threads
+  // and a short timeout keep queued participants from waiting on idle ones.
+  http_.new_task_queue = [] { return new httplib::ThreadPool(256); };
+  http_.set_keep_alive_timeout(1);
+  // JSON bodies are small; PATCH bodies stream to disk and are bounded by
+  // the upload's length in TusPatch.
+  http_.set_payload_max_length(64 * 1024 * 1024);
+  http_.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                 std::exception_ptr ep) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    std::fprintf(stderr, "tinym2-study: internal error: %s\n", what.c_str());
+    Fail(res, 500, "internal server error");
+  });
+  MountSite();
+  RouteApi();
+  RouteTus();
+}
+
+bool StudyServer::Run() {
+  if (!http_.bind_to_port(config_.host, config_.port)) {
+    std::fprintf(stderr, "tinym2-study: cannot listen on %s:%d\n", config_.host.c_str(),
+                 config_.port);
+    return false;
+  }
+  std::printf("tinym2-study: serving http://%s:%d/research/ (data in %s, sound-type check %s)\n",
+              config_.host.c_str(), config_.port, config_.data_dir.c_str(),
+              checker_.has_gate() ? "on" : "off");
+  std::fflush(stdout);
+  return http_.listen_after_bind();
+}
+
+std::optional<std::pair<Study, Protocol>> StudyServer::FindStudy(const std::string& id) {
+  auto study = db_.GetStudy(id);
+  if (!study) return std::nullopt;
+  return std::make_pair(*study, ParseProtocol(study->protocol_json));
+}
+
+std::optional<StudyServer::Caller> StudyServer::Authorize(const httplib::Request& req,
+                                                          httplib::Response& res) {
+  auto study = FindStudy(req.matches[1]);
+  if (!study) {
+    Fail(res, 404, "no such study");
+    return std::nullopt;
+  }
+  const std::string auth = req.get_header_value("Authorization");
+  const std::string prefix = "Bearer ";
+  const std::string token = auth.rfind(prefix, 0) == 0 ? auth.substr(prefix.size()) : "";
+  if (!IsHex(token, 64)) {
+    Fail(res, 401, "missing or malformed participant token (Authorization: Bearer <64 hex digits>)");
+    return std::nullopt;
+  }
+  auto participant = db_.FindParticipant(study->first.id, Sha256Hex(token));
+  if (!participant) {
+    Fail(res, 401, "unknown participant token for this study (withdrawn, or from another study)");
+    return std::nullopt;
+  }
+  return Caller{study->first, study->second, *participant};
+}
+
+void StudyServer::Withdraw(const Caller& c) {
+  for (const Upload& u : db_.ListUploads(c.participant.id)) storage_.RemoveUpload(u.id);
+  storage_.RemoveParticipant(c.study.id, c.participant.id);
+  db_.DeleteParticipant(c.participant.id);
+}
+
+}  // namespace tm2study

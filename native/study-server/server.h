@@ -1,0 +1,100 @@
+// tinym2-study's HTTP server: the research page and its files, the
+// participant API (join, consent, status, withdrawal) and tus 1.0 uploads
+// of takes. Routes live in site.cc, api.cc and tus.cc; state in Db
+// (SQLite), Storage (files) and TakeChecker (the server-side gate).
+#ifndef TM2_STUDY_SERVER_SERVER_H_
+#define TM2_STUDY_SERVER_SERVER_H_
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "db.h"
+#include "protocol.h"
+#include "storage.h"
+#include "take_check.h"
+
+namespace tm2study {
+
+struct Config {
+  std::string data_dir;
+  std::string root = ".";    // repository checkout: web/, models/, node_modules/fflate
+  std::string engine_dir;    // default ROOT/build/wasm/web-engine
+  std::string manifest;      // gate manifest; default ROOT/models/manifest.json
+  std::string host = "127.0.0.1";
+  int port = 8090;
+  int joins_per_minute = 30;    // new participants per client address
+  int uploads_per_minute = 60;  // tus creations per participant
+};
+
+// Per-key counters over a fixed one-minute window: enough to stop a client
+// from creating participants or uploads in a loop.
+class RateLimiter {
+ public:
+  explicit RateLimiter(int per_minute) : per_minute_(per_minute) {}
+  bool Allow(const std::string& key);
+
+ private:
+  int per_minute_;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point window_;
+  std::map<std::string, int> counts_;
+};
+
+class StudyServer {
+ public:
+  explicit StudyServer(const Config& config);
+  // Binds and serves until Stop(); false when the port cannot be bound.
+  bool Run();
+  void Stop() { http_.stop(); }
+  bool Running() const { return http_.is_running(); }
+
+ private:
+  struct Caller {
+    Study study;
+    Protocol protocol;
+    Participant participant;
+  };
+
+  void MountSite();
+  void RouteApi();
+  void RouteTus();
+  // The study named in the path and the participant whose bearer token the
+  // request carries; otherwise fills `res` with 404/401 and returns nullopt.
+  std::optional<Caller> Authorize(const httplib::Request& req, httplib::Response& res);
+  std::optional<std::pair<Study, Protocol>> FindStudy(const std::string& id);
+
+  void TusCreate(const httplib::Request& req, httplib::Response& res);
+  void TusHead(const httplib::Request& req, httplib::Response& res);
+  void TusPatch(const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader);
+  // Checks the header once enough bytes are in; false (and `res` filled,
+  // the upload deleted) when the take is refused.
+  bool CheckHeader(Upload& u, const TaskLimits& task, httplib::Response& res);
+  void FinishUpload(Upload& u, const TaskLimits& task, httplib::Response& res);
+  void DropUpload(const Upload& u);
+  void Withdraw(const Caller& c);
+
+  Config config_;
+  Db db_;
+  Storage storage_;
+  TakeChecker checker_;
+  RateLimiter joins_;
+  RateLimiter creations_;
+  httplib::Server http_;
+  std::mutex busy_mu_;
+  std::set<std::string> busy_;  // uploads with a PATCH in progress
+};
+
+// A JSON {"error": text} response.
+void Fail(httplib::Response& res, int status, const std::string& text);
+
+}  // namespace tm2study
+
+#endif  // TM2_STUDY_SERVER_SERVER_H_

@@ -1,0 +1,77 @@
+// A study run by the study server (tinym2-study, docs/study-server.md).
+// Opened from a participant link (/research/?study=ID&join=KEY), the page
+// takes the study's protocol from the server, joins it at consent (a
+// random participant id and a bearer token, kept in the session record),
+// records consent there with the protocol version, sends the answers, uploads every saved
+// take (upload-queue.js) and withdraws there too. Without a link the page
+// sends nothing anywhere.
+
+// {study, join} from the page's query, or null when it is not a study link.
+export function studyLink(params) {
+  const study = params.get('study');
+  const join = params.get('join');
+  if (!study && !join) return null;
+  if (!/^[0-9a-f]{24}$/.test(study ?? '') || !/^[0-9a-f]{32}$/.test(join ?? '')) {
+    throw new Error('This study link is incomplete or damaged: ask the researcher for the link again.');
+  }
+  return { study, join };
+}
+
+// The server's answer as JSON, or an Error with its own words.
+async function answer(r, what) {
+  const text = await r.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch { /* not JSON: quoted below */ }
+  if (!r.ok) throw new Error(`${what}: the study server answered HTTP ${r.status} (${body?.error ?? text.slice(0, 120)}).`);
+  return body;
+}
+
+async function call(url, what, init) {
+  let r;
+  try {
+    r = await fetch(url, init);
+  } catch (e) {
+    throw new Error(`${what}: the study server cannot be reached (${e.message}). Check the connection and try again.`);
+  }
+  return answer(r, what);
+}
+
+export async function fetchStudyProtocol(link) {
+  const body = await call(`/api/studies/${link.study}`, 'Loading the study');
+  return body.protocol;
+}
+
+// Joins the study and records consent to protocol `version`; returns what
+// the session keeps: {study, participant, token, consentedAt}.
+export async function joinStudy(link, version) {
+  const json = { 'Content-Type': 'application/json' };
+  const p = await call(`/api/studies/${link.study}/participants`, 'Joining the study',
+    { method: 'POST', headers: json, body: JSON.stringify({ join: link.join }) });
+  const remote = { study: link.study, participant: p.participant, token: p.token };
+  const c = await call(`/api/studies/${link.study}/consent`, 'Recording consent',
+    { method: 'POST', headers: { ...json, ...authHeader(remote) }, body: JSON.stringify({ version }) });
+  return { ...remote, consentedAt: c.consentedAt };
+}
+
+// The participant's answers (the label among them), sent again whenever
+// they change.
+export async function sendAnswers(remote, answers) {
+  await call(`/api/studies/${remote.study}/answers`, 'Saving the answers', {
+    method: 'PUT', headers: { 'Content-Type': 'application/json', ...authHeader(remote) }, body: JSON.stringify(answers),
+  });
+}
+
+export const authHeader = (remote) => ({ Authorization: `Bearer ${remote.token}` });
+
+// Deletes the participant's files and rows on the server. A token the
+// server no longer knows means it is already done.
+export async function withdrawRemote(remote) {
+  let r;
+  try {
+    r = await fetch(`/api/studies/${remote.study}/me`, { method: 'DELETE', headers: authHeader(remote) });
+  } catch (e) {
+    throw new Error(`Withdrawing: the study server cannot be reached (${e.message}). Nothing was deleted; try again when online.`);
+  }
+  if (r.status === 401) return;
+  await answer(r, 'Withdrawing');
+}

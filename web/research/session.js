@@ -1,0 +1,186 @@
+// The participant's way through a session: consent, participant code,
+// questions (and changing the answers), resume after a reload, withdrawal,
+// review and finish. The takes themselves are takes.js.
+import { say } from '../shared/guard.js';
+import { newParticipantId } from './store.js';
+import { $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION } from './page.js';
+import { showTasks } from './takes.js';
+import { joinStudy, withdrawRemote, sendAnswers } from './remote.js';
+import { refreshData, offerResume } from './stored-data.js';
+
+export function newSession() {
+  resetTasks();
+  const id = newParticipantId();
+  // Nothing is stored before consent.
+  state.session = {
+    id, participant: id, protocol: state.protocol, createdAt: new Date().toISOString(),
+    consentedAt: null, answers: null, status: 'in-progress', split: '',
+  };
+  const p = state.session.protocol;
+  $('consent-text').replaceChildren(...p.consent.text.map((t) => el('p', { text: t })));
+  $('consent-agree-label').textContent = p.consent.agree;
+  $('consent-agree').checked = false;
+  $('consent-continue').disabled = true;
+  show('consent-view');
+  say(`New participant: read the information, then tick the box.`);
+  $('consent-agree').focus();
+}
+
+export async function giveConsent() {
+  const s = state.session;
+  // From a study link, the server records the consent first: no session
+  // exists anywhere until both agree.
+  if (state.link) s.remote = await joinStudy(state.link, s.protocol.version);
+  s.consentedAt = new Date().toISOString();
+  await state.store.putSession(s);
+  sessionStorage.setItem(TAB_SESSION, s.id);
+  $('participant-id').textContent = s.participant;
+  askQuestions(null);
+  say(`Consent recorded. Participant code ${s.participant}. Please answer the questions.`);
+  await refreshData();
+}
+
+// The questions, filled in with the answers given so far; `back` is the
+// view to return to after a change ('tasks-view', 'review-view'), or null
+// on the first pass.
+export function askQuestions(back) {
+  const s = state.session;
+  buildQuestions(s.protocol, s.answers ?? {});
+  state.answersBack = back;
+  $('questions-back').hidden = !back;
+  $('questions-continue').textContent = back ? 'Save the answers' : 'Continue to the recordings';
+  show('questions-view');
+  $('question-list').querySelector('input')?.focus();
+}
+
+function buildQuestions(protocol, answers = {}) {
+  const list = $('question-list');
+  list.textContent = '';
+  for (const q of protocol.questions) {
+    const fs = el('fieldset', { class: 'question', id: `q-${q.id}` },
+      el('legend', { text: `${q.text}${q.required ? ' (required)' : ''}` }));
+    if (q.type === 'choice') {
+      q.values.forEach((v, i) => {
+        const id = `q-${q.id}-${i}`;
+        const input = el('input', { type: 'radio', name: q.id, id, value: v });
+        if (q.required) input.required = true;
+        if (answers[q.id] === v) input.checked = true;
+        fs.append(el('label', { for: id }, input, v));
+      });
+    } else {
+      const id = `q-${q.id}-n`;
+      const input = el('input', { type: 'number', name: q.id, id, step: 'any' });
+      if (q.min !== undefined) input.min = String(q.min);
+      if (q.max !== undefined) input.max = String(q.max);
+      if (q.required) input.required = true;
+      if (answers[q.id] !== undefined) input.value = String(answers[q.id]);
+      fs.append(el('label', { for: id }, 'Answer', input));
+    }
+    list.append(fs);
+  }
+}
+
+export async function saveAnswers() {
+  const s = state.session;
+  const form = $('questions-view');
+  if (!form.reportValidity()) return;
+  const data = new FormData(form);
+  const answers = {};
+  for (const q of s.protocol.questions) {
+    const v = data.get(q.id);
+    if (v === null || v === '') continue;
+    answers[q.id] = q.type === 'number' ? Number(v) : String(v);
+  }
+  const changed = s.answers !== null;
+  // The study's server has them before the page moves on.
+  if (s.remote) await sendAnswers(s.remote, answers);
+  s.answers = answers;
+  await state.store.putSession(s);
+  const back = state.answersBack;
+  state.answersBack = null;
+  if (back === 'review-view') await review();
+  else await showTasks();
+  if (changed) say('Your answers were changed.');
+  await refreshData();
+}
+
+export function backFromQuestions() {
+  const back = state.answersBack;
+  state.answersBack = null;
+  if (back === 'review-view') guard(review);
+  else guard(showTasks);
+}
+
+// The participant withdraws: their answers and takes are deleted now.
+export async function withdraw() {
+  const s = state.session;
+  if (!s) return;
+  const n = (await state.store.listTakes(s.id)).length;
+  if (!confirm(`Withdraw from the study? Your answers and your ${n} recording${n === 1 ? '' : 's'} are deleted from this device${s.remote ? ' and from the study server' : ''} now. This cannot be undone.`)) {
+    say('Nothing was deleted; you can go on.');
+    return;
+  }
+  if (s.remote) await withdrawRemote(s.remote);
+  await state.store.deleteSession(s.id);
+  sessionStorage.removeItem(TAB_SESSION);
+  state.session = null;
+  resetTasks();
+  show('start-view');
+  await refreshData();
+  await offerResume();
+  say(`You have withdrawn: your answers and recordings were deleted from this device${s.remote ? ' and from the study server' : ''}. Thank you.`);
+  $('new-session').focus();
+}
+
+export async function resume() {
+  const s = await state.store.getSession(state.resumable.id);
+  state.session = s;
+  sessionStorage.setItem(TAB_SESSION, s.id);
+  $('participant-id').textContent = s.participant;
+  if (!s.answers) {
+    askQuestions(null);
+    say(`Resumed participant ${s.participant}: please answer the questions.`);
+    return;
+  }
+  await showTasks();
+  say(`Resumed participant ${s.participant}: ${state.takes.size} take${state.takes.size === 1 ? '' : 's'} already saved.`);
+}
+
+export async function review() {
+  const s = state.session;
+  const body = $('review-body');
+  body.textContent = '';
+  body.append(el('p', {}, 'Participant ', el('strong', { text: s.participant })));
+  const answers = el('dl');
+  for (const q of s.protocol.questions) {
+    answers.append(el('dt', { text: q.text }), el('dd', { text: s.answers?.[q.id] ?? '(no answer)' }));
+  }
+  body.append(answers);
+  const list = el('ul', { class: 'review-takes' });
+  for (const step of state.steps) {
+    const t = await state.store.getTake(`${s.id}/${step.key}`);
+    const audio = el('audio', { controls: '' });
+    setPlayback(audio, t.wav, step.key);
+    list.append(el('li', {}, `${step.key}: ${t.seconds.toFixed(1)} s at ${t.sampleRate} Hz`, audio));
+  }
+  body.append(list);
+  show('review-view');
+  $('review-view').focus();
+  say('Check the answers and listen to the takes, then finish.');
+}
+
+export async function finish() {
+  const s = state.session;
+  s.status = 'complete';
+  s.completedAt = new Date().toISOString();
+  await state.store.putSession(s);
+  sessionStorage.removeItem(TAB_SESSION);
+  state.session = null;
+  await refreshData();
+  await offerResume();
+  $('done-text').textContent = `Thank you. The session of participant ${s.participant} is complete and stored (${state.takes.size} takes).`;
+  resetTasks();
+  show('done-view');
+  $('next-participant').focus();
+  say('Session saved.');
+}

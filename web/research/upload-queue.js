@@ -1,0 +1,134 @@
+// Uploads the saved takes of server-run sessions (remote.js) with tus 1.0
+// (tus-js-client), one at a time. A take is marked uploaded in IndexedDB
+// only when the server has completed its upload, and the server completes
+// one only when the bytes' SHA-256 equals the one sent at creation: that
+// mark is the server's confirmation by checksum. Until then the take stays
+// queued: an upload resumes from the server's offset after a reload (tus
+// fingerprints in localStorage; the server also answers a repeated creation
+// of the same take with the same upload), and a failure is retried with
+// exponential backoff. A take the server refuses (4xx) is not retried.
+import { authHeader } from './remote.js';
+
+const CHUNK = 256 * 1024;
+// tus-js-client's own quick retries inside one attempt, then ours.
+const QUICK_RETRIES = [0, 1000, 3000];
+const MAX_BACKOFF = 60000;
+
+async function loadTus() {
+  if (!window.tus) await import('../vendor/tus/tus.min.js');  // UMD: sets window.tus
+  return window.tus;
+}
+
+async function sha256Hex(bytes) {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class UploadQueue {
+  // onChange(takeId, {state, progress, message}); states: waiting,
+  // uploading, retrying, uploaded, refused.
+  constructor({ store, onChange }) {
+    this.store = store;
+    this.onChange = onChange;
+    this.states = new Map();
+    this.queue = [];
+    this.running = false;
+    this.attempts = new Map();
+  }
+
+  state(takeId) {
+    return this.states.get(takeId) ?? null;
+  }
+
+  set(takeId, st) {
+    this.states.set(takeId, st);
+    this.onChange(takeId, st);
+  }
+
+  // Queues every stored take of a server-run session that the server has
+  // not confirmed (after a reload, or for an earlier participant).
+  async resumeAll() {
+    for (const s of await this.store.listSessions()) {
+      if (!s.remote) continue;
+      for (const t of await this.store.listTakes(s.id)) {
+        if (t.upload) this.set(t.id, { state: 'uploaded', message: 'Uploaded to the study server.' });
+        else this.add(t.id);
+      }
+    }
+  }
+
+  add(takeId) {
+    if (!this.queue.includes(takeId)) this.queue.push(takeId);
+    if (this.states.get(takeId)?.state !== 'uploading') this.set(takeId, { state: 'waiting', message: 'Waiting to upload.' });
+    this.run();
+  }
+
+  async run() {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length) {
+        const id = this.queue.shift();
+        await this.uploadOne(id);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  async uploadOne(id) {
+    const take = await this.store.getTake(id);
+    const session = take && await this.store.getSession(take.session);
+    if (!take || !session?.remote) { this.states.delete(id); return; }  // deleted or withdrawn
+    if (take.upload) { this.set(id, { state: 'uploaded', message: 'Uploaded to the study server.' }); return; }
+    const sha = await sha256Hex(take.wav);
+    try {
+      await this.send(take, session.remote, sha);
+    } catch (e) {
+      const status = e.originalResponse?.getStatus?.() ?? 0;
+      const refused = status >= 400 && status < 500 && ![409, 423, 429].includes(status);
+      if (refused) {
+        let reason = e.originalResponse.getBody?.() ?? '';
+        try { reason = JSON.parse(reason).error; } catch { /* plain text */ }
+        this.set(id, { state: 'refused', message: `The study server refused this take (HTTP ${status}: ${reason}). It is kept on this device.` });
+        return;
+      }
+      const n = (this.attempts.get(id) ?? 0) + 1;
+      this.attempts.set(id, n);
+      const wait = Math.min(MAX_BACKOFF, 1000 * 2 ** n);
+      this.set(id, { state: 'retrying', message: `Upload interrupted; retrying in ${Math.round(wait / 1000)} s. The take is kept on this device.` });
+      setTimeout(() => this.add(id), wait);
+      return;
+    }
+    this.attempts.delete(id);
+    // Only the content that was uploaded is marked: a take recorded again
+    // meanwhile is queued again by its own save.
+    if (await this.store.markUploaded(id, take.savedAt, { sha256: sha, at: new Date().toISOString() })) {
+      this.set(id, { state: 'uploaded', message: 'Uploaded to the study server.' });
+    }
+  }
+
+  async send(take, remote, sha) {
+    const tus = await loadTus();
+    await new Promise((resolve, reject) => {
+      const upload = new tus.Upload(new Blob([take.wav], { type: 'audio/wav' }), {
+        endpoint: `/tus/${remote.study}/`,
+        headers: authHeader(remote),
+        metadata: { task: take.task, take: String(take.take), sha256: sha },
+        chunkSize: CHUNK,
+        retryDelays: QUICK_RETRIES,
+        fingerprint: async () => `tinym2-${remote.study}-${take.id}-${sha}`,
+        removeFingerprintOnSuccess: true,
+        onProgress: (sent, total) => this.set(take.id, {
+          state: 'uploading', progress: sent / total, message: `Uploading… ${Math.floor((100 * sent) / total)} %`,
+        }),
+        onSuccess: resolve,
+        onError: reject,
+      });
+      upload.findPreviousUploads().then((previous) => {
+        if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+        upload.start();
+      }, reject);
+    });
+  }
+}
