@@ -194,7 +194,8 @@ int Listen(int argc, char** argv) {
   Source source;
   std::string error;
   if (from_stdin) {
-    source.OpenStdin(rate ? static_cast<int>(rate) : 16000, channels ? static_cast<int>(channels) : 1);
+    source.OpenStdin(rate ? static_cast<int>(rate) : 16000,
+                     channels ? static_cast<int>(channels) : 1);
   } else if (!source.OpenFile(positional[1], &error)) {
     return Fail(error);
   }
@@ -243,11 +244,12 @@ int Listen(int argc, char** argv) {
       if (!runner.result_ready()) continue;
       const StreamWindow& w = runner.window();
       const int top = runner.top_class();
-      std::printf("{\"window\": %lld, \"start\": %.3f, \"end\": %.3f, \"top\": %s, \"probability\": %.4f}\n",
-                  static_cast<long long>(w.index), w.first_sample * seconds_per_sample,
-                  (w.first_sample + w.num_samples) * seconds_per_sample,
-                  JsonString(model.label(top)).c_str(),
-                  static_cast<double>(runner.probabilities()[top]));
+      std::printf(
+          "{\"window\": %lld, \"start\": %.3f, \"end\": %.3f, \"top\": %s, \"probability\": "
+          "%.4f}\n",
+          static_cast<long long>(w.index), w.first_sample * seconds_per_sample,
+          (w.first_sample + w.num_samples) * seconds_per_sample,
+          JsonString(model.label(top)).c_str(), static_cast<double>(runner.probabilities()[top]));
       std::fflush(stdout);
       ++windows;
     }

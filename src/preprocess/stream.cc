@@ -18,7 +18,7 @@ struct StreamState : Pipeline {
   // Pipeline::frame holds the samples of the last frame computed, so the
   // next one only resamples frame_step new samples.
   preprocess_internal::InputReach reach;
-  float* history = nullptr;     // ring of mixed input samples, by input index
+  float* history = nullptr;  // ring of mixed input samples, by input index
   int history_size = 0;
   float* clip_frame = nullptr;  // samples of an edge frame, clip edges zeroed
   float* rows = nullptr;        // ring of num_frames feature rows, by frame index
@@ -94,7 +94,8 @@ Status PlanGeometry(const PreprocessParams& p, const StreamOptions& o, Geometry*
   // the end of the window's last frame.
   const uint64_t span = static_cast<uint64_t>(n - 1) * step + len;
   g->window_samples = static_cast<int64_t>((span * in + out - 1) / out);
-  g->clip_model_len = static_cast<int64_t>((static_cast<uint64_t>(g->window_samples) * out + in - 1) / in);
+  g->clip_model_len =
+      static_cast<int64_t>((static_cast<uint64_t>(g->window_samples) * out + in - 1) / in);
   g->reach = InputReach::For(o.input_rate, p.sample_rate);
   const InputReach& r = g->reach;
   // A frame reads input [First(first sample), End(last sample)), at most
@@ -228,16 +229,19 @@ void StreamPreprocessor::Reset() {
 
 Status StreamPreprocessor::Push(const PcmView& pcm, size_t* consumed) {
   const StatusCode kArg = StatusCode::kInvalidArgument;
-  if (!state_) return Status::Error(StatusCode::kNotReady, "stream: Push before a successful Prepare");
+  if (!state_)
+    return Status::Error(StatusCode::kNotReady, "stream: Push before a successful Prepare");
   if (!consumed) return Status::Error(kArg, "stream: consumed pointer is null");
   *consumed = 0;
   if (pcm.sample_rate != options_.input_rate || pcm.channels != options_.channels)
-    return Status::Error(kArg, "stream: block is %u Hz x %u channels, the stream was prepared for "
-                         "%u Hz x %u channels",
-                         static_cast<unsigned>(pcm.sample_rate), static_cast<unsigned>(pcm.channels),
-                         static_cast<unsigned>(options_.input_rate),
-                         static_cast<unsigned>(options_.channels));
-  if (pcm.frames > 0 && !pcm.f32 && !pcm.s16) return Status::Error(kArg, "pcm: sample pointer is null");
+    return Status::Error(
+        kArg,
+        "stream: block is %u Hz x %u channels, the stream was prepared for "
+        "%u Hz x %u channels",
+        static_cast<unsigned>(pcm.sample_rate), static_cast<unsigned>(pcm.channels),
+        static_cast<unsigned>(options_.input_rate), static_cast<unsigned>(options_.channels));
+  if (pcm.frames > 0 && !pcm.f32 && !pcm.s16)
+    return Status::Error(kArg, "pcm: sample pointer is null");
   if (pcm.f32 && pcm.s16) return Status::Error(kArg, "pcm: both f32 and s16 samples are set");
   window_ready_ = false;
   StreamState& s = *state_;
@@ -260,7 +264,8 @@ Status StreamPreprocessor::Push(const PcmView& pcm, size_t* consumed) {
                 : PcmView::S16(pcm.s16 + used * pcm.channels, take, pcm.sample_rate, pcm.channels);
     if (!preprocess_internal::AllFinite(chunk)) {
       *consumed = used;
-      return Status::Error(kArg, "pcm has non-finite samples (inf or NaN) after frame %lu of the block",
+      return Status::Error(kArg,
+                           "pcm has non-finite samples (inf or NaN) after frame %lu of the block",
                            static_cast<unsigned long>(used));
     }
     // Mix into the ring; it keeps the last history_size samples, all a
@@ -303,8 +308,8 @@ void StreamPreprocessor::ComputeFrame() {
   for (int64_t w = t / hop; w >= 0 && t - w * hop < s.edge_left; --w)
     ComputeEdgeFrame(w, static_cast<int>(t - w * hop));
   const int64_t after_first = t - n + 1;  // windows ending before t are done
-  for (int64_t w = after_first <= 0 ? 0 : (after_first + hop - 1) / hop; w * hop <= t - s.right_start;
-       ++w)
+  for (int64_t w = after_first <= 0 ? 0 : (after_first + hop - 1) / hop;
+       w * hop <= t - s.right_start; ++w)
     ComputeEdgeFrame(w, static_cast<int>(t - w * hop));
   ++next_frame_;
   if (t == next_window_ * hop + n - 1) {
@@ -336,10 +341,13 @@ float* StreamPreprocessor::EdgeRow(int64_t window, int frame_in_window) const {
 
 Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
                                       StreamWindow* where) const {
-  if (!state_) return Status::Error(StatusCode::kNotReady, "stream: ReadWindow before a successful Prepare");
+  if (!state_)
+    return Status::Error(StatusCode::kNotReady, "stream: ReadWindow before a successful Prepare");
   if (!window_ready_)
-    return Status::Error(StatusCode::kNotReady, "stream: no window is ready (Push until window_ready())");
-  if (!quantized) return Status::Error(StatusCode::kInvalidArgument, "stream: quantized output pointer is null");
+    return Status::Error(StatusCode::kNotReady,
+                         "stream: no window is ready (Push until window_ready())");
+  if (!quantized)
+    return Status::Error(StatusCode::kInvalidArgument, "stream: quantized output pointer is null");
   const StreamState& s = *state_;
   const PreprocessParams& p = s.params;
   const int n = p.num_frames, nf = p.num_features();

@@ -18,6 +18,7 @@
 // resampler's kernel or pre-emphasis reach across the clip's edges) are
 // computed again per window with the clip's edges: edge_frames() of them.
 //
+//   tm2::PreprocessParams p = model.preprocess(0);   // or by hand
 //   tm2::StreamOptions o;
 //   o.input_rate = 48000; o.channels = 2; o.hop_frames = 25;
 //   std::vector<uint8_t> ws(tm2::StreamPreprocessor::WorkspaceBytes(p, o));
@@ -31,7 +32,7 @@
 //     TM2_RETURN_IF_ERROR(stream.Push(
 //         tm2::PcmView::S16(block + done * 2, n - done, 48000, 2), &used));
 //     done += used;
-//     tm2::StreamWindow where;
+//     tm2::StreamWindow where;                   // which input samples
 //     if (stream.window_ready()) {
 //       TM2_RETURN_IF_ERROR(stream.ReadWindow(window.data(), nullptr, &where));
 //       // engine.SetFeatures(0, window.data(), window.size()); engine.Invoke();

@@ -14,11 +14,14 @@ struct Layout {
   size_t stream_bytes = 0;
   size_t window_bytes = 0;
   size_t engine_bytes = 0;
-  size_t total() const { return kAlign - 1 + RoundUp(stream_bytes) + RoundUp(window_bytes) + engine_bytes; }
+  size_t total() const {
+    return kAlign - 1 + RoundUp(stream_bytes) + RoundUp(window_bytes) + engine_bytes;
+  }
 };
 
-Status Plan(const Model& model, const StreamOptions& stream_options, const EngineOptions& engine_options,
-            PreprocessParams* params, EngineOptions* engine, Layout* layout) {
+Status Plan(const Model& model, const StreamOptions& stream_options,
+            const EngineOptions& engine_options, PreprocessParams* params, EngineOptions* engine,
+            Layout* layout) {
   if (model.num_branches() != 1)
     return Status::Error(StatusCode::kInvalidArgument,
                          "stream runner: the model has %d branches; a stream feeds one",
@@ -41,7 +44,8 @@ Status Plan(const Model& model, const StreamOptions& stream_options, const Engin
 
 Status StreamRunner::ArenaBytes(const Model& model, const StreamOptions& stream_options,
                                 size_t* bytes, const EngineOptions& engine_options) {
-  if (!bytes) return Status::Error(StatusCode::kInvalidArgument, "stream runner: bytes pointer is null");
+  if (!bytes)
+    return Status::Error(StatusCode::kInvalidArgument, "stream runner: bytes pointer is null");
   PreprocessParams params;
   EngineOptions engine;
   Layout layout;
@@ -60,9 +64,9 @@ Status StreamRunner::Init(const Model& model, const StreamOptions& stream_option
   TM2_RETURN_IF_ERROR(Plan(model, stream_options, engine_options, &params, &engine, &layout));
   if (!arena) return Status::Error(StatusCode::kInvalidArgument, "stream runner: arena is null");
   if (arena_bytes < layout.total())
-    return Status::Error(StatusCode::kArenaTooSmall, "stream runner: arena has %lu bytes, needs %lu",
-                         static_cast<unsigned long>(arena_bytes),
-                         static_cast<unsigned long>(layout.total()));
+    return Status::Error(
+        StatusCode::kArenaTooSmall, "stream runner: arena has %lu bytes, needs %lu",
+        static_cast<unsigned long>(arena_bytes), static_cast<unsigned long>(layout.total()));
   uint8_t* base = static_cast<uint8_t*>(arena);
   base += (kAlign - reinterpret_cast<uintptr_t>(base) % kAlign) % kAlign;
   uint8_t* window = base + RoundUp(layout.stream_bytes);
@@ -71,7 +75,8 @@ Status StreamRunner::Init(const Model& model, const StreamOptions& stream_option
   TM2_RETURN_IF_ERROR(engine_.Init(model, engine_arena, layout.engine_bytes, engine));
   window_features_ = reinterpret_cast<int8_t*>(window);
   window_size_ = layout.window_bytes;
-  arena_used_ = static_cast<size_t>(engine_arena - static_cast<uint8_t*>(arena)) + engine_.arena_used();
+  arena_used_ =
+      static_cast<size_t>(engine_arena - static_cast<uint8_t*>(arena)) + engine_.arena_used();
   return Status::Ok();
 }
 

@@ -48,7 +48,8 @@ StreamCheck StreamAndCompare(const PreprocessParams& params, StreamOptions optio
     size_t in_block = 0;
     do {
       size_t used = 0;
-      r.status = stream.Push(Slice(pcm, static_cast<int64_t>(done + in_block), n - in_block), &used);
+      r.status =
+          stream.Push(Slice(pcm, static_cast<int64_t>(done + in_block), n - in_block), &used);
       if (!r.status.ok()) return r;
       in_block += used;
       if (!stream.window_ready()) continue;

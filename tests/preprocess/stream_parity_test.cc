@@ -15,8 +15,8 @@
 
 #if defined(TM2_EMBEDDED_FILES)
 // Compiled in on the MCU (tm2_embed_files in CMakeLists.txt).
-#define TM2_EMBEDDED(sym)                      \
-  extern const unsigned char stream_##sym[];   \
+#define TM2_EMBEDDED(sym)                    \
+  extern const unsigned char stream_##sym[]; \
   extern const size_t stream_##sym##_size;
 TM2_EMBEDDED(sound_gate)
 TM2_EMBEDDED(kws_dscnn)
@@ -44,7 +44,8 @@ const Case kCases[] = {
     {"gate_16k", "sound-gate", "coswara_counting_16k", 16, false, 0x805f90f309af1d1dull},
     {"kws_48k_float", "kws-dscnn", "covid_telegram_cough_48k", 2, true, 0x6f405394d333b5ffull},
     {"cough_16k_to_8k", "covid-cough", "coswara_cough_16k", 24, false, 0xb2e6f03f999bd87bull},
-    {"kws_8k_stereo", "kws-dscnn", "covid_callcenter_cough_8k_stereo", 5, false, 0x88e30f308328a508ull},
+    {"kws_8k_stereo", "kws-dscnn", "covid_callcenter_cough_8k_stereo", 5, false,
+     0x88e30f308328a508ull},
 };
 
 const size_t kBlocks[] = {1, 128, 160, 4096, 7, 333, 2048, 1, 1000};
@@ -105,8 +106,8 @@ int RunCase(const Case& c) {
     return 1;
   }
   std::vector<float> as_float;
-  tm2::PcmView pcm = tm2::PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate,
-                                       wav.channels);
+  tm2::PcmView pcm =
+      tm2::PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate, wav.channels);
   if (c.as_float) {
     for (int16_t s : wav.samples) as_float.push_back(s / 32768.0f);
     pcm = tm2::PcmView::F32(as_float.data(), wav.frames(), wav.sample_rate, wav.channels);
@@ -126,7 +127,8 @@ int RunCase(const Case& c) {
   if (r.mismatches != 0) {
     std::printf("FAIL %s: %lld windows differ from the batch path, first %lld at frame %lld\n",
                 c.name, static_cast<long long>(r.mismatches),
-                static_cast<long long>(r.first_mismatch), static_cast<long long>(r.first_mismatch_row));
+                static_cast<long long>(r.first_mismatch),
+                static_cast<long long>(r.first_mismatch_row));
     ++failures;
   }
   if (r.windows < 2) {
@@ -135,7 +137,8 @@ int RunCase(const Case& c) {
   }
   if (r.hash != c.expected) {
     std::printf("FAIL %s: hash %016llx, expected %016llx\n", c.name,
-                static_cast<unsigned long long>(r.hash), static_cast<unsigned long long>(c.expected));
+                static_cast<unsigned long long>(r.hash),
+                static_cast<unsigned long long>(c.expected));
     ++failures;
   }
   return failures;

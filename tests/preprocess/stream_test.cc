@@ -17,9 +17,9 @@ namespace test {
 namespace {
 
 const char* const kClips[] = {
-    "coswara_cough_16k.wav",        "coswara_counting_16k.wav", "coswara_breathing_16k.wav",
-    "covid_telegram_cough_48k.wav", "speech_commands_yes_16k.wav",
-    "covid_callcenter_cough_8k_stereo.wav",
+    "coswara_cough_16k.wav",       "coswara_counting_16k.wav",
+    "coswara_breathing_16k.wav",   "covid_telegram_cough_48k.wav",
+    "speech_commands_yes_16k.wav", "covid_callcenter_cough_8k_stereo.wav",
 };
 
 // Block sizes a device meets: one sample, an AudioWorklet quantum, a 10 ms
@@ -91,15 +91,16 @@ TEST_CASE("stream windows equal the batch path on the window's samples, shipped 
     const PreprocessParams p = shipped.model.preprocess(0);
     for (int c = 0; c < 6; ++c) {
       const WavData wav = ReadClip(kClips[c]);
-      const PcmView pcm = PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate,
-                                       wav.channels);
+      const PcmView pcm =
+          PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate, wav.channels);
       StreamOptions o;  // default hop: about half a window
       o.input_rate = wav.sample_rate;
       o.channels = wav.channels;
       PreparedStream geometry(p, o);
       REQUIRE(geometry.status.ok());
       const StreamCheck r = StreamAndCompare(p, o, pcm, kBlocks, kNumBlocks, c);
-      RequireEqualToBatch(r, geometry.stream, wav.sample_rate, std::string(name) + " on " + kClips[c]);
+      RequireEqualToBatch(r, geometry.stream, wav.sample_rate,
+                          std::string(name) + " on " + kClips[c]);
     }
   }
 }
@@ -125,7 +126,8 @@ TEST_CASE("every hop, one frame apart, and float input", "[stream]") {
     PreparedStream geometry(p, o);
     REQUIRE(geometry.status.ok());
     CHECK(geometry.stream.hop_unit_frames() == 1);
-    const PcmView s16 = PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate, wav.channels);
+    const PcmView s16 =
+        PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate, wav.channels);
     const PcmView f32 = PcmView::F32(as_float.data(), wav.frames(), wav.sample_rate, wav.channels);
     const StreamCheck a = StreamAndCompare(p, o, s16, kBlocks, kNumBlocks, 0);
     RequireEqualToBatch(a, geometry.stream, wav.sample_rate, std::string("int16 ") + clip);
@@ -195,14 +197,15 @@ TEST_CASE("edge frames and geometry of the shipped models", "[stream]") {
   o.channels = 1;
   PreparedStream k16(kws.model.preprocess(0), o);
   REQUIRE(k16.status.ok());
-  CHECK(k16.stream.window_samples() == 16000);  // 48 * 320 + 640: one second
+  CHECK(k16.stream.window_samples() == 16000);       // 48 * 320 + 640: one second
   PreparedStream c16(cough.model.preprocess(0), o);  // 16 kHz -> 8 kHz
   REQUIRE(c16.status.ok());
   CHECK(c16.stream.window_samples() == 2 * (95 * 128 + 256));
   CHECK(c16.stream.edge_frames() == 2);
-  std::printf("stream workspace bytes at 16 kHz mono input: sound-gate %zu, kws-dscnn %zu, "
-              "covid-cough %zu; at 48 kHz stereo: sound-gate %zu\n",
-              g16.ws.size(), k16.ws.size(), c16.ws.size(), g48.ws.size());
+  std::printf(
+      "stream workspace bytes at 16 kHz mono input: sound-gate %zu, kws-dscnn %zu, "
+      "covid-cough %zu; at 48 kHz stereo: sound-gate %zu\n",
+      g16.ws.size(), k16.ws.size(), c16.ws.size(), g48.ws.size());
 }
 
 TEST_CASE("stream errors say what is wrong", "[stream]") {
@@ -219,7 +222,8 @@ TEST_CASE("stream errors say what is wrong", "[stream]") {
     CHECK(StreamPreprocessor::WorkspaceBytes(p, o) == 0);
     PreparedStream bad(p, o);
     CHECK(bad.status.code() == StatusCode::kInvalidArgument);
-    CHECK(std::string(bad.status.message()).find("use a multiple of 2 frames") != std::string::npos);
+    CHECK(std::string(bad.status.message()).find("use a multiple of 2 frames") !=
+          std::string::npos);
   }
   SECTION("rate and channels out of range, workspace too small") {
     o.input_rate = 7999;
@@ -241,7 +245,8 @@ TEST_CASE("stream errors say what is wrong", "[stream]") {
     CHECK(fresh.Push(PcmView::S16(x, 64, 44100, 1), &used).code() == StatusCode::kNotReady);
     const Status rate = ok.stream.Push(PcmView::S16(x, 64, 48000, 1), &used);
     CHECK(rate.code() == StatusCode::kInvalidArgument);
-    CHECK(std::string(rate.message()).find("prepared for 44100 Hz x 1 channels") != std::string::npos);
+    CHECK(std::string(rate.message()).find("prepared for 44100 Hz x 1 channels") !=
+          std::string::npos);
     CHECK(used == 0);
     CHECK(ok.stream.Push(PcmView::S16(x, 32, 44100, 2), &used).code() ==
           StatusCode::kInvalidArgument);
@@ -288,9 +293,10 @@ TEST_CASE("stream errors say what is wrong", "[stream]") {
       StreamWindow where;
       if (!s.stream.window_ready()) continue;
       REQUIRE(s.stream.ReadWindow(q.data(), nullptr, &where).ok());
-      REQUIRE(batch.Run(PcmView::F32(x.data() + where.first_sample,
-                                     static_cast<size_t>(where.num_samples), 16000, 1),
-                        batch_q.data(), nullptr)
+      REQUIRE(batch
+                  .Run(PcmView::F32(x.data() + where.first_sample,
+                                    static_cast<size_t>(where.num_samples), 16000, 1),
+                       batch_q.data(), nullptr)
                   .ok());
       CHECK(q == batch_q);
       ++windows;
@@ -344,7 +350,8 @@ TEST_CASE("a long stream never fails and stays equal to the batch path", "[strea
   StreamOptions o;
   o.hop_frames = 25;  // 0.5 s
   const size_t blocks[] = {4096};
-  const StreamCheck r = StreamAndCompare(p, o, PcmView::S16(x.data(), frames, 8000, 2), blocks, 1, 0);
+  const StreamCheck r =
+      StreamAndCompare(p, o, PcmView::S16(x.data(), frames, 8000, 2), blocks, 1, 0);
   o.input_rate = 8000;
   o.channels = 2;
   PreparedStream geometry(p, o);

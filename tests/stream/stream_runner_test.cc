@@ -1,13 +1,14 @@
 // StreamRunner: each window's probabilities and logits equal the engine's
 // on the window's samples (Engine::SetInput on the clip), for the shipped
 // single-branch models on real clips; a multi-branch model is refused.
+#include "stream/stream_runner.h"
+
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "catch2/catch.hpp"
 #include "common/wav.h"
-#include "stream/stream_runner.h"
 
 namespace tm2 {
 namespace test {
@@ -71,16 +72,18 @@ TEST_CASE("stream runner results equal the engine on each window's samples", "[s
       size_t in_block = 0;
       while (in_block < n) {
         size_t used = 0;
-        REQUIRE(runner.Push(PcmView::S16(wav.samples.data() + (done + in_block) * wav.channels,
-                                         n - in_block, wav.sample_rate, wav.channels),
-                            &used)
+        REQUIRE(runner
+                    .Push(PcmView::S16(wav.samples.data() + (done + in_block) * wav.channels,
+                                       n - in_block, wav.sample_rate, wav.channels),
+                          &used)
                     .ok());
         in_block += used;
         if (!runner.result_ready()) continue;
         const StreamWindow& w = runner.window();
-        REQUIRE(batch.SetInput(0, PcmView::S16(wav.samples.data() + w.first_sample * wav.channels,
-                                               static_cast<size_t>(w.num_samples), wav.sample_rate,
-                                               wav.channels))
+        REQUIRE(batch
+                    .SetInput(0, PcmView::S16(wav.samples.data() + w.first_sample * wav.channels,
+                                              static_cast<size_t>(w.num_samples), wav.sample_rate,
+                                              wav.channels))
                     .ok());
         REQUIRE(batch.Invoke().ok());
         INFO("window " << w.index);
@@ -118,7 +121,8 @@ TEST_CASE("stream runner refuses what it cannot stream", "[stream]") {
   REQUIRE(StreamRunner::ArenaBytes(gate.model, o, &need).ok());
   std::vector<uint8_t> arena(need - 1);
   StreamRunner runner;
-  CHECK(runner.Init(gate.model, o, arena.data(), arena.size()).code() == StatusCode::kArenaTooSmall);
+  CHECK(runner.Init(gate.model, o, arena.data(), arena.size()).code() ==
+        StatusCode::kArenaTooSmall);
   size_t used = 0;
   int16_t x[16] = {0};
   CHECK(runner.Push(PcmView::S16(x, 16, 44100, 1), &used).code() == StatusCode::kNotReady);
