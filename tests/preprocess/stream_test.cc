@@ -172,6 +172,36 @@ TEST_CASE("rates whose hops need several frames: 44.1, 22.05 and 11.025 kHz", "[
   }
 }
 
+TEST_CASE("short steps (several edge frames) and steps longer than frames (gaps)", "[stream]") {
+  const WavData wav = ReadClip("covid_telegram_cough_48k.wav");
+  const PcmView pcm = PcmView::S16(wav.samples.data(), wav.frames(), 48000, 1);
+  PreprocessParams p = LogMel40();
+  p.pre_emphasis = 0.5f;
+  p.fft_size = 128;
+  p.mel_bins = 20;
+  struct Geometry {
+    uint16_t frame_length, frame_step, num_frames, hop;
+    int edge_frames;  // 48 kHz -> 16 kHz: the kernel reaches 16 model samples in
+  };
+  for (const Geometry& g : {Geometry{64, 8, 12, 5, 3 + 2}, Geometry{100, 300, 6, 2, 1 + 1},
+                            Geometry{128, 1, 40, 7, 17 + 16}}) {
+    p.frame_length = g.frame_length;
+    p.frame_step = g.frame_step;
+    p.num_frames = g.num_frames;
+    StreamOptions o;
+    o.input_rate = 48000;
+    o.hop_frames = g.hop;
+    PreparedStream geometry(p, o);
+    REQUIRE(geometry.status.ok());
+    CHECK(geometry.stream.edge_frames() == g.edge_frames);
+    const StreamCheck r = StreamAndCompare(p, o, pcm, kBlocks, kNumBlocks, 2);
+    RequireEqualToBatch(r, geometry.stream, 48000,
+                        "frame_length " + std::to_string(g.frame_length) + ", step " +
+                            std::to_string(g.frame_step));
+    CHECK(r.windows >= 5);
+  }
+}
+
 TEST_CASE("edge frames and geometry of the shipped models", "[stream]") {
   ShippedModel gate, kws, cough;
   LoadShipped("sound-gate", &gate);
