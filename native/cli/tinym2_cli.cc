@@ -3,9 +3,11 @@
 //   tinym2 info MODEL.tm2
 //   tinym2 run MODEL.tm2 AUDIO [AUDIO ...]   one file per branch, in branch order
 //   tinym2 run --reference MODEL.tm2 ...     scalar reference kernels
+//   tinym2 listen MODEL.tm2 AUDIO|-          the model on every window of a stream
 //
 // Audio is decoded with libsndfile (WAV, FLAC, OGG/Opus, MP3) at its own
-// rate and channel count; the core resamples and mixes down.
+// rate and channel count; the core resamples and mixes down. `listen -`
+// reads raw s16le PCM from stdin (listen.cc).
 #include <sndfile.h>
 
 #include <chrono>
@@ -16,6 +18,7 @@
 
 #include "engine/engine.h"
 #include "kernels/select.h"
+#include "listen.h"
 
 namespace {
 
@@ -175,12 +178,15 @@ int Run(const tm2::Model& model, const tm2::KernelTable& kernels, char** files, 
 void Usage() {
   std::fprintf(stderr,
                "usage: tinym2 info MODEL.tm2\n"
-               "       tinym2 run [--reference] MODEL.tm2 AUDIO [AUDIO ...]\n");
+               "       tinym2 run [--reference] MODEL.tm2 AUDIO [AUDIO ...]\n"
+               "       tinym2 listen [--rate HZ] [--channels N] [--hop FRAMES] [--reference]\n"
+               "                     MODEL.tm2 AUDIO|-      (tinym2 listen --help)\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "listen") == 0) return tm2::cli::Listen(argc - 2, argv + 2);
   if (argc < 3) {
     Usage();
     return 2;

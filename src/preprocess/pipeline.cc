@@ -71,13 +71,13 @@ void Pipeline::FillTables() {
   FinishRow(logmel, silence);
 }
 
-void Pipeline::FrameFeatures(float* out_row) const {
+void Pipeline::FrameFeatures(const float* samples, float* out_row) const {
   const PreprocessParams& p = params;
   const float a = p.pre_emphasis;
-  // frame[0] is the sample before the frame, so pre-emphasis runs over the
-  // whole signal (x[-1] = 0 at its start), not restarted per frame.
+  // samples[0] is the sample before the frame, so pre-emphasis runs over
+  // the whole signal (x[-1] = 0 at its start), not restarted per frame.
   for (int i = 0; i < p.frame_length; ++i) {
-    fft_in[i] = (frame[i + 1] - a * frame[i]) * window[i];
+    fft_in[i] = (samples[i + 1] - a * samples[i]) * window[i];
   }
   for (int i = p.frame_length; i < p.fft_size; ++i) fft_in[i] = 0.0f;
   fft.PowerSpectrum(fft_in, power);

@@ -48,9 +48,10 @@ struct Pipeline {
   void Carve(const PreprocessParams& p, WorkspaceCarver* carver);
   void FillTables();
 
-  // Features of the frame in `frame` (pre-emphasis, window, FFT, mel,
-  // log, DCT, normalisation) into row[num_features].
-  void FrameFeatures(float* out_row) const;
+  // Features of one frame (pre-emphasis, window, FFT, mel, log, DCT,
+  // normalisation) into row[num_features]. `samples` holds frame_length + 1
+  // model-rate samples: the one before the frame, then the frame.
+  void FrameFeatures(const float* samples, float* out_row) const;
   // log-mel vector (already floored and logged) -> DCT -> normalisation.
   void FinishRow(const float* logmel_in, float* out_row) const;
 };

@@ -87,6 +87,7 @@ Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features)
 
   const int nf = p.num_features();
   const int buf = p.frame_length + 1;
+  const MonoSource source = PcmSource(&pcm);
   bool held = false;
   int64_t have = 0;  // model index of frame[0] currently held
   for (int64_t i = 0; i < keep; ++i) {
@@ -95,14 +96,14 @@ Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features)
     if (shift > 0 && shift < buf) {
       const int reuse = buf - static_cast<int>(shift);
       std::memmove(pipe.frame, pipe.frame + shift, sizeof(float) * reuse);
-      pipe.resampler.Produce(pcm, begin + reuse, buf - reuse, model_len, pipe.frame + reuse);
+      pipe.resampler.Produce(source, begin + reuse, buf - reuse, model_len, pipe.frame + reuse);
     } else {
-      pipe.resampler.Produce(pcm, begin, buf, model_len, pipe.frame);
+      pipe.resampler.Produce(source, begin, buf, model_len, pipe.frame);
     }
     have = begin;
     held = true;
     float* row = features ? features + i * nf : pipe.row;
-    pipe.FrameFeatures(row);
+    pipe.FrameFeatures(pipe.frame, row);
     for (int k = 0; k < nf; ++k)
       quantized[i * nf + k] = QuantizeFeature(row[k], p.input_scale, p.input_zero_point);
   }

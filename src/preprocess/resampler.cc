@@ -44,7 +44,23 @@ int HalfTaps(uint32_t in_rate, uint32_t out_rate) {
   return static_cast<int>((wd + out_rate - 1) / out_rate);
 }
 
+void FillFromPcm(const void* context, int64_t begin, int count, float* dst) {
+  MixToMono(*static_cast<const PcmView*>(context), begin, count, dst);
+}
+
 }  // namespace
+
+MonoSource PcmSource(const PcmView* pcm) { return MonoSource{&FillFromPcm, pcm}; }
+
+InputReach InputReach::For(uint32_t in_rate, uint32_t out_rate) {
+  InputReach r;
+  r.in_rate = in_rate;
+  r.out_rate = out_rate;
+  r.passthrough = in_rate == out_rate;
+  r.half_taps = HalfTaps(in_rate, out_rate);
+  r.taps_pad = RoundUp(2 * r.half_taps, Resampler::kLanes);
+  return r;
+}
 
 void Resampler::Carve(uint32_t out_rate, int max_run, bool cache, WorkspaceCarver* carver) {
   out_rate_ = out_rate;
@@ -90,9 +106,10 @@ void Resampler::SetInputRate(uint32_t in_rate) {
   phases_ = out_rate_ / gcd_;
   phase_step_ = in_rate / gcd_;
   span_ = in_rate > out_rate_ ? in_rate : out_rate_;
-  half_taps_ = HalfTaps(in_rate, out_rate_);
+  const InputReach reach = InputReach::For(in_rate, out_rate_);
+  half_taps_ = reach.half_taps;
   taps_ = 2 * half_taps_;
-  taps_pad_ = RoundUp(taps_, kLanes);
+  taps_pad_ = reach.taps_pad;
   cached_ = !passthrough_ && static_cast<uint64_t>(phases_) * taps_pad_ <=
                                  static_cast<uint64_t>(cache_phases_) * max_taps_pad_;
   if (cached_) {
@@ -146,7 +163,7 @@ float Resampler::Dot(const float* w, const float* x) const {
   return ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a1[0] + a1[1]) + (a1[2] + a1[3]));
 }
 
-void Resampler::Produce(const PcmView& pcm, int64_t m_begin, int count, int64_t model_len,
+void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
                         float* out) {
   int64_t ma = m_begin < 0 ? 0 : m_begin;
   int64_t mb = m_begin + count < model_len ? m_begin + count : model_len;
@@ -155,7 +172,7 @@ void Resampler::Produce(const PcmView& pcm, int64_t m_begin, int count, int64_t 
   }
   if (mb <= ma) return;
   if (passthrough_) {
-    MixToMono(pcm, ma, static_cast<int>(mb - ma), out + (ma - m_begin));
+    source.fill(source.context, ma, static_cast<int>(mb - ma), out + (ma - m_begin));
     return;
   }
   int64_t m = ma;
@@ -165,7 +182,7 @@ void Resampler::Produce(const PcmView& pcm, int64_t m_begin, int count, int64_t 
     int64_t k_last = InputIndexOf(m + run - 1);
     int64_t base = k_first - half_taps_ + 1;
     int span = static_cast<int>(k_last - k_first) + taps_pad_;
-    MixToMono(pcm, base, span, mono_);
+    source.fill(source.context, base, span, mono_);
     uint64_t pos = static_cast<uint64_t>(m) * in_rate_;
     int64_t k0 = static_cast<int64_t>(pos / out_rate_);
     uint32_t phase = static_cast<uint32_t>(pos % out_rate_) / gcd_;

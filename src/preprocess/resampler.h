@@ -31,6 +31,38 @@ namespace preprocess_internal {
 constexpr uint32_t kMinRate = 8000;
 constexpr uint32_t kMaxRate = 48000;
 
+// Where Produce() reads its mono input: fill(context, begin, count, dst)
+// writes input samples [begin, begin + count) to dst, 0 where there is no
+// input. The batch path reads a PcmView (PcmSource); the stream reads its
+// history of mixed samples.
+struct MonoSource {
+  void (*fill)(const void* context, int64_t begin, int count, float* dst);
+  const void* context;
+};
+
+// The mixed-down samples of `*pcm` (MixToMono), zero outside the recording.
+MonoSource PcmSource(const PcmView* pcm);
+
+// The input samples Produce() reads for output sample m >= 0 at a given
+// pair of rates: [First(m), End(m)). Sums use every sample of that span
+// (the padding taps have weight 0), so two calls whose spans hold the same
+// values give the same bits.
+struct InputReach {
+  uint32_t in_rate = 0;
+  uint32_t out_rate = 0;
+  int half_taps = 0;  // J: taps of m are Index(m) - J + 1 .. Index(m) + J
+  int taps_pad = 0;   // 2J rounded up to the dot product's 8 lanes
+  bool passthrough = false;
+
+  static InputReach For(uint32_t in_rate, uint32_t out_rate);
+  // floor(m * in / out)
+  int64_t Index(int64_t m) const {
+    return static_cast<int64_t>(static_cast<uint64_t>(m) * in_rate / out_rate);
+  }
+  int64_t First(int64_t m) const { return passthrough ? m : Index(m) - half_taps + 1; }
+  int64_t End(int64_t m) const { return passthrough ? m + 1 : First(m) + taps_pad; }
+};
+
 class Resampler {
  public:
   static constexpr int kHalfWidth = 16;        // lower-rate periods each side
@@ -55,8 +87,8 @@ class Resampler {
   void SetInputRate(uint32_t in_rate);
 
   // out[i] = resampled sample (m_begin + i) for i < count; samples outside
-  // [0, model_len) are 0.
-  void Produce(const PcmView& pcm, int64_t m_begin, int count, int64_t model_len,
+  // [0, model_len) are 0. Reads input from `source` (see InputReach).
+  void Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
                float* out);
 
   // Exact floor(m * in / out) for the selected rate.

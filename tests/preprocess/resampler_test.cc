@@ -37,9 +37,10 @@ Resampled ResampleTone(uint32_t in_rate, uint32_t out_rate, double freq, double 
   Resampled out;
   out.y.assign(len, 0.0f);
   PcmView pcm = PcmView::F32(x.data(), x.size(), in_rate, 1);
+  const preprocess_internal::MonoSource source = preprocess_internal::PcmSource(&pcm);
   for (int64_t m = 0; m < len; m += run) {
     int count = static_cast<int>(std::min<int64_t>(run, len - m));
-    r.Produce(pcm, m, count, len, out.y.data() + m);
+    r.Produce(source, m, count, len, out.y.data() + m);
   }
   out.cached = r.cached();
   return out;

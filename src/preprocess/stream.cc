@@ -1,0 +1,371 @@
+// StreamPreprocessor: frames computed once from a ring of mixed input
+// samples, plus each window's edge frames computed again as the batch path
+// computes them on the window's clip (see stream.h for the rule).
+#include "preprocess/stream.h"
+
+#include <cstring>
+#include <new>
+
+#include "preprocess/pcm_mix.h"
+#include "preprocess/pipeline.h"
+#include "preprocess/resampler.h"
+#include "preprocess/workspace_carver.h"
+
+namespace tm2 {
+namespace preprocess_internal {
+
+struct StreamState : Pipeline {
+  // Pipeline::frame holds the samples of the last frame computed, so the
+  // next one only resamples frame_step new samples.
+  preprocess_internal::InputReach reach;
+  float* history = nullptr;  // ring of mixed input samples, by input index
+  int history_size = 0;
+  float* clip_frame = nullptr;  // samples of an edge frame, clip edges zeroed
+  float* rows = nullptr;        // ring of num_frames feature rows, by frame index
+  float* edge_rows = nullptr;   // pending windows x edge frames rows
+  int edge_left = 0;            // window frames [0, edge_left) are edge frames
+  int right_start = 0;          // and so are [right_start, num_frames)
+  int pending = 0;              // windows whose edge rows are held at once
+  int64_t clip_model_len = 0;   // model-rate length of a window's batch clip
+  bool frame_held = false;
+};
+
+}  // namespace preprocess_internal
+
+namespace {
+
+using preprocess_internal::InputReach;
+using preprocess_internal::kMaxRate;
+using preprocess_internal::kMinRate;
+using preprocess_internal::MonoSource;
+using preprocess_internal::StreamState;
+using preprocess_internal::WorkspaceCarver;
+
+uint64_t Gcd(uint64_t a, uint64_t b) {
+  while (b != 0) {
+    const uint64_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+struct Geometry {
+  InputReach reach;
+  int hop_frames = 0;
+  int hop_unit = 0;
+  int64_t hop_samples = 0;
+  int64_t window_samples = 0;
+  int64_t clip_model_len = 0;
+  int history_size = 0;
+  int edge_left = 0;
+  int right_start = 0;
+  int edge_frames = 0;  // edge_left + num_frames - right_start
+  int pending = 0;
+};
+
+Status PlanGeometry(const PreprocessParams& p, const StreamOptions& o, Geometry* g) {
+  TM2_RETURN_IF_ERROR(p.Validate());
+  const StatusCode kArg = StatusCode::kInvalidArgument;
+  if (o.input_rate < kMinRate || o.input_rate > kMaxRate)
+    return Status::Error(kArg, "stream input_rate %u is outside 8000..48000 Hz",
+                         static_cast<unsigned>(o.input_rate));
+  if (o.channels == 0) return Status::Error(kArg, "stream channels is 0");
+  const uint64_t in = o.input_rate, out = p.sample_rate;
+  const int step = p.frame_step, len = p.frame_length, n = p.num_frames;
+  // Window w starts at model sample w * hop * step, which is input position
+  // w * hop * step * in / out: a whole input sample, as a batch clip must
+  // start on one, only when hop * step * in is a multiple of out.
+  g->hop_unit = static_cast<int>(out / Gcd(static_cast<uint64_t>(step) * in, out));
+  int hop = o.hop_frames;
+  if (hop == 0) {
+    hop = n / 2 / g->hop_unit * g->hop_unit;
+    if (hop == 0) hop = g->hop_unit;
+  }
+  if (hop % g->hop_unit != 0)
+    return Status::Error(kArg,
+                         "stream hop_frames %d (%d samples at %u Hz) is not a whole number of "
+                         "input samples at %u Hz; use a multiple of %d frames",
+                         hop, hop * step, static_cast<unsigned>(out), static_cast<unsigned>(in),
+                         g->hop_unit);
+  g->hop_frames = hop;
+  g->hop_samples = static_cast<int64_t>(static_cast<uint64_t>(hop) * step * in / out);
+  // The clip: every input sample whose position in model time lies before
+  // the end of the window's last frame.
+  const uint64_t span = static_cast<uint64_t>(n - 1) * step + len;
+  g->window_samples = static_cast<int64_t>((span * in + out - 1) / out);
+  g->clip_model_len =
+      static_cast<int64_t>((static_cast<uint64_t>(g->window_samples) * out + in - 1) / in);
+  g->reach = InputReach::For(o.input_rate, p.sample_rate);
+  const InputReach& r = g->reach;
+  // A frame reads input [First(first sample), End(last sample)), at most
+  // floor(L * in / out) + 1 indices apart plus the kernel.
+  g->history_size = r.passthrough
+                        ? len + 1
+                        : static_cast<int>(static_cast<uint64_t>(len) * in / out) + 1 + r.taps_pad;
+  // Left edge: the clip gives sample -1 as 0 (pre-emphasis), and samples
+  // [0, lead) read input before the clip, which is 0 there.
+  int64_t lead = 0;
+  while (r.First(lead) < 0) ++lead;
+  g->edge_left = 0;
+  while (g->edge_left < n && static_cast<int64_t>(g->edge_left) * step - 1 < lead) ++g->edge_left;
+  // Right edge: frames whose last sample reads input past the clip.
+  g->right_start = n;
+  while (g->right_start > g->edge_left &&
+         r.End(static_cast<int64_t>(g->right_start - 1) * step + len - 1) > g->window_samples)
+    --g->right_start;
+  g->edge_frames = g->edge_left + n - g->right_start;
+  // Window w's edge rows live from its first frame to its last; windows
+  // that overlap in time hold theirs together.
+  g->pending = (n + hop - 1) / hop;
+  return Status::Ok();
+}
+
+void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& g,
+                WorkspaceCarver* carver) {
+  // The stream never crops: no Loudest energy ring.
+  PreprocessParams p = params;
+  p.crop = CropPolicy::kStart;
+  s->Carve(p, carver);
+  const size_t nf = static_cast<size_t>(p.num_features());
+  s->history = carver->Take<float>(g.history_size);
+  s->clip_frame = carver->Take<float>(p.frame_length + 1);
+  s->rows = carver->Take<float>(static_cast<size_t>(p.num_frames) * nf);
+  s->edge_rows = carver->Take<float>(static_cast<size_t>(g.pending) * g.edge_frames * nf);
+}
+
+// Mixed input samples from the history ring as a MonoSource: index i of
+// the source is input sample offset + i; indices outside [0, limit) are 0
+// (before the stream, or outside a window's clip).
+struct HistoryView {
+  const float* ring;
+  int size;
+  int64_t offset;
+  int64_t limit;
+};
+
+void FillFromHistory(const void* context, int64_t begin, int count, float* dst) {
+  const HistoryView& h = *static_cast<const HistoryView*>(context);
+  const int64_t end = begin + count;
+  int64_t lo = begin < 0 ? 0 : begin;
+  if (lo > end) lo = end;
+  int64_t hi = end < h.limit ? end : h.limit;
+  if (hi < lo) hi = lo;
+  for (int64_t i = begin; i < lo; ++i) dst[i - begin] = 0.0f;
+  for (int64_t i = hi; i < end; ++i) dst[i - begin] = 0.0f;
+  float* out = dst + (lo - begin);
+  int64_t pos = h.offset + lo;
+  int left = static_cast<int>(hi - lo);
+  while (left > 0) {
+    const int at = static_cast<int>(pos % h.size);
+    const int piece = left < h.size - at ? left : h.size - at;
+    std::memcpy(out, h.ring + at, sizeof(float) * piece);
+    out += piece;
+    pos += piece;
+    left -= piece;
+  }
+}
+
+constexpr int64_t kNoEnd = INT64_MAX;
+
+}  // namespace
+
+size_t StreamPreprocessor::WorkspaceBytes(const PreprocessParams& params,
+                                          const StreamOptions& options) {
+  Geometry g;
+  if (!PlanGeometry(params, options, &g).ok()) return 0;
+  WorkspaceCarver carver(nullptr, 0);
+  carver.Take<StreamState>(1);
+  StreamState measure;
+  CarveState(&measure, params, g, &carver);
+  return carver.used();
+}
+
+Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamOptions& options,
+                                   void* workspace, size_t workspace_bytes) {
+  state_ = nullptr;
+  window_ready_ = false;
+  params_ = params;
+  options_ = options;
+  Geometry g;
+  TM2_RETURN_IF_ERROR(PlanGeometry(params, options, &g));
+  if (!workspace) return Status::Error(StatusCode::kInvalidArgument, "stream workspace is null");
+  const size_t need = WorkspaceBytes(params, options);
+  if (workspace_bytes < need)
+    return Status::Error(StatusCode::kArenaTooSmall, "stream workspace has %lu bytes, needs %lu",
+                         static_cast<unsigned long>(workspace_bytes),
+                         static_cast<unsigned long>(need));
+  WorkspaceCarver carver(workspace, workspace_bytes);
+  StreamState* s = new (carver.Take<StreamState>(1)) StreamState();
+  CarveState(s, params, g, &carver);
+  if (carver.overflowed())  // cannot happen when WorkspaceBytes agrees
+    return Status::Error(StatusCode::kArenaTooSmall, "stream workspace overflow");
+  s->FillTables();
+  s->resampler.SetInputRate(options.input_rate);
+  s->reach = g.reach;
+  s->history_size = g.history_size;
+  s->edge_left = g.edge_left;
+  s->right_start = g.right_start;
+  s->pending = g.pending;
+  s->clip_model_len = g.clip_model_len;
+  hop_frames_ = g.hop_frames;
+  hop_unit_frames_ = g.hop_unit;
+  hop_samples_ = g.hop_samples;
+  window_samples_ = g.window_samples;
+  edge_frames_ = g.edge_frames;
+  state_ = s;
+  Reset();
+  return Status::Ok();
+}
+
+void StreamPreprocessor::Reset() {
+  received_ = 0;
+  next_frame_ = 0;
+  next_window_ = 0;
+  ready_window_ = -1;
+  window_ready_ = false;
+  if (state_) state_->frame_held = false;
+}
+
+Status StreamPreprocessor::Push(const PcmView& pcm, size_t* consumed) {
+  const StatusCode kArg = StatusCode::kInvalidArgument;
+  if (!state_)
+    return Status::Error(StatusCode::kNotReady, "stream: Push before a successful Prepare");
+  if (!consumed) return Status::Error(kArg, "stream: consumed pointer is null");
+  *consumed = 0;
+  if (pcm.sample_rate != options_.input_rate || pcm.channels != options_.channels)
+    return Status::Error(
+        kArg,
+        "stream: block is %u Hz x %u channels, the stream was prepared for "
+        "%u Hz x %u channels",
+        static_cast<unsigned>(pcm.sample_rate), static_cast<unsigned>(pcm.channels),
+        static_cast<unsigned>(options_.input_rate), static_cast<unsigned>(options_.channels));
+  if (pcm.frames > 0 && !pcm.f32 && !pcm.s16)
+    return Status::Error(kArg, "pcm: sample pointer is null");
+  if (pcm.f32 && pcm.s16) return Status::Error(kArg, "pcm: both f32 and s16 samples are set");
+  window_ready_ = false;
+  StreamState& s = *state_;
+  const PreprocessParams& p = s.params;
+  size_t used = 0;
+  for (;;) {
+    // Input frames the next frame's last sample reads.
+    const int64_t need = s.reach.End(next_frame_ * p.frame_step + p.frame_length - 1);
+    if (received_ >= need) {
+      ComputeFrame();
+      if (window_ready_) break;
+      continue;
+    }
+    if (used == pcm.frames) break;
+    const uint64_t want = static_cast<uint64_t>(need - received_);
+    size_t take = pcm.frames - used;
+    if (want < take) take = static_cast<size_t>(want);
+    const PcmView chunk =
+        pcm.f32 ? PcmView::F32(pcm.f32 + used * pcm.channels, take, pcm.sample_rate, pcm.channels)
+                : PcmView::S16(pcm.s16 + used * pcm.channels, take, pcm.sample_rate, pcm.channels);
+    if (!preprocess_internal::AllFinite(chunk)) {
+      *consumed = used;
+      return Status::Error(kArg,
+                           "pcm has non-finite samples (inf or NaN) after frame %lu of the block",
+                           static_cast<unsigned long>(used));
+    }
+    // Mix into the ring; it keeps the last history_size samples, all a
+    // frame reads.
+    size_t from = 0;
+    while (from < take) {
+      const int at = static_cast<int>(received_ % s.history_size);
+      int piece = s.history_size - at;
+      if (static_cast<size_t>(piece) > take - from) piece = static_cast<int>(take - from);
+      preprocess_internal::MixToMono(chunk, static_cast<int64_t>(from), piece, s.history + at);
+      from += piece;
+      received_ += piece;
+    }
+    used += take;
+  }
+  *consumed = used;
+  return Status::Ok();
+}
+
+void StreamPreprocessor::ComputeFrame() {
+  StreamState& s = *state_;
+  const PreprocessParams& p = s.params;
+  const int buf = p.frame_length + 1;
+  const int64_t t = next_frame_;
+  const int64_t first = t * p.frame_step - 1;
+  const HistoryView view{s.history, s.history_size, 0, kNoEnd};
+  const MonoSource source{&FillFromHistory, &view};
+  if (s.frame_held && p.frame_step < buf) {
+    const int reuse = buf - p.frame_step;
+    std::memmove(s.frame, s.frame + p.frame_step, sizeof(float) * reuse);
+    s.resampler.Produce(source, first + reuse, buf - reuse, kNoEnd, s.frame + reuse);
+  } else {
+    s.resampler.Produce(source, first, buf, kNoEnd, s.frame);
+  }
+  s.frame_held = true;
+  const int n = p.num_frames;
+  s.FrameFeatures(s.frame, s.rows + (t % n) * p.num_features());
+  // The same frame as an edge frame of the windows it starts or ends.
+  const int64_t hop = hop_frames_;
+  for (int64_t w = t / hop; w >= 0 && t - w * hop < s.edge_left; --w)
+    ComputeEdgeFrame(w, static_cast<int>(t - w * hop));
+  const int64_t after_first = t - n + 1;  // windows ending before t are done
+  for (int64_t w = after_first <= 0 ? 0 : (after_first + hop - 1) / hop;
+       w * hop <= t - s.right_start; ++w)
+    ComputeEdgeFrame(w, static_cast<int>(t - w * hop));
+  ++next_frame_;
+  if (t == next_window_ * hop + n - 1) {
+    ready_window_ = next_window_++;
+    window_ready_ = true;
+  }
+}
+
+void StreamPreprocessor::ComputeEdgeFrame(int64_t window, int frame_in_window) {
+  StreamState& s = *state_;
+  const PreprocessParams& p = s.params;
+  // As the batch path sees the clip: input outside it, and model samples
+  // before it, are 0. Window starts are whole input samples (Prepare), so
+  // clip sample m has the stream's resampling phase.
+  const HistoryView view{s.history, s.history_size, window * hop_samples_, window_samples_};
+  const MonoSource source{&FillFromHistory, &view};
+  s.resampler.Produce(source, static_cast<int64_t>(frame_in_window) * p.frame_step - 1,
+                      p.frame_length + 1, s.clip_model_len, s.clip_frame);
+  s.FrameFeatures(s.clip_frame, EdgeRow(window, frame_in_window));
+}
+
+float* StreamPreprocessor::EdgeRow(int64_t window, int frame_in_window) const {
+  const StreamState& s = *state_;
+  const int slot = frame_in_window < s.edge_left ? frame_in_window
+                                                 : s.edge_left + frame_in_window - s.right_start;
+  const int64_t row = (window % s.pending) * edge_frames_ + slot;
+  return s.edge_rows + row * s.params.num_features();
+}
+
+Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
+                                      StreamWindow* where) const {
+  if (!state_)
+    return Status::Error(StatusCode::kNotReady, "stream: ReadWindow before a successful Prepare");
+  if (!window_ready_)
+    return Status::Error(StatusCode::kNotReady,
+                         "stream: no window is ready (Push until window_ready())");
+  if (!quantized)
+    return Status::Error(StatusCode::kInvalidArgument, "stream: quantized output pointer is null");
+  const StreamState& s = *state_;
+  const PreprocessParams& p = s.params;
+  const int n = p.num_frames, nf = p.num_features();
+  const int64_t w = ready_window_;
+  for (int i = 0; i < n; ++i) {
+    const bool edge = i < s.edge_left || i >= s.right_start;
+    const float* row = edge ? EdgeRow(w, i) : s.rows + ((w * hop_frames_ + i) % n) * nf;
+    if (features) std::memcpy(features + static_cast<size_t>(i) * nf, row, sizeof(float) * nf);
+    for (int k = 0; k < nf; ++k)
+      quantized[i * nf + k] =
+          preprocess_internal::QuantizeFeature(row[k], p.input_scale, p.input_zero_point);
+  }
+  if (where) {
+    where->index = w;
+    where->first_sample = w * hop_samples_;
+    where->num_samples = window_samples_;
+  }
+  return Status::Ok();
+}
+
+}  // namespace tm2

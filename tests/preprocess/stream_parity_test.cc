@@ -1,0 +1,154 @@
+// Streaming on every target (a plain program, so the Cortex-M4 runs it
+// too): the shipped models' front ends stream real clips in blocks of
+// varied sizes; every window must equal the batch path on its samples on
+// this target, and the hash of all windows must equal the pinned one, the
+// same on x86-64, aarch64, WASM and the Cortex-M4F.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/wav.h"
+#include "format/model.h"
+#include "stream_check.h"
+
+#if defined(TM2_EMBEDDED_FILES)
+// Compiled in on the MCU (tm2_embed_files in CMakeLists.txt).
+#define TM2_EMBEDDED(sym)                    \
+  extern const unsigned char stream_##sym[]; \
+  extern const size_t stream_##sym##_size;
+TM2_EMBEDDED(sound_gate)
+TM2_EMBEDDED(kws_dscnn)
+TM2_EMBEDDED(covid_cough)
+TM2_EMBEDDED(coswara_counting_16k)
+TM2_EMBEDDED(coswara_cough_16k)
+TM2_EMBEDDED(covid_telegram_cough_48k)
+TM2_EMBEDDED(covid_callcenter_cough_8k_stereo)
+#endif
+
+namespace {
+
+struct Case {
+  const char* name;
+  const char* model;  // models/<model>.tm2
+  const char* clip;   // tests/fixtures/audio/<clip>.wav
+  uint16_t hop_frames;
+  bool as_float;      // push float samples instead of int16
+  uint64_t expected;  // FNV-1a 64 of every window (stream_check.h)
+};
+
+// No resampling; 48 kHz -> 16 kHz as float; 16 kHz -> 8 kHz with
+// pre-emphasis; 8 kHz stereo -> 16 kHz MFCC.
+const Case kCases[] = {
+    {"gate_16k", "sound-gate", "coswara_counting_16k", 16, false, 0x805f90f309af1d1dull},
+    {"kws_48k_float", "kws-dscnn", "covid_telegram_cough_48k", 2, true, 0x6f405394d333b5ffull},
+    {"cough_16k_to_8k", "covid-cough", "coswara_cough_16k", 24, false, 0xb2e6f03f999bd87bull},
+    {"kws_8k_stereo", "kws-dscnn", "covid_callcenter_cough_8k_stereo", 5, false,
+     0x88e30f308328a508ull},
+};
+
+const size_t kBlocks[] = {1, 128, 160, 4096, 7, 333, 2048, 1, 1000};
+
+// The bytes of a model or clip: compiled in on the MCU, read from the
+// source tree elsewhere.
+bool FileBytes(const char* name, bool model, std::vector<uint8_t>* storage, const uint8_t** data,
+               size_t* size) {
+#if defined(TM2_EMBEDDED_FILES)
+  (void)storage;
+  (void)model;
+  struct Embedded {
+    const char* name;
+    const unsigned char* data;
+    size_t size;
+  };
+  const Embedded files[] = {
+      {"sound-gate", stream_sound_gate, stream_sound_gate_size},
+      {"kws-dscnn", stream_kws_dscnn, stream_kws_dscnn_size},
+      {"covid-cough", stream_covid_cough, stream_covid_cough_size},
+      {"coswara_counting_16k", stream_coswara_counting_16k, stream_coswara_counting_16k_size},
+      {"coswara_cough_16k", stream_coswara_cough_16k, stream_coswara_cough_16k_size},
+      {"covid_telegram_cough_48k", stream_covid_telegram_cough_48k,
+       stream_covid_telegram_cough_48k_size},
+      {"covid_callcenter_cough_8k_stereo", stream_covid_callcenter_cough_8k_stereo,
+       stream_covid_callcenter_cough_8k_stereo_size},
+  };
+  for (const Embedded& f : files) {
+    if (std::strcmp(f.name, name) == 0) {
+      *data = f.data;
+      *size = f.size;
+      return true;
+    }
+  }
+  return false;
+#else
+  const std::string path = model ? std::string(TM2_MODELS_DIR) + "/" + name + ".tm2"
+                                 : std::string(TM2_FIXTURES_DIR) + "/audio/" + name + ".wav";
+  if (!tm2::test::ReadFileBytes(path, storage)) return false;
+  *data = storage->data();
+  *size = storage->size();
+  return true;
+#endif
+}
+
+int RunCase(const Case& c) {
+  std::vector<uint8_t> model_storage, clip_storage;
+  const uint8_t *model_bytes = nullptr, *clip_bytes = nullptr;
+  size_t model_size = 0, clip_size = 0;
+  tm2::Model model;
+  tm2::test::WavData wav;
+  std::string error;
+  if (!FileBytes(c.model, true, &model_storage, &model_bytes, &model_size) ||
+      !tm2::LoadModel(model_bytes, model_size, &model).ok() ||
+      !FileBytes(c.clip, false, &clip_storage, &clip_bytes, &clip_size) ||
+      !tm2::test::ParseWav(clip_bytes, clip_size, &wav, &error)) {
+    std::printf("FAIL %s: cannot load %s or %s %s\n", c.name, c.model, c.clip, error.c_str());
+    return 1;
+  }
+  std::vector<float> as_float;
+  tm2::PcmView pcm =
+      tm2::PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate, wav.channels);
+  if (c.as_float) {
+    for (int16_t s : wav.samples) as_float.push_back(s / 32768.0f);
+    pcm = tm2::PcmView::F32(as_float.data(), wav.frames(), wav.sample_rate, wav.channels);
+  }
+  tm2::StreamOptions options;
+  options.hop_frames = c.hop_frames;
+  const tm2::test::StreamCheck r =
+      tm2::test::StreamAndCompare(model.preprocess(0), options, pcm, kBlocks,
+                                  static_cast<int>(sizeof(kBlocks) / sizeof(kBlocks[0])), 0);
+  std::printf("stream_parity %-16s %3lld windows %016llx\n", c.name,
+              static_cast<long long>(r.windows), static_cast<unsigned long long>(r.hash));
+  int failures = 0;
+  if (!r.status.ok()) {
+    std::printf("FAIL %s: %s\n", c.name, r.status.message());
+    return 1;
+  }
+  if (r.mismatches != 0) {
+    std::printf("FAIL %s: %lld windows differ from the batch path, first %lld at frame %lld\n",
+                c.name, static_cast<long long>(r.mismatches),
+                static_cast<long long>(r.first_mismatch),
+                static_cast<long long>(r.first_mismatch_row));
+    ++failures;
+  }
+  if (r.windows < 2) {
+    std::printf("FAIL %s: only %lld windows\n", c.name, static_cast<long long>(r.windows));
+    ++failures;
+  }
+  if (r.hash != c.expected) {
+    std::printf("FAIL %s: hash %016llx, expected %016llx\n", c.name,
+                static_cast<unsigned long long>(r.hash),
+                static_cast<unsigned long long>(c.expected));
+    ++failures;
+  }
+  return failures;
+}
+
+}  // namespace
+
+int main() {
+  int failures = 0;
+  for (const Case& c : kCases) failures += RunCase(c);
+  std::printf("stream_parity: %d failures\n", failures);
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,132 @@
+// StreamRunner: each window's probabilities and logits equal the engine's
+// on the window's samples (Engine::SetInput on the clip), for the shipped
+// single-branch models on real clips; a multi-branch model is refused.
+#include "stream/stream_runner.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "catch2/catch.hpp"
+#include "common/wav.h"
+
+namespace tm2 {
+namespace test {
+namespace {
+
+struct Loaded {
+  std::vector<uint8_t> bytes;
+  Model model;
+};
+
+void Load(const std::string& path, Loaded* out) {
+  INFO(path);
+  REQUIRE(ReadFileBytes(path, &out->bytes));
+  const Status s = LoadModel(out->bytes.data(), out->bytes.size(), &out->model);
+  INFO(s.message());
+  REQUIRE(s.ok());
+}
+
+}  // namespace
+
+TEST_CASE("stream runner results equal the engine on each window's samples", "[stream]") {
+  struct Run {
+    const char* model;
+    const char* clip;
+    uint16_t hop_frames;  // short clips: short hops, so that several windows fit
+  };
+  const Run runs[] = {{"sound-gate", "coswara_counting_16k.wav", 0},
+                      {"sound-gate", "covid_callcenter_cough_8k_stereo.wav", 2},
+                      {"kws-dscnn", "covid_telegram_cough_48k.wav", 2},
+                      {"covid-cough", "coswara_cough_16k.wav", 8}};
+  for (const Run& run : runs) {
+    Loaded m;
+    Load(std::string(TM2_MODELS_DIR) + "/" + run.model + ".tm2", &m);
+    WavData wav;
+    std::string error;
+    REQUIRE(ReadWavFile(std::string("audio/") + run.clip, &wav, &error));
+    StreamOptions o;
+    o.input_rate = wav.sample_rate;
+    o.channels = wav.channels;
+    o.hop_frames = run.hop_frames;
+    size_t need = 0;
+    REQUIRE(StreamRunner::ArenaBytes(m.model, o, &need).ok());
+    std::vector<uint8_t> arena(need + 3);
+    StreamRunner runner;
+    const Status init = runner.Init(m.model, o, arena.data() + 3, need);  // unaligned on purpose
+    INFO(run.model << " on " << run.clip << ": " << init.message());
+    REQUIRE(init.ok());
+    CHECK(runner.arena_used() <= need);
+
+    size_t batch_need = 0;
+    REQUIRE(Engine::ArenaBytes(m.model, &batch_need).ok());
+    std::vector<uint8_t> batch_arena(batch_need);
+    Engine batch;
+    REQUIRE(batch.Init(m.model, batch_arena.data(), batch_arena.size()).ok());
+
+    int results = 0;
+    size_t done = 0;
+    const size_t block = 1000;
+    while (done < wav.frames()) {
+      const size_t n = wav.frames() - done < block ? wav.frames() - done : block;
+      size_t in_block = 0;
+      while (in_block < n) {
+        size_t used = 0;
+        REQUIRE(runner
+                    .Push(PcmView::S16(wav.samples.data() + (done + in_block) * wav.channels,
+                                       n - in_block, wav.sample_rate, wav.channels),
+                          &used)
+                    .ok());
+        in_block += used;
+        if (!runner.result_ready()) continue;
+        const StreamWindow& w = runner.window();
+        REQUIRE(batch
+                    .SetInput(0, PcmView::S16(wav.samples.data() + w.first_sample * wav.channels,
+                                              static_cast<size_t>(w.num_samples), wav.sample_rate,
+                                              wav.channels))
+                    .ok());
+        REQUIRE(batch.Invoke().ok());
+        INFO("window " << w.index);
+        CHECK(std::memcmp(runner.probabilities(), batch.probabilities(),
+                          sizeof(float) * batch.num_classes()) == 0);
+        int top = 0;
+        for (int i = 1; i < batch.num_classes(); ++i)
+          if (batch.probabilities()[i] > batch.probabilities()[top]) top = i;
+        CHECK(runner.top_class() == top);
+        ++results;
+      }
+      done += n;
+    }
+    CHECK(results >= 2);
+  }
+}
+
+TEST_CASE("stream runner refuses what it cannot stream", "[stream]") {
+  Loaded parity;
+  Load(std::string(TM2_FIXTURES_DIR) + "/models/parity_multibranch.tm2", &parity);
+  StreamOptions o;
+  size_t need = 0;
+  const Status s = StreamRunner::ArenaBytes(parity.model, o, &need);
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(std::string(s.message()).find("3 branches") != std::string::npos);
+
+  Loaded gate;
+  Load(std::string(TM2_MODELS_DIR) + "/sound-gate.tm2", &gate);
+  o.input_rate = 44100;
+  o.hop_frames = 7;  // 16 ms frames need multiples of 5 at 44.1 kHz
+  const Status hop = StreamRunner::ArenaBytes(gate.model, o, &need);
+  CHECK(hop.code() == StatusCode::kInvalidArgument);
+  CHECK(std::string(hop.message()).find("multiple of 5 frames") != std::string::npos);
+  o.hop_frames = 10;
+  REQUIRE(StreamRunner::ArenaBytes(gate.model, o, &need).ok());
+  std::vector<uint8_t> arena(need - 1);
+  StreamRunner runner;
+  CHECK(runner.Init(gate.model, o, arena.data(), arena.size()).code() ==
+        StatusCode::kArenaTooSmall);
+  size_t used = 0;
+  int16_t x[16] = {0};
+  CHECK(runner.Push(PcmView::S16(x, 16, 44100, 1), &used).code() == StatusCode::kNotReady);
+}
+
+}  // namespace test
+}  // namespace tm2
