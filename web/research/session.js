@@ -125,9 +125,11 @@ export async function withdraw() {
   sessionStorage.removeItem(TAB_SESSION);
   state.session = null;
   resetTasks();
-  show('start-view');
   await refreshData();
   await offerResume();
+  // The start view and the confirmation appear together, so nothing reads
+  // the previous take's status on the new screen.
+  show('start-view');
   say(`You have withdrawn: your answers and recordings were deleted from this device${s.remote ? ' and from the study server' : ''}. Thank you.`);
   $('new-session').focus();
 }
