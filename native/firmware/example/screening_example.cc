@@ -36,15 +36,26 @@ int main() {
   tm2::Status s = tm2::LoadModel(example_parity_multibranch, example_parity_multibranch_size, &model);
   if (!s.ok()) { std::printf("load: %s\n", s.message()); return 1; }
 
-  size_t need = 0;
   // The microphone runs at the model rate: no resampling cache needed.
   tm2::EngineOptions options;
   options.resampler_cache = false;
-  s = tm2::Engine::ArenaBytes(model, &need, options);
+  tm2::ArenaReport r;
+  s = tm2::Engine::ArenaBytes(model, &r, options);
   if (!s.ok()) { std::printf("plan: %s\n", s.message()); return 1; }
   std::printf("model %s: %d branches, arena %lu of %lu bytes\n", model.name(),
-              model.num_branches(), static_cast<unsigned long>(need),
+              model.num_branches(), static_cast<unsigned long>(r.total),
               static_cast<unsigned long>(sizeof(g_arena)));
+  // Where the bytes go: kept from Init on, then one region that the
+  // preprocessing and the inference use in turn.
+  std::printf("  preprocessing tables %lu, resampler cache %lu, features %lu, layer plans %lu,\n"
+              "  packed weights %lu, logits + probabilities %lu, alignment %lu,\n"
+              "  shared %lu = max(preprocessing scratch %lu, activations %lu)\n",
+              static_cast<unsigned long>(r.preprocess_tables),
+              static_cast<unsigned long>(r.resampler_cache), static_cast<unsigned long>(r.features),
+              static_cast<unsigned long>(r.layer_plans), static_cast<unsigned long>(r.packed_weights),
+              static_cast<unsigned long>(r.outputs), static_cast<unsigned long>(r.alignment),
+              static_cast<unsigned long>(r.shared), static_cast<unsigned long>(r.preprocess_scratch),
+              static_cast<unsigned long>(r.activations));
 
   s = g_engine.Init(model, g_arena, sizeof(g_arena), options);
   if (!s.ok()) { std::printf("init: %s\n", s.message()); return 1; }
