@@ -24,7 +24,7 @@ constexpr size_t kFrames = 5 * 16000;    // 5 s each
 
 // 3. All working memory of the engine, sized at build time. Engine::ArenaBytes
 //    tells the exact figure for a model; Init fails cleanly if it is short.
-alignas(16) static uint8_t g_arena[160 * 1024];
+alignas(16) static uint8_t g_arena[104 * 1024];
 static tm2::Engine g_engine;
 
 static const int16_t* Pcm(const unsigned char* wav) {
