@@ -247,7 +247,7 @@ class Engine::Planner final : public ModelVisitor {
     const size_t scratch = Preprocessor::ScratchBytes(params);
     if (scratch > report_.preprocess_scratch) report_.preprocess_scratch = scratch;
     tables[branch] = arena_.Take(tables_bytes[branch]);
-    params_[branch] = params;
+    branch_params[branch] = params;
     bp.input = input.shape;
     bp.features = static_cast<int8_t*>(arena_.Take(bp.input.size()));
     report_.features += bp.input.size();
@@ -333,7 +333,7 @@ class Engine::Planner final : public ModelVisitor {
 
   void* tables[kMaxBranches] = {};
   size_t tables_bytes[kMaxBranches] = {};
-  PreprocessParams params_[kMaxBranches];
+  PreprocessParams branch_params[kMaxBranches];
 
  private:
   Engine& e_;
@@ -401,7 +401,7 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
   arena_used_ = arena.used();
 
   for (int b = 0; b < num_branches_; ++b)
-    TM2_RETURN_IF_ERROR(branches_[b].pre.Prepare(planner.params_[b], planner.tables[b],
+    TM2_RETURN_IF_ERROR(branches_[b].pre.Prepare(planner.branch_params[b], planner.tables[b],
                                                  planner.tables_bytes[b], shared,
                                                  report->preprocess_scratch));
   // Wire sources and destinations in the order the planner recorded them.
