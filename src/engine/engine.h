@@ -6,8 +6,9 @@
 // (ArenaReport); SetInput and Invoke never allocate. Buffers share memory by
 // lifetime: the activations and the fusion vector by a greedy offset plan
 // (engine/memory_plan.h), and all of them with the preprocessing scratch,
-// which is dead once SetInput has written the features (docs/memory.md). A too-small arena, a wrong branch index, a bad
-// input or a call out of order returns an error Status, never an overflow.
+// which is dead once SetInput has written the features (docs/memory.md).
+// A too-small arena, a wrong branch index, a bad input or a call out of
+// order returns an error Status, never an overflow.
 // The plan follows the loader's own walk of the model (WalkModel), and Init
 // re-checks every length and shift a kernel will use against that plan.
 // An Engine owns its plan, which points into its arena: it can be moved

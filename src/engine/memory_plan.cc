@@ -4,7 +4,9 @@ namespace tm2 {
 namespace engine_internal {
 namespace {
 
-uint64_t AlignUp(uint64_t v, size_t align) { return (v + align - 1) & ~static_cast<uint64_t>(align - 1); }
+uint64_t AlignUp(uint64_t v, size_t align) {
+  return (v + align - 1) & ~static_cast<uint64_t>(align - 1);
+}
 
 // Lowest aligned offset for `b` clear of every placed buffer live with it:
 // 0 or the aligned end of one of them, whichever is lowest and free.
@@ -14,7 +16,8 @@ uint64_t LowestFreeOffset(const PlannedBuffer* buffers, int count, const Planned
   for (int c = -1; c < count; ++c) {
     const PlannedBuffer* under = c < 0 ? nullptr : &buffers[c];
     if (under && (under->offset == kUnplaced || !LifetimesOverlap(*under, b))) continue;
-    const uint64_t candidate = under ? AlignUp(static_cast<uint64_t>(under->offset) + under->size, align) : 0;
+    const uint64_t candidate =
+        under ? AlignUp(static_cast<uint64_t>(under->offset) + under->size, align) : 0;
     if (candidate >= best) continue;
     bool free = true;
     for (int o = 0; o < count && free; ++o) {

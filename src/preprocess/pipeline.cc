@@ -28,7 +28,8 @@ void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver) {
   logmel = carver->TakeScratch<float>(m);
   row = carver->TakeScratch<float>(nf);
   energy_mono = carver->TakeScratch<float>(kEnergyChunk);
-  energy_ring = p.crop == CropPolicy::kLoudest ? carver->TakeScratch<uint64_t>(p.num_frames) : nullptr;
+  energy_ring =
+      p.crop == CropPolicy::kLoudest ? carver->TakeScratch<uint64_t>(p.num_frames) : nullptr;
 }
 
 void Pipeline::FillTables() {

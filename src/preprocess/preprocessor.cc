@@ -16,10 +16,6 @@ namespace {
 using preprocess_internal::Pipeline;
 using preprocess_internal::WorkspaceCarver;
 
-}  // namespace
-
-namespace {
-
 // Both regions' sizes from one measuring pass of the layout code.
 WorkspaceCarver Measure(const PreprocessParams& params) {
   WorkspaceCarver carver(nullptr, 0, nullptr, 0);

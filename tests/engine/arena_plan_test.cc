@@ -180,8 +180,10 @@ TEST_CASE("the shipped models' arena, part by part") {
       {"models/sound-gate", false, 18127, 0, 5120, 20, 16527, 25600, 50576, 50016, 17999},
       {"models/kws-dscnn", true, 26559, 61440, 490, 60, 22559, 16000, 113151, 112511, 26431},
       {"models/kws-dscnn", false, 26559, 0, 490, 60, 22559, 16000, 51711, 51071, 26431},
-      {"fixtures/parity_multibranch", true, 50957, 245760, 8590, 15, 16207, 40960, 349872, 348560, 50573},
-      {"fixtures/parity_multibranch", false, 50957, 0, 8590, 15, 16207, 40960, 104112, 102800, 50573},
+      {"fixtures/parity_multibranch", true, 50957, 245760, 8590, 15, 16207, 40960, 349872, 348560,
+       50573},
+      {"fixtures/parity_multibranch", false, 50957, 0, 8590, 15, 16207, 40960, 104112, 102800,
+       50573},
   };
   for (const Pin& pin : pins) {
     Loaded m(ModelPath(pin.name));
@@ -210,8 +212,10 @@ TEST_CASE("SetInput after Invoke reuses the activations' memory, not the results
   std::string error;
   REQUIRE(tm2::test::ReadWavFile("audio/coswara_cough_16k.wav", &a, &error));
   REQUIRE(tm2::test::ReadWavFile("audio/covid_telegram_cough_48k.wav", &b, &error));
-  const tm2::PcmView pa = tm2::PcmView::S16(a.samples.data(), a.frames(), a.sample_rate, a.channels);
-  const tm2::PcmView pb = tm2::PcmView::S16(b.samples.data(), b.frames(), b.sample_rate, b.channels);
+  const tm2::PcmView pa =
+      tm2::PcmView::S16(a.samples.data(), a.frames(), a.sample_rate, a.channels);
+  const tm2::PcmView pb =
+      tm2::PcmView::S16(b.samples.data(), b.frames(), b.sample_rate, b.channels);
   size_t need = 0;
   REQUIRE(tm2::Engine::ArenaBytes(m.model, &need).ok());
   std::vector<uint8_t> arena1(need), arena2(need);

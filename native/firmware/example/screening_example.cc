@@ -47,15 +47,15 @@ int main() {
               static_cast<unsigned long>(sizeof(g_arena)));
   // Where the bytes go: kept from Init on, then one region that the
   // preprocessing and the inference use in turn.
+  const size_t parts[] = {r.preprocess_tables, r.resampler_cache, r.features, r.layer_plans,
+                          r.packed_weights, r.outputs, r.alignment, r.shared,
+                          r.preprocess_scratch, r.activations};
+  unsigned long p[10];
+  for (int i = 0; i < 10; ++i) p[i] = static_cast<unsigned long>(parts[i]);
   std::printf("  preprocessing tables %lu, resampler cache %lu, features %lu, layer plans %lu,\n"
               "  packed weights %lu, logits + probabilities %lu, alignment %lu,\n"
               "  shared %lu = max(preprocessing scratch %lu, activations %lu)\n",
-              static_cast<unsigned long>(r.preprocess_tables),
-              static_cast<unsigned long>(r.resampler_cache), static_cast<unsigned long>(r.features),
-              static_cast<unsigned long>(r.layer_plans), static_cast<unsigned long>(r.packed_weights),
-              static_cast<unsigned long>(r.outputs), static_cast<unsigned long>(r.alignment),
-              static_cast<unsigned long>(r.shared), static_cast<unsigned long>(r.preprocess_scratch),
-              static_cast<unsigned long>(r.activations));
+              p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
 
   s = g_engine.Init(model, g_arena, sizeof(g_arena), options);
   if (!s.ok()) { std::printf("init: %s\n", s.message()); return 1; }
