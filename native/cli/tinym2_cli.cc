@@ -111,14 +111,44 @@ int Info(const tm2::Model& model, size_t file_bytes) {
               static_cast<unsigned long long>(cost.macs), static_cast<unsigned long long>(cost.ops),
               static_cast<unsigned long long>(cost.preprocess_ops), counter.largest_macs,
               counter.largest_ops, static_cast<unsigned long long>(cost.memory_bytes));
-  size_t arena = 0;
-  const tm2::Status s = tm2::Engine::ArenaBytes(model, &arena);
-  if (!s.ok()) {
-    std::fprintf(stderr, "error: %s\n", s.message());
-    return 1;
+  // The arena for the table this host selects, and for one that packs
+  // nothing (the reference, the Cortex-M4's) with and without the
+  // resampler's phase cache (an MCU recording at the model rate).
+  tm2::EngineOptions selected, mcu, mcu_uncached;
+  mcu.kernels = &tm2::ReferenceKernels();
+  mcu_uncached = mcu;
+  mcu_uncached.resampler_cache = false;
+  tm2::ArenaReport r[3];
+  const tm2::EngineOptions* options[3] = {&selected, &mcu, &mcu_uncached};
+  for (int i = 0; i < 3; ++i) {
+    const tm2::Status s = tm2::Engine::ArenaBytes(model, &r[i], *options[i]);
+    if (!s.ok()) {
+      std::fprintf(stderr, "error: %s\n", s.message());
+      return 1;
+    }
   }
-  std::printf("arena     %zu bytes\n", arena);
-  std::printf("kernels   %s\n", tm2::SelectKernels().name);
+  std::printf("arena     %zu bytes with %s kernels\n", r[0].total, tm2::SelectKernels().name);
+  std::printf("arena by part (bytes)      %12s %12s %12s\n", tm2::SelectKernels().name,
+              "no packing", "no cache");
+  const struct {
+    const char* name;
+    size_t tm2::ArenaReport::*part;
+  } parts[] = {
+      {"preprocessing tables", &tm2::ArenaReport::preprocess_tables},
+      {"resampler cache", &tm2::ArenaReport::resampler_cache},
+      {"features", &tm2::ArenaReport::features},
+      {"layer plans", &tm2::ArenaReport::layer_plans},
+      {"packed weights", &tm2::ArenaReport::packed_weights},
+      {"logits, probabilities", &tm2::ArenaReport::outputs},
+      {"shared: max of", &tm2::ArenaReport::shared},
+      {"  preprocessing scratch", &tm2::ArenaReport::preprocess_scratch},
+      {"  activations, fusion", &tm2::ArenaReport::activations},
+      {"alignment", &tm2::ArenaReport::alignment},
+      {"total", &tm2::ArenaReport::total},
+  };
+  for (const auto& part : parts)
+    std::printf("  %-24s %12zu %12zu %12zu\n", part.name, r[0].*part.part, r[1].*part.part,
+                r[2].*part.part);
   return 0;
 }
 

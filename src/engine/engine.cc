@@ -3,12 +3,19 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/memory_plan.h"
 #include "kernels/select.h"
 
 namespace tm2 {
 namespace {
 
+using engine_internal::PlannedBuffer;
+
 constexpr size_t kAlign = 16;
+// Activation buffers the plan can hold: a record per layer of at most 64
+// (FORMAT.md) in each of 8 branches and the head, and the fusion vector.
+// The records sit on Init's stack (7.7 KB), below what Invoke's kernels use.
+constexpr int kMaxPlannedBuffers = 640;
 
 // Bump allocator over the caller's arena. With a null base it only counts,
 // which is how ArenaBytes() sizes a plan without memory.
@@ -159,15 +166,21 @@ Engine& Engine::operator=(Engine&& other) noexcept {
 }
 
 Status Engine::ArenaBytes(const Model& model, size_t* bytes, const EngineOptions& options) {
-  if (!model.root() || !bytes) return Status::Error(StatusCode::kInvalidArgument, "engine: no model");
+  if (!bytes) return Status::Error(StatusCode::kInvalidArgument, "engine: no result pointer");
+  ArenaReport report;
+  TM2_RETURN_IF_ERROR(ArenaBytes(model, &report, options));
+  *bytes = report.total;
+  return Status::Ok();
+}
+
+Status Engine::ArenaBytes(const Model& model, ArenaReport* report, const EngineOptions& options) {
+  if (!model.root() || !report)
+    return Status::Error(StatusCode::kInvalidArgument, "engine: no model");
   Engine dry;
   dry.model_ = model;
   dry.options_ = options;
   dry.kernels_ = options.kernels ? options.kernels : &SelectKernels();  // sizes packed weights
-  size_t used = 0;
-  TM2_RETURN_IF_ERROR(dry.Plan(nullptr, SIZE_MAX, &used));
-  *bytes = used + kAlign;  // slack for an unaligned arena start
-  return Status::Ok();
+  return dry.Plan(nullptr, SIZE_MAX, report);
 }
 
 Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
@@ -178,31 +191,39 @@ Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
   model_ = model;
   options_ = options;
   kernels_ = options.kernels ? options.kernels : &SelectKernels();
-  size_t used = 0;
-  TM2_RETURN_IF_ERROR(Plan(static_cast<uint8_t*>(arena), arena_bytes, &used));
-  arena_used_ = used;
+  ArenaReport report;
+  TM2_RETURN_IF_ERROR(Plan(static_cast<uint8_t*>(arena), arena_bytes, &report));
+  report_ = report;
   ready_ = true;
   return Status::Ok();
 }
 
-// Arena layout (in this order):
-//   per branch: preprocessing workspace | int8 features | [float features]
+// Arena layout: first what lives from Init on, in this order
+//   per branch: preprocessing tables | int8 features | [float features]
 //               | its layer plans and packed weights
-//   head layer plans and packed weights
-//   activation ping | activation pong      (shared by all stacks)
-//   fusion vector | probabilities
-// Each stack alternates ping/pong; every branch's output is requantized into
-// its slice of the fusion vector right after the branch runs, so one pair
-// of activation buffers serves the whole model.
+//   head layer plans and packed weights | logits | probabilities
+// then one shared region, used in turn by SetInput (the preprocessing
+// scratch of the branch being set) and by Invoke (every layer output but
+// the logits, and the fusion vector, at offsets planned by lifetime).
+// Invoke's steps, in order: each branch's layers, then its requantization
+// into its slice of the fusion vector; then the head's layers. A layer's
+// output lives from its step to the next one; the fusion vector from the
+// first branch's slice to the head's first layer.
 class Engine::Planner final : public ModelVisitor {
  public:
-  Planner(Engine* engine, ArenaCursor* arena) : e_(*engine), arena_(*arena) {}
+  Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, ArenaReport* report)
+      : e_(*engine), arena_(*arena), buffers_(buffers), report_(*report) {
+    buffers_[0] = PlannedBuffer{0, 0, 0, 0};  // the fusion vector
+    count_ = 1;
+  }
 
   Status BeginStack(int branch, const TensorInfo& input, int num_layers) override {
     num_layers_ = num_layers;
     saw_softmax_ = false;
+    head_ = branch < 0;
     const size_t plan_bytes = sizeof(LayerPlan) * static_cast<size_t>(num_layers ? num_layers : 1);
-    if (branch < 0) {
+    report_.layer_plans += plan_bytes;
+    if (head_) {
       e_.head_ = static_cast<LayerPlan*>(arena_.Take(plan_bytes));
       e_.num_head_layers_ = num_layers;
       plans_ = e_.head_;
@@ -217,18 +238,26 @@ class Engine::Planner final : public ModelVisitor {
       return Status::Error(StatusCode::kBadModel, "engine: input %dx%dx%d is not %dx%dx1",
                            input.shape.h, input.shape.w, input.shape.c, params.num_frames,
                            params.num_features());
-    const size_t ws_bytes = Preprocessor::WorkspaceBytes(params);
-    void* ws = arena_.Take(ws_bytes);
+    PreprocessParams uncached = params;
+    uncached.resampler_cache = false;
+    tables_bytes[branch] = Preprocessor::TablesBytes(params);
+    const size_t cache_bytes = tables_bytes[branch] - Preprocessor::TablesBytes(uncached);
+    report_.resampler_cache += cache_bytes;
+    report_.preprocess_tables += tables_bytes[branch] - cache_bytes;
+    const size_t scratch = Preprocessor::ScratchBytes(params);
+    if (scratch > report_.preprocess_scratch) report_.preprocess_scratch = scratch;
+    tables[branch] = arena_.Take(tables_bytes[branch]);
+    branch_params[branch] = params;
     bp.input = input.shape;
     bp.features = static_cast<int8_t*>(arena_.Take(bp.input.size()));
-    bp.float_features = e_.options_.keep_float_features
-                            ? static_cast<float*>(arena_.Take(bp.input.size() * sizeof(float)))
-                            : nullptr;
+    report_.features += bp.input.size();
+    bp.float_features = nullptr;
+    if (e_.options_.keep_float_features) {
+      bp.float_features = static_cast<float*>(arena_.Take(bp.input.size() * sizeof(float)));
+      report_.features += bp.input.size() * sizeof(float);
+    }
     bp.has_input = false;
     bp.float_valid = false;
-    if (!arena_.dry() && !arena_.overflow()) {
-      TM2_RETURN_IF_ERROR(bp.pre.Prepare(params, ws, ws_bytes));
-    }
     bp.layers = static_cast<LayerPlan*>(arena_.Take(plan_bytes));
     bp.num_layers = num_layers;
     plans_ = bp.layers;
@@ -262,12 +291,18 @@ class Engine::Planner final : public ModelVisitor {
     }
     p.rq.output_min = v.act_min;
     p.rq.output_max = v.act_max;
+    const size_t before = arena_.used();
     p.weights.packed =
         PackWeights(*e_.kernels_, v.kind, p.geometry, p.in, p.out, p.weights, p.rq, &arena_);
-    // Layer i writes ping when i is even, pong when odd.
-    size_t& slot = (v.index % 2 == 0) ? ping_bytes : pong_bytes;
-    if (v.out.size() > slot) slot = v.out.size();
+    report_.packed_weights += arena_.used() - before;
     if (plans_) plans_[v.index] = p;
+    if (head_ && v.index == 0) buffers_[0].last = step_;
+    if (count_ == kMaxPlannedBuffers)
+      return Status::Error(StatusCode::kBadModel, "engine: more than %d activation buffers",
+                           kMaxPlannedBuffers);
+    buffers_[count_++] = PlannedBuffer{static_cast<uint32_t>(v.out.size()), step_,
+                                       static_cast<uint16_t>(step_ + 1), 0};
+    ++step_;
     return Status::Ok();
   }
 
@@ -276,7 +311,9 @@ class Engine::Planner final : public ModelVisitor {
       BranchPlan& bp = e_.branches_[branch];
       bp.output = output.shape;
       bp.output_zero_point = output.zero_point;
-      fusion_bytes += output.shape.size();
+      if (branch == 0) buffers_[0].first = step_;
+      buffers_[0].size += static_cast<uint32_t>(output.shape.size());
+      ++step_;  // the requantization into the fusion vector
       return Status::Ok();
     }
     if (!saw_softmax_)
@@ -285,23 +322,35 @@ class Engine::Planner final : public ModelVisitor {
       return Status::Error(StatusCode::kBadModel, "engine: head gives %d outputs for %d labels",
                            static_cast<int>(output.shape.size()), e_.num_classes_);
     --e_.num_head_layers_;  // the Softmax itself
+    // The logits outlive Invoke (logits(), probabilities()): not planned.
+    if (e_.num_head_layers_ > 0) --count_;
     e_.logit_zero_point_ = output.zero_point;
     e_.logit_scale_ = output.scale;
     return Status::Ok();
   }
 
-  size_t ping_bytes = 0, pong_bytes = 0, fusion_bytes = 0;
+  int count() const { return count_; }
+
+  void* tables[kMaxBranches] = {};
+  size_t tables_bytes[kMaxBranches] = {};
+  PreprocessParams branch_params[kMaxBranches];
 
  private:
   Engine& e_;
   ArenaCursor& arena_;
+  PlannedBuffer* buffers_;
+  ArenaReport& report_;
+  int count_ = 0;
+  uint16_t step_ = 0;
   LayerPlan* plans_ = nullptr;
   int num_layers_ = 0;
+  bool head_ = false;
   bool saw_softmax_ = false;
 };
 
-Status Engine::Plan(uint8_t* base, size_t capacity, size_t* used) {
+Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
   ArenaCursor arena(base, capacity);
+  *report = ArenaReport();
   num_branches_ = model_.num_branches();
   num_classes_ = model_.num_labels();
   if (num_branches_ < 1 || num_branches_ > kMaxBranches)
@@ -311,7 +360,8 @@ Status Engine::Plan(uint8_t* base, size_t capacity, size_t* used) {
   if (fusion_rule_.used)
     TM2_RETURN_IF_ERROR(RequantOk(fusion_rule_.multiplier, fusion_rule_.shift,
                                   static_cast<size_t>(num_branches_)));
-  Planner planner(this, &arena);
+  PlannedBuffer buffers[kMaxPlannedBuffers];
+  Planner planner(this, &arena, buffers, report);
   TM2_RETURN_IF_ERROR(WalkModel(model_, &planner));
   // softmax(z), z = (q - zp) * scale / T, |q - zp| <= 255 (FORMAT.md 4.4).
   const float temperature = model_.temperature();
@@ -322,31 +372,58 @@ Status Engine::Plan(uint8_t* base, size_t capacity, size_t* used) {
                          "engine: logit scale %g / temperature %g is not a finite float",
                          static_cast<double>(logit_scale_), static_cast<double>(temperature));
 
-  int8_t* ping = static_cast<int8_t*>(arena.Take(planner.ping_bytes ? planner.ping_bytes : 1));
-  int8_t* pong = static_cast<int8_t*>(arena.Take(planner.pong_bytes ? planner.pong_bytes : 1));
-  fusion_ = static_cast<int8_t*>(arena.Take(planner.fusion_bytes));
+  // A head of only Softmax takes the fusion vector as its logits, which
+  // then outlive Invoke like any logits.
+  const bool fusion_is_logits = num_head_layers_ == 0;
+  const size_t fusion_bytes = buffers[0].size;
+  int8_t* logits = static_cast<int8_t*>(
+      arena.Take(fusion_is_logits ? fusion_bytes : static_cast<size_t>(num_classes_)));
   probs_ = static_cast<float*>(arena.Take(sizeof(float) * static_cast<size_t>(num_classes_)));
+  report->outputs = (fusion_is_logits ? fusion_bytes : static_cast<size_t>(num_classes_)) +
+                    sizeof(float) * static_cast<size_t>(num_classes_);
+  PlannedBuffer* planned = fusion_is_logits ? buffers + 1 : buffers;
+  const int planned_count = fusion_is_logits ? planner.count() - 1 : planner.count();
+  report->activations = engine_internal::PlanBuffers(planned, planned_count, kAlign);
+  if (report->activations == SIZE_MAX)
+    return Status::Error(StatusCode::kBadModel, "engine: activations beyond 4 GB");
+  report->shared = report->activations > report->preprocess_scratch ? report->activations
+                                                                    : report->preprocess_scratch;
+  uint8_t* shared = static_cast<uint8_t*>(arena.Take(report->shared ? report->shared : 1));
+  report->total = arena.used() + kAlign;  // slack for an unaligned arena start
+  report->alignment = report->total - report->preprocess_tables - report->resampler_cache -
+                      report->features - report->layer_plans - report->packed_weights -
+                      report->outputs - report->shared;
   if (arena.overflow())
     return Status::Error(StatusCode::kArenaTooSmall, "engine: arena of %lu bytes is too small, "
                          "the model needs %lu", static_cast<unsigned long>(capacity),
-                         static_cast<unsigned long>(arena.used() + kAlign));
+                         static_cast<unsigned long>(report->total));
+  if (arena.dry()) return Status::Ok();
+  arena_used_ = arena.used();
 
-  // Wire sources and destinations now that the buffers exist.
-  auto wire = [&](LayerPlan* plans, int count, const int8_t* first_src) {
-    const int8_t* src = first_src;
-    for (int i = 0; i < count; ++i) {
-      plans[i].src = src;
-      plans[i].dst = (i % 2 == 0) ? ping : pong;
-      src = plans[i].dst;
+  for (int b = 0; b < num_branches_; ++b)
+    TM2_RETURN_IF_ERROR(branches_[b].pre.Prepare(planner.branch_params[b], planner.tables[b],
+                                                 planner.tables_bytes[b], shared,
+                                                 report->preprocess_scratch));
+  // Wire sources and destinations in the order the planner recorded them.
+  int next = 1;
+  for (int b = 0; b < num_branches_; ++b) {
+    const int8_t* src = branches_[b].features;
+    for (int i = 0; i < branches_[b].num_layers; ++i) {
+      branches_[b].layers[i].src = src;
+      branches_[b].layers[i].dst = reinterpret_cast<int8_t*>(shared + buffers[next++].offset);
+      src = branches_[b].layers[i].dst;
     }
-    return src;
-  };
-  if (!arena.dry()) {
-    for (int b = 0; b < num_branches_; ++b) wire(branches_[b].layers, branches_[b].num_layers,
-                                                 branches_[b].features);
-    logits_ = const_cast<int8_t*>(wire(head_, num_head_layers_, fusion_));
   }
-  *used = arena.used();
+  fusion_ = fusion_is_logits ? logits : reinterpret_cast<int8_t*>(shared + buffers[0].offset);
+  const int8_t* src = fusion_;
+  for (int i = 0; i < num_head_layers_; ++i) {
+    head_[i].src = src;
+    head_[i].dst = i + 1 < num_head_layers_
+                       ? reinterpret_cast<int8_t*>(shared + buffers[next++].offset)
+                       : logits;
+    src = head_[i].dst;
+  }
+  logits_ = logits;
   return Status::Ok();
 }
 

@@ -2,9 +2,13 @@
 //
 // At Init the engine plans every buffer (preprocessing tables and scratch,
 // each branch's input features, activations, fusion vector, logits,
-// probabilities) into the caller's arena and reports the peak; SetInput
-// and Invoke never allocate. A too-small arena, a wrong branch index, a bad
-// input or a call out of order returns an error Status, never an overflow.
+// probabilities) into the caller's arena and reports the peak, part by part
+// (ArenaReport); SetInput and Invoke never allocate. Buffers share memory by
+// lifetime: the activations and the fusion vector by a greedy offset plan
+// (engine/memory_plan.h), and all of them with the preprocessing scratch,
+// which is dead once SetInput has written the features (docs/memory.md).
+// A too-small arena, a wrong branch index, a bad input or a call out of
+// order returns an error Status, never an overflow.
 // The plan follows the loader's own walk of the model (WalkModel), and Init
 // re-checks every length and shift a kernel will use against that plan.
 // An Engine owns its plan, which points into its arena: it can be moved
@@ -47,6 +51,23 @@ struct EngineOptions {
   bool resampler_cache = true;
 };
 
+// Where the arena's bytes go (Engine::ArenaBytes, Engine::arena_report).
+struct ArenaReport {
+  // Kept from Init on.
+  size_t preprocess_tables = 0;  // window, FFT, mel, DCT, resampler kernel (all branches)
+  size_t resampler_cache = 0;    // phase weights (EngineOptions::resampler_cache)
+  size_t features = 0;           // every branch's int8 input (+ float features if kept)
+  size_t layer_plans = 0;
+  size_t packed_weights = 0;     // the kernel table's weight layouts (kernels.h)
+  size_t outputs = 0;            // logits and probabilities
+  // One region used in turn: by SetInput's preprocessing, then by Invoke.
+  size_t preprocess_scratch = 0;  // the largest branch's
+  size_t activations = 0;         // planned peak of all layer outputs and the fusion vector
+  size_t shared = 0;              // max(preprocess_scratch, activations)
+  size_t alignment = 0;           // padding between parts and for an unaligned arena start
+  size_t total = 0;               // what ArenaBytes reports
+};
+
 class Engine {
  public:
   Engine() = default;
@@ -56,6 +77,9 @@ class Engine {
   // Peak arena bytes this model needs (plans, tables, activations; includes
   // alignment slack).
   static Status ArenaBytes(const Model& model, size_t* bytes,
+                           const EngineOptions& options = EngineOptions());
+  // The same figure by part (report->total is the peak above).
+  static Status ArenaBytes(const Model& model, ArenaReport* report,
                            const EngineOptions& options = EngineOptions());
 
   // Plans into `arena` (any alignment; the engine aligns inside). Pass
@@ -83,6 +107,7 @@ class Engine {
   const float* float_features(int branch) const;
   TensorShape input_shape(int branch) const;
   size_t arena_used() const { return arena_used_; }
+  const ArenaReport& arena_report() const { return report_; }
   const char* kernels_name() const { return kernels_ ? kernels_->name : ""; }
 
  private:
@@ -115,7 +140,7 @@ class Engine {
   Engine(const Engine&) = default;
   Engine& operator=(const Engine&) = default;
 
-  Status Plan(uint8_t* base, size_t capacity, size_t* used);
+  Status Plan(uint8_t* base, size_t capacity, ArenaReport* report);
   Status RunStack(const LayerPlan* layers, int count) const;
 
   Model model_;
@@ -133,6 +158,7 @@ class Engine {
   float logit_scale_ = 1.0f;
   int32_t logit_zero_point_ = 0;
   size_t arena_used_ = 0;
+  ArenaReport report_;
   bool ready_ = false;
 };
 

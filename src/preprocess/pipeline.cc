@@ -22,13 +22,14 @@ void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver) {
   norm_mean = fixed ? carver->Take<float>(p.norm_count) : nullptr;
   norm_std = fixed ? carver->Take<float>(p.norm_count) : nullptr;
   resampler.Carve(p.sample_rate, len + 1, p.resampler_cache, carver);
-  frame = carver->Take<float>(len + 1);
-  fft_in = carver->Take<float>(n);
-  power = carver->Take<float>(n / 2 + 1);
-  logmel = carver->Take<float>(m);
-  row = carver->Take<float>(nf);
-  energy_mono = carver->Take<float>(kEnergyChunk);
-  energy_ring = p.crop == CropPolicy::kLoudest ? carver->Take<uint64_t>(p.num_frames) : nullptr;
+  frame = carver->TakeScratch<float>(len + 1);
+  fft_in = carver->TakeScratch<float>(n);
+  power = carver->TakeScratch<float>(n / 2 + 1);
+  logmel = carver->TakeScratch<float>(m);
+  row = carver->TakeScratch<float>(nf);
+  energy_mono = carver->TakeScratch<float>(kEnergyChunk);
+  energy_ring =
+      p.crop == CropPolicy::kLoudest ? carver->TakeScratch<uint64_t>(p.num_frames) : nullptr;
 }
 
 void Pipeline::FillTables() {

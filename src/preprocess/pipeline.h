@@ -2,13 +2,15 @@
 // caller's workspace. Preprocessor (preprocess.h) is the public face; this
 // header is internal to src/preprocess.
 //
-// Workspace layout (each array 16-byte aligned, in this order):
-//   Pipeline struct | window[L] | FFT cos/sin[N/2], bitrev[N/2], work[N]
+// Workspace layout (each array 16-byte aligned, in this order). Tables,
+// kept from Run to Run:
+//   Pipeline struct | window[L] | FFT cos/sin[N/2], bitrev[N/2]
 //   | mel first/count/offset[M], weights[2(N/2+1)] | dct[K*M] | silence[F]
-//   | norm mean/std[count] | resampler table[2049], phase cache[160*T],
-//   weights[T], mono[~(L+1)*48000/rate + T] | frame[L+1] | fft_in[N]
-//   | power[N/2+1] | logmel[M] | row[F] | energy_mono[256]
-//   | energy_ring[num_frames] (uint64, Loudest only)
+//   | norm mean/std[count] | resampler table[2049], phase cache[160*T]
+// Scratch, written by each Run before it is read:
+//   FFT work[N] | resampler weights[T], mono[~(L+1)*48000/rate + T]
+//   | frame[L+1] | fft_in[N] | power[N/2+1] | logmel[M] | row[F]
+//   | energy_mono[256] | energy_ring[num_frames] (uint64, Loudest only)
 // with L frame_length, N fft_size, M mel_bins, K dct_coefficients,
 // F num_features, T padded kernel taps at 48 kHz input.
 #ifndef TM2_PREPROCESS_PIPELINE_H_

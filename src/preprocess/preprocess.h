@@ -14,7 +14,9 @@
 // and fast-math (see CMakeLists.txt). Summation order is fixed by the code.
 //
 // Memory: Prepare() computes the tables it needs into caller-supplied
-// workspace; Run() allocates nothing.
+// workspace; Run() allocates nothing. The workspace has two parts: tables
+// and state kept from Run to Run (TablesBytes), and scratch that each Run
+// fills before reading (ScratchBytes), free for other uses between Runs.
 //
 //   tm2::PreprocessParams p = ...;              // from the model (engine) or by hand
 //   size_t bytes = tm2::Preprocessor::WorkspaceBytes(p);
@@ -93,12 +95,19 @@ struct PcmView {
 
 class Preprocessor {
  public:
-  // Bytes of workspace Prepare() needs for these params (0 if invalid).
+  // Bytes of workspace Prepare() needs for these params (0 if invalid):
+  // TablesBytes + ScratchBytes.
   static size_t WorkspaceBytes(const PreprocessParams& params);
+  static size_t TablesBytes(const PreprocessParams& params);
+  static size_t ScratchBytes(const PreprocessParams& params);
 
   // Validates params and builds tables (window, FFT twiddles, mel weights,
   // DCT, resampling kernel) in `workspace`, which must outlive this object.
   Status Prepare(const PreprocessParams& params, void* workspace, size_t workspace_bytes);
+  // The same with the two parts apart: `tables` must keep its contents
+  // between Runs; `scratch` may be overwritten by others between Runs.
+  Status Prepare(const PreprocessParams& params, void* tables, size_t tables_bytes, void* scratch,
+                 size_t scratch_bytes);
 
   // Computes num_frames() x num_features() features, row-major (frame-major).
   // `quantized` receives the int8 model input; `features` (optional, may be

@@ -16,33 +16,61 @@ namespace {
 using preprocess_internal::Pipeline;
 using preprocess_internal::WorkspaceCarver;
 
+// Both regions' sizes from one measuring pass of the layout code.
+WorkspaceCarver Measure(const PreprocessParams& params) {
+  WorkspaceCarver carver(nullptr, 0, nullptr, 0);
+  carver.Take<Pipeline>(1);  // Preprocessor::Tables adds no members
+  Pipeline measure;
+  measure.Carve(params, &carver);
+  return carver;
+}
+
 }  // namespace
 
 size_t Preprocessor::WorkspaceBytes(const PreprocessParams& params) {
   if (!params.Validate().ok()) return 0;
-  WorkspaceCarver carver(nullptr, 0);
-  carver.Take<Tables>(1);
-  Tables measure;
-  measure.Carve(params, &carver);
-  return carver.used();
+  return Measure(params).used();
+}
+
+size_t Preprocessor::TablesBytes(const PreprocessParams& params) {
+  if (!params.Validate().ok()) return 0;
+  return Measure(params).tables_used();
+}
+
+size_t Preprocessor::ScratchBytes(const PreprocessParams& params) {
+  if (!params.Validate().ok()) return 0;
+  return Measure(params).scratch_used();
 }
 
 Status Preprocessor::Prepare(const PreprocessParams& params, void* workspace,
                              size_t workspace_bytes) {
+  const size_t tables = TablesBytes(params);
+  if (!workspace || workspace_bytes < tables)
+    return Prepare(params, workspace, workspace_bytes, nullptr, 0);
+  return Prepare(params, workspace, tables, static_cast<uint8_t*>(workspace) + tables,
+                 workspace_bytes - tables);
+}
+
+Status Preprocessor::Prepare(const PreprocessParams& params, void* tables, size_t tables_bytes,
+                             void* scratch, size_t scratch_bytes) {
   tables_ = nullptr;
   params_ = params;
   TM2_RETURN_IF_ERROR(params.Validate());
-  if (!workspace) return Status::Error(StatusCode::kInvalidArgument, "preprocess workspace is null");
-  const size_t need = WorkspaceBytes(params);
-  if (workspace_bytes < need)
+  if (!tables) return Status::Error(StatusCode::kInvalidArgument, "preprocess workspace is null");
+  const WorkspaceCarver need = Measure(params);
+  if (tables_bytes < need.tables_used() || (scratch && scratch_bytes < need.scratch_used()))
     return Status::Error(StatusCode::kArenaTooSmall,
-                         "preprocess workspace has %lu bytes, needs %lu",
-                         static_cast<unsigned long>(workspace_bytes),
-                         static_cast<unsigned long>(need));
-  WorkspaceCarver carver(workspace, workspace_bytes);
+                         "preprocess workspace has %lu + %lu bytes, needs %lu + %lu (tables + "
+                         "scratch)",
+                         static_cast<unsigned long>(tables_bytes),
+                         static_cast<unsigned long>(scratch ? scratch_bytes : 0),
+                         static_cast<unsigned long>(need.tables_used()),
+                         static_cast<unsigned long>(need.scratch_used()));
+  if (!scratch) return Status::Error(StatusCode::kInvalidArgument, "preprocess scratch is null");
+  WorkspaceCarver carver(tables, tables_bytes, scratch, scratch_bytes);
   Tables* t = new (carver.Take<Tables>(1)) Tables();
   t->Carve(params, &carver);
-  if (carver.overflowed())  // cannot happen when WorkspaceBytes agrees
+  if (carver.overflowed())  // cannot happen when Measure agrees
     return Status::Error(StatusCode::kArenaTooSmall, "preprocess workspace overflow");
   t->FillTables();
   tables_ = t;

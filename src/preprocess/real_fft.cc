@@ -31,8 +31,8 @@ void RealFft::Carve(int n, WorkspaceCarver* carver) {
   stage_cos_ = carver->Take<float>(half_);
   stage_sin_ = carver->Take<float>(half_);
   bitrev_ = carver->Take<uint16_t>(half_);
-  re_ = carver->Take<float>(half_);
-  im_ = carver->Take<float>(half_);
+  re_ = carver->TakeScratch<float>(half_);
+  im_ = carver->TakeScratch<float>(half_);
 }
 
 void RealFft::FillTables() {

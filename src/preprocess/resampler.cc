@@ -71,8 +71,8 @@ void Resampler::Carve(uint32_t out_rate, int max_run, bool cache, WorkspaceCarve
                    2 + max_taps_pad_;
   table_ = carver->Take<float>(kHalfWidth * kTablePerUnit + 1);
   cache_ = carver->Take<float>(static_cast<size_t>(cache_phases_) * max_taps_pad_);
-  weights_ = carver->Take<float>(max_taps_pad_);
-  mono_ = carver->Take<float>(mono_capacity_);
+  weights_ = carver->TakeScratch<float>(max_taps_pad_);
+  mono_ = carver->TakeScratch<float>(mono_capacity_);
   in_rate_ = 0;
 }
 

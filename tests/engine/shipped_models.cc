@@ -16,8 +16,9 @@ int CheckShippedModel(const ShippedModel& m, const int16_t* pcm, size_t frames,
     std::printf("%s: load: %s\n", m.name, s.message());
     return 1;
   }
-  size_t need = 0;
-  s = Engine::ArenaBytes(model, &need);
+  ArenaReport report;
+  s = Engine::ArenaBytes(model, &report);
+  const size_t need = report.total;
   if (!s.ok() || 2 * need > arena_bytes) {
     std::printf("%s: arena: %s (needs %lu)\n", m.name, s.ok() ? "too small" : s.message(),
                 static_cast<unsigned long>(need));
@@ -49,8 +50,14 @@ int CheckShippedModel(const ShippedModel& m, const int16_t* pcm, size_t frames,
   int top = 0;
   for (int i = 1; i < engines[1].num_classes(); ++i)
     if (engines[1].probabilities()[i] > engines[1].probabilities()[top]) top = i;
-  std::printf("%s: %d classes, arena %lu bytes, top '%s' %.4f, %s vs ref: %s\n", m.name,
-              engines[1].num_classes(), static_cast<unsigned long>(need), model.label(top),
+  std::printf("%s: %d classes, arena %lu bytes (tables %lu + resampler cache %lu + shared %lu: "
+              "scratch %lu, activations %lu), top '%s' %.4f, %s vs ref: %s\n", m.name,
+              engines[1].num_classes(), static_cast<unsigned long>(need),
+              static_cast<unsigned long>(report.preprocess_tables),
+              static_cast<unsigned long>(report.resampler_cache),
+              static_cast<unsigned long>(report.shared),
+              static_cast<unsigned long>(report.preprocess_scratch),
+              static_cast<unsigned long>(report.activations), model.label(top),
               static_cast<double>(engines[1].probabilities()[top]), tables[1]->name,
               failures ? "MISMATCH" : "same logits");
   return failures ? 1 : 0;

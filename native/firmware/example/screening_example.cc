@@ -24,7 +24,7 @@ constexpr size_t kFrames = 5 * 16000;    // 5 s each
 
 // 3. All working memory of the engine, sized at build time. Engine::ArenaBytes
 //    tells the exact figure for a model; Init fails cleanly if it is short.
-alignas(16) static uint8_t g_arena[160 * 1024];
+alignas(16) static uint8_t g_arena[104 * 1024];
 static tm2::Engine g_engine;
 
 static const int16_t* Pcm(const unsigned char* wav) {
@@ -36,15 +36,26 @@ int main() {
   tm2::Status s = tm2::LoadModel(example_parity_multibranch, example_parity_multibranch_size, &model);
   if (!s.ok()) { std::printf("load: %s\n", s.message()); return 1; }
 
-  size_t need = 0;
   // The microphone runs at the model rate: no resampling cache needed.
   tm2::EngineOptions options;
   options.resampler_cache = false;
-  s = tm2::Engine::ArenaBytes(model, &need, options);
+  tm2::ArenaReport r;
+  s = tm2::Engine::ArenaBytes(model, &r, options);
   if (!s.ok()) { std::printf("plan: %s\n", s.message()); return 1; }
   std::printf("model %s: %d branches, arena %lu of %lu bytes\n", model.name(),
-              model.num_branches(), static_cast<unsigned long>(need),
+              model.num_branches(), static_cast<unsigned long>(r.total),
               static_cast<unsigned long>(sizeof(g_arena)));
+  // Where the bytes go: kept from Init on, then one region that the
+  // preprocessing and the inference use in turn.
+  const size_t parts[] = {r.preprocess_tables, r.resampler_cache, r.features, r.layer_plans,
+                          r.packed_weights, r.outputs, r.alignment, r.shared,
+                          r.preprocess_scratch, r.activations};
+  unsigned long p[10];
+  for (int i = 0; i < 10; ++i) p[i] = static_cast<unsigned long>(parts[i]);
+  std::printf("  preprocessing tables %lu, resampler cache %lu, features %lu, layer plans %lu,\n"
+              "  packed weights %lu, logits + probabilities %lu, alignment %lu,\n"
+              "  shared %lu = max(preprocessing scratch %lu, activations %lu)\n",
+              p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
 
   s = g_engine.Init(model, g_arena, sizeof(g_arena), options);
   if (!s.ok()) { std::printf("init: %s\n", s.message()); return 1; }
