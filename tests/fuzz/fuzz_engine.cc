@@ -15,8 +15,11 @@
 // the lengths the shapes call for (shapes.h) so the edit gets past the
 // loader, and packs it with a correct header and CRC.
 //
-// Kernels: the scalar reference (the SIMD kernels are tested against it
-// byte for byte in tests/kernels).
+// Kernels: each input runs first with the scalar reference, then with
+// every SIMD table (natively each compiled Highway target the CPU has:
+// SSE4, AVX2, EMU128, forced in turn), and the probabilities and logits
+// must be byte-identical to the reference's; a mismatch prints both and
+// traps.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -32,6 +35,11 @@
 #include "format/shapes.h"
 #include "format/tm2_generated.h"
 #include "kernels/select.h"
+
+#if defined(TM2_FUZZ_HWY_DYNAMIC)
+#include "hwy/targets.h"
+#include "kernels/hwy/hwy_kernels.h"
+#endif
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 
@@ -113,26 +121,39 @@ void MakePcm(const uint8_t* t, size_t n, Pcm* pcm) {
   }
 }
 
-void RunModel(const std::vector<uint8_t>& file, const uint8_t* tail, size_t tail_n) {
-  std::vector<uint32_t> storage;
-  tm2::Model model;
-  if (!tm2::test::LoadCopy(file, &storage, &model, FuzzLimits()).ok()) return;
+// What one run of an accepted model produced, to compare across kernels.
+struct RunResult {
+  std::vector<float> probs;
+  std::vector<int8_t> logits;
+  std::vector<bool> used_features;  // per branch: SetInput refused the PCM
+};
+
+// ArenaBytes, Init, SetInput (or SetFeatures), Invoke with `kernels`.
+// `expect_features` (from the reference run) says which branches must
+// refuse the PCM again: preprocessing does not depend on the kernels.
+tm2::Engine RunWith(const tm2::Model& model, const tm2::KernelTable& kernels, const uint8_t* tail,
+                    size_t tail_n, const Pcm& pcm, std::vector<uint8_t>* arena, RunResult* out,
+                    const std::vector<bool>* expect_features) {
   tm2::EngineOptions options;
-  options.kernels = &tm2::ReferenceKernels();
+  options.kernels = &kernels;
   options.keep_float_features = tail_n > 0 && (tail[0] & 2);
   options.resampler_cache = !(tail_n > 0 && (tail[0] & 4));
   size_t need = 0;
   tm2::Status s = tm2::Engine::ArenaBytes(model, &need, options);
   if (!s.ok()) Disagree("ArenaBytes", s);
-  std::vector<uint8_t> arena(need);
+  arena->assign(need, 0);
   tm2::Engine engine;
-  s = engine.Init(model, arena.data(), arena.size(), options);
+  s = engine.Init(model, arena->data(), arena->size(), options);
   if (!s.ok()) Disagree("Init", s);
-  Pcm pcm;
-  MakePcm(tail, tail_n, &pcm);
+  out->used_features.assign(static_cast<size_t>(engine.num_branches()), false);
   for (int b = 0; b < engine.num_branches(); ++b) {
-    if (engine.SetInput(b, pcm.view).ok()) continue;
+    const bool refused = !engine.SetInput(b, pcm.view).ok();
+    if (expect_features && refused != (*expect_features)[static_cast<size_t>(b)])
+      Disagree("SetInput (accepted with one kernel table, refused with another)",
+               tm2::Status::Ok());
+    if (!refused) continue;
     // Refused PCM (NaN, too long, bad rate): feed features instead.
+    out->used_features[static_cast<size_t>(b)] = true;
     std::vector<int8_t> features(engine.input_shape(b).size());
     for (size_t i = 0; i < features.size(); ++i)
       features[i] = static_cast<int8_t>(tail_n ? tail[i % tail_n] : i);
@@ -141,9 +162,69 @@ void RunModel(const std::vector<uint8_t>& file, const uint8_t* tail, size_t tail
   }
   s = engine.Invoke();
   if (!s.ok()) Disagree("Invoke", s);
+  out->probs.assign(engine.probabilities(), engine.probabilities() + engine.num_classes());
+  out->logits.assign(engine.logits(), engine.logits() + engine.num_classes());
+  return engine;
+}
+
+// Traps unless `got` (kernel table `name`) equals the reference bytes.
+void SameAsReference(const RunResult& ref, const RunResult& got, const char* name) {
+  const size_t n = ref.probs.size();
+  bool same = got.probs.size() == n && got.logits.size() == ref.logits.size();
+  if (same) {
+    same = std::memcmp(ref.probs.data(), got.probs.data(), n * sizeof(float)) == 0 &&
+           std::memcmp(ref.logits.data(), got.logits.data(), ref.logits.size()) == 0;
+  }
+  if (same) return;
+  std::fprintf(stderr,
+               "fuzz_engine: kernel table %s disagrees with the reference "
+               "(%zu vs %zu classes):\n",
+               name, got.probs.size(), n);
+  for (size_t i = 0; i < n && i < got.probs.size(); ++i) {
+    uint32_t a = 0, b = 0;
+    std::memcpy(&a, &ref.probs[i], 4);
+    std::memcpy(&b, &got.probs[i], 4);
+    std::fprintf(stderr, "  class %zu: ref logit %d p %.9g (0x%08x), %s logit %d p %.9g (0x%08x)%s\n",
+                 i, ref.logits[i], ref.probs[i], a, name, got.logits[i], got.probs[i], b,
+                 a != b || ref.logits[i] != got.logits[i] ? "  <-- differs" : "");
+  }
+  __builtin_trap();
+}
+
+// Every SIMD kernel table this build and CPU can run, each passed to `fn`
+// with its name: natively every compiled Highway target the CPU supports
+// (SSE4, AVX2, EMU128), forced one at a time through Highway's test hook
+// as tests/kernels does (a table's packed weights are made at Init under
+// the same target); elsewhere the table SelectKernels() picks.
+template <typename Fn>
+void ForEachSimdTable(Fn&& fn) {
+#if defined(TM2_FUZZ_HWY_DYNAMIC)
+  const int64_t all = hwy::SupportedTargets() & HWY_TARGETS;
+  for (int64_t rest = all; rest != 0; rest &= rest - 1) {
+    hwy::SetSupportedTargetsForTest(rest & -rest);
+    char name[40];
+    std::snprintf(name, sizeof(name), "hwy:%s", tm2::HwyTargetName());
+    fn(tm2::SelectKernels(), name);
+  }
+  hwy::SetSupportedTargetsForTest(0);
+#else
+  if (&tm2::SelectKernels() != &tm2::ReferenceKernels())
+    fn(tm2::SelectKernels(), tm2::SelectKernels().name);
+#endif
+}
+
+void RunModel(const std::vector<uint8_t>& file, const uint8_t* tail, size_t tail_n) {
+  std::vector<uint32_t> storage;
+  tm2::Model model;
+  if (!tm2::test::LoadCopy(file, &storage, &model, FuzzLimits()).ok()) return;
+  Pcm pcm;
+  MakePcm(tail, tail_n, &pcm);
+  std::vector<uint8_t> arena;
+  RunResult ref;
+  tm2::Engine engine =
+      RunWith(model, tm2::ReferenceKernels(), tail, tail_n, pcm, &arena, &ref, nullptr);
   float sum = 0.0f;
-  for (int i = 0; i < engine.num_classes(); ++i) {
-    const float p = engine.probabilities()[i];
+  for (const float p : ref.probs) {
     if (!(p >= 0.0f && p <= 1.0f)) Disagree("a probability in [0, 1]", tm2::Status::Ok());
     sum += p;
   }
@@ -151,6 +232,16 @@ void RunModel(const std::vector<uint8_t>& file, const uint8_t* tail, size_t tail
   tm2::Engine moved = std::move(engine);
   if (engine.Invoke().code() != tm2::StatusCode::kNotReady) Disagree("move", tm2::Status::Ok());
   if (!moved.Invoke().ok()) Disagree("Invoke after a move", tm2::Status::Ok());
+  if (std::memcmp(moved.probabilities(), ref.probs.data(), ref.probs.size() * sizeof(float)) != 0)
+    Disagree("the same probabilities after a move", tm2::Status::Ok());
+
+  // The SIMD tables on the same model and input: byte for byte the same.
+  ForEachSimdTable([&](const tm2::KernelTable& kernels, const char* name) {
+    std::vector<uint8_t> simd_arena;
+    RunResult got;
+    RunWith(model, kernels, tail, tail_n, pcm, &simd_arena, &got, &ref.used_features);
+    SameAsReference(ref, got, name);
+  });
 }
 
 // --- structure-aware mutation -------------------------------------------
@@ -345,6 +436,16 @@ void Repair(ModelT& m, Rng& r) {
 }
 
 }  // namespace
+
+// Names the tables compared, once, so a run's log says what it covered.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  std::fprintf(stderr, "fuzz_engine: comparing with the reference:");
+  ForEachSimdTable([](const tm2::KernelTable&, const char* name) {
+    std::fprintf(stderr, " %s", name);
+  });
+  std::fprintf(stderr, "\n");
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t file_n = FileLength(data, size);
