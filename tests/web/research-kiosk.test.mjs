@@ -103,6 +103,8 @@ test('participants and researchers apart: kiosk lock, editable answers, withdraw
     assert.equal((await readStore(page)).takes.filter((t) => t.session === third).length, 1);
     await page.click('#withdraw');
     await page.waitForSelector('#start-view:not([hidden])');
+    // The status is said once the stored data is refreshed, after the view switches.
+    await page.waitForFunction(() => /withdrawn/.test(document.getElementById('status').textContent));
     assert.match(await page.textContent('#status'), /withdrawn: your answers and recordings were deleted/);
     const after3 = await readStore(page);
     assert.deepEqual(after3.sessions.filter((s) => s.id === third), []);

@@ -126,6 +126,7 @@ test('a participant completes a study through the server; a reload and a server 
     assert.equal(serverFiles(server, remote2.participant).length, 1);
     await page.click('#withdraw');
     await page.waitForSelector('#start-view:not([hidden])');
+    await page.waitForFunction(() => /deleted from this device and from the study server/.test(document.getElementById('status').textContent));
     assert.match(await page.textContent('#status'), /deleted from this device and from the study server/);
     assert.deepEqual(serverFiles(server, remote2.participant), []);
     assert.equal(serverFiles(server, remote.participant).length, 4);

@@ -70,7 +70,9 @@ async function start() {
 // From a study link the page sends data to the study's server: it says so
 // wherever it would otherwise promise that nothing leaves the device.
 function sayWhatIsSent() {
-  $('privacy-tag').textContent = 'Recordings for a study run from this site: each saved take is uploaded to it.';
+  const tag = 'Recordings for a study run from this site: each saved take is uploaded to it.';
+  state.header = { participant: tag, researcher: tag };
+  $('privacy-tag').textContent = tag;
   $('privacy-note').textContent = 'Opened from a study link: your consent, your answers and each saved take are ' +
     'sent to this study\'s server (this site) and to nowhere else; they also stay in this browser until the study is done.';
   $('save-hint').textContent = 'Each take is saved on this device as soon as it passes the checks, then uploaded to the study.';

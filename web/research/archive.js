@@ -100,8 +100,13 @@ export async function importZip(bytes, store) {
       const data = files.get(joinPath(dir, r.path));
       if (!data) throw new Error(`the export lacks ${r.path}`);
       const wav = data.slice().buffer;
-      const info = parseWav(wav);
-      if (!info) throw new Error(`${r.path} is not a WAV file`);
+      let info;
+      try {
+        info = parseWav(wav);
+      } catch (e) {
+        throw new Error(`${r.path}: ${e.message}`);
+      }
+      if (!info) throw new Error(`${r.path}: this file holds no WAV recording (it may be a renamed text or other file).`);
       return {
         id: `${p.group}/${r.task}-${r.take}`, session: p.group, task: r.task, take: r.take,
         modality: r.modality, sampleRate: info.sampleRate, frames: info.frames,

@@ -3,9 +3,8 @@
 // sessions, the predictions table, metrics, confusion matrix and CSV.
 // Recordings longer than a branch takes are refused (the one length policy, shared/audio-input.js),
 // never cut. Decoded audio is cached within a byte budget (audio-cache.js).
-import { parseWav } from '../wav.js';
 import { say } from '../shared/guard.js';
-import { checkLength } from '../shared/audio-input.js';
+import { checkLength, readUpload, AudioInputError } from '../shared/audio-input.js';
 import { readZip, findDataset } from './archive.js';
 import { evaluationItems, takePath, csvField } from './manifest.js';
 import { computeMetrics, argmax } from './metrics.js';
@@ -165,32 +164,19 @@ export function setupEvaluation(ctx) {
     await setData(files, 'stored sessions');
   }
 
-  // Decoded audio for a path: WAV as its samples at its own rate (what the
+  // Decoded audio for a path, read by the same checks as every upload
+  // (shared/audio-input.js): WAV as its samples at its own rate (what the
   // CLI reads), other formats through the browser's decoder at 48 kHz
   // (OfflineAudioContext exists on the main thread only, so decoding
-  // stays here and only inference runs in the worker).
+  // stays here and only inference runs in the worker). A file that cannot
+  // be read throws an AudioInputError with the shared plain message.
   async function audioFor(path) {
     const hit = state.cache.get(path);
     if (hit) return hit;
     const bytes = state.data.files.get(path);
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    let audio;
-    try {
-      audio = parseWav(buffer);
-    } catch (e) {
-      throw new Error(`${path}: ${e.message}`);
-    }
-    if (!audio) {
-      const ac = new OfflineAudioContext(1, 1, 48000);
-      let buf;
-      try { buf = await ac.decodeAudioData(buffer); } catch { throw new Error(`${path}: this browser cannot decode it`); }
-      const mono = new Float32Array(buf.length);
-      for (let c = 0; c < buf.numberOfChannels; c++) {
-        const d = buf.getChannelData(c);
-        for (let i = 0; i < d.length; i++) mono[i] += d[i] / buf.numberOfChannels;
-      }
-      audio = { samples: mono, sampleRate: buf.sampleRate, channels: 1, frames: mono.length };
-    }
+    const file = new Blob([bytes]);
+    Object.defineProperty(file, 'name', { value: path.split('/').pop() });
+    const audio = await readUpload(file);
     state.cache.set(path, audio);
     return audio;
   }
@@ -212,12 +198,20 @@ export function setupEvaluation(ctx) {
         const inputs = [];
         let problem = null;
         for (let b = 0; b < item.paths.length && !problem; b++) {
-          const a = await audioFor(item.paths[b]);
+          let a;
+          try {
+            a = await audioFor(item.paths[b]);
+          } catch (e) {
+            // One unreadable file refuses its item; the others go on.
+            if (!(e instanceof AudioInputError)) throw e;
+            problem = { reason: e.reason, message: `${item.paths[b]}: ${e.message}` };
+            break;
+          }
           const fit = checkLength(a.frames / a.sampleRate, { minSeconds: 0, maxSeconds: model.branches[b].maxSeconds });
-          if (!fit.ok) problem = `${item.paths[b]}: ${fit.message}`;
+          if (!fit.ok) problem = { reason: fit.reason, message: `${item.paths[b]}: ${fit.message}` };
           else inputs.push({ samples: a.samples, sampleRate: a.sampleRate, channels: a.channels });
         }
-        if (problem) { refused.push({ ...item, message: problem }); continue; }
+        if (problem) { refused.push({ ...item, ...problem }); continue; }
         const r = await engine('run', { inputs });
         results.push({ ...item, label: labelled ? item.label : '', probabilities: r.probabilities });
         if (n % 25 === 24) say(`Evaluating… ${n + 1} of ${items.length} items.`);
@@ -257,8 +251,13 @@ export function setupEvaluation(ctx) {
     $('refused').replaceChildren(...shown);
     let text = `${results.length} item${results.length === 1 ? '' : 's'} evaluated with ${state.modelName} in ${ms.toFixed(0)} ms.`;
     if (skipped) text += ` ${skipped} left out (no recording for a branch's modality).`;
-    if (refused.length) {
-      text += ` ${refused.length} refused: longer than the model takes (listed below; cut them or use a model that takes longer recordings).`;
+    const long = refused.filter((r) => r.reason === 'long').length;
+    const unreadable = refused.length - long;
+    if (long) {
+      text += ` ${long} refused: longer than the model takes (listed below; cut them or use a model that takes longer recordings).`;
+    }
+    if (unreadable) {
+      text += ` ${unreadable} refused: the recording could not be read or holds no sound (listed below with the reason).`;
     }
     if (metrics.scored) {
       text += ` Accuracy ${fmt(metrics.accuracy)} on ${metrics.scored} labelled item${metrics.scored === 1 ? '' : 's'}.`;

@@ -10,6 +10,17 @@ export const state = {
   evaluation: null,
   // A study link's {study, join} (remote.js) and its upload queue, or null.
   link: null, uploads: null,
+  // The header line and the window title for each audience: a participant
+  // never reads about exports, models or evaluation (app.js changes them
+  // for a study link).
+  header: {
+    participant: 'Sound recordings for a research study. They stay on this device until the researcher collects them.',
+    researcher: 'Collect labelled recordings, export them for the model factory, evaluate models. Data stays on this device.',
+  },
+  title: {
+    participant: 'Research recordings — tinym2',
+    researcher: 'tinym2 research mode — collect, export and evaluate',
+  },
 };
 // For the tests (never sent anywhere).
 window.research = { evaluation: null, lastExport: null };
@@ -52,7 +63,10 @@ export function updateAccess() {
   $('researcher-bar').hidden = !state.unlocked;
   $('researcher-screens').hidden = !open;
   for (const li of document.querySelectorAll('.researcher-only')) li.hidden = !open;
-  document.body.dataset.mode = open ? 'researcher' : 'participant';
+  const mode = open ? 'researcher' : 'participant';
+  document.body.dataset.mode = mode;
+  $('privacy-tag').textContent = state.header[mode];
+  document.title = state.title[mode];
   if (!open) $('sessions').querySelector('tbody').replaceChildren();
 }
 

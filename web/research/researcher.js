@@ -34,8 +34,13 @@ export async function unlock() {
   $('passcode-confirm').value = '';
   await initLock();
   state.unlocked = true;
-  updateAccess();
-  await refreshData();
+  // The screens open with the stored-data table already filled, never
+  // empty for a moment.
+  try {
+    await refreshData();
+  } finally {
+    updateAccess();
+  }
   await offerResume();
   say('Researcher screens unlocked. They lock again when a participant starts, or with Lock now.');
 }

@@ -11,7 +11,20 @@ import { StorageFullError, ensureRoom } from './store.js';
 import { $, params, state, guard, show, updateReview, setPlayback } from './page.js';
 import { refreshData } from './stored-data.js';
 
-const recordLimit = (task) => Math.min(task.maxSeconds, Number(params.get('seconds') ?? task.maxSeconds));
+// The length range a take is recorded and checked with: the task's, unless
+// the test-only `?seconds=` cap is shorter; then the cap is the maximum and
+// the minimum never exceeds it (min ≤ max always).
+export function takeRange(task) {
+  const cap = Number(params.get('seconds'));
+  const maxSeconds = cap > 0 ? Math.min(task.maxSeconds, cap) : task.maxSeconds;
+  return { minSeconds: Math.min(task.minSeconds, maxSeconds), maxSeconds };
+}
+
+function lengthHint(task) {
+  const { minSeconds, maxSeconds } = takeRange(task);
+  if (minSeconds >= maxSeconds) return `The recording takes ${maxSeconds} seconds and stops by itself.`;
+  return `Between ${minSeconds} and ${maxSeconds} seconds; press Stop when done.`;
+}
 
 export async function showTasks() {
   const s = state.session;
@@ -27,7 +40,7 @@ export async function showTasks() {
     li.dataset.modality = task.modality;
     const what = task.takes > 1 ? `${task.id}, take ${take} of ${task.takes}` : task.id;
     q('.step-title').textContent = `${i + 1} of ${planned.length}: ${what}`;
-    q('.prompt').textContent = `${task.prompt} Between ${task.minSeconds} and ${recordLimit(task)} seconds; press Stop when done.`;
+    q('.prompt').textContent = `${task.prompt} ${lengthHint(task)}`;
     q('.record').setAttribute('aria-label', `Record ${what}`);
     li.dataset.what = what;
     q('.meter').setAttribute('aria-label', `Input level for ${what}`);
@@ -140,7 +153,8 @@ async function recordTake(i) {
   q('.stop').hidden = false;
   q('.stop').focus();
   const fill = q('.meter-fill');
-  const limit = recordLimit(task);
+  const range = takeRange(task);
+  const limit = range.maxSeconds;
   const timer = q('.timer');
   const recordedAt = new Date().toISOString();
   const t0 = performance.now();
@@ -168,7 +182,7 @@ async function recordTake(i) {
   const rate = state.recorder.sampleRate;
   const audio = { samples, sampleRate: rate, channels: 1, frames: samples.length };
   const wav = encodeWav(samples, rate);
-  let verdict = checkQuality(audio, task);
+  let verdict = checkQuality(audio, range);
   if (verdict.ok) {
     const kind = checkSoundType(state.gate, audio, task);
     if (!kind.ok) verdict = { ...verdict, ...kind };
