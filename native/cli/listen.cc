@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/select.h"
+#include "read_file.h"
 #include "stream/stream_runner.h"
 
 namespace tm2 {
@@ -120,17 +121,6 @@ std::string JsonString(const char* s) {
   return out + "\"";
 }
 
-bool ReadModelFile(const char* path, std::vector<uint8_t>* out) {
-  FILE* f = std::fopen(path, "rb");
-  if (!f) return false;
-  uint8_t buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->insert(out->end(), buf, buf + n);
-  const bool ok = !std::ferror(f);
-  std::fclose(f);
-  return ok;
-}
-
 // A whole decimal number in [lo, hi] from `text`, or false.
 bool ParseInt(const char* text, long lo, long hi, long* value) {
   char* end = nullptr;
@@ -186,7 +176,7 @@ int Listen(int argc, char** argv) {
     return Usage("--rate and --channels describe raw PCM on stdin; a file's header gives them");
 
   std::vector<uint8_t> bytes;
-  if (!ReadModelFile(model_path, &bytes)) return Fail(std::string("cannot read ") + model_path);
+  if (!ReadFile(model_path, &bytes)) return Fail(std::string("cannot read ") + model_path);
   Model model;
   Status s = LoadModel(bytes.data(), bytes.size(), &model);
   if (!s.ok()) return Fail(std::string(model_path) + ": " + s.message());

@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "kernels/select.h"
 #include "listen.h"
+#include "read_file.h"
 
 namespace {
 
@@ -27,17 +28,6 @@ struct Audio {
   int rate = 0;
   int channels = 0;
 };
-
-bool ReadFile(const char* path, std::vector<uint8_t>* out) {
-  FILE* f = std::fopen(path, "rb");
-  if (!f) return false;
-  uint8_t buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->insert(out->end(), buf, buf + n);
-  const bool ok = !std::ferror(f);
-  std::fclose(f);
-  return ok;
-}
 
 bool DecodeAudio(const char* path, Audio* audio, std::string* error) {
   SF_INFO info{};
@@ -233,7 +223,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<uint8_t> bytes;
-  if (!ReadFile(argv[arg], &bytes)) {
+  if (!tm2::cli::ReadFile(argv[arg], &bytes)) {
     std::fprintf(stderr, "error: cannot read %s\n", argv[arg]);
     return 1;
   }
