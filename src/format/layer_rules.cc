@@ -8,18 +8,17 @@ namespace tm2 {
 namespace format_internal {
 namespace {
 
-// Numeric values of fb::LayerType, kept here so this file does not need the
-// generated header (the writer shares it).
-enum : int {
-  kConv2D = 0,
-  kDepthwise = 1,
-  kFullyConnected = 2,
-  kPointwise = 3,
-  kMaxPool = 4,
-  kAvgPool = 5,
-  kGlobalAvgPool = 6,
-  kSoftmax = 7,
-};
+// LayerParams::type holds the file's number; these name it once, from the
+// one numbering in format/model.h (LayerKind).
+constexpr int Num(LayerKind k) { return static_cast<int>(k); }
+constexpr int kConv2D = Num(LayerKind::kConv2D);
+constexpr int kDepthwise = Num(LayerKind::kDepthwiseConv2D);
+constexpr int kFullyConnected = Num(LayerKind::kFullyConnected);
+constexpr int kPointwise = Num(LayerKind::kPointwiseConv2D);
+constexpr int kMaxPool = Num(LayerKind::kMaxPool2D);
+constexpr int kAvgPool = Num(LayerKind::kAvgPool2D);
+constexpr int kGlobalAvgPool = Num(LayerKind::kGlobalAvgPool);
+constexpr int kSoftmax = Num(LayerKind::kSoftmax);
 
 bool ShapeInRange(uint64_t h, uint64_t w, uint64_t c) {
   return h >= 1 && w >= 1 && c >= 1 && h <= kMaxTensorElements && w <= kMaxTensorElements &&

@@ -9,6 +9,15 @@
 #include "format/layer_rules.h"
 #include "format/verify_model.h"
 
+// LayerKind (model.h) mirrors the schema's numbering; the walk casts one to
+// the other.
+static_assert(static_cast<int>(tm2::LayerKind::kConv2D) == static_cast<int>(tm2::fb::LayerType::Conv2D) &&
+                  static_cast<int>(tm2::LayerKind::kPointwiseConv2D) ==
+                      static_cast<int>(tm2::fb::LayerType::PointwiseConv2D) &&
+                  static_cast<int>(tm2::LayerKind::kSoftmax) == static_cast<int>(tm2::fb::LayerType::Softmax) &&
+                  static_cast<int>(tm2::LayerKind::kSoftmax) == static_cast<int>(tm2::fb::LayerType::MAX),
+              "LayerKind and fb::LayerType disagree");
+
 namespace tm2 {
 namespace format_internal {
 namespace {
