@@ -1,0 +1,94 @@
+#include "stream/activity.h"
+
+#include <cmath>
+
+namespace tm2 {
+
+Status ActivityTracker::Init(uint32_t input_rate, uint16_t channels,
+                             const ActivityOptions& options) {
+  if (input_rate < 8000 || input_rate > 48000)
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "activity: input rate %u Hz is outside 8000..48000", input_rate);
+  if (channels < 1)
+    return Status::Error(StatusCode::kInvalidArgument, "activity: a stream needs a channel");
+  if (!(options.off_margin_db >= 0) || !(options.on_margin_db >= options.off_margin_db) ||
+      !(options.rise_db_per_s >= 0) || !(options.min_dbfs <= 0))
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "activity: need 0 <= off margin <= on margin, rise >= 0 dB/s and the "
+                         "minimum <= 0 dBFS");
+  options_ = options;
+  channels_ = channels;
+  block_samples_ = input_rate / 64;
+  rise_per_block_ = options.rise_db_per_s / 64.0f;
+  Reset();
+  return Status::Ok();
+}
+
+void ActivityTracker::Reset() {
+  blocks_done_ = 0;
+  in_block_ = 0;
+  sum_squares_ = 0;
+  floor_db_ = 0;
+  last_active_ = false;
+  for (uint64_t& w : ring_) w = 0;
+}
+
+void ActivityTracker::Push(const PcmView& pcm) {
+  const float scale = pcm.s16 ? 1.0f / (32768.0f * channels_) : 1.0f / channels_;
+  for (size_t f = 0; f < pcm.frames; ++f) {
+    float mono = 0;
+    for (uint16_t c = 0; c < channels_; ++c)
+      mono += pcm.s16 ? pcm.s16[f * channels_ + c] : pcm.f32[f * channels_ + c];
+    mono *= scale;
+    sum_squares_ += static_cast<double>(mono) * mono;
+    if (++in_block_ == block_samples_) EndBlock();
+  }
+}
+
+void ActivityTracker::EndBlock() {
+  const float db = static_cast<float>(10.0 * std::log10(sum_squares_ / block_samples_ + 1e-12));
+  // The floor starts at the first block and drops at once to any quieter
+  // one: background is the quietest thing a microphone hears for long.
+  if (blocks_done_ == 0 || db < floor_db_) floor_db_ = db;
+  else floor_db_ += rise_per_block_;
+  const float margin = last_active_ ? options_.off_margin_db : options_.on_margin_db;
+  const bool active = db >= floor_db_ + margin && db >= options_.min_dbfs;
+  last_active_ = active;
+  const int64_t slot = blocks_done_ % kRingBlocks;
+  const uint64_t bit = uint64_t{1} << (slot % 64);
+  if (active) ring_[slot / 64] |= bit;
+  else ring_[slot / 64] &= ~bit;
+  ++blocks_done_;
+  in_block_ = 0;
+  sum_squares_ = 0;
+}
+
+bool ActivityTracker::Active(int64_t block) const {
+  if (block < 0 || block >= blocks_done_ || block < blocks_done_ - kRingBlocks) return false;
+  const int64_t slot = block % kRingBlocks;
+  return (ring_[slot / 64] >> (slot % 64)) & 1u;
+}
+
+int64_t ActivityTracker::FirstActive(int64_t from, int64_t to) const {
+  for (int64_t b = (from + block_samples_ - 1) / block_samples_; b * block_samples_ < to; ++b)
+    if (Active(b)) return b * block_samples_;
+  return -1;
+}
+
+int64_t ActivityTracker::ExtendRun(int64_t from, int64_t to, int64_t max_gap) const {
+  int64_t end = from;
+  for (int64_t b = from / block_samples_; b * block_samples_ < to; ++b) {
+    if (b * block_samples_ - end > max_gap) break;
+    if (Active(b)) end = (b + 1) * block_samples_;
+  }
+  return end;
+}
+
+int ActivityTracker::CountActive(int64_t from, int64_t to) const {
+  int n = 0;
+  for (int64_t b = (from + block_samples_ - 1) / block_samples_; b * block_samples_ < to; ++b)
+    n += Active(b);
+  return n;
+}
+
+}  // namespace tm2

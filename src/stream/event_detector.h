@@ -1,0 +1,101 @@
+// tinym2 event detector: sound in a stream becomes events (a bout of
+// coughing, a stretch of counting) with onset, offset and the sound-type
+// gate's label.
+//
+// Rules (docs/streaming.md, "Events"):
+// - Where: runs of active ~16 ms blocks (stream/activity.h, whose on/off
+//   margins are the onset/offset hysteresis) form a segment; silences up
+//   to merge_gap_s stay inside it, a longer one ends it. Onset = its first
+//   active block, offset = the end of its last. A segment reaching
+//   max_duration_s is cut there (a long stretch of speech becomes several
+//   events).
+// - What: every gate window that overlaps a segment votes for it with its
+//   class probabilities, weighted by the share of the window's active
+//   blocks that lie in the segment (a window that mostly hears the previous
+//   sound says little about this one). The event's label is the top of the
+//   weighted mean, its confidence that mean.
+// - Kept: a segment shorter than min_duration_s, or whose confidence is
+//   below min_confidence, is dropped.
+// - When: an event is final once its segment has ended and the gate's
+//   windows have moved past it (a window length plus the merge gap after
+//   its offset).
+// The gate has no silence class, so activity (not the gate) says whether
+// anything is there. No heap: up to kMaxSegments segments are open or
+// waiting for their last windows, with a fixed number of classes.
+//
+//   tm2::EventDetector det;
+//   TM2_RETURN_IF_ERROR(det.Init(16000, gate.num_classes(), tm2::EventOptions()));
+//   tm2::SoundEvent done[tm2::EventDetector::kMaxSegments];
+//   int n = det.AddWindow(runner.window(), runner.probabilities(), activity, done);
+//   // ... at the end of the stream: n = det.Flush(activity, done);
+#ifndef TM2_STREAM_EVENT_DETECTOR_H_
+#define TM2_STREAM_EVENT_DETECTOR_H_
+
+#include <cstdint>
+
+#include "common/status.h"
+#include "preprocess/stream.h"
+#include "stream/activity.h"
+
+namespace tm2 {
+
+struct EventOptions {
+  float min_duration_s = 0.15f;  // shorter segments are dropped
+  float merge_gap_s = 1.5f;      // silences up to this long stay inside an event
+  float max_duration_s = 30.0f;  // longer segments are cut here
+  float min_confidence = 0.5f;   // events the gate is less sure of are dropped
+};
+
+struct SoundEvent {
+  int label = -1;        // the gate's class
+  int64_t onset = 0;     // input frames from the stream's start
+  int64_t offset = 0;    // one past the last frame
+  float confidence = 0;  // weighted mean probability of `label` over its windows
+  int windows = 0;       // gate windows that voted
+  float screening = -1;  // screening model's probability (cough events), else -1
+};
+
+class EventDetector {
+ public:
+  static constexpr int kMaxSegments = 4;
+  static constexpr int kMaxClasses = 16;
+
+  Status Init(uint32_t input_rate, int num_classes, const EventOptions& options);
+  void Reset();
+
+  // One gate window (probabilities over num_classes) with the activity of
+  // the stream up to at least its end; writes events that became final to
+  // `out`, returns how many (0..kMaxSegments).
+  int AddWindow(const StreamWindow& window, const float* probabilities,
+                const ActivityTracker& activity, SoundEvent* out);
+  // Ends the stream: every segment held becomes final (0..kMaxSegments).
+  int Flush(const ActivityTracker& activity, SoundEvent* out);
+
+  int segments_held() const { return count_; }
+  int64_t dropped_short() const { return dropped_short_; }
+  int64_t dropped_unsure() const { return dropped_unsure_; }
+
+ private:
+  struct Segment {
+    int64_t onset = 0, offset = 0;
+    bool closed = false;
+    int windows = 0;
+    double weight = 0;
+    double score[kMaxClasses] = {};
+  };
+  void Scan(const ActivityTracker& a, SoundEvent* out, int* n);
+  void Start(int64_t onset, int64_t offset, SoundEvent* out, int* n);
+  int Finish(int i, SoundEvent* out);  // segment i to `out` if kept; removes it
+
+  int num_classes_ = 0;
+  float min_confidence_ = 0;
+  int64_t min_duration_ = 0, merge_gap_ = 0, max_duration_ = 0;  // frames
+  Segment segments_[kMaxSegments];  // oldest first; only the last may be open
+  int count_ = 0;
+  int64_t scanned_ = 0;  // activity blocks looked at
+  int64_t dropped_short_ = 0, dropped_unsure_ = 0;
+};
+
+}  // namespace tm2
+
+#endif  // TM2_STREAM_EVENT_DETECTOR_H_
