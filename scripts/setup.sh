@@ -14,6 +14,7 @@ PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
   qemu-system-arm                                    # mcu
   libhwy-dev flatbuffers-compiler libflatbuffers-dev catch2 libsndfile1-dev
+  libasound2-dev                                     # tinym2 listen: ALSA capture
   chromium                                           # browser tests (web/)
   libtorch-dev libglpk-dev nlohmann-json3-dev libcli11-dev   # model factory (native/factory)
   libcpp-httplib-dev libsqlite3-dev libsodium-dev libssl-dev   # study server (native/study-server)

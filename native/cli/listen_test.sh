@@ -1,29 +1,79 @@
 #!/usr/bin/env bash
-# `tinym2 listen` end to end: windows from a WAV file, the same windows
-# from raw s16le on stdin, and clear errors for bad input.
+# `tinym2 listen` end to end: events (with the shipped models found by
+# default) from WAV files, the same from raw s16le on stdin, a clean stop
+# on SIGINT that prints the event held, the per-window output, and clear
+# errors for bad input.
 #   listen_test.sh SOURCE_DIR [EMULATOR ...] TINYM2
 set -uo pipefail
 src=$1
 shift
 run=("$@")  # the emulator (qemu-aarch64 on the pi preset), then the binary
 gate="$src/models/sound-gate.tm2"
-clip="$src/tests/fixtures/audio/coswara_counting_16k.wav"
-err_file=$(mktemp)
-trap 'rm -f "$err_file"' EXIT
+audio="$src/tests/fixtures/audio"
+clip="$audio/coswara_counting_16k.wav"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+event_re='^{"type": "[a-z]*", "time": [0-9]*\.[0-9]\{3\}, "duration": [0-9]*\.[0-9]\{3\}, "confidence": [01]\.[0-9]\{4\}, "screening": \(null\|[01]\.[0-9]\{4\}\)}$'
 
-out=$("${run[@]}" listen "$gate" "$clip" 2>"$err_file") || fail "listen on a WAV file exited $?"
-echo "$out"
-[ "$(echo "$out" | wc -l)" -eq 3 ] || fail "expected 3 windows of 2.064 s every 1.024 s in 5 s"
-echo "$out" | head -1 | grep -q '^{"window": 0, "start": 0.000, "end": 2.064, "top": "[a-z]*", "probability": [01]\.[0-9]\{4\}}$' ||
-  fail "first line is not the expected JSON"
-echo "$out" | tail -1 | grep -q '"window": 2, "start": 2.048, "end": 4.112' || fail "third window's times"
-grep -q '^# 3 windows (hop 64 frames' "$err_file" || fail "no summary on stderr"
+# Events: each coswara clip is one event of its own type; only the cough
+# is screened.
+for kind in cough counting breathing; do
+  out=$("${run[@]}" listen "$audio/coswara_${kind}_16k.wav" 2>"$dir/err") || fail "listen $kind exited $?"
+  echo "$out"
+  events=$(echo "$out" | grep '"type"')
+  [ "$(echo "$events" | wc -l)" -eq 1 ] || fail "$kind: expected one event"
+  echo "$events" | grep -q "$event_re" || fail "$kind: event is not the expected JSON"
+  echo "$events" | grep -q "\"type\": \"$kind\"" || fail "$kind: wrong type"
+  if [ $kind = cough ]; then
+    echo "$events" | grep -q '"screening": [01]\.' || fail "the cough is not screened"
+  else
+    echo "$events" | grep -q '"screening": null' || fail "$kind is screened"
+  fi
+  echo "$out" | tail -1 | grep -q "^{\"summary\": \"total\", \"from\": 0.000, \"to\": 5.000, .*\"$kind\": 1\b" ||
+    fail "$kind: no total summary counting it"
+  grep -q '^# 1 events from 6 gate windows' "$dir/err" || fail "$kind: no stderr line"
+done
+
+# Periodic summaries every 2 s of audio, then the rest and the total.
+out=$("${run[@]}" listen --summary 2 "$audio/coswara_cough_16k.wav" 2>/dev/null)
+[ "$(echo "$out" | grep -c '"summary": "period"')" -eq 3 ] || fail "expected 3 period summaries"
+echo "$out" | grep -q '"from": 2.000, "to": 4.000' || fail "second period's times"
 
 # The same samples as raw PCM on stdin (the data chunk starts at byte 44).
-raw=$(tail -c +45 "$clip" | "${run[@]}" listen --rate 16000 --channels 1 "$gate" - 2>/dev/null) ||
+file_out=$("${run[@]}" listen "$audio/coswara_cough_16k.wav" 2>/dev/null)
+raw=$(tail -c +45 "$audio/coswara_cough_16k.wav" | "${run[@]}" listen --rate 16000 --channels 1 - 2>/dev/null) ||
   fail "listen on stdin exited $?"
+[ "$raw" = "$file_out" ] || fail "stdin gave other events than the file"
+
+# SIGINT while the input stalls after a cough: the event held is printed.
+# The writer keeps the FIFO open, so stdin neither ends nor gives more.
+tail -c +45 "$audio/coswara_cough_16k.wav" >"$dir/cough.raw"
+mkfifo "$dir/fifo"
+"${run[@]}" listen - <"$dir/fifo" >"$dir/out" 2>"$dir/err" &
+pid=$!
+exec 3>"$dir/fifo"
+cat "$dir/cough.raw" >&3
+sleep 2
+grep -q '"type"' "$dir/out" && fail "the event was printed before the stop (it should be held)"
+kill -INT $pid
+wait $pid
+status=$?
+exec 3>&-
+[ $status -eq 0 ] || fail "SIGINT: exit $status"
+grep -q '"type": "cough"' "$dir/out" || fail "SIGINT: the held cough was not printed"
+tail -1 "$dir/out" | grep -q '"summary": "total", "from": 0.000, "to": 5.000' || fail "SIGINT: no total summary"
+grep -q 'stopped by a signal' "$dir/err" || fail "SIGINT: not reported"
+
+# Per-window output of one model (any one-branch model).
+out=$("${run[@]}" listen --windows --gate "$gate" "$clip" 2>"$dir/err") || fail "--windows exited $?"
+[ "$(echo "$out" | wc -l)" -eq 3 ] || fail "expected 3 windows of 2.064 s every 1.024 s in 5 s"
+echo "$out" | head -1 | grep -q '^{"window": 0, "start": 0.000, "end": 2.064, "top": "[a-z]*", "probability": [01]\.[0-9]\{4\}}$' ||
+  fail "first window line is not the expected JSON"
+echo "$out" | tail -1 | grep -q '"window": 2, "start": 2.048, "end": 4.112' || fail "third window's times"
+grep -q '^# 3 windows (hop 64 frames' "$dir/err" || fail "no windows line on stderr"
+raw=$(tail -c +45 "$clip" | "${run[@]}" listen --windows --gate "$gate" - 2>/dev/null)
 [ "$raw" = "$out" ] || fail "stdin gave other windows than the file"
 
 expect_error() {  # expect_error STATUS TEXT ARGS...
@@ -35,13 +85,16 @@ expect_error() {  # expect_error STATUS TEXT ARGS...
   [ $got -eq "$want" ] || fail "listen $* exited $got, expected $want"
   echo "$err" | grep -q -- "$text" || fail "listen $*: no '$text' in: $err"
 }
-expect_error 2 "8000..48000" --rate 4000 "$gate" -
-expect_error 2 "describe raw PCM on stdin" --rate 16000 "$gate" "$clip"
-expect_error 2 "unknown option --frobnicate" --frobnicate "$gate" -
-expect_error 2 "give a model and one audio file" "$gate"
-expect_error 1 "cannot open" "$gate" "$src/no/such.wav"
-expect_error 1 "3 branches" "$src/tests/fixtures/models/parity_multibranch.tm2" "$clip"
-expect_error 1 "use a multiple of 5 frames" --rate 44100 --hop 7 "$gate" -
+expect_error 2 "8000..48000" --rate 4000 -
+expect_error 2 "describe stdin or a device" --rate 16000 "$clip"
+expect_error 2 "unknown option --frobnicate" --frobnicate -
+expect_error 2 "give one input" "$gate" "$clip"
+expect_error 2 "either an audio file" --device default "$clip"
+expect_error 1 "cannot open" "$src/no/such.wav"
+expect_error 1 "cannot read" --gate "$src/no/such.tm2" "$clip"
+expect_error 1 "no label 'cough'" --gate "$src/models/kws-dscnn.tm2" "$clip"
+expect_error 1 "3 branches" --windows --gate "$src/tests/fixtures/models/parity_multibranch.tm2" "$clip"
+expect_error 1 "use a multiple of 5 frames" --rate 44100 --hop 7 -
 "${run[@]}" listen --help | grep -q "usage: tinym2 listen" || fail "--help"
 echo "listen_test: $failures failures"
 [ $failures -eq 0 ]
