@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -200,6 +201,7 @@ const char kHelp[] =
     "  --repeat N             place the clip list N times, reshuffled (default 1)\n"
     "  --seed N               shuffle and gap seed (default 1)\n"
     "  --merge-gap S, --min-confidence P, --gate-hop FRAMES   detector settings\n"
+    "  --write FILE.wav       also save the stream (16-bit WAV)\n"
     "  --verbose              list the true and the detected events\n"
     "  --min-precision P, --min-recall R, --max-onset-ms MS\n"
     "                         exit 1 when the overall figures miss these\n";
@@ -216,6 +218,7 @@ int ListenEval(int argc, char** argv) {
   double min_precision = 0, min_recall = 0, max_onset_ms = 1e9;
   int repeat = 1;
   bool verbose = false;
+  std::string write_path;
   unsigned seed = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -234,6 +237,8 @@ int ListenEval(int argc, char** argv) {
       o.events.min_confidence = static_cast<float>(std::atof(need().c_str()));
     } else if (a == "--gate-hop") {
       o.gate_hop_frames = static_cast<uint16_t>(std::atoi(need().c_str()));
+    } else if (a == "--write") {
+      write_path = need();
     } else if (a == "--verbose") {
       verbose = true;
     } else if (a == "--coswara") {
@@ -345,6 +350,19 @@ int ListenEval(int argc, char** argv) {
     for (size_t f = a; f < b; ++f) stream[placed[j].second + f - a] += c.samples[f];
   }
 
+  if (!write_path.empty()) {
+    SF_INFO info{};
+    info.samplerate = kRate;
+    info.channels = 1;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+    SNDFILE* f = sf_open(write_path.c_str(), SFM_WRITE, &info);
+    if (!f) return Fail("cannot write " + write_path + ": " + sf_strerror(nullptr));
+    sf_command(f, SFC_SET_CLIPPING, nullptr, SF_TRUE);
+    const bool written = sf_writef_float(f, stream.data(), static_cast<sf_count_t>(stream.size())) ==
+                         static_cast<sf_count_t>(stream.size());
+    sf_close(f);
+    if (!written) return Fail("cannot write " + write_path);
+  }
   size_t need = 0;
   Status s = Listener::ArenaBytes(gate, &screen, o, &need);
   std::vector<uint8_t> arena(need);
@@ -361,6 +379,7 @@ int ListenEval(int argc, char** argv) {
     }
   };
   const auto t0 = std::chrono::steady_clock::now();
+  const std::clock_t cpu0 = std::clock();
   for (size_t at = 0; at < stream.size();) {
     const size_t n = std::min<size_t>(4096, stream.size() - at);
     size_t done = 0;
@@ -376,18 +395,19 @@ int ListenEval(int argc, char** argv) {
   if (!(s = listener.Finish()).ok()) return Fail(s.message());
   take();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   const double audio_s = static_cast<double>(stream.size()) / kRate;
 
   std::printf("stream: %.1f min, %zu true events from %zu clips (x%d), background %zu recordings "
               "at %.0f dBFS, gaps %.1f..%.1f s, seed %u\n",
               audio_s / 60, truth.size(), clips.size(), repeat, backgrounds.size(), background_db,
               gap_min, gap_max, seed);
-  std::printf("listener: gate hop %.3f s, %lld gate + %lld screening windows, %.3f s "
-              "(%.0fx real time), %lld events dropped as too short, %lld as unsure\n",
-              static_cast<double>(listener.gate().stream().hop_samples()) / kRate,
+  std::printf("listener: arena %zu bytes, gate hop %.3f s, %lld gate + %lld screening windows, %.3f s "
+              "(%.0fx real time; CPU time %.3f s, %.0fx), %lld events dropped as too short, %lld as unsure\n",
+              need, static_cast<double>(listener.gate().stream().hop_samples()) / kRate,
               static_cast<long long>(listener.gate_windows()),
               static_cast<long long>(listener.screen_windows()), seconds,
-              seconds > 0 ? audio_s / seconds : 0.0,
+              seconds > 0 ? audio_s / seconds : 0.0, cpu_s, cpu_s > 0 ? audio_s / cpu_s : 0.0,
               static_cast<long long>(listener.detector().dropped_short()),
               static_cast<long long>(listener.detector().dropped_unsure()));
   std::printf("%-10s %5s %5s %5s %9s %7s %13s %13s %13s\n", "label", "true", "found", "match",
