@@ -3,8 +3,9 @@
 # ALSA's `file` plugin reads a raw PCM file ("infile", raw only) as the
 # capture data over a `null` slave; ALSA_CONFIG_PATH points libasound at
 # this test's configuration alone. The device gives the same events as the
-# same samples on stdin. A file-backed device never ends (after the file it
-# repeats its last period), so --seconds bounds it, and SIGTERM stops it.
+# same samples on stdin. A file-backed device never ends (alsa-lib 1.2.8
+# keeps returning data after the file), so --seconds bounds it, and SIGTERM
+# stops it.
 #   listen_alsa_test.sh SOURCE_DIR TINYM2
 set -uo pipefail
 src=$1

@@ -188,7 +188,9 @@ Status Listener::Push(const PcmView& pcm, size_t* consumed) {
       const int n = detector_.AddWindow(gate_.window(), gate_.probabilities(), activity_, found);
       TakeWindowEvents(n, found);
     } else if (used == 0) {
-      break;
+      // The stream takes at least a frame of a non-empty block; a caller
+      // looping on *consumed would otherwise spin.
+      return Status::Error(StatusCode::kNotReady, "listener: the gate's stream took no frames");
     }
   }
   return Status::Ok();
