@@ -8,7 +8,8 @@ Status ActivityTracker::Init(uint32_t input_rate, uint16_t channels,
                              const ActivityOptions& options) {
   if (input_rate < 8000 || input_rate > 48000)
     return Status::Error(StatusCode::kInvalidArgument,
-                         "activity: input rate %u Hz is outside 8000..48000", input_rate);
+                         "activity: input rate %u Hz is outside 8000..48000",
+                         static_cast<unsigned>(input_rate));
   if (channels < 1)
     return Status::Error(StatusCode::kInvalidArgument, "activity: a stream needs a channel");
   if (!(options.off_margin_db >= 0) || !(options.on_margin_db >= options.off_margin_db) ||
