@@ -122,20 +122,21 @@ console.log(`${os.cpus()[0].model}, ${os.cpus().length} cores, load average ${lo
   `onnxruntime-web ${pkg('onnxruntime-web')}, tfjs-backend-wasm ${pkg('@tensorflow/tfjs-backend-wasm')}; ` +
   `batch 1, 1 thread, WASM SIMD; p50 ms per inference over ${runs} runs, median of ${launches} launches.`);
 console.log('');
-console.log('| model | MACs | tinym2 invoke() | tinym2 Engine::Invoke | ORT-web | tfjs-wasm | tfjs-wasm, BN folded | ORT / tinym2 | tfjs / tinym2 | tfjs folded / tinym2 | max abs diff of probabilities vs tinym2 (ORT, tfjs) |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+console.log('| model | MACs | tinym2 run() | tinym2 invoke() | tinym2 Engine::Invoke | ORT-web | tfjs-wasm | tfjs-wasm, BN folded | ORT / tinym2 | tfjs / tinym2 | tfjs folded / tinym2 | max abs diff of probabilities vs tinym2 (ORT, tfjs) |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 const json = [];
 for (const model of models) {
   const r = results[model];
   const p50 = Object.fromEntries(RUNTIMES.map((k) => [k, median(r[k].map((x) => x.p50))]));
   const core = median(r.tinym2.map((x) => x.coreP50));
+  const invoke = median(r.tinym2.map((x) => x.invokeP50));
   const n = macs(readTwin(fs.readFileSync(path.join(root, 'models', `${model}.tm2`))));
   const ms = (v) => v.toFixed(3);
   const ratio = (k) => `${(p50[k] / p50.tinym2).toFixed(2)}×`;
   const diff = (k) => Math.max(...r[k].map((x) => x.maxDiff)).toFixed(4);
-  console.log(`| ${model} | ${(n / 1e6).toFixed(2)} M | ${ms(p50.tinym2)} | ${ms(core)} | ${ms(p50.ort)} | ` +
+  console.log(`| ${model} | ${(n / 1e6).toFixed(2)} M | ${ms(p50.tinym2)} | ${ms(invoke)} | ${ms(core)} | ${ms(p50.ort)} | ` +
     `${ms(p50.tfjs)} | ${ms(p50['tfjs-folded'])} | ${ratio('ort')} | ${ratio('tfjs')} | ${ratio('tfjs-folded')} | ` +
     `${diff('ort')}, ${diff('tfjs')} |`);
-  json.push({ model, macs: n, p50, coreP50: core, launches: r });
+  json.push({ model, macs: n, p50, invokeP50: invoke, coreP50: core, launches: r });
 }
 if (opt('json')) fs.writeFileSync(opt('json'), JSON.stringify(json, null, 1));
