@@ -98,7 +98,7 @@ try {
         const order = RUNTIMES.map((_, i) => RUNTIMES[(i + l) % RUNTIMES.length]);
         for (const runtime of order) {
           const page = await browser.newPage();
-          await page.goto(`${base}?model=${model}&runtime=${runtime}&runs=${runs}&warmupMs=${warmupMs}`);
+          await page.goto(`${base}?model=${model}&runtime=${runtime}&runs=${runs}&warmupMs=${warmupMs}`, { timeout: 120000 });
           await page.waitForFunction(() => window.benchResult, null, { timeout: 120000, polling: 500 });
           const r = await page.evaluate(() => window.benchResult);
           await page.close();
