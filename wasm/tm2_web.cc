@@ -1,8 +1,9 @@
 // Embind layer: the core's LoadModel + Engine as one JS class, Tm2Engine.
 //
-// Every method that can fail returns an object {ok, error, ...}: the core's
+// Every method that can fail returns an object {ok, error, ...} (run(), the
+// hot path, returns 0 or 1 and keeps the message for lastError()): the core's
 // Status message, never a silent failure (the JS wrapper in
-// wasm/tinym2.mjs turns ok=false into a thrown Error). The model bytes are
+// web/engine.js turns ok=false into a thrown Error). The model bytes are
 // copied into the WASM heap (16-byte aligned) and kept alive for as long as
 // the engine points into them; the arena is planned once at load.
 //
@@ -10,7 +11,8 @@
 //   e.load(bytes /* Uint8Array */, false /* reference kernels */);
 //   e.info();                                   // labels, branches, arena
 //   e.setInput(0, float32Pcm, 44100, 1);        // or an Int16Array
-//   const r = e.invoke();                       // probabilities, logits, timings
+//   if (e.run() !== 0) throw new Error(e.lastError());
+//   e.probabilitiesView();                      // Float32Array on the heap (web/engine.js copies)
 //   e.features(0);                              // {frames, bins, values}
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
@@ -161,29 +163,34 @@ class Tm2Engine {
     return r;
   }
 
-  // Runs every branch, the fusion and the head.
-  val invoke() {
-    if (!ready_) return Fail("no model loaded");
+  // Runs every branch, the fusion and the head: the hot path, no JS object
+  // and no copy. 0 on success, else 1 with lastError(); the results stay
+  // in the arena, where probabilitiesView() and logitsView() look.
+  int run() {
+    if (!ready_) return Failed("no model loaded");
     const double t0 = emscripten_get_now();
     const Status s = engine_.Invoke();
-    const double ms = emscripten_get_now() - t0;
-    if (!s.ok()) return Fail(s.message());
-    const size_t c = static_cast<size_t>(engine_.num_classes());
-    val r = Ok();
-    r.set("probabilities", CopyOut(engine_.probabilities(), c));
-    r.set("logits", CopyOut(engine_.logits(), c));
-    r.set("logitScale", engine_.logit_scale());
-    r.set("logitZeroPoint", engine_.logit_zero_point());
-    double pre = 0;
-    val per_branch = val::array();
-    for (double b : preprocess_ms_) {
-      pre += b;
-      per_branch.call<void>("push", b);
-    }
-    r.set("preprocessMs", pre);
-    r.set("branchPreprocessMs", per_branch);
-    r.set("inferenceMs", ms);
-    return r;
+    inference_ms_ = emscripten_get_now() - t0;
+    if (!s.ok()) return Failed(s.message());
+    return 0;
+  }
+  std::string lastError() const { return last_error_; }
+  double inferenceMs() const { return inference_ms_; }
+  double preprocessMs(int branch) const {
+    return branch >= 0 && branch < static_cast<int>(preprocess_ms_.size()) ? preprocess_ms_[branch] : 0;
+  }
+  double logitScale() const { return ready_ ? engine_.logit_scale() : 0; }
+  int logitZeroPoint() const { return ready_ ? engine_.logit_zero_point() : 0; }
+
+  // Views (not copies) of the last run's outputs in the WASM heap, fixed
+  // from load on. A heap growth detaches them (length 0): ask again then.
+  val probabilitiesView() const {
+    if (!ready_) return val::null();
+    return val(emscripten::typed_memory_view(static_cast<size_t>(engine_.num_classes()), engine_.probabilities()));
+  }
+  val logitsView() const {
+    if (!ready_) return val::null();
+    return val(emscripten::typed_memory_view(static_cast<size_t>(engine_.num_classes()), engine_.logits()));
   }
 
   // The branch's features as last computed: float values before
@@ -213,7 +220,14 @@ class Tm2Engine {
   std::vector<float> f32_;
   std::vector<int16_t> s16_;
   std::vector<double> preprocess_ms_;
+  double inference_ms_ = 0;
+  std::string last_error_;
   bool ready_ = false;
+
+  int Failed(const std::string& message) {
+    last_error_ = message;
+    return 1;
+  }
 };
 
 }  // namespace
@@ -225,6 +239,13 @@ EMSCRIPTEN_BINDINGS(tinym2) {
       .function("load", &tm2::Tm2Engine::load)
       .function("info", &tm2::Tm2Engine::info)
       .function("setInput", &tm2::Tm2Engine::setInput)
-      .function("invoke", &tm2::Tm2Engine::invoke)
+      .function("run", &tm2::Tm2Engine::run)
+      .function("lastError", &tm2::Tm2Engine::lastError)
+      .function("inferenceMs", &tm2::Tm2Engine::inferenceMs)
+      .function("preprocessMs", &tm2::Tm2Engine::preprocessMs)
+      .function("logitScale", &tm2::Tm2Engine::logitScale)
+      .function("logitZeroPoint", &tm2::Tm2Engine::logitZeroPoint)
+      .function("probabilitiesView", &tm2::Tm2Engine::probabilitiesView)
+      .function("logitsView", &tm2::Tm2Engine::logitsView)
       .function("features", &tm2::Tm2Engine::features);
 }

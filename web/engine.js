@@ -6,7 +6,9 @@
 //   const engine = await loadEngine({ base: new URL('engine/', location.href) });
 //   const model = engine.load(bytes);          // {labels, branches, ...}
 //   engine.setInput(0, pcm, 44100, 1);
-//   const result = engine.invoke();             // probabilities, timings
+//   const result = engine.invoke();             // probabilities, timings (new arrays)
+//   const probs = engine.run();                 // hot path: engine.probabilities and
+//                                               // engine.logits refilled in place
 
 // A module whose only function returns i8x16.splat(i32.const 0): valid only
 // where WASM SIMD128 is supported.
@@ -43,14 +45,23 @@ export class Engine {
     this.variant = variant; // 'simd' | 'scalar'
     this.native = new module.Tm2Engine();
     this.model = null;
+    this.probabilities = null; // Float32Array, one per class, refilled by run()
+    this.logits = null;        // Int8Array, the head's int8 output
+    this.views = null;         // the engine's output in the WASM heap
   }
 
   // Verifies and plans a .tm2 model (bytes: Uint8Array or ArrayBuffer).
   // `reference` runs the scalar reference kernels even in the SIMD build.
   load(bytes, { reference = false } = {}) {
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    this.model = null;
+    this.views = null;
     unwrap(this.native.load(view, reference), 'cannot load the model');
     this.model = unwrap(this.native.info(), 'cannot read the model');
+    this.probabilities = new Float32Array(this.model.labels.length);
+    this.logits = new Int8Array(this.model.labels.length);
+    this.logitScale = this.native.logitScale();
+    this.logitZeroPoint = this.native.logitZeroPoint();
     return this.model;
   }
 
@@ -61,8 +72,34 @@ export class Engine {
     return unwrap(this.native.setInput(branch, pcm, sampleRate, channels), `recording for ${name}`);
   }
 
+  // Runs the model; returns this.probabilities, refilled in place (as is
+  // this.logits): no allocation per call.
+  run() {
+    if (this.native.run() !== 0) throw new Error(`inference failed: ${this.native.lastError()}`);
+    let v = this.views;
+    // Views detach (length 0) when the WASM heap grows.
+    if (!v || v.probabilities.length === 0) {
+      v = this.views = { probabilities: this.native.probabilitiesView(), logits: this.native.logitsView() };
+    }
+    this.probabilities.set(v.probabilities);
+    this.logits.set(v.logits);
+    return this.probabilities;
+  }
+
+  // run() with its results in new arrays and the timings.
   invoke() {
-    return unwrap(this.native.invoke(), 'inference failed');
+    this.run();
+    const branchPreprocessMs = (this.model?.branches ?? []).map((_, b) => this.native.preprocessMs(b));
+    return {
+      ok: true,
+      probabilities: this.probabilities.slice(),
+      logits: this.logits.slice(),
+      logitScale: this.logitScale,
+      logitZeroPoint: this.logitZeroPoint,
+      preprocessMs: branchPreprocessMs.reduce((a, b) => a + b, 0),
+      branchPreprocessMs,
+      inferenceMs: this.native.inferenceMs(),
+    };
   }
 
   features(branch) {

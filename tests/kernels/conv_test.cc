@@ -100,6 +100,21 @@ TEST_CASE("depthwise variants equal the reference on every kernel/stride/padding
   EdgeSweep(Op::kDepthwise, 14);
 }
 
+TEST_CASE("conv2d and depthwise at the vector output stage's edge, n = 33..35") {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(16);
+    for (int it = 0; it < 60; ++it) {
+      const Op op = it % 2 ? Op::kDepthwise : Op::kConv;
+      const int in_c = rng.Int(1, 70);
+      ConvGeometry g;
+      if (MakeGeometry(rng.Int(1, 9), rng.Int(1, 9), in_c, op == Op::kDepthwise ? in_c : rng.Int(1, 40),
+                       rng.Int(1, 3), rng.Int(1, 3), rng.Int(1, 2), 1, Pad::kSame, &g)) {
+        CheckOne(op, g, rng.Chance(50) ? 4 : 8, RqStyle::kShallowShift, rng, k, variant);
+      }
+    }
+  });
+}
+
 TEST_CASE("conv2d and depthwise on the shipped models' shapes") {
   ForEachVariant([&](const KernelTable& k, const std::string& variant) {
     Rng rng(15);

@@ -63,6 +63,10 @@ TEST_CASE("fully_connected edge cases: odd int4 rows, long rows, models' shapes"
       CheckFc(125, 64, 64, bits, RqStyle::kTypical, rng, k, variant);   // KWS pointwise
       CheckFc(1, 32, 16, bits, RqStyle::kTypical, rng, k, variant);     // dense 16
       CheckFc(1, 16, 2, bits, RqStyle::kExtremeShift, rng, k, variant); // dense 2
+      for (int out : {1, 7, 24, 64}) {                                  // n = 33..35
+        CheckFc(125, 64, out, bits, RqStyle::kShallowShift, rng, k, variant);
+        CheckFc(3, 9, out, bits, RqStyle::kShallowShift, rng, k, variant);
+      }
     }
   });
 }

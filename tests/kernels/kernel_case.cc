@@ -68,6 +68,14 @@ void LayerCase::Fill(Rng& rng, int rows, int row_len, int channels, int bits_in,
                                                                                      : static_cast<int32_t>(rng.Next());
         break;
       }
+      case RqStyle::kShallowShift: {
+        n = rng.Int(33, 35);
+        const int mp = rng.Int(0, 5);
+        multiplier[c] = mp == 0 ? INT32_MAX : mp == 1 ? INT32_MIN : mp == 2 ? -multiplier[c]
+                                                                            : multiplier[c];
+        if (rng.Chance(20)) bias[c] = rng.Chance(50) ? INT32_MAX - rng.Int(0, 1 << 16) : INT32_MIN + rng.Int(0, 1 << 16);
+        break;
+      }
       case RqStyle::kSaturating:
         bias[c] = rng.Chance(50) ? rng.Int(1 << 20, 1 << 28) : -rng.Int(1 << 20, 1 << 28);
         if (rng.Chance(10)) bias[c] = rng.Chance(50) ? INT32_MAX : INT32_MIN;  // wraps

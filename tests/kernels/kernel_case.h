@@ -37,7 +37,9 @@ bool MakeGeometry(int in_h, int in_w, int in_c, int out_c, int kh, int kw, int s
 std::string Describe(const ConvGeometry& g);
 
 // How a case picks its output stage.
-enum class RqStyle { kTypical, kExtremeShift, kSaturating, kRelu6 };
+// kShallowShift: n = 33..35 per channel with any multiplier, the edge of
+// the Highway kernels' vector output stage (requant_row.h).
+enum class RqStyle { kTypical, kExtremeShift, kSaturating, kRelu6, kShallowShift };
 
 struct LayerCase {
   std::vector<uint8_t> weights;

@@ -96,10 +96,35 @@ test('float PCM gives the same bits as int16 PCM of the same samples', async () 
   e.dispose();
 });
 
+test('run() refills the same arrays with invoke()\'s results, also after the heap grows', async () => {
+  const e = await engine('simd');
+  e.load(model);
+  const want = runCase(e, CASES.coswara);
+  const probs = e.run();
+  assert.equal(probs, e.probabilities);
+  assert.equal(hex(fnv1a64(bytesOf(probs))), want.probs);
+  assert.equal(hex(fnv1a64(bytesOf(e.logits))), want.logits);
+  probs.fill(0);
+  assert.equal(e.run(), probs); // same object, values back
+  assert.equal(hex(fnv1a64(bytesOf(probs))), want.probs);
+  // Ten minutes of stereo PCM grows the heap (the binding copies the PCM
+  // in before the core rejects the length), which detaches the old views;
+  // run() must notice and read the new ones.
+  const oldView = e.views.probabilities;
+  assert.throws(() => e.setInput(0, new Float32Array(2 * 600 * 48000), 48000, 2), /exceeds max_seconds/);
+  assert.equal(oldView.length, 0); // detached by the growth
+  runCase(e, CASES.coswara);
+  probs.fill(0);
+  e.run();
+  assert.equal(hex(fnv1a64(bytesOf(probs))), want.probs);
+  e.dispose();
+});
+
 test('errors come back as thrown Errors with the core message', async () => {
   const e = await engine('simd');
   assert.throws(() => e.load(new Uint8Array([1, 2, 3, 4])), /cannot load the model: .+/);
   assert.throws(() => e.invoke(), /no model loaded/);
+  assert.throws(() => e.run(), /inference failed: no model loaded/);
   e.load(model);
   assert.throws(() => e.setInput(0, new Float32Array(1000), 4000, 1), /8000\.\.48000/);
   assert.throws(() => e.setInput(7, new Float32Array(1000), 16000, 1), /out of range/);

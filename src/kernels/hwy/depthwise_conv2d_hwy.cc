@@ -2,8 +2,9 @@
 // int16 (x - zp) by int16 weights (the product is exact in 16 bits) and
 // widens into two int32 accumulators. The weights are widened once per call
 // into a stack tile [tap][channel]. A channel count below the full vector
-// width (8 channels on AVX2) runs on 128-bit vectors instead of wasting
-// lanes; a ragged last channel block goes through a small zero-filled copy.
+// width (8 channels on AVX2), or a multiple of 8 it does not divide (24),
+// runs on 128-bit vectors instead of wasting lanes; a ragged last channel
+// block goes through a small zero-filled copy.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -123,7 +124,10 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
     return;
   }
   const hn::CappedTag<int16_t, 8> d16_128;
-  if (g.out_c < static_cast<int>(hn::Lanes(d16)) && hn::Lanes(d16_128) < hn::Lanes(d16)) {
+  // Channel counts the full width does not divide (24 on AVX2) but 128-bit
+  // vectors do run on 128-bit vectors: no ragged block (byte copies).
+  const int full = static_cast<int>(hn::Lanes(d16)), narrow = static_cast<int>(hn::Lanes(d16_128));
+  if (narrow < full && (g.out_c < full || (g.out_c % full != 0 && g.out_c % narrow == 0))) {
     DepthwiseWithTag(d16_128, g, w, zp, rq, input, output);
   } else {
     DepthwiseWithTag(d16, g, w, zp, rq, input, output);

@@ -6,7 +6,9 @@
 // a fraction below one to an integer numerator. The division by 2^r is
 // again a high half: floor(T / 2^r) = hi32(T * 2^(32-r)), and 2^(32-r)
 // fits int32 for r >= 2. So two 32x32->64 high products replace the int64
-// arithmetic, bit for bit; requant_row.h decides when (n >= 34).
+// arithmetic, bit for bit. For r = 1 (n = 33, common in int4 layers, whose
+// weight scales are larger) 2^31 does not fit: those lanes carry pow = 0
+// and take (H + 1) >> 1 instead. requant_row.h decides when (n >= 33).
 #if defined(TM2_KERNELS_HWY_QS8_REQUANT_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef TM2_KERNELS_HWY_QS8_REQUANT_INL_H_
 #undef TM2_KERNELS_HWY_QS8_REQUANT_INL_H_
@@ -49,8 +51,9 @@ struct VectorRequant {
   // Clamped outputs (still int32 lanes) of acc with per-lane constants.
   HWY_INLINE hn::Vec<D32> Apply(D32 d32, hn::Vec<D32> acc, hn::Vec<D32> mult, hn::Vec<D32> rnd,
                                 hn::Vec<D32> pow) const {
-    const auto h = MulHigh32(d32, acc, mult);
-    const auto y = MulHigh32(d32, hn::Add(h, rnd), pow);
+    const auto t = hn::Add(MulHigh32(d32, acc, mult), rnd);
+    auto y = MulHigh32(d32, t, pow);
+    y = hn::Add(y, hn::IfThenElseZero(hn::Eq(pow, hn::Zero(d32)), hn::ShiftRight<1>(t)));
     return hn::Min(hn::Max(hn::Add(y, zp), lo), hi);
   }
 };

@@ -19,12 +19,12 @@ inline void RequantizeRow(const int32_t* acc, int first, int n, const Requantiza
 }
 
 // The vector output stage (qs8_requant-inl.h) is exact when n = 31 - shift
-// >= 34 and the clamp lies inside int8 -- true of every trained layer,
-// whose scales are far below 1/4. Otherwise the kernels stay scalar.
+// >= 33 and the clamp lies inside int8 -- true of every trained layer,
+// whose scales are below 1/2. Otherwise the kernels stay scalar.
 inline bool VectorRequantOk(const Requantization& rq, int first, int n) {
   if (rq.output_min < -128 || rq.output_max > 127) return false;
   for (int c = first; c < first + n; ++c) {
-    if (31 - rq.shift[c] < 34) return false;
+    if (31 - rq.shift[c] < 33) return false;
   }
   return true;
 }
@@ -34,10 +34,10 @@ inline bool VectorRequantOk(const Requantization& rq, int first, int n) {
 inline void FillVectorRequant(const Requantization& rq, int first, int n, int32_t* mult,
                               int32_t* rnd, int32_t* pow) {
   for (int i = 0; i < n; ++i) {
-    const int r = 31 - rq.shift[first + i] - 32;  // 2..30
+    const int r = 31 - rq.shift[first + i] - 32;  // 1..30
     mult[i] = rq.multiplier[first + i];
     rnd[i] = int32_t{1} << (r - 1);
-    pow[i] = int32_t{1} << (32 - r);
+    pow[i] = r == 1 ? 0 : int32_t{1} << (32 - r);  // 0: the r = 1 lanes shift instead
   }
 }
 

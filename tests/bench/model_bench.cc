@@ -1,0 +1,225 @@
+// Per-layer profile of a real .tm2 model: every layer with its own weights
+// (int8 or int4), requantization and shapes, run through the reference and
+// the selected kernel table exactly as the engine calls them (weights
+// packed once, as at Init), on seeded int8 input. Prints microseconds per
+// call, the speed-up, GMAC/s and the share of a stated bound, and checks
+// that both tables give the same bytes.
+//
+//   model_bench [--smoke] [--min-ms N] [--rounds N] [--ghz G] MODEL.tm2 ...
+//                                                   (native, qemu-aarch64)
+//   node --no-experimental-fetch model_bench.js [same options]   (wasm; paths on the host)
+//
+// The bound: int16 multiply-adds that sum pairs of products into int32
+// (x86 vpmaddwd, WASM i32x4.dot_i16x8_s, NEON smlal2 pairs) are the widest
+// exact int8 MAC these kernels use; the table's vector width in int16
+// lanes times 2 instructions per cycle gives MACs per cycle, times --ghz
+// (default 2.6, this machine's clock). Depthwise has no reduction across
+// channels, so its kernels do one int16 multiply per MAC: half that bound.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "format/model.h"
+#include "kernels/select.h"
+
+namespace tm2 {
+namespace {
+
+struct LayerRun {
+  LayerView v;
+  ConvGeometry g{};
+  QuantizedWeights w{};
+  Requantization rq{};
+  std::vector<uint8_t> packed;
+  std::vector<int8_t> in, out_ref, out_fast;
+};
+
+class Collect : public ModelVisitor {
+ public:
+  std::vector<LayerRun> layers;
+  Status BeginStack(int, const TensorInfo&, int) override { return Status::Ok(); }
+  Status EndStack(int, const TensorInfo&) override { return Status::Ok(); }
+  Status Layer(const LayerView& v) override {
+    if (v.kind == LayerKind::kSoftmax) return Status::Ok();
+    LayerRun l;
+    l.v = v;
+    l.g = ConvGeometry{v.in.h, v.in.w, v.in.c, v.out.h, v.out.w, v.out.c,
+                       v.window.kernel_h, v.window.kernel_w, v.window.stride_h, v.window.stride_w,
+                       v.window.pad_top, v.window.pad_left};
+    l.w = QuantizedWeights{v.weights, v.weight_bits, v.bias};
+    l.rq = Requantization{v.multiplier, v.shift, v.output_zero_point, v.act_min, v.act_max};
+    layers.push_back(std::move(l));
+    return Status::Ok();
+  }
+};
+
+void Pack(const KernelTable& k, LayerRun& l) {
+  const int rows = l.v.in.h * l.v.in.w;
+  if (l.v.kind == LayerKind::kConv2D && k.conv2d_packed_bytes) {
+    l.packed.resize(k.conv2d_packed_bytes(l.g));
+    if (!l.packed.empty()) k.conv2d_pack(l.g, l.w, l.rq, l.packed.data());
+  } else if (l.v.kind == LayerKind::kPointwiseConv2D && k.fully_connected_packed_bytes) {
+    l.packed.resize(k.fully_connected_packed_bytes(rows, l.v.in.c, l.v.out.c));
+    if (!l.packed.empty()) k.fully_connected_pack(rows, l.v.in.c, l.v.out.c, l.w, l.rq, l.packed.data());
+  }
+}
+
+void Run(const KernelTable& k, const LayerRun& l, QuantizedWeights w, int8_t* out) {
+  const int8_t* in = l.in.data();
+  const int zp = l.v.input_zero_point;
+  switch (l.v.kind) {
+    case LayerKind::kConv2D: k.conv2d(l.g, w, zp, l.rq, in, out); break;
+    case LayerKind::kDepthwiseConv2D: k.depthwise_conv2d(l.g, w, zp, l.rq, in, out); break;
+    case LayerKind::kPointwiseConv2D:
+      k.fully_connected(l.v.in.h * l.v.in.w, l.v.in.c, l.v.out.c, w, zp, l.rq, in, out);
+      break;
+    case LayerKind::kFullyConnected:
+      k.fully_connected(1, static_cast<int>(l.v.in.size()), l.v.out.c, w, zp, l.rq, in, out);
+      break;
+    case LayerKind::kMaxPool2D: k.max_pool2d(l.g, l.rq.output_min, l.rq.output_max, in, out); break;
+    case LayerKind::kAvgPool2D: k.avg_pool2d(l.g, l.rq.output_min, l.rq.output_max, in, out); break;
+    case LayerKind::kGlobalAvgPool:
+      k.global_avg_pool(l.v.in.h * l.v.in.w, l.v.in.c, l.rq.output_min, l.rq.output_max, in, out);
+      break;
+    case LayerKind::kSoftmax: break;
+  }
+}
+
+double NowUs() {
+  using namespace std::chrono;
+  return duration<double, std::micro>(steady_clock::now().time_since_epoch()).count();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Median over `rounds` of the time per call of each function, the two
+// alternating so that both see the same load from other jobs.
+template <class F, class G>
+void TimePair(F a, G b, double min_us, int rounds, double* a_us, double* b_us) {
+  std::vector<double> ta, tb;
+  for (int r = 0; r < rounds; ++r) {
+    for (int which = 0; which < 2; ++which) {
+      long n = 0;
+      const double t0 = NowUs();
+      double t = t0;
+      do {
+        if (which == 0) a(); else b();
+        ++n;
+        t = NowUs();
+      } while (t - t0 < min_us / (2 * rounds));
+      (which == 0 ? ta : tb).push_back((t - t0) / n);
+    }
+  }
+  *a_us = Median(ta);
+  *b_us = Median(tb);
+}
+
+// int16 lanes per vector of the selected table ("hwy:AVX2" -> 16).
+int Int16Lanes(const char* name) {
+  const std::string n = name;
+  if (n.find("AVX3") != std::string::npos) return 32;
+  if (n.find("AVX2") != std::string::npos) return 16;
+  if (n.find("SSE") != std::string::npos || n.find("WASM") != std::string::npos ||
+      n.find("NEON") != std::string::npos) return 8;
+  return 1;
+}
+
+bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool smoke) {
+  FILE* f = fopen(path, "rb");
+  if (!f) {
+    printf("cannot open %s\n", path);
+    return false;
+  }
+  std::vector<uint8_t> bytes;
+  uint8_t buf[65536];
+  for (size_t n; (n = fread(buf, 1, sizeof(buf), f)) > 0;) bytes.insert(bytes.end(), buf, buf + n);
+  fclose(f);
+  Model model;
+  Status s = LoadModel(bytes.data(), bytes.size(), &model);
+  Collect c;
+  if (s.ok()) s = WalkModel(model, &c);
+  if (!s.ok()) {
+    printf("%s: %s\n", path, s.message());
+    return false;
+  }
+  const KernelTable& ref = ReferenceKernels();
+  const KernelTable& fast = SelectKernels();
+  const double peak = 2.0 * Int16Lanes(fast.name) * ghz;  // GMAC/s, pairwise int16 multiply-add
+  printf("\n%s (%s, %.2f M MACs): reference '%s' vs '%s'; bound %.0f GMAC/s (%.0f depthwise)\n", path,
+         model.name(), model.cost().macs / 1e6, ref.name, fast.name, peak, peak / 2);
+  printf("%-4s %-15s %-22s %4s %5s %9s %9s %9s %7s %7s %6s\n", "#", "layer", "shape", "bits", "min n",
+         "MACs", "ref us", "fast us", "speedup", "GMAC/s", "bound");
+  unsigned seed = 12345;
+  bool same = true;
+  double sum_ref = 0, sum_fast = 0;
+  int i = 0;
+  for (LayerRun& l : c.layers) {
+    Pack(fast, l);
+    l.in.resize(l.v.in.size());
+    for (int8_t& x : l.in) x = static_cast<int8_t>((seed = seed * 1103515245u + 12345u) >> 24);
+    l.out_ref.assign(l.v.out.size(), 0);
+    l.out_fast.assign(l.v.out.size(), 1);
+    QuantizedWeights wf = l.w;
+    wf.packed = l.packed.empty() ? nullptr : l.packed.data();
+    Run(ref, l, l.w, l.out_ref.data());
+    Run(fast, l, wf, l.out_fast.data());
+    const bool ok = l.out_ref == l.out_fast;
+    same = same && ok;
+    double tr = 0, tf = 0;
+    if (!smoke) {
+      TimePair([&] { Run(ref, l, l.w, l.out_ref.data()); }, [&] { Run(fast, l, wf, l.out_fast.data()); },
+               min_us, rounds, &tr, &tf);
+    }
+    sum_ref += tr;
+    sum_fast += tf;
+    char shape[48];
+    snprintf(shape, sizeof(shape), "%dx%dx%d>%dx%dx%d", l.v.in.h, l.v.in.w, l.v.in.c, l.v.out.h,
+             l.v.out.w, l.v.out.c);
+    const double gmacs = tf > 0 ? l.v.macs / (tf * 1e3) : 0;
+    const double bound = l.v.kind == LayerKind::kDepthwiseConv2D ? peak / 2 : peak;
+    char k[16] = "", n[16] = "";
+    if (l.v.weight_bits > 0) snprintf(k, sizeof(k), "%d", l.v.weight_bits);
+    // Smallest requantization shift n = 31 - shift of the layer: the
+    // Highway kernels' vector output stage needs n >= 34 (requant_row.h).
+    int min_n = 99;
+    for (size_t ch = 0; ch < l.v.shift_count; ++ch) min_n = std::min(min_n, 31 - l.v.shift[ch]);
+    if (l.v.shift_count) snprintf(n, sizeof(n), "%d", min_n);
+    printf("%-4d %-15s %-22s %4s %5s %9llu %9.2f %9.2f %6.1fx %7.2f %5.0f%%%s\n", i++, LayerKindName(l.v.kind),
+           shape, k, n, static_cast<unsigned long long>(l.v.macs), tr, tf, tf > 0 ? tr / tf : 0, gmacs,
+           l.v.macs ? 100 * gmacs / bound : 0, ok ? "" : "  MISMATCH");
+  }
+  printf("sum of layers: ref %.1f us, fast %.1f us (%.1fx), %.2f GMAC/s; identical: %s\n", sum_ref,
+         sum_fast, sum_fast > 0 ? sum_ref / sum_fast : 0,
+         sum_fast > 0 ? model.cost().macs / (sum_fast * 1e3) : 0, same ? "yes" : "NO");
+  return same;
+}
+
+}  // namespace
+}  // namespace tm2
+
+int main(int argc, char** argv) {
+  bool smoke = false, ok = true, any = false;
+  double min_ms = 40, ghz = 2.6;
+  int rounds = 11;
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--smoke")) { smoke = true; continue; }
+    if (!strcmp(argv[i], "--min-ms") && i + 1 < argc) { min_ms = atof(argv[++i]); continue; }
+    if (!strcmp(argv[i], "--rounds") && i + 1 < argc) { rounds = atoi(argv[++i]); continue; }
+    if (!strcmp(argv[i], "--ghz") && i + 1 < argc) { ghz = atof(argv[++i]); continue; }
+    any = true;
+    ok = tm2::BenchModel(argv[i], min_ms * 1000, rounds < 1 ? 1 : rounds, ghz, smoke) && ok;
+  }
+  if (!any) {
+    printf("usage: model_bench [--smoke] [--min-ms N] [--rounds N] [--ghz G] MODEL.tm2 ...\n");
+    return 2;
+  }
+  printf("\n%s\n", ok ? "all outputs identical" : "OUTPUTS DIFFER");
+  return ok ? 0 : 1;
+}
