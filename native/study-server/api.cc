@@ -46,7 +46,7 @@ void StudyServer::RouteApi() {
     if (key.size() != study->join_key.size() ||
         sodium_memcmp(key.data(), study->join_key.data(), key.size()) != 0)
       return Fail(res, 403, "wrong or missing join key: open the study link you were given");
-    const Participant p{RandomHex(8), study->id, NowIso(), "", ""};
+    const Participant p{RandomHex(8), study->id, NowIso(), "", "", "{}", ""};
     const std::string token = RandomHex(32);
     db_.AddParticipant(p, Sha256Hex(token));
     res.status = 201;

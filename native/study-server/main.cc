@@ -1,8 +1,8 @@
 // tinym2-study: the collection server of research mode.
 //
-//   tinym2-study --data DIR [--port 8090] [--host 127.0.0.1] [--root REPO]
-//                [--engine DIR] [--manifest FILE]
-//   tinym2-study create-study --data DIR --protocol FILE [--base-url URL]
+//   tinym2-study --data DIR [--postgres CONNINFO] [--port 8090] [--host 127.0.0.1]
+//                [--root REPO] [--engine DIR] [--manifest FILE]
+//   tinym2-study create-study --data DIR [--postgres CONNINFO] --protocol FILE [--base-url URL]
 //
 // The first serves the research page and takes uploads; the second adds a
 // study from a protocol JSON and prints its participant link. See
@@ -26,15 +26,15 @@ using tm2study::Config;
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: tinym2-study --data DIR [--port 8090] [--host 127.0.0.1] [--root REPO]\n"
-               "                    [--engine DIR] [--manifest FILE]\n"
+               "usage: tinym2-study --data DIR [--postgres CONNINFO] [--port 8090] [--host 127.0.0.1]\n"
+               "                    [--root REPO] [--engine DIR] [--manifest FILE]\n"
                "                    [--joins-per-minute N] [--uploads-per-minute N]\n"
-               "       tinym2-study create-study --data DIR --protocol FILE [--base-url URL]\n");
+               "       tinym2-study create-study --data DIR [--postgres CONNINFO] --protocol FILE [--base-url URL]\n");
   return 2;
 }
 
-int CreateStudy(const std::string& data, const std::string& protocol_path,
-                const std::string& base_url) {
+int CreateStudy(const std::string& data, const std::string& postgres,
+                const std::string& protocol_path, const std::string& base_url) {
   std::ifstream f(protocol_path);
   if (!f) {
     std::fprintf(stderr, "error: cannot read %s\n", protocol_path.c_str());
@@ -50,7 +50,7 @@ int CreateStudy(const std::string& data, const std::string& protocol_path,
     return 1;
   }
   tm2study::Storage storage(data);  // creates DATA
-  tm2study::Db db(data + "/study.sqlite");
+  tm2study::Db db(tm2study::OpenSqlBackend(data, postgres));
   const tm2study::Study s{tm2study::RandomHex(12), protocol.id, protocol.version, text.str(),
                           tm2study::RandomHex(16), tm2study::NowIso()};
   db.AddStudy(s);
@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
       if (a == "--data") config.data_dir = v;
       else if (a == "--port") config.port = std::stoi(v);
       else if (a == "--host") config.host = v;
+      else if (a == "--postgres") config.postgres = v;
       else if (a == "--root") config.root = v;
       else if (a == "--engine") config.engine_dir = v;
       else if (a == "--manifest") config.manifest = v;
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
     if (create) {
       if (protocol.empty()) return Usage();
       if (base_url.empty()) base_url = "http://" + config.host + ":" + std::to_string(config.port);
-      return CreateStudy(config.data_dir, protocol, base_url);
+      return CreateStudy(config.data_dir, config.postgres, protocol, base_url);
     }
     if (config.engine_dir.empty()) config.engine_dir = config.root + "/build/wasm/web-engine";
     if (config.manifest.empty()) config.manifest = config.root + "/models/manifest.json";

@@ -23,7 +23,7 @@ bool RateLimiter::Allow(const std::string& key) {
 
 StudyServer::StudyServer(const Config& config)
     : config_(config),
-      db_(config.data_dir + "/study.sqlite"),
+      db_(OpenSqlBackend(config.data_dir, config.postgres)),
       storage_(config.data_dir),
       checker_(config.manifest),
       joins_(config.joins_per_minute),
@@ -63,8 +63,8 @@ bool StudyServer::Run() {
                  config_.port);
     return false;
   }
-  std::printf("tinym2-study: serving http://%s:%d/research/ (data in %s, sound-type check %s)\n",
-              config_.host.c_str(), config_.port, config_.data_dir.c_str(),
+  std::printf("tinym2-study: serving http://%s:%d/research/ (data in %s, %s, sound-type check %s)\n",
+              config_.host.c_str(), config_.port, config_.data_dir.c_str(), db_.BackendName(),
               checker_.has_gate() ? "on" : "off");
   std::fflush(stdout);
   return http_.listen_after_bind();

@@ -1,7 +1,7 @@
 // tinym2-study's HTTP server: the research page and its files, the
 // participant API (join, consent, status, withdrawal) and tus 1.0 uploads
 // of takes. Routes live in site.cc, api.cc and tus.cc; state in Db
-// (SQLite), Storage (files) and TakeChecker (the server-side gate).
+// (SQLite or PostgreSQL), Storage (files) and TakeChecker (the server-side gate).
 #ifndef TM2_STUDY_SERVER_SERVER_H_
 #define TM2_STUDY_SERVER_SERVER_H_
 
@@ -27,6 +27,7 @@ struct Config {
   std::string root = ".";    // repository checkout: web/, models/, node_modules/fflate
   std::string engine_dir;    // default ROOT/build/wasm/web-engine
   std::string manifest;      // gate manifest; default ROOT/models/manifest.json
+  std::string postgres;      // libpq connection string; empty: SQLite in data_dir
   std::string host = "127.0.0.1";
   int port = 8090;
   int joins_per_minute = 30;    // new participants per client address
