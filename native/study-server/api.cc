@@ -107,7 +107,9 @@ void StudyServer::RouteApi() {
     auto c = Authorize(req, res);
     if (!c) return;
     const size_t n = db_.ListUploads(c->participant.id).size();
-    Withdraw(*c);
+    Withdraw(c->study.id, c->participant.id);
+    // Who, not whose: the log keeps no byte of the participant.
+    Audit("participant", "withdrawal", c->study.id, std::to_string(n) + " takes deleted");
     res.set_content(json{{"withdrawn", c->participant.id}, {"deletedTakes", n}}.dump(),
                     "application/json");
   });

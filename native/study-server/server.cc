@@ -27,7 +27,8 @@ StudyServer::StudyServer(const Config& config)
       storage_(config.data_dir),
       checker_(config.manifest),
       joins_(config.joins_per_minute),
-      creations_(config.uploads_per_minute) {
+      creations_(config.uploads_per_minute),
+      logins_(config.logins_per_minute) {
   // Slow or stalled clients must not hold a worker: every read and write
   // times out, and a PATCH that stalls keeps what arrived (tus resumes it).
   http_.set_read_timeout(15, 0);
@@ -55,6 +56,7 @@ StudyServer::StudyServer(const Config& config)
   MountSite();
   RouteApi();
   RouteTus();
+  RouteDashboard();
 }
 
 bool StudyServer::Run() {
@@ -98,10 +100,10 @@ std::optional<StudyServer::Caller> StudyServer::Authorize(const httplib::Request
   return Caller{study->first, study->second, *participant};
 }
 
-void StudyServer::Withdraw(const Caller& c) {
-  for (const Upload& u : db_.ListUploads(c.participant.id)) storage_.RemoveUpload(u.id);
-  storage_.RemoveParticipant(c.study.id, c.participant.id);
-  db_.DeleteParticipant(c.participant.id);
+void StudyServer::Withdraw(const std::string& study, const std::string& participant) {
+  for (const Upload& u : db_.ListUploads(participant)) storage_.RemoveUpload(u.id);
+  storage_.RemoveParticipant(study, participant);
+  db_.DeleteParticipant(participant);
 }
 
 }  // namespace tm2study

@@ -1,0 +1,278 @@
+// The researcher dashboard's API (/api/dashboard/*; the page is
+// web/research/dashboard.html). Login with a name and an Argon2id-hashed
+// password gives a session cookie (HttpOnly, SameSite=Strict; Secure behind
+// a TLS proxy) and a CSRF token: every request that changes or exports
+// data must carry it in X-CSRF-Token and, when the browser says where it
+// comes from (Origin, Sec-Fetch-Site), come from this site. No CORS header
+// is ever sent, so no other site can read an answer. Exports and deletions
+// are written to the audit log.
+#include <sodium.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "password.h"
+#include "server.h"
+#include "util.h"
+
+namespace tm2study {
+namespace {
+
+using nlohmann::json;
+const char kCookie[] = "tm2_dashboard";
+constexpr int64_t kSessionSeconds = 8 * 3600;
+const char kStudyPath[] = "/api/dashboard/studies/([0-9a-f]{24})";
+
+int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// The value of cookie `name` in the Cookie header, or "".
+std::string CookieValue(const httplib::Request& req, const std::string& name) {
+  const std::string header = req.get_header_value("Cookie");
+  size_t at = 0;
+  while (at < header.size()) {
+    size_t end = header.find(';', at);
+    if (end == std::string::npos) end = header.size();
+    size_t start = header.find_first_not_of(' ', at);
+    if (start < end) {
+      const std::string pair = header.substr(start, end - start);
+      const size_t eq = pair.find('=');
+      if (eq != std::string::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    }
+    at = end + 1;
+  }
+  return "";
+}
+
+bool SameText(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// False when the browser says the request comes from another site.
+bool FromThisSite(const httplib::Request& req) {
+  const std::string site = req.get_header_value("Sec-Fetch-Site");
+  if (!site.empty() && site != "same-origin") return false;
+  const std::string origin = req.get_header_value("Origin");
+  if (origin.empty()) return true;  // not a browser's cross-site request
+  const std::string host = req.get_header_value("Host");
+  return origin == "http://" + host || origin == "https://" + host;
+}
+
+std::string SessionCookie(const httplib::Request& req, const std::string& value, int64_t max_age) {
+  std::string c = std::string(kCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                  std::to_string(max_age);
+  // Behind a TLS proxy (which sets X-Forwarded-Proto, docs/study-server.md)
+  // the cookie never travels in clear.
+  if (req.get_header_value("X-Forwarded-Proto") == "https") c += "; Secure";
+  return c;
+}
+
+// (Researcher() and the login set Cache-Control: no-store.)
+void Json(httplib::Response& res, const json& body) {
+  res.set_content(body.dump(), "application/json");
+}
+
+// A take flagged by the server-side gate: anything but "ok".
+bool Flagged(const Upload& u) { return u.status == "complete" && u.verdict != "ok"; }
+
+}  // namespace
+
+std::optional<DashboardSession> StudyServer::Researcher(const httplib::Request& req,
+                                                        httplib::Response& res, bool changes) {
+  res.set_header("Cache-Control", "no-store");
+  const std::string token = CookieValue(req, kCookie);
+  std::optional<DashboardSession> s;
+  if (IsHex(token, 64)) s = db_.GetDashboardSession(Sha256Hex(token));
+  if (!s || s->expires < Now()) {
+    Fail(res, 401, "not logged in (or the session expired): log in again");
+    return std::nullopt;
+  }
+  if (changes && (!FromThisSite(req) || !SameText(req.get_header_value("X-CSRF-Token"), s->csrf))) {
+    Fail(res, 403, "missing or wrong X-CSRF-Token, or a request from another site");
+    return std::nullopt;
+  }
+  return s;
+}
+
+void StudyServer::Audit(const std::string& actor, const std::string& action,
+                        const std::string& study, const std::string& detail) {
+  db_.AddAudit(AuditEntry{0, NowIso(), actor, action, study, detail});
+}
+
+void StudyServer::RouteDashboard() {
+  http_.Post("/api/dashboard/login", [this](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    // JSON only: a cross-site form cannot send it without a preflight,
+    // which this server never approves.
+    if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0 || !FromThisSite(req))
+      return Fail(res, 403, "log in from the dashboard page (JSON from this site)");
+    if (!logins_.Allow(req.remote_addr))
+      return res.set_header("Retry-After", "60"),
+             Fail(res, 429, "too many login attempts from this address; wait a minute");
+    const json body = json::parse(req.body, nullptr, false);
+    const auto text = [&](const char* k) {
+      return body.is_object() && body.contains(k) && body[k].is_string() ? body[k].get<std::string>() : "";
+    };
+    const std::string name = text("name"), password = text("password");
+    if (name.empty() || password.empty() || name.size() > 100 || password.size() > 1000)
+      return Fail(res, 400, "log in with {\"name\": ..., \"password\": ...}");
+    const auto hash = db_.ResearcherHash(name);
+    if (!hash) VerifyNothing(password);
+    if (!hash || !VerifyPassword(*hash, password)) return Fail(res, 401, "wrong name or password");
+    db_.DeleteExpiredSessions(Now());
+    const std::string token = RandomHex(32);
+    const DashboardSession s{name, RandomHex(32), Now() + kSessionSeconds};
+    db_.AddDashboardSession(Sha256Hex(token), s);
+    Audit(name, "login", "", "from " + req.remote_addr);
+    res.set_header("Set-Cookie", SessionCookie(req, token, kSessionSeconds));
+    Json(res, {{"researcher", name}, {"csrf", s.csrf}});
+  });
+
+  http_.Post("/api/dashboard/logout", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Researcher(req, res, true)) return;
+    db_.DeleteDashboardSession(Sha256Hex(CookieValue(req, kCookie)));
+    res.set_header("Set-Cookie", SessionCookie(req, "", 0));
+    Json(res, {{"loggedOut", true}});
+  });
+
+  http_.Get("/api/dashboard/session", [this](const httplib::Request& req, httplib::Response& res) {
+    auto s = Researcher(req, res, false);
+    if (s) Json(res, {{"researcher", s->researcher}, {"csrf", s->csrf}});
+  });
+
+  // Every study with its progress per task and its flagged takes.
+  http_.Get("/api/dashboard/studies", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Researcher(req, res, false)) return;
+    json studies = json::array();
+    for (const Study& st : db_.ListStudies()) {
+      const Protocol protocol = ParseProtocol(st.protocol_json);
+      const json pj = json::parse(st.protocol_json);
+      const auto participants = db_.ListParticipants(st.id);
+      const auto uploads = db_.ListStudyUploads(st.id);
+      // participant -> task -> complete takes
+      std::map<std::string, std::map<std::string, int>> done;
+      json flagged = json::array();
+      for (const Upload& u : uploads) {
+        if (u.status != "complete") continue;
+        ++done[u.participant_id][u.task];
+        if (Flagged(u))
+          flagged.push_back({{"upload", u.id}, {"participant", u.participant_id}, {"task", u.task},
+                             {"take", u.take}, {"verdict", u.verdict}, {"message", u.message},
+                             {"seconds", u.seconds},
+                             {"probability", u.probability < 0 ? json(nullptr) : json(u.probability)}});
+      }
+      json tasks = json::array();
+      int complete = 0;
+      for (const Participant& p : participants) {
+        bool all = !p.consented_at.empty();
+        for (const auto& [id, t] : protocol.tasks) all = all && done[p.id][id] >= t.takes;
+        complete += all ? 1 : 0;
+      }
+      for (const auto& t : pj["tasks"]) {
+        const std::string id = t.value("id", "");
+        const int need = protocol.tasks.at(id).takes;
+        int finished = 0, uploaded = 0, bad = 0;
+        for (const Participant& p : participants) finished += done[p.id][id] >= need ? 1 : 0;
+        for (const Upload& u : uploads)
+          if (u.task == id && u.status == "complete") ++uploaded, bad += Flagged(u) ? 1 : 0;
+        tasks.push_back({{"task", id}, {"modality", protocol.tasks.at(id).limits.modality},
+                         {"takes", need}, {"participantsDone", finished}, {"uploaded", uploaded},
+                         {"flagged", bad}});
+      }
+      int consented = 0;
+      for (const Participant& p : participants) consented += p.consented_at.empty() ? 0 : 1;
+      studies.push_back({{"id", st.id}, {"protocolId", st.protocol_id}, {"version", st.version},
+                         {"name", pj.value("study", st.protocol_id)}, {"createdAt", st.created_at},
+                         {"participants", participants.size()}, {"consented", consented},
+                         {"complete", complete}, {"tasks", tasks}, {"flagged", flagged}});
+    }
+    Json(res, {{"studies", studies}});
+  });
+
+  // A completed take's WAV, for playback and export.
+  http_.Get("/api/dashboard/takes/([0-9a-f]{32})", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Researcher(req, res, false)) return;
+    const auto u = db_.GetUpload(req.matches[1]);
+    if (!u || u->status != "complete") return Fail(res, 404, "no such take");
+    const auto bytes = storage_.ReadPrefix(storage_.FinalPath(u->study_id, u->participant_id, u->id),
+                                           static_cast<size_t>(u->length));
+    if (static_cast<int64_t>(bytes.size()) != u->length) return Fail(res, 500, "the take's file is missing");
+    res.set_content(std::string(bytes.begin(), bytes.end()), "audio/wav");
+  });
+
+  // What the page needs to build the export ZIP (web/research/archive.js):
+  // the protocol and every participant with a label, their answers and
+  // completed takes. Logged, since the data leaves the server here.
+  http_.Post(std::string(kStudyPath) + "/export", [this](const httplib::Request& req, httplib::Response& res) {
+    auto s = Researcher(req, res, true);
+    if (!s) return;
+    const auto study = db_.GetStudy(req.matches[1]);
+    if (!study) return Fail(res, 404, "no such study");
+    std::map<std::string, std::vector<Upload>> takes;
+    for (const Upload& u : db_.ListStudyUploads(study->id))
+      if (u.status == "complete") takes[u.participant_id].push_back(u);
+    const Protocol protocol = ParseProtocol(study->protocol_json);
+    json sessions = json::array();
+    size_t n_takes = 0;
+    for (const Participant& p : db_.ListParticipants(study->id)) {
+      if (p.consented_at.empty()) continue;
+      json tj = json::array();
+      bool all = true;
+      for (const auto& [id, t] : protocol.tasks) {
+        int n = 0;
+        for (const Upload& u : takes[p.id]) n += u.task == id ? 1 : 0;
+        all = all && n >= t.takes;
+      }
+      for (const Upload& u : takes[p.id])
+        tj.push_back({{"upload", u.id}, {"task", u.task}, {"take", u.take}, {"savedAt", u.created_at},
+                      {"modality", protocol.tasks.at(u.task).limits.modality}});
+      n_takes += takes[p.id].size();
+      sessions.push_back({{"participant", p.id}, {"createdAt", p.created_at},
+                          {"consentedAt", p.consented_at},
+                          {"status", all || !p.completed_at.empty() ? "complete" : "unfinished"},
+                          {"answers", json::parse(p.answers, nullptr, false)}, {"takes", tj}});
+    }
+    Audit(s->researcher, "export", study->id,
+          std::to_string(sessions.size()) + " participants, " + std::to_string(n_takes) + " takes");
+    Json(res, {{"protocol", json::parse(study->protocol_json)}, {"sessions", sessions}});
+  });
+
+  // Deleting a participant (e.g. on a request by e-mail) is a withdrawal
+  // done by the researcher; the log says who, not whose (no byte of the
+  // participant is kept).
+  http_.Delete(std::string(kStudyPath) + "/participants/([0-9a-f]{16})",
+               [this](const httplib::Request& req, httplib::Response& res) {
+    auto s = Researcher(req, res, true);
+    if (!s) return;
+    const auto p = db_.GetParticipant(req.matches[2]);
+    if (!p || p->study_id != req.matches[1]) return Fail(res, 404, "no such participant in this study");
+    const size_t n = db_.ListUploads(p->id).size();
+    Withdraw(p->study_id, p->id);
+    Audit(s->researcher, "delete participant", p->study_id,
+          "a participant who joined " + p->created_at + ": " + std::to_string(n) + " takes");
+    Json(res, {{"deleted", p->id}, {"deletedTakes", n}});
+  });
+
+  http_.Delete("/api/dashboard/takes/([0-9a-f]{32})", [this](const httplib::Request& req, httplib::Response& res) {
+    auto s = Researcher(req, res, true);
+    if (!s) return;
+    const auto u = db_.GetUpload(req.matches[1]);
+    if (!u) return Fail(res, 404, "no such take");
+    DropUpload(*u);
+    Audit(s->researcher, "delete take", u->study_id,
+          u->task + " take " + std::to_string(u->take) + " (" + (u->verdict.empty() ? u->status : u->verdict) +
+              ") of a participant who joined " +
+              (db_.GetParticipant(u->participant_id) ? db_.GetParticipant(u->participant_id)->created_at : "?"));
+    Json(res, {{"deleted", u->id}});
+  });
+
+  http_.Get("/api/dashboard/audit", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Researcher(req, res, false)) return;
+    json entries = json::array();
+    for (const AuditEntry& e : db_.ListAudit(500))
+      entries.push_back({{"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"study", e.study_id},
+                         {"detail", e.detail}});
+    Json(res, {{"entries", entries}});
+  });
+}
+
+}  // namespace tm2study
