@@ -5,28 +5,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { startStudyServer, join, upload, wavHeader, binary, fixtures } from './server.mjs';
+import {
+  startStudyServer, join, upload, wavHeader, fixtures, addResearcher, login, PASSWORD,
+} from './server.mjs';
 
 const COUGH = readFileSync(path.join(fixtures, 'coswara_cough_16k.wav'));
 // 2 s of silence: the gate flags it "quiet".
 const SILENCE = Buffer.concat([wavHeader(32000), Buffer.alloc(64000)]);
-const PASSWORD = 'correct horse battery staple';
-
-export function addResearcher(server, name, password = PASSWORD) {
-  return spawnSync(binary, ['add-researcher', '--data', server.data,
-    ...(server.postgres ? ['--postgres', server.postgres] : []), '--name', name],
-  { input: `${password}\n`, encoding: 'utf8' });
-}
-
-export async function login(server, name, password = PASSWORD, headers = {}) {
-  return fetch(`${server.url}/api/dashboard/login`, {
-    method: 'POST', body: JSON.stringify({ name, password }),
-    headers: { 'Content-Type': 'application/json', ...headers },
-  });
-}
-
 test('dashboard: login, progress, flagged takes with audio, export, deletions and the audit log', async () => {
   const server = await startStudyServer({ args: ['--logins-per-minute', '6'] });
   const { url } = server;

@@ -2,7 +2,7 @@
 // created with the CLI, the server on a free port (started, killed with
 // SIGKILL, restarted on the same data), and a small tus/API client on
 // node's fetch and http.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -179,4 +179,20 @@ export function wavHeader(frames, rate = 16000) {
   h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * 2, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34);
   h.write('data', 36); h.writeUInt32LE(frames * 2, 40);
   return h;
+}
+
+// A dashboard login on the server (the add-researcher command, the
+// password on standard input); returns spawnSync's result.
+export const PASSWORD = 'correct horse battery staple';
+export function addResearcher(server, name, password = PASSWORD) {
+  return spawnSync(binary, ['add-researcher', '--data', server.data,
+    ...(server.postgres ? ['--postgres', server.postgres] : []), '--name', name],
+  { input: `${password}\n`, encoding: 'utf8' });
+}
+
+export async function login(server, name, password = PASSWORD, headers = {}) {
+  return fetch(`${server.url}/api/dashboard/login`, {
+    method: 'POST', body: JSON.stringify({ name, password }),
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
 }

@@ -98,7 +98,7 @@ function renderStudy(s) {
   }
   section.append(list);
   const exp = el('button', { type: 'button', className: 'export', textContent: 'Export as ZIP (factory manifest layout)' });
-  exp.addEventListener('click', () => run(() => exportStudy(s, section)));
+  exp.addEventListener('click', () => run(() => exportStudy(s)));
   section.append(exp);
   return section;
 }
@@ -106,7 +106,7 @@ function renderStudy(s) {
 // The export: the server lists the sessions (and logs the export); the
 // takes' WAVs are fetched one by one and zipped here exactly as a device's
 // export is.
-async function exportStudy(s, section) {
+async function exportStudy(s) {
   say('Exporting…');
   const { protocol, sessions } = await (await api(`studies/${s.id}/export`, { method: 'POST' })).json();
   const withTakes = [];
@@ -125,7 +125,7 @@ async function exportStudy(s, section) {
   document.body.append(a);
   a.click();
   a.remove();
-  section.dataset.exported = String(zip.rows.length);
+  $('#board').dataset.exported = `${s.id}:${zip.rows.length}`;
   say(`Exported ${zip.name}: ${zip.rows.length} takes of ${zip.participants.length} participants.`);
   await refresh();
 }
