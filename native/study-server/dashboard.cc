@@ -180,7 +180,14 @@ void StudyServer::RouteDashboard() {
       }
       int consented = 0;
       for (const Participant& p : participants) consented += p.consented_at.empty() ? 0 : 1;
-      studies.push_back({{"id", st.id}, {"protocolId", st.protocol_id}, {"version", st.version},
+      // Exports, with the participants who withdrew since: their data is
+      // gone here, but a copy of that ZIP elsewhere still holds it.
+      json exports = json::array();
+      for (const ExportRecord& e : db_.ListExports(st.id))
+        exports.push_back({{"id", e.id}, {"at", e.at}, {"researcher", e.researcher},
+                           {"participants", e.participants}, {"takes", e.takes},
+                           {"withdrawnSince", e.withdrawn}});
+      studies.push_back({{"exports", exports}, {"id", st.id}, {"protocolId", st.protocol_id}, {"version", st.version},
                          {"name", pj.value("study", st.protocol_id)}, {"createdAt", st.created_at},
                          {"participants", participants.size()}, {"consented", consented},
                          {"complete", complete}, {"tasks", tasks}, {"flagged", flagged}});
@@ -200,8 +207,9 @@ void StudyServer::RouteDashboard() {
   });
 
   // What the page needs to build the export ZIP (web/research/archive.js):
-  // the protocol and every participant with a label, their answers and
-  // completed takes. Logged, since the data leaves the server here.
+  // the protocol and every consented participant with a label answer,
+  // their answers and completed takes. Logged, and recorded with who was
+  // in it, since the data leaves the server here.
   http_.Post(std::string(kStudyPath) + "/export", [this](const httplib::Request& req, httplib::Response& res) {
     auto s = Researcher(req, res, true);
     if (!s) return;
@@ -213,8 +221,17 @@ void StudyServer::RouteDashboard() {
     const Protocol protocol = ParseProtocol(study->protocol_json);
     json sessions = json::array();
     size_t n_takes = 0;
+    // As on a device, only participants with a label answer are exported.
+    const json pj = json::parse(study->protocol_json);
+    std::string label;
+    for (const auto& q : pj.value("questions", json::array()))
+      if (q.value("label", false)) label = q.value("id", "");
     for (const Participant& p : db_.ListParticipants(study->id)) {
-      if (p.consented_at.empty()) continue;
+      const json answers = json::parse(p.answers, nullptr, false);
+      const bool labelled = answers.is_object() && answers.contains(label) &&
+                            ((answers[label].is_string() && !answers[label].get<std::string>().empty()) ||
+                             answers[label].is_number());
+      if (p.consented_at.empty() || !labelled) continue;
       json tj = json::array();
       bool all = true;
       for (const auto& [id, t] : protocol.tasks) {
@@ -229,8 +246,13 @@ void StudyServer::RouteDashboard() {
       sessions.push_back({{"participant", p.id}, {"createdAt", p.created_at},
                           {"consentedAt", p.consented_at},
                           {"status", all || !p.completed_at.empty() ? "complete" : "unfinished"},
-                          {"answers", json::parse(p.answers, nullptr, false)}, {"takes", tj}});
+                          {"answers", answers}, {"takes", tj}});
     }
+    std::vector<std::string> members;
+    for (const auto& x : sessions) members.push_back(x["participant"].get<std::string>());
+    db_.AddExport(ExportRecord{0, study->id, NowIso(), s->researcher, static_cast<int64_t>(members.size()),
+                               static_cast<int64_t>(n_takes), 0},
+                  members);
     Audit(s->researcher, "export", study->id,
           std::to_string(sessions.size()) + " participants, " + std::to_string(n_takes) + " takes");
     Json(res, {{"protocol", json::parse(study->protocol_json)}, {"sessions", sessions}});

@@ -115,8 +115,29 @@ void Db::SetCompleted(const std::string& participant_id, const std::string& at) 
 void Db::DeleteParticipant(const std::string& participant_id) {
   // Uploads go with their participant (ON DELETE CASCADE); deleted
   // explicitly too, so that no backend depends on the cascade.
+  Q("UPDATE exports SET withdrawn = withdrawn + 1 WHERE id IN "
+    "(SELECT export_id FROM export_members WHERE participant_id = ?)", {participant_id});
+  Q("DELETE FROM export_members WHERE participant_id = ?", {participant_id});
   Q("DELETE FROM uploads WHERE participant_id = ?", {participant_id});
   Q("DELETE FROM participants WHERE id = ?", {participant_id});
+  sql_->Purge({"participants", "uploads", "export_members"});
+}
+
+void Db::AddExport(const ExportRecord& e, const std::vector<std::string>& participant_ids) {
+  const auto rows = Q("INSERT INTO exports (study_id, at, researcher, participants, takes) "
+                      "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                      {e.study_id, e.at, e.researcher, e.participants, e.takes});
+  const int64_t id = Int(rows.at(0).at(0));
+  for (const auto& p : participant_ids)
+    Q("INSERT INTO export_members (export_id, participant_id) VALUES (?, ?)", {id, p});
+}
+
+std::vector<ExportRecord> Db::ListExports(const std::string& study_id) {
+  std::vector<ExportRecord> out;
+  for (const auto& r : Q("SELECT id, study_id, at, researcher, participants, takes, withdrawn "
+                         "FROM exports WHERE study_id = ? ORDER BY id DESC", {study_id}))
+    out.push_back(ExportRecord{Int(r[0]), r[1], r[2], r[3], Int(r[4]), Int(r[5]), Int(r[6])});
+  return out;
 }
 
 void Db::AddUpload(const Upload& u) {

@@ -47,6 +47,13 @@ struct DashboardSession {
   int64_t expires = 0;  // Unix seconds
 };
 
+struct ExportRecord {
+  int64_t id = 0;
+  std::string study_id, at, researcher;
+  int64_t participants = 0, takes = 0;
+  int64_t withdrawn = 0;  // participants of this export who withdrew since
+};
+
 struct AuditEntry {
   int64_t id = 0;
   std::string at, actor, action, study_id, detail;
@@ -71,6 +78,8 @@ class Db {
                   const std::string& at);
   void SetAnswers(const std::string& participant_id, const std::string& answers_json);
   void SetCompleted(const std::string& participant_id, const std::string& at);
+  // Deletes the participant's rows, counts the withdrawal on every export
+  // that held them, and purges what the rows leave behind (Purge()).
   void DeleteParticipant(const std::string& participant_id);
 
   void AddUpload(const Upload& u);
@@ -95,6 +104,10 @@ class Db {
   std::optional<DashboardSession> GetDashboardSession(const std::string& token_hash);
   void DeleteDashboardSession(const std::string& token_hash);
   void DeleteExpiredSessions(int64_t now);
+
+  // Records an export and who was in it (to count later withdrawals).
+  void AddExport(const ExportRecord& e, const std::vector<std::string>& participant_ids);
+  std::vector<ExportRecord> ListExports(const std::string& study_id);
 
   void AddAudit(const AuditEntry& e);
   std::vector<AuditEntry> ListAudit(int limit);

@@ -42,6 +42,11 @@ class SqlBackend {
   // SQLite serves one instance, whose own locks suffice: always true.
   virtual bool TryLock(const std::string& key) = 0;
   virtual void Unlock(const std::string& key) = 0;
+  // Removes what deleted rows leave behind where the backend can: SQLite
+  // checkpoints and truncates its write-ahead log (secure_delete has
+  // zeroed the pages); PostgreSQL vacuums `tables` (dead rows become
+  // free space; see docs/study-server.md).
+  virtual void Purge(const std::vector<std::string>& tables) = 0;
 };
 
 // SQLite at DATA/study.sqlite when `postgres` is empty; otherwise a libpq

@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS dashboard_sessions (
 CREATE TABLE IF NOT EXISTS audit (
   id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,
   action TEXT NOT NULL, study_id TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS exports (
+  id BIGSERIAL PRIMARY KEY, study_id TEXT NOT NULL, at TEXT NOT NULL, researcher TEXT NOT NULL,
+  participants INTEGER NOT NULL, takes INTEGER NOT NULL, withdrawn INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS export_members (
+  export_id BIGINT NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
+  participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS export_members_by_participant ON export_members (participant_id);
 SELECT pg_advisory_unlock(7263001);
 )sql";
 
@@ -144,6 +151,12 @@ class Postgres final : public SqlBackend {
       for (int j = 0; j < cols; ++j) rows[i][static_cast<size_t>(j)] = PQgetvalue(res.r, static_cast<int>(i), j);
     }
     return rows;
+  }
+
+  void Purge(const std::vector<std::string>& tables) override {
+    std::string names;
+    for (const auto& t : tables) names += (names.empty() ? "" : ", ") + t;
+    Query("VACUUM " + names, {});  // not in a transaction: one statement of its own
   }
 
   bool TryLock(const std::string& key) override {

@@ -45,6 +45,13 @@ CREATE TABLE IF NOT EXISTS dashboard_sessions (
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
   action TEXT NOT NULL, study_id TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS exports (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, study_id TEXT NOT NULL, at TEXT NOT NULL, researcher TEXT NOT NULL,
+  participants INTEGER NOT NULL, takes INTEGER NOT NULL, withdrawn INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS export_members (
+  export_id INTEGER NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
+  participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS export_members_by_participant ON export_members (participant_id);
 )sql";
 
 class Sqlite final : public SqlBackend {
@@ -106,6 +113,10 @@ class Sqlite final : public SqlBackend {
       rows.push_back(std::move(row));
     }
     return rows;
+  }
+
+  void Purge(const std::vector<std::string>&) override {
+    Query("PRAGMA wal_checkpoint(TRUNCATE)", {});
   }
 
   bool TryLock(const std::string&) override { return true; }

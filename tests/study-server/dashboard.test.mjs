@@ -118,8 +118,12 @@ test('dashboard: login, progress, flagged takes with audio, export, deletions an
     assert.equal((await del.json()).deletedTakes, 1);
     assert.equal(existsSync(path.join(server.data, 'audio', study, b.participant)), false);
     assert.equal((await fetch(`${url}/api/studies/${study}/me`, { headers: b.auth })).status, 401);
-    // A participant's own withdrawal is logged too.
+    // A participant's own withdrawal is logged too, and counted on the
+    // export that held them (a copy of that ZIP may still exist).
+    const exportsNow = async () => (await (await fetch(`${url}/api/dashboard/studies`, { headers: session })).json()).studies[0].exports;
+    assert.deepEqual((await exportsNow()).map((e) => [e.researcher, e.participants, e.takes, e.withdrawnSince]), [['ada', 2, 3, 1]]);
     assert.equal((await fetch(`${url}/api/studies/${study}/me`, { method: 'DELETE', headers: a.auth })).status, 200);
+    assert.equal((await exportsNow())[0].withdrawnSince, 2);
 
     const log = (await (await fetch(`${url}/api/dashboard/audit`, { headers: session })).json()).entries;
     const seen = log.map((e) => `${e.actor} ${e.action}`).reverse();

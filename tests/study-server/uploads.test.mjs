@@ -155,7 +155,13 @@ test('withdrawal deletes the participant\'s files, partial uploads and rows; oth
     assert.equal((await me(server, a)).status, 401, 'the token is gone with the participant');
     assert.equal((await takes(server, b)).length, 1);
     // No row of the participant is left in the database (secure_delete
-    // zeroes the freed pages, so not even their bytes).
+    // zeroes the freed pages, so not even their bytes), nor in its
+    // write-ahead log, checked while the server still runs.
+    if (!server.postgres) {
+      const files = ['study.sqlite', 'study.sqlite-wal'].map((f) => path.join(server.data, f)).filter(existsSync);
+      assert.ok(files.length === 2, 'the server keeps a WAL');
+      for (const f of files) assert.equal(readFileSync(f).indexOf(a.participant), -1, `participant id still in ${path.basename(f)}`);
+    }
     await server.stop();
     if (server.postgres) {
       // PostgreSQL: no row names the participant (dead row versions stay

@@ -96,6 +96,13 @@ test('a researcher logs in, sees progress and a flagged take, and exports the st
     await page.waitForFunction(() => [...document.querySelectorAll('#audit tbody tr')].some((tr) => tr.textContent.includes('export')));
     const audit = await page.$$eval('#audit tbody tr', (trs) => trs.map((tr) => [...tr.cells].slice(1, 3).map((c) => c.textContent).join(' ')));
     assert.deepEqual(audit.slice(0, 2), ['ada export', 'ada login']);
+
+    // A participant of that export withdraws: the dashboard says the
+    // export's copies hold someone who withdrew.
+    await fetch(`${server.url}/api/studies/${study}/me`, { method: 'DELETE', headers: b.auth });
+    await page.reload();
+    await page.waitForSelector(`${section} .exports li[data-withdrawn="1"]`);
+    assert.match(await page.textContent(`${section} .exports li`), /1 of its participants withdrew since/);
     // The 401s are the session check before login and the wrong password.
     assert.deepEqual(problems.filter((t) => !/status of 401/.test(t)), [], 'no CSP violation or other error');
   } finally {

@@ -97,6 +97,21 @@ function renderStudy(s) {
     list.append(li);
   }
   section.append(list);
+  // Earlier exports: a participant who withdrew since is deleted here,
+  // but still in every copy of those ZIPs.
+  if (s.exports.length) {
+    section.append(el('h3', { textContent: 'Exports' }));
+    const ul = el('ul', { className: 'exports' });
+    for (const e of s.exports) {
+      const li = el('li', { textContent: `${e.at} by ${e.researcher}: ${e.participants} participants, ${e.takes} takes.` });
+      li.dataset.withdrawn = String(e.withdrawnSince);
+      if (e.withdrawnSince) {
+        li.append(' ', el('strong', { className: 'warning', textContent: `${e.withdrawnSince} of its participants withdrew since: delete every copy of this export and export again.` }));
+      }
+      ul.append(li);
+    }
+    section.append(ul);
+  }
   const exp = el('button', { type: 'button', className: 'export', textContent: 'Export as ZIP (factory manifest layout)' });
   exp.addEventListener('click', () => run(() => exportStudy(s)));
   section.append(exp);
