@@ -178,8 +178,11 @@ void StudyServer::RouteDashboard() {
                          {"takes", need}, {"participantsDone", finished}, {"uploaded", uploaded},
                          {"flagged", bad}});
       }
-      int consented = 0;
-      for (const Participant& p : participants) consented += p.consented_at.empty() ? 0 : 1;
+      int consented = 0, finished = 0;
+      for (const Participant& p : participants) {
+        consented += p.consented_at.empty() ? 0 : 1;
+        finished += p.completed_at.empty() ? 0 : 1;
+      }
       // Exports, with the participants who withdrew since: their data is
       // gone here, but a copy of that ZIP elsewhere still holds it.
       json exports = json::array();
@@ -190,7 +193,7 @@ void StudyServer::RouteDashboard() {
       studies.push_back({{"exports", exports}, {"id", st.id}, {"protocolId", st.protocol_id}, {"version", st.version},
                          {"name", pj.value("study", st.protocol_id)}, {"createdAt", st.created_at},
                          {"participants", participants.size()}, {"consented", consented},
-                         {"complete", complete}, {"tasks", tasks}, {"flagged", flagged}});
+                         {"finished", finished}, {"complete", complete}, {"tasks", tasks}, {"flagged", flagged}});
     }
     Json(res, {{"studies", studies}});
   });

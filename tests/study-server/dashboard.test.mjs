@@ -38,6 +38,13 @@ test('dashboard: login, progress, flagged takes with audio, export, deletions an
     const good = (await upload(server, a, 'cough', 1, COUGH)).split('/').pop();
     const quiet = (await upload(server, a, 'cough', 2, SILENCE)).split('/').pop();
     await upload(server, b, 'cough', 1, COUGH);
+    // b finishes the session (the page's Finish): once; repeats keep the time.
+    const complete = () => fetch(`${url}/api/studies/${study}/complete`, { method: 'POST', headers: b.auth });
+    const first = await (await complete()).json();
+    assert.match(first.completedAt, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(first.takes, 1);
+    assert.equal((await (await complete()).json()).completedAt, first.completedAt);
+    assert.equal((await fetch(`${url}/api/studies/${study}/complete`, { method: 'POST' })).status, 401);
 
     // Not logged in: nothing.
     assert.equal((await fetch(`${url}/api/dashboard/studies`)).status, 401);
@@ -71,8 +78,8 @@ test('dashboard: login, progress, flagged takes with audio, export, deletions an
     assert.equal(r.headers.get('cache-control'), 'no-store');
     const [s] = (await r.json()).studies;
     assert.equal(s.id, study);
-    assert.deepEqual({ participants: s.participants, consented: s.consented, complete: s.complete },
-      { participants: 2, consented: 2, complete: 0 });
+    assert.deepEqual({ participants: s.participants, consented: s.consented, finished: s.finished, complete: s.complete },
+      { participants: 2, consented: 2, finished: 1, complete: 0 });
     const cough = s.tasks.find((t) => t.task === 'cough');
     assert.deepEqual(cough, { task: 'cough', modality: 'cough', takes: 2, participantsDone: 1, uploaded: 3, flagged: 1 });
     assert.deepEqual(s.tasks.find((t) => t.task === 'counting'),
@@ -106,6 +113,7 @@ test('dashboard: login, progress, flagged takes with audio, export, deletions an
     const pa = listing.sessions.find((x) => x.participant === a.participant);
     assert.deepEqual(pa.answers, { test_result: 'positive' });
     assert.equal(pa.status, 'unfinished');
+    assert.equal(listing.sessions.find((x) => x.participant === b.participant).status, 'complete');
     assert.deepEqual(pa.takes.map((t) => [t.task, t.take, t.modality]).sort(), [['cough', 1, 'cough'], ['cough', 2, 'cough']]);
 
     // Deletions: a take, then a participant (files and rows).

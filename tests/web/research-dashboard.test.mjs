@@ -32,6 +32,7 @@ test('a researcher logs in, sees progress and a flagged take, and exports the st
     await upload(server, a, 'cough', 1, COUGH);
     const quiet = (await upload(server, a, 'cough', 2, SILENCE)).split('/').pop();
     await upload(server, b, 'counting', 1, COUNTING);
+    await fetch(`${server.url}/api/studies/${study}/complete`, { method: 'POST', headers: b.auth });
 
     const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
     const page = await context.newPage();
@@ -57,7 +58,7 @@ test('a researcher logs in, sees progress and a flagged take, and exports the st
     assert.deepEqual(await row('cough'), [2, 1, 2, 1]);
     assert.deepEqual(await row('counting'), [1, 1, 1, 0]);
     assert.deepEqual(await row('breathing'), [1, 0, 0, 0]);
-    assert.match(await page.textContent(`${section} .counts`), /2 participants, 2 consented, 0 finished/);
+    assert.match(await page.textContent(`${section} .counts`), /2 participants, 2 consented, 1 finished the session, 0 with every take uploaded/);
 
     // The flagged take, played through the logged-in session.
     const flagged = `#flagged-${quiet}`;

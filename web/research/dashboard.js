@@ -67,7 +67,7 @@ function renderStudy(s) {
   section.dataset.study = s.id;
   section.append(el('h2', { textContent: s.name }),
     el('p', { className: 'muted', textContent: `Study ${s.id}, protocol ${s.protocolId} version ${s.version}, created ${s.createdAt}.` }),
-    el('p', { className: 'counts', textContent: `${s.participants} participants, ${s.consented} consented, ${s.complete} finished every task.` }));
+    el('p', { className: 'counts', textContent: `${s.participants} participants, ${s.consented} consented, ${s.finished} finished the session, ${s.complete} with every take uploaded.` }));
   const rows = s.tasks.map((t) => {
     const tr = el('tr', {}, el('th', { scope: 'row', textContent: `${t.task} (${t.modality})` }),
       el('td', { textContent: String(t.takes) }), el('td', { textContent: String(t.participantsDone) }),
