@@ -69,6 +69,7 @@ class StudyServer {
   void RouteApi();
   void RouteTus();
   void RouteDashboard();
+  void RouteDashboardAuth();  // login, logout, session (dashboard_auth.cc)
   // The logged-in researcher's session; `changes`: the request changes or
   // exports data, so it must carry the CSRF token and come from this site.
   // Otherwise fills `res` with 401/403 and returns nullopt.
