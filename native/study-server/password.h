@@ -1,6 +1,7 @@
 // Researcher passwords for the dashboard: Argon2id through libsodium's
 // crypto_pwhash_str (a self-describing string with salt and limits), at
-// libsodium's "interactive" limits (64 MB, 2 passes: ~0.1-0.3 s a login).
+// libsodium's "interactive" limits (64 MB, 2 passes: ~0.1-0.3 s a login),
+// one at a time (logins queue rather than take 64 MB each at once).
 //
 //   std::string h = HashPassword("a long passphrase");   // store h
 //   bool ok = VerifyPassword(h, attempt);
