@@ -36,6 +36,7 @@ test('a researcher logs in, sees progress and a flagged take, and exports the st
 
     const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
     const page = await context.newPage();
+    page.setDefaultTimeout(60000);  // a busy 2-core machine starts Chromium slowly
     const problems = [];
     page.on('pageerror', (e) => problems.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
