@@ -46,7 +46,7 @@ void StudyServer::RouteApi() {
     if (key.size() != study->join_key.size() ||
         sodium_memcmp(key.data(), study->join_key.data(), key.size()) != 0)
       return Fail(res, 403, "wrong or missing join key: open the study link you were given");
-    const Participant p{RandomHex(8), study->id, NowIso(), "", ""};
+    const Participant p{RandomHex(8), study->id, NowIso(), "", "", "{}", ""};
     const std::string token = RandomHex(32);
     db_.AddParticipant(p, Sha256Hex(token));
     res.status = 201;
@@ -89,6 +89,21 @@ void StudyServer::RouteApi() {
     res.set_content(json{{"saved", body.size()}}.dump(), "application/json");
   });
 
+  // The page finished the session (the review's Finish). Kept once: a
+  // repeated call answers with the first time. The page deletes its local
+  // copies of the takes once this and every take's upload are confirmed.
+  http_.Post(std::string(kStudy) + "/complete", [this](const httplib::Request& req, httplib::Response& res) {
+    auto c = Authorize(req, res);
+    if (!c) return;
+    if (c->participant.consented_at.empty())
+      return Fail(res, 403, "no consent recorded for this participant: consent comes first");
+    std::string at = c->participant.completed_at;
+    if (at.empty()) db_.SetCompleted(c->participant.id, at = NowIso());
+    size_t complete = 0;
+    for (const Upload& u : db_.ListUploads(c->participant.id)) complete += u.status == "complete" ? 1 : 0;
+    res.set_content(json{{"completedAt", at}, {"takes", complete}}.dump(), "application/json");
+  });
+
   http_.Get(std::string(kStudy) + "/me", [this](const httplib::Request& req, httplib::Response& res) {
     auto c = Authorize(req, res);
     if (!c) return;
@@ -98,6 +113,7 @@ void StudyServer::RouteApi() {
     res.set_content(json{{"participant", c->participant.id},
                          {"consentedAt", c->participant.consented_at},
                          {"consentVersion", c->participant.consent_version},
+                         {"completedAt", c->participant.completed_at},
                          {"answers", json::parse(c->participant.answers, nullptr, false)},
                          {"takes", takes}}.dump(),
                     "application/json");
@@ -107,7 +123,9 @@ void StudyServer::RouteApi() {
     auto c = Authorize(req, res);
     if (!c) return;
     const size_t n = db_.ListUploads(c->participant.id).size();
-    Withdraw(*c);
+    Withdraw(c->study.id, c->participant.id);
+    // Who, not whose: the log keeps no byte of the participant.
+    Audit("participant", "withdrawal", c->study.id, std::to_string(n) + " takes deleted");
     res.set_content(json{{"withdrawn", c->participant.id}, {"deletedTakes", n}}.dump(),
                     "application/json");
   });

@@ -1,11 +1,14 @@
 // tinym2-study: the collection server of research mode.
 //
-//   tinym2-study --data DIR [--port 8090] [--host 127.0.0.1] [--root REPO]
-//                [--engine DIR] [--manifest FILE]
-//   tinym2-study create-study --data DIR --protocol FILE [--base-url URL]
+//   tinym2-study --data DIR [--postgres CONNINFO] [--port 8090] [--host 127.0.0.1]
+//                [--root REPO] [--engine DIR] [--manifest FILE]
+//   tinym2-study create-study --data DIR [--postgres CONNINFO] --protocol FILE [--base-url URL]
+//   tinym2-study add-researcher --data DIR [--postgres CONNINFO] --name NAME  < password
 //
 // The first serves the research page and takes uploads; the second adds a
-// study from a protocol JSON and prints its participant link. See
+// study from a protocol JSON and prints its participant link; the third
+// adds a dashboard login (or sets a new password), the password read from
+// the first line of standard input and stored as an Argon2id hash. See
 // docs/study-server.md.
 #include <signal.h>
 #include <sodium.h>
@@ -17,6 +20,8 @@
 #include <chrono>
 #include <thread>
 
+#include "password.h"
+#include "protocol.h"
 #include "server.h"
 #include "util.h"
 
@@ -26,15 +31,16 @@ using tm2study::Config;
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: tinym2-study --data DIR [--port 8090] [--host 127.0.0.1] [--root REPO]\n"
-               "                    [--engine DIR] [--manifest FILE]\n"
-               "                    [--joins-per-minute N] [--uploads-per-minute N]\n"
-               "       tinym2-study create-study --data DIR --protocol FILE [--base-url URL]\n");
+               "usage: tinym2-study --data DIR [--postgres CONNINFO] [--port 8090] [--host 127.0.0.1]\n"
+               "                    [--root REPO] [--engine DIR] [--manifest FILE]\n"
+               "                    [--joins-per-minute N] [--uploads-per-minute N] [--logins-per-minute N]\n"
+               "       tinym2-study create-study --data DIR [--postgres CONNINFO] --protocol FILE [--base-url URL]\n"
+               "       tinym2-study add-researcher --data DIR [--postgres CONNINFO] --name NAME < password\n");
   return 2;
 }
 
-int CreateStudy(const std::string& data, const std::string& protocol_path,
-                const std::string& base_url) {
+int CreateStudy(const std::string& data, const std::string& postgres,
+                const std::string& protocol_path, const std::string& base_url) {
   std::ifstream f(protocol_path);
   if (!f) {
     std::fprintf(stderr, "error: cannot read %s\n", protocol_path.c_str());
@@ -50,7 +56,7 @@ int CreateStudy(const std::string& data, const std::string& protocol_path,
     return 1;
   }
   tm2study::Storage storage(data);  // creates DATA
-  tm2study::Db db(data + "/study.sqlite");
+  tm2study::Db db(tm2study::OpenSqlBackend(data, postgres));
   const tm2study::Study s{tm2study::RandomHex(12), protocol.id, protocol.version, text.str(),
                           tm2study::RandomHex(16), tm2study::NowIso()};
   db.AddStudy(s);
@@ -58,6 +64,25 @@ int CreateStudy(const std::string& data, const std::string& protocol_path,
               protocol.version.c_str());
   std::printf("participant link: %s/research/?study=%s&join=%s\n", base_url.c_str(), s.id.c_str(),
               s.join_key.c_str());
+  return 0;
+}
+
+int AddResearcher(const std::string& data, const std::string& postgres, const std::string& name) {
+  if (name.empty() || name.size() > 100) {
+    std::fprintf(stderr, "error: --name must be 1-100 characters\n");
+    return 2;
+  }
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.size() < 10) {
+    std::fprintf(stderr, "error: give a password of at least 10 characters on standard input\n");
+    return 2;
+  }
+  tm2study::Storage storage(data);  // creates DATA
+  tm2study::Db db(tm2study::OpenSqlBackend(data, postgres));
+  db.SetResearcher(name, tm2study::HashPassword(password), tm2study::NowIso());
+  std::printf("researcher %s can log in at /research/dashboard.html\n", name.c_str());
   return 0;
 }
 
@@ -70,9 +95,10 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> args(argv + 1, argv + argc);
   const bool create = !args.empty() && args[0] == "create-study";
-  if (create || (!args.empty() && args[0] == "serve")) args.erase(args.begin());
+  const bool researcher = !args.empty() && args[0] == "add-researcher";
+  if (create || researcher || (!args.empty() && args[0] == "serve")) args.erase(args.begin());
   Config config;
-  std::string protocol, base_url;
+  std::string protocol, base_url, name;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (i + 1 >= args.size()) return Usage();
@@ -81,6 +107,7 @@ int main(int argc, char** argv) {
       if (a == "--data") config.data_dir = v;
       else if (a == "--port") config.port = std::stoi(v);
       else if (a == "--host") config.host = v;
+      else if (a == "--postgres") config.postgres = v;
       else if (a == "--root") config.root = v;
       else if (a == "--engine") config.engine_dir = v;
       else if (a == "--manifest") config.manifest = v;
@@ -88,6 +115,8 @@ int main(int argc, char** argv) {
       else if (a == "--uploads-per-minute") config.uploads_per_minute = std::stoi(v);
       else if (a == "--protocol" && create) protocol = v;
       else if (a == "--base-url" && create) base_url = v;
+      else if (a == "--name" && researcher) name = v;
+      else if (a == "--logins-per-minute") config.logins_per_minute = std::stoi(v);
       else return Usage();
     } catch (const std::exception&) {
       std::fprintf(stderr, "error: %s needs a number, got '%s'\n", a.c_str(), v.c_str());
@@ -99,8 +128,9 @@ int main(int argc, char** argv) {
     if (create) {
       if (protocol.empty()) return Usage();
       if (base_url.empty()) base_url = "http://" + config.host + ":" + std::to_string(config.port);
-      return CreateStudy(config.data_dir, protocol, base_url);
+      return CreateStudy(config.data_dir, config.postgres, protocol, base_url);
     }
+    if (researcher) return AddResearcher(config.data_dir, config.postgres, name);
     if (config.engine_dir.empty()) config.engine_dir = config.root + "/build/wasm/web-engine";
     if (config.manifest.empty()) config.manifest = config.root + "/models/manifest.json";
     // SIGINT/SIGTERM stop the server from a waiting thread, not from a

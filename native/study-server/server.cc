@@ -23,11 +23,12 @@ bool RateLimiter::Allow(const std::string& key) {
 
 StudyServer::StudyServer(const Config& config)
     : config_(config),
-      db_(config.data_dir + "/study.sqlite"),
+      db_(OpenSqlBackend(config.data_dir, config.postgres)),
       storage_(config.data_dir),
       checker_(config.manifest),
       joins_(config.joins_per_minute),
-      creations_(config.uploads_per_minute) {
+      creations_(config.uploads_per_minute),
+      logins_(config.logins_per_minute) {
   // Slow or stalled clients must not hold a worker: every read and write
   // times out, and a PATCH that stalls keeps what arrived (tus resumes it).
   http_.set_read_timeout(15, 0);
@@ -55,6 +56,7 @@ StudyServer::StudyServer(const Config& config)
   MountSite();
   RouteApi();
   RouteTus();
+  RouteDashboard();
 }
 
 bool StudyServer::Run() {
@@ -63,8 +65,8 @@ bool StudyServer::Run() {
                  config_.port);
     return false;
   }
-  std::printf("tinym2-study: serving http://%s:%d/research/ (data in %s, sound-type check %s)\n",
-              config_.host.c_str(), config_.port, config_.data_dir.c_str(),
+  std::printf("tinym2-study: serving http://%s:%d/research/ (data in %s, %s, sound-type check %s)\n",
+              config_.host.c_str(), config_.port, config_.data_dir.c_str(), db_.BackendName(),
               checker_.has_gate() ? "on" : "off");
   std::fflush(stdout);
   return http_.listen_after_bind();
@@ -98,10 +100,10 @@ std::optional<StudyServer::Caller> StudyServer::Authorize(const httplib::Request
   return Caller{study->first, study->second, *participant};
 }
 
-void StudyServer::Withdraw(const Caller& c) {
-  for (const Upload& u : db_.ListUploads(c.participant.id)) storage_.RemoveUpload(u.id);
-  storage_.RemoveParticipant(c.study.id, c.participant.id);
-  db_.DeleteParticipant(c.participant.id);
+void StudyServer::Withdraw(const std::string& study, const std::string& participant) {
+  for (const Upload& u : db_.ListUploads(participant)) storage_.RemoveUpload(u.id);
+  storage_.RemoveParticipant(study, participant);
+  db_.DeleteParticipant(participant);
 }
 
 }  // namespace tm2study

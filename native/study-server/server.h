@@ -1,7 +1,8 @@
 // tinym2-study's HTTP server: the research page and its files, the
-// participant API (join, consent, status, withdrawal) and tus 1.0 uploads
-// of takes. Routes live in site.cc, api.cc and tus.cc; state in Db
-// (SQLite), Storage (files) and TakeChecker (the server-side gate).
+// participant API (join, consent, status, withdrawal), tus 1.0 uploads of
+// takes and the researcher dashboard. Routes live in site.cc, api.cc, tus.cc
+// and dashboard.cc; state in Db
+// (SQLite or PostgreSQL), Storage (files) and TakeChecker (the server-side gate).
 #ifndef TM2_STUDY_SERVER_SERVER_H_
 #define TM2_STUDY_SERVER_SERVER_H_
 
@@ -27,10 +28,12 @@ struct Config {
   std::string root = ".";    // repository checkout: web/, models/, node_modules/fflate
   std::string engine_dir;    // default ROOT/build/wasm/web-engine
   std::string manifest;      // gate manifest; default ROOT/models/manifest.json
+  std::string postgres;      // libpq connection string; empty: SQLite in data_dir
   std::string host = "127.0.0.1";
   int port = 8090;
   int joins_per_minute = 30;    // new participants per client address
   int uploads_per_minute = 60;  // tus creations per participant
+  int logins_per_minute = 10;   // dashboard login attempts per client address
 };
 
 // Per-key counters over a fixed one-minute window: enough to stop a client
@@ -65,6 +68,15 @@ class StudyServer {
   void MountSite();
   void RouteApi();
   void RouteTus();
+  void RouteDashboard();
+  void RouteDashboardAuth();  // login, logout, session (dashboard_auth.cc)
+  // The logged-in researcher's session; `changes`: the request changes or
+  // exports data, so it must carry the CSRF token and come from this site.
+  // Otherwise fills `res` with 401/403 and returns nullopt.
+  std::optional<DashboardSession> Researcher(const httplib::Request& req, httplib::Response& res,
+                                             bool changes);
+  void Audit(const std::string& actor, const std::string& action, const std::string& study,
+             const std::string& detail);
   // The study named in the path and the participant whose bearer token the
   // request carries; otherwise fills `res` with 404/401 and returns nullopt.
   std::optional<Caller> Authorize(const httplib::Request& req, httplib::Response& res);
@@ -79,7 +91,8 @@ class StudyServer {
   bool CheckHeader(Upload& u, const TaskLimits& task, httplib::Response& res);
   void FinishUpload(Upload& u, const TaskLimits& task, httplib::Response& res);
   void DropUpload(const Upload& u);
-  void Withdraw(const Caller& c);
+  // Deletes the participant's files, partial uploads and rows.
+  void Withdraw(const std::string& study, const std::string& participant);
 
   Config config_;
   Db db_;
@@ -87,6 +100,7 @@ class StudyServer {
   TakeChecker checker_;
   RateLimiter joins_;
   RateLimiter creations_;
+  RateLimiter logins_;
   httplib::Server http_;
   std::mutex busy_mu_;
   std::set<std::string> busy_;  // uploads with a PATCH in progress

@@ -15,14 +15,22 @@ void StudyServer::MountSite() {
   http_.set_file_extension_and_mimetype_mapping("mjs", "text/javascript");
   http_.set_file_extension_and_mimetype_mapping("tm2", "application/octet-stream");
   http_.set_file_extension_and_mimetype_mapping("wasm", "application/wasm");
-  http_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  http_.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     res.set_header("Cross-Origin-Opener-Policy", "same-origin");
     res.set_header("Cross-Origin-Embedder-Policy", "require-corp");
     res.set_header("Cross-Origin-Resource-Policy", "same-origin");
+    // The dashboard (page and API) runs no WebAssembly, no worker, no
+    // inline code, loads nothing from elsewhere and may not be framed.
+    const bool dashboard = req.path.rfind("/research/dashboard", 0) == 0 ||
+                           req.path.rfind("/api/dashboard/", 0) == 0;
     res.set_header("Content-Security-Policy",
-                   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-                   "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; "
-                   "worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'");
+                   dashboard ? "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                               "media-src 'self'; connect-src 'self'; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'"
+                             : "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+                               "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; "
+                               "worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'");
+    if (dashboard) res.set_header("X-Frame-Options", "DENY");
     res.set_header("Referrer-Policy", "no-referrer");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Permissions-Policy", "microphone=(self), camera=(), geolocation=()");

@@ -176,6 +176,14 @@ void StudyServer::TusPatch(const httplib::Request& req, httplib::Response& res,
       s->busy_.erase(id);
     }
   } release{this, id};
+  // Another instance sharing the database may be writing it (PostgreSQL).
+  if (!db_.TryLockUpload(id))
+    return Fail(res, 423, "another request is writing this upload; retry after it ends");
+  struct Unlock {
+    Db& db;
+    std::string id;
+    ~Unlock() { db.UnlockUpload(id); }
+  } unlock{db_, id};
   auto u = db_.GetUpload(id);
   if (!u || u->participant_id != c->participant.id) return Fail(res, 404, "no such upload");
   SetOffsetHeader(res, u->offset);

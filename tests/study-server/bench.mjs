@@ -2,7 +2,8 @@
 // 5-s takes each (the Coswara cough clip at 16 kHz, 160 KB, made unique per
 // take), all participants at once, in 256 KB PATCHes as the page sends
 // them. Prints takes/s, MB/s, per-take latency (p50, p99) and checks that
-// every take arrived.
+// every take arrived, and the server's peak memory. On PostgreSQL:
+//   tests/study-server/with-postgres.sh node tests/study-server/bench.mjs P T
 //   node tests/study-server/bench.mjs [participants=20] [takes=2]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -39,9 +40,12 @@ try {
   for (const p of people) arrived += (await (await me(server, p)).json()).takes.filter((t) => t.status === 'complete').length;
   latencies.sort((a, b) => a - b);
   const q = (f) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))].toFixed(0);
-  console.log(`${P} participants x ${T} takes of ${CLIP.length} bytes: ${(P * T / seconds).toFixed(1)} takes/s, ` +
+  // The server's peak resident memory (Linux).
+  const peak = readFileSync(`/proc/${server.proc.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1];
+  console.log(`${P} participants x ${T} takes of ${CLIP.length} bytes on ${server.postgres ? 'PostgreSQL' : 'SQLite'}: ` +
+    `${(P * T / seconds).toFixed(1)} takes/s, ` +
     `${(P * T * CLIP.length / seconds / 1e6).toFixed(2)} MB/s; latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms; ` +
-    `${arrived} of ${P * T} arrived`);
+    `${arrived} of ${P * T} arrived; server peak RSS ${peak ? (peak / 1024).toFixed(0) : '?'} MB`);
   if (arrived !== P * T) process.exitCode = 1;
 } finally {
   await server.stop();

@@ -2,7 +2,7 @@
 // created with the CLI, the server on a free port (started, killed with
 // SIGKILL, restarted on the same data), and a small tus/API client on
 // node's fetch and http.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -26,8 +26,25 @@ async function freePort() {
   return port;
 }
 
-export function createStudy(data, protocol = path.join(root, 'models/protocols/default.json')) {
-  const out = execFileSync(binary, ['create-study', '--data', data, '--protocol', protocol], { encoding: 'utf8' });
+// With TM2_STUDY_PG (set by with-postgres.sh: a libpq connection string
+// without dbname), every server gets a new PostgreSQL database instead of
+// DATA/study.sqlite, and the same tests run against it.
+export const postgres = process.env.TM2_STUDY_PG ?? '';
+const psql = () => path.join(process.env.TM2_PG_BIN ?? '', 'psql');
+let databases = 0;
+function newDatabase() {
+  const name = `tm2_${process.pid}_${++databases}`;
+  execFileSync(psql(), [`${postgres} dbname=postgres`, '-qc', `CREATE DATABASE ${name}`]);
+  return `${postgres} dbname=${name}`;
+}
+// Every row of a server's PostgreSQL database as text (pg_dump --data-only).
+export function dumpDatabase(server) {
+  return execFileSync(path.join(process.env.TM2_PG_BIN ?? '', 'pg_dump'), ['--data-only', server.postgres], { encoding: 'utf8' });
+}
+const dbArgs = (conninfo) => (conninfo ? ['--postgres', conninfo] : []);
+
+export function createStudy(data, protocol = path.join(root, 'models/protocols/default.json'), conninfo = '') {
+  const out = execFileSync(binary, ['create-study', '--data', data, ...dbArgs(conninfo), '--protocol', protocol], { encoding: 'utf8' });
   const link = new URL(out.match(/participant link: (\S+)/)[1]);
   return { id: link.searchParams.get('study'), join: link.searchParams.get('join'), link };
 }
@@ -36,9 +53,10 @@ export function createStudy(data, protocol = path.join(root, 'models/protocols/d
 // (the default protocol unless given).
 export async function startStudyServer({ data, args = [], protocol } = {}) {
   data ??= mkdtempSync(path.join(os.tmpdir(), 'tm2-study-'));
-  const study = createStudy(data, protocol);
+  const conninfo = postgres ? newDatabase() : '';
+  const study = createStudy(data, protocol, conninfo);
   const port = await freePort();
-  const s = { data, study, port, url: `http://127.0.0.1:${port}`, args };
+  const s = { data, study, port, url: `http://127.0.0.1:${port}`, args: [...dbArgs(conninfo), ...args], postgres: conninfo };
   await start(s);
   s.restart = async ({ kill = 'SIGKILL' } = {}) => { await stop(s, kill); await start(s); };
   s.kill = () => stop(s, 'SIGKILL');
@@ -54,7 +72,13 @@ async function start(s) {
   s.proc.stderr.on('data', (d) => { s.stderr += d; });
   await new Promise((resolve, reject) => {
     let out = '';
-    s.proc.stdout.on('data', (d) => { out += d; if (out.includes('serving')) resolve(); });
+    s.proc.stdout.on('data', (d) => {
+      out += d;
+      if (!out.includes('serving')) return;
+      // The server names its database: the suite must run on the one asked for.
+      const want = s.postgres ? ', postgresql,' : ', sqlite,';
+      if (out.includes(want)) resolve(); else reject(new Error(`expected ${want} in: ${out}`));
+    });
     s.proc.on('exit', (code) => reject(new Error(`tinym2-study exited (${code}): ${s.stderr}`)));
   });
 }
@@ -155,4 +179,20 @@ export function wavHeader(frames, rate = 16000) {
   h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * 2, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34);
   h.write('data', 36); h.writeUInt32LE(frames * 2, 40);
   return h;
+}
+
+// A dashboard login on the server (the add-researcher command, the
+// password on standard input); returns spawnSync's result.
+export const PASSWORD = 'correct horse battery staple';
+export function addResearcher(server, name, password = PASSWORD) {
+  return spawnSync(binary, ['add-researcher', '--data', server.data,
+    ...(server.postgres ? ['--postgres', server.postgres] : []), '--name', name],
+  { input: `${password}\n`, encoding: 'utf8' });
+}
+
+export async function login(server, name, password = PASSWORD, headers = {}) {
+  return fetch(`${server.url}/api/dashboard/login`, {
+    method: 'POST', body: JSON.stringify({ name, password }),
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
 }

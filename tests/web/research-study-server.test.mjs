@@ -26,15 +26,16 @@ const storedTakes = (page) => page.evaluate(() => new Promise((resolve, reject) 
     const [takes, sessions] = await Promise.all([all('takes'), all('sessions')]);
     const hex = async (b) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), (x) => x.toString(16).padStart(2, '0')).join('');
     const out = {};
-    for (const k of takes) out[k.id] = { sha256: await hex(k.wav), uploaded: k.upload?.sha256 ?? null };
+    for (const k of takes) out[k.id] = { sha256: k.wav ? await hex(k.wav) : null, uploaded: k.upload?.sha256 ?? null };
     open.result.close();
     resolve({ takes: out, remote: sessions.map((s) => s.remote) });
   };
 }));
 
-// Polls `ok()` for up to 30 s; a failure names what never happened.
-async function until(ok, what) {
-  for (const t0 = Date.now(); !ok(); await new Promise((r) => setTimeout(r, 50))) {
+// Polls `ok()` for up to 30 s, running `step()` before each look; a
+// failure names what never happened.
+async function until(ok, what, step = async () => {}) {
+  for (const t0 = Date.now(); (await step(), !ok()); await new Promise((r) => setTimeout(r, 50))) {
     if (Date.now() - t0 > 30000) throw new Error(`timed out waiting for ${what}`);
   }
 }
@@ -99,10 +100,11 @@ test('a participant completes a study through the server; a reload and a server 
 
     await recordTake(page, 'breathing-1');
     await waitUpload(page, 'breathing-1');
+    const before = (await storedTakes(page)).takes;
     await finishSession(page);
 
     // Exactly once, byte-identical, confirmed in IndexedDB by checksum.
-    const { takes } = await storedTakes(page);
+    const takes = before;
     const server4 = (await me()).takes;
     assert.deepEqual(server4.map((t) => `${t.task}-${t.take}`).sort(), ['breathing-1', 'cough-1', 'cough-2', 'counting-1']);
     assert.ok(server4.every((t) => t.status === 'complete' && t.verdict), 'each take has the server verdict');
@@ -112,6 +114,14 @@ test('a participant completes a study through the server; a reload and a server 
     assert.deepEqual(onServer, Object.values(takes).map((t) => t.sha256).sort(), 'byte-identical');
     assert.ok(Object.values(takes).every((t) => t.uploaded === t.sha256), 'IndexedDB marks each take confirmed');
     assert.deepEqual(readdirSync(path.join(server.data, 'partial')), []);
+    // Finished: the server knows, and the takes' audio leaves the device
+    // (their records and checksums stay).
+    let after;
+    await until(() => after?.remote[0]?.localAudioDeletedAt, 'the local audio to be deleted', async () => { after = await storedTakes(page); });
+    assert.match((await me()).completedAt, /^\d{4}-/);
+    assert.equal(after.remote[0].completedAt, (await me()).completedAt);
+    assert.deepEqual(Object.values(after.takes).map((t) => t.sha256), [null, null, null, null], 'no audio left on the device');
+    assert.deepEqual(Object.values(after.takes).map((t) => t.uploaded).sort(), onServer);
     assert.deepEqual(errors, []);
     await page.close();
 

@@ -13,6 +13,13 @@ export async function exportZip(store, protocol, { includeUnfinished = false } =
     s.protocol.id === protocol.id && (includeUnfinished || s.status === 'complete'));
   const withTakes = [];
   for (const session of sessions) withTakes.push({ session, takes: await store.listTakes(session.id, { withAudio: true }) });
+  return zipSessions(protocol, withTakes);
+}
+
+// The export ZIP of sessions and their takes (with `wav` audio), wherever
+// they come from: this device's store, or the study server's dashboard.
+// `withTakes`: [{session: {participant, status, answers, ...}, takes}].
+export function zipSessions(protocol, withTakes) {
   const { rows, csv, json } = buildManifest(protocol, withTakes);
   if (rows.length === 0) throw new Error('There is nothing to export yet: no stored session of this study has a label and a saved take.');
   const files = {

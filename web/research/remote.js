@@ -63,6 +63,12 @@ export async function sendAnswers(remote, answers) {
 
 export const authHeader = (remote) => ({ Authorization: `Bearer ${remote.token}` });
 
+// Tells the server the participant finished the session; -> {completedAt, takes}.
+export async function completeRemote(remote) {
+  return call(`/api/studies/${remote.study}/complete`, 'Finishing the session',
+    { method: 'POST', headers: authHeader(remote) });
+}
+
 // Deletes the participant's files and rows on the server. A token the
 // server no longer knows means it is already done.
 export async function withdrawRemote(remote) {

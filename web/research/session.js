@@ -180,7 +180,11 @@ export async function finish() {
   state.session = null;
   await refreshData();
   await offerResume();
-  $('done-text').textContent = `Thank you. The session of participant ${s.participant} is complete and stored (${state.takes.size} takes).`;
+  $('done-text').textContent = s.remote
+    ? `Thank you. The session of participant ${s.participant} is complete (${state.takes.size} takes). The recordings are deleted from this device as soon as the study server has confirmed every one.`
+    : `Thank you. The session of participant ${s.participant} is complete and stored (${state.takes.size} takes).`;
+  // The server learns the session is finished; confirmed takes leave the device.
+  if (s.remote && state.uploads) state.uploads.settle(s.id).catch((e) => console.warn(`settling the session: ${e.message}`));
   resetTasks();
   show('done-view');
   $('next-participant').focus();

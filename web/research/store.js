@@ -114,12 +114,31 @@ export class Store {
     });
   }
 
-  // Takes of a session, without their audio unless `withAudio`.
+  // Takes of a session, without their audio unless `withAudio`. With it,
+  // only the takes whose audio is still on this device (dropAudio below):
+  // exports and evaluations of the device leave out what went to a server.
   async listTakes(sessionId, { withAudio = false } = {}) {
     const all = await this.tx('takes', 'readonly', ({ takes }) =>
       request(takes.index('session').getAll(sessionId)));
-    if (!withAudio) for (const t of all) { t.bytes = t.wav.byteLength; delete t.wav; }
+    if (withAudio) return all.filter((t) => t.wav);
+    for (const t of all) { t.bytes = t.wav ? t.wav.byteLength : 0; delete t.wav; }
     return all;
+  }
+
+  // Deletes the audio of a session's takes that a study server confirmed
+  // (t.upload); the rest of each take's record stays. Returns how many.
+  dropAudio(sessionId) {
+    return this.tx('takes', 'readwrite', async ({ takes }) => {
+      let n = 0;
+      for (const t of await request(takes.index('session').getAll(sessionId))) {
+        if (!t.upload || !t.wav) continue;
+        t.wav = null;
+        t.audioDeletedAt = new Date().toISOString();
+        await request(takes.put(t));
+        n++;
+      }
+      return n;
+    });
   }
 
   // Marks a take as confirmed by the study server ({sha256, at}), unless

@@ -7,7 +7,10 @@
 // fingerprints in localStorage; the server also answers a repeated creation
 // of the same take with the same upload), and a failure is retried with
 // exponential backoff. A take the server refuses (4xx) is not retried.
-import { authHeader } from './remote.js';
+// Once a session is finished, the server is told so (settle); once that
+// and every take's upload are confirmed, the takes' audio is deleted from
+// this device: the server holds the study's copy.
+import { authHeader, completeRemote } from './remote.js';
 
 const CHUNK = 256 * 1024;
 // tus-js-client's own quick retries inside one attempt, then ours.
@@ -54,7 +57,30 @@ export class UploadQueue {
         if (t.upload) this.set(t.id, { state: 'uploaded', message: 'Uploaded to the study server.' });
         else this.add(t.id);
       }
+      await this.settle(s.id);
     }
+  }
+
+  // For a finished server-run session: tells the server (once), then,
+  // when every take is confirmed, deletes the takes' audio here. Retried
+  // with backoff while the server cannot be reached.
+  async settle(sessionId, attempt = 0) {
+    const s = await this.store.getSession(sessionId);
+    if (!s?.remote || s.status !== 'complete' || s.remote.localAudioDeletedAt) return;
+    try {
+      if (!s.remote.completedAt) {
+        s.remote.completedAt = (await completeRemote(s.remote)).completedAt;
+        await this.store.putSession(s);
+      }
+    } catch {
+      setTimeout(() => this.settle(sessionId, attempt + 1), Math.min(MAX_BACKOFF, 2000 * 2 ** attempt));
+      return;
+    }
+    if ((await this.store.listTakes(sessionId)).some((t) => !t.upload)) return;  // the last upload settles again
+    await this.store.dropAudio(sessionId);
+    s.remote.localAudioDeletedAt = new Date().toISOString();
+    await this.store.putSession(s);
+    this.onSettled?.(sessionId);
   }
 
   add(takeId) {
@@ -105,6 +131,7 @@ export class UploadQueue {
     // meanwhile is queued again by its own save.
     if (await this.store.markUploaded(id, take.savedAt, { sha256: sha, at: new Date().toISOString() })) {
       this.set(id, { state: 'uploaded', message: 'Uploaded to the study server.' });
+      await this.settle(take.session);
     }
   }
 
