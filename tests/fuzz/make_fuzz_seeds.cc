@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   auto m = tm2::test::Unpack(small);
   m->codebooks = {1.0f, 2.0f};
   seeds.push_back({"v1_1.tm2", tm2::test::Pack(*m, 1, 1)});
-  m->head[0]->weight_encoding = tm2::fbt::WeightEncoding::ProductQuantized;
+  m->head[0]->weight_encoding = tm2::fbt::WeightEncoding::Future;
   seeds.push_back({"v1_1_pq.tm2", tm2::test::Pack(*m, 1, 1)});
   // For fuzz_engine: one branch with a (well-formed, unused) fusion table,
   // and the small model followed by a PCM description (float samples at
