@@ -39,7 +39,8 @@ LayerSpec& At(std::vector<ModelSpec>& models, const Ref& r) {
 
 }  // namespace
 
-Status Build(const std::vector<ModelSpec>& sources, const Options& o, PackSpec* pack, Report* report) {
+Status Build(const std::vector<ModelSpec>& sources, const Options& o, PackSpec* pack, Report* report,
+             const AgreementCheck& check, double min_agreement) {
   if (o.dim < 1 || o.dim > 16 || o.centroids < 1 || o.centroids > 256)
     return Status::Error(StatusCode::kInvalidArgument, "pack: d %d (1..16), K %d (1..256)", o.dim,
                          o.centroids);
@@ -101,9 +102,15 @@ Status Build(const std::vector<ModelSpec>& sources, const Options& o, PackSpec* 
     rep.codebook_bytes += c.centroids.size();
   }
   std::vector<bool> codebook_used(out.codebooks.size(), false);
-  for (const Ref& r : refs) {
+  // Per layer: the report row and, for a candidate, its codes.
+  std::vector<LayerChoice> choices(refs.size());
+  std::vector<std::vector<uint8_t>> codes(refs.size());
+  std::vector<size_t> code_bytes(refs.size(), 0);
+  std::vector<size_t> candidates;
+  for (size_t k = 0; k < refs.size(); ++k) {
+    const Ref& r = refs[k];
     LayerSpec& l = At(models, r);
-    LayerChoice choice;
+    LayerChoice& choice = choices[k];
     choice.model = models[r.model].name;
     choice.layer = (r.branch < 0 ? std::string("head") : "branch " + std::to_string(r.branch)) +
                    " layer " + std::to_string(r.index);
@@ -116,36 +123,53 @@ Status Build(const std::vector<ModelSpec>& sources, const Options& o, PackSpec* 
     if (!o.keep_weight_scales) l.weight_scales.clear();
     rep.channel_bytes_out += ChannelBytes(l);
     const int g = l.weight_bits == 4 ? 1 : 0;
-    if (codebook_index[g] >= 0 && l.weights.size() >= o.min_weights) {
-      const size_t per_row = (len + static_cast<size_t>(o.dim) - 1) / static_cast<size_t>(o.dim);
-      std::vector<uint8_t> codes;
-      codes.reserve(rows * per_row);
-      double err = 0, energy = 0;
-      for (size_t row = 0; row < rows; ++row) {
-        for (size_t at = 0; at < len; at += static_cast<size_t>(o.dim)) {
-          const int n = static_cast<int>(std::min<size_t>(static_cast<size_t>(o.dim), len - at));
-          int64_t e = 0;
-          codes.push_back(static_cast<uint8_t>(
-              Nearest(l.weights.data() + row * len + at, n, codebooks[g], o.dim, &e)));
-          err += static_cast<double>(e);
-        }
-      }
-      for (int8_t w : l.weights) energy += static_cast<double>(w) * w;
-      choice.error = energy > 0 ? err / energy : 0;
-      const size_t code_bytes = rows * RowBytes(per_row, code_bits);
-      if (choice.error <= o.max_error && code_bytes < choice.bytes_before) {
-        choice.coded = true;
-        choice.bytes_after = code_bytes;
-        l.pq_codebook = codebook_index[g];
-        l.pq_codes = std::move(codes);
-        l.weight_bits = code_bits;
-        l.weights.clear();
-        codebook_used[static_cast<size_t>(codebook_index[g])] = true;
+    if (codebook_index[g] < 0 || l.weights.size() < o.min_weights) continue;
+    const size_t per_row = (len + static_cast<size_t>(o.dim) - 1) / static_cast<size_t>(o.dim);
+    codes[k].reserve(rows * per_row);
+    double err = 0, energy = 0;
+    for (size_t row = 0; row < rows; ++row) {
+      for (size_t at = 0; at < len; at += static_cast<size_t>(o.dim)) {
+        const int n = static_cast<int>(std::min<size_t>(static_cast<size_t>(o.dim), len - at));
+        int64_t e = 0;
+        codes[k].push_back(static_cast<uint8_t>(
+            Nearest(l.weights.data() + row * len + at, n, codebooks[g], o.dim, &e)));
+        err += static_cast<double>(e);
       }
     }
-    rep.weight_bytes_in += choice.bytes_before;
-    rep.weight_bytes_out += choice.bytes_after;
-    rep.layers.push_back(choice);
+    for (int8_t w : l.weights) energy += static_cast<double>(w) * w;
+    choice.error = energy > 0 ? err / energy : 0;
+    code_bytes[k] = rows * RowBytes(per_row, code_bits);
+    if (choice.error <= o.max_error && code_bytes[k] < choice.bytes_before) candidates.push_back(k);
+  }
+  // Least harmful first (ties: file order), so a judge sees the cheap wins early.
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](size_t a, size_t b) { return choices[a].error < choices[b].error; });
+  for (size_t k : candidates) {
+    const Ref& r = refs[k];
+    LayerSpec& l = At(models, r);
+    const LayerSpec dense = l;
+    const int g = l.weight_bits == 4 ? 1 : 0;
+    l.pq_codebook = codebook_index[g];
+    l.pq_codes = codes[k];
+    l.weight_bits = code_bits;
+    l.weights.clear();
+    if (check) {
+      double share = 0;
+      TM2_RETURN_IF_ERROR(check(r.model, models[r.model], out.codebooks, &share));
+      choices[k].agreement = share;
+      if (share < min_agreement) {
+        l = dense;
+        continue;
+      }
+    }
+    choices[k].coded = true;
+    choices[k].bytes_after = code_bytes[k];
+    codebook_used[static_cast<size_t>(codebook_index[g])] = true;
+  }
+  for (const LayerChoice& c : choices) {
+    rep.weight_bytes_in += c.bytes_before;
+    rep.weight_bytes_out += c.bytes_after;
+    rep.layers.push_back(c);
   }
   // A codebook no layer kept is dropped, and later indices move down.
   for (size_t c = out.codebooks.size(); c-- > 0;) {

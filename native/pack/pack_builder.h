@@ -12,7 +12,7 @@
 // inputs and options give the same bytes.
 //
 //   std::vector<tm2::ModelSpec> models = ...;   // tm2::ReadModelSpec of each .tm2
-//   tm2::pack::Options options;                 // d = 4, K = 256
+//   tm2::pack::Options options;                 // d = 4, K = 64
 //   tm2::PackSpec spec;
 //   tm2::pack::Report report;
 //   TM2_RETURN_IF_ERROR(tm2::pack::Build(models, options, &spec, &report));
@@ -22,6 +22,7 @@
 #define TM2_NATIVE_PACK_PACK_BUILDER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,14 +35,23 @@ namespace pack {
 struct Options {
   std::string name = "pack";
   int dim = 4;              // sub-vector length d (1..16)
-  int centroids = 256;      // K per codebook (codes of 8 bits; <= 16 gives 4-bit codes)
-  double max_error = 0.05;  // largest relative squared error a coded layer may have
-  size_t min_weights = 512; // smaller layers keep their own weights
+  int centroids = 64;       // K per codebook (codes of 8 bits; <= 16 gives 4-bit codes)
+  double max_error = 0.5;   // largest relative squared error a coded layer may have
+  size_t min_weights = 256; // smaller layers keep their own weights
   int iterations = 30;      // Lloyd iterations
   size_t max_training = 1 << 16;  // sub-vectors sampled per codebook for k-means
   uint32_t seed = 1;
   bool keep_weight_scales = false;  // float scales are for tools; the engine never reads them
 };
+
+// Optional judge of a candidate: how well model `index` with some layers
+// coded (`candidate`, whose PQ layers index `codebooks`) follows its
+// source, as a share in [0, 1]. With one, Build codes layers greedily (the
+// smallest reconstruction error first) and keeps a layer coded only while
+// the share stays >= min_agreement.
+using AgreementCheck = std::function<Status(size_t index, const ModelSpec& candidate,
+                                            const std::vector<CodebookSpec>& codebooks,
+                                            double* share)>;
 
 struct LayerChoice {
   std::string model, layer;  // layer: "branch 0 layer 3" or "head layer 1"
@@ -49,6 +59,7 @@ struct LayerChoice {
   size_t weights = 0;        // values
   bool coded = false;
   double error = 0;          // relative squared error of the PQ reconstruction
+  double agreement = -1;     // the judge's share after this layer was tried (-1: not judged)
   size_t bytes_before = 0;   // the source's weight bytes
   size_t bytes_after = 0;    // codes, or the same as before
 };
@@ -63,7 +74,7 @@ struct Report {
 };
 
 Status Build(const std::vector<ModelSpec>& models, const Options& options, PackSpec* pack,
-             Report* report);
+             Report* report, const AgreementCheck& check = nullptr, double min_agreement = 1.0);
 
 }  // namespace pack
 }  // namespace tm2

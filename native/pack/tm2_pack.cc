@@ -24,6 +24,7 @@
 #include "engine/pack_runner.h"
 #include "format/pack.h"
 #include "format/spec_reader.h"
+#include "agreement.h"
 #include "pack_builder.h"
 
 namespace {
@@ -43,19 +44,12 @@ bool ReadAligned(const char* path, Aligned* out) {
   return true;
 }
 
-struct Audio {
-  std::string path;
-  std::vector<float> samples;
-  int rate = 0, channels = 0;
-};
-
-bool DecodeAudio(const char* path, Audio* a) {
+bool DecodeAudio(const char* path, tm2::pack::AudioInput* a) {
   SF_INFO info{};
   SNDFILE* f = sf_open(path, SFM_READ, &info);
   if (!f) return false;
-  a->path = path;
-  a->rate = info.samplerate;
-  a->channels = info.channels;
+  a->rate = static_cast<uint32_t>(info.samplerate);
+  a->channels = static_cast<uint16_t>(info.channels);
   std::vector<float> block(4096 * static_cast<size_t>(info.channels));
   sf_count_t got;
   while ((got = sf_readf_float(f, block.data(), 4096)) > 0)
@@ -68,20 +62,14 @@ int Usage() {
   std::fprintf(stderr,
                "usage: tm2-pack [--name N] [--dim D] [--centroids K] [--max-error E]\n"
                "                [--min-weights W] [--seed S] [--iterations I]\n"
-               "                [--audio FILE]... [--random N] -o OUT.tm2 MODEL.tm2...\n");
+               "                [--audio FILE]... [--random N] [--min-agreement A]\n"
+               "                [--select-random N] -o OUT.tm2 MODEL.tm2...\n");
   return 2;
 }
 
 int Fail(const tm2::Status& s, const char* what) {
   std::fprintf(stderr, "tm2-pack: %s: %s\n", what, s.message());
   return 1;
-}
-
-int Top(const tm2::Engine& e) {
-  int best = 0;
-  for (int i = 1; i < e.num_classes(); ++i)
-    if (e.probabilities()[i] > e.probabilities()[best]) best = i;
-  return best;
 }
 
 }  // namespace
@@ -91,6 +79,8 @@ int main(int argc, char** argv) {
   const char* out_path = nullptr;
   std::vector<const char*> inputs, audio_paths;
   int random_inputs = 200;
+  int select_random = 100;     // inputs the layer choice is judged on
+  double min_agreement = 0.99;  // top-1 share a coded layer must keep (0: error threshold only)
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has = i + 1 < argc;
@@ -104,6 +94,8 @@ int main(int argc, char** argv) {
     else if (a == "--iterations" && has) options.iterations = std::atoi(argv[++i]);
     else if (a == "--audio" && has) audio_paths.push_back(argv[++i]);
     else if (a == "--random" && has) random_inputs = std::atoi(argv[++i]);
+    else if (a == "--select-random" && has) select_random = std::atoi(argv[++i]);
+    else if (a == "--min-agreement" && has) min_agreement = std::atof(argv[++i]);
     else if (a.size() > 1 && a[0] == '-') return Usage();
     else inputs.push_back(argv[i]);
   }
@@ -124,9 +116,43 @@ int main(int argc, char** argv) {
     s = tm2::ReadModelSpec(sources[i], &specs[i]);
     if (!s.ok()) return Fail(s, inputs[i]);
   }
+  std::vector<tm2::pack::AudioInput> audio;
+  for (const char* p : audio_paths) {
+    tm2::pack::AudioInput a;
+    if (!DecodeAudio(p, &a)) {
+      std::fprintf(stderr, "tm2-pack: cannot decode %s\n", p);
+      return 1;
+    }
+    audio.push_back(std::move(a));
+  }
+  // The judge: a one-model pack of the candidate against its source, on the
+  // audio and on random features of another seed than the report's.
+  const tm2::pack::AgreementCheck check = [&](size_t index, const tm2::ModelSpec& candidate,
+                                              const std::vector<tm2::CodebookSpec>& codebooks,
+                                              double* share) -> tm2::Status {
+    tm2::PackSpec one;
+    one.name = "candidate";
+    one.codebooks = codebooks;
+    one.models.push_back(candidate);
+    std::vector<uint8_t> bytes;
+    TM2_RETURN_IF_ERROR(tm2::WritePack(one, &bytes));
+    Aligned file;
+    file.words.assign((bytes.size() + 3) / 4, 0);
+    std::memcpy(file.words.data(), bytes.data(), bytes.size());
+    file.size = bytes.size();
+    tm2::Pack pack;
+    TM2_RETURN_IF_ERROR(tm2::LoadPack(file.data(), file.size, &pack));
+    tm2::pack::Agreement a;
+    TM2_RETURN_IF_ERROR(tm2::pack::Compare(sources[index], pack.model(0), audio, select_random,
+                                           options.seed + 7u, &a));
+    *share = a.top_share();
+    return tm2::Status::Ok();
+  };
   tm2::PackSpec spec;
   tm2::pack::Report report;
-  tm2::Status s = tm2::pack::Build(specs, options, &spec, &report);
+  tm2::Status s = tm2::pack::Build(specs, options, &spec, &report,
+                                   min_agreement > 0 ? check : tm2::pack::AgreementCheck(),
+                                   min_agreement);
   if (!s.ok()) return Fail(s, "build");
   std::vector<uint8_t> packed;
   s = tm2::WritePack(spec, &packed);
@@ -140,9 +166,9 @@ int main(int argc, char** argv) {
   std::printf("layer choices (d = %d, K = %d, max error %.3f):\n", options.dim, options.centroids,
               options.max_error);
   for (const auto& l : report.layers)
-    std::printf("  %-14s %-18s %6zu weights int%d  %-5s err %.4f  %6zu -> %6zu B\n", l.model.c_str(),
-                l.layer.c_str(), l.weights, l.source_bits, l.coded ? "PQ" : "kept", l.error,
-                l.bytes_before, l.bytes_after);
+    std::printf("  %-18s %-16s %5zu weights int%d  %-4s err %.4f  judged %5.1f %%  %5zu -> %5zu B\n",
+                l.model.c_str(), l.layer.c_str(), l.weights, l.source_bits, l.coded ? "PQ" : "kept",
+                l.error, l.agreement < 0 ? 0.0 : 100.0 * l.agreement, l.bytes_before, l.bytes_after);
   std::printf("codebooks: %d, %zu bytes\n", static_cast<int>(spec.codebooks.size()), report.codebook_bytes);
   std::printf("weights only: %zu B (sum of inputs) -> %zu B (pack, codebooks included): %.2fx\n",
               report.weight_bytes_in, report.weight_bytes_out,
@@ -161,60 +187,16 @@ int main(int argc, char** argv) {
   tm2::Pack pack;
   s = tm2::LoadPack(pack_file.data(), pack_file.size, &pack);
   if (!s.ok()) return Fail(s, "reload");
-  std::vector<Audio> audio;
-  for (const char* p : audio_paths) {
-    Audio a;
-    if (!DecodeAudio(p, &a)) {
-      std::fprintf(stderr, "tm2-pack: cannot decode %s\n", p);
-      return 1;
-    }
-    audio.push_back(std::move(a));
-  }
   std::printf("agreement with the source models (%zu audio files, %d random feature inputs):\n",
               audio.size(), random_inputs);
   for (size_t m = 0; m < sources.size(); ++m) {
-    size_t need_a = 0, need_b = 0;
-    tm2::Engine a, b;
-    s = tm2::Engine::ArenaBytes(sources[m], &need_a);
-    if (s.ok()) s = tm2::Engine::ArenaBytes(pack.model(static_cast<int>(m)), &need_b);
-    if (!s.ok()) return Fail(s, "arena");
-    std::vector<uint8_t> arena_a(need_a), arena_b(need_b);
-    s = a.Init(sources[m], arena_a.data(), need_a);
-    if (s.ok()) s = b.Init(pack.model(static_cast<int>(m)), arena_b.data(), need_b);
-    if (!s.ok()) return Fail(s, "init");
-    int total = 0, same_top = 0, same_logits = 0;
-    double max_dp = 0;
-    auto compare = [&]() {
-      ++total;
-      same_top += Top(a) == Top(b);
-      same_logits += std::memcmp(a.logits(), b.logits(), static_cast<size_t>(a.num_classes())) == 0;
-      for (int c = 0; c < a.num_classes(); ++c)
-        max_dp = std::max(max_dp, std::fabs(static_cast<double>(a.probabilities()[c]) - b.probabilities()[c]));
-    };
-    for (const Audio& au : audio) {
-      const size_t frames = au.samples.size() / static_cast<size_t>(au.channels);
-      const tm2::PcmView pcm = tm2::PcmView::F32(au.samples.data(), frames, static_cast<uint32_t>(au.rate),
-                                                 static_cast<uint16_t>(au.channels));
-      bool ok = true;
-      for (int br = 0; br < a.num_branches() && ok; ++br)
-        ok = a.SetInput(br, pcm).ok() && b.SetInput(br, pcm).ok();
-      if (!ok || !a.Invoke().ok() || !b.Invoke().ok()) continue;  // too short for this model
-      compare();
-    }
-    std::mt19937 rng(options.seed + 1000u * static_cast<uint32_t>(m));
-    for (int r = 0; r < random_inputs; ++r) {
-      for (int br = 0; br < a.num_branches(); ++br) {
-        std::vector<int8_t> x(a.input_shape(br).size());
-        for (int8_t& v : x) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
-        a.SetFeatures(br, x.data(), x.size());
-        b.SetFeatures(br, x.data(), x.size());
-      }
-      if (!a.Invoke().ok() || !b.Invoke().ok()) return Fail(tm2::Status::Error(tm2::StatusCode::kBadModel, "invoke"), "run");
-      compare();
-    }
-    std::printf("  %-14s top-1 %d/%d (%.1f %%), identical logits %d/%d, max |dp| %.3f\n",
-                sources[m].name(), same_top, total, total ? 100.0 * same_top / total : 0.0,
-                same_logits, total, max_dp);
+    tm2::pack::Agreement a;
+    s = tm2::pack::Compare(sources[m], pack.model(static_cast<int>(m)), audio, random_inputs,
+                           options.seed + 1000u * static_cast<uint32_t>(m + 1), &a);
+    if (!s.ok()) return Fail(s, "agreement");
+    std::printf("  %-18s top-1 %d/%d (%.1f %%), identical logits %d/%d, max |dp| %.3f\n",
+                sources[m].name(), a.same_top, a.total, 100.0 * a.top_share(), a.same_logits,
+                a.total, a.max_dp);
   }
   // What a switch costs on this machine (plan + preprocessing tables).
   size_t need = 0;
