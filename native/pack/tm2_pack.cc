@@ -166,9 +166,13 @@ int main(int argc, char** argv) {
   std::printf("layer choices (d = %d, K = %d, max error %.3f):\n", options.dim, options.centroids,
               options.max_error);
   for (const auto& l : report.layers)
-    std::printf("  %-18s %-16s %5zu weights int%d  %-4s err %.4f  judged %5.1f %%  %5zu -> %5zu B\n",
+  {
+    char judged[24] = "      -";
+    if (l.agreement >= 0) std::snprintf(judged, sizeof(judged), "%5.1f %%", 100.0 * l.agreement);
+    std::printf("  %-18s %-16s %5zu weights int%d  %-4s err %.4f  judged %s  %5zu -> %5zu B\n",
                 l.model.c_str(), l.layer.c_str(), l.weights, l.source_bits, l.coded ? "PQ" : "kept",
-                l.error, l.agreement < 0 ? 0.0 : 100.0 * l.agreement, l.bytes_before, l.bytes_after);
+                l.error, judged, l.bytes_before, l.bytes_after);
+  }
   std::printf("codebooks: %d, %zu bytes\n", static_cast<int>(spec.codebooks.size()), report.codebook_bytes);
   std::printf("weights only: %zu B (sum of inputs) -> %zu B (pack, codebooks included): %.2fx\n",
               report.weight_bytes_in, report.weight_bytes_out,
