@@ -71,7 +71,7 @@ std::string CheckPqCase(PqOp op, Rng& rng, const KernelTable& k) {
     const int out_c = op == PqOp::kConv ? rng.Int(1, 20) : in_c;
     if (!MakeGeometry(rng.Int(kh, 12), rng.Int(kw, 12), in_c, out_c, kh, kw, rng.Int(1, 2),
                       rng.Int(1, 2), rng.Chance(50) ? Pad::kSame : Pad::kValid, &g))
-      return;
+      return "";
     rows = op == PqOp::kConv ? out_c : kh * kw;
     row_len = op == PqOp::kConv ? kh * kw * in_c : in_c;
     channels = out_c;
