@@ -214,8 +214,10 @@ Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
 // first branch's slice to the head's first layer.
 class Engine::Planner final : public ModelVisitor {
  public:
-  Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, ArenaReport* report)
-      : e_(*engine), arena_(*arena), buffers_(buffers), report_(*report) {
+  Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, ArenaReport* report,
+          int pq_capacity)
+      : e_(*engine), arena_(*arena), buffers_(buffers), report_(*report),
+        pq_capacity_(pq_capacity) {
     buffers_[0] = PlannedBuffer{0, 0, 0, 0};  // the fusion vector
     count_ = 1;
   }
@@ -278,7 +280,8 @@ class Engine::Planner final : public ModelVisitor {
       return Status::Ok();
     }
     LayerPlan p{};
-    TM2_RETURN_IF_ERROR(CheckLayer(v, &p.pq));
+    PqWeights pq;
+    TM2_RETURN_IF_ERROR(CheckLayer(v, &pq));
     p.kind = v.kind;
     p.in = v.in;
     p.out = v.out;
@@ -291,11 +294,15 @@ class Engine::Planner final : public ModelVisitor {
       p.rq.multiplier = v.multiplier;
       p.rq.shift = v.shift;
       p.rq.output_zero_point = v.output_zero_point;
-      if (p.pq.codes) {
+      if (v.pq) {
         // Decoded into the scratch before every run, and now for packing.
+        if (e_.num_pq_ >= pq_capacity_)
+          return Status::Error(StatusCode::kBadModel, "engine: more PQ layers than planned");
+        if (e_.pq_plans_) e_.pq_plans_[e_.num_pq_] = pq;
+        p.pq = static_cast<uint16_t>(++e_.num_pq_);
         p.weights.data = reinterpret_cast<const uint8_t*>(e_.pq_scratch_);
         p.weights.bits = 8;
-        if (!arena_.dry() && e_.pq_scratch_) qs8_pq_decode(p.pq, e_.pq_scratch_);
+        if (!arena_.dry() && e_.pq_scratch_) qs8_pq_decode(pq, e_.pq_scratch_);
       }
     }
     p.rq.output_min = v.act_min;
@@ -349,6 +356,7 @@ class Engine::Planner final : public ModelVisitor {
   ArenaCursor& arena_;
   PlannedBuffer* buffers_;
   ArenaReport& report_;
+  int pq_capacity_;
   int count_ = 0;
   uint16_t step_ = 0;
   LayerPlan* plans_ = nullptr;
@@ -371,10 +379,16 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
                                   static_cast<size_t>(num_branches_)));
   // Product-quantized layers decode into one scratch, first in the arena so
   // the planner can decode into it when a kernel table packs weights.
-  TM2_RETURN_IF_ERROR(engine_internal::MaxPqDecodedBytes(model_, &report->pq_scratch));
-  pq_scratch_ = report->pq_scratch ? static_cast<int8_t*>(arena.Take(report->pq_scratch)) : nullptr;
+  size_t pq_decoded = 0;
+  int pq_layers = 0;
+  TM2_RETURN_IF_ERROR(engine_internal::PqPlanSizes(model_, &pq_decoded, &pq_layers));
+  const size_t pq_plan_bytes = sizeof(PqWeights) * static_cast<size_t>(pq_layers);
+  report->pq_scratch = pq_decoded + pq_plan_bytes;
+  pq_scratch_ = pq_decoded ? static_cast<int8_t*>(arena.Take(pq_decoded)) : nullptr;
+  pq_plans_ = pq_layers ? static_cast<PqWeights*>(arena.Take(pq_plan_bytes)) : nullptr;
+  num_pq_ = 0;
   PlannedBuffer buffers[kMaxPlannedBuffers];
-  Planner planner(this, &arena, buffers, report);
+  Planner planner(this, &arena, buffers, report, pq_layers);
   TM2_RETURN_IF_ERROR(WalkModel(model_, &planner));
   // softmax(z), z = (q - zp) * scale / T, |q - zp| <= 255 (FORMAT.md 4.4).
   const float temperature = model_.temperature();
@@ -474,7 +488,7 @@ Status Engine::RunStack(const LayerPlan* layers, int count) const {
   const KernelTable& k = *kernels_;
   for (int i = 0; i < count; ++i) {
     const LayerPlan& p = layers[i];
-    if (p.pq.codes) qs8_pq_decode(p.pq, pq_scratch_);
+    if (p.pq) qs8_pq_decode(pq_plans_[p.pq - 1], pq_scratch_);
     switch (p.kind) {
       case LayerKind::kConv2D:
         k.conv2d(p.geometry, p.weights, p.input_zero_point, p.rq, p.src, p.dst);

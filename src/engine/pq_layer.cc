@@ -36,9 +36,11 @@ class Sizer final : public ModelVisitor {
     size_t rows = 0, row = 0;
     Matrix(v, &rows, &row);
     if (rows * row > max) max = rows * row;
+    ++layers;
     return Status::Ok();
   }
   size_t max = 0;
+  int layers = 0;
 };
 
 }  // namespace
@@ -74,10 +76,11 @@ Status CheckPqLayer(const LayerView& v, size_t rows, size_t row, PqWeights* pq) 
   return Status::Ok();
 }
 
-Status MaxPqDecodedBytes(const Model& model, size_t* bytes) {
+Status PqPlanSizes(const Model& model, size_t* max_decoded_bytes, int* layers) {
   Sizer sizer;
   TM2_RETURN_IF_ERROR(WalkModel(model, &sizer));
-  *bytes = sizer.max;
+  *max_decoded_bytes = sizer.max;
+  *layers = sizer.layers;
   return Status::Ok();
 }
 

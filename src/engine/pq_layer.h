@@ -18,8 +18,9 @@ namespace engine_internal {
 // codebook's size (the engine does not take the loader's word for it).
 Status CheckPqLayer(const LayerView& v, size_t rows, size_t row, PqWeights* pq);
 
-// The largest decoded PQ layer of `model` (0 when it has none).
-Status MaxPqDecodedBytes(const Model& model, size_t* bytes);
+// The largest decoded PQ layer of `model` and the number of PQ layers
+// (both 0 when it has none).
+Status PqPlanSizes(const Model& model, size_t* max_decoded_bytes, int* layers);
 
 }  // namespace engine_internal
 }  // namespace tm2

@@ -73,10 +73,11 @@ TEST_CASE("Pack models equal their decoded Dense twins byte for byte", "[engine]
       tm2::ArenaReport packed_report, twin_report;
       REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(m), &packed_report, options).ok());
       REQUIRE(tm2::Engine::ArenaBytes(twin, &twin_report, options).ok());
-      // The only extra memory: the largest PQ layer, decoded (and alignment).
+      // The only extra memory: the largest PQ layer decoded, the PQ layer
+      // plans (and alignment).
       CHECK(packed_report.pq_scratch > 0);
       CHECK(twin_report.pq_scratch == 0);
-      CHECK(packed_report.total - twin_report.total <= packed_report.pq_scratch + 16);
+      CHECK(packed_report.total - twin_report.total <= packed_report.pq_scratch + 32);
       CHECK(packed_report.total - twin_report.total >= packed_report.pq_scratch);
       std::vector<uint8_t> arena_a(packed_report.total), arena_b(twin_report.total);
       tm2::Engine a, b;
