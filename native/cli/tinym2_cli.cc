@@ -1,7 +1,10 @@
 // tinym2 command-line tool: inspect a .tm2 model and run it on audio files.
 //
 //   tinym2 info MODEL.tm2
+//   tinym2 info PACK.tm2                     the models of a pack, switch cost
+//   tinym2 info --model NAME PACK.tm2        one model of a pack
 //   tinym2 run MODEL.tm2 AUDIO [AUDIO ...]   one file per branch, in branch order
+//   tinym2 run --model NAME PACK.tm2 AUDIO   one model of a pack
 //   tinym2 run --reference MODEL.tm2 ...     scalar reference kernels
 //   tinym2 listen MODEL.tm2 AUDIO|-          the model on every window of a stream
 //
@@ -17,6 +20,8 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/pack_runner.h"
+#include "format/pack.h"
 #include "kernels/select.h"
 #include "listen.h"
 #include "read_file.h"
@@ -142,6 +147,60 @@ int Info(const tm2::Model& model, size_t file_bytes) {
   return 0;
 }
 
+// Layers stored as PQ codes, per model.
+class PqCounter final : public tm2::ModelVisitor {
+ public:
+  tm2::Status BeginStack(int, const tm2::TensorInfo&, int) override { return tm2::Status::Ok(); }
+  tm2::Status EndStack(int, const tm2::TensorInfo&) override { return tm2::Status::Ok(); }
+  tm2::Status Layer(const tm2::LayerView& v) override {
+    if (v.weight_bits) ++weighted;
+    if (v.pq) ++pq;
+    return tm2::Status::Ok();
+  }
+  int weighted = 0, pq = 0;
+};
+
+int PackInfo(const tm2::Pack& pack, size_t file_bytes) {
+  std::printf("pack      %s (format 1.%u, %zu bytes): %d models, %d codebooks (%zu bytes)\n",
+              pack.name(), pack.format_minor(), file_bytes, pack.num_models(),
+              pack.num_codebooks(), pack.codebook_bytes());
+  for (int m = 0; m < pack.num_models(); ++m) {
+    const tm2::Model& model = pack.model(m);
+    PqCounter pq;
+    (void)tm2::WalkModel(model, &pq);
+    std::printf("  %d  %-20s %d labels, %d branches, %llu MACs, %d of %d weighted layers PQ\n", m,
+                model.name(), model.num_labels(), model.num_branches(),
+                static_cast<unsigned long long>(model.cost().macs), pq.pq, pq.weighted);
+  }
+  // One arena for every model; a switch re-plans into it.
+  size_t need = 0;
+  tm2::Status s = tm2::PackRunner::ArenaBytes(pack, &need);
+  std::vector<uint8_t> arena(need);
+  tm2::PackRunner runner;
+  if (s.ok()) s = runner.Init(pack, arena.data(), arena.size());
+  if (!s.ok()) {
+    std::fprintf(stderr, "error: %s\n", s.message());
+    return 1;
+  }
+  std::printf("arena     %zu bytes for any model (%s kernels)\n", need, tm2::SelectKernels().name);
+  for (int m = 0; m < pack.num_models(); ++m) {
+    const int reps = 20;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int r = 0; r < reps && s.ok(); ++r) s = runner.Select(r % 2 ? (m + 1) % pack.num_models() : m);
+    const double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps;
+    if (!s.ok() || !(s = runner.Select(m)).ok()) {
+      std::fprintf(stderr, "error: %s\n", s.message());
+      return 1;
+    }
+    std::printf("switch    to %-20s %8.1f us (mean of %d), plans %zu arena bytes, %zu of them "
+                "preprocessing tables\n",
+                pack.model(m).name(), us, reps, runner.last_switch().arena_bytes,
+                runner.last_switch().preprocess_tables);
+  }
+  return 0;
+}
+
 int Run(const tm2::Model& model, const tm2::KernelTable& kernels, char** files, int count) {
   if (count != model.num_branches()) {
     std::fprintf(stderr, "error: the model has %d branches (", model.num_branches());
@@ -197,8 +256,8 @@ int Run(const tm2::Model& model, const tm2::KernelTable& kernels, char** files, 
 
 void Usage() {
   std::fprintf(stderr,
-               "usage: tinym2 info MODEL.tm2\n"
-               "       tinym2 run [--reference] MODEL.tm2 AUDIO [AUDIO ...]\n"
+               "usage: tinym2 info [--model NAME] MODEL.tm2|PACK.tm2\n"
+               "       tinym2 run [--reference] [--model NAME] MODEL.tm2|PACK.tm2 AUDIO [AUDIO ...]\n"
                "       tinym2 listen [--rate HZ] [--channels N] [--hop FRAMES] [--reference]\n"
                "                     MODEL.tm2 AUDIO|-      (tinym2 listen --help)\n");
 }
@@ -214,9 +273,17 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   int arg = 2;
   const tm2::KernelTable* kernels = &tm2::SelectKernels();
-  if (arg < argc && std::strcmp(argv[arg], "--reference") == 0) {
-    kernels = &tm2::ReferenceKernels();
-    ++arg;
+  const char* model_name = nullptr;
+  for (;;) {
+    if (arg < argc && std::strcmp(argv[arg], "--reference") == 0) {
+      kernels = &tm2::ReferenceKernels();
+      ++arg;
+    } else if (arg + 1 < argc && std::strcmp(argv[arg], "--model") == 0) {
+      model_name = argv[arg + 1];
+      arg += 2;
+    } else {
+      break;
+    }
   }
   if ((command != "info" && command != "run") || arg >= argc) {
     Usage();
@@ -227,12 +294,34 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: cannot read %s\n", argv[arg]);
     return 1;
   }
-  tm2::Model model;
-  const tm2::Status s = tm2::LoadModel(bytes.data(), bytes.size(), &model);
+  // A plain model loads as a pack of one (format/pack.h).
+  tm2::Pack pack;
+  const tm2::Status s = tm2::LoadPack(bytes.data(), bytes.size(), &pack);
   if (!s.ok()) {
     std::fprintf(stderr, "error: %s: %s\n", argv[arg], s.message());
     return 1;
   }
+  int index = 0;
+  if (model_name) {
+    index = pack.Find(model_name);
+    if (index < 0) {
+      std::fprintf(stderr, "error: %s has no model '%s'; it has:", argv[arg], model_name);
+      for (int m = 0; m < pack.num_models(); ++m) std::fprintf(stderr, " %s", pack.model(m).name());
+      std::fprintf(stderr, "\n");
+      return 2;
+    }
+  } else if (pack.is_pack_file()) {
+    if (command == "info") return PackInfo(pack, bytes.size());
+    if (pack.num_models() > 1) {
+      std::fprintf(stderr, "error: %s is a pack of %d models: choose one with --model NAME (", argv[arg],
+                   pack.num_models());
+      for (int m = 0; m < pack.num_models(); ++m)
+        std::fprintf(stderr, "%s%s", m ? ", " : "", pack.model(m).name());
+      std::fprintf(stderr, ")\n");
+      return 2;
+    }
+  }
+  const tm2::Model& model = pack.model(index);
   if (command == "info") return Info(model, bytes.size());
   return Run(model, *kernels, argv + arg + 1, argc - arg - 1);
 }

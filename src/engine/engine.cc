@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/memory_plan.h"
+#include "engine/pq_layer.h"
 #include "kernels/select.h"
 
 namespace tm2 {
@@ -81,7 +82,7 @@ Status RequantOk(const int32_t* multiplier, const int8_t* shift, size_t count) {
 // What the kernels will read, from the planned shapes alone (the kernels'
 // layouts, kernels/kernels.h), against what the file holds: the engine does
 // not take the loader's word for it.
-Status CheckLayer(const LayerView& v) {
+Status CheckLayer(const LayerView& v, PqWeights* pq) {
   if (v.act_min < -128 || v.act_max > 127 || v.act_min > v.act_max)
     return Status::Error(StatusCode::kBadModel, "engine: clamp [%d, %d] is not inside int8",
                          static_cast<int>(v.act_min), static_cast<int>(v.act_max));
@@ -111,7 +112,9 @@ Status CheckLayer(const LayerView& v) {
       break;
   }
   const size_t channels = static_cast<size_t>(v.out.c);
-  const size_t weight_bytes = rows * WeightRowBytes(static_cast<int>(row), v.weight_bits);
+  if (v.pq) TM2_RETURN_IF_ERROR(engine_internal::CheckPqLayer(v, rows, row, pq));
+  const size_t weight_bytes =
+      v.pq ? v.weight_bytes : rows * WeightRowBytes(static_cast<int>(row), v.weight_bits);
   if (v.weights == nullptr || v.weight_bytes != weight_bytes || v.multiplier == nullptr ||
       v.multiplier_count != channels || v.shift == nullptr || v.shift_count != channels ||
       (v.bias != nullptr && v.bias_count != channels))
@@ -211,8 +214,10 @@ Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
 // first branch's slice to the head's first layer.
 class Engine::Planner final : public ModelVisitor {
  public:
-  Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, ArenaReport* report)
-      : e_(*engine), arena_(*arena), buffers_(buffers), report_(*report) {
+  Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, ArenaReport* report,
+          int pq_capacity)
+      : e_(*engine), arena_(*arena), buffers_(buffers), report_(*report),
+        pq_capacity_(pq_capacity) {
     buffers_[0] = PlannedBuffer{0, 0, 0, 0};  // the fusion vector
     count_ = 1;
   }
@@ -274,8 +279,9 @@ class Engine::Planner final : public ModelVisitor {
       saw_softmax_ = true;
       return Status::Ok();
     }
-    TM2_RETURN_IF_ERROR(CheckLayer(v));
     LayerPlan p{};
+    PqWeights pq;
+    TM2_RETURN_IF_ERROR(CheckLayer(v, &pq));
     p.kind = v.kind;
     p.in = v.in;
     p.out = v.out;
@@ -288,6 +294,16 @@ class Engine::Planner final : public ModelVisitor {
       p.rq.multiplier = v.multiplier;
       p.rq.shift = v.shift;
       p.rq.output_zero_point = v.output_zero_point;
+      if (v.pq) {
+        // Decoded into the scratch before every run, and now for packing.
+        if (e_.num_pq_ >= pq_capacity_)
+          return Status::Error(StatusCode::kBadModel, "engine: more PQ layers than planned");
+        if (e_.pq_plans_) e_.pq_plans_[e_.num_pq_] = pq;
+        p.pq = static_cast<uint16_t>(++e_.num_pq_);
+        p.weights.data = reinterpret_cast<const uint8_t*>(e_.pq_scratch_);
+        p.weights.bits = 8;
+        if (!arena_.dry() && e_.pq_scratch_) qs8_pq_decode(pq, e_.pq_scratch_);
+      }
     }
     p.rq.output_min = v.act_min;
     p.rq.output_max = v.act_max;
@@ -340,6 +356,7 @@ class Engine::Planner final : public ModelVisitor {
   ArenaCursor& arena_;
   PlannedBuffer* buffers_;
   ArenaReport& report_;
+  int pq_capacity_;
   int count_ = 0;
   uint16_t step_ = 0;
   LayerPlan* plans_ = nullptr;
@@ -360,8 +377,18 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
   if (fusion_rule_.used)
     TM2_RETURN_IF_ERROR(RequantOk(fusion_rule_.multiplier, fusion_rule_.shift,
                                   static_cast<size_t>(num_branches_)));
+  // Product-quantized layers decode into one scratch, first in the arena so
+  // the planner can decode into it when a kernel table packs weights.
+  size_t pq_decoded = 0;
+  int pq_layers = 0;
+  TM2_RETURN_IF_ERROR(engine_internal::PqPlanSizes(model_, &pq_decoded, &pq_layers));
+  const size_t pq_plan_bytes = sizeof(PqWeights) * static_cast<size_t>(pq_layers);
+  report->pq_scratch = pq_decoded + pq_plan_bytes;
+  pq_scratch_ = pq_decoded ? static_cast<int8_t*>(arena.Take(pq_decoded)) : nullptr;
+  pq_plans_ = pq_layers ? static_cast<PqWeights*>(arena.Take(pq_plan_bytes)) : nullptr;
+  num_pq_ = 0;
   PlannedBuffer buffers[kMaxPlannedBuffers];
-  Planner planner(this, &arena, buffers, report);
+  Planner planner(this, &arena, buffers, report, pq_layers);
   TM2_RETURN_IF_ERROR(WalkModel(model_, &planner));
   // softmax(z), z = (q - zp) * scale / T, |q - zp| <= 255 (FORMAT.md 4.4).
   const float temperature = model_.temperature();
@@ -392,7 +419,7 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
   report->total = arena.used() + kAlign;  // slack for an unaligned arena start
   report->alignment = report->total - report->preprocess_tables - report->resampler_cache -
                       report->features - report->layer_plans - report->packed_weights -
-                      report->outputs - report->shared;
+                      report->pq_scratch - report->outputs - report->shared;
   if (arena.overflow())
     return Status::Error(StatusCode::kArenaTooSmall, "engine: arena of %lu bytes is too small, "
                          "the model needs %lu", static_cast<unsigned long>(capacity),
@@ -461,6 +488,7 @@ Status Engine::RunStack(const LayerPlan* layers, int count) const {
   const KernelTable& k = *kernels_;
   for (int i = 0; i < count; ++i) {
     const LayerPlan& p = layers[i];
+    if (p.pq) qs8_pq_decode(pq_plans_[p.pq - 1], pq_scratch_);
     switch (p.kind) {
       case LayerKind::kConv2D:
         k.conv2d(p.geometry, p.weights, p.input_zero_point, p.rq, p.src, p.dst);

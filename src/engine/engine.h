@@ -35,6 +35,7 @@
 #include "common/status.h"
 #include "format/model.h"
 #include "kernels/kernels.h"
+#include "kernels/pq_decode.h"
 #include "preprocess/preprocess.h"
 
 namespace tm2 {
@@ -59,6 +60,8 @@ struct ArenaReport {
   size_t features = 0;           // every branch's int8 input (+ float features if kept)
   size_t layer_plans = 0;
   size_t packed_weights = 0;     // the kernel table's weight layouts (kernels.h)
+  size_t pq_scratch = 0;         // product-quantized layers: the largest one decoded
+                                 // (pq_decode.h) and one small plan per PQ layer
   size_t outputs = 0;            // logits and probabilities
   // One region used in turn: by SetInput's preprocessing, then by Invoke.
   size_t preprocess_scratch = 0;  // the largest branch's
@@ -113,9 +116,10 @@ class Engine {
  private:
   struct LayerPlan {
     LayerKind kind;
+    uint16_t pq;  // 0: Dense; else 1 + its entry in pq_plans_ (fills padding: no growth)
     TensorShape in, out;
     ConvGeometry geometry;
-    QuantizedWeights weights;
+    QuantizedWeights weights;  // a PQ layer's data: pq_scratch_, decoded before the kernel
     Requantization rq;
     int32_t input_zero_point;
     const int8_t* src;
@@ -153,6 +157,9 @@ class Engine {
   int8_t* fusion_ = nullptr;
   int num_head_layers_ = 0;
   LayerPlan* head_ = nullptr;  // in the arena
+  int8_t* pq_scratch_ = nullptr;  // in the arena; null without PQ layers
+  PqWeights* pq_plans_ = nullptr;  // in the arena, one per PQ layer
+  int num_pq_ = 0;
   int8_t* logits_ = nullptr;
   float* probs_ = nullptr;
   float logit_scale_ = 1.0f;

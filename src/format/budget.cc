@@ -84,6 +84,14 @@ Status BudgetVisitor::Layer(const LayerView& v) {
   cost_.macs = SatAdd(cost_.macs, v.macs);
   cost_.ops = SatAdd(cost_.ops, v.ops);
   if (v.out.size() > largest_tensor_) largest_tensor_ = v.out.size();
+  if (v.pq) {  // the engine decodes the largest PQ layer into one scratch
+    const uint64_t taps = static_cast<uint64_t>(v.window.kernel_h) * v.window.kernel_w;
+    uint64_t decoded = static_cast<uint64_t>(v.out.c) * v.in.c;  // pointwise
+    if (v.kind == LayerKind::kConv2D) decoded *= taps;
+    if (v.kind == LayerKind::kDepthwiseConv2D) decoded = taps * v.in.c;
+    if (v.kind == LayerKind::kFullyConnected) decoded = static_cast<uint64_t>(v.out.c) * v.in.size();
+    if (decoded > largest_pq_) largest_pq_ = decoded;
+  }
   ++layers_;
   return Status::Ok();
 }
@@ -96,6 +104,7 @@ Status BudgetVisitor::EndStack(int branch, const TensorInfo& output) {
 
 Status BudgetVisitor::Finish() {
   cost_.memory_bytes = SatAdd(cost_.memory_bytes, 2 * largest_tensor_);
+  cost_.memory_bytes = SatAdd(cost_.memory_bytes, largest_pq_);
   cost_.memory_bytes = SatAdd(cost_.memory_bytes, layers_ * kPlanBytesPerLayer);
   if (cost_.macs > limits_.max_model_macs) {
     return Status::Error(StatusCode::kBadModel,

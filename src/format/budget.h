@@ -35,6 +35,7 @@ class BudgetVisitor final : public ModelVisitor {
   ModelCost cost_;
   uint64_t fused_ = 0;           // values of all branch outputs
   uint64_t largest_tensor_ = 0;  // the engine's two activation buffers hold it
+  uint64_t largest_pq_ = 0;      // decoded int8 weights of the largest PQ layer
   uint64_t layers_ = 0;
 };
 

@@ -50,6 +50,19 @@ WeightMatrix WeightLayout(const LayerParams& layer, const TensorShape& in);
 // Packed bytes of `m` at `bits` per value; SIZE_MAX when it cannot fit.
 size_t WeightBytes(const WeightMatrix& m, int bits);
 
+// The codes of `m` product-quantized with sub-vectors of `dim` values
+// (FORMAT.md 3.4): one code per sub-vector, the last of a row possibly
+// shorter, so ceil(row_length / dim) codes per row.
+inline WeightMatrix PqCodeLayout(const WeightMatrix& m, int dim) {
+  WeightMatrix c = m;
+  if (dim > 0) c.row_length = (m.row_length + static_cast<uint64_t>(dim) - 1) / static_cast<uint64_t>(dim);
+  return c;
+}
+
+// Limits of a codebook (FORMAT.md 3.4).
+constexpr int kMaxPqDim = 16;
+constexpr int kMaxPqCentroids = 256;
+
 }  // namespace format_internal
 }  // namespace tm2
 

@@ -35,7 +35,8 @@ struct Branch;
 }  // namespace fb
 
 constexpr uint16_t kFormatMajor = 1;
-constexpr uint16_t kFormatMinor = 0;
+constexpr uint16_t kFormatMinor = 0;      // what WriteModel writes (the lowest that suffices)
+constexpr uint16_t kFormatMinorPack = 1;  // model packs and ProductQuantized weights
 constexpr size_t kHeaderBytes = 16;
 
 // CRC-32 (IEEE, reflected, polynomial 0xEDB88320), as stored in the header.
@@ -99,6 +100,14 @@ struct LayerView {
   float output_scale = 1.0f;
   int32_t act_min = -128, act_max = 127;
   // Weighted layers only (null and 0 otherwise).
+  // Dense: weights are int8 or packed int4 values (weight_bits). PQ (a
+  // pack member's ProductQuantized layer): weights are codes of weight_bits
+  // bits, ceil(row_length / pq_dim) per row, each row starting on a byte
+  // boundary, indexing pq_centroids (pq_codebook_size x pq_dim int8).
+  bool pq = false;
+  int pq_dim = 0;
+  int pq_codebook_size = 0;
+  const int8_t* pq_centroids = nullptr;
   int weight_bits = 0;
   const uint8_t* weights = nullptr;
   size_t weight_bytes = 0;
@@ -149,6 +158,7 @@ struct ModelLimits {
 };
 
 // A verified model. Cheap to copy: it only points into the file's bytes.
+// A model of a pack (format/pack.h) also points to the pack's codebooks.
 class Model {
  public:
   const fb::Model* root() const { return root_; }
@@ -175,10 +185,15 @@ class Model {
   FusionView fusion() const;
   // Figures the loader computed (zero before a successful load).
   const ModelCost& cost() const { return cost_; }
+  // The pack's codebooks (a flatbuffers vector of fb::Codebook); null for
+  // a standalone model, whose layers must all be Dense.
+  const void* codebooks() const { return codebooks_; }
 
  private:
   friend Status LoadModel(const uint8_t*, size_t, Model*, const ModelLimits&);
+  friend class PackLoader;
   const fb::Model* root_ = nullptr;
+  const void* codebooks_ = nullptr;
   uint16_t major_ = 0, minor_ = 0;
   ModelCost cost_;
 };

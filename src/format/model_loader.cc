@@ -23,6 +23,10 @@ uint32_t ReadU32(const uint8_t* p) {
          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
 
+}  // namespace
+
+namespace format_internal {
+
 Status CheckHeader(const uint8_t* bytes, size_t size, uint16_t* major, uint16_t* minor) {
   if (bytes == nullptr || size < kHeaderBytes) {
     return Status::Error(StatusCode::kBadModel,
@@ -70,15 +74,21 @@ Status CheckHeader(const uint8_t* bytes, size_t size, uint16_t* major, uint16_t*
   return Status::Ok();
 }
 
-}  // namespace
+}  // namespace format_internal
 
 Status LoadModel(const uint8_t* bytes, size_t size, Model* model, const ModelLimits& limits) {
   if (model == nullptr) return Status::Error(StatusCode::kInvalidArgument, "model: null output");
   *model = Model();
   uint16_t major = 0, minor = 0;
-  TM2_RETURN_IF_ERROR(CheckHeader(bytes, size, &major, &minor));
+  TM2_RETURN_IF_ERROR(format_internal::CheckHeader(bytes, size, &major, &minor));
   const uint8_t* payload = bytes + kHeaderBytes;
   const size_t payload_size = size - kHeaderBytes;
+  if (flatbuffers::BufferHasIdentifier(payload, format_internal::kPackIdentifier)) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "model: this file is a model pack (identifier %s): load it with LoadPack "
+                         "and select a model",
+                         format_internal::kPackIdentifier);
+  }
   if (!fb::ModelBufferHasIdentifier(payload)) {
     return Status::Error(StatusCode::kBadModel, "model: payload identifier is not TM2P");
   }

@@ -70,7 +70,8 @@ void SetCost(LayerView* v) {
 }
 
 LayerView MakeView(const fb::Layer& layer, int branch, int index, const TensorInfo& in,
-                   const TensorShape& out, const LayerWindow& window) {
+                   const TensorShape& out, const LayerWindow& window,
+                   const CodebookVector* codebooks) {
   LayerView v;
   v.branch = branch;
   v.index = index;
@@ -89,6 +90,14 @@ LayerView MakeView(const fb::Layer& layer, int branch, int index, const TensorIn
     v.output_zero_point = layer.output_zero_point();
     v.output_scale = layer.output_scale();
     v.weight_bits = layer.weight_bits();
+    if (layer.weight_encoding() == fb::WeightEncoding::ProductQuantized) {
+      // VerifyLayer has checked the index, the codebook and the codes.
+      const fb::Codebook& cb = *codebooks->Get(layer.codebook());
+      v.pq = true;
+      v.pq_dim = cb.dim();
+      v.pq_codebook_size = static_cast<int>(cb.centroids()->size() / cb.dim());
+      v.pq_centroids = cb.centroids()->data();
+    }
     v.weights = layer.weights()->data();
     v.weight_bytes = layer.weights()->size();
     // An empty bias vector is no bias, like a missing one (FORMAT.md 3.3):
@@ -120,7 +129,7 @@ Status CheckStackSize(const LayerVector* layers, const char* where, bool is_head
 // `where` is "branch 1 'speech'" or "head"; the head must end with Softmax,
 // branches must not contain it.
 Status WalkStack(const LayerVector* layers, int branch, const char* where, TensorInfo in,
-                 ModelVisitor* visitor, TensorInfo* out) {
+                 const CodebookVector* codebooks, ModelVisitor* visitor, TensorInfo* out) {
   const bool is_head = branch < 0;
   const size_t n = Len(layers);
   for (size_t i = 0; i < n; ++i) {
@@ -138,8 +147,8 @@ Status WalkStack(const LayerVector* layers, int branch, const char* where, Tenso
     }
     TensorShape next;
     LayerWindow window;
-    TM2_RETURN_IF_ERROR(WithContext(VerifyLayer(layer, in.shape, &next, &window), context));
-    const LayerView view = MakeView(layer, branch, static_cast<int>(i), in, next, window);
+    TM2_RETURN_IF_ERROR(WithContext(VerifyLayer(layer, in.shape, codebooks, &next, &window), context));
+    const LayerView view = MakeView(layer, branch, static_cast<int>(i), in, next, window, codebooks);
     TM2_RETURN_IF_ERROR(WithContext(visitor->Layer(view), context));
     in.shape = next;
     in.zero_point = view.output_zero_point;
@@ -153,6 +162,7 @@ Status WalkStack(const LayerVector* layers, int branch, const char* where, Tenso
 
 Status Walk(const Model& model, ModelVisitor* visitor) {
   const FusionView fusion = model.fusion();
+  const CodebookVector* codebooks = static_cast<const CodebookVector*>(model.codebooks());
   TensorInfo head_in;
   uint64_t fused = 0;
   for (int b = 0; b < model.num_branches(); ++b) {
@@ -176,7 +186,7 @@ Status Walk(const Model& model, ModelVisitor* visitor) {
     TM2_RETURN_IF_ERROR(
         WithContext(visitor->BeginStack(b, in, static_cast<int>(Len(branch.layers()))), pre_where));
     TensorInfo out;
-    TM2_RETURN_IF_ERROR(WalkStack(branch.layers(), b, where, in, visitor, &out));
+    TM2_RETURN_IF_ERROR(WalkStack(branch.layers(), b, where, in, codebooks, visitor, &out));
     TM2_RETURN_IF_ERROR(WithContext(visitor->EndStack(b, out), where));
     head_in = out;
     fused += out.shape.size();
@@ -195,7 +205,7 @@ Status Walk(const Model& model, ModelVisitor* visitor) {
   const int head_layers = static_cast<int>(Len(model.root()->head()));
   TM2_RETURN_IF_ERROR(WithContext(visitor->BeginStack(-1, head_in, head_layers), "head"));
   TensorInfo logits;
-  TM2_RETURN_IF_ERROR(WalkStack(model.root()->head(), -1, "head", head_in, visitor, &logits));
+  TM2_RETURN_IF_ERROR(WalkStack(model.root()->head(), -1, "head", head_in, codebooks, visitor, &logits));
   if (logits.shape.size() != static_cast<size_t>(model.num_labels())) {
     return Status::Error(StatusCode::kBadModel, "head: outputs %d values for %d labels",
                          static_cast<int>(logits.shape.size()), model.num_labels());

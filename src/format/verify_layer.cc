@@ -71,14 +71,21 @@ Status CheckChannelVector(const char* what, size_t len, int channels, bool requi
   return Status::Ok();
 }
 
-Status CheckWeighted(const fb::Layer& layer, const TensorShape& in, const TensorShape& out) {
+Status CheckWeighted(const fb::Layer& layer, const TensorShape& in, const TensorShape& out,
+                     const CodebookVector* codebooks) {
   const int bits = layer.weight_bits();
   if (bits != 4 && bits != 8) {
     return Status::Error(StatusCode::kBadModel, "weight_bits %d, expected 4 or 8", bits);
   }
+  if (layer.weight_encoding() == fb::WeightEncoding::ProductQuantized) {
+    TM2_RETURN_IF_ERROR(VerifyPqCodes(layer, in, codebooks));
+  } else if (layer.codebook() != 0) {
+    return Status::Error(StatusCode::kBadModel, "a Dense layer names codebook %d",
+                         static_cast<int>(layer.codebook()));
+  }
   const size_t expected = ExpectedWeightBytes(layer, in);
   const size_t have = Len(layer.weights());
-  if (have != expected) {
+  if (layer.weight_encoding() == fb::WeightEncoding::Dense && have != expected) {
     char dims[64];
     DescribeWeights(layer, in, dims, sizeof(dims));
     return Status::Error(StatusCode::kBadModel, "%lu weight bytes, expected %lu for %s at %d bits",
@@ -112,15 +119,17 @@ Status CheckWeighted(const fb::Layer& layer, const TensorShape& in, const Tensor
 
 }  // namespace
 
-Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, TensorShape* out,
-                   LayerWindow* window) {
+Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, const CodebookVector* codebooks,
+                   TensorShape* out, LayerWindow* window) {
   const int type = static_cast<int>(layer.type());
   if (type >= kNumLayerTypes) {
     return Status::Error(StatusCode::kUnsupported, "layer type %d needs a newer reader", type);
   }
-  if (layer.weight_encoding() != fb::WeightEncoding::Dense) {
+  if (layer.weight_encoding() != fb::WeightEncoding::Dense &&
+      layer.weight_encoding() != fb::WeightEncoding::ProductQuantized) {
     return Status::Error(StatusCode::kUnsupported,
-                         "weight encoding %d needs a newer reader (this one reads Dense only)",
+                         "weight encoding %d needs a newer reader (this one reads Dense and "
+                         "ProductQuantized)",
                          static_cast<int>(layer.weight_encoding()));
   }
   if (layer.padding() != fb::Padding::Valid && layer.padding() != fb::Padding::Same) {
@@ -129,8 +138,13 @@ Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, TensorShape* o
   }
   TM2_RETURN_IF_ERROR(CheckActivation(layer));
   TM2_RETURN_IF_ERROR(InferShape(ParamsOf(layer), in, out, window));
-  if (!LayerHasWeights(type)) return CheckNoWeights(layer);
-  return CheckWeighted(layer, in, *out);
+  if (!LayerHasWeights(type)) {
+    if (layer.weight_encoding() != fb::WeightEncoding::Dense || layer.codebook() != 0) {
+      return Status::Error(StatusCode::kBadModel, "has no weights but a weight encoding or codebook");
+    }
+    return CheckNoWeights(layer);
+  }
+  return CheckWeighted(layer, in, *out, codebooks);
 }
 
 Status WithContext(const Status& inner, const char* context) {

@@ -11,6 +11,8 @@
 #include "format/layer_rules.h"
 #include "format/model.h"
 #include "format/tm2_generated.h"
+#include "format/pack.h"
+#include "format/verify_model.h"  // kPackIdentifier
 #include "format/writer_pack.h"
 
 namespace tm2 {
@@ -60,15 +62,29 @@ Offset<flatbuffers::Vector<T>> OptionalVector(FlatBufferBuilder& fbb, const std:
   return v.empty() ? 0 : fbb.CreateVector(v);
 }
 
+// Codebook dims of the pack being written (empty for a plain model).
+using CodebookDims = std::vector<int>;
+
 // Serializes one layer whose input shape is `in`; `in` becomes its output.
-Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, TensorShape* in,
-                  Offset<fb::Layer>* built) {
+Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, const CodebookDims& dims,
+                  TensorShape* in, Offset<fb::Layer>* built) {
   TM2_RETURN_IF_ERROR(CheckStorable(l));
   const LayerParams p = ParamsOf(l);
   TensorShape out;
   TM2_RETURN_IF_ERROR(format_internal::InferShape(p, *in, &out, nullptr));
   std::vector<uint8_t> packed;
-  if (format_internal::LayerHasWeights(p.type)) {
+  const bool pq = l.pq_codebook >= 0;
+  if (pq) {
+    if (!format_internal::LayerHasWeights(p.type) || l.pq_codebook >= static_cast<int>(dims.size())) {
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "codebook %d: not a weighted layer of a pack with that codebook",
+                           l.pq_codebook);
+    }
+    TM2_RETURN_IF_ERROR(format_internal::PackCodes(
+        l.pq_codes, format_internal::PqCodeLayout(format_internal::WeightLayout(p, *in),
+                                                  dims[static_cast<size_t>(l.pq_codebook)]),
+        l.weight_bits, &packed));
+  } else if (format_internal::LayerHasWeights(p.type)) {
     TM2_RETURN_IF_ERROR(format_internal::PackWeights(
         l.weights, format_internal::WeightLayout(p, *in), l.weight_bits, &packed));
   } else if (!l.weights.empty()) {
@@ -90,7 +106,8 @@ Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, TensorShape* in,
   b.add_padding(l.same_padding ? fb::Padding::Same : fb::Padding::Valid);
   b.add_out_channels(static_cast<uint16_t>(l.out_channels));
   b.add_weight_bits(static_cast<uint8_t>(l.weight_bits));
-  b.add_weight_encoding(fb::WeightEncoding::Dense);
+  b.add_weight_encoding(pq ? fb::WeightEncoding::ProductQuantized : fb::WeightEncoding::Dense);
+  if (pq) b.add_codebook(static_cast<uint16_t>(l.pq_codebook));
   b.add_weights(weights);
   b.add_bias(bias);
   b.add_multiplier(multiplier);
@@ -108,10 +125,11 @@ Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, TensorShape* in,
 }
 
 Status BuildStack(FlatBufferBuilder& fbb, const std::vector<LayerSpec>& layers, const char* where,
-                  TensorShape* in, Offset<flatbuffers::Vector<Offset<fb::Layer>>>* built) {
+                  const CodebookDims& dims, TensorShape* in,
+                  Offset<flatbuffers::Vector<Offset<fb::Layer>>>* built) {
   std::vector<Offset<fb::Layer>> offsets(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
-    const Status s = BuildLayer(fbb, layers[i], in, &offsets[i]);
+    const Status s = BuildLayer(fbb, layers[i], dims, in, &offsets[i]);
     if (!s.ok()) {
       return Status::Error(s.code(), "%s layer %zu (%s): %s", where, i,
                            format_internal::LayerTypeName(static_cast<int>(layers[i].kind)),
@@ -150,8 +168,8 @@ Offset<fb::Preprocess> BuildPreprocess(FlatBufferBuilder& fbb, const BranchSpec&
   return b.Finish();
 }
 
-Status BuildBranch(FlatBufferBuilder& fbb, const BranchSpec& spec, int index, TensorShape* out,
-                   Offset<fb::Branch>* built) {
+Status BuildBranch(FlatBufferBuilder& fbb, const BranchSpec& spec, int index,
+                   const CodebookDims& dims, TensorShape* out, Offset<fb::Branch>* built) {
   char where[64];
   std::snprintf(where, sizeof(where), "branch %d '%.32s'", index, spec.name.c_str());
   TensorShape shape;
@@ -159,7 +177,7 @@ Status BuildBranch(FlatBufferBuilder& fbb, const BranchSpec& spec, int index, Te
   shape.w = spec.preprocess.num_features();
   shape.c = 1;
   Offset<flatbuffers::Vector<Offset<fb::Layer>>> layers;
-  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.layers, where, &shape, &layers));
+  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.layers, where, dims, &shape, &layers));
   const auto name = fbb.CreateString(spec.name);
   const auto modality = fbb.CreateString(spec.modality);
   const auto prompt = fbb.CreateString(spec.prompt);
@@ -191,21 +209,18 @@ void AppendU32(std::vector<uint8_t>* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
-}  // namespace
-
-Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out) {
-  if (out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "writer: null output");
-  out->clear();
+// The Model table of `spec` (its layers may index `dims`' codebooks).
+Status BuildModel(FlatBufferBuilder& fbb, const ModelSpec& spec, const CodebookDims& dims,
+                  Offset<fb::Model>* built) {
   if (spec.branches.empty()) {
     return Status::Error(StatusCode::kInvalidArgument, "writer: a model needs at least 1 branch");
   }
-  FlatBufferBuilder fbb(4096);
   std::vector<Offset<fb::Branch>> branches(spec.branches.size());
   TensorShape head_in;
   uint64_t fused = 0;
   for (size_t b = 0; b < spec.branches.size(); ++b) {
     TM2_RETURN_IF_ERROR(
-        BuildBranch(fbb, spec.branches[b], static_cast<int>(b), &head_in, &branches[b]));
+        BuildBranch(fbb, spec.branches[b], static_cast<int>(b), dims, &head_in, &branches[b]));
     fused += head_in.size();
   }
   if (spec.branches.size() > 1) {
@@ -213,7 +228,7 @@ Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out) {
     head_in.c = fused > format_internal::kMaxTensorElements ? 0 : static_cast<int>(fused);
   }
   Offset<flatbuffers::Vector<Offset<fb::Layer>>> head;
-  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.head, "head", &head_in, &head));
+  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.head, "head", dims, &head_in, &head));
   Offset<fb::Fusion> fusion = 0;
   if (spec.branches.size() > 1) {
     TM2_RETURN_IF_ERROR(
@@ -241,21 +256,75 @@ Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out) {
   m.add_branches(branch_vector);
   m.add_fusion(fusion);
   m.add_head(head);
-  fb::FinishModelBuffer(fbb, m.Finish());
+  *built = m.Finish();
+  return Status::Ok();
+}
 
+// Header (FORMAT.md 1) + the finished payload.
+std::vector<uint8_t> WithHeader(const FlatBufferBuilder& fbb, uint16_t minor) {
   const uint8_t* payload = fbb.GetBufferPointer();
   const uint32_t size = fbb.GetSize();
   std::vector<uint8_t> file;
   file.reserve(kHeaderBytes + size);
   file.insert(file.end(), {'T', 'M', '2', 0});
   AppendU16(&file, kFormatMajor);
-  AppendU16(&file, kFormatMinor);
+  AppendU16(&file, minor);
   AppendU32(&file, size);
   AppendU32(&file, Crc32(payload, size));
   file.insert(file.end(), payload, payload + size);
+  return file;
+}
 
+}  // namespace
+
+Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out) {
+  if (out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "writer: null output");
+  out->clear();
+  FlatBufferBuilder fbb(4096);
+  Offset<fb::Model> root;
+  TM2_RETURN_IF_ERROR(BuildModel(fbb, spec, CodebookDims(), &root));
+  fb::FinishModelBuffer(fbb, root);
+  std::vector<uint8_t> file = WithHeader(fbb, kFormatMinor);
   Model check;
   TM2_RETURN_IF_ERROR(LoadModel(file.data(), file.size(), &check));
+  *out = std::move(file);
+  return Status::Ok();
+}
+
+Status WritePack(const PackSpec& spec, std::vector<uint8_t>* out) {
+  if (out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "writer: null output");
+  out->clear();
+  FlatBufferBuilder fbb(16384);
+  CodebookDims dims;
+  std::vector<Offset<fb::Codebook>> codebooks;
+  for (const CodebookSpec& c : spec.codebooks) {
+    TM2_RETURN_IF_ERROR(FitsRange("codebook dim", c.dim, 1, format_internal::kMaxPqDim));
+    dims.push_back(c.dim);
+    const auto centroids = fbb.CreateVector(c.centroids);
+    codebooks.push_back(fb::CreateCodebook(fbb, static_cast<uint8_t>(c.dim), centroids));
+  }
+  std::vector<Offset<fb::Model>> models(spec.models.size());
+  for (size_t i = 0; i < spec.models.size(); ++i) {
+    const Status s = BuildModel(fbb, spec.models[i], dims, &models[i]);
+    if (!s.ok()) {
+      return Status::Error(s.code(), "pack model %zu '%s': %s", i, spec.models[i].name.c_str(),
+                           s.message());
+    }
+  }
+  const auto name = fbb.CreateString(spec.name);
+  const auto description = fbb.CreateString(spec.description);
+  const auto codebook_vector = fbb.CreateVector(codebooks);
+  const auto model_vector = fbb.CreateVector(models);
+  fb::ModelPackBuilder p(fbb);
+  p.add_name(name);
+  p.add_description(description);
+  p.add_codebooks(codebook_vector);
+  p.add_models(model_vector);
+  fbb.Finish(p.Finish(), format_internal::kPackIdentifier);
+  std::vector<uint8_t> file = WithHeader(fbb, kFormatMinorPack);
+  // The loader needs 4-byte alignment; a vector's data has it.
+  Pack check;
+  TM2_RETURN_IF_ERROR(LoadPack(file.data(), file.size(), &check));
   *out = std::move(file);
   return Status::Ok();
 }

@@ -35,8 +35,14 @@ struct LayerSpec {
   int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
   bool same_padding = false;
   int out_channels = 0;       // conv / pointwise / FC
-  int weight_bits = 8;        // 8 or 4
+  int weight_bits = 8;        // 8 or 4 (bits per weight, or per code when pq_codebook >= 0)
   std::vector<int8_t> weights;  // unpacked values in the layout of models/FORMAT.md
+  // Pack members only (WritePack): product-quantized weights. The index of
+  // a PackSpec codebook and one code per sub-vector, row by row
+  // (ceil(row_length / dim) codes a row, FORMAT.md 3.4); `weights` is then
+  // ignored.
+  int pq_codebook = -1;
+  std::vector<uint8_t> pq_codes;
   std::vector<int32_t> bias;
   std::vector<int32_t> multiplier;
   std::vector<int8_t> shift;
@@ -73,6 +79,20 @@ struct ModelSpec {
 
 // Serializes, packs, checksums and verifies. `out` is replaced.
 Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out);
+
+// A model pack (format 1.1, FORMAT.md 12).
+struct CodebookSpec {
+  int dim = 0;                   // sub-vector length, 1..16
+  std::vector<int8_t> centroids; // K x dim, K in 1..256
+};
+struct PackSpec {
+  std::string name, description;
+  std::vector<CodebookSpec> codebooks;
+  std::vector<ModelSpec> models;  // 1..16, unique names
+};
+
+// Serializes, checksums and verifies with LoadPack. `out` is replaced.
+Status WritePack(const PackSpec& spec, std::vector<uint8_t>* out);
 
 }  // namespace tm2
 

@@ -41,5 +41,38 @@ Status PackWeights(const std::vector<int8_t>& values, const WeightMatrix& m, int
   return Status::Ok();
 }
 
+Status PackCodes(const std::vector<uint8_t>& codes, const WeightMatrix& m, int bits,
+                 std::vector<uint8_t>* packed) {
+  if (bits != 4 && bits != 8) {
+    return Status::Error(StatusCode::kInvalidArgument, "code bits %d, expected 4 or 8", bits);
+  }
+  const uint64_t count = m.rows * m.row_length;
+  if (static_cast<uint64_t>(codes.size()) != count) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "%zu codes, expected %llu (%llu rows of %llu)", codes.size(),
+                         static_cast<unsigned long long>(count),
+                         static_cast<unsigned long long>(m.rows),
+                         static_cast<unsigned long long>(m.row_length));
+  }
+  if (bits == 8) {
+    packed->assign(codes.begin(), codes.end());
+    return Status::Ok();
+  }
+  const size_t row_bytes = (m.row_length + 1) / 2;
+  packed->assign(m.rows * row_bytes, 0);
+  for (uint64_t r = 0; r < m.rows; ++r) {
+    uint8_t* row = packed->data() + r * row_bytes;
+    for (uint64_t i = 0; i < m.row_length; ++i) {
+      const uint8_t code = codes[r * m.row_length + i];
+      if (code > 15) {
+        return Status::Error(StatusCode::kInvalidArgument, "code %llu is %d, beyond 4 bits",
+                             static_cast<unsigned long long>(r * m.row_length + i), code);
+      }
+      row[i / 2] |= (i & 1) ? static_cast<uint8_t>(code << 4) : code;
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace format_internal
 }  // namespace tm2

@@ -17,6 +17,12 @@ namespace format_internal {
 Status PackWeights(const std::vector<int8_t>& values, const WeightMatrix& m, int bits,
                    std::vector<uint8_t>* packed);
 
+// Product-quantization codes (FORMAT.md 3.4): `m` is the code layout
+// (PqCodeLayout); 8-bit codes as is, 4-bit codes two per byte, low nibble
+// first, each row starting on a byte boundary.
+Status PackCodes(const std::vector<uint8_t>& codes, const WeightMatrix& m, int bits,
+                 std::vector<uint8_t>* packed);
+
 }  // namespace format_internal
 }  // namespace tm2
 

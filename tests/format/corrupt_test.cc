@@ -130,9 +130,15 @@ TEST_CASE("Layer field rules", "[format][corrupt]") {
       });
   ExpectBad("branch 0 'cough' layer 0 (Conv2D): weight_bits 3, expected 4 or 8",
             [](ModelT& m) { BranchLayer(m, 0, 0).weight_bits = 3; });
-  Expect(StatusCode::kUnsupported, "weight encoding 1 needs a newer reader", [](ModelT& m) {
+  Expect(StatusCode::kUnsupported, "weight encoding 2 needs a newer reader", [](ModelT& m) {
+    BranchLayer(m, 0, 1).weight_encoding = tm2::fbt::WeightEncoding::Future;
+  });
+  ExpectBad("ProductQuantized weights outside a model pack (no codebooks)", [](ModelT& m) {
     BranchLayer(m, 0, 1).weight_encoding = tm2::fbt::WeightEncoding::ProductQuantized;
   });
+  ExpectBad("a Dense layer names codebook 3", [](ModelT& m) { BranchLayer(m, 0, 1).codebook = 3; });
+  ExpectBad("has no weights but a weight encoding or codebook",
+            [](ModelT& m) { m.head.back()->codebook = 1; });
   Expect(StatusCode::kUnsupported, "layer type 9 needs a newer reader",
          [](ModelT& m) { BranchLayer(m, 2, 1).type = static_cast<tm2::fbt::LayerType>(9); });
   Expect(StatusCode::kUnsupported, "padding 2 needs a newer reader",

@@ -42,6 +42,38 @@ std::vector<uint8_t> Pack(const fbt::ModelT& model, uint16_t major, uint16_t min
   return file;
 }
 
+std::unique_ptr<fbt::ModelPackT> UnpackPack(const std::vector<uint8_t>& file) {
+  return std::unique_ptr<fbt::ModelPackT>(
+      flatbuffers::GetRoot<fbt::ModelPack>(file.data() + kHeaderBytes)->UnPack());
+}
+
+std::vector<uint8_t> PackPack(const fbt::ModelPackT& pack, uint16_t minor) {
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(fbt::ModelPack::Pack(fbb, &pack), "TM2K");
+  std::vector<uint8_t> file(kHeaderBytes + fbb.GetSize(), 0);
+  std::memcpy(file.data() + kHeaderBytes, fbb.GetBufferPointer(), fbb.GetSize());
+  file[0] = 'T';
+  file[1] = 'M';
+  file[2] = '2';
+  PutU16(&file, 4, kFormatMajor);
+  PutU16(&file, 6, minor);
+  FixHeader(&file);
+  return file;
+}
+
+std::vector<uint8_t> EditPack(const std::vector<uint8_t>& file,
+                              const std::function<void(fbt::ModelPackT&)>& edit) {
+  std::unique_ptr<fbt::ModelPackT> p = UnpackPack(file);
+  edit(*p);
+  return PackPack(*p);
+}
+
+Status LoadPackCopy(const std::vector<uint8_t>& file, std::vector<uint32_t>* storage, tm2::Pack* pack) {
+  storage->assign((file.size() + 3) / 4 + 1, 0);
+  if (!file.empty()) std::memcpy(storage->data(), file.data(), file.size());
+  return LoadPack(reinterpret_cast<const uint8_t*>(storage->data()), file.size(), pack);
+}
+
 std::vector<uint8_t> Edit(const std::vector<uint8_t>& file,
                           const std::function<void(fbt::ModelT&)>& edit) {
   std::unique_ptr<fbt::ModelT> m = Unpack(file);
@@ -67,7 +99,11 @@ uint64_t WalkStack(const flatbuffers::Vector<flatbuffers::Offset<fb::Layer>>* la
     TensorShape out;
     LayerWindow g;
     if (!InferLayerShape(*l, *shape, &out, &g).ok()) return Mix(h, 0xBAD);
-    const size_t bytes = ExpectedWeightBytes(*l, *shape);
+    // PQ codes: the stored count (the loader checked it against the
+    // codebook's dim); the decode pass below reads the centroids.
+    const size_t bytes = l->weight_encoding() == fb::WeightEncoding::ProductQuantized
+                             ? l->weights()->size()
+                             : ExpectedWeightBytes(*l, *shape);
     for (size_t i = 0; i < bytes; ++i) h = Mix(h, l->weights()->Get(i));
     for (int c = 0; c < out.c && l->multiplier(); ++c) {
       h = Mix(h, static_cast<uint32_t>(l->multiplier()->Get(c)));
@@ -79,6 +115,27 @@ uint64_t WalkStack(const flatbuffers::Vector<flatbuffers::Offset<fb::Layer>>* la
   }
   return h;
 }
+
+// Every centroid value every PQ code names, through the loader's walk.
+class PqReader final : public ModelVisitor {
+ public:
+  Status BeginStack(int, const TensorInfo&, int) override { return Status::Ok(); }
+  Status EndStack(int, const TensorInfo&) override { return Status::Ok(); }
+  Status Layer(const LayerView& v) override {
+    if (!v.pq) return Status::Ok();
+    const size_t per_byte = v.weight_bits == 4 ? 2 : 1;
+    for (size_t i = 0; i < v.weight_bytes * per_byte; ++i) {
+      const uint8_t b = v.weights[i / per_byte];
+      const unsigned code = v.weight_bits == 8 ? b : ((i & 1) ? b >> 4 : b & 0x0F);
+      // Padding nibbles may be anything; only real codes are below K.
+      if (code >= static_cast<unsigned>(v.pq_codebook_size)) continue;
+      for (int j = 0; j < v.pq_dim; ++j)
+        h = Mix(h, static_cast<uint8_t>(v.pq_centroids[code * static_cast<unsigned>(v.pq_dim) + j]));
+    }
+    return Status::Ok();
+  }
+  uint64_t h = 0;
+};
 
 }  // namespace
 
@@ -109,7 +166,10 @@ uint64_t WalkModel(const Model& model) {
     last.h = last.w = 1;
     last.c = static_cast<int>(fused);
   }
-  return WalkStack(model.root()->head(), &last, h);
+  h = WalkStack(model.root()->head(), &last, h);
+  PqReader pq;
+  if (tm2::WalkModel(model, &pq).ok()) h = Mix(h, pq.h);
+  return h;
 }
 
 }  // namespace test

@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "format/model.h"
+#include "format/pack.h"
 #include "tm2_test_generated.h"
 
 namespace tm2 {
@@ -36,6 +37,14 @@ inline Status LoadCopy(const std::vector<uint8_t>& file) {
   Model m;
   return LoadCopy(file, &storage, &m);
 }
+
+// Packs (format 1.1): the same edits on a ModelPack payload (TM2K).
+std::unique_ptr<fbt::ModelPackT> UnpackPack(const std::vector<uint8_t>& file);
+std::vector<uint8_t> PackPack(const fbt::ModelPackT& pack, uint16_t minor = kFormatMinorPack);
+std::vector<uint8_t> EditPack(const std::vector<uint8_t>& file,
+                              const std::function<void(fbt::ModelPackT&)>& edit);
+// LoadPack on a 4-byte-aligned copy (the Pack must not outlive `storage`).
+Status LoadPackCopy(const std::vector<uint8_t>& file, std::vector<uint32_t>* storage, tm2::Pack* pack);
 
 // Touches everything a verified model offers (accessors, shapes, every
 // weight byte), so sanitizers see any read the loader should have stopped.

@@ -149,10 +149,14 @@ TEST_CASE("Versioning: newer minors load, unknown fields are ignored, new encodi
   REQUIRE(st.ok());
   CHECK(model.format_minor() == 1);
   CHECK(model.num_labels() == 2);
-  // A 1.1 file whose layer needs the 1.1 encoding.
+  // A 1.1 model (not a pack) with a ProductQuantized layer has no codebooks.
   m->head[0]->weight_encoding = tm2::fbt::WeightEncoding::ProductQuantized;
-  ExpectError(tm2::test::Pack(*m, 1, 1), StatusCode::kUnsupported,
-              "head layer 0 (FullyConnected): weight encoding 1 needs a newer reader");
+  ExpectError(tm2::test::Pack(*m, 1, 1), StatusCode::kBadModel,
+              "head layer 0 (FullyConnected): ProductQuantized weights outside a model pack");
+  // A later file whose layer needs an encoding this reader does not know.
+  m->head[0]->weight_encoding = tm2::fbt::WeightEncoding::Future;
+  ExpectError(tm2::test::Pack(*m, 1, 2), StatusCode::kUnsupported,
+              "head layer 0 (FullyConnected): weight encoding 2 needs a newer reader");
   // A failed load leaves the Model empty.
   CHECK(!tm2::test::LoadCopy(tm2::test::Pack(*m, 1, 1), &storage, &model).ok());
   CHECK(model.root() == nullptr);

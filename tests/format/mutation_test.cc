@@ -115,3 +115,45 @@ TEST_CASE("10,000+ random mutations never crash the loader", "[format][mutation]
   CHECK(loaded > 0);  // e.g. a changed weight byte with a repaired CRC is a valid model
   CHECK(loaded < kRuns);
 }
+
+TEST_CASE("Random mutations of a pack never crash LoadPack", "[format][mutation][pack]") {
+  std::vector<uint8_t> seed;
+  REQUIRE(tm2::WritePack(tm2::test::SamplePackSpec(), &seed).ok());
+  Rng rng(777);
+  std::map<std::string, int> stages;
+  int loaded = 0;
+  const int kRuns = 4000;
+  std::vector<uint32_t> storage;
+  for (int run = 0; run < kRuns; ++run) {
+    std::vector<uint8_t> f = seed;
+    const int rounds = rng.Uniform(1, 3);
+    Mutation last = kFlipBits;
+    for (int r = 0; r < rounds; ++r) {
+      last = static_cast<Mutation>(rng.Uniform(0, kNumMutations - 1));
+      Mutate(&f, last, rng);
+    }
+    if (run % 4 != 0 && f.size() >= tm2::kHeaderBytes) {  // most reach the deeper checks
+      const uint32_t size_field = f[8] | (f[9] << 8) | (f[10] << 16) | (uint32_t{f[11]} << 24);
+      tm2::test::FixHeader(&f);
+      if (last == kSizeField) tm2::test::PutU32(&f, 8, size_field);
+    }
+    tm2::Pack pack;
+    const tm2::Status st = tm2::test::LoadPackCopy(f, &storage, &pack);
+    if (st.ok()) {
+      ++loaded;
+      for (int i = 0; i < pack.num_models(); ++i) (void)tm2::test::WalkModel(pack.model(i));
+    } else {
+      CHECK(std::strlen(st.message()) > 0);
+      CHECK(pack.num_models() == 0);
+      const std::string m = st.message();
+      stages[m.find("checksum") != std::string::npos        ? "checksum"
+             : m.find("FlatBuffers verifier") != std::string::npos ? "verifier"
+             : m.rfind("pack: ", 0) == 0                     ? "pack semantics"
+                                                             : "container"]++;
+    }
+  }
+  for (const auto& kv : stages) WARN(kv.first << ": " << kv.second);
+  CHECK(stages["verifier"] > 100);
+  CHECK(stages["pack semantics"] > 20);
+  CHECK(loaded > 0);
+}

@@ -189,5 +189,57 @@ ModelSpec SmallSpec() {
   return spec;
 }
 
+namespace {
+
+size_t WeightRows(const LayerSpec& l) {
+  return l.kind == LayerKind::kDepthwiseConv2D ? static_cast<size_t>(l.kernel_h) * l.kernel_w
+                                               : static_cast<size_t>(l.out_channels);
+}
+
+void CodeLayers(std::vector<LayerSpec>* layers, const std::vector<CodebookSpec>& books, Rng& rng,
+                int* turn) {
+  for (LayerSpec& l : *layers) {
+    if (l.weights.empty()) continue;
+    const int pick = (*turn)++ % 3;  // 0: Dense, 1: codebook 0, 2: codebook 1
+    if (pick == 0) continue;
+    const CodebookSpec& cb = books[static_cast<size_t>(pick - 1)];
+    const int k = static_cast<int>(cb.centroids.size()) / cb.dim;
+    const size_t rows = WeightRows(l), len = l.weights.size() / rows;
+    const size_t per_row = (len + static_cast<size_t>(cb.dim) - 1) / static_cast<size_t>(cb.dim);
+    l.pq_codebook = pick - 1;
+    l.weight_bits = k <= 16 ? 4 : 8;
+    l.pq_codes.clear();
+    for (size_t i = 0; i < rows * per_row; ++i)
+      l.pq_codes.push_back(static_cast<uint8_t>(rng.Uniform(0, k - 1)));
+    l.weights.clear();
+  }
+}
+
+}  // namespace
+
+PackSpec SamplePackSpec() {
+  Rng rng(4242);
+  PackSpec pack;
+  pack.name = "sample-pack";
+  pack.description = "format tests";
+  CodebookSpec a, b;
+  a.dim = 3;
+  for (int i = 0; i < 200 * 3; ++i) a.centroids.push_back(static_cast<int8_t>(rng.Uniform(-127, 127)));
+  b.dim = 4;
+  for (int i = 0; i < 16 * 4; ++i) b.centroids.push_back(static_cast<int8_t>(rng.Uniform(-8, 7)));
+  pack.codebooks = {a, b};
+  ModelSpec small = SmallSpec();
+  small.name = "small";
+  ModelSpec multi = MultiBranchSpec();
+  multi.name = "multi";
+  int turn = 1;
+  for (ModelSpec* m : {&small, &multi}) {
+    for (BranchSpec& br : m->branches) CodeLayers(&br.layers, pack.codebooks, rng, &turn);
+    CodeLayers(&m->head, pack.codebooks, rng, &turn);
+  }
+  pack.models = {small, multi};
+  return pack;
+}
+
 }  // namespace test
 }  // namespace tm2

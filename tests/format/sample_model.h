@@ -34,6 +34,13 @@ ModelSpec MultiBranchSpec();
 // One branch, a handful of layers, no fusion: a few hundred bytes.
 ModelSpec SmallSpec();
 
+// A pack of SmallSpec ("small") and MultiBranchSpec ("multi") whose
+// weighted layers alternate between Dense and ProductQuantized: codebook 0
+// (d = 3, 200 centroids, 8-bit codes; rows whose length is not a multiple
+// of 3 end in a short sub-vector) and codebook 1 (d = 4, 16 centroids in
+// [-8, 7], 4-bit codes). Codes are seeded random.
+PackSpec SamplePackSpec();
+
 // Valid preprocessing for a num_frames x mel_bins log-mel input.
 PreprocessParams SamplePreprocess(int num_frames, int mel_bins);
 

@@ -213,10 +213,7 @@ void ForEachSimdTable(Fn&& fn) {
 #endif
 }
 
-void RunModel(const std::vector<uint8_t>& file, const uint8_t* tail, size_t tail_n) {
-  std::vector<uint32_t> storage;
-  tm2::Model model;
-  if (!tm2::test::LoadCopy(file, &storage, &model, FuzzLimits()).ok()) return;
+void RunLoaded(const tm2::Model& model, const uint8_t* tail, size_t tail_n) {
   Pcm pcm;
   MakePcm(tail, tail_n, &pcm);
   std::vector<uint8_t> arena;
@@ -242,6 +239,25 @@ void RunModel(const std::vector<uint8_t>& file, const uint8_t* tail, size_t tail
     RunWith(model, kernels, tail, tail_n, pcm, &simd_arena, &got, &ref.used_features);
     SameAsReference(ref, got, name);
   });
+}
+
+// A model file, or a pack (format 1.1) whose every model runs in turn.
+void RunModel(const std::vector<uint8_t>& file, const uint8_t* tail, size_t tail_n) {
+  std::vector<uint32_t> storage;
+  tm2::Model model;
+  if (tm2::test::LoadCopy(file, &storage, &model, FuzzLimits()).ok()) {
+    RunLoaded(model, tail, tail_n);
+    return;
+  }
+  if (!tm2::LooksLikePack(file.data(), file.size())) return;
+  tm2::Pack pack;
+  std::vector<uint32_t> pack_storage(file.size() / 4 + 1, 0);
+  std::memcpy(pack_storage.data(), file.data(), file.size());
+  if (!tm2::LoadPack(reinterpret_cast<const uint8_t*>(pack_storage.data()), file.size(), &pack,
+                     FuzzLimits())
+           .ok())
+    return;
+  for (int i = 0; i < pack.num_models(); ++i) RunLoaded(pack.model(i), tail, tail_n);
 }
 
 // --- structure-aware mutation -------------------------------------------

@@ -43,8 +43,16 @@ int main(int argc, char** argv) {
   auto m = tm2::test::Unpack(small);
   m->codebooks = {1.0f, 2.0f};
   seeds.push_back({"v1_1.tm2", tm2::test::Pack(*m, 1, 1)});
-  m->head[0]->weight_encoding = tm2::fbt::WeightEncoding::ProductQuantized;
+  m->head[0]->weight_encoding = tm2::fbt::WeightEncoding::Future;
   seeds.push_back({"v1_1_pq.tm2", tm2::test::Pack(*m, 1, 1)});
+  // A model pack with both PQ code widths (format 1.1).
+  std::vector<uint8_t> pack;
+  const tm2::Status pk = tm2::WritePack(tm2::test::SamplePackSpec(), &pack);
+  if (!pk.ok()) {
+    std::fprintf(stderr, "pack writer failed: %s\n", pk.message());
+    return 1;
+  }
+  seeds.push_back({"sample.pack.tm2", pack});
   // For fuzz_engine: one branch with a (well-formed, unused) fusion table,
   // and the small model followed by a PCM description (float samples at
   // 44.1 kHz, stereo, with NaN, inf and huge values).

@@ -1,6 +1,6 @@
 // Kernel comparison firmware for the Cortex-M4 (Catch2 is not built there):
 // a reduced form of conv_test.cc, fully_connected_test.cc and
-// pooling_test.cc. Every case
+// pooling_test.cc and pq_test.cc. Every case
 // runs the reference and the selected table (cm4dsp) on the same random
 // data; main returns the number of mismatching cases (0 = pass).
 #include <cstdio>
@@ -8,6 +8,7 @@
 
 #include "kernel_case.h"
 #include "kernels/select.h"
+#include "pq_case.h"
 
 namespace tm2 {
 namespace test {
@@ -167,8 +168,22 @@ void PoolSweep(uint64_t seed) {
   CheckPools(g, -128, 127, rng);
 }
 
+// Product-quantized layers (pq_case.h): decoder, then cm4dsp on the
+// decoded weights against the reference.
+void PqSweep(uint64_t seed, int iterations) {
+  Rng rng(seed);
+  for (int it = 0; it < iterations; ++it) {
+    for (PqOp op : {PqOp::kConv, PqOp::kDepthwise, PqOp::kFc}) {
+      const std::string diff = CheckPqCase(op, rng, SelectKernels());
+      ++g_cases;
+      if (!diff.empty() && ++g_failures <= 10) printf("MISMATCH pq %s\n", diff.c_str());
+    }
+  }
+}
+
 void Run() {
   PoolSweep(31);
+  PqSweep(41, 40);
   RandomConv(Op::kConv, 11, 150);
   EdgeConv(Op::kConv, 12);
   RandomConv(Op::kDepthwise, 13, 150);

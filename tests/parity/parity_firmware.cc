@@ -6,10 +6,13 @@
 #include <cstdio>
 
 #include "kernels/select.h"
+#include "parity/pack_parity.h"
 #include "parity/parity_run.h"
 
 extern const unsigned char parity_parity_multibranch[];
 extern const size_t parity_parity_multibranch_size;
+extern const unsigned char parity_shipped[];  // tests/fixtures/models/shipped.pack.tm2
+extern const size_t parity_shipped_size;
 extern const unsigned char parity_expected_hashes[];
 extern const size_t parity_expected_hashes_size;
 #define TM2_CLIP(sym)                             \
@@ -40,6 +43,10 @@ int main() {
       parity_parity_multibranch, parity_parity_multibranch_size, g_arena, sizeof(g_arena), tables,
       2, clips, 6, reinterpret_cast<const char*>(parity_expected_hashes),
       parity_expected_hashes_size);
-  std::printf("parity firmware: %d mismatches\n", failures);
-  return failures;
+  // The shipped models' pack from flash, switching models in this arena.
+  const int pack_failures = tm2::test::RunPackParity(
+      parity_shipped, parity_shipped_size, g_arena, sizeof(g_arena), tables, 2, clips, 6,
+      reinterpret_cast<const char*>(parity_expected_hashes), parity_expected_hashes_size);
+  std::printf("parity firmware: %d mismatches, %d in the pack\n", failures, pack_failures);
+  return failures + pack_failures;
 }

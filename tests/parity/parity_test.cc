@@ -9,6 +9,7 @@
 #include "format/writer.h"
 #include "kernels/select.h"
 #include "parity/parity_model.h"
+#include "parity/pack_parity.h"
 #include "parity/parity_run.h"
 
 namespace {
@@ -52,6 +53,25 @@ TEST_CASE("features and outputs hash to the expected values on this target") {
   const tm2::KernelTable* tables[] = {&tm2::ReferenceKernels(), &tm2::SelectKernels()};
   const int failures = tm2::test::RunAllParityCases(
       model.data(), model.size(), arena.data(), arena.size(), tables, 2, clips.data(),
+      static_cast<int>(clips.size()), reinterpret_cast<const char*>(expected.data()),
+      expected.size());
+  CHECK(failures == 0);
+}
+
+TEST_CASE("the shipped models' pack hashes to the expected values on this target, switching in place") {
+  const std::vector<uint8_t> pack = ReadOrFail(kFixtures + "/models/shipped.pack.tm2");
+  const std::vector<uint8_t> expected =
+      ReadOrFail(std::string(TM2_PARITY_DIR) + "/expected_hashes.txt");
+  std::vector<std::vector<uint8_t>> clip_bytes;
+  std::vector<tm2::test::ClipBytes> clips;
+  for (const char* name : tm2::test::kPackClipNames)
+    clip_bytes.push_back(ReadOrFail(kFixtures + "/audio/" + name));
+  for (int i = 0; i < tm2::test::kNumPackClips; ++i)
+    clips.push_back({tm2::test::kPackClipNames[i], clip_bytes[i].data(), clip_bytes[i].size()});
+  std::vector<uint8_t> arena(1 << 20);
+  const tm2::KernelTable* tables[] = {&tm2::ReferenceKernels(), &tm2::SelectKernels()};
+  const int failures = tm2::test::RunPackParity(
+      pack.data(), pack.size(), arena.data(), arena.size(), tables, 2, clips.data(),
       static_cast<int>(clips.size()), reinterpret_cast<const char*>(expected.data()),
       expected.size());
   CHECK(failures == 0);

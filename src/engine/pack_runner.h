@@ -1,0 +1,72 @@
+// Run the models of a pack (format/pack.h) one at a time in one
+// caller-owned arena, switching in place: a switch re-plans the engine for
+// another model into the same arena (sized once for the pack's largest
+// model), rebuilding its preprocessing tables and layer plans. Weights and
+// codebooks are never copied: they stay in the file's bytes (flash on the
+// MCU, the ArrayBuffer on the page), and product-quantized layers decode
+// into a scratch of the largest such layer at each Invoke.
+//
+//   tm2::Pack pack;
+//   TM2_RETURN_IF_ERROR(tm2::LoadPack(bytes, size, &pack));
+//   size_t need = 0;
+//   TM2_RETURN_IF_ERROR(tm2::PackRunner::ArenaBytes(pack, &need));
+//   tm2::PackRunner runner;
+//   TM2_RETURN_IF_ERROR(runner.Init(pack, arena, need));      // model 0
+//   TM2_RETURN_IF_ERROR(runner.Select(pack.Find("kws-dscnn")));
+//   runner.engine().SetInput(0, pcm); runner.engine().Invoke();
+//   printf("switch planned %lu arena bytes\n", (unsigned long)runner.last_switch().arena_bytes);
+#ifndef TM2_ENGINE_PACK_RUNNER_H_
+#define TM2_ENGINE_PACK_RUNNER_H_
+
+#include <cstddef>
+
+#include "common/status.h"
+#include "engine/engine.h"
+#include "format/pack.h"
+
+namespace tm2 {
+
+// What the last switch did: the engine's Init for the new model (the
+// front ends time it; the MCU firmware counts its instructions).
+struct SwitchCost {
+  int from = -1, to = -1;
+  size_t arena_bytes = 0;        // the new model's plan (Engine::arena_used)
+  size_t preprocess_tables = 0;  // of which rebuilt preprocessing tables
+  size_t packed_weights = 0;     // of which kernel-packed weights
+  size_t layer_plans = 0;        // of which layer plans
+};
+
+class PackRunner {
+ public:
+  // The largest arena any model of `pack` needs.
+  static Status ArenaBytes(const Pack& pack, size_t* bytes,
+                           const EngineOptions& options = EngineOptions());
+
+  // Keeps `pack` by pointer (it must outlive the runner) and selects
+  // `model`.
+  Status Init(const Pack& pack, void* arena, size_t arena_bytes,
+              const EngineOptions& options = EngineOptions(), int model = 0);
+  // Switches to model `model` (0 <= model < num_models) in the same arena.
+  // On failure no model is selected (current() is -1).
+  Status Select(int model);
+  Status Select(const char* name);
+
+  int current() const { return current_; }
+  const Model& model() const { return pack_->model(current_); }
+  Engine& engine() { return engine_; }
+  const Engine& engine() const { return engine_; }
+  const SwitchCost& last_switch() const { return last_; }
+
+ private:
+  const Pack* pack_ = nullptr;
+  void* arena_ = nullptr;
+  size_t arena_bytes_ = 0;
+  EngineOptions options_;
+  Engine engine_;
+  int current_ = -1;
+  SwitchCost last_;
+};
+
+}  // namespace tm2
+
+#endif  // TM2_ENGINE_PACK_RUNNER_H_

@@ -1,0 +1,180 @@
+// Model packs on the engine (engine/pack_runner.h): every packed model is
+// byte-identical to its decoded Dense twin on the reference and the
+// selected kernels; switching re-plans into the same arena and gives the
+// same results as a fresh Init; the arena grows only by the PQ decode
+// scratch; a too-small arena or a bad index is an error, not an overflow.
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "catch2/catch.hpp"
+#include "common/wav.h"
+#include "engine/pack_runner.h"
+#include "file_edit.h"
+#include "format/pack.h"
+#include "format/spec_reader.h"
+#include "format/writer.h"
+#include "kernels/select.h"
+#include "sample_model.h"
+
+namespace {
+
+struct Loaded {
+  std::vector<uint32_t> storage;
+  tm2::Pack pack;
+};
+
+void LoadSamplePack(Loaded* l) {
+  std::vector<uint8_t> bytes;
+  REQUIRE(tm2::WritePack(tm2::test::SamplePackSpec(), &bytes).ok());
+  const tm2::Status st = tm2::test::LoadPackCopy(bytes, &l->storage, &l->pack);
+  INFO(st.message());
+  REQUIRE(st.ok());
+}
+
+// Random features for every branch of `e`, the same for a given seed.
+void Feed(tm2::Engine& e, uint32_t seed) {
+  std::mt19937 rng(seed);
+  for (int b = 0; b < e.num_branches(); ++b) {
+    std::vector<int8_t> x(e.input_shape(b).size());
+    for (int8_t& v : x) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+    REQUIRE(e.SetFeatures(b, x.data(), x.size()).ok());
+  }
+}
+
+std::vector<uint8_t> Run(tm2::Engine& e, uint32_t seed) {
+  Feed(e, seed);
+  REQUIRE(e.Invoke().ok());
+  std::vector<uint8_t> out(reinterpret_cast<const uint8_t*>(e.logits()),
+                           reinterpret_cast<const uint8_t*>(e.logits()) + e.num_classes());
+  const auto* p = reinterpret_cast<const uint8_t*>(e.probabilities());
+  out.insert(out.end(), p, p + sizeof(float) * e.num_classes());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Pack models equal their decoded Dense twins byte for byte", "[engine][pack]") {
+  Loaded l;
+  LoadSamplePack(&l);
+  for (int m = 0; m < l.pack.num_models(); ++m) {
+    tm2::ModelSpec spec;
+    REQUIRE(tm2::ReadModelSpec(l.pack.model(m), &spec).ok());
+    std::vector<uint8_t> dense;
+    REQUIRE(tm2::WriteModel(spec, &dense).ok());
+    std::vector<uint32_t> storage;
+    tm2::Model twin;
+    REQUIRE(tm2::test::LoadCopy(dense, &storage, &twin).ok());
+    for (const tm2::KernelTable* k : {&tm2::ReferenceKernels(), &tm2::SelectKernels()}) {
+      INFO("model " << l.pack.model(m).name() << ", kernels " << k->name);
+      tm2::EngineOptions options;
+      options.kernels = k;
+      tm2::ArenaReport packed_report, twin_report;
+      REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(m), &packed_report, options).ok());
+      REQUIRE(tm2::Engine::ArenaBytes(twin, &twin_report, options).ok());
+      // The only extra memory: the largest PQ layer decoded, the PQ layer
+      // plans (and alignment).
+      CHECK(packed_report.pq_scratch > 0);
+      CHECK(twin_report.pq_scratch == 0);
+      CHECK(packed_report.total - twin_report.total <= packed_report.pq_scratch + 32);
+      CHECK(packed_report.total - twin_report.total >= packed_report.pq_scratch);
+      std::vector<uint8_t> arena_a(packed_report.total), arena_b(twin_report.total);
+      tm2::Engine a, b;
+      REQUIRE(a.Init(l.pack.model(m), arena_a.data(), arena_a.size(), options).ok());
+      REQUIRE(b.Init(twin, arena_b.data(), arena_b.size(), options).ok());
+      for (uint32_t seed = 1; seed <= 8; ++seed) CHECK(Run(a, seed) == Run(b, seed));
+    }
+  }
+}
+
+TEST_CASE("PackRunner switches models in place in one arena", "[engine][pack]") {
+  Loaded l;
+  LoadSamplePack(&l);
+  size_t need = 0;
+  REQUIRE(tm2::PackRunner::ArenaBytes(l.pack, &need).ok());
+  size_t largest = 0;
+  for (int m = 0; m < l.pack.num_models(); ++m) {
+    size_t n = 0;
+    REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(m), &n).ok());
+    largest = n > largest ? n : largest;
+  }
+  CHECK(need == largest);
+  std::vector<uint8_t> arena(need);
+  tm2::PackRunner runner;
+  REQUIRE(runner.Init(l.pack, arena.data(), arena.size()).ok());
+  CHECK(runner.current() == 0);
+  const std::vector<uint8_t> first = Run(runner.engine(), 5);
+  REQUIRE(runner.Select("multi").ok());
+  CHECK(runner.current() == 1);
+  CHECK(runner.last_switch().from == 0);
+  CHECK(runner.last_switch().to == 1);
+  CHECK(runner.last_switch().arena_bytes == runner.engine().arena_used());
+  CHECK(runner.last_switch().arena_bytes <= need);
+  // Everything the engine planned lies in the caller's arena.
+  const uint8_t* f = reinterpret_cast<const uint8_t*>(runner.engine().features(0));
+  CHECK(f >= arena.data());
+  CHECK(f < arena.data() + arena.size());
+  const std::vector<uint8_t> multi = Run(runner.engine(), 6);
+  // The same as a fresh engine on model 1, and back to model 0 unchanged.
+  {
+    std::vector<uint8_t> fresh_arena(need);
+    tm2::Engine fresh;
+    REQUIRE(fresh.Init(l.pack.model(1), fresh_arena.data(), fresh_arena.size()).ok());
+    CHECK(Run(fresh, 6) == multi);
+  }
+  REQUIRE(runner.Select(0).ok());
+  CHECK(Run(runner.engine(), 5) == first);
+  // Errors, not overflows.
+  CHECK(runner.Select(2).code() == tm2::StatusCode::kInvalidArgument);
+  CHECK(runner.Select("nope").code() == tm2::StatusCode::kInvalidArgument);
+  size_t small_need = 0;
+  REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(0), &small_need).ok());
+  size_t multi_need = 0;
+  REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(1), &multi_need).ok());
+  REQUIRE(small_need < multi_need);
+  tm2::PackRunner tight;
+  REQUIRE(tight.Init(l.pack, arena.data(), small_need).ok());
+  CHECK(tight.Select(1).code() == tm2::StatusCode::kArenaTooSmall);
+  CHECK(tight.current() == -1);
+  CHECK(tight.engine().Invoke().code() == tm2::StatusCode::kNotReady);
+  REQUIRE(tight.Select(0).ok());
+  CHECK(Run(tight.engine(), 5) == first);
+}
+
+TEST_CASE("The shipped-model pack fixture runs every model on a real clip", "[engine][pack]") {
+  std::vector<uint8_t> bytes;
+  REQUIRE(tm2::test::ReadFileBytes(std::string(TM2_FIXTURES_DIR) + "/models/shipped.pack.tm2", &bytes));
+  std::vector<uint32_t> storage;
+  tm2::Pack pack;
+  const tm2::Status st = tm2::test::LoadPackCopy(bytes, &storage, &pack);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  REQUIRE(pack.num_models() == 3);
+  CHECK(pack.Find("kws-dscnn") >= 0);
+  tm2::test::WavData cough, yes;
+  std::string error;
+  REQUIRE(tm2::test::ReadWavFile("audio/coswara_cough_16k.wav", &cough, &error));
+  REQUIRE(tm2::test::ReadWavFile("audio/speech_commands_yes_16k.wav", &yes, &error));
+  size_t need = 0;
+  REQUIRE(tm2::PackRunner::ArenaBytes(pack, &need).ok());
+  std::vector<uint8_t> arena(need);
+  tm2::PackRunner runner;
+  REQUIRE(runner.Init(pack, arena.data(), arena.size()).ok());
+  for (int m = 0; m < pack.num_models(); ++m) {
+    REQUIRE(runner.Select(m).ok());
+    tm2::Engine& e = runner.engine();
+    const tm2::test::WavData& wav = std::strstr(pack.model(m).name(), "kws") ? yes : cough;
+    for (int b = 0; b < e.num_branches(); ++b) {
+      const tm2::Status st = e.SetInput(
+          b, tm2::PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate, wav.channels));
+      INFO(pack.model(m).name() << ": " << st.message());
+      REQUIRE(st.ok());
+    }
+    REQUIRE(e.Invoke().ok());
+    float sum = 0;
+    for (int c = 0; c < e.num_classes(); ++c) sum += e.probabilities()[c];
+    CHECK(sum > 0.99f);
+    CHECK(sum < 1.01f);
+  }
+}
