@@ -49,6 +49,20 @@ struct EngineOptions {
   // See PreprocessParams::resampler_cache: false saves ~60 KB per branch
   // when the input already arrives at (or near) the model rate.
   bool resampler_cache = true;
+  // The one PCM rate SetInput will accept (0: any of 8000..48000 Hz). The
+  // preprocessing scratch is sized for it, and at the model's own rate the
+  // resampler takes no memory at all (docs/memory.md).
+  uint32_t input_rate = 0;
+  // Plan no preprocessing (tables, cache, scratch): the caller gives the
+  // features with SetFeatures; SetInput then fails. This is the inference
+  // arena TFLM-style engines report.
+  bool features_only = false;
+  // Run a layer in bands over its own input where that lowers the peak
+  // (engine/band.h); false gives every layer output its own buffer. The
+  // results are the same bytes either way. Only with a kernel table that
+  // packs no weights (the reference, the Cortex-M4's): a packing table runs
+  // its layers whole.
+  bool in_place = true;
 };
 
 // Where the arena's bytes go (Engine::ArenaBytes, Engine::arena_report).
@@ -120,6 +134,13 @@ class Engine {
     int32_t input_zero_point;
     const int8_t* src;
     int8_t* dst;
+    // Banded (engine/band.h): output rows per call, 0 = one call; order.
+    int16_t band_rows;
+    bool band_descending;
+    // Set by the planner: the planned buffer holding the output and the
+    // output's offset in it (wired into dst at the end of Plan).
+    uint16_t dst_buffer;
+    int32_t dst_offset;
   };
   struct BranchPlan {
     Preprocessor pre;
@@ -142,6 +163,7 @@ class Engine {
 
   Status Plan(uint8_t* base, size_t capacity, ArenaReport* report);
   Status RunStack(const LayerPlan* layers, int count) const;
+  Status RunLayer(const LayerPlan& p, const ConvGeometry& g, const int8_t* src, int8_t* dst) const;
 
   Model model_;
   EngineOptions options_;
