@@ -3,7 +3,10 @@
 // three models from 16 kHz PCM; 32 KB for KWS with its features given, as
 // TFLM's arena is measured), so .data, .bss, heap and stack all fit in
 // it or the link fails. Each model runs in one static arena of
-// TM2_ARENA_BYTES with the reference and the DSP kernels (same logits);
+// TM2_ARENA_BYTES with the reference and (TM2_DSP_KERNELS) the DSP
+// kernels, which must give the same logits; the DSP kernels keep weight
+// tiles of up to ~17 KB on the stack (docs/kernels.md), more than the
+// 32 KB image has left, so that one runs the reference only;
 // a model that does not fit fails at Init with kArenaTooSmall and a
 // message naming both sizes; the stack is painted at start and its
 // high-water mark must stay inside the stack the linker kept.
@@ -78,7 +81,8 @@ static int RunCase(const Case& c) {
                        static_cast<unsigned long>(r.total - 17)), 1;
   int8_t logits[2][32];
   const tm2::KernelTable* tables[2] = {&tm2::ReferenceKernels(), &tm2::SelectKernels()};
-  for (int t = 0; t < 2; ++t) {
+  const int num_tables = TM2_DSP_KERNELS ? 2 : 1;
+  for (int t = 0; t < num_tables; ++t) {
     options.kernels = tables[t];
     s = g_engine.Init(model, g_arena, sizeof(g_arena), options);
     for (int b = 0; s.ok() && b < g_engine.num_branches(); ++b)
@@ -92,7 +96,8 @@ static int RunCase(const Case& c) {
   int top = 0;
   for (int i = 1; i < g_engine.num_classes(); ++i)
     if (g_engine.probabilities()[i] > g_engine.probabilities()[top]) top = i;
-  const bool same = std::memcmp(logits[0], logits[1], static_cast<size_t>(g_engine.num_classes())) == 0;
+  const bool same = num_tables == 1 ||
+                    std::memcmp(logits[0], logits[1], g_engine.num_classes()) == 0;
   const bool label_ok = !c.expect || std::strcmp(model.label(top), c.expect) == 0;
   std::printf("%s: arena %lu of %lu bytes (tables %lu, features %lu, plans %lu, shared %lu = "
               "max(scratch %lu, activations %lu)), top '%s' %.4f, %s vs ref: %s\n",
@@ -103,8 +108,8 @@ static int RunCase(const Case& c) {
               static_cast<unsigned long>(r.shared),
               static_cast<unsigned long>(r.preprocess_scratch),
               static_cast<unsigned long>(r.activations), model.label(top),
-              static_cast<double>(g_engine.probabilities()[top]), tables[1]->name,
-              same ? "same logits" : "MISMATCH");
+              static_cast<double>(g_engine.probabilities()[top]),
+              tables[num_tables - 1]->name, same ? "same logits" : "MISMATCH");
   return same && label_ok ? 0 : 1;
 }
 
