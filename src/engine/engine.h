@@ -5,8 +5,10 @@
 // probabilities) into the caller's arena and reports the peak, part by part
 // (ArenaReport); SetInput and Invoke never allocate. Buffers share memory by
 // lifetime: the activations and the fusion vector by a greedy offset plan
-// (engine/memory_plan.h), and all of them with the preprocessing scratch,
-// which is dead once SetInput has written the features (docs/memory.md).
+// (engine/memory_plan.h), a layer's output with its input when the layer
+// runs in bands (engine/band.h), and all of them with the preprocessing
+// scratch, which is dead once SetInput has written the features
+// (docs/memory.md). EngineOptions trims the rest for a small part.
 // A too-small arena, a wrong branch index, a bad input or a call out of
 // order returns an error Status, never an overflow.
 // The plan follows the loader's own walk of the model (WalkModel), and Init
