@@ -107,15 +107,21 @@ int Info(const tm2::Model& model, size_t file_bytes) {
               static_cast<unsigned long long>(cost.preprocess_ops), counter.largest_macs,
               counter.largest_ops, static_cast<unsigned long long>(cost.memory_bytes));
   // The arena for the table this host selects, and for one that packs
-  // nothing (the reference, the Cortex-M4's) with and without the
-  // resampler's phase cache (an MCU recording at the model rate).
-  tm2::EngineOptions selected, mcu, mcu_uncached;
+  // nothing (the reference, the Cortex-M4's): with and without the
+  // resampler's phase cache, for input at the model's rate only (an MCU
+  // whose microphone records at that rate), and with the features given.
+  tm2::EngineOptions selected, mcu, mcu_uncached, mcu_model_rate, mcu_features;
   mcu.kernels = &tm2::ReferenceKernels();
   mcu_uncached = mcu;
   mcu_uncached.resampler_cache = false;
-  tm2::ArenaReport r[3];
-  const tm2::EngineOptions* options[3] = {&selected, &mcu, &mcu_uncached};
-  for (int i = 0; i < 3; ++i) {
+  mcu_model_rate = mcu_uncached;
+  mcu_model_rate.input_rate = model.preprocess(0).sample_rate;
+  mcu_features = mcu_uncached;
+  mcu_features.features_only = true;
+  tm2::ArenaReport r[5];
+  const tm2::EngineOptions* options[5] = {&selected, &mcu, &mcu_uncached, &mcu_model_rate,
+                                          &mcu_features};
+  for (int i = 0; i < 5; ++i) {
     const tm2::Status s = tm2::Engine::ArenaBytes(model, &r[i], *options[i]);
     if (!s.ok()) {
       std::fprintf(stderr, "error: %s\n", s.message());
@@ -123,8 +129,8 @@ int Info(const tm2::Model& model, size_t file_bytes) {
     }
   }
   std::printf("arena     %zu bytes with %s kernels\n", r[0].total, tm2::SelectKernels().name);
-  std::printf("arena by part (bytes)      %12s %12s %12s\n", tm2::SelectKernels().name,
-              "no packing", "no cache");
+  std::printf("arena by part (bytes)      %12s %12s %12s %12s %12s\n",
+              tm2::SelectKernels().name, "no packing", "no cache", "model rate", "features");
   const struct {
     const char* name;
     size_t tm2::ArenaReport::*part;
@@ -142,8 +148,8 @@ int Info(const tm2::Model& model, size_t file_bytes) {
       {"total", &tm2::ArenaReport::total},
   };
   for (const auto& part : parts)
-    std::printf("  %-24s %12zu %12zu %12zu\n", part.name, r[0].*part.part, r[1].*part.part,
-                r[2].*part.part);
+    std::printf("  %-24s %12zu %12zu %12zu %12zu %12zu\n", part.name, r[0].*part.part,
+                r[1].*part.part, r[2].*part.part, r[3].*part.part, r[4].*part.part);
   return 0;
 }
 

@@ -3,158 +3,10 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/memory_plan.h"
-#include "engine/pq_layer.h"
+#include "engine/band.h"
 #include "kernels/select.h"
 
 namespace tm2 {
-namespace {
-
-using engine_internal::PlannedBuffer;
-
-constexpr size_t kAlign = 16;
-// Activation buffers the plan can hold: a record per layer of at most 64
-// (FORMAT.md) in each of 8 branches and the head, and the fusion vector.
-// The records sit on Init's stack (7.7 KB), below what Invoke's kernels use.
-constexpr int kMaxPlannedBuffers = 640;
-
-// Bump allocator over the caller's arena. With a null base it only counts,
-// which is how ArenaBytes() sizes a plan without memory.
-class ArenaCursor {
- public:
-  ArenaCursor(uint8_t* base, size_t capacity) : base_(base), capacity_(capacity) {}
-  void* Take(size_t bytes) {
-    const uintptr_t start = reinterpret_cast<uintptr_t>(base_) + used_;
-    const size_t pad = (kAlign - start % kAlign) % kAlign;
-    if (bytes > SIZE_MAX - used_ - pad) { overflow_ = true; return nullptr; }
-    void* p = base_ ? base_ + used_ + pad : nullptr;
-    used_ += pad + bytes;
-    if (used_ > capacity_) overflow_ = true;
-    return overflow_ ? nullptr : p;
-  }
-  size_t used() const { return used_; }
-  bool overflow() const { return overflow_; }
-  bool dry() const { return base_ == nullptr; }
-
- private:
-  uint8_t* base_;
-  size_t capacity_;
-  size_t used_ = 0;
-  bool overflow_ = false;
-};
-
-bool HasWeights(LayerKind k) {
-  return k == LayerKind::kConv2D || k == LayerKind::kDepthwiseConv2D ||
-         k == LayerKind::kFullyConnected || k == LayerKind::kPointwiseConv2D;
-}
-
-// The kernels' view of a layer's window (kernels/kernels.h).
-ConvGeometry Geometry(const LayerView& v) {
-  ConvGeometry g;
-  g.in_h = v.in.h;
-  g.in_w = v.in.w;
-  g.in_c = v.in.c;
-  g.out_h = v.out.h;
-  g.out_w = v.out.w;
-  g.out_c = v.out.c;
-  g.kernel_h = v.window.kernel_h;
-  g.kernel_w = v.window.kernel_w;
-  g.stride_h = v.window.stride_h;
-  g.stride_w = v.window.stride_w;
-  g.pad_top = v.window.pad_top;
-  g.pad_left = v.window.pad_left;
-  return g;
-}
-
-Status RequantOk(const int32_t* multiplier, const int8_t* shift, size_t count) {
-  for (size_t c = 0; c < count; ++c) {
-    const int n = 31 - shift[c];
-    if (multiplier[c] < 0 || n < 1 || n > 62)
-      return Status::Error(StatusCode::kBadModel,
-                           "engine: channel %lu multiplier %ld / shift %d out of range "
-                           "(multiplier >= 0, n = 31 - shift in [1, 62])",
-                           static_cast<unsigned long>(c), static_cast<long>(multiplier[c]),
-                           shift[c]);
-  }
-  return Status::Ok();
-}
-
-// What the kernels will read, from the planned shapes alone (the kernels'
-// layouts, kernels/kernels.h), against what the file holds: the engine does
-// not take the loader's word for it.
-Status CheckLayer(const LayerView& v, PqWeights* pq) {
-  if (v.act_min < -128 || v.act_max > 127 || v.act_min > v.act_max)
-    return Status::Error(StatusCode::kBadModel, "engine: clamp [%d, %d] is not inside int8",
-                         static_cast<int>(v.act_min), static_cast<int>(v.act_max));
-  const bool keeps_channels = v.kind == LayerKind::kDepthwiseConv2D ||
-                              v.kind == LayerKind::kMaxPool2D || v.kind == LayerKind::kAvgPool2D ||
-                              v.kind == LayerKind::kGlobalAvgPool;
-  if (keeps_channels && v.in.c != v.out.c)
-    return Status::Error(StatusCode::kBadModel, "engine: %d input channels but %d output",
-                         v.in.c, v.out.c);
-  if (!HasWeights(v.kind)) return Status::Ok();
-  if (v.weight_bits != 4 && v.weight_bits != 8)
-    return Status::Error(StatusCode::kBadModel, "engine: weight_bits %d", v.weight_bits);
-  size_t rows = static_cast<size_t>(v.out.c), row = 0;
-  switch (v.kind) {
-    case LayerKind::kConv2D:
-      row = static_cast<size_t>(v.window.kernel_h) * v.window.kernel_w * v.in.c;
-      break;
-    case LayerKind::kDepthwiseConv2D:
-      rows = static_cast<size_t>(v.window.kernel_h) * v.window.kernel_w;
-      row = static_cast<size_t>(v.in.c);
-      break;
-    case LayerKind::kFullyConnected:
-      row = v.in.size();
-      break;
-    default:  // pointwise
-      row = static_cast<size_t>(v.in.c);
-      break;
-  }
-  const size_t channels = static_cast<size_t>(v.out.c);
-  if (v.pq) TM2_RETURN_IF_ERROR(engine_internal::CheckPqLayer(v, rows, row, pq));
-  const size_t weight_bytes =
-      v.pq ? v.weight_bytes : rows * WeightRowBytes(static_cast<int>(row), v.weight_bits);
-  if (v.weights == nullptr || v.weight_bytes != weight_bytes || v.multiplier == nullptr ||
-      v.multiplier_count != channels || v.shift == nullptr || v.shift_count != channels ||
-      (v.bias != nullptr && v.bias_count != channels))
-    return Status::Error(StatusCode::kBadModel,
-                         "engine: %lu weight bytes, %lu multipliers, %lu shifts, %lu biases; the "
-                         "plan (%dx%dx%d -> %dx%dx%d) needs %lu bytes and %lu of each",
-                         static_cast<unsigned long>(v.weight_bytes),
-                         static_cast<unsigned long>(v.multiplier_count),
-                         static_cast<unsigned long>(v.shift_count),
-                         static_cast<unsigned long>(v.bias_count), v.in.h, v.in.w, v.in.c,
-                         v.out.h, v.out.w, v.out.c, static_cast<unsigned long>(weight_bytes),
-                         static_cast<unsigned long>(channels));
-  return RequantOk(v.multiplier, v.shift, channels);
-}
-
-// The kernel table's packed form of a layer's weights, made here once so
-// that Invoke never repacks (kernels.h, "Packed weights"); null when the
-// table packs nothing for the layer, or on a dry or overflowing plan.
-const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g,
-                        const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
-                        const Requantization& rq, ArenaCursor* arena) {
-  const int rows = in.h * in.w;
-  size_t bytes = 0;
-  if (t == LayerKind::kConv2D && k.conv2d_packed_bytes) {
-    bytes = k.conv2d_packed_bytes(g);
-  } else if (t == LayerKind::kPointwiseConv2D && k.fully_connected_packed_bytes) {
-    bytes = k.fully_connected_packed_bytes(rows, in.c, out.c);
-  }
-  if (bytes == 0) return nullptr;
-  void* dst = arena->Take(bytes);
-  if (!dst) return nullptr;
-  if (t == LayerKind::kConv2D) {
-    k.conv2d_pack(g, w, rq, dst);
-  } else {
-    k.fully_connected_pack(rows, in.c, out.c, w, rq, dst);
-  }
-  return dst;
-}
-
-}  // namespace
 
 Engine::Engine(Engine&& other) noexcept : Engine(static_cast<const Engine&>(other)) {
   other.ready_ = false;
@@ -201,264 +53,14 @@ Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
   return Status::Ok();
 }
 
-// Arena layout: first what lives from Init on, in this order
-//   per branch: preprocessing tables | int8 features | [float features]
-//               | its layer plans and packed weights
-//   head layer plans and packed weights | logits | probabilities
-// then one shared region, used in turn by SetInput (the preprocessing
-// scratch of the branch being set) and by Invoke (every layer output but
-// the logits, and the fusion vector, at offsets planned by lifetime).
-// Invoke's steps, in order: each branch's layers, then its requantization
-// into its slice of the fusion vector; then the head's layers. A layer's
-// output lives from its step to the next one; the fusion vector from the
-// first branch's slice to the head's first layer.
-class Engine::Planner final : public ModelVisitor {
- public:
-  Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, ArenaReport* report,
-          int pq_capacity)
-      : e_(*engine), arena_(*arena), buffers_(buffers), report_(*report),
-        pq_capacity_(pq_capacity) {
-    buffers_[0] = PlannedBuffer{0, 0, 0, 0};  // the fusion vector
-    count_ = 1;
-  }
-
-  Status BeginStack(int branch, const TensorInfo& input, int num_layers) override {
-    num_layers_ = num_layers;
-    saw_softmax_ = false;
-    head_ = branch < 0;
-    const size_t plan_bytes = sizeof(LayerPlan) * static_cast<size_t>(num_layers ? num_layers : 1);
-    report_.layer_plans += plan_bytes;
-    if (head_) {
-      e_.head_ = static_cast<LayerPlan*>(arena_.Take(plan_bytes));
-      e_.num_head_layers_ = num_layers;
-      plans_ = e_.head_;
-      return Status::Ok();
-    }
-    BranchPlan& bp = e_.branches_[branch];
-    PreprocessParams params = e_.model_.preprocess(branch);
-    params.resampler_cache = e_.options_.resampler_cache;
-    TM2_RETURN_IF_ERROR(params.Validate());
-    if (input.shape.h != params.num_frames || input.shape.w != params.num_features() ||
-        input.shape.c != 1)
-      return Status::Error(StatusCode::kBadModel, "engine: input %dx%dx%d is not %dx%dx1",
-                           input.shape.h, input.shape.w, input.shape.c, params.num_frames,
-                           params.num_features());
-    PreprocessParams uncached = params;
-    uncached.resampler_cache = false;
-    tables_bytes[branch] = Preprocessor::TablesBytes(params);
-    const size_t cache_bytes = tables_bytes[branch] - Preprocessor::TablesBytes(uncached);
-    report_.resampler_cache += cache_bytes;
-    report_.preprocess_tables += tables_bytes[branch] - cache_bytes;
-    const size_t scratch = Preprocessor::ScratchBytes(params);
-    if (scratch > report_.preprocess_scratch) report_.preprocess_scratch = scratch;
-    tables[branch] = arena_.Take(tables_bytes[branch]);
-    branch_params[branch] = params;
-    bp.input = input.shape;
-    bp.features = static_cast<int8_t*>(arena_.Take(bp.input.size()));
-    report_.features += bp.input.size();
-    bp.float_features = nullptr;
-    if (e_.options_.keep_float_features) {
-      bp.float_features = static_cast<float*>(arena_.Take(bp.input.size() * sizeof(float)));
-      report_.features += bp.input.size() * sizeof(float);
-    }
-    bp.has_input = false;
-    bp.float_valid = false;
-    bp.layers = static_cast<LayerPlan*>(arena_.Take(plan_bytes));
-    bp.num_layers = num_layers;
-    plans_ = bp.layers;
-    return Status::Ok();
-  }
-
-  Status Layer(const LayerView& v) override {
-    if (v.index < 0 || v.index >= num_layers_)
-      return Status::Error(StatusCode::kBadModel, "engine: layer %d of %d", v.index, num_layers_);
-    if (v.kind == LayerKind::kSoftmax) {
-      // Runs in float after the stack (SoftmaxLogits), on the logits.
-      if (v.branch >= 0 || v.index != num_layers_ - 1)
-        return Status::Error(StatusCode::kBadModel, "engine: Softmax only ends the head");
-      saw_softmax_ = true;
-      return Status::Ok();
-    }
-    LayerPlan p{};
-    PqWeights pq;
-    TM2_RETURN_IF_ERROR(CheckLayer(v, &pq));
-    p.kind = v.kind;
-    p.in = v.in;
-    p.out = v.out;
-    p.geometry = Geometry(v);
-    p.input_zero_point = v.input_zero_point;
-    if (HasWeights(v.kind)) {
-      p.weights.data = v.weights;
-      p.weights.bits = v.weight_bits;
-      p.weights.bias = v.bias;
-      p.rq.multiplier = v.multiplier;
-      p.rq.shift = v.shift;
-      p.rq.output_zero_point = v.output_zero_point;
-      if (v.pq) {
-        // Decoded into the scratch before every run, and now for packing.
-        if (e_.num_pq_ >= pq_capacity_)
-          return Status::Error(StatusCode::kBadModel, "engine: more PQ layers than planned");
-        if (e_.pq_plans_) e_.pq_plans_[e_.num_pq_] = pq;
-        p.pq = static_cast<uint16_t>(++e_.num_pq_);
-        p.weights.data = reinterpret_cast<const uint8_t*>(e_.pq_scratch_);
-        p.weights.bits = 8;
-        if (!arena_.dry() && e_.pq_scratch_) qs8_pq_decode(pq, e_.pq_scratch_);
-      }
-    }
-    p.rq.output_min = v.act_min;
-    p.rq.output_max = v.act_max;
-    const size_t before = arena_.used();
-    p.weights.packed =
-        PackWeights(*e_.kernels_, v.kind, p.geometry, p.in, p.out, p.weights, p.rq, &arena_);
-    report_.packed_weights += arena_.used() - before;
-    if (plans_) plans_[v.index] = p;
-    if (head_ && v.index == 0) buffers_[0].last = step_;
-    if (count_ == kMaxPlannedBuffers)
-      return Status::Error(StatusCode::kBadModel, "engine: more than %d activation buffers",
-                           kMaxPlannedBuffers);
-    buffers_[count_++] = PlannedBuffer{static_cast<uint32_t>(v.out.size()), step_,
-                                       static_cast<uint16_t>(step_ + 1), 0};
-    ++step_;
-    return Status::Ok();
-  }
-
-  Status EndStack(int branch, const TensorInfo& output) override {
-    if (branch >= 0) {
-      BranchPlan& bp = e_.branches_[branch];
-      bp.output = output.shape;
-      bp.output_zero_point = output.zero_point;
-      if (branch == 0) buffers_[0].first = step_;
-      buffers_[0].size += static_cast<uint32_t>(output.shape.size());
-      ++step_;  // the requantization into the fusion vector
-      return Status::Ok();
-    }
-    if (!saw_softmax_)
-      return Status::Error(StatusCode::kBadModel, "engine: the head must end with Softmax");
-    if (static_cast<int>(output.shape.size()) != e_.num_classes_)
-      return Status::Error(StatusCode::kBadModel, "engine: head gives %d outputs for %d labels",
-                           static_cast<int>(output.shape.size()), e_.num_classes_);
-    --e_.num_head_layers_;  // the Softmax itself
-    // The logits outlive Invoke (logits(), probabilities()): not planned.
-    if (e_.num_head_layers_ > 0) --count_;
-    e_.logit_zero_point_ = output.zero_point;
-    e_.logit_scale_ = output.scale;
-    return Status::Ok();
-  }
-
-  int count() const { return count_; }
-
-  void* tables[kMaxBranches] = {};
-  size_t tables_bytes[kMaxBranches] = {};
-  PreprocessParams branch_params[kMaxBranches];
-
- private:
-  Engine& e_;
-  ArenaCursor& arena_;
-  PlannedBuffer* buffers_;
-  ArenaReport& report_;
-  int pq_capacity_;
-  int count_ = 0;
-  uint16_t step_ = 0;
-  LayerPlan* plans_ = nullptr;
-  int num_layers_ = 0;
-  bool head_ = false;
-  bool saw_softmax_ = false;
-};
-
-Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
-  ArenaCursor arena(base, capacity);
-  *report = ArenaReport();
-  num_branches_ = model_.num_branches();
-  num_classes_ = model_.num_labels();
-  if (num_branches_ < 1 || num_branches_ > kMaxBranches)
-    return Status::Error(StatusCode::kBadModel, "engine: %d branches (1..%d supported)",
-                         num_branches_, kMaxBranches);
-  fusion_rule_ = model_.fusion();
-  if (fusion_rule_.used)
-    TM2_RETURN_IF_ERROR(RequantOk(fusion_rule_.multiplier, fusion_rule_.shift,
-                                  static_cast<size_t>(num_branches_)));
-  // Product-quantized layers decode into one scratch, first in the arena so
-  // the planner can decode into it when a kernel table packs weights.
-  size_t pq_decoded = 0;
-  int pq_layers = 0;
-  TM2_RETURN_IF_ERROR(engine_internal::PqPlanSizes(model_, &pq_decoded, &pq_layers));
-  const size_t pq_plan_bytes = sizeof(PqWeights) * static_cast<size_t>(pq_layers);
-  report->pq_scratch = pq_decoded + pq_plan_bytes;
-  pq_scratch_ = pq_decoded ? static_cast<int8_t*>(arena.Take(pq_decoded)) : nullptr;
-  pq_plans_ = pq_layers ? static_cast<PqWeights*>(arena.Take(pq_plan_bytes)) : nullptr;
-  num_pq_ = 0;
-  PlannedBuffer buffers[kMaxPlannedBuffers];
-  Planner planner(this, &arena, buffers, report, pq_layers);
-  TM2_RETURN_IF_ERROR(WalkModel(model_, &planner));
-  // softmax(z), z = (q - zp) * scale / T, |q - zp| <= 255 (FORMAT.md 4.4).
-  const float temperature = model_.temperature();
-  const float k = logit_scale_ / temperature;
-  if (!(temperature >= kMinTemperature && temperature <= kMaxTemperature && std::isfinite(k) &&
-        std::isfinite(k * 256.0f)))
-    return Status::Error(StatusCode::kBadModel,
-                         "engine: logit scale %g / temperature %g is not a finite float",
-                         static_cast<double>(logit_scale_), static_cast<double>(temperature));
-
-  // A head of only Softmax takes the fusion vector as its logits, which
-  // then outlive Invoke like any logits.
-  const bool fusion_is_logits = num_head_layers_ == 0;
-  const size_t fusion_bytes = buffers[0].size;
-  int8_t* logits = static_cast<int8_t*>(
-      arena.Take(fusion_is_logits ? fusion_bytes : static_cast<size_t>(num_classes_)));
-  probs_ = static_cast<float*>(arena.Take(sizeof(float) * static_cast<size_t>(num_classes_)));
-  report->outputs = (fusion_is_logits ? fusion_bytes : static_cast<size_t>(num_classes_)) +
-                    sizeof(float) * static_cast<size_t>(num_classes_);
-  PlannedBuffer* planned = fusion_is_logits ? buffers + 1 : buffers;
-  const int planned_count = fusion_is_logits ? planner.count() - 1 : planner.count();
-  report->activations = engine_internal::PlanBuffers(planned, planned_count, kAlign);
-  if (report->activations == SIZE_MAX)
-    return Status::Error(StatusCode::kBadModel, "engine: activations beyond 4 GB");
-  report->shared = report->activations > report->preprocess_scratch ? report->activations
-                                                                    : report->preprocess_scratch;
-  uint8_t* shared = static_cast<uint8_t*>(arena.Take(report->shared ? report->shared : 1));
-  report->total = arena.used() + kAlign;  // slack for an unaligned arena start
-  report->alignment = report->total - report->preprocess_tables - report->resampler_cache -
-                      report->features - report->layer_plans - report->packed_weights -
-                      report->pq_scratch - report->outputs - report->shared;
-  if (arena.overflow())
-    return Status::Error(StatusCode::kArenaTooSmall, "engine: arena of %lu bytes is too small, "
-                         "the model needs %lu", static_cast<unsigned long>(capacity),
-                         static_cast<unsigned long>(report->total));
-  if (arena.dry()) return Status::Ok();
-  arena_used_ = arena.used();
-
-  for (int b = 0; b < num_branches_; ++b)
-    TM2_RETURN_IF_ERROR(branches_[b].pre.Prepare(planner.branch_params[b], planner.tables[b],
-                                                 planner.tables_bytes[b], shared,
-                                                 report->preprocess_scratch));
-  // Wire sources and destinations in the order the planner recorded them.
-  int next = 1;
-  for (int b = 0; b < num_branches_; ++b) {
-    const int8_t* src = branches_[b].features;
-    for (int i = 0; i < branches_[b].num_layers; ++i) {
-      branches_[b].layers[i].src = src;
-      branches_[b].layers[i].dst = reinterpret_cast<int8_t*>(shared + buffers[next++].offset);
-      src = branches_[b].layers[i].dst;
-    }
-  }
-  fusion_ = fusion_is_logits ? logits : reinterpret_cast<int8_t*>(shared + buffers[0].offset);
-  const int8_t* src = fusion_;
-  for (int i = 0; i < num_head_layers_; ++i) {
-    head_[i].src = src;
-    head_[i].dst = i + 1 < num_head_layers_
-                       ? reinterpret_cast<int8_t*>(shared + buffers[next++].offset)
-                       : logits;
-    src = head_[i].dst;
-  }
-  logits_ = logits;
-  return Status::Ok();
-}
-
 Status Engine::SetInput(int branch, const PcmView& pcm) {
   if (!ready_) return Status::Error(StatusCode::kNotReady, "engine: Init has not succeeded");
   if (branch < 0 || branch >= num_branches_)
     return Status::Error(StatusCode::kInvalidArgument, "engine: branch %d out of range (0..%d)",
                          branch, num_branches_ - 1);
+  if (options_.features_only)
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "engine: planned with features_only (no preprocessing); use SetFeatures");
   BranchPlan& bp = branches_[branch];
   bp.has_input = false;
   TM2_RETURN_IF_ERROR(bp.pre.Run(pcm, bp.features, bp.float_features));
@@ -484,38 +86,60 @@ Status Engine::SetFeatures(int branch, const int8_t* features, size_t count) {
   return Status::Ok();
 }
 
-Status Engine::RunStack(const LayerPlan* layers, int count) const {
+Status Engine::RunLayer(const LayerPlan& p, const ConvGeometry& g, const int8_t* src,
+                        int8_t* dst) const {
   const KernelTable& k = *kernels_;
+  switch (p.kind) {
+    case LayerKind::kConv2D:
+      k.conv2d(g, p.weights, p.input_zero_point, p.rq, src, dst);
+      break;
+    case LayerKind::kDepthwiseConv2D:
+      k.depthwise_conv2d(g, p.weights, p.input_zero_point, p.rq, src, dst);
+      break;
+    case LayerKind::kPointwiseConv2D:
+      k.fully_connected(g.out_h * g.out_w, p.in.c, p.out.c, p.weights, p.input_zero_point, p.rq,
+                        src, dst);
+      break;
+    case LayerKind::kFullyConnected:
+      k.fully_connected(1, static_cast<int>(p.in.size()), p.out.c, p.weights, p.input_zero_point,
+                        p.rq, src, dst);
+      break;
+    case LayerKind::kMaxPool2D:
+      k.max_pool2d(g, p.rq.output_min, p.rq.output_max, src, dst);
+      break;
+    case LayerKind::kAvgPool2D:
+      k.avg_pool2d(g, p.rq.output_min, p.rq.output_max, src, dst);
+      break;
+    case LayerKind::kGlobalAvgPool:
+      k.global_avg_pool(p.in.h * p.in.w, p.in.c, p.rq.output_min, p.rq.output_max, src, dst);
+      break;
+    default:  // the loader admits Softmax only as the head's last layer
+      return Status::Error(StatusCode::kBadModel, "engine: a %s layer cannot run here",
+                           LayerKindName(p.kind));
+  }
+  return Status::Ok();
+}
+
+Status Engine::RunStack(const LayerPlan* layers, int count) const {
   for (int i = 0; i < count; ++i) {
     const LayerPlan& p = layers[i];
+    // A product-quantized layer's weights: decoded once, before any band.
     if (p.pq) qs8_pq_decode(pq_plans_[p.pq - 1], pq_scratch_);
-    switch (p.kind) {
-      case LayerKind::kConv2D:
-        k.conv2d(p.geometry, p.weights, p.input_zero_point, p.rq, p.src, p.dst);
-        break;
-      case LayerKind::kDepthwiseConv2D:
-        k.depthwise_conv2d(p.geometry, p.weights, p.input_zero_point, p.rq, p.src, p.dst);
-        break;
-      case LayerKind::kPointwiseConv2D:
-        k.fully_connected(p.in.h * p.in.w, p.in.c, p.out.c, p.weights, p.input_zero_point, p.rq,
-                          p.src, p.dst);
-        break;
-      case LayerKind::kFullyConnected:
-        k.fully_connected(1, static_cast<int>(p.in.size()), p.out.c, p.weights,
-                          p.input_zero_point, p.rq, p.src, p.dst);
-        break;
-      case LayerKind::kMaxPool2D:
-        k.max_pool2d(p.geometry, p.rq.output_min, p.rq.output_max, p.src, p.dst);
-        break;
-      case LayerKind::kAvgPool2D:
-        k.avg_pool2d(p.geometry, p.rq.output_min, p.rq.output_max, p.src, p.dst);
-        break;
-      case LayerKind::kGlobalAvgPool:
-        k.global_avg_pool(p.in.h * p.in.w, p.in.c, p.rq.output_min, p.rq.output_max, p.src,
-                          p.dst);
-        break;
-      default:  // the loader admits Softmax only as the head's last layer
-        return Status::Error(StatusCode::kBadModel, "engine: layer %d cannot run here", i);
+    if (p.band_rows <= 0) {
+      TM2_RETURN_IF_ERROR(RunLayer(p, p.geometry, p.src, p.dst));
+      continue;
+    }
+    // Output rows in bands, in the order the planner placed them for
+    // (engine/band.h): each call only writes bytes no later call reads.
+    const int h = p.geometry.out_h, rows = p.band_rows;
+    const int bands = (h + rows - 1) / rows;
+    for (int n = 0; n < bands; ++n) {
+      const int y0 = (p.band_descending ? bands - 1 - n : n) * rows;
+      const int y1 = y0 + rows < h ? y0 + rows : h;
+      size_t in_offset, out_offset;
+      const ConvGeometry g =
+          engine_internal::BandGeometry(p.kind, p.geometry, y0, y1, &in_offset, &out_offset);
+      TM2_RETURN_IF_ERROR(RunLayer(p, g, p.src + in_offset, p.dst + out_offset));
     }
   }
   return Status::Ok();

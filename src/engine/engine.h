@@ -5,8 +5,10 @@
 // probabilities) into the caller's arena and reports the peak, part by part
 // (ArenaReport); SetInput and Invoke never allocate. Buffers share memory by
 // lifetime: the activations and the fusion vector by a greedy offset plan
-// (engine/memory_plan.h), and all of them with the preprocessing scratch,
-// which is dead once SetInput has written the features (docs/memory.md).
+// (engine/memory_plan.h), a layer's output with its input when the layer
+// runs in bands (engine/band.h), and all of them with the preprocessing
+// scratch, which is dead once SetInput has written the features
+// (docs/memory.md). EngineOptions trims the rest for a small part.
 // A too-small arena, a wrong branch index, a bad input or a call out of
 // order returns an error Status, never an overflow.
 // The plan follows the loader's own walk of the model (WalkModel), and Init
@@ -50,6 +52,20 @@ struct EngineOptions {
   // See PreprocessParams::resampler_cache: false saves ~60 KB per branch
   // when the input already arrives at (or near) the model rate.
   bool resampler_cache = true;
+  // The one PCM rate SetInput will accept (0: any of 8000..48000 Hz). The
+  // preprocessing scratch is sized for it, and at the model's own rate the
+  // resampler takes no memory at all (docs/memory.md).
+  uint32_t input_rate = 0;
+  // Plan no preprocessing (tables, cache, scratch): the caller gives the
+  // features with SetFeatures; SetInput then fails. This is the inference
+  // arena TFLM-style engines report.
+  bool features_only = false;
+  // Run a layer in bands over its own input where that lowers the peak
+  // (engine/band.h); false gives every layer output its own buffer. The
+  // results are the same bytes either way. Only with a kernel table that
+  // packs no weights (the reference, the Cortex-M4's): a packing table runs
+  // its layers whole.
+  bool in_place = true;
 };
 
 // Where the arena's bytes go (Engine::ArenaBytes, Engine::arena_report).
@@ -124,6 +140,13 @@ class Engine {
     int32_t input_zero_point;
     const int8_t* src;
     int8_t* dst;
+    // Banded (engine/band.h): output rows per call, 0 = one call; order.
+    int16_t band_rows;
+    bool band_descending;
+    // Set by the planner: the planned buffer holding the output and the
+    // output's offset in it (wired into dst at the end of Plan).
+    uint16_t dst_buffer;
+    int32_t dst_offset;
   };
   struct BranchPlan {
     Preprocessor pre;
@@ -146,6 +169,7 @@ class Engine {
 
   Status Plan(uint8_t* base, size_t capacity, ArenaReport* report);
   Status RunStack(const LayerPlan* layers, int count) const;
+  Status RunLayer(const LayerPlan& p, const ConvGeometry& g, const int8_t* src, int8_t* dst) const;
 
   Model model_;
   EngineOptions options_;

@@ -6,8 +6,9 @@
 // largest buffer first (ties: the earlier one), each at the lowest aligned
 // offset where it overlaps no already placed buffer whose lifetime overlaps
 // its own. Lifetimes are closed intervals of steps, so a layer's input and
-// output (both live at the layer's step) never share bytes: no kernel runs
-// in place. Quadratic in the count per buffer, run once at Init.
+// output (both live at the layer's step) never share bytes; a chain of
+// layers run in bands (engine/band.h) is planned as one buffer instead.
+// Quadratic in the count per buffer, run once at Init.
 #ifndef TM2_ENGINE_MEMORY_PLAN_H_
 #define TM2_ENGINE_MEMORY_PLAN_H_
 

@@ -18,6 +18,10 @@ Status PreprocessParams::Validate() const {
   if (sample_rate < 8000 || sample_rate > 48000)
     return Status::Error(kBad, "preprocess.sample_rate %u is outside 8000..48000 Hz",
                          static_cast<unsigned>(sample_rate));
+  if (input_rate != 0 && (input_rate < 8000 || input_rate > 48000))
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "input_rate %u is neither 0 (any) nor inside 8000..48000 Hz",
+                         static_cast<unsigned>(input_rate));
   if (!Finite(pre_emphasis) || pre_emphasis < 0.0f || pre_emphasis >= 1.0f)
     return Status::Error(kBad, "preprocess.pre_emphasis %g is outside [0, 1)",
                          static_cast<double>(pre_emphasis));

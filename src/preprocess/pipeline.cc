@@ -21,15 +21,17 @@ void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver) {
   const bool fixed = p.normalization == NormalizationType::kFixed;
   norm_mean = fixed ? carver->Take<float>(p.norm_count) : nullptr;
   norm_std = fixed ? carver->Take<float>(p.norm_count) : nullptr;
-  resampler.Carve(p.sample_rate, len + 1, p.resampler_cache, carver);
+  resampler.Carve(p.sample_rate, len + 1, p.resampler_cache, p.input_rate, carver);
   frame = carver->TakeScratch<float>(len + 1);
   fft_in = carver->TakeScratch<float>(n);
-  power = carver->TakeScratch<float>(n / 2 + 1);
+  // The power spectrum overwrites the FFT input: PowerSpectrum reads all of
+  // it into its own work arrays before it writes the first bin.
+  power = fft_in;
   logmel = carver->TakeScratch<float>(m);
   row = carver->TakeScratch<float>(nf);
-  energy_mono = carver->TakeScratch<float>(kEnergyChunk);
-  energy_ring =
-      p.crop == CropPolicy::kLoudest ? carver->TakeScratch<uint64_t>(p.num_frames) : nullptr;
+  const bool loudest = p.crop == CropPolicy::kLoudest;  // only LoudestStart uses these
+  energy_mono = loudest ? carver->TakeScratch<float>(kEnergyChunk) : nullptr;
+  energy_ring = loudest ? carver->TakeScratch<uint64_t>(p.num_frames) : nullptr;
 }
 
 void Pipeline::FillTables() {

@@ -8,11 +8,13 @@
 //   | mel first/count/offset[M], weights[2(N/2+1)] | dct[K*M] | silence[F]
 //   | norm mean/std[count] | resampler table[2049], phase cache[160*T]
 // Scratch, written by each Run before it is read:
-//   FFT work[N] | resampler weights[T], mono[~(L+1)*48000/rate + T]
-//   | frame[L+1] | fft_in[N] | power[N/2+1] | logmel[M] | row[F]
-//   | energy_mono[256] | energy_ring[num_frames] (uint64, Loudest only)
+//   FFT work[N] | resampler weights[T], mono[64*R/rate + T]
+//   | frame[L+1] | fft_in[N] = power[N/2+1] | logmel[M] | row[F]
+//   | energy_mono[256], energy_ring[num_frames] (uint64; Loudest only)
 // with L frame_length, N fft_size, M mel_bins, K dct_coefficients,
-// F num_features, T padded kernel taps at 48 kHz input.
+// F num_features, R the input rate (48 kHz unless input_rate fixes it),
+// T padded kernel taps at R. An input_rate equal to the model rate drops
+// the resampler table, cache, weights and mono.
 #ifndef TM2_PREPROCESS_PIPELINE_H_
 #define TM2_PREPROCESS_PIPELINE_H_
 

@@ -69,6 +69,11 @@ struct PreprocessParams {
   // rate). Faster for 44.1/48 kHz input; a device that records at the
   // model rate saves the memory. Results are identical either way.
   bool resampler_cache = true;
+  // Runtime choice too: 0 = Run accepts any input rate of 8000..48000 Hz;
+  // otherwise the only rate Run accepts, and the scratch is sized for it.
+  // At sample_rate itself the resampler needs no tables or scratch at all
+  // (a device whose microphone records at the model rate).
+  uint32_t input_rate = 0;
 
   // Features per frame: dct_coefficients if > 0, else mel_bins.
   int num_features() const { return dct_coefficients > 0 ? dct_coefficients : mel_bins; }

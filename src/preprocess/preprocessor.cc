@@ -94,6 +94,10 @@ Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features)
                          static_cast<unsigned>(pcm.sample_rate));
   Pipeline& pipe = *tables_;
   const PreprocessParams& p = pipe.params;
+  if (p.input_rate != 0 && pcm.sample_rate != p.input_rate)
+    return Status::Error(kArg, "pcm.sample_rate %u: this preprocessor was prepared for %u Hz "
+                         "input only (input_rate)", static_cast<unsigned>(pcm.sample_rate),
+                         static_cast<unsigned>(p.input_rate));
   const float limit = p.max_seconds * static_cast<float>(pcm.sample_rate);
   if (static_cast<float>(pcm.frames) > limit)
     return Status::Error(kArg, "pcm is too long: %lu frames at %u Hz exceeds max_seconds %g",

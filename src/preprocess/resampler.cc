@@ -62,21 +62,31 @@ InputReach InputReach::For(uint32_t in_rate, uint32_t out_rate) {
   return r;
 }
 
-void Resampler::Carve(uint32_t out_rate, int max_run, bool cache, WorkspaceCarver* carver) {
+void Resampler::Carve(uint32_t out_rate, int max_run, bool cache, uint32_t in_rate,
+                      WorkspaceCarver* carver) {
   out_rate_ = out_rate;
+  in_rate_ = 0;
+  if (in_rate == out_rate) {  // passthrough only: no kernel, no scratch
+    cache_phases_ = max_run_ = max_taps_pad_ = mono_capacity_ = 0;
+    table_ = cache_ = weights_ = mono_ = nullptr;
+    return;
+  }
+  const uint32_t top = in_rate ? in_rate : kMaxRate;
   cache_phases_ = cache ? kCachePhases : 0;
-  max_run_ = max_run;
-  max_taps_pad_ = RoundUp(2 * HalfTaps(kMaxRate, out_rate), kLanes);
-  mono_capacity_ = static_cast<int>(static_cast<uint64_t>(max_run) * kMaxRate / out_rate) +
-                   2 + max_taps_pad_;
+  // Runs are cut into chunks: each output's taps read the same input
+  // samples whatever the chunk, so the bits do not depend on it.
+  max_run_ = max_run < kRunChunk ? max_run : kRunChunk;
+  max_taps_pad_ = RoundUp(2 * HalfTaps(top, out_rate), kLanes);
+  mono_capacity_ = static_cast<int>(static_cast<uint64_t>(max_run_) * top / out_rate) + 2 +
+                   max_taps_pad_;
   table_ = carver->Take<float>(kHalfWidth * kTablePerUnit + 1);
   cache_ = carver->Take<float>(static_cast<size_t>(cache_phases_) * max_taps_pad_);
   weights_ = carver->TakeScratch<float>(max_taps_pad_);
   mono_ = carver->TakeScratch<float>(mono_capacity_);
-  in_rate_ = 0;
 }
 
 void Resampler::FillTables() {
+  if (!table_) return;  // passthrough only
   // table_[i] = sinc(2c t) * kaiser(t / W) at t = i / kTablePerUnit lower-rate
   // periods; all angles are exact fractions of a turn.
   const int n = kHalfWidth * kTablePerUnit;

@@ -74,12 +74,19 @@ class Resampler {
   // 160 phases; 22.05 kHz has 320 shorter ones and fits too).
   static constexpr int kCachePhases = 160;
   static constexpr int kLanes = 8;             // dot-product partial sums
+  // Output samples per pass over the mixed input: bounds the mono scratch
+  // (about 1.2 KB at 48 -> 16 kHz) whatever run Produce() is asked for.
+  static constexpr int kRunChunk = 64;
 
   // Reserves tables for output rate `out_rate` and runs of up to
   // `max_run` output samples per Produce() call.
   // `cache`: reserve the phase-weight cache (about 60 KB at 16 kHz); without
   // it every ratio takes the per-sample path (slower, same bits).
-  void Carve(uint32_t out_rate, int max_run, bool cache, WorkspaceCarver* carver);
+  // `in_rate`: 0 sizes the scratch for any input rate, else for that one
+  // only (SetInputRate must then be given it); in_rate == out_rate takes
+  // no memory.
+  void Carve(uint32_t out_rate, int max_run, bool cache, uint32_t in_rate,
+             WorkspaceCarver* carver);
   void FillTables();
 
   // Selects the input rate (builds the phase cache when it fits). Cheap

@@ -29,6 +29,9 @@ Status Plan(const Model& model, const StreamOptions& stream_options,
   *params = model.preprocess(0);
   *engine = engine_options;
   engine->resampler_cache = false;
+  // The stream makes the features itself (SetFeatures): the engine needs no
+  // preprocessing tables or scratch of its own.
+  engine->features_only = true;
   layout->stream_bytes = StreamPreprocessor::WorkspaceBytes(*params, stream_options);
   if (layout->stream_bytes == 0) {
     // WorkspaceBytes says 0 for invalid input; Prepare's Status says why.

@@ -149,7 +149,9 @@ TEST_CASE("the engine plans activations over the lifetimes of every branch and t
     std::vector<PlannedBuffer> b = lifetimes.buffers;
     const size_t peak = PlanBuffers(b.data(), static_cast<int>(b.size()), 16);
     tm2::ArenaReport report;
-    REQUIRE(tm2::Engine::ArenaBytes(m.model, &report).ok());
+    tm2::EngineOptions whole;  // one buffer per layer output (band_test covers bands)
+    whole.in_place = false;
+    REQUIRE(tm2::Engine::ArenaBytes(m.model, &report, whole).ok());
     INFO(name << ": " << b.size() << " buffers, live bound " << LiveBound(b));
     CHECK(CheckPlan(b, peak) == report.activations);
     // A chain of layers: the plan is the busiest step, up to alignment.
@@ -174,15 +176,15 @@ TEST_CASE("the shipped models' arena, part by part") {
         tables32;
   };
   const Pin pins[] = {
-      {"models/covid-cough", true, 13615, 122880, 3072, 10, 13391, 18432, 160080, 159424, 13487},
-      {"models/covid-cough", false, 13615, 0, 3072, 10, 13391, 18432, 37200, 36544, 13487},
-      {"models/sound-gate", true, 18127, 61440, 5120, 20, 16527, 25600, 112016, 111456, 17999},
-      {"models/sound-gate", false, 18127, 0, 5120, 20, 16527, 25600, 50576, 50016, 17999},
-      {"models/kws-dscnn", true, 26559, 61440, 490, 60, 22559, 16000, 113151, 112511, 26431},
-      {"models/kws-dscnn", false, 26559, 0, 490, 60, 22559, 16000, 51711, 51071, 26431},
-      {"fixtures/parity_multibranch", true, 50957, 245760, 8590, 15, 16207, 40960, 349872, 348560,
+      {"models/covid-cough", true, 13615, 122880, 3072, 10, 8239, 12576, 154416, 153712, 13487},
+      {"models/covid-cough", false, 13615, 0, 3072, 10, 8239, 12576, 31536, 30832, 13487},
+      {"models/sound-gate", true, 18127, 61440, 5120, 20, 10095, 20848, 107424, 106816, 17999},
+      {"models/sound-gate", false, 18127, 0, 5120, 20, 10095, 20848, 45984, 45376, 17999},
+      {"models/kws-dscnn", true, 26559, 61440, 490, 60, 12535, 10624, 103319, 102615, 26431},
+      {"models/kws-dscnn", false, 26559, 0, 490, 60, 12535, 10624, 41879, 41175, 26431},
+      {"fixtures/parity_multibranch", true, 50957, 245760, 8590, 15, 9775, 33048, 342296, 340904,
        50573},
-      {"fixtures/parity_multibranch", false, 50957, 0, 8590, 15, 16207, 40960, 104112, 102800,
+      {"fixtures/parity_multibranch", false, 50957, 0, 8590, 15, 9775, 33048, 96536, 95144,
        50573},
   };
   for (const Pin& pin : pins) {

@@ -138,6 +138,8 @@ tm2::Engine RunWith(const tm2::Model& model, const tm2::KernelTable& kernels, co
   options.kernels = &kernels;
   options.keep_float_features = tail_n > 0 && (tail[0] & 2);
   options.resampler_cache = !(tail_n > 0 && (tail[0] & 4));
+  // Banded layers (the reference bands, AVX2 runs whole): same bytes either way.
+  options.in_place = !(tail_n > 0 && (tail[0] & 8));
   size_t need = 0;
   tm2::Status s = tm2::Engine::ArenaBytes(model, &need, options);
   if (!s.ok()) Disagree("ArenaBytes", s);

@@ -26,10 +26,10 @@ Resampled ResampleTone(uint32_t in_rate, uint32_t out_rate, double freq, double 
   const int run = 401;
   WorkspaceCarver measure(nullptr, 0);
   Resampler r;
-  r.Carve(out_rate, run, /*cache=*/true, &measure);
+  r.Carve(out_rate, run, /*cache=*/true, /*in_rate=*/0, &measure);
   std::vector<uint8_t> ws(measure.used());
   WorkspaceCarver carver(ws.data(), ws.size());
-  r.Carve(out_rate, run, /*cache=*/true, &carver);
+  r.Carve(out_rate, run, /*cache=*/true, /*in_rate=*/0, &carver);
   REQUIRE_FALSE(carver.overflowed());
   r.FillTables();
   r.SetInputRate(in_rate);

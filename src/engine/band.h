@@ -1,0 +1,55 @@
+// Band-wise execution of one layer whose output overlaps its input in
+// memory. Internal to src/engine (the planner decides, RunStack executes,
+// tests/engine/band_test.cc checks the offsets).
+//
+// A layer with rows (conv, depthwise, pointwise, pools) runs as a sequence
+// of kernel calls, each computing `rows` output rows from the input rows
+// it needs (BandInputRows). The output is placed `delta` bytes from the
+// input's start (BandDelta), so that each call writes only bytes no later
+// call (and not itself) reads: in ascending order the output sits below
+// the input, in descending order above. The layer then needs its input's
+// bytes plus a few rows instead of input plus output, without relying on
+// any kernel's read and write order inside a call, and every output value
+// is the one a single call gives (each kernel computes a pixel from its
+// window alone; tests/parity pins it on every target).
+//
+//   int32_t delta;
+//   if (BandDelta(kind, g, rows, /*descending=*/false, &delta))
+//     output = input + delta;   // then RunBands(...) in that order
+#ifndef TM2_ENGINE_BAND_H_
+#define TM2_ENGINE_BAND_H_
+
+#include <cstdint>
+
+#include "format/model.h"
+#include "kernels/kernels.h"
+
+namespace tm2 {
+namespace engine_internal {
+
+// Layers that can run in bands (LayerKind with an output row structure).
+bool CanBand(LayerKind kind);
+
+// Input rows [*lo, *hi) that output rows [y0, y1) read (clipped to the
+// input; pointwise layers read their own rows).
+void BandInputRows(LayerKind kind, const ConvGeometry& g, int y0, int y1, int* lo, int* hi);
+
+// Output rows per call: enough for about 16 output pixels, so a kernel's
+// per-call set-up (weight tiles) stays small against its work.
+int BandRows(const ConvGeometry& g);
+
+// The output's start relative to the input's (bytes, a multiple of 16)
+// for `rows` rows per call in the given order; false when banding cannot
+// help (fewer than two calls, or a call with no input rows).
+bool BandDelta(LayerKind kind, const ConvGeometry& g, int rows, bool descending, int32_t* delta);
+
+// One call's geometry: output rows [y0, y1) from the input rows they read.
+// *in_offset and *out_offset are the byte offsets of the call's first input
+// and output row.
+ConvGeometry BandGeometry(LayerKind kind, const ConvGeometry& g, int y0, int y1, size_t* in_offset,
+                          size_t* out_offset);
+
+}  // namespace engine_internal
+}  // namespace tm2
+
+#endif  // TM2_ENGINE_BAND_H_
