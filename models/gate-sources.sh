@@ -37,11 +37,13 @@ if grep -q '"' "$tmp"/*.csv; then echo "$0: quoted field in a manifest; not supp
   echo "path,label,group,modality,split,source"
   # Coswara: as the adapter wrote it (path,label,group,modality,split,source).
   tail -n +2 "$tmp/coswara.csv"
-  # covid19-cough: every 3rd recording per channel (sorted by path).
-  tail -n +2 "$tmp/covid.csv" | sort -t, -k1,1 | awk -F, '{
+  # covid19-cough: every 3rd recording per channel (sorted by path). Two
+  # files of 261 bytes hold no decodable audio; files under 2 KB are left out.
+  find "$root/covid19-cough/raw" -size -2k > "$tmp/empty.txt"
+  tail -n +2 "$tmp/covid.csv" | sort -t, -k1,1 | awk -F, 'NR == FNR { empty[$0] = 1; next } !($1 in empty) {
       n = seen[$6]++; if (n % 3) next;
       k = kept[$6]++;
-      printf "%s,cough,covid19-cough/%s,cough,%s,covid19-cough/%s\n", $1, $3, (k % 4 == 0 ? "evaluation" : k % 8 == 2 ? "validation" : "train"), $6 }'
+      printf "%s,cough,covid19-cough/%s,cough,%s,covid19-cough/%s\n", $1, $3, (k % 4 == 0 ? "evaluation" : k % 8 == 2 ? "validation" : "train"), $6 }' "$tmp/empty.txt" -
   # speech-commands: word folders only; split by speaker.
   tail -n +2 "$tmp/sc.csv" | grep -v '/_silence_/' | sort -t, -k1,1 | awk -F, '
       NR % 16 == 1 { rows[++n] = $0; g[n] = $3; order[$3] = 1 }
