@@ -24,7 +24,7 @@ FactoryResult CrossValidate(const Recipe& r, const FactoryOptions& o) {
   FactoryResult res;
   std::vector<std::string> order;                                        // row names, first fold's order
   std::map<std::string, std::vector<ResultRow::Prediction>> pooled;      // every repeat
-  std::map<std::string, std::vector<double>> per_repeat;
+  std::map<std::string, std::vector<double>> per_repeat, per_fold;
   std::map<std::string, ResultRow> first;                                // sizes, bits
   std::map<std::string, double> worst_agreement, seconds;
   for (int rep = 0; rep < o.repeats; ++rep) {
@@ -50,6 +50,9 @@ FactoryResult CrossValidate(const Recipe& r, const FactoryOptions& o) {
           first[row.name] = row;
           worst_agreement[row.name] = row.agreement;
         }
+        // Each fold alone: a model on recordings it never saw, like a new
+        // batch of recordings (the pooled figure mixes five models' scales).
+        if (rep == 0) per_fold[row.name].push_back(RowFromPredictions(row.name, r.train.metric, row.predictions, 0, 0).value);
         auto& dst = this_repeat[row.name];
         dst.insert(dst.end(), row.predictions.begin(), row.predictions.end());
         if (row.agreement >= 0) worst_agreement[row.name] = std::min(worst_agreement[row.name], row.agreement);
@@ -72,6 +75,7 @@ FactoryResult CrossValidate(const Recipe& r, const FactoryOptions& o) {
     row.agreement = worst_agreement[name];
     row.seconds = seconds[name] / (o.folds * o.repeats);
     row.fold_values = per_repeat[name];
+    row.per_fold = per_fold[name];
     res.rows.push_back(row);
   }
   for (const ResultRow& row : res.rows) {
@@ -88,9 +92,12 @@ FactoryResult CrossValidate(const Recipe& r, const FactoryOptions& o) {
   std::ofstream(fs::path(o.out_dir) / "results.json")
       << ResultsJson(r, res, o.data_path.empty() ? r.data.path : o.data_path, true).dump(2) << "\n";
   if (!o.quiet)
-    for (const ResultRow& row : res.rows)
-      std::printf("%-48s %s %.3f [%.3f, %.3f] over %d units of %d groups\n", row.name.c_str(), r.train.metric.c_str(),
-                  row.value, row.lo, row.hi, row.n, row.groups);
+    for (const ResultRow& row : res.rows) {
+      std::printf("%-48s %s %.3f [%.3f, %.3f] over %d units of %d groups; per fold", row.name.c_str(),
+                  r.train.metric.c_str(), row.value, row.lo, row.hi, row.n, row.groups);
+      for (double v : row.per_fold) std::printf(" %.3f", v);
+      std::printf("\n");
+    }
   return res;
 }
 

@@ -71,6 +71,7 @@ struct ResultRow {
   };
   std::vector<Prediction> predictions;
   std::vector<double> fold_values;  // cross-validation: the metric of each repeat's pooled folds
+  std::vector<double> per_fold;     // cross-validation: the metric of each held-out fold alone (first repeat)
 };
 
 struct FactoryResult {

@@ -166,17 +166,24 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
   io.max_per_label = r.data.max_per_label;
   ItemCounts counts;
   const std::vector<Item> items = LoadItems(r, o.data_path.empty() ? r.data.path : o.data_path, io, &counts);
+  ProbeResult res;
   TensorSet set;
   std::vector<const Item*> val;
   std::vector<int64_t> y;
+  // The evaluation split when the recipe holds one out (data.holdout),
+  // else validation.
+  bool has_eval = false;
+  for (const Item& it : items) has_eval = has_eval || it.split == "evaluation";
+  const std::string held = has_eval ? "evaluation" : "validation";
   for (const Item& it : items) {
-    if (it.split != "validation") continue;
+    if (it.split != held) continue;
     val.push_back(&it);
     y.push_back(it.label);
     set.group.push_back(it.group);
     set.source.push_back(it.source);
   }
-  if (val.empty()) throw std::runtime_error("probe: no validation items");
+  if (val.empty()) throw std::runtime_error("probe: no " + held + " items");
+  res.split = held;
   set.y = torch::tensor(y, torch::kLong);
   const bool binary = r.labels.size() == 2;
   const Scores sc = ScoreClips(model_path, val, o, binary);
@@ -185,7 +192,6 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
   const auto& tel = sc.tel;
   std::vector<double> spread = sc.spread;
   const int steps = static_cast<int>(prob.size());
-  ProbeResult res;
   res.clips = static_cast<int>(val.size());
   res.at_zero = RowOf("delay 0", r, prob[0], set, o.bootstrap);
   res.mean_over_shifts = RowOf("mean over delays", r, mean, set, o.bootstrap);
@@ -198,6 +204,12 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
   std::vector<int> label(val.size());
   for (size_t i = 0; i < val.size(); ++i) label[i] = val[i]->label;
   res.calibration = CalibrationOf(prob[0], label, 15);
+  if (o.threshold > 0)  // the page refuses a clip whose requested label scores below the threshold
+    for (size_t i = 0; i < val.size(); ++i) {
+      auto& c = res.refused[val[i]->source.empty() ? r.labels[label[i]] : val[i]->source];
+      c.second += 1;
+      c.first += prob[0][i][label[i]] < o.threshold;
+    }
 
   // Mean spread with a percentile bootstrap that draws whole groups.
   std::map<std::string, std::vector<double>> by_group;
@@ -241,11 +253,11 @@ std::string ProbeMarkdown(const Recipe& r, const ProbeOptions& o, const ProbeRes
     return std::string(b);
   };
   std::snprintf(b, sizeof(b),
-                "%d validation clips; start delayed by 0-%.0f ms in %d steps (%s).\n\n"
+                "%d %s clips; start delayed by 0-%.0f ms in %d steps (%s).\n\n"
                 "Spread of the scored probability over the delays: mean %.3f [%.3f, %.3f], median %.3f, "
                 "90th percentile %.3f, max %.3f.\n%s over single delays: %.3f to %.3f.\n\n"
                 "| input | %s | accuracy |\n|---|---|---|\n",
-                p.clips, o.shift_ms, o.shifts, r.labels.size() == 2 ? "P(positive label)" : "P(true label)",
+                p.clips, p.split.c_str(), o.shift_ms, o.shifts, r.labels.size() == 2 ? "P(positive label)" : "P(true label)",
                 p.spread_mean, p.spread_lo, p.spread_hi, p.spread_median, p.spread_p90, p.spread_max,
                 r.train.metric.c_str(), p.metric_min, p.metric_max, r.train.metric.c_str());
   s += b;
@@ -284,6 +296,16 @@ std::string ProbeMarkdown(const Recipe& r, const ProbeOptions& o, const ProbeRes
       s += b;
     }
     s += ".\n";
+  }
+  if (!p.refused.empty()) {
+    std::snprintf(b, sizeof(b), "\nRefused at delay 0 (P(true label) < %.2f), per source:", o.threshold);
+    s += b;
+    for (const auto& c : p.refused) {
+      std::snprintf(b, sizeof(b), " %s %d/%d (%.3f);", c.first.c_str(), c.second.first, c.second.second,
+                    static_cast<double>(c.second.first) / c.second.second);
+      s += b;
+    }
+    s += "\n";
   }
   return s + "\nCalibration at delay 0:\n\n" + ReliabilityMarkdown(p.calibration);
 }

@@ -1,4 +1,5 @@
-// Robustness of an exported .tm2 on a recipe's validation split, run by the
+// Robustness of an exported .tm2 on a recipe's validation (or held-out
+// evaluation) split, run by the
 // core's engine from PCM (the deployed path):
 // - start offsets: each clip delayed by 0..shift_ms of leading silence in
 //   `shifts` equal steps; per clip the spread (max - min) of the scored
@@ -13,7 +14,9 @@
 #ifndef TM2_FACTORY_PROBE_H_
 #define TM2_FACTORY_PROBE_H_
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "factory.h"
@@ -28,10 +31,12 @@ struct ProbeOptions {
   bool telephone = false;
   int bootstrap = 1000;
   std::string against;  // another .tm2 of the same recipe: paired differences
+  double threshold = 0;  // > 0: per source, clips whose true label scores below it (the page's refusals)
 };
 
 struct ProbeResult {
   int clips = 0;
+  std::string split;  // evaluation when the recipe holds one out, else validation
   double spread_mean = 0, spread_lo = 0, spread_hi = 0;  // 95 % bootstrap over groups
   double spread_median = 0, spread_p90 = 0, spread_max = 0;
   ResultRow at_zero, mean_over_shifts, telephone;  // telephone.n == 0 when not asked for
@@ -40,6 +45,7 @@ struct ProbeResult {
   // With options.against: this model minus that one, 95 % paired bootstrap.
   struct Paired { double value = 0, lo = 0, hi = 0; };
   Paired d_at_zero, d_telephone, d_spread;
+  std::map<std::string, std::pair<int, int>> refused;  // source -> (refused, clips), with threshold
 };
 
 ProbeResult Probe(const Recipe& recipe, const std::string& model_path, const ProbeOptions& options);

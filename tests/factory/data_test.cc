@@ -1,13 +1,18 @@
-// Manifest reading, deduplication by content and group-wise splits.
+// Manifest reading, deduplication by content and group-wise splits
+// (with a held-out evaluation split).
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <random>
 #include <set>
 
 #include "data/dataset.h"
 #include "data/feature_cache.h"
+#include "data/items.h"
 #include "data/split.h"
 #include "recipe/model_stats.h"
+#include "recipe/recipe.h"
 
 using namespace tm2::factory;
 
@@ -147,4 +152,44 @@ TEST_CASE("cross-validation folds hold out every group exactly once, stratified 
   CHECK(differs);
   CHECK_THROWS(AssignFold(&c, 30, 0, 0.25, 1));  // fewer groups than folds
   CHECK_THROWS(AssignFold(&c, 5, 5, 0.25, 1));   // no such fold
+}
+
+TEST_CASE("holdout: a plain split's validation groups are only measured, validation is drawn from the rest") {
+  // The fixture clips as a manifest with no splits, except one group the
+  // manifest itself names evaluation (as models/gate-sources.sh does).
+  const auto fixture = ReadManifest(std::string(TM2_FIXTURES_DIR) + "/audio/factory/manifest.csv");
+  const auto dir = std::filesystem::path(TM2_FACTORY_WORK_DIR);
+  std::filesystem::create_directories(dir);
+  std::vector<Example> rows = fixture;
+  for (auto& e : rows) e.split = e.group == "105a0eea" ? "evaluation" : "";
+  WriteManifest((dir / "holdout.csv").string(), rows);
+  Recipe r = LoadRecipe(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
+  r.data.validation_fraction = 0.25;
+  r.data.split_seed = 5;
+  ItemOptions io;
+  const auto plain = LoadItems(r, (dir / "holdout.csv").string(), io, nullptr);
+  r.data.holdout = true;
+  const auto held = LoadItems(r, (dir / "holdout.csv").string(), io, nullptr);
+  REQUIRE(plain.size() == held.size());
+  std::map<std::string, std::set<std::string>> sides;
+  std::set<std::string> plain_validation, evaluation, validation, train;
+  for (size_t i = 0; i < held.size(); ++i) {
+    REQUIRE(plain[i].paths == held[i].paths);
+    if (plain[i].split == "validation") plain_validation.insert(plain[i].group);
+    sides[held[i].group].insert(held[i].split);
+    (held[i].split == "evaluation" ? evaluation : held[i].split == "validation" ? validation : train)
+        .insert(held[i].group);
+  }
+  for (const auto& s : sides) CHECK(s.second.size() == 1);
+  plain_validation.insert("105a0eea");  // named in the manifest
+  CHECK(evaluation == plain_validation);
+  CHECK(!validation.empty());
+  CHECK(!train.empty());
+}
+
+TEST_CASE("a manifest split other than train, validation, evaluation or test is refused") {
+  const auto dir = std::filesystem::path(TM2_FACTORY_WORK_DIR);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "bad-split.csv") << "path,label,group,split\na.flac,x,g,eval\n";
+  CHECK_THROWS_WITH(ReadManifest((dir / "bad-split.csv").string()), Catch::Contains("split 'eval'"));
 }

@@ -6,6 +6,7 @@
 //   tm2-factory manifest FORMAT DIR OUT.csv      a dataset layout as a manifest CSV
 //   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
 //   tm2-factory probe RECIPE MODEL.tm2 --data DIR [--shift-ms 64] [--shifts 33] [--telephone] [--against M.tm2]
+//                     [--threshold T]
 //                     start-offset spread, telephone band, calibration on validation
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   probe->add_option("--shifts", po.shifts, "number of delays from 0 to --shift-ms (33)")->check(CLI::Range(1, 1000));
   probe->add_flag("--telephone", po.telephone, "also score telephone-band versions of the clips");
   probe->add_option("--bootstrap", po.bootstrap, "bootstrap resamples (1000)");
+  probe->add_option("--threshold", po.threshold, "per source, share of clips whose true label scores below it");
   probe->add_option("--against", po.against, "another model of the recipe: paired differences (this minus that)")
       ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);

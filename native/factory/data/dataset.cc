@@ -73,9 +73,10 @@ std::vector<Example> ReadManifest(const std::string& csv_path) {
     if (e.path.empty() || e.label.empty() || e.group.empty())
       throw std::runtime_error(csv_path + ":" + std::to_string(line_no) +
                                ": path, label and group must not be empty");
-    if (!e.split.empty() && e.split != "train" && e.split != "validation" && e.split != "test")
+    if (!e.split.empty() && e.split != "train" && e.split != "validation" && e.split != "evaluation" &&
+        e.split != "test")
       throw std::runtime_error(csv_path + ":" + std::to_string(line_no) + ": split '" + e.split +
-                               "' is not train, validation or test");
+                               "' is not train, validation, evaluation or test");
     if (fs::path(e.path).is_relative()) e.path = (base / e.path).string();
     rows.push_back(e);
   }

@@ -5,8 +5,8 @@
 //   path,label,group[,modality][,split][,source]
 // `path` is relative to the manifest's folder unless absolute; `group` is
 // the unit that never straddles train and validation (participant,
-// speaker, content id); `split` is train | validation | test (test rows
-// are never loaded for training or tuning); `source` names a channel or
+// speaker, content id); `split` is train | validation | evaluation | test
+// (evaluation rows are only measured; test rows are never loaded); `source` names a channel or
 // collection so metrics can be reported per source.
 #ifndef TM2_FACTORY_DATA_DATASET_H_
 #define TM2_FACTORY_DATA_DATASET_H_

@@ -161,7 +161,18 @@ std::vector<Item> LoadItems(const Recipe& r, const std::string& data_path, const
   }
   if (unique.empty()) throw std::runtime_error("data: no recordings left with the recipe's labels and modalities");
   if (o.folds > 1) AssignFold(&unique, o.folds, o.fold, r.data.validation_fraction, o.fold_seed);
-  else SplitByGroup(&unique, r.data.validation_fraction, r.data.split_seed);
+  else if (!r.data.holdout) SplitByGroup(&unique, r.data.validation_fraction, r.data.split_seed);
+  else {
+    // The groups a plain split would validate on become the evaluation
+    // split (so its clips are those of the same recipe without holdout);
+    // validation is drawn again from the groups left for training.
+    std::vector<bool> free(unique.size());
+    for (size_t i = 0; i < unique.size(); ++i) free[i] = unique[i].split.empty();
+    SplitByGroup(&unique, r.data.validation_fraction, r.data.split_seed);
+    for (size_t i = 0; i < unique.size(); ++i)
+      if (free[i]) unique[i].split = unique[i].split == "validation" ? "evaluation" : "";
+    SplitByGroup(&unique, r.data.validation_fraction, r.data.split_seed ^ 0xE7A1ull);
+  }
   if (r.branches.size() == 1) {
     // One branch: every recording is an item (data.modalities filters them).
     std::vector<Item> items;

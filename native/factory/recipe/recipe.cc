@@ -136,6 +136,7 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       if (d.contains("groups_with")) r.data.groups_with = d["groups_with"].get<std::vector<std::string>>();
       r.data.pairing = d.value("pairing", r.data.pairing);
       r.data.score_by = d.value("score_by", r.data.score_by);
+      r.data.holdout = d.value("holdout", false);
       if (r.data.pairing != "first" && r.data.pairing != "all")
         Fail(path, "data.pairing '" + r.data.pairing + "' (first, all)");
       if (r.data.score_by != "item" && r.data.score_by != "group")

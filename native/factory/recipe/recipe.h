@@ -59,6 +59,11 @@ struct DataConfig {
   // "group": metrics score each group once, by its items' mean probability
   // (a participant-level label measured per participant).
   std::string score_by = "item";
+  // Single split only: the groups the split would hold out for validation
+  // become an evaluation split that only the measurement touches (rows,
+  // probe); a new validation split for the epoch and the temperature is
+  // drawn from the rest. Manifest rows may also name split "evaluation".
+  bool holdout = false;
 };
 
 struct TrainConfig {

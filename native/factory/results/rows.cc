@@ -158,6 +158,7 @@ nlohmann::json RowJson(const ResultRow& r, bool with_predictions) {
   j["false_pass_rate"] = r.false_pass_rate;
   if (!r.weight_bits.empty()) j["weight_bits"] = r.weight_bits;
   if (!r.fold_values.empty()) j["fold_values"] = r.fold_values;
+  if (!r.per_fold.empty()) j["per_fold"] = r.per_fold;
   for (const auto& s : r.per_source)
     j["per_source"][s.first] = {{"value", s.second.value}, {"ci95", {s.second.lo, s.second.hi}},
                                 {"n", s.second.n}, {"positives", s.second.positives}};
