@@ -2,6 +2,25 @@
 
 namespace tm2 {
 namespace format_internal {
+namespace {
+
+// Two 4-bit values per byte, the even index in the low nibble; every row
+// starts on a byte (FORMAT.md). Values are already range-checked.
+template <typename T>
+void PackNibbleRows(const std::vector<T>& values, const WeightMatrix& m,
+                    std::vector<uint8_t>* packed) {
+  const size_t row_bytes = (m.row_length + 1) / 2;
+  packed->assign(m.rows * row_bytes, 0);
+  for (uint64_t r = 0; r < m.rows; ++r) {
+    uint8_t* row = packed->data() + r * row_bytes;
+    for (uint64_t i = 0; i < m.row_length; ++i) {
+      const uint8_t nibble = static_cast<uint8_t>(values[r * m.row_length + i]) & 0x0F;
+      row[i / 2] |= (i & 1) ? static_cast<uint8_t>(nibble << 4) : nibble;
+    }
+  }
+}
+
+}  // namespace
 
 Status PackWeights(const std::vector<int8_t>& values, const WeightMatrix& m, int bits,
                    std::vector<uint8_t>* packed) {
@@ -29,15 +48,7 @@ Status PackWeights(const std::vector<int8_t>& values, const WeightMatrix& m, int
     for (int8_t v : values) packed->push_back(static_cast<uint8_t>(v));
     return Status::Ok();
   }
-  const size_t row_bytes = (m.row_length + 1) / 2;
-  packed->assign(m.rows * row_bytes, 0);
-  for (uint64_t r = 0; r < m.rows; ++r) {
-    uint8_t* row = packed->data() + r * row_bytes;
-    for (uint64_t i = 0; i < m.row_length; ++i) {
-      const uint8_t nibble = static_cast<uint8_t>(values[r * m.row_length + i]) & 0x0F;
-      row[i / 2] |= (i & 1) ? static_cast<uint8_t>(nibble << 4) : nibble;
-    }
-  }
+  PackNibbleRows(values, m, packed);
   return Status::Ok();
 }
 
@@ -58,19 +69,13 @@ Status PackCodes(const std::vector<uint8_t>& codes, const WeightMatrix& m, int b
     packed->assign(codes.begin(), codes.end());
     return Status::Ok();
   }
-  const size_t row_bytes = (m.row_length + 1) / 2;
-  packed->assign(m.rows * row_bytes, 0);
-  for (uint64_t r = 0; r < m.rows; ++r) {
-    uint8_t* row = packed->data() + r * row_bytes;
-    for (uint64_t i = 0; i < m.row_length; ++i) {
-      const uint8_t code = codes[r * m.row_length + i];
-      if (code > 15) {
-        return Status::Error(StatusCode::kInvalidArgument, "code %llu is %d, beyond 4 bits",
-                             static_cast<unsigned long long>(r * m.row_length + i), code);
-      }
-      row[i / 2] |= (i & 1) ? static_cast<uint8_t>(code << 4) : code;
+  for (size_t i = 0; i < codes.size(); ++i) {
+    if (codes[i] > 15) {
+      return Status::Error(StatusCode::kInvalidArgument, "code %llu is %d, beyond 4 bits",
+                           static_cast<unsigned long long>(i), codes[i]);
     }
   }
+  PackNibbleRows(codes, m, packed);
   return Status::Ok();
 }
 
