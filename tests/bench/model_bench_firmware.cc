@@ -1,0 +1,136 @@
+// Cortex-M4 instruction counts of the shipped models (KWS, COVID cough,
+// sound gate), per layer and per Invoke, with the selected table (cm4dsp):
+//   tests/bench/mcu_insn_count.sh build/mcu/tests/bench/model_bench_firmware.elf
+// Each layer runs with its own weights (int8 or int4), requantization and
+// shapes on seeded int8 input, first through the reference (not counted),
+// then through the selected table between two tm2_insn_mark() calls, and
+// the bytes must agree; then the engine's whole Invoke (features given,
+// layers whole) is counted the same way. main returns 1 on a mismatch.
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "engine/engine.h"
+#include "format/model.h"
+#include "kernels/select.h"
+
+extern "C" __attribute__((noinline)) void tm2_insn_mark(void) { __asm__ volatile("" ::: "memory"); }
+
+#define TM2_EMBEDDED(sym)                  \
+  extern const unsigned char bench_##sym[]; \
+  extern const size_t bench_##sym##_size;
+TM2_EMBEDDED(kws_dscnn)
+TM2_EMBEDDED(covid_cough)
+TM2_EMBEDDED(sound_gate)
+
+namespace tm2 {
+namespace {
+
+alignas(16) uint8_t g_arena[64 * 1024];
+
+struct Region {
+  char label[96];
+};
+std::vector<Region> g_regions;
+
+void Mark(const char* fmt, const char* a, const char* b, unsigned long macs) {
+  Region r;
+  snprintf(r.label, sizeof(r.label), fmt, a, b, macs);
+  g_regions.push_back(r);
+}
+
+class Collect : public ModelVisitor {
+ public:
+  std::vector<LayerView> layers;
+  Status BeginStack(int, const TensorInfo&, int) override { return Status::Ok(); }
+  Status EndStack(int, const TensorInfo&) override { return Status::Ok(); }
+  Status Layer(const LayerView& v) override {
+    if (v.kind != LayerKind::kSoftmax) layers.push_back(v);
+    return Status::Ok();
+  }
+};
+
+void Run(const KernelTable& k, const LayerView& v, const int8_t* in, int8_t* out) {
+  const ConvGeometry g{v.in.h, v.in.w, v.in.c, v.out.h, v.out.w, v.out.c,
+                       v.window.kernel_h, v.window.kernel_w, v.window.stride_h, v.window.stride_w,
+                       v.window.pad_top, v.window.pad_left};
+  const QuantizedWeights w{v.weights, v.weight_bits, v.bias};
+  const Requantization rq{v.multiplier, v.shift, v.output_zero_point, v.act_min, v.act_max};
+  const int zp = v.input_zero_point;
+  switch (v.kind) {
+    case LayerKind::kConv2D: k.conv2d(g, w, zp, rq, in, out); break;
+    case LayerKind::kDepthwiseConv2D: k.depthwise_conv2d(g, w, zp, rq, in, out); break;
+    case LayerKind::kPointwiseConv2D:
+      k.fully_connected(v.in.h * v.in.w, v.in.c, v.out.c, w, zp, rq, in, out);
+      break;
+    case LayerKind::kFullyConnected:
+      k.fully_connected(1, static_cast<int>(v.in.size()), v.out.c, w, zp, rq, in, out);
+      break;
+    case LayerKind::kMaxPool2D: k.max_pool2d(g, v.act_min, v.act_max, in, out); break;
+    case LayerKind::kAvgPool2D: k.avg_pool2d(g, v.act_min, v.act_max, in, out); break;
+    case LayerKind::kGlobalAvgPool:
+      k.global_avg_pool(v.in.h * v.in.w, v.in.c, v.act_min, v.act_max, in, out);
+      break;
+    case LayerKind::kSoftmax: break;
+  }
+}
+
+bool BenchModel(const char* name, const unsigned char* bytes, size_t size) {
+  Model model;
+  Status s = LoadModel(bytes, size, &model);
+  Collect c;
+  if (s.ok()) s = WalkModel(model, &c);
+  if (!s.ok()) return printf("%s: %s\n", name, s.message()), false;
+  const KernelTable& ref = ReferenceKernels();
+  const KernelTable& fast = SelectKernels();
+  unsigned seed = 12345;
+  bool same = true;
+  for (const LayerView& v : c.layers) {
+    std::vector<int8_t> in(v.in.size()), want(v.out.size(), 0), got(v.out.size(), 1);
+    for (int8_t& x : in) x = static_cast<int8_t>((seed = seed * 1103515245u + 12345u) >> 24);
+    Run(ref, v, in.data(), want.data());
+    tm2_insn_mark();
+    Run(fast, v, in.data(), got.data());
+    tm2_insn_mark();
+    const bool ok = want == got;
+    same = same && ok;
+    char what[64];
+    snprintf(what, sizeof(what), "%s%s %dx%dx%d>%dx%dx%d w%d", ok ? "" : "MISMATCH ",
+             LayerKindName(v.kind), v.in.h, v.in.w, v.in.c, v.out.h, v.out.w, v.out.c,
+             v.weight_bits);
+    Mark("%s | %s | %lu MACs", name, what, static_cast<unsigned long>(v.macs));
+  }
+  // The whole Invoke, features given (seeded bytes of the branches' shapes).
+  EngineOptions options;
+  options.kernels = &fast;
+  options.features_only = true;
+  Engine engine;
+  s = engine.Init(model, g_arena, sizeof(g_arena), options);
+  for (int b = 0; s.ok() && b < engine.num_branches(); ++b) {
+    std::vector<int8_t> f(engine.input_shape(b).size());
+    for (int8_t& x : f) x = static_cast<int8_t>((seed = seed * 1103515245u + 12345u) >> 24);
+    s = engine.SetFeatures(b, f.data(), f.size());
+  }
+  if (!s.ok()) return printf("%s: %s\n", name, s.message()), false;
+  tm2_insn_mark();
+  s = engine.Invoke();
+  tm2_insn_mark();
+  if (!s.ok()) return printf("%s invoke: %s\n", name, s.message()), false;
+  Mark("%s | %s | whole Invoke, %lu MACs", name, fast.name,
+       static_cast<unsigned long>(model.cost().macs));
+  return same;
+}
+
+}  // namespace
+}  // namespace tm2
+
+int main() {
+  using namespace tm2;
+  bool ok = BenchModel("kws-dscnn", bench_kws_dscnn, bench_kws_dscnn_size);
+  ok = BenchModel("covid-cough", bench_covid_cough, bench_covid_cough_size) && ok;
+  ok = BenchModel("sound-gate", bench_sound_gate, bench_sound_gate_size) && ok;
+  // Labels for mcu_insn_count.sh, in region order.
+  for (size_t i = 0; i < g_regions.size(); ++i) printf("region %u: %s\n", unsigned(i), g_regions[i].label);
+  printf("model bench firmware: %s\n", ok ? "outputs identical" : "OUTPUTS DIFFER");
+  return ok ? 0 : 1;
+}
