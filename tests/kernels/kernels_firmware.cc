@@ -85,8 +85,8 @@ void RandomConv(Op op, uint64_t seed, int iterations) {
     if (!MakeGeometry(rng.Int(1, 12), rng.Int(1, 12), in_c, out_c, rng.Int(1, 5), rng.Int(1, 5),
                       rng.Int(1, 2), rng.Int(1, 2), rng.Chance(50) ? Pad::kSame : Pad::kValid, &g))
       continue;
-    // Mostly int8: int4 weights take the reference path in cm4dsp.
-    CheckConv(op, g, rng.Chance(85) ? 8 : 4, PickStyle(rng), rng);
+    // int4 rows unpack nibbles in cm4dsp (odd lengths: padding nibble).
+    CheckConv(op, g, rng.Chance(60) ? 8 : 4, PickStyle(rng), rng);
   }
 }
 
@@ -104,6 +104,7 @@ void EdgeConv(Op op, uint64_t seed) {
           if (MakeGeometry(kh + rng.Int(0, 4), kw + rng.Int(0, 4), in_c, out_c, kh, kw, 1 + s / 2,
                            1 + s % 2, p ? Pad::kSame : Pad::kValid, &g)) {
             CheckConv(op, g, 8, PickStyle(rng), rng);
+            CheckConv(op, g, 4, PickStyle(rng), rng);
           }
           if (MakeGeometry(1, 1, in_c, out_c, kh, kw, 1 + s / 2, 1 + s % 2, Pad::kSame, &g)) {
             CheckConv(op, g, 8, PickStyle(rng), rng);
@@ -193,17 +194,23 @@ void Run() {
     const int rows = rng.Chance(40) ? 1 : rng.Chance(50) ? rng.Int(2, 5) : rng.Int(1, 40);
     const int in = rng.Chance(20) ? rng.Int(1, 9) : rng.Int(1, 200);
     const int out = rng.Chance(20) ? rng.Int(1, 3) : rng.Int(1, 80);
-    CheckFc(rows, in, out, rng.Chance(85) ? 8 : 4, PickStyle(rng), rng);
+    CheckFc(rows, in, out, rng.Chance(60) ? 8 : 4, PickStyle(rng), rng);
   }
   for (int in = 1; in <= 40; ++in) {
     CheckFc(1, in, 3, 8, RqStyle::kTypical, rng);
     CheckFc(3, in, 5, 8, RqStyle::kSaturating, rng);
+    CheckFc(1, in, 3, 4, RqStyle::kSaturating, rng);
+    CheckFc(3, in, 5, 4, RqStyle::kTypical, rng);
   }
   CheckFc(2, 1100, 3, 8, RqStyle::kTypical, rng);  // past the patch limit
   // Rows at and past the patch and tile limits, and tall 1-channel kernels
   // (tests/kernels/long_rows_test.cc; there they once never finished).
   ConvGeometry g;
-  for (int in : {1020, 1024, 1025, 2049, 4096}) CheckFc(3, in, 9, 8, RqStyle::kTypical, rng);
+  for (int in : {1020, 1024, 1025, 2049, 4096}) {
+    CheckFc(3, in, 9, 8, RqStyle::kTypical, rng);
+    CheckFc(3, in, 9, 4, RqStyle::kTypical, rng);
+    CheckFc(1, in, 5, 4, RqStyle::kTypical, rng);
+  }
   MakeGeometry(3, 3, 113, 7, 3, 3, 1, 1, Pad::kSame, &g);  // k = 1017: one tile of 4 rows
   CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
   MakeGeometry(4, 4, 240, 16, 3, 3, 1, 1, Pad::kSame, &g);  // k = 2160
@@ -212,17 +219,27 @@ void Run() {
   CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
   MakeGeometry(2200, 1, 1, 3, 2100, 1, 1, 1, Pad::kValid, &g);
   CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
-  // The shipped models' shapes.
+  // The shipped models' shapes, int8 and int4.
   MakeGeometry(49, 10, 1, 64, 10, 4, 2, 2, Pad::kSame, &g);  // KWS conv
   CheckConv(Op::kConv, g, 8, RqStyle::kTypical, rng);
   MakeGeometry(25, 5, 64, 64, 3, 3, 1, 1, Pad::kSame, &g);  // KWS depthwise
   CheckConv(Op::kDepthwise, g, 8, RqStyle::kRelu6, rng);
+  CheckConv(Op::kDepthwise, g, 4, RqStyle::kRelu6, rng);
   CheckFc(125, 64, 64, 8, RqStyle::kRelu6, rng);  // KWS pointwise
+  CheckFc(125, 64, 64, 4, RqStyle::kRelu6, rng);
+  CheckFc(1, 32, 16, 4, RqStyle::kTypical, rng);  // cough dense
   CheckFc(1, 64, 12, 8, RqStyle::kTypical, rng);  // KWS dense
   MakeGeometry(32, 32, 1, 8, 3, 3, 1, 1, Pad::kSame, &g);  // cough conv, smaller map
   CheckConv(Op::kConv, g, 8, RqStyle::kRelu6, rng);
   MakeGeometry(16, 16, 16, 16, 3, 3, 1, 1, Pad::kSame, &g);  // cough depthwise
   CheckConv(Op::kDepthwise, g, 8, RqStyle::kRelu6, rng);
+  CheckConv(Op::kDepthwise, g, 4, RqStyle::kRelu6, rng);
+  MakeGeometry(48, 16, 8, 8, 3, 3, 1, 1, Pad::kSame, &g);
+  CheckConv(Op::kDepthwise, g, 4, RqStyle::kShallowShift, rng);
+  MakeGeometry(64, 20, 16, 16, 3, 3, 2, 2, Pad::kSame, &g);  // gate depthwise, stride 2
+  CheckConv(Op::kDepthwise, g, 4, RqStyle::kRelu6, rng);
+  MakeGeometry(9, 7, 24, 24, 3, 3, 1, 1, Pad::kSame, &g);
+  CheckConv(Op::kConv, g, 4, RqStyle::kTypical, rng);
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, 
   const ConvGeometry g = geometry;
   const int k = g.kernel_h * g.kernel_w * g.in_c;
   // A zero point outside int8 cannot be stored as a padding byte.
-  if (w.bits != 8 || k > cm4::kMaxPatch || zp < -128 || zp > 127) {
+  if ((w.bits != 8 && w.bits != 4) || k > cm4::kMaxPatch || zp < -128 || zp > 127) {
     qs8_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }
@@ -70,7 +70,6 @@ void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, 
   alignas(4) int16_t patch[2][cm4::kPatchStride];
   alignas(4) int16_t tile[cm4::kWeightTileElems];
   const cm4::LayerStages st(rq, g.out_c);
-  const int8_t* wd = reinterpret_cast<const int8_t*>(w.data);
   const int kpad = cm4::PadTo4(k);
   const int chunk = cm4::TileChannels(kpad, g.out_c);
   const int pixels = g.out_h * g.out_w;
@@ -84,7 +83,7 @@ void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, 
   }
   for (int oc0 = 0; oc0 < g.out_c; oc0 += chunk) {
     const int n = g.out_c - oc0 < chunk ? g.out_c - oc0 : chunk;
-    cm4::PackTile(wd, k, oc0, n, tile);
+    cm4::PackTile(w, k, oc0, n, tile);
     for (int p = 0; p < pixels; p += 2) {
       const bool two = p + 1 < pixels;
       for (int m = 0; m < (two ? 2 : 1); ++m) {

@@ -24,6 +24,23 @@ constexpr int kTileElems = 4096;
 // Bytes of the 3x3 path's band (three padded rows): 6 KB of stack.
 constexpr int kBandBytes = 6144;
 
+// The layer's weights [tap][c], int8 or int4 (each tap's row starting on a
+// byte boundary).
+struct TapWeights {
+  const uint8_t* data;
+  int bits;
+  size_t tap_bytes;
+  TapWeights(const QuantizedWeights& w, int c)
+      : data(w.data), bits(w.bits), tap_bytes(WeightRowBytes(c, w.bits)) {}
+  int32_t At(int tap, int ch) const { return ref::WeightAt(data + tap * tap_bytes, ch, bits); }
+  // Channels [ch, ch + 4) of `tap` widened into the pair layout at out.
+  void Widen4(int tap, int ch, int16_t* out) const {
+    const int32_t v = cm4::Load4Weights(data + tap * tap_bytes, ch, bits);
+    const int32_t pair[2] = {__sxtb16(v), cm4::Sxtb16Ror8(v)};
+    memcpy(out, pair, sizeof(pair));
+  }
+};
+
 // Four channels, 3x3 window: x at the window's top left, cells `cs` bytes
 // apart, rows `rs`; wt holds this group's nine taps, four int16 each
 // (group-major tile, so every weight is an immediate offset). a[] holds
@@ -53,7 +70,7 @@ inline void Window3x3(const int8_t* x, int rs, int cs, const int16_t* wt, int32_
 // The 3x3 path; `tile` holds the widened weights group-major ([group][tap]
 // [4]), `stage` the output stage.
 template <class Stage>
-void Depthwise3x3Band(const ConvGeometry& g, const int8_t* wd, const int32_t* bias, int32_t zp,
+void Depthwise3x3Band(const ConvGeometry& g, const TapWeights& wd, const int32_t* bias, int32_t zp,
                       const int16_t* tile, const Stage& stage, const int8_t* input,
                       int8_t* output) {
   const int c = g.out_c;
@@ -63,7 +80,7 @@ void Depthwise3x3Band(const ConvGeometry& g, const int8_t* wd, const int32_t* bi
   int32_t start[cm4::kMaxStageChannels];
   for (int ch = 0; ch < c; ++ch) {
     uint32_t sum_w = 0;
-    for (int t = 0; t < 9; ++t) sum_w += static_cast<uint32_t>(wd[t * c + ch]);
+    for (int t = 0; t < 9; ++t) sum_w += static_cast<uint32_t>(wd.At(t, ch));
     const uint32_t b = bias ? static_cast<uint32_t>(bias[ch]) : 0u;
     start[ch] = static_cast<int32_t>(b - static_cast<uint32_t>(zp) * sum_w);
   }
@@ -101,7 +118,7 @@ void Depthwise3x3Band(const ConvGeometry& g, const int8_t* wd, const int32_t* bi
       for (int ch = groups * 4; ch < c; ++ch) {
         uint32_t acc = static_cast<uint32_t>(start[ch]);
         for (int t = 0; t < 9; ++t) {
-          acc += static_cast<uint32_t>(x[(t / 3) * row_bytes + (t % 3) * c + ch] * wd[t * c + ch]);
+          acc += static_cast<uint32_t>(x[(t / 3) * row_bytes + (t % 3) * c + ch] * wd.At(t, ch));
         }
         out[ch] = stage(static_cast<int32_t>(acc), ch);
       }
@@ -110,7 +127,7 @@ void Depthwise3x3Band(const ConvGeometry& g, const int8_t* wd, const int32_t* bi
 }
 
 // Any kernel: bounds per pixel, zero point subtracted with SADD16.
-void DepthwiseGeneral(const ConvGeometry& g, const int8_t* wd, const int32_t* bias, int32_t zp,
+void DepthwiseGeneral(const ConvGeometry& g, const TapWeights& wd, const int32_t* bias, int32_t zp,
                       const int16_t* tile, const cm4::OutStage& os, const int8_t* input,
                       int8_t* output) {
   const int c = g.out_c;
@@ -152,7 +169,7 @@ void DepthwiseGeneral(const ConvGeometry& g, const int8_t* wd, const int32_t* bi
         for (int ky = ky_lo; ky < ky_hi; ++ky) {
           for (int kx = kx_lo; kx < kx_hi; ++kx) {
             const int8_t x = input[(static_cast<size_t>(iy0 + ky) * g.in_w + ix0 + kx) * c + ch];
-            acc = ref::MulAddWrap(acc, x - zp, wd[(ky * g.kernel_w + kx) * c + ch]);
+            acc = ref::MulAddWrap(acc, x - zp, wd.At(ky * g.kernel_w + kx, ch));
           }
         }
         out[ch] = os(acc, ch);
@@ -171,19 +188,19 @@ void qs8_depthwise_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWe
   const int c = g.out_c;
   const int groups = c >> 2;
   const int taps = g.kernel_h * g.kernel_w;
-  if (w.bits != 8 || taps * groups * 4 > kTileElems || zp < -128 || zp > 127) {
+  if ((w.bits != 8 && w.bits != 4) || taps * groups * 4 > kTileElems || zp < -128 || zp > 127) {
     qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }
   alignas(4) int16_t tile[kTileElems];
-  const int8_t* wd = reinterpret_cast<const int8_t*>(w.data);
+  const TapWeights wd(w, c);
   const bool band = g.kernel_h == 3 && g.kernel_w == 3 && c <= cm4::kMaxStageChannels &&
                     3 * ((g.out_w - 1) * g.stride_w + 3) * c <= kBandBytes;
   if (band) {
     // Group-major: the nine taps of channels [4q, 4q + 4) side by side.
     for (int q = 0; q < groups; ++q) {
       for (int t = 0; t < 9; ++t) {
-        cm4::BuildPairPatch(wd + static_cast<size_t>(t) * c + 4 * q, 4, 0, tile + (q * 9 + t) * 4);
+        wd.Widen4(t, 4 * q, tile + (q * 9 + t) * 4);
       }
     }
     const cm4::FastOutStage fast(rq, c);
@@ -196,7 +213,7 @@ void qs8_depthwise_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWe
   }
   // Tap-major: per tap, every channel group.
   for (int t = 0; t < taps; ++t) {
-    cm4::BuildPairPatch(wd + static_cast<size_t>(t) * c, groups * 4, 0, tile + t * groups * 4);
+    for (int q = 0; q < groups; ++q) wd.Widen4(t, 4 * q, tile + (t * groups + q) * 4);
   }
   DepthwiseGeneral(g, wd, w.bias, zp, tile, cm4::OutStage(rq), input, output);
 }

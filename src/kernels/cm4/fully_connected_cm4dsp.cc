@@ -11,26 +11,40 @@ namespace tm2 {
 
 void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
                                 const Requantization& rq, const int8_t* input, int8_t* output) {
-  if (w.bits != 8 || in > cm4::kMaxPatch || zp < -128 || zp > 127) {
+  if ((w.bits != 8 && w.bits != 4) || in > cm4::kMaxPatch || zp < -128 || zp > 127) {
     qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
     return;
   }
   alignas(4) int16_t patch[2][cm4::kPatchStride];
   const cm4::LayerStages st(rq, out);
-  if (rows == 1) {
+  if (rows == 1 && w.bits == 8) {
     // A dense layer uses each weight once: widening them first would cost
     // as much as the products, so the int8 rows are read as stored.
     cm4::BuildPairPatch(input, in, zp, patch[0]);
     cm4::PatchTimesWeights(st, patch[0], in, out, w, output);
     return;
   }
+  if (rows == 1) {
+    // int4 dense: each row is widened into the second patch buffer, then
+    // one pair dot product.
+    const int kpad = cm4::PadTo4(in);
+    cm4::BuildPairPatch(input, in, zp, patch[0]);
+    cm4::PadRow(patch[0], in);
+    const size_t row_bytes = WeightRowBytes(in, 4);
+    for (int o = 0; o < out; ++o) {
+      cm4::WidenWeightRow(w.data + o * row_bytes, in, 4, patch[1]);
+      cm4::PadRow(patch[1], in);
+      const int32_t acc = cm4::TileDot1x1(patch[0], patch[1], kpad, w.bias ? w.bias[o] : 0);
+      output[o] = st.fast.ok ? st.fast(acc, o) : st.general(acc, o);
+    }
+    return;
+  }
   alignas(4) int16_t tile[cm4::kWeightTileElems];
-  const int8_t* wd = reinterpret_cast<const int8_t*>(w.data);
   const int kpad = cm4::PadTo4(in);
   const int chunk = cm4::TileChannels(kpad, out);
   for (int oc0 = 0; oc0 < out; oc0 += chunk) {
     const int n = out - oc0 < chunk ? out - oc0 : chunk;
-    cm4::PackTile(wd, in, oc0, n, tile);
+    cm4::PackTile(w, in, oc0, n, tile);
     for (int r = 0; r < rows; r += 2) {
       const bool two = r + 1 < rows;
       for (int m = 0; m < (two ? 2 : 1); ++m) {

@@ -132,6 +132,38 @@ inline void BuildPairPatch(const int8_t* x, int k, int32_t zp, int16_t* out) {
   for (int i = groups * 4; i < k; ++i) out[i] = static_cast<int16_t>(x[i] - zp);
 }
 
+// Four int4 weights (16 bits, low nibble first) as four int8 bytes in
+// order: each nibble moves to its own byte (two shift-or-mask steps), then
+// (n ^ 8) - 8 sign-extends all four at once (SSUB8 works per byte).
+inline int32_t SpreadNibbles(uint32_t h) {
+  uint32_t t = (h | (h << 8)) & 0x00FF00FFu;
+  t = (t | (t << 4)) & 0x0F0F0F0Fu;
+  return static_cast<int32_t>(__ssub8(t ^ 0x08080808u, 0x08080808u));
+}
+
+// Weights [i, i + 4) of a row (int8, or int4 with i even) as int8 bytes
+// in one word; the four must lie inside the row.
+inline int32_t Load4Weights(const uint8_t* row, int i, int bits) {
+  if (bits == 8) return LoadWord(row + i);
+  uint16_t h;
+  memcpy(&h, row + (i >> 1), sizeof(h));
+  return SpreadNibbles(h);
+}
+
+// One weight row of k values (int8 or int4) widened into the pair layout
+// above (like BuildPairPatch with zp = 0).
+inline void WidenWeightRow(const uint8_t* row, int k, int bits, int16_t* out) {
+  const int groups = k >> 2;
+  for (int g = 0; g < groups; ++g) {
+    const int32_t w = Load4Weights(row, 4 * g, bits);
+    const int32_t pair[2] = {__sxtb16(w), Sxtb16Ror8(w)};
+    memcpy(out + 4 * g, pair, sizeof(pair));
+  }
+  for (int i = groups * 4; i < k; ++i) {
+    out[i] = static_cast<int16_t>(bits == 8 ? static_cast<int8_t>(row[i]) : UnpackInt4(row, i));
+  }
+}
+
 inline int32_t TailDot(const int16_t* p, const int8_t* w, int from, int k, int32_t acc) {
   uint32_t a = static_cast<uint32_t>(acc);
   for (int i = from; i < k; ++i) a += static_cast<uint32_t>(p[i] * w[i]);

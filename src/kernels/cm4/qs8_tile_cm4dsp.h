@@ -34,12 +34,13 @@ inline void PadRow(int16_t* row, int k) {
   for (int i = k; i < PadTo4(k); ++i) row[i] = 0;
 }
 
-// Weight rows [oc0, oc0 + n) of a [out][k] int8 matrix, widened.
-inline void PackTile(const int8_t* wd, int k, int oc0, int n, int16_t* tile) {
+// Weight rows [oc0, oc0 + n) of a [out][k] int8 or int4 matrix, widened.
+inline void PackTile(const QuantizedWeights& w, int k, int oc0, int n, int16_t* tile) {
   const int kpad = PadTo4(k);
+  const size_t row_bytes = WeightRowBytes(k, w.bits);
   for (int r = 0; r < n; ++r) {
     int16_t* t = tile + r * kpad;
-    BuildPairPatch(wd + static_cast<size_t>(oc0 + r) * k, k, 0, t);
+    WidenWeightRow(w.data + static_cast<size_t>(oc0 + r) * row_bytes, k, w.bits, t);
     PadRow(t, k);
   }
 }
