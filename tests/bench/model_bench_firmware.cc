@@ -3,13 +3,18 @@
 //   tests/bench/mcu_insn_count.sh build/mcu/tests/bench/model_bench_firmware.elf
 // Each layer runs with its own weights (int8 or int4), requantization and
 // shapes on seeded int8 input, first through the reference (not counted),
-// then through the selected table between two tm2_insn_mark() calls, and
-// the bytes must agree; then the engine's whole Invoke (features given,
-// layers whole) is counted the same way. main returns 1 on a mismatch.
+// then through the selected table between two tm2_insn_mark() calls, whole
+// and in the bands the engine's in-place plan uses (engine/band.h: about
+// 16 output pixels per call), and the bytes must agree; then the engine's
+// Invoke (features given, default options, so layers run in bands where
+// that lowers the arena) is counted the same way. main returns 1 on a
+// mismatch.
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include "engine/band.h"
 #include "engine/engine.h"
 #include "format/model.h"
 #include "kernels/select.h"
@@ -50,10 +55,15 @@ class Collect : public ModelVisitor {
   }
 };
 
-void Run(const KernelTable& k, const LayerView& v, const int8_t* in, int8_t* out) {
-  const ConvGeometry g{v.in.h, v.in.w, v.in.c, v.out.h, v.out.w, v.out.c,
-                       v.window.kernel_h, v.window.kernel_w, v.window.stride_h, v.window.stride_w,
-                       v.window.pad_top, v.window.pad_left};
+ConvGeometry Geometry(const LayerView& v) {
+  return ConvGeometry{v.in.h, v.in.w, v.in.c, v.out.h, v.out.w, v.out.c,
+                      v.window.kernel_h, v.window.kernel_w, v.window.stride_h, v.window.stride_w,
+                      v.window.pad_top, v.window.pad_left};
+}
+
+// Layer v (or its band g) from in to out.
+void Run(const KernelTable& k, const LayerView& v, const ConvGeometry& g, const int8_t* in,
+         int8_t* out) {
   const QuantizedWeights w{v.weights, v.weight_bits, v.bias};
   const Requantization rq{v.multiplier, v.shift, v.output_zero_point, v.act_min, v.act_max};
   const int zp = v.input_zero_point;
@@ -61,7 +71,7 @@ void Run(const KernelTable& k, const LayerView& v, const int8_t* in, int8_t* out
     case LayerKind::kConv2D: k.conv2d(g, w, zp, rq, in, out); break;
     case LayerKind::kDepthwiseConv2D: k.depthwise_conv2d(g, w, zp, rq, in, out); break;
     case LayerKind::kPointwiseConv2D:
-      k.fully_connected(v.in.h * v.in.w, v.in.c, v.out.c, w, zp, rq, in, out);
+      k.fully_connected(g.in_h * g.in_w, v.in.c, v.out.c, w, zp, rq, in, out);
       break;
     case LayerKind::kFullyConnected:
       k.fully_connected(1, static_cast<int>(v.in.size()), v.out.c, w, zp, rq, in, out);
@@ -88,19 +98,37 @@ bool BenchModel(const char* name, const unsigned char* bytes, size_t size) {
   for (const LayerView& v : c.layers) {
     std::vector<int8_t> in(v.in.size()), want(v.out.size(), 0), got(v.out.size(), 1);
     for (int8_t& x : in) x = static_cast<int8_t>((seed = seed * 1103515245u + 12345u) >> 24);
-    Run(ref, v, in.data(), want.data());
+    const ConvGeometry g = Geometry(v);
+    Run(ref, v, g, in.data(), want.data());
     tm2_insn_mark();
-    Run(fast, v, in.data(), got.data());
+    Run(fast, v, g, in.data(), got.data());
     tm2_insn_mark();
-    const bool ok = want == got;
-    same = same && ok;
+    bool ok = want == got;
     char what[64];
     snprintf(what, sizeof(what), "%s%s %dx%dx%d>%dx%dx%d w%d", ok ? "" : "MISMATCH ",
              LayerKindName(v.kind), v.in.h, v.in.w, v.in.c, v.out.h, v.out.w, v.out.c,
              v.weight_bits);
     Mark("%s | %s | %lu MACs", name, what, static_cast<unsigned long>(v.macs));
+    same = same && ok;
+    if (!engine_internal::CanBand(v.kind)) continue;
+    const int rows = engine_internal::BandRows(g);
+    std::fill(got.begin(), got.end(), 1);
+    tm2_insn_mark();
+    for (int y0 = 0; y0 < g.out_h; y0 += rows) {
+      size_t in_off, out_off;
+      const ConvGeometry b = engine_internal::BandGeometry(v.kind, g, y0,
+                                                           y0 + rows < g.out_h ? y0 + rows : g.out_h,
+                                                           &in_off, &out_off);
+      Run(fast, v, b, in.data() + in_off, got.data() + out_off);
+    }
+    tm2_insn_mark();
+    ok = want == got;
+    char calls[32];
+    snprintf(calls, sizeof(calls), "in bands of %d rows", rows);
+    Mark("%s |   %s | %lu MACs", name, ok ? calls : "MISMATCH in bands", static_cast<unsigned long>(v.macs));
+    same = same && ok;
   }
-  // The whole Invoke, features given (seeded bytes of the branches' shapes).
+  // The Invoke, features given (seeded bytes of the branches' shapes).
   EngineOptions options;
   options.kernels = &fast;
   options.features_only = true;

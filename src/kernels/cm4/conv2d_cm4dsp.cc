@@ -44,7 +44,7 @@ void GatherPairPatch(const ConvGeometry& g, int oy, int ox, int32_t zp, const in
   const auto [ky_lo, ky_hi] = ValidTaps(iy0, g.kernel_h, g.in_h);
   const auto [kx_lo, kx_hi] = ValidTaps(ix0, g.kernel_w, g.in_w);
   if (ky_lo > 0 || ky_hi < g.kernel_h || kx_lo > 0 || kx_hi < g.kernel_w) {
-    memset(patch, 0, sizeof(int16_t) * k);
+    for (int q = 0; q < cm4::PadTo4(k); q += 4) memset(patch + 2 * q, 0, 4 * sizeof(int16_t));
   }
   const int cells = (kx_hi - kx_lo) * g.in_c;
   for (int ky = ky_lo; ky < ky_hi; ++ky) {
@@ -67,7 +67,7 @@ void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, 
     return;
   }
   int8_t raw[cm4::kMaxPatch + 4];
-  alignas(4) int16_t patch[2][cm4::kPatchStride];
+  alignas(4) int16_t pair[cm4::kPairElems];  // two pixels' patches, interleaved
   alignas(4) int16_t tile[cm4::kWeightTileElems];
   const cm4::LayerStages st(rq, g.out_c);
   const int kpad = cm4::PadTo4(k);
@@ -78,8 +78,10 @@ void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, 
   if (direct) {
     const int full = k & ~3;
     static const int8_t kInGroup[4] = {0, 2, 1, 3};  // (x0, x2), (x1, x3)
-    for (int i = 0; i < k; ++i) pos[i] = static_cast<int16_t>(i < full ? (i & ~3) + kInGroup[i & 3] : i);
-    for (int m = 0; m < 2; ++m) cm4::PadRow(patch[m], k);
+    for (int i = 0; i < k; ++i) {
+      pos[i] = static_cast<int16_t>(cm4::Slot(i < full ? (i & ~3) + kInGroup[i & 3] : i));
+    }
+    for (int i = k; i < kpad; ++i) pair[cm4::Slot(i)] = pair[4 + cm4::Slot(i)] = 0;
   }
   for (int oc0 = 0; oc0 < g.out_c; oc0 += chunk) {
     const int n = g.out_c - oc0 < chunk ? g.out_c - oc0 : chunk;
@@ -89,16 +91,18 @@ void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, 
       for (int m = 0; m < (two ? 2 : 1); ++m) {
         const int oy = (p + m) / g.out_w, ox = (p + m) % g.out_w;
         if (direct) {
-          GatherPairPatch(g, oy, ox, zp, input, pos, k, patch[m]);
+          GatherPairPatch(g, oy, ox, zp, input, pos, k, pair + 4 * m);
           continue;
         }
         GatherPatch(g, oy, ox, zp, input, raw);
-        cm4::BuildPairPatch(raw, k, zp, patch[m]);
-        cm4::PadRow(patch[m], k);
+        cm4::BuildPatchMember(raw, k, zp, pair + 4 * m);
       }
-      cm4::TileTimesPatches(st, patch[0], two, kpad, oc0, n, tile, w.bias,
+      if (!two) {
+        for (int i = 0; i < kpad; ++i) pair[4 + cm4::Slot(i)] = 0;
+      }
+      cm4::TileTimesPatches(st, pair, kpad, oc0, n, tile, w.bias,
                             output + static_cast<size_t>(p) * g.out_c,
-                            two ? output + static_cast<size_t>(p + 1) * g.out_c : nullptr);
+                            output + static_cast<size_t>(two ? p + 1 : p) * g.out_c);
     }
   }
 }

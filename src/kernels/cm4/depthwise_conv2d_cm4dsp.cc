@@ -1,19 +1,22 @@
-// Cortex-M4 DSP depthwise convolution: four channels per pass. One word
-// load brings four input bytes; SXTB16 (once on the word, once rotated by
-// 8) gives (x0, x2) and (x1, x3) as int16 pairs; the weights were widened
-// per call into the same pair layout, per tap, so each channel's product
-// is one SMLABB/SMLATT (multiply bottom or top halves and accumulate,
-// wrapping). Channels past the last group of four run one by one.
+// Cortex-M4 DSP depthwise convolution: four channels per pass. Inputs and
+// weights are int16 pairs (x0, x2), (x1, x3) (SXTB16 of a word and of the
+// word rotated by 8), so each channel's product is one SMLABB/SMLATT
+// (multiply bottom or top halves and accumulate, wrapping). Channels past
+// the last group of four run one by one.
 //
-// 3x3 kernels (every shipped model): for each output row the three input
-// rows it reads are copied into a band with the zero point in the padded
-// cells, so every pixel is an interior one (fully unrolled, no bounds) and
-// a padded cell adds (zp - zp) * w = 0. The zero point itself is folded
-// into the accumulator's start, bias - zp * sum(w), equal modulo 2^32 to
-// the reference's wrapping sum, so inputs need no subtraction. Other
-// kernels subtract the zero point with SADD16 and skip padded cells.
+// 3x3 kernels (every shipped model): three input rows are kept widened to
+// int16, x - zp with zeros in padded cells, in a rolling band (each input
+// row widened once per call), so every pixel is an interior one: nine taps
+// at fixed offsets, two LDRD and four multiply-accumulates each, written in
+// assembly (36 MACs in 54 instructions). The output stage packs the four
+// channels' bytes and clamps them with SIMD byte instructions
+// (qs8_quad_out_cm4dsp.h). Other kernels subtract the zero point with
+// SADD16 and skip padded cells.
+#include <climits>
+
 #include "kernels/cm4/cm4_kernels.h"
 #include "kernels/cm4/qs8_pairs_cm4dsp.h"
+#include "kernels/cm4/qs8_quad_out_cm4dsp.h"
 #include "kernels/reference/ref_util.h"
 
 namespace tm2 {
@@ -21,8 +24,8 @@ namespace {
 
 // int16 elements of the per-call weight tile: 8 KB of stack.
 constexpr int kTileElems = 4096;
-// Bytes of the 3x3 path's band (three padded rows): 6 KB of stack.
-constexpr int kBandBytes = 6144;
+// int16 elements of the 3x3 path's rolling band (three widened rows): 6 KB.
+constexpr int kBandElems = 3072;
 
 // The layer's weights [tap][c], int8 or int4 (each tap's row starting on a
 // byte boundary).
@@ -41,90 +44,136 @@ struct TapWeights {
   }
 };
 
-// Four channels, 3x3 window: x at the window's top left, cells `cs` bytes
-// apart, rows `rs`; wt holds this group's nine taps, four int16 each
-// (group-major tile, so every weight is an immediate offset). a[] holds
-// the starts and receives the sums. The input pointer walks with
-// write-back so that few registers stay live: GCC 12 otherwise hoists the
-// loads of a fully unrolled window ahead of the multiplies and spills.
-inline void Window3x3(const int8_t* x, int rs, int cs, const int16_t* wt, int32_t a[4]) {
-  int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-  const int step = rs - 2 * cs;
-#pragma GCC unroll 1
-  for (int ky = 0; ky < 3; ++ky, wt += 12) {
-#pragma GCC unroll 3
-    for (int kx = 0; kx < 3; ++kx) {
-      const int32_t xw = cm4::LoadWord(x);
-      x += kx < 2 ? cs : step;
-      const int32_t x02 = __sxtb16(xw), x13 = cm4::Sxtb16Ror8(xw);
-      const int32_t w02 = cm4::LoadWord(wt + 4 * kx), w13 = cm4::LoadWord(wt + 4 * kx + 2);
-      a0 = __smlabb(x02, w02, a0);
-      a2 = __smlatt(x02, w02, a2);
-      a1 = __smlabb(x13, w13, a1);
-      a3 = __smlatt(x13, w13, a3);
+// The 3x3 path keeps three input rows widened to int16 (x - zp; zeros in
+// padded cells) in a rolling band: input row iy lives in slot iy mod 3 and
+// is widened once, however many output rows read it. A slot is group-major:
+// the four channels [4q, 4q + 4) of band column col are the pair words
+// (x0, x2), (x1, x3) at (q * band_w + col) * 4, so the nine taps of a
+// group sit at fixed immediate offsets from three row pointers and LDRD
+// brings each tap's inputs, and each tap's weights, in one instruction.
+struct Band3 {
+  int16_t* slot[3];
+  int held[3];  // input row in each slot, or INT32_MIN
+};
+
+// Widens input row iy (zeros when outside the input) into its slot.
+void FillBandRow(const ConvGeometry& g, int band_w, int32_t zp, const int8_t* input, int iy,
+                 Band3* band) {
+  const int s = ((iy % 3) + 3) % 3;
+  if (band->held[s] == iy) return;
+  band->held[s] = iy;
+  int16_t* row = band->slot[s];
+  const int c = g.out_c;
+  const int groups = c >> 2;
+  const bool inside = iy >= 0 && iy < g.in_h;
+  const int32_t offset = cm4::Splat16(-zp);
+  for (int col = 0; col < band_w; ++col) {
+    const int ix = col - g.pad_left;
+    int16_t* cell = row + col * 4;
+    if (!inside || ix < 0 || ix >= g.in_w) {
+      for (int q = 0; q < groups; ++q) memset(cell + q * band_w * 4, 0, 4 * sizeof(int16_t));
+      continue;
+    }
+    const int8_t* x = input + (static_cast<size_t>(iy) * g.in_w + ix) * c;
+    for (int q = 0; q < groups; ++q) {
+      const int32_t v = cm4::LoadWord(x + 4 * q);
+      const int32_t pair[2] = {__sadd16(__sxtb16(v), offset), __sadd16(cm4::Sxtb16Ror8(v), offset)};
+      memcpy(cell + q * band_w * 4, pair, sizeof(pair));
     }
   }
-  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
 }
 
-// The 3x3 path; `tile` holds the widened weights group-major ([group][tap]
-// [4]), `stage` the output stage.
+// Nine taps of one group: rows r0, r1, r2 (int16 band cells of the window's
+// left column), weights wt ([tap][4] int16). SMLABB/SMLATT multiply the
+// bottom or top halves: one instruction per MAC, wrapping like the reference.
+inline void Taps3x3(const int16_t* r0, const int16_t* r1, const int16_t* r2, const int16_t* wt,
+                    int32_t& a0, int32_t& a1, int32_t& a2, int32_t& a3) {
+  int32_t x02, x13, w02, w13;
+#define TM2_DW_TAP(ROW, XOFF, WOFF)                 \
+  "ldrd %[x02], %[x13], [%[" #ROW "], #" #XOFF "]\n\t" \
+  "ldrd %[w02], %[w13], [%[wt], #" #WOFF "]\n\t"       \
+  "smlabb %[a0], %[x02], %[w02], %[a0]\n\t"            \
+  "smlatt %[a2], %[x02], %[w02], %[a2]\n\t"            \
+  "smlabb %[a1], %[x13], %[w13], %[a1]\n\t"            \
+  "smlatt %[a3], %[x13], %[w13], %[a3]\n\t"
+  __asm__(TM2_DW_TAP(r0, 0, 0) TM2_DW_TAP(r0, 8, 8) TM2_DW_TAP(r0, 16, 16)
+          TM2_DW_TAP(r1, 0, 24) TM2_DW_TAP(r1, 8, 32) TM2_DW_TAP(r1, 16, 40)
+          TM2_DW_TAP(r2, 0, 48) TM2_DW_TAP(r2, 8, 56) TM2_DW_TAP(r2, 16, 64)
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x02] "=&r"(x02),
+            [x13] "=&r"(x13), [w02] "=&r"(w02), [w13] "=&r"(w13)
+          : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [wt] "r"(wt)
+          : "memory");
+#undef TM2_DW_TAP
+}
+
+// The 3x3 path for channels in groups of four; `tile` holds the widened
+// weights group-major ([group][tap][4]). Channels past the last group of
+// four run one by one from the input (bounds per tap).
 template <class Stage>
 void Depthwise3x3Band(const ConvGeometry& g, const TapWeights& wd, const int32_t* bias, int32_t zp,
                       const int16_t* tile, const Stage& stage, const int8_t* input,
-                      int8_t* output) {
+                      int8_t* output, int16_t* band_mem) {
   const int c = g.out_c;
   const int groups = c >> 2;
   const int band_w = (g.out_w - 1) * g.stride_w + 3;  // cells from -pad_left
-  const int row_bytes = band_w * c;
-  int32_t start[cm4::kMaxStageChannels];
-  for (int ch = 0; ch < c; ++ch) {
-    uint32_t sum_w = 0;
-    for (int t = 0; t < 9; ++t) sum_w += static_cast<uint32_t>(wd.At(t, ch));
-    const uint32_t b = bias ? static_cast<uint32_t>(bias[ch]) : 0u;
-    start[ch] = static_cast<int32_t>(b - static_cast<uint32_t>(zp) * sum_w);
-  }
-  int8_t band[kBandBytes];
-  const int8_t pad = static_cast<int8_t>(zp);
-  // Columns of the band inside the input: [lo, hi).
-  const int lo = g.pad_left < band_w ? g.pad_left : band_w;
-  int hi = g.pad_left + g.in_w < band_w ? g.pad_left + g.in_w : band_w;
-  if (hi < lo) hi = lo;
+  const int slot_elems = groups * band_w * 4;
+  Band3 band{{band_mem, band_mem + slot_elems, band_mem + 2 * slot_elems},
+             {INT32_MIN, INT32_MIN, INT32_MIN}};
+  const int step = g.stride_w * 4;
   for (int oy = 0; oy < g.out_h; ++oy) {
     const int iy0 = oy * g.stride_h - g.pad_top;
-    for (int ky = 0; ky < 3; ++ky) {
-      int8_t* row = band + ky * row_bytes;
-      const int iy = iy0 + ky;
-      if (iy < 0 || iy >= g.in_h) {
-        memset(row, pad, static_cast<size_t>(row_bytes));
-        continue;
+    for (int ky = 0; ky < 3; ++ky) FillBandRow(g, band_w, zp, input, iy0 + ky, &band);
+    const int16_t* rows[3];
+    for (int ky = 0; ky < 3; ++ky) rows[ky] = band.slot[(((iy0 + ky) % 3) + 3) % 3];
+    int8_t* out_row = output + static_cast<size_t>(oy) * g.out_w * c;
+    for (int q = 0; q < groups; ++q) {
+      const int ch = 4 * q;
+      const int32_t b0 = bias ? bias[ch] : 0, b1 = bias ? bias[ch + 1] : 0;
+      const int32_t b2 = bias ? bias[ch + 2] : 0, b3 = bias ? bias[ch + 3] : 0;
+      const int16_t* wt = tile + q * 36;
+      const int16_t* r0 = rows[0] + q * band_w * 4;
+      const int16_t* r1 = rows[1] + q * band_w * 4;
+      const int16_t* r2 = rows[2] + q * band_w * 4;
+      int8_t* out = out_row + ch;
+      for (int ox = 0; ox < g.out_w; ++ox, r0 += step, r1 += step, r2 += step, out += c) {
+        int32_t a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+        Taps3x3(r0, r1, r2, wt, a0, a1, a2, a3);
+        stage.Store4(a0, a1, a2, a3, ch, out);
       }
-      memset(row, pad, static_cast<size_t>(lo) * c);
-      memcpy(row + lo * c, input + (static_cast<size_t>(iy) * g.in_w + (lo - g.pad_left)) * c,
-             static_cast<size_t>(hi - lo) * c);
-      memset(row + hi * c, pad, static_cast<size_t>(band_w - hi) * c);
     }
-    int8_t* out = output + static_cast<size_t>(oy) * g.out_w * c;
-    for (int ox = 0; ox < g.out_w; ++ox, out += c) {
-      const int8_t* x = band + ox * g.stride_w * c;
-      for (int ch = 0; ch + 4 <= c; ch += 4) {
-        int32_t a[4] = {start[ch], start[ch + 1], start[ch + 2], start[ch + 3]};
-        Window3x3(x + ch, row_bytes, c, tile + ch * 9, a);
-        out[ch] = stage(a[0], ch);
-        out[ch + 1] = stage(a[1], ch + 1);
-        out[ch + 2] = stage(a[2], ch + 2);
-        out[ch + 3] = stage(a[3], ch + 3);
-      }
-      for (int ch = groups * 4; ch < c; ++ch) {
-        uint32_t acc = static_cast<uint32_t>(start[ch]);
+    for (int ch = groups * 4; ch < c; ++ch) {
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int ix0 = ox * g.stride_w - g.pad_left;
+        int32_t acc = bias ? bias[ch] : 0;
         for (int t = 0; t < 9; ++t) {
-          acc += static_cast<uint32_t>(x[(t / 3) * row_bytes + (t % 3) * c + ch] * wd.At(t, ch));
+          const int iy = iy0 + t / 3, ix = ix0 + t % 3;
+          if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+          const int8_t x = input[(static_cast<size_t>(iy) * g.in_w + ix) * c + ch];
+          acc = ref::MulAddWrap(acc, x - zp, wd.At(t, ch));
         }
-        out[ch] = stage(static_cast<int32_t>(acc), ch);
+        out_row[ox * c + ch] = stage(acc, ch);
       }
     }
   }
 }
+
+// The stages the 3x3 path takes: Store4 writes four channels' bytes.
+struct QuadStage {
+  const cm4::QuadOutStage& s;
+  void Store4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, int ch, int8_t* out) const {
+    const int32_t w = s.Four(a0, a1, a2, a3, ch);
+    memcpy(out, &w, sizeof(w));  // one STR: the M4 allows unaligned word stores
+  }
+  int8_t operator()(int32_t acc, int ch) const { return s.One(acc, ch); }
+};
+struct GeneralStage {
+  cm4::OutStage s;
+  void Store4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, int ch, int8_t* out) const {
+    const int8_t y[4] = {s(a0, ch), s(a1, ch + 1), s(a2, ch + 2), s(a3, ch + 3)};
+    memcpy(out, y, sizeof(y));
+  }
+  int8_t operator()(int32_t acc, int ch) const { return s(acc, ch); }
+};
 
 // Any kernel: bounds per pixel, zero point subtracted with SADD16.
 void DepthwiseGeneral(const ConvGeometry& g, const TapWeights& wd, const int32_t* bias, int32_t zp,
@@ -192,25 +241,27 @@ void qs8_depthwise_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWe
     qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }
-  alignas(4) int16_t tile[kTileElems];
   const TapWeights wd(w, c);
+  const int band_w = (g.out_w - 1) * g.stride_w + 3;
   const bool band = g.kernel_h == 3 && g.kernel_w == 3 && c <= cm4::kMaxStageChannels &&
-                    3 * ((g.out_w - 1) * g.stride_w + 3) * c <= kBandBytes;
+                    3 * band_w * groups * 4 <= kBandElems;
   if (band) {
+    alignas(8) int16_t tile[cm4::kMaxStageChannels * 9];
+    alignas(8) int16_t band_mem[kBandElems];
     // Group-major: the nine taps of channels [4q, 4q + 4) side by side.
     for (int q = 0; q < groups; ++q) {
-      for (int t = 0; t < 9; ++t) {
-        wd.Widen4(t, 4 * q, tile + (q * 9 + t) * 4);
-      }
+      for (int t = 0; t < 9; ++t) wd.Widen4(t, 4 * q, tile + (q * 9 + t) * 4);
     }
-    const cm4::FastOutStage fast(rq, c);
-    if (fast.ok) {
-      Depthwise3x3Band(g, wd, w.bias, zp, tile, fast, input, output);
+    const cm4::QuadOutStage quad(rq, c);
+    if (quad.Ok()) {
+      Depthwise3x3Band(g, wd, w.bias, zp, tile, QuadStage{quad}, input, output, band_mem);
     } else {
-      Depthwise3x3Band(g, wd, w.bias, zp, tile, cm4::OutStage(rq), input, output);
+      Depthwise3x3Band(g, wd, w.bias, zp, tile, GeneralStage{cm4::OutStage(rq)}, input, output,
+                       band_mem);
     }
     return;
   }
+  alignas(4) int16_t tile[kTileElems];
   // Tap-major: per tap, every channel group.
   for (int t = 0; t < taps; ++t) {
     for (int q = 0; q < groups; ++q) wd.Widen4(t, 4 * q, tile + (t * groups + q) * 4);

@@ -15,7 +15,9 @@ void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeight
     qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
     return;
   }
-  alignas(4) int16_t patch[2][cm4::kPatchStride];
+  // Two natural patches (dense layers) or one interleaved pair (rows > 1).
+  alignas(4) int16_t buf[2 * cm4::kPatchStride];
+  int16_t* const patch[2] = {buf, buf + cm4::kPatchStride};
   const cm4::LayerStages st(rq, out);
   if (rows == 1 && w.bits == 8) {
     // A dense layer uses each weight once: widening them first would cost
@@ -25,17 +27,14 @@ void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeight
     return;
   }
   if (rows == 1) {
-    // int4 dense: each row is widened into the second patch buffer, then
-    // one pair dot product.
+    // int4 dense: the input and each widened row as an interleaved pair.
     const int kpad = cm4::PadTo4(in);
-    cm4::BuildPairPatch(input, in, zp, patch[0]);
-    cm4::PadRow(patch[0], in);
+    cm4::BuildPatchMember(input, in, zp, buf);
     const size_t row_bytes = WeightRowBytes(in, 4);
     for (int o = 0; o < out; ++o) {
-      cm4::WidenWeightRow(w.data + o * row_bytes, in, 4, patch[1]);
-      cm4::PadRow(patch[1], in);
-      const int32_t acc = cm4::TileDot1x1(patch[0], patch[1], kpad, w.bias ? w.bias[o] : 0);
-      output[o] = st.fast.ok ? st.fast(acc, o) : st.general(acc, o);
+      cm4::WidenWeightMember(w.data + o * row_bytes, in, 4, buf + 4);
+      const int32_t acc = cm4::MemberDot(buf, kpad, w.bias ? w.bias[o] : 0);
+      output[o] = st.quad.Ok() ? st.quad(acc, o) : st.general(acc, o);
     }
     return;
   }
@@ -47,13 +46,15 @@ void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeight
     cm4::PackTile(w, in, oc0, n, tile);
     for (int r = 0; r < rows; r += 2) {
       const bool two = r + 1 < rows;
-      for (int m = 0; m < (two ? 2 : 1); ++m) {
-        cm4::BuildPairPatch(input + static_cast<size_t>(r + m) * in, in, zp, patch[m]);
-        cm4::PadRow(patch[m], in);
+      cm4::BuildPatchMember(input + static_cast<size_t>(r) * in, in, zp, buf);
+      if (two) {
+        cm4::BuildPatchMember(input + static_cast<size_t>(r + 1) * in, in, zp, buf + 4);
+      } else {
+        for (int i = 0; i < kpad; ++i) buf[4 + cm4::Slot(i)] = 0;
       }
-      cm4::TileTimesPatches(st, patch[0], two, kpad, oc0, n, tile, w.bias,
+      cm4::TileTimesPatches(st, buf, kpad, oc0, n, tile, w.bias,
                             output + static_cast<size_t>(r) * out,
-                            two ? output + static_cast<size_t>(r + 1) * out : nullptr);
+                            output + static_cast<size_t>(two ? r + 1 : r) * out);
     }
   }
 }

@@ -77,6 +77,9 @@ inline int8_t Requantize(int32_t acc, int32_t multiplier, int32_t shift, int32_t
   return static_cast<int8_t>(y);
 }
 
+// Channels a per-call output stage table holds (qs8_quad_out_cm4dsp.h).
+constexpr int kMaxStageChannels = 256;
+
 // The output stage's constants, copied out of the Requantization: outputs
 // are int8 stores, which may alias anything, so fields read through a
 // reference would be reloaded after every byte written.
@@ -89,34 +92,6 @@ struct OutStage {
         hi(rq.output_max) {}
   int8_t operator()(int32_t acc, int ch) const {
     return Requantize(acc, mult[ch], shift[ch], zp, lo, hi);
-  }
-};
-
-// The same output stage with each channel's shift constants computed once
-// per call: for layers whose channels all have n >= 33 (every trained
-// layer) and at most kMaxStageChannels channels. Ok() says whether it holds.
-constexpr int kMaxStageChannels = 256;
-struct FastOutStage {
-  const int32_t* mult;
-  int32_t zp, lo, hi;
-  bool ok;
-  int32_t rsh[kMaxStageChannels], rnd[kMaxStageChannels];
-  FastOutStage(const Requantization& rq, int channels)
-      : mult(rq.multiplier), zp(rq.output_zero_point), lo(rq.output_min), hi(rq.output_max),
-        ok(channels <= kMaxStageChannels) {
-    for (int ch = 0; ok && ch < channels; ++ch) {
-      const int r = 31 - rq.shift[ch] - 32;
-      if (r < 1) ok = false;
-      rsh[ch] = r;
-      rnd[ch] = ok ? int32_t{1} << (r - 1) : 0;
-    }
-  }
-  int8_t operator()(int32_t acc, int ch) const {
-    const int32_t h = static_cast<int32_t>((static_cast<int64_t>(acc) * mult[ch]) >> 32);
-    int32_t y = ((h + rnd[ch]) >> rsh[ch]) + zp;
-    if (y < lo) y = lo;
-    if (y > hi) y = hi;
-    return static_cast<int8_t>(y);
   }
 };
 
@@ -221,22 +196,6 @@ inline void PatchTimesWeightsWith(const Stage& os, const int16_t* p0, int k, int
   if (oc < out_c) {
     const int8_t* w0 = wd + static_cast<size_t>(oc) * k;
     out[oc] = os(Dot1x1(p0, w0, k, bias ? bias[oc] : 0), oc);
-  }
-}
-
-// Output stages prepared once per layer call.
-struct LayerStages {
-  FastOutStage fast;
-  OutStage general;
-  LayerStages(const Requantization& rq, int channels) : fast(rq, channels), general(rq) {}
-};
-
-inline void PatchTimesWeights(const LayerStages& st, const int16_t* p0, int k, int out_c,
-                              const QuantizedWeights& w, int8_t* out) {
-  if (st.fast.ok) {
-    PatchTimesWeightsWith(st.fast, p0, k, out_c, w, out);
-  } else {
-    PatchTimesWeightsWith(st.general, p0, k, out_c, w, out);
   }
 }
 

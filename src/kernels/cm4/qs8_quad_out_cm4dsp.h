@@ -1,0 +1,119 @@
+// Internal, Cortex-M4 DSP: the output stage for several int8 outputs at once.
+//
+// RequantizeOne for n = 32 + r is floor((H + 2^(r-1)) / 2^r) + zp with
+// H = hi32(acc * m) (see Requantize in qs8_pairs_cm4dsp.h). Adding zp * 2^r
+// inside the floor is exact, so with rz = 2^(r-1) + zp * 2^r per channel one
+// SMMLA (rz + hi32(acc * m)) and one arithmetic shift give the value before
+// clamping. SSAT #8 then saturates it to int8, BFI packs four (or two)
+// values into a word, and SSUB8 + SEL clamp all bytes to [lo, hi] at once
+// (max with lo first, then min with hi, as the reference does, so an
+// inverted clamp gives hi). About 4 instructions per output instead of ~15.
+//
+// It holds when every channel has 1 <= r <= 22 with |zp * 2^r| + 2^(r-1) <
+// 2^30 (then H + rz cannot overflow: |H| <= 2^30) and the clamp bounds lie
+// in int8 (the reference casts a clamped value outside int8 to int8, SSAT
+// would saturate it); Ok() says so. Trained layers qualify.
+#ifndef TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
+#define TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
+
+#include <arm_acle.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cm4/qs8_pairs_cm4dsp.h"
+
+namespace tm2 {
+namespace cm4 {
+
+inline int32_t SmmlaHi(int32_t acc, int32_t m, int32_t add) {
+  int32_t r;
+  __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(acc), "r"(m), "r"(add));
+  return r;
+}
+
+// Bits [8k, 8k + 8) of w replaced by the low byte of v.
+template <int k>
+inline int32_t InsertByte(int32_t w, int32_t v) {
+  __asm__("bfi %0, %1, %2, #8" : "+r"(w) : "r"(v), "i"(8 * k));
+  return w;
+}
+
+inline int32_t Splat8(int32_t v) {
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint8_t>(v)) * 0x01010101u);
+}
+
+inline int32_t Max8x4(int32_t a, int32_t b) {
+  (void)__ssub8(a, b);
+  return static_cast<int32_t>(__sel(static_cast<uint8x4_t>(a), static_cast<uint8x4_t>(b)));
+}
+
+inline int32_t Min8x4(int32_t a, int32_t b) {
+  (void)__ssub8(a, b);
+  return static_cast<int32_t>(__sel(static_cast<uint8x4_t>(b), static_cast<uint8x4_t>(a)));
+}
+
+struct QuadOutStage {
+  const int32_t* mult;
+  int32_t lo4, hi4;
+  bool ok;
+  int32_t rz[kMaxStageChannels], rsh[kMaxStageChannels];
+
+  QuadOutStage(const Requantization& rq, int channels)
+      : mult(rq.multiplier), lo4(Splat8(rq.output_min)), hi4(Splat8(rq.output_max)),
+        ok(channels <= kMaxStageChannels && rq.output_min >= -128 && rq.output_min <= 127 &&
+           rq.output_max >= -128 && rq.output_max <= 127) {
+    const int64_t zp = rq.output_zero_point;
+    for (int ch = 0; ok && ch < channels; ++ch) {
+      const int r = 31 - rq.shift[ch] - 32;
+      if (r < 1 || r > 22) {
+        ok = false;
+        break;
+      }
+      const int64_t v = (int64_t{1} << (r - 1)) + zp * (int64_t{1} << r);
+      if (v <= -(int64_t{1} << 30) || v >= (int64_t{1} << 30)) ok = false;
+      rz[ch] = static_cast<int32_t>(v);
+      rsh[ch] = r;
+    }
+  }
+  bool Ok() const { return ok; }
+
+  // Channel ch's value saturated to int8 (before the [lo, hi] clamp).
+  int32_t Sat(int32_t acc, int ch) const {
+    return __ssat(SmmlaHi(acc, mult[ch], rz[ch]) >> rsh[ch], 8);
+  }
+  // The clamp of four packed bytes.
+  int32_t Clamp(int32_t w) const { return Min8x4(Max8x4(w, lo4), hi4); }
+
+  // Channels ch..ch+3 as four bytes, clamped.
+  int32_t Four(int32_t a0, int32_t a1, int32_t a2, int32_t a3, int ch) const {
+    int32_t w = Sat(a0, ch);
+    w = InsertByte<1>(w, Sat(a1, ch + 1));
+    w = InsertByte<2>(w, Sat(a2, ch + 2));
+    w = InsertByte<3>(w, Sat(a3, ch + 3));
+    return Clamp(w);
+  }
+  // One output, clamped (tails).
+  int8_t One(int32_t acc, int ch) const { return static_cast<int8_t>(Clamp(Sat(acc, ch))); }
+  int8_t operator()(int32_t acc, int ch) const { return One(acc, ch); }
+
+  // Channels ch, ch + 1 of two pixels (acc[pixel][channel]): one clamp for
+  // the four bytes, one halfword store per pixel, out1 first (it may be
+  // out0, see TileTimesPatchesWith).
+  void Store2x2(const int32_t acc[2][2], int ch, int8_t* out0, int8_t* out1) const {
+    int32_t w = Sat(acc[0][0], ch);
+    w = InsertByte<1>(w, Sat(acc[0][1], ch + 1));
+    w = InsertByte<2>(w, Sat(acc[1][0], ch));
+    w = InsertByte<3>(w, Sat(acc[1][1], ch + 1));
+    w = Clamp(w);
+    const uint16_t hi = static_cast<uint16_t>(static_cast<uint32_t>(w) >> 16);
+    const uint16_t lo = static_cast<uint16_t>(w);
+    memcpy(out1 + ch, &hi, sizeof(hi));
+    memcpy(out0 + ch, &lo, sizeof(lo));
+  }
+};
+
+}  // namespace cm4
+}  // namespace tm2
+
+#endif  // TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
