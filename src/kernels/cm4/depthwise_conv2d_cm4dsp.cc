@@ -77,8 +77,8 @@ void FillBandRow(const ConvGeometry& g, int band_w, int32_t zp, const int8_t* in
     const int8_t* x = input + (static_cast<size_t>(iy) * g.in_w + ix) * c;
     for (int q = 0; q < groups; ++q) {
       const int32_t v = cm4::LoadWord(x + 4 * q);
-      const int32_t pair[2] = {__sadd16(__sxtb16(v), offset), __sadd16(cm4::Sxtb16Ror8(v), offset)};
-      memcpy(cell + q * band_w * 4, pair, sizeof(pair));
+      cm4::StoreTwo(cell + q * band_w * 4, __sadd16(__sxtb16(v), offset),
+                    __sadd16(cm4::Sxtb16Ror8(v), offset));
     }
   }
 }

@@ -31,6 +31,12 @@ inline int32_t LoadWord(const void* p) {
   return v;
 }
 
+// Two words at p (word aligned): one STRD. GCC 12 otherwise routes a
+// two-word memcpy through the stack.
+inline void StoreTwo(void* p, int32_t a, int32_t b) {
+  __asm__("strd %1, %2, [%0]" : : "r"(p), "r"(a), "r"(b) : "memory");
+}
+
 inline int32_t Ror8(int32_t v) {
   const uint32_t u = static_cast<uint32_t>(v);
   return static_cast<int32_t>((u >> 8) | (u << 24));
