@@ -127,13 +127,14 @@ inline void PackTile(const QuantizedWeights& w, int k, int oc0, int n, int16_t* 
 
 // Two pixels (interleaved patch pair p) times two channels (interleaved
 // tile pair w), kpad / 4 groups: per group two LDRD for the pixels, two
-// for the channels, eight SMLAD (16 MACs in 12 instructions), two groups
+// for the channels, eight SMLAD (16 MACs in 12 instructions), four groups
 // per loop turn. Written in assembly because GCC 12 reloads each word with
 // its own LDR and keeps separate pointers (20 instructions per group).
 inline void TileDot2x2(const int16_t* p, const int16_t* w, int kpad, int32_t acc[2][2]) {
   int32_t a00 = acc[0][0], a01 = acc[0][1], a10 = acc[1][0], a11 = acc[1][1];
   const int16_t* const end = p + 2 * kpad;
-  if (kpad & 4) {  // an odd group count: one group first
+  // An odd group first, then two if the rest is not a multiple of four.
+  if (kpad & 4) {
     const int32_t x0 = LoadWord(p), x1 = LoadWord(p + 2), y0 = LoadWord(p + 4), y1 = LoadWord(p + 6);
     const int32_t wa0 = LoadWord(w), wa1 = LoadWord(w + 2), wb0 = LoadWord(w + 4), wb1 = LoadWord(w + 6);
     a00 = __smlad(x1, wa1, __smlad(x0, wa0, a00));
@@ -143,8 +144,7 @@ inline void TileDot2x2(const int16_t* p, const int16_t* w, int kpad, int32_t acc
     p += 8;
     w += 8;
   }
-  if (p != end) {
-    int32_t x0, x1, y0, y1, wa, wb;
+  int32_t x0, x1, y0, y1, wa, wb;
 #define TM2_CM4_GROUP                              \
   "ldrd %[x0], %[x1], [%[p]], #16\n\t"             \
   "ldrd %[wa], %[wb], [%[w]], #16\n\t"             \
@@ -158,15 +158,19 @@ inline void TileDot2x2(const int16_t* p, const int16_t* w, int kpad, int32_t acc
   "smlad %[a01], %[x1], %[wb], %[a01]\n\t"         \
   "smlad %[a11], %[y0], %[wa], %[a11]\n\t"         \
   "smlad %[a11], %[y1], %[wb], %[a11]\n\t"
+#define TM2_CM4_OPERANDS                                                                    \
+  : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [p] "+r"(p),        \
+    [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [y0] "=&r"(y0), [y1] "=&r"(y1),            \
+    [wa] "=&r"(wa), [wb] "=&r"(wb)                                                          \
+  : [end] "r"(end)                                                                          \
+  : "cc", "memory"
+  if (kpad & 8) __asm__ volatile(TM2_CM4_GROUP TM2_CM4_GROUP TM2_CM4_OPERANDS);
+  if (p != end) {
     __asm__ volatile(
-        "1:\n\t" TM2_CM4_GROUP TM2_CM4_GROUP
+        "1:\n\t" TM2_CM4_GROUP TM2_CM4_GROUP TM2_CM4_GROUP TM2_CM4_GROUP
         "cmp %[p], %[end]\n\t"
-        "bne 1b\n\t"
-        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [p] "+r"(p),
-          [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [y0] "=&r"(y0), [y1] "=&r"(y1),
-          [wa] "=&r"(wa), [wb] "=&r"(wb)
-        : [end] "r"(end)
-        : "cc", "memory");
+        "bne 1b\n\t" TM2_CM4_OPERANDS);
+#undef TM2_CM4_OPERANDS
 #undef TM2_CM4_GROUP
   }
   acc[0][0] = a00, acc[0][1] = a01, acc[1][0] = a10, acc[1][1] = a11;
