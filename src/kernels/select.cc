@@ -62,10 +62,10 @@ KernelTable MakeHwyTable() {
 
 #if defined(TM2_KERNELS_CM4DSP)
 namespace {
-// Global average pool and requantize touch each byte once and stay
-// reference. The DSP variants widen weights per call into an 8 KB tile
-// instead of packing them at Init: on the MCU the weights stay in flash,
-// and a packed int16 copy would double their size in scarce RAM.
+// Requantize touches each byte once and stays reference. The DSP variants
+// widen weights per call into an 8 KB tile instead of packing them at Init:
+// on the MCU the weights stay in flash, and a packed int16 copy would
+// double their size in scarce RAM.
 const KernelTable kCm4DspTable = {
     "cm4dsp",
     qs8_conv2d_cm4dsp,
@@ -73,7 +73,7 @@ const KernelTable kCm4DspTable = {
     qs8_fully_connected_cm4dsp,
     s8_max_pool2d_cm4dsp,
     qs8_avg_pool2d_cm4dsp,
-    qs8_global_avg_pool_ref,
+    qs8_global_avg_pool_cm4dsp,
     qs8_requantize_ref,
     nullptr,
     nullptr,

@@ -128,6 +128,32 @@ void CheckPools(const ConvGeometry& g, int lo, int hi, Rng& rng) {
   Report("avg_pool2d", g, 8, 0, want.data(), got.data(), n);
 }
 
+// Global average pool of hw cells x c channels, reference vs selected.
+void CheckGlobalAvg(int hw, int c, int lo, int hi, const std::vector<int8_t>& input) {
+  std::vector<int8_t> want(c), got(c, 0x55);
+  ReferenceKernels().global_avg_pool(hw, c, lo, hi, input.data(), want.data());
+  SelectKernels().global_avg_pool(hw, c, lo, hi, input.data(), got.data());
+  ConvGeometry g{};
+  g.in_h = hw, g.in_w = 1, g.in_c = g.out_c = c, g.out_h = g.out_w = 1;
+  Report("global_avg_pool", g, 8, 0, want.data(), got.data(), want.size());
+}
+
+void GlobalAvgSweep(uint64_t seed) {
+  Rng rng(seed);
+  for (int it = 0; it < 150; ++it) {
+    const int hw = rng.Chance(20) ? rng.Int(250, 300) : rng.Int(1, 140);
+    const int c = rng.Chance(30) ? rng.Int(1, 9) : rng.Int(10, 70);
+    const int lo = rng.Chance(60) ? -128 : rng.Int(-128, 127);
+    const int hi = rng.Chance(60) ? 127 : rng.Int(-128, 127);
+    CheckGlobalAvg(hw, c, lo, hi, RandomInt8(rng, static_cast<size_t>(hw) * c));
+  }
+  for (int hw : {1, 125, 255, 256, 257}) {  // the int16 limit, and past it
+    for (int8_t v : {int8_t{-128}, int8_t{127}, int8_t{-1}}) {
+      CheckGlobalAvg(hw, 13, -128, 127, std::vector<int8_t>(static_cast<size_t>(hw) * 13, v));
+    }
+  }
+}
+
 void PoolSweep(uint64_t seed) {
   Rng rng(seed);
   ConvGeometry g;
@@ -184,6 +210,7 @@ void PqSweep(uint64_t seed, int iterations) {
 
 void Run() {
   PoolSweep(31);
+  GlobalAvgSweep(32);
   PqSweep(41, 40);
   RandomConv(Op::kConv, 11, 150);
   EdgeConv(Op::kConv, 12);

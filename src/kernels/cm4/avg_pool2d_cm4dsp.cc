@@ -66,3 +66,20 @@ void qs8_avg_pool2d_cm4dsp(const ConvGeometry& geometry, int32_t lo, int32_t hi,
 }
 
 }  // namespace tm2
+
+namespace tm2 {
+
+// Global average pool: the average pool of one hw x 1 window over the whole
+// map (no padding, so every cell counts: the same sum, count and rounding
+// as qs8_global_avg_pool_ref). Maps past 256 cells take the reference.
+void qs8_global_avg_pool_cm4dsp(int hw, int c, int32_t lo, int32_t hi, const int8_t* input,
+                                int8_t* output) {
+  if (hw < 1 || hw > 256) {
+    qs8_global_avg_pool_ref(hw, c, lo, hi, input, output);
+    return;
+  }
+  const ConvGeometry g{hw, 1, c, 1, 1, c, hw, 1, 1, 1, 0, 0};
+  qs8_avg_pool2d_cm4dsp(g, lo, hi, input, output);
+}
+
+}  // namespace tm2
