@@ -265,6 +265,17 @@ void Run() {
   CheckConv(Op::kDepthwise, g, 4, RqStyle::kShallowShift, rng);
   MakeGeometry(64, 20, 16, 16, 3, 3, 2, 2, Pad::kSame, &g);  // gate depthwise, stride 2
   CheckConv(Op::kDepthwise, g, 4, RqStyle::kRelu6, rng);
+  // Depthwise 3x3 on every path: assembly (up to 64 channels, tails),
+  // the C band (more channels, stride 3) and the general tile (wide maps).
+  for (int c : {4, 60, 64, 66, 68, 70, 132}) {
+    for (int s = 1; s <= 3; ++s) {
+      MakeGeometry(7, 9, c, c, 3, 3, s, s, Pad::kSame, &g);
+      CheckConv(Op::kDepthwise, g, c % 3 ? 8 : 4, RqStyle::kRelu6, rng);
+      CheckConv(Op::kDepthwise, g, 8, RqStyle::kShallowShift, rng);
+    }
+  }
+  MakeGeometry(5, 60, 16, 16, 3, 3, 1, 1, Pad::kSame, &g);  // band past kBandElems
+  CheckConv(Op::kDepthwise, g, 4, RqStyle::kTypical, rng);
   MakeGeometry(9, 7, 24, 24, 3, 3, 1, 1, Pad::kSame, &g);
   CheckConv(Op::kConv, g, 4, RqStyle::kTypical, rng);
 }

@@ -23,10 +23,10 @@
 namespace tm2 {
 namespace {
 
-// int16 elements of the per-call weight tile: 8 KB of stack.
-constexpr int kTileElems = 4096;
-// int16 elements of the 3x3 path's rolling band (three widened rows): 6 KB.
-constexpr int kBandElems = 3072;
+// int16 elements of the general path's weight tile: 4 KB of stack.
+constexpr int kTileElems = 2048;
+// int16 elements of the 3x3 path's rolling band (three widened rows): 4 KB.
+constexpr int kBandElems = 2048;
 
 // The layer's weights [tap][c], int8 or int4 (each tap's row starting on a
 // byte boundary).
@@ -121,8 +121,8 @@ struct DwGroup {
   int32_t out_end;    // this row's end for this group          148
 };
 static_assert(sizeof(DwGroup) == 152, "the assembly's offsets follow DwGroup");
-// Channel groups the assembly path holds blocks for (128 channels, 4.9 KB).
-constexpr int kMaxAsmGroups = 32;
+// Channel groups the assembly path holds blocks for (64 channels, 2.4 KB).
+constexpr int kMaxAsmGroups = 16;
 
 // One output row of one group: per pixel the nine taps, then the SIMD
 // output stage (qs8_quad_out_cm4dsp.h) on the four sums, one word stored;
@@ -240,46 +240,6 @@ void Depthwise3x3Band(const ConvGeometry& g, const TapWeights& wd, const int32_t
 
 // The 3x3 path with the whole row loop in assembly (GroupRow3x3): for the
 // SIMD output stage, strides 1 and 2 across, at most kMaxAsmGroups groups.
-template <int kStride>
-void Depthwise3x3Asm(const ConvGeometry& g, const TapWeights& wd, const int32_t* bias, int32_t zp,
-                     const cm4::QuadOutStage& quad, const int8_t* input, int8_t* output,
-                     int16_t* band_mem, DwGroup* blk) {
-  const int c = g.out_c;
-  const int groups = c >> 2;
-  for (int q = 0; q < groups; ++q) {
-    DwGroup& b = blk[q];
-    for (int t = 0; t < 9; ++t) wd.Widen4(t, 4 * q, b.w + t * 4);
-    for (int i = 0; i < 4; ++i) {
-      const int ch = 4 * q + i;
-      b.bias[i] = bias ? bias[ch] : 0;
-      b.mrz[2 * i] = quad.mult[ch];
-      b.mrz[2 * i + 1] = quad.rz[ch];
-      b.rsh[i] = quad.rsh[ch];
-    }
-    b.lo4 = quad.lo4;
-    b.hi4 = quad.hi4;
-    b.out_step = c;
-  }
-  const int band_w = (g.out_w - 1) * kStride + 3;
-  const int slot_elems = groups * band_w * 4;
-  Band3 band{{band_mem, band_mem + slot_elems, band_mem + 2 * slot_elems},
-             {INT32_MIN, INT32_MIN, INT32_MIN}};
-  for (int oy = 0; oy < g.out_h; ++oy) {
-    const int iy0 = oy * g.stride_h - g.pad_top;
-    for (int ky = 0; ky < 3; ++ky) FillBandRow(g, band_w, zp, input, iy0 + ky, &band);
-    const int16_t* rows[3];
-    for (int ky = 0; ky < 3; ++ky) rows[ky] = band.slot[(((iy0 + ky) % 3) + 3) % 3];
-    int8_t* out_row = output + static_cast<size_t>(oy) * g.out_w * c;
-    for (int q = 0; q < groups; ++q) {
-      int8_t* out = out_row + 4 * q;
-      blk[q].out_end = static_cast<int32_t>(reinterpret_cast<uintptr_t>(out + g.out_w * c));
-      const int off = q * band_w * 4;
-      GroupRow3x3<8 * kStride>(rows[0] + off, rows[1] + off, rows[2] + off, &blk[q], out);
-    }
-    TailChannels3x3(g, wd, bias, zp, quad, input, iy0, out_row);
-  }
-}
-
 // The stages the 3x3 path takes: Store4 writes four channels' bytes.
 struct QuadStage {
   const cm4::QuadOutStage& s;
@@ -297,6 +257,69 @@ struct GeneralStage {
   }
   int8_t operator()(int32_t acc, int ch) const { return s(acc, ch); }
 };
+
+// Whether Depthwise3x3Asm takes a layer (see its comment).
+bool AsmPathHolds(const ConvGeometry& g, const Requantization& rq) {
+  const int c = g.out_c;
+  if (g.kernel_h != 3 || g.kernel_w != 3 || (g.stride_w != 1 && g.stride_w != 2) ||
+      (c >> 2) > kMaxAsmGroups || 3 * ((g.out_w - 1) * g.stride_w + 3) * (c >> 2) * 4 > kBandElems ||
+      !cm4::QuadOutStage::BoundsOk(rq)) {
+    return false;
+  }
+  for (int ch = 0; ch < c; ++ch) {
+    int32_t rz, r;
+    if (!cm4::QuadOutStage::Constants(rq, ch, &rz, &r)) return false;
+  }
+  return true;
+}
+
+// The 3x3 path with the whole row loop in assembly (GroupRow3x3): for the
+// SIMD output stage, strides 1 and 2 across, at most kMaxAsmGroups groups
+// and a band of at most kBandElems. Its own frame (about 6.5 KB): the
+// other paths' tiles are not on the stack while it runs.
+template <int kStride>
+__attribute__((noinline)) void Depthwise3x3Asm(const ConvGeometry& g, const TapWeights& wd,
+                                               const int32_t* bias, int32_t zp,
+                                               const Requantization& rq, const int8_t* input,
+                                               int8_t* output) {
+  alignas(8) int16_t band_mem[kBandElems];
+  DwGroup blk[kMaxAsmGroups];
+  const int c = g.out_c;
+  const int groups = c >> 2;
+  const int32_t lo4 = cm4::Splat8(rq.output_min), hi4 = cm4::Splat8(rq.output_max);
+  for (int q = 0; q < groups; ++q) {
+    DwGroup& b = blk[q];
+    for (int t = 0; t < 9; ++t) wd.Widen4(t, 4 * q, b.w + t * 4);
+    for (int i = 0; i < 4; ++i) {
+      const int ch = 4 * q + i;
+      b.bias[i] = bias ? bias[ch] : 0;
+      b.mrz[2 * i] = rq.multiplier[ch];
+      cm4::QuadOutStage::Constants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i]);
+    }
+    b.lo4 = lo4;
+    b.hi4 = hi4;
+    b.out_step = c;
+  }
+  const GeneralStage tail{cm4::OutStage(rq)};
+  const int band_w = (g.out_w - 1) * kStride + 3;
+  const int slot_elems = groups * band_w * 4;
+  Band3 band{{band_mem, band_mem + slot_elems, band_mem + 2 * slot_elems},
+             {INT32_MIN, INT32_MIN, INT32_MIN}};
+  for (int oy = 0; oy < g.out_h; ++oy) {
+    const int iy0 = oy * g.stride_h - g.pad_top;
+    for (int ky = 0; ky < 3; ++ky) FillBandRow(g, band_w, zp, input, iy0 + ky, &band);
+    const int16_t* rows[3];
+    for (int ky = 0; ky < 3; ++ky) rows[ky] = band.slot[(((iy0 + ky) % 3) + 3) % 3];
+    int8_t* out_row = output + static_cast<size_t>(oy) * g.out_w * c;
+    for (int q = 0; q < groups; ++q) {
+      int8_t* out = out_row + 4 * q;
+      blk[q].out_end = static_cast<int32_t>(reinterpret_cast<uintptr_t>(out + g.out_w * c));
+      const int off = q * band_w * 4;
+      GroupRow3x3<8 * kStride>(rows[0] + off, rows[1] + off, rows[2] + off, &blk[q], out);
+    }
+    TailChannels3x3(g, wd, bias, zp, tail, input, iy0, out_row);
+  }
+}
 
 // Any kernel: bounds per pixel, zero point subtracted with SADD16.
 void DepthwiseGeneral(const ConvGeometry& g, const TapWeights& wd, const int32_t* bias, int32_t zp,
@@ -350,6 +373,42 @@ void DepthwiseGeneral(const ConvGeometry& g, const TapWeights& wd, const int32_t
   }
 }
 
+// The 3x3 band path in C (more than kMaxAsmGroups groups, strides past 2,
+// or output stages the SIMD stage does not take).
+__attribute__((noinline)) void Depthwise3x3C(const ConvGeometry& g, const TapWeights& wd,
+                                             const int32_t* bias, int32_t zp,
+                                             const Requantization& rq, const int8_t* input,
+                                             int8_t* output) {
+  alignas(8) int16_t tile[cm4::kMaxStageChannels * 9];
+  alignas(8) int16_t band_mem[kBandElems];
+  const int groups = g.out_c >> 2;
+  // Group-major: the nine taps of channels [4q, 4q + 4) side by side.
+  for (int q = 0; q < groups; ++q) {
+    for (int t = 0; t < 9; ++t) wd.Widen4(t, 4 * q, tile + (q * 9 + t) * 4);
+  }
+  const cm4::QuadOutStage quad(rq, g.out_c);
+  if (quad.Ok()) {
+    Depthwise3x3Band(g, wd, bias, zp, tile, QuadStage{quad}, input, output, band_mem);
+  } else {
+    Depthwise3x3Band(g, wd, bias, zp, tile, GeneralStage{cm4::OutStage(rq)}, input, output,
+                     band_mem);
+  }
+}
+
+// Any kernel: tap-major tile (per tap, every channel group).
+__attribute__((noinline)) void DepthwiseAny(const ConvGeometry& g, const TapWeights& wd,
+                                            const int32_t* bias, int32_t zp,
+                                            const Requantization& rq, const int8_t* input,
+                                            int8_t* output) {
+  alignas(4) int16_t tile[kTileElems];
+  const int taps = g.kernel_h * g.kernel_w;
+  const int groups = g.out_c >> 2;
+  for (int t = 0; t < taps; ++t) {
+    for (int q = 0; q < groups; ++q) wd.Widen4(t, 4 * q, tile + (t * groups + q) * 4);
+  }
+  DepthwiseGeneral(g, wd, bias, zp, tile, cm4::OutStage(rq), input, output);
+}
+
 }  // namespace
 
 void qs8_depthwise_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w,
@@ -360,43 +419,30 @@ void qs8_depthwise_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWe
   const int c = g.out_c;
   const int groups = c >> 2;
   const int taps = g.kernel_h * g.kernel_w;
-  if ((w.bits != 8 && w.bits != 4) || taps * groups * 4 > kTileElems || zp < -128 || zp > 127) {
+  if ((w.bits != 8 && w.bits != 4) || zp < -128 || zp > 127) {
     qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }
   const TapWeights wd(w, c);
-  const int band_w = (g.out_w - 1) * g.stride_w + 3;
-  const bool band = g.kernel_h == 3 && g.kernel_w == 3 && c <= cm4::kMaxStageChannels &&
-                    3 * band_w * groups * 4 <= kBandElems;
-  if (band) {
-    alignas(8) int16_t tile[cm4::kMaxStageChannels * 9];
-    alignas(8) int16_t band_mem[kBandElems];
-    // Group-major: the nine taps of channels [4q, 4q + 4) side by side.
-    for (int q = 0; q < groups; ++q) {
-      for (int t = 0; t < 9; ++t) wd.Widen4(t, 4 * q, tile + (q * 9 + t) * 4);
-    }
-    const cm4::QuadOutStage quad(rq, c);
-    if (quad.Ok() && groups <= kMaxAsmGroups && (g.stride_w == 1 || g.stride_w == 2)) {
-      DwGroup blk[kMaxAsmGroups];
-      if (g.stride_w == 1) {
-        Depthwise3x3Asm<1>(g, wd, w.bias, zp, quad, input, output, band_mem, blk);
-      } else {
-        Depthwise3x3Asm<2>(g, wd, w.bias, zp, quad, input, output, band_mem, blk);
-      }
-    } else if (quad.Ok()) {
-      Depthwise3x3Band(g, wd, w.bias, zp, tile, QuadStage{quad}, input, output, band_mem);
+  if (AsmPathHolds(g, rq)) {
+    if (g.stride_w == 1) {
+      Depthwise3x3Asm<1>(g, wd, w.bias, zp, rq, input, output);
     } else {
-      Depthwise3x3Band(g, wd, w.bias, zp, tile, GeneralStage{cm4::OutStage(rq)}, input, output,
-                       band_mem);
+      Depthwise3x3Asm<2>(g, wd, w.bias, zp, rq, input, output);
     }
     return;
   }
-  alignas(4) int16_t tile[kTileElems];
-  // Tap-major: per tap, every channel group.
-  for (int t = 0; t < taps; ++t) {
-    for (int q = 0; q < groups; ++q) wd.Widen4(t, 4 * q, tile + (t * groups + q) * 4);
+  const int band_w = (g.out_w - 1) * g.stride_w + 3;
+  if (g.kernel_h == 3 && g.kernel_w == 3 && c <= cm4::kMaxStageChannels &&
+      3 * band_w * groups * 4 <= kBandElems) {
+    Depthwise3x3C(g, wd, w.bias, zp, rq, input, output);
+    return;
   }
-  DepthwiseGeneral(g, wd, w.bias, zp, tile, cm4::OutStage(rq), input, output);
+  if (taps * groups * 4 > kTileElems) {
+    qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
+    return;
+  }
+  DepthwiseAny(g, wd, w.bias, zp, rq, input, output);
 }
 
 }  // namespace tm2

@@ -57,23 +57,32 @@ struct QuadOutStage {
   const int32_t* mult;
   int32_t lo4, hi4;
   bool ok;
-  int32_t rz[kMaxStageChannels], rsh[kMaxStageChannels];
+  int32_t rz[kMaxStageChannels];
+  int8_t rsh[kMaxStageChannels];
+
+  // Whether the clamp bounds allow this stage.
+  static bool BoundsOk(const Requantization& rq) {
+    return rq.output_min >= -128 && rq.output_min <= 127 && rq.output_max >= -128 &&
+           rq.output_max <= 127;
+  }
+  // Channel ch's rz and r; false when it does not qualify.
+  static bool Constants(const Requantization& rq, int ch, int32_t* rz, int32_t* r) {
+    const int rr = 31 - rq.shift[ch] - 32;
+    if (rr < 1 || rr > 22) return false;
+    const int64_t v = (int64_t{1} << (rr - 1)) + int64_t{rq.output_zero_point} * (int64_t{1} << rr);
+    if (v <= -(int64_t{1} << 30) || v >= (int64_t{1} << 30)) return false;
+    *rz = static_cast<int32_t>(v);
+    *r = rr;
+    return true;
+  }
 
   QuadOutStage(const Requantization& rq, int channels)
       : mult(rq.multiplier), lo4(Splat8(rq.output_min)), hi4(Splat8(rq.output_max)),
-        ok(channels <= kMaxStageChannels && rq.output_min >= -128 && rq.output_min <= 127 &&
-           rq.output_max >= -128 && rq.output_max <= 127) {
-    const int64_t zp = rq.output_zero_point;
+        ok(channels <= kMaxStageChannels && BoundsOk(rq)) {
     for (int ch = 0; ok && ch < channels; ++ch) {
-      const int r = 31 - rq.shift[ch] - 32;
-      if (r < 1 || r > 22) {
-        ok = false;
-        break;
-      }
-      const int64_t v = (int64_t{1} << (r - 1)) + zp * (int64_t{1} << r);
-      if (v <= -(int64_t{1} << 30) || v >= (int64_t{1} << 30)) ok = false;
-      rz[ch] = static_cast<int32_t>(v);
-      rsh[ch] = r;
+      int32_t r = 0;
+      ok = Constants(rq, ch, &rz[ch], &r);
+      rsh[ch] = static_cast<int8_t>(r);
     }
   }
   bool Ok() const { return ok; }
