@@ -144,7 +144,7 @@ bool BenchModel(const char* name, const unsigned char* bytes, size_t size) {
   s = engine.Invoke();
   tm2_insn_mark();
   if (!s.ok()) return printf("%s invoke: %s\n", name, s.message()), false;
-  Mark("%s | %s | Invoke (engine defaults: layers in bands), %lu MACs", name, fast.name,
+  Mark("%s | %s | Invoke, engine defaults (layers in bands), %lu MACs", name, fast.name,
        static_cast<unsigned long>(model.cost().macs));
   return same;
 }
