@@ -40,8 +40,7 @@ struct TapWeights {
   // Channels [ch, ch + 4) of `tap` widened into the pair layout at out.
   void Widen4(int tap, int ch, int16_t* out) const {
     const int32_t v = cm4::Load4Weights(data + tap * tap_bytes, ch, bits);
-    const int32_t pair[2] = {__sxtb16(v), cm4::Sxtb16Ror8(v)};
-    memcpy(out, pair, sizeof(pair));
+    cm4::StoreTwo(out, __sxtb16(v), cm4::Sxtb16Ror8(v));  // out is word aligned
   }
 };
 
@@ -266,11 +265,7 @@ bool AsmPathHolds(const ConvGeometry& g, const Requantization& rq) {
       !cm4::QuadOutStage::BoundsOk(rq)) {
     return false;
   }
-  for (int ch = 0; ch < c; ++ch) {
-    int32_t rz, r;
-    if (!cm4::QuadOutStage::Constants(rq, ch, &rz, &r)) return false;
-  }
-  return true;
+  return true;  // and every channel's constants qualify (Depthwise3x3Asm checks)
 }
 
 // The 3x3 path with the whole row loop in assembly (GroupRow3x3): for the
@@ -278,7 +273,7 @@ bool AsmPathHolds(const ConvGeometry& g, const Requantization& rq) {
 // and a band of at most kBandElems. Its own frame (about 6.5 KB): the
 // other paths' tiles are not on the stack while it runs.
 template <int kStride>
-__attribute__((noinline)) void Depthwise3x3Asm(const ConvGeometry& g, const TapWeights& wd,
+__attribute__((noinline)) bool Depthwise3x3Asm(const ConvGeometry& g, const TapWeights& wd,
                                                const int32_t* bias, int32_t zp,
                                                const Requantization& rq, const int8_t* input,
                                                int8_t* output) {
@@ -294,7 +289,7 @@ __attribute__((noinline)) void Depthwise3x3Asm(const ConvGeometry& g, const TapW
       const int ch = 4 * q + i;
       b.bias[i] = bias ? bias[ch] : 0;
       b.mrz[2 * i] = rq.multiplier[ch];
-      cm4::QuadOutStage::Constants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i]);
+      if (!cm4::QuadOutStage::Constants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i])) return false;
     }
     b.lo4 = lo4;
     b.hi4 = hi4;
@@ -319,6 +314,7 @@ __attribute__((noinline)) void Depthwise3x3Asm(const ConvGeometry& g, const TapW
     }
     TailChannels3x3(g, wd, bias, zp, tail, input, iy0, out_row);
   }
+  return true;
 }
 
 // Any kernel: bounds per pixel, zero point subtracted with SADD16.
@@ -424,12 +420,10 @@ void qs8_depthwise_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWe
     return;
   }
   const TapWeights wd(w, c);
-  if (AsmPathHolds(g, rq)) {
-    if (g.stride_w == 1) {
-      Depthwise3x3Asm<1>(g, wd, w.bias, zp, rq, input, output);
-    } else {
-      Depthwise3x3Asm<2>(g, wd, w.bias, zp, rq, input, output);
-    }
+  // The assembly path returns false, before writing anything, when a
+  // channel's output stage does not qualify.
+  if (AsmPathHolds(g, rq) && (g.stride_w == 1 ? Depthwise3x3Asm<1>(g, wd, w.bias, zp, rq, input, output)
+                                              : Depthwise3x3Asm<2>(g, wd, w.bias, zp, rq, input, output))) {
     return;
   }
   const int band_w = (g.out_w - 1) * g.stride_w + 3;
