@@ -9,10 +9,11 @@
 // (max with lo first, then min with hi, as the reference does, so an
 // inverted clamp gives hi). About 4 instructions per output instead of ~15.
 //
-// It holds when every channel has 1 <= r <= 22 with |zp * 2^r| + 2^(r-1) <
-// 2^30 (then H + rz cannot overflow: |H| <= 2^30) and the clamp bounds lie
-// in int8 (the reference casts a clamped value outside int8 to int8, SSAT
-// would saturate it); Ok() says so. Trained layers qualify.
+// It holds when every channel has 1 <= r <= 22 and the output zero point
+// lies in int8, so |rz| < 2^30 and H + rz cannot overflow (|H| <= 2^30),
+// and when the clamp bounds lie in int8 (the reference casts a clamped
+// value outside int8 to int8, SSAT would saturate it); Ok() says so.
+// Trained layers qualify.
 #ifndef TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 #define TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 
@@ -60,18 +61,18 @@ struct QuadOutStage {
   int32_t rz[kMaxStageChannels];
   int8_t rsh[kMaxStageChannels];
 
-  // Whether the clamp bounds allow this stage.
+  // Whether the clamp bounds and the zero point allow this stage (with the
+  // zero point in int8, |zp * 2^r| + 2^(r-1) < 2^30 for every r <= 22).
   static bool BoundsOk(const Requantization& rq) {
     return rq.output_min >= -128 && rq.output_min <= 127 && rq.output_max >= -128 &&
-           rq.output_max <= 127;
+           rq.output_max <= 127 && rq.output_zero_point >= -128 && rq.output_zero_point <= 127;
   }
-  // Channel ch's rz and r; false when it does not qualify.
+  // Channel ch's rz and r (BoundsOk holding); false when it does not qualify.
   static bool Constants(const Requantization& rq, int ch, int32_t* rz, int32_t* r) {
-    const int rr = 31 - rq.shift[ch] - 32;
+    const int rr = -1 - rq.shift[ch];  // n - 32 = 31 - shift - 32
     if (rr < 1 || rr > 22) return false;
-    const int64_t v = (int64_t{1} << (rr - 1)) + int64_t{rq.output_zero_point} * (int64_t{1} << rr);
-    if (v <= -(int64_t{1} << 30) || v >= (int64_t{1} << 30)) return false;
-    *rz = static_cast<int32_t>(v);
+    *rz = static_cast<int32_t>((1u << (rr - 1)) +
+                               (static_cast<uint32_t>(rq.output_zero_point) << rr));
     *r = rr;
     return true;
   }
