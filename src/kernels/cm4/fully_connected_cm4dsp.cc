@@ -15,15 +15,14 @@ void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeight
     qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
     return;
   }
-  // Two natural patches (dense layers) or one interleaved pair (rows > 1).
-  alignas(4) int16_t buf[2 * cm4::kPatchStride];
-  int16_t* const patch[2] = {buf, buf + cm4::kPatchStride};
+  // One natural patch (int8 dense layers) or one interleaved pair.
+  alignas(8) int16_t buf[cm4::kPairElems];
   const cm4::LayerStages st(rq, out);
   if (rows == 1 && w.bits == 8) {
     // A dense layer uses each weight once: widening them first would cost
     // as much as the products, so the int8 rows are read as stored.
-    cm4::BuildPairPatch(input, in, zp, patch[0]);
-    cm4::PatchTimesWeights(st, patch[0], in, out, w, output);
+    cm4::BuildPairPatch(input, in, zp, buf);
+    cm4::PatchTimesWeights(st, buf, in, out, w, output);
     return;
   }
   if (rows == 1) {

@@ -151,11 +151,6 @@ inline int32_t TailDot(const int16_t* p, const int8_t* w, int from, int k, int32
   return static_cast<int32_t>(a);
 }
 
-// Patch buffers live in one array, kPatchStride int16 apart, so the second
-// patch is an immediate offset from the first (one pointer, fewer spilled
-// registers in the 2x2 loop of qs8_tile_cm4dsp.h).
-constexpr int kPatchStride = kMaxPatch + 4;
-
 // One patch times two weight rows.
 inline void Dot1x2(const int16_t* p0, const int8_t* w0, const int8_t* w1, int k, int32_t acc[2]) {
   int32_t a0 = acc[0], a1 = acc[1];

@@ -2,9 +2,10 @@
 // tile. When a weight is used for many pixels (conv2d, pointwise), widening
 // it once into the patches' pair layout (qs8_pairs_cm4dsp.h) saves the two
 // SXTB16 per weight word in the inner loop, and padding every row to a
-// multiple of four taps with zeros removes the scalar tail: four loads and
-// four SMLADs per pixel-pair and channel-pair and four taps (16 MACs in 19
-// instructions with the loop). Rows keep the k % 4 tail in natural order,
+// multiple of four taps with zeros removes the scalar tail. Two pixels'
+// patches and two channels' rows are interleaved (see Slot), so per four
+// taps two LDRD bring the pixels, two the channels, and eight SMLADs do
+// 16 MACs (12 instructions). Rows keep the k % 4 tail in natural order,
 // like the patches, so a tail pair multiplies matching taps.
 #ifndef TM2_KERNELS_CM4_QS8_TILE_CM4DSP_H_
 #define TM2_KERNELS_CM4_QS8_TILE_CM4DSP_H_
