@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 #include "util.h"
 
 namespace tm2study {
@@ -98,6 +100,19 @@ std::optional<StudyServer::Caller> StudyServer::Authorize(const httplib::Request
     return std::nullopt;
   }
   return Caller{study->first, study->second, *participant};
+}
+
+std::string StudyServer::ClientAddress(const httplib::Request& req) const {
+  const std::string& peer = req.remote_addr;
+  const bool loopback = peer == "::1" || peer.rfind("127.", 0) == 0 || peer.rfind("::ffff:127.", 0) == 0;
+  if (!config_.trust_proxy || !loopback) return peer;
+  // Only a proxy on this machine may name the client; a participant could
+  // otherwise pick a new address per request and pass every rate limit.
+  const std::string real = req.get_header_value("X-Real-IP");
+  if (real.empty() || real.size() > 45) return peer;
+  for (char c : real)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != ':') return peer;
+  return real;
 }
 
 void StudyServer::Withdraw(const std::string& study, const std::string& participant) {

@@ -18,7 +18,7 @@ export const fixtures = path.join(root, 'tests/fixtures/audio');
 
 export const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
-async function freePort() {
+export async function freePort() {
   const s = net.createServer();
   await new Promise((r) => s.listen(0, '127.0.0.1', r));
   const { port } = s.address();
@@ -32,7 +32,7 @@ async function freePort() {
 export const postgres = process.env.TM2_STUDY_PG ?? '';
 const psql = () => path.join(process.env.TM2_PG_BIN ?? '', 'psql');
 let databases = 0;
-function newDatabase() {
+export function newDatabase() {
   const name = `tm2_${process.pid}_${++databases}`;
   execFileSync(psql(), [`${postgres} dbname=postgres`, '-qc', `CREATE DATABASE ${name}`]);
   return `${postgres} dbname=${name}`;
@@ -55,6 +55,12 @@ export async function startStudyServer({ data, args = [], protocol } = {}) {
   data ??= mkdtempSync(path.join(os.tmpdir(), 'tm2-study-'));
   const conninfo = postgres ? newDatabase() : '';
   const study = createStudy(data, protocol, conninfo);
+  return startInstance({ data, study, postgres: conninfo, args });
+}
+
+// A server on an existing study's data folder and database: with
+// PostgreSQL, several of these are the instances behind one proxy.
+export async function startInstance({ data, study, postgres: conninfo = '', args = [] }) {
   const port = await freePort();
   const s = { data, study, port, url: `http://127.0.0.1:${port}`, args: [...dbArgs(conninfo), ...args], postgres: conninfo };
   await start(s);
@@ -84,7 +90,7 @@ async function start(s) {
 }
 
 async function stop(s, signal) {
-  if (s.proc.exitCode !== null) return;
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
   const exited = new Promise((r) => s.proc.once('exit', r));
   s.proc.kill(signal);
   await exited;
