@@ -116,12 +116,12 @@ export async function join(server, { consent = true } = {}) {
 export const b64 = (s) => Buffer.from(String(s)).toString('base64');
 export const metadata = (m) => Object.entries(m).map(([k, v]) => `${k} ${b64(v)}`).join(',');
 
-export async function create(server, p, { task, take = 1, bytes, headers = {} }) {
+export async function create(server, p, { task, take = 1, bytes, headers = {}, meta = {} }) {
   return fetch(`${server.url}/tus/${server.study.id}/`, {
     method: 'POST',
     headers: {
       ...p.auth, 'Tus-Resumable': '1.0.0', 'Upload-Length': String(bytes.length),
-      'Upload-Metadata': metadata({ task, take, sha256: sha256(bytes), filename: `${task}-${take}.wav` }),
+      'Upload-Metadata': metadata({ task, take, sha256: sha256(bytes), filename: `${task}-${take}.wav`, ...meta }),
       ...headers,
     },
   });
@@ -158,8 +158,8 @@ export function cutPatch(server, p, location, offset, body, sent) {
 }
 
 // Uploads `bytes` in `pieces` PATCHes; returns the Location.
-export async function upload(server, p, task, take, bytes, pieces = 3) {
-  const c = await create(server, p, { task, take, bytes });
+export async function upload(server, p, task, take, bytes, pieces = 3, meta = {}) {
+  const c = await create(server, p, { task, take, bytes, meta });
   if (c.status !== 201) throw new Error(`create: HTTP ${c.status} ${await c.text()}`);
   const location = c.headers.get('location');
   let offset = Number(c.headers.get('upload-offset') ?? 0);

@@ -15,6 +15,7 @@ const UI = {
     'consent-cancel': 'Cancel',
     'participant-code': 'Participant code:',
     'participant-code-note': '(random; no name is stored)',
+    'study-code': 'To withdraw later, give the study team this code:',
     withdraw: 'Withdraw and delete my data',
     'questions-h': 'A few questions',
     'questions-back': 'Back without changing',
@@ -46,6 +47,7 @@ const UI = {
     'consent-cancel': 'Abbrechen',
     'participant-code': 'Teilnahmecode:',
     'participant-code-note': '(zufällig; kein Name wird gespeichert)',
+    'study-code': 'Um später zurückzutreten, nennen Sie dem Studienteam diesen Code:',
     withdraw: 'Teilnahme zurückziehen und meine Daten löschen',
     'questions-h': 'Einige Fragen',
     'questions-back': 'Zurück ohne Änderung',
@@ -77,6 +79,7 @@ const UI = {
     'consent-cancel': 'Annuler',
     'participant-code': 'Code participant :',
     'participant-code-note': '(aléatoire ; aucun nom n’est enregistré)',
+    'study-code': 'Pour vous retirer plus tard, donnez ce code à l’équipe de l’étude :',
     withdraw: 'Me retirer et supprimer mes données',
     'questions-h': 'Quelques questions',
     'questions-back': 'Revenir sans modifier',
@@ -108,6 +111,7 @@ const UI = {
     'consent-cancel': 'Cancelar',
     'participant-code': 'Código de participante:',
     'participant-code-note': '(aleatorio; no se guarda ningún nombre)',
+    'study-code': 'Para retirarse más adelante, dé este código al equipo del estudio:',
     withdraw: 'Retirarme y borrar mis datos',
     'questions-h': 'Algunas preguntas',
     'questions-back': 'Volver sin cambiar',
@@ -136,7 +140,7 @@ const UI = {
 // Elements whose whole text is one key (their id).
 const STATIC = [
   'new-session', 'resume', 'consent-h', 'consent-continue', 'consent-cancel', 'participant-code',
-  'participant-code-note', 'withdraw', 'questions-h', 'questions-back', 'tasks-h', 'review-button',
+  'participant-code-note', 'study-code', 'withdraw', 'questions-h', 'questions-back', 'tasks-h', 'review-button',
   'edit-answers', 'review-h', 'finish', 'review-edit-answers', 'back-to-tasks',
 ];
 

@@ -37,10 +37,18 @@ export async function giveConsent() {
   s.consentedAt = new Date().toISOString();
   await state.store.putSession(s);
   sessionStorage.setItem(TAB_SESSION, s.id);
-  $('participant-id').textContent = s.participant;
+  showParticipant(s);
   askQuestions(null);
   say(`Consent recorded. Participant code ${s.participant}. Please answer the questions.`);
   await refreshData();
+}
+
+// The participant's code; from a study link also the server's id of them,
+// which the study team's dashboard deletes on request.
+function showParticipant(s) {
+  $('participant-id').textContent = s.participant;
+  $('study-code-line').hidden = !s.remote;
+  $('study-participant-id').textContent = s.remote?.participant ?? '';
 }
 
 // The questions, filled in with the answers given so far; `back` is the
@@ -142,7 +150,7 @@ export async function resume() {
   state.session = s;
   if (s.language) { state.lang = s.language; applyLanguage(s.language); }
   sessionStorage.setItem(TAB_SESSION, s.id);
-  $('participant-id').textContent = s.participant;
+  showParticipant(s);
   if (!s.answers) {
     askQuestions(null);
     say(`Resumed participant ${s.participant}: please answer the questions.`);
