@@ -41,6 +41,15 @@ export class UploadQueue {
     this.queue = [];
     this.running = false;
     this.attempts = new Map();
+    // Back online, or a phone woken up (the page visible again): takes
+    // waiting out a backoff go now instead of at the end of it.
+    const retryNow = () => {
+      for (const [id, st] of this.states) if (st.state === 'retrying') this.add(id);
+    };
+    globalThis.addEventListener?.('online', retryNow);
+    globalThis.document?.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') retryNow();
+    });
   }
 
   state(takeId) {
