@@ -64,6 +64,9 @@ test('a participant completes a study through the server; a reload and a server 
     await startParticipant(page, 'positive');
     const { remote: [remote] } = await storedTakes(page);
     assert.match(remote.participant, /^[0-9a-f]{16}$/);
+    // The code the study team's dashboard deletes on request is shown.
+    assert.equal(await page.textContent('#study-participant-id'), remote.participant);
+    assert.equal(await page.isVisible('#study-code-line'), true);
     const me = async () => (await fetch(`${server.url}/api/studies/${server.study.id}/me`, { headers: { Authorization: `Bearer ${remote.token}` } })).json();
     assert.equal((await me()).consentVersion, 't1', 'consent recorded on the server with the protocol version');
     assert.deepEqual((await me()).answers, { result: 'positive' }, 'the answers reach the server');
