@@ -35,7 +35,7 @@ void StudyServer::RouteApi() {
 
   http_.Post(std::string(kStudy) + "/participants",
              [this](const httplib::Request& req, httplib::Response& res) {
-    if (!joins_.Allow(req.remote_addr))
+    if (!joins_.Allow(ClientAddress(req)))
       return res.set_header("Retry-After", "60"),
              Fail(res, 429, "too many new participants from this address; wait a minute");
     auto study = db_.GetStudy(req.matches[1]);

@@ -112,6 +112,7 @@ void StudyServer::RouteDashboard() {
     for (const Upload& u : db_.ListStudyUploads(study->id))
       if (u.status == "complete") takes[u.participant_id].push_back(u);
     const Protocol protocol = ParseProtocol(study->protocol_json);
+    const auto devices = db_.StudyTakeDevices(study->id);
     json sessions = json::array();
     size_t n_takes = 0;
     // As on a device, only participants with a label answer are exported.
@@ -132,9 +133,14 @@ void StudyServer::RouteDashboard() {
         for (const Upload& u : takes[p.id]) n += u.task == id ? 1 : 0;
         all = all && n >= t.takes;
       }
-      for (const Upload& u : takes[p.id])
+      for (const Upload& u : takes[p.id]) {
+        const auto d = devices.find(u.id);
+        const TakeDevice device = d == devices.end() ? TakeDevice{} : d->second;
         tj.push_back({{"upload", u.id}, {"task", u.task}, {"take", u.take}, {"savedAt", u.created_at},
-                      {"modality", protocol.tasks.at(u.task).limits.modality}});
+                      {"modality", protocol.tasks.at(u.task).limits.modality},
+                      {"recordedAt", device.recorded_at}, {"inputDevice", device.input_device},
+                      {"browser", device.browser}});
+      }
       n_takes += takes[p.id].size();
       sessions.push_back({{"participant", p.id}, {"createdAt", p.created_at},
                           {"consentedAt", p.consented_at},

@@ -98,7 +98,7 @@ void StudyServer::RouteDashboardAuth() {
     // which this server never approves.
     if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0 || !FromThisSite(req))
       return Fail(res, 403, "log in from the dashboard page (JSON from this site)");
-    if (!logins_.Allow(req.remote_addr))
+    if (!logins_.Allow(ClientAddress(req)))
       return res.set_header("Retry-After", "60"),
              Fail(res, 429, "too many login attempts from this address; wait a minute");
     const json body = json::parse(req.body, nullptr, false);
@@ -115,7 +115,7 @@ void StudyServer::RouteDashboardAuth() {
     const std::string token = RandomHex(32);
     const DashboardSession s{name, RandomHex(32), Now() + kSessionSeconds};
     db_.AddDashboardSession(Sha256Hex(token), s);
-    Audit(name, "login", "", "from " + req.remote_addr);
+    Audit(name, "login", "", "from " + ClientAddress(req));
     res.set_header("Set-Cookie", SessionCookie(req, token, kSessionSeconds));
     Json(res, {{"researcher", name}, {"csrf", s.csrf}});
   });

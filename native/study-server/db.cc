@@ -118,9 +118,11 @@ void Db::DeleteParticipant(const std::string& participant_id) {
   Q("UPDATE exports SET withdrawn = withdrawn + 1 WHERE id IN "
     "(SELECT export_id FROM export_members WHERE participant_id = ?)", {participant_id});
   Q("DELETE FROM export_members WHERE participant_id = ?", {participant_id});
+  Q("DELETE FROM take_devices WHERE upload_id IN (SELECT id FROM uploads WHERE participant_id = ?)",
+    {participant_id});
   Q("DELETE FROM uploads WHERE participant_id = ?", {participant_id});
   Q("DELETE FROM participants WHERE id = ?", {participant_id});
-  sql_->Purge({"participants", "uploads", "export_members"});
+  sql_->Purge({"participants", "uploads", "take_devices", "export_members"});
 }
 
 void Db::AddExport(const ExportRecord& e, const std::vector<std::string>& participant_ids) {
@@ -185,7 +187,24 @@ void Db::Complete(const Upload& u) {
     {u.verdict, u.message, u.probability, u.seconds, static_cast<int64_t>(u.sample_rate), u.id});
 }
 
-void Db::DeleteUpload(const std::string& id) { Q("DELETE FROM uploads WHERE id = ?", {id}); }
+void Db::DeleteUpload(const std::string& id) {
+  Q("DELETE FROM take_devices WHERE upload_id = ?", {id});
+  Q("DELETE FROM uploads WHERE id = ?", {id});
+}
+
+void Db::SetTakeDevice(const std::string& upload_id, const TakeDevice& d) {
+  Q("INSERT INTO take_devices (upload_id, recorded_at, input_device, browser) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (upload_id) DO NOTHING",
+    {upload_id, d.recorded_at, d.input_device, d.browser});
+}
+
+std::map<std::string, TakeDevice> Db::StudyTakeDevices(const std::string& study_id) {
+  std::map<std::string, TakeDevice> out;
+  for (const auto& r : Q("SELECT d.upload_id, d.recorded_at, d.input_device, d.browser FROM take_devices d "
+                         "JOIN uploads u ON u.id = d.upload_id WHERE u.study_id = ?", {study_id}))
+    out[r[0]] = TakeDevice{r[1], r[2], r[3]};
+  return out;
+}
 
 void Db::SetResearcher(const std::string& name, const std::string& password_hash,
                        const std::string& at) {

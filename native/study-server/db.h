@@ -12,6 +12,7 @@
 #define TM2_STUDY_SERVER_DB_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,12 @@ struct Upload {
   std::string verdict, message;
   double probability = -1, seconds = 0;
   int sample_rate = 0;
+};
+
+// Where and when a take was recorded, as the page reports it at upload
+// (the export's recorded_at, input_device and browser columns).
+struct TakeDevice {
+  std::string recorded_at, input_device, browser;
 };
 
 struct DashboardSession {
@@ -92,6 +99,9 @@ class Db {
   void SetOffset(const std::string& id, int64_t offset, bool header_checked);
   void Complete(const Upload& u);
   void DeleteUpload(const std::string& id);
+  void SetTakeDevice(const std::string& upload_id, const TakeDevice& d);
+  // upload id -> device, for the study's takes that have one.
+  std::map<std::string, TakeDevice> StudyTakeDevices(const std::string& study_id);
   // Held while a PATCH writes the upload, across instances (SqlBackend::TryLock).
   bool TryLockUpload(const std::string& id) { return sql_->TryLock("upload:" + id); }
   void UnlockUpload(const std::string& id) { sql_->Unlock("upload:" + id); }

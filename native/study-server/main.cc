@@ -1,7 +1,7 @@
 // tinym2-study: the collection server of research mode.
 //
 //   tinym2-study --data DIR [--postgres CONNINFO] [--port 8090] [--host 127.0.0.1]
-//                [--root REPO] [--engine DIR] [--manifest FILE]
+//                [--root REPO] [--engine DIR] [--manifest FILE] [--trust-proxy]
 //   tinym2-study create-study --data DIR [--postgres CONNINFO] --protocol FILE [--base-url URL]
 //   tinym2-study add-researcher --data DIR [--postgres CONNINFO] --name NAME  < password
 //
@@ -34,6 +34,7 @@ int Usage() {
                "usage: tinym2-study --data DIR [--postgres CONNINFO] [--port 8090] [--host 127.0.0.1]\n"
                "                    [--root REPO] [--engine DIR] [--manifest FILE]\n"
                "                    [--joins-per-minute N] [--uploads-per-minute N] [--logins-per-minute N]\n"
+               "                    [--trust-proxy]\n"
                "       tinym2-study create-study --data DIR [--postgres CONNINFO] --protocol FILE [--base-url URL]\n"
                "       tinym2-study add-researcher --data DIR [--postgres CONNINFO] --name NAME < password\n");
   return 2;
@@ -101,6 +102,10 @@ int main(int argc, char** argv) {
   std::string protocol, base_url, name;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (a == "--trust-proxy" && !create && !researcher) {
+      config.trust_proxy = true;
+      continue;
+    }
     if (i + 1 >= args.size()) return Usage();
     const std::string& v = args[++i];
     try {

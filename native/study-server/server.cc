@@ -2,6 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cctype>
+#include <cstdlib>
+
 #include "util.h"
 
 namespace tm2study {
@@ -59,12 +66,44 @@ StudyServer::StudyServer(const Config& config)
   RouteDashboard();
 }
 
+namespace {
+
+// Debian's cpp-httplib 0.11 is a compiled library that listens with a
+// backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when it was built): with
+// more participants connecting at once than that, the kernel drops their
+// handshakes, which retry after 1, 2, 4 s (seconds of latency) or end in a
+// reset. Calling listen() again on the listening socket raises the backlog
+// (Linux allows it); the socket is found by its port among this process's
+// descriptors, as httplib does not hand it out.
+void WidenListenBacklog(int port) {
+  DIR* fds = opendir("/proc/self/fd");
+  if (!fds) return;
+  while (const dirent* e = readdir(fds)) {
+    const int fd = std::atoi(e->d_name);
+    if (fd <= 2 || fd == dirfd(fds)) continue;
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof(addr);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    const int bound = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                      : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                                   : -1;
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+  closedir(fds);
+}
+
+}  // namespace
+
 bool StudyServer::Run() {
   if (!http_.bind_to_port(config_.host, config_.port)) {
     std::fprintf(stderr, "tinym2-study: cannot listen on %s:%d\n", config_.host.c_str(),
                  config_.port);
     return false;
   }
+  WidenListenBacklog(config_.port);
   std::printf("tinym2-study: serving http://%s:%d/research/ (data in %s, %s, sound-type check %s)\n",
               config_.host.c_str(), config_.port, config_.data_dir.c_str(), db_.BackendName(),
               checker_.has_gate() ? "on" : "off");
@@ -98,6 +137,19 @@ std::optional<StudyServer::Caller> StudyServer::Authorize(const httplib::Request
     return std::nullopt;
   }
   return Caller{study->first, study->second, *participant};
+}
+
+std::string StudyServer::ClientAddress(const httplib::Request& req) const {
+  const std::string& peer = req.remote_addr;
+  const bool loopback = peer == "::1" || peer.rfind("127.", 0) == 0 || peer.rfind("::ffff:127.", 0) == 0;
+  if (!config_.trust_proxy || !loopback) return peer;
+  // Only a proxy on this machine may name the client; a participant could
+  // otherwise pick a new address per request and pass every rate limit.
+  const std::string real = req.get_header_value("X-Real-IP");
+  if (real.empty() || real.size() > 45) return peer;
+  for (char c : real)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != ':') return peer;
+  return real;
 }
 
 void StudyServer::Withdraw(const std::string& study, const std::string& participant) {

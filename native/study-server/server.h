@@ -34,6 +34,9 @@ struct Config {
   int joins_per_minute = 30;    // new participants per client address
   int uploads_per_minute = 60;  // tus creations per participant
   int logins_per_minute = 10;   // dashboard login attempts per client address
+  // Behind a proxy on this machine: the client address is the proxy's
+  // X-Real-IP (for the rate limits and the audit log), not 127.0.0.1.
+  bool trust_proxy = false;
 };
 
 // Per-key counters over a fixed one-minute window: enough to stop a client
@@ -81,6 +84,9 @@ class StudyServer {
   // request carries; otherwise fills `res` with 404/401 and returns nullopt.
   std::optional<Caller> Authorize(const httplib::Request& req, httplib::Response& res);
   std::optional<std::pair<Study, Protocol>> FindStudy(const std::string& id);
+  // The client's address: the peer's, or with --trust-proxy and a loopback
+  // peer, the X-Real-IP the proxy set.
+  std::string ClientAddress(const httplib::Request& req) const;
 
   void TusCreate(const httplib::Request& req, httplib::Response& res);
   void TusHead(const httplib::Request& req, httplib::Response& res);

@@ -49,6 +49,10 @@ class SqlBackend {
   virtual void Purge(const std::vector<std::string>& tables) = 0;
 };
 
+// The tables and indexes in either dialect (sql_schema.cc).
+enum class SqlDialect { kSqlite, kPostgres };
+std::string SchemaSql(SqlDialect dialect);
+
 // SQLite at DATA/study.sqlite when `postgres` is empty; otherwise a libpq
 // connection string ("host=/var/run/postgresql dbname=study" or
 // "postgresql://user@host/db"). Creates the tables if they are missing.

@@ -15,46 +15,11 @@
 namespace tm2study {
 namespace {
 
-const char kSchema[] = R"sql(
-SELECT pg_advisory_lock(7263001);
-CREATE TABLE IF NOT EXISTS studies (
-  id TEXT PRIMARY KEY, protocol_id TEXT NOT NULL, version TEXT NOT NULL,
-  protocol_json TEXT NOT NULL, join_key TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS participants (
-  id TEXT PRIMARY KEY, study_id TEXT NOT NULL REFERENCES studies(id),
-  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
-  consented_at TEXT NOT NULL DEFAULT '', consent_version TEXT NOT NULL DEFAULT '',
-  answers TEXT NOT NULL DEFAULT '{}', completed_at TEXT NOT NULL DEFAULT '');
-CREATE TABLE IF NOT EXISTS uploads (
-  id TEXT PRIMARY KEY, study_id TEXT NOT NULL,
-  participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
-  task TEXT NOT NULL, take INTEGER NOT NULL, sha256 TEXT NOT NULL,
-  length BIGINT NOT NULL, "offset" BIGINT NOT NULL DEFAULT 0,
-  header_checked INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'partial',
-  verdict TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
-  probability DOUBLE PRECISION NOT NULL DEFAULT -1, seconds DOUBLE PRECISION NOT NULL DEFAULT 0,
-  sample_rate INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
-  UNIQUE (participant_id, task, take, sha256));
-CREATE INDEX IF NOT EXISTS uploads_by_study ON uploads (study_id);
-CREATE INDEX IF NOT EXISTS uploads_by_participant ON uploads (participant_id);
-CREATE TABLE IF NOT EXISTS researchers (
-  name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS dashboard_sessions (
-  token_hash TEXT PRIMARY KEY,
-  researcher TEXT NOT NULL REFERENCES researchers(name) ON DELETE CASCADE,
-  csrf TEXT NOT NULL, expires BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS audit (
-  id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,
-  action TEXT NOT NULL, study_id TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS exports (
-  id BIGSERIAL PRIMARY KEY, study_id TEXT NOT NULL, at TEXT NOT NULL, researcher TEXT NOT NULL,
-  participants INTEGER NOT NULL, takes INTEGER NOT NULL, withdrawn INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS export_members (
-  export_id BIGINT NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
-  participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE);
-CREATE INDEX IF NOT EXISTS export_members_by_participant ON export_members (participant_id);
-SELECT pg_advisory_unlock(7263001);
-)sql";
+// The shared tables (sql_schema.cc), created by one instance at a time.
+std::string Schema() {
+  return "SELECT pg_advisory_lock(7263001);\n" + SchemaSql(SqlDialect::kPostgres) +
+         "SELECT pg_advisory_unlock(7263001);\n";
+}
 
 constexpr int kPoolSize = 8;
 
@@ -110,7 +75,7 @@ class Postgres final : public SqlBackend {
  public:
   explicit Postgres(std::string conninfo) : conninfo_(std::move(conninfo)) {
     lock_conn_ = Connect(conninfo_);
-    Result(lock_conn_, PQexec(lock_conn_, kSchema));
+    Result(lock_conn_, PQexec(lock_conn_, Schema().c_str()));
     for (int i = 0; i < kPoolSize; ++i) free_.push_back(Connect(conninfo_));
   }
   ~Postgres() override {

@@ -12,46 +12,12 @@
 namespace tm2study {
 namespace {
 
-const char kSchema[] = R"sql(
+// Durability and deletion settings, then the shared tables (sql_schema.cc).
+const char kPragmas[] = R"sql(
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;
 PRAGMA secure_delete = ON;
-CREATE TABLE IF NOT EXISTS studies (
-  id TEXT PRIMARY KEY, protocol_id TEXT NOT NULL, version TEXT NOT NULL,
-  protocol_json TEXT NOT NULL, join_key TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS participants (
-  id TEXT PRIMARY KEY, study_id TEXT NOT NULL REFERENCES studies(id),
-  token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
-  consented_at TEXT NOT NULL DEFAULT '', consent_version TEXT NOT NULL DEFAULT '',
-  answers TEXT NOT NULL DEFAULT '{}', completed_at TEXT NOT NULL DEFAULT '');
-CREATE TABLE IF NOT EXISTS uploads (
-  id TEXT PRIMARY KEY, study_id TEXT NOT NULL,
-  participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
-  task TEXT NOT NULL, take INTEGER NOT NULL, sha256 TEXT NOT NULL,
-  length INTEGER NOT NULL, "offset" INTEGER NOT NULL DEFAULT 0,
-  header_checked INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'partial',
-  verdict TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
-  probability REAL NOT NULL DEFAULT -1, seconds REAL NOT NULL DEFAULT 0,
-  sample_rate INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
-  UNIQUE (participant_id, task, take, sha256));
-CREATE INDEX IF NOT EXISTS uploads_by_study ON uploads (study_id);
-CREATE TABLE IF NOT EXISTS researchers (
-  name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS dashboard_sessions (
-  token_hash TEXT PRIMARY KEY,
-  researcher TEXT NOT NULL REFERENCES researchers(name) ON DELETE CASCADE,
-  csrf TEXT NOT NULL, expires INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
-  action TEXT NOT NULL, study_id TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS exports (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, study_id TEXT NOT NULL, at TEXT NOT NULL, researcher TEXT NOT NULL,
-  participants INTEGER NOT NULL, takes INTEGER NOT NULL, withdrawn INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS export_members (
-  export_id INTEGER NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
-  participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE);
-CREATE INDEX IF NOT EXISTS export_members_by_participant ON export_members (participant_id);
 )sql";
 
 class Sqlite final : public SqlBackend {
@@ -64,7 +30,8 @@ class Sqlite final : public SqlBackend {
     }
     sqlite3_busy_timeout(db_, 5000);
     char* err = nullptr;
-    if (sqlite3_exec(db_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string schema = kPragmas + SchemaSql(SqlDialect::kSqlite);
+    if (sqlite3_exec(db_, schema.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       const std::string msg = err ? err : "unknown error";
       sqlite3_free(err);
       sqlite3_close(db_);

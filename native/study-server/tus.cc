@@ -102,6 +102,15 @@ void StudyServer::TusCreate(const httplib::Request& req, httplib::Response& res)
     return Fail(res, 400, "Upload-Metadata take must be 1-" + std::to_string(task->second.takes) +
                               " for task " + task_id);
   if (!IsHex(sha, 64)) return Fail(res, 400, "Upload-Metadata sha256 must be 64 lower-case hex digits");
+  // Optional: where and when the page recorded the take, for the export.
+  const TakeDevice device{get("recordedAt"), get("inputDevice"), get("browser")};
+  for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"recordedAt", device.recorded_at},
+                                    {"inputDevice", device.input_device}, {"browser", device.browser}}) {
+    if (value.size() > 400) return Fail(res, 400, std::string("Upload-Metadata ") + name + " is over 400 bytes");
+    for (unsigned char ch : value)
+      if (ch < 0x20 || ch == 0x7f)
+        return Fail(res, 400, std::string("Upload-Metadata ") + name + " holds a control character");
+  }
   if (length > MaxBytes(task->second.limits))
     return Fail(res, 413, "Upload-Length " + std::to_string(length) + " is more than a " +
                               std::to_string(static_cast<int>(task->second.limits.max_seconds)) +
@@ -128,6 +137,8 @@ void StudyServer::TusCreate(const httplib::Request& req, httplib::Response& res)
   if (fd < 0) return Fail(res, 507, "cannot create the upload's file on the server");
   ::close(fd);
   db_.AddUpload(u);
+  if (!device.recorded_at.empty() || !device.input_device.empty() || !device.browser.empty())
+    db_.SetTakeDevice(u.id, device);
   res.status = 201;
   res.set_header("Location", "/tus/" + c->study.id + "/" + u.id);
 }

@@ -2,7 +2,7 @@
 // 5-s takes each (the Coswara cough clip at 16 kHz, 160 KB, made unique per
 // take), all participants at once, in 256 KB PATCHes as the page sends
 // them. Prints takes/s, MB/s, per-take latency (p50, p99) and checks that
-// every take arrived, and the server's peak memory. On PostgreSQL:
+// every take arrived byte-identical, and the server's peak memory. On PostgreSQL:
 //   tests/study-server/with-postgres.sh node tests/study-server/bench.mjs P T
 //   node tests/study-server/bench.mjs [participants=20] [takes=2]
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ const CHUNK = 256 * 1024;
 const server = await startStudyServer({ args: ['--joins-per-minute', '100000', '--uploads-per-minute', '100000'] });
 try {
   const people = [];
+  const sent = new Map();  // participant -> take -> bytes
   for (let i = 0; i < P; i++) people.push(await join(server));
   const latencies = [];
   const t0 = performance.now();
@@ -24,6 +25,8 @@ try {
     for (let take = 1; take <= T; take++) {
       const bytes = Buffer.from(CLIP);
       bytes.writeUInt32LE(i * 16 + take, bytes.length - 4);  // unique content per take
+      if (!sent.has(p.participant)) sent.set(p.participant, new Map());
+      sent.get(p.participant).set(take, bytes);
       const s = performance.now();
       const c = await create(server, p, { task: 'cough', take, bytes });
       if (c.status !== 201) throw new Error(`create: HTTP ${c.status}`);
@@ -36,8 +39,16 @@ try {
     }
   }));
   const seconds = (performance.now() - t0) / 1000;
+  // Arrived: completed on the server, and the file on disk byte-identical
+  // to what was sent.
   let arrived = 0;
-  for (const p of people) arrived += (await (await me(server, p)).json()).takes.filter((t) => t.status === 'complete').length;
+  for (const p of people) {
+    for (const t of (await (await me(server, p)).json()).takes) {
+      if (t.status !== 'complete') continue;
+      const file = readFileSync(path.join(server.data, 'audio', server.study.id, p.participant, `${t.upload}.wav`));
+      if (file.equals(sent.get(p.participant).get(t.take))) arrived++;
+    }
+  }
   latencies.sort((a, b) => a - b);
   const q = (f) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))].toFixed(0);
   // The server's peak resident memory (Linux).

@@ -56,6 +56,8 @@ test('malformed tus and API requests get clear 4xx answers and write nothing', a
     await expectError(await post({ ...good, 'Upload-Metadata': metadata({ task: 'cough', take: 3, sha256: sha256(COUGH) }) }), 400, /take must be 1-2/);
     await expectError(await post({ ...good, 'Upload-Metadata': metadata({ task: 'cough', take: '1/../2', sha256: sha256(COUGH) }) }), 400, /take/);
     await expectError(await post({ ...good, 'Upload-Metadata': metadata({ task: 'cough', take: 1, sha256: 'abc' }) }), 400, /sha256/);
+    await expectError(await post({ ...good, 'Upload-Metadata': metadata({ task: 'cough', take: 1, sha256: sha256(COUGH), browser: 'x'.repeat(401) }) }), 400, /browser is over 400 bytes/);
+    await expectError(await post({ ...good, 'Upload-Metadata': metadata({ task: 'cough', take: 1, sha256: sha256(COUGH), inputDevice: 'mic\r\nX-Evil: 1' }) }), 400, /inputDevice holds a control character/);
     // A 10-minute take is refused before any byte is sent.
     const tenMinutes = 44 + 600 * 16000 * 2;
     await expectError(await post({ 'Upload-Length': String(tenMinutes), 'Upload-Metadata': metadata({ task: 'cough', take: 1, sha256: 'a'.repeat(64) }) }), 413, /more than a 10-s take/);

@@ -18,7 +18,7 @@ export const fixtures = path.join(root, 'tests/fixtures/audio');
 
 export const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
-async function freePort() {
+export async function freePort() {
   const s = net.createServer();
   await new Promise((r) => s.listen(0, '127.0.0.1', r));
   const { port } = s.address();
@@ -32,7 +32,7 @@ async function freePort() {
 export const postgres = process.env.TM2_STUDY_PG ?? '';
 const psql = () => path.join(process.env.TM2_PG_BIN ?? '', 'psql');
 let databases = 0;
-function newDatabase() {
+export function newDatabase() {
   const name = `tm2_${process.pid}_${++databases}`;
   execFileSync(psql(), [`${postgres} dbname=postgres`, '-qc', `CREATE DATABASE ${name}`]);
   return `${postgres} dbname=${name}`;
@@ -55,6 +55,12 @@ export async function startStudyServer({ data, args = [], protocol } = {}) {
   data ??= mkdtempSync(path.join(os.tmpdir(), 'tm2-study-'));
   const conninfo = postgres ? newDatabase() : '';
   const study = createStudy(data, protocol, conninfo);
+  return startInstance({ data, study, postgres: conninfo, args });
+}
+
+// A server on an existing study's data folder and database: with
+// PostgreSQL, several of these are the instances behind one proxy.
+export async function startInstance({ data, study, postgres: conninfo = '', args = [] }) {
   const port = await freePort();
   const s = { data, study, port, url: `http://127.0.0.1:${port}`, args: [...dbArgs(conninfo), ...args], postgres: conninfo };
   await start(s);
@@ -84,7 +90,7 @@ async function start(s) {
 }
 
 async function stop(s, signal) {
-  if (s.proc.exitCode !== null) return;
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
   const exited = new Promise((r) => s.proc.once('exit', r));
   s.proc.kill(signal);
   await exited;
@@ -110,12 +116,12 @@ export async function join(server, { consent = true } = {}) {
 export const b64 = (s) => Buffer.from(String(s)).toString('base64');
 export const metadata = (m) => Object.entries(m).map(([k, v]) => `${k} ${b64(v)}`).join(',');
 
-export async function create(server, p, { task, take = 1, bytes, headers = {} }) {
+export async function create(server, p, { task, take = 1, bytes, headers = {}, meta = {} }) {
   return fetch(`${server.url}/tus/${server.study.id}/`, {
     method: 'POST',
     headers: {
       ...p.auth, 'Tus-Resumable': '1.0.0', 'Upload-Length': String(bytes.length),
-      'Upload-Metadata': metadata({ task, take, sha256: sha256(bytes), filename: `${task}-${take}.wav` }),
+      'Upload-Metadata': metadata({ task, take, sha256: sha256(bytes), filename: `${task}-${take}.wav`, ...meta }),
       ...headers,
     },
   });
@@ -152,8 +158,8 @@ export function cutPatch(server, p, location, offset, body, sent) {
 }
 
 // Uploads `bytes` in `pieces` PATCHes; returns the Location.
-export async function upload(server, p, task, take, bytes, pieces = 3) {
-  const c = await create(server, p, { task, take, bytes });
+export async function upload(server, p, task, take, bytes, pieces = 3, meta = {}) {
+  const c = await create(server, p, { task, take, bytes, meta });
   if (c.status !== 201) throw new Error(`create: HTTP ${c.status} ${await c.text()}`);
   const location = c.headers.get('location');
   let offset = Number(c.headers.get('upload-offset') ?? 0);

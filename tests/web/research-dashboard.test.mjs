@@ -29,13 +29,15 @@ test('a researcher logs in, sees progress and a flagged take, and exports the st
     for (const [p, label] of [[a, 'positive'], [b, 'negative']]) {
       await fetch(`${server.url}/api/studies/${study}/answers`, { method: 'PUT', headers: p.auth, body: JSON.stringify({ test_result: label, age_band: '30-44' }) });
     }
-    await upload(server, a, 'cough', 1, COUGH);
+    const device = { recordedAt: '2026-12-03T10:15:00.000Z', inputDevice: 'Headset Mikrofon (USB)', browser: 'Chrome 131' };
+    await upload(server, a, 'cough', 1, COUGH, 3, device);
     const quiet = (await upload(server, a, 'cough', 2, SILENCE)).split('/').pop();
     await upload(server, b, 'counting', 1, COUNTING);
     await fetch(`${server.url}/api/studies/${study}/complete`, { method: 'POST', headers: b.auth });
 
     const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
     const page = await context.newPage();
+    page.on('dialog', (d) => d.accept());
     page.setDefaultTimeout(60000);  // a busy 2-core machine starts Chromium slowly
     const problems = [];
     page.on('pageerror', (e) => problems.push(e.message));
@@ -89,6 +91,13 @@ test('a researcher logs in, sees progress and a flagged take, and exports the st
       `audio/${b.participant}/counting-1.wav,negative,${b.participant},speech`,
     ].sort());
     assert.equal(sha256(zip[`audio/${a.participant}/cough-1.wav`]), sha256(COUGH), 'byte-identical takes');
+    // The device fields the page sent with the take (none for the others).
+    const columns = csv[0].split(',');
+    const rowOf = (p) => Object.fromEntries(csv.find((l) => l.startsWith(p)).split(',').map((v, i) => [columns[i], v]));
+    const first = rowOf(`audio/${a.participant}/cough-1.wav`);
+    assert.deepEqual([first.recorded_at, first.input_device, first.browser], [device.recordedAt, device.inputDevice, device.browser]);
+    const counting = rowOf(`audio/${b.participant}/counting-1.wav`);
+    assert.deepEqual([counting.recorded_at, counting.input_device, counting.browser], ['', '', '']);
     assert.equal(sha256(zip[`audio/${a.participant}/cough-2.wav`]), sha256(SILENCE));
     assert.equal(JSON.parse(strFromU8(zip['protocol.json'])).id, 'cough-speech-breath');
     assert.deepEqual(manifest.participants.map((p) => p.answers.test_result).sort(), ['negative', 'positive']);
@@ -99,12 +108,20 @@ test('a researcher logs in, sees progress and a flagged take, and exports the st
     const audit = await page.$$eval('#audit tbody tr', (trs) => trs.map((tr) => [...tr.cells].slice(1, 3).map((c) => c.textContent).join(' ')));
     assert.deepEqual(audit.slice(0, 2), ['ada export', 'ada login']);
 
-    // A participant of that export withdraws: the dashboard says the
-    // export's copies hold someone who withdrew.
-    await fetch(`${server.url}/api/studies/${study}/me`, { method: 'DELETE', headers: b.auth });
-    await page.reload();
+    // A participant of that export asks the researcher to delete their
+    // data: the researcher types their study code into the form; their
+    // files go, and the dashboard says the export's copies hold someone
+    // who withdrew.
+    const bFolder = path.join(server.data, 'audio', study, b.participant);
+    assert.ok(existsSync(bFolder));
+    await page.fill(`#withdraw-${study}`, b.participant);
+    await page.click(`${section} form.withdraw-participant button[type=submit]`);
     await page.waitForSelector(`${section} .exports li[data-withdrawn="1"]`);
+    assert.match(await page.textContent('#status'), /Deleted participant [0-9a-f]{16} and 1 take\./);
     assert.match(await page.textContent(`${section} .exports li`), /1 of its participants withdrew since/);
+    assert.ok(!existsSync(bFolder), 'the participant\'s files are gone');
+    assert.equal((await fetch(`${server.url}/api/studies/${study}/me`, { headers: b.auth })).status, 401);
+    await page.waitForFunction(() => document.querySelector('#audit tbody tr')?.textContent.includes('delete participant'));
     // The 401s are the session check before login and the wrong password.
     assert.deepEqual(problems.filter((t) => !/status of 401/.test(t)), [], 'no CSP violation or other error');
   } finally {

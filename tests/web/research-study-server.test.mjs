@@ -1,8 +1,11 @@
 // Research mode opened from a study link of the real tinym2-study, in real
 // Chromium: a participant consents (recorded on the server) and records
 // four takes; one take's upload is cut by a reload, another's by killing
-// the server. Every take still arrives exactly once and byte-identical, and
-// a second participant's withdrawal deletes their files on the server.
+// the server. A second participant in another browser context goes
+// offline mid-upload and comes back. Every take still arrives exactly once
+// and byte-identical, and a third participant's withdrawal deletes their
+// files on the server. With TM2_STUDY_PG (with-postgres.sh, npm run
+// test:postgres) the server runs on PostgreSQL.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -61,6 +64,9 @@ test('a participant completes a study through the server; a reload and a server 
     await startParticipant(page, 'positive');
     const { remote: [remote] } = await storedTakes(page);
     assert.match(remote.participant, /^[0-9a-f]{16}$/);
+    // The code the study team's dashboard deletes on request is shown.
+    assert.equal(await page.textContent('#study-participant-id'), remote.participant);
+    assert.equal(await page.isVisible('#study-code-line'), true);
     const me = async () => (await fetch(`${server.url}/api/studies/${server.study.id}/me`, { headers: { Authorization: `Bearer ${remote.token}` } })).json();
     assert.equal((await me()).consentVersion, 't1', 'consent recorded on the server with the protocol version');
     assert.deepEqual((await me()).answers, { result: 'positive' }, 'the answers reach the server');
@@ -125,21 +131,50 @@ test('a participant completes a study through the server; a reload and a server 
     assert.deepEqual(errors, []);
     await page.close();
 
-    // A second participant (another browser context) withdraws: their
-    // uploaded take is deleted on the server; the first keeps theirs.
+    // A second participant in another browser context: the phone goes
+    // offline while a take's PATCH is on its way and comes back (the
+    // queue retries as soon as the browser is online); every take arrives
+    // exactly once and byte-identical, and the session completes.
     const other = await browser.newContext({ viewport: PHONE, serviceWorkers: 'block' });
     ({ page, errors } = await openResearch(other, `${server.url}/`, query));
     await startParticipant(page, 'negative');
     const { remote: [remote2] } = await storedTakes(page);
+    held = [];
+    await other.route('**/tus/**', (route) => (route.request().method() === 'PATCH' ? held.push(route) : route.fallback()));
+    await recordTake(page, 'cough-1');
+    await until(() => held.length > 0, 'a PATCH to hold');
+    await other.setOffline(true);
+    await other.unroute('**/tus/**');
+    for (const r of held) await r.abort('internetdisconnected').catch(() => {});
+    await waitUpload(page, 'cough-1', 'retrying');
+    await other.setOffline(false);
+    await waitUpload(page, 'cough-1');
+    for (const k of ['cough-2', 'counting-1', 'breathing-1']) {
+      await recordTake(page, k);
+      await waitUpload(page, k);
+    }
+    const second = (await storedTakes(page)).takes;
+    await finishSession(page);
+    const me2 = async () => (await fetch(`${server.url}/api/studies/${server.study.id}/me`, { headers: { Authorization: `Bearer ${remote2.token}` } })).json();
+    assert.deepEqual((await me2()).takes.map((t) => `${t.task}-${t.take}`).sort(), ['breathing-1', 'cough-1', 'cough-2', 'counting-1'], 'exactly once');
+    assert.deepEqual(serverFiles(server, remote2.participant).map((f) => sha256(readFileSync(f))).sort(),
+      Object.values(second).map((t) => t.sha256).sort(), 'byte-identical');
+    let m2;
+    await until(() => m2?.completedAt, 'the server to record the second session finished', async () => { m2 = await me2(); });
+
+    // The next participant on that phone withdraws: their uploaded take is
+    // deleted on the server; the others keep theirs.
+    await startParticipant(page, 'negative', { next: true });
     await recordTake(page, 'cough-1');
     await waitUpload(page, 'cough-1');
-    assert.equal(serverFiles(server, remote2.participant).length, 1);
+    const remote3 = (await storedTakes(page)).remote.find((r) => r && r.participant !== remote2.participant);
+    assert.equal(serverFiles(server, remote3.participant).length, 1);
     await page.click('#withdraw');
     await page.waitForSelector('#start-view:not([hidden])');
     await page.waitForFunction(() => /deleted from this device and from the study server/.test(document.getElementById('status').textContent));
-    assert.match(await page.textContent('#status'), /deleted from this device and from the study server/);
-    assert.deepEqual(serverFiles(server, remote2.participant), []);
+    assert.deepEqual(serverFiles(server, remote3.participant), []);
     assert.equal(serverFiles(server, remote.participant).length, 4);
+    assert.equal(serverFiles(server, remote2.participant).length, 4);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseProtocol, validateProtocol, ProtocolError, plannedTakes } from '../../web/research/protocol.js';
+import { parseProtocol, validateProtocol, ProtocolError, plannedTakes, chooseLanguage, localizeProtocol, protocolLanguages } from '../../web/research/protocol.js';
 import { writeManifestCsv, readManifestCsv, splitCsvLine, evaluationItems, joinPath, buildManifest, EXPORT_COLUMNS, exportName } from '../../web/research/manifest.js';
 import { AudioCache } from '../../web/research/audio-cache.js';
 import { makePasscode, checkPasscode } from '../../web/research/lock.js';
@@ -46,6 +46,47 @@ test('a bad protocol names each problem by field path', () => {
   assert.match(problems((p) => { delete p.consent.agree; })[0], /^protocol\.consent\.agree: expected/);
   assert.match(problems((p) => { p.format = 2; })[0], /^protocol\.format: expected the number 1, got 2/);
   assert.throws(() => parseProtocol('{"format": 1,', 'study.json'), /study\.json is not a valid study protocol:\n- not valid JSON/);
+});
+
+test('protocol translations: complete or refused by field path; the language picked from link and browser', () => {
+  const good = JSON.parse(defaultText);
+  const p = validateProtocol(good);
+  assert.deepEqual(protocolLanguages(p), ['en', 'de', 'fr', 'es']);
+  // Every translation covers every text a participant reads.
+  for (const [tag, tr] of Object.entries(p.translations)) {
+    assert.equal(tr.consent.text.length, p.consent.text.length, tag);
+    assert.deepEqual(Object.keys(tr.tasks), p.tasks.map((t) => t.id), tag);
+    for (const q of p.questions.filter((x) => x.type === 'choice')) assert.deepEqual(Object.keys(tr.questions[q.id].values), q.values, `${tag} ${q.id}`);
+  }
+  assert.equal(chooseLanguage(p, ['de-AT', 'en']), 'de');
+  assert.equal(chooseLanguage(p, [null, 'ja', 'fr-CA']), 'fr');
+  assert.equal(chooseLanguage(p, ['es', 'de']), 'es', 'the first wanted language that the protocol has wins');
+  assert.equal(chooseLanguage(p, ['ja', 'zh-CN']), 'en', 'the protocol\'s own language otherwise');
+  const de = localizeProtocol(p, 'de');
+  assert.match(de.consent.agree, /^Ich habe/);
+  assert.equal(de.tasks[0].prompt, p.translations.de.tasks.cough);
+  assert.deepEqual(de.questions[0].values, ['positive', 'negative'], 'answers keep the protocol\'s values (the labels)');
+  assert.deepEqual(de.questions[0].shown, { positive: 'positiv', negative: 'negativ' });
+  assert.deepEqual([de.tasks[0].minSeconds, de.tasks[0].maxSeconds, de.tasks[0].takes], [1, 10, 2]);
+  assert.equal(localizeProtocol(p, 'en').consent.agree, p.consent.agree);
+  assert.deepEqual(validateProtocol(p), p, 'a normalised protocol validates to itself');
+
+  const problems = (mutate) => {
+    const q = structuredClone(good);
+    mutate(q);
+    try { validateProtocol(q); } catch (e) { return e.problems; }
+    return [];
+  };
+  assert.deepEqual(problems((q) => { delete q.translations.fr.tasks.counting; }),
+    ['protocol.translations.fr.tasks.counting: expected the translated prompt, got nothing']);
+  assert.deepEqual(problems((q) => { delete q.translations.de.questions.symptoms.values.no; }),
+    ['protocol.translations.de.questions.symptoms.values.no: expected the translated answer, got nothing']);
+  assert.match(problems((q) => { q.translations.es.questions.test_result.values.maybe = 'quizás'; })[0], /values\.maybe: no such answer/);
+  assert.match(problems((q) => { q.translations.es.tasks.walking = 'Camine'; })[0], /tasks\.walking: no such task/);
+  assert.match(problems((q) => { delete q.translations.de.consent.agree; })[0], /^protocol\.translations\.de\.consent\.agree: expected/);
+  assert.match(problems((q) => { q.translations['de_DE'] = q.translations.de; })[0], /"de_DE" is not a language tag/);
+  assert.match(problems((q) => { q.translations.en = q.translations.de; })[0], /translations\.en: the protocol's own language needs no translation/);
+  assert.match(problems((q) => { q.language = 'English'; })[0], /^protocol\.language: expected a language tag/);
 });
 
 test('manifest CSV: the factory\'s quoting, required columns and split values', () => {

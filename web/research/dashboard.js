@@ -114,8 +114,33 @@ function renderStudy(s) {
   }
   const exp = el('button', { type: 'button', className: 'export', textContent: 'Export as ZIP (factory manifest layout)' });
   exp.addEventListener('click', () => run(() => exportStudy(s)));
-  section.append(exp);
+  section.append(exp, withdrawForm(s));
   return section;
+}
+
+// A withdrawal asked of the researcher (by e-mail, say): the participant
+// gives the study code their page showed; everything of theirs is deleted
+// as if they had withdrawn on the page, and the audit log says who did it.
+function withdrawForm(s) {
+  const id = `withdraw-${s.id}`;
+  const input = el('input', { id, name: 'participant', required: true, pattern: '[0-9a-f]{16}', autocomplete: 'off', spellcheck: false, size: 18 });
+  input.setAttribute('aria-describedby', `${id}-hint`);
+  const form = el('form', { className: 'withdraw-participant' },
+    el('h3', { textContent: 'Delete a participant' }),
+    el('p', { className: 'hint', id: `${id}-hint`, textContent: 'On a participant\'s request: their study code (16 characters, shown on their page) deletes their answers, takes and files here, as a withdrawal on the page does. Earlier exports that held them are marked.' }),
+    el('p', { className: 'file-label' }, el('label', { htmlFor: id, textContent: 'Study code' }), input),
+    el('button', { type: 'submit', className: 'danger', textContent: 'Delete this participant\'s data' }));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    run(async () => {
+      const code = input.value.trim();
+      if (!window.confirm(`Delete every answer and take of participant ${code}? This cannot be undone and is logged.`)) return;
+      const r = await (await api(`studies/${s.id}/participants/${code}`, { method: 'DELETE' })).json();
+      await refresh();
+      say(`Deleted participant ${r.deleted} and ${r.deletedTakes} take${r.deletedTakes === 1 ? '' : 's'}.`);
+    });
+  });
+  return form;
 }
 
 // The export: the server lists the sessions (and logs the export); the
@@ -131,7 +156,10 @@ async function exportStudy(s) {
       const wav = await (await api(`takes/${t.upload}`)).arrayBuffer();
       const info = parseWav(wav);
       if (!info) throw new Error(`take ${t.task}-${t.take} of ${session.participant} is not a WAV file`);
-      takes.push({ task: t.task, take: t.take, modality: t.modality, sampleRate: info.sampleRate, frames: info.frames, savedAt: t.savedAt, wav });
+      takes.push({
+        task: t.task, take: t.take, modality: t.modality, sampleRate: info.sampleRate, frames: info.frames, savedAt: t.savedAt,
+        recordedAt: t.recordedAt, inputDevice: t.inputDevice, browser: t.browser, wav,
+      });
     }
     withTakes.push({ session: { ...session, split: '' }, takes });
   }

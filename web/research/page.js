@@ -2,6 +2,8 @@
 // which view is shown and who may see what (participant or researcher),
 // and the one-action-at-a-time guard.
 import { createGuard } from '../shared/guard.js';
+import { translate } from './i18n.js';
+import { localizeProtocol } from './protocol.js';
 
 export const params = new URLSearchParams(location.search);
 export const $ = (id) => document.getElementById(id);
@@ -30,6 +32,12 @@ export const TAB_SESSION = 'tinym2-research-session';
 export const SESSION_VIEWS = ['consent-view', 'questions-view', 'tasks-view', 'review-view'];
 
 export const { guard, isBusy } = createGuard(setBusy);
+
+// The participant's words (i18n.js) in the language of this page or session.
+export const t = (key, vars) => translate(state.lang ?? 'en', key, vars);
+// A session's protocol as its participant reads it (the language they were
+// shown at consent; sessions from before translations show the protocol's own).
+export const shownProtocol = (s) => localizeProtocol(s.protocol, s.language ?? s.protocol.language ?? 'en');
 
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);

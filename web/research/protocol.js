@@ -23,7 +23,8 @@ export const MAX_TASK_SECONDS = 120;
 export const MAX_TAKES = 10;
 
 const FIELDS = {
-  root: ['format', 'id', 'study', 'version', 'description', 'consent', 'tasks', 'questions'],
+  root: ['format', 'id', 'study', 'version', 'description', 'language', 'translations', 'consent', 'tasks', 'questions'],
+  translation: ['study', 'description', 'consent', 'tasks', 'questions'],
   consent: ['text', 'agree'],
   task: ['id', 'modality', 'prompt', 'minSeconds', 'maxSeconds', 'takes'],
   question: ['id', 'text', 'type', 'values', 'min', 'max', 'required', 'label'],
@@ -149,6 +150,12 @@ export function validateProtocol(value, source = 'protocol') {
     }
   }
 
+  const language = value.language ?? 'en';
+  if (typeof language !== 'string' || !LANGUAGE.test(language)) {
+    bad('protocol.language', 'a language tag such as "en" or "pt-BR" (the language of the texts above)', value.language);
+  }
+  const translations = checkTranslations(value.translations, { language, tasks, questions }, bad, problems);
+
   if (problems.length) throw new ProtocolError(problems, source);
   return {
     format: 1,
@@ -156,9 +163,120 @@ export function validateProtocol(value, source = 'protocol') {
     study: value.study,
     version: value.version ?? '1',
     description: value.description ?? '',
+    language,
+    translations,
     consent: { text: consentText, agree: consent.agree },
     tasks,
     questions,
+  };
+}
+
+// BCP 47 as browsers give it (navigator.languages): "de", "pt-BR", "zh-Hant-TW".
+const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/;
+
+// Translations: {tag: {study?, description?, consent: {text, agree},
+// tasks: {task id: prompt}, questions: {question id: {text, values?:
+// {value: shown text}}}}}. A translation must be complete for what a
+// participant reads (consent, every prompt, question and answer): a
+// participant never consents in a mix of two languages. Answers keep the
+// protocol's own values, so labels in the export are the same whatever
+// language a participant saw.
+function checkTranslations(value, { language, tasks, questions }, bad, problems) {
+  if (value === undefined) return {};
+  if (!isObject(value)) { bad('protocol.translations', 'an object {language tag: translation}', value); return {}; }
+  const out = {};
+  for (const [tag, tr] of Object.entries(value)) {
+    const p = `protocol.translations.${tag}`;
+    if (!LANGUAGE.test(tag)) { problems.push(`${p}: "${tag}" is not a language tag such as "de" or "pt-BR"`); continue; }
+    if (tag === language) { problems.push(`${p}: the protocol's own language needs no translation`); continue; }
+    if (!isObject(tr)) { bad(p, 'an object {consent, tasks, questions}', tr); continue; }
+    for (const k of Object.keys(tr)) {
+      if (!FIELDS.translation.includes(k)) problems.push(`${p}.${k}: unknown field (allowed: ${FIELDS.translation.join(', ')})`);
+    }
+    for (const k of ['study', 'description']) if (tr[k] !== undefined && !isText(tr[k])) bad(`${p}.${k}`, 'a non-empty string', tr[k]);
+    const c = tr.consent;
+    let text = [];
+    if (!isObject(c)) bad(`${p}.consent`, 'an object {text, agree}', c);
+    else {
+      if (isText(c.text)) text = [c.text];
+      else if (Array.isArray(c.text) && c.text.length > 0 && c.text.every(isText)) text = c.text;
+      else bad(`${p}.consent.text`, 'a non-empty string or a list of non-empty paragraphs', c.text);
+      if (!isText(c.agree)) bad(`${p}.consent.agree`, 'a non-empty string', c.agree);
+    }
+    const prompts = {};
+    if (!isObject(tr.tasks)) bad(`${p}.tasks`, 'an object {task id: prompt}', tr.tasks);
+    else {
+      for (const k of Object.keys(tr.tasks)) if (!tasks.some((t) => t.id === k)) problems.push(`${p}.tasks.${k}: no such task`);
+      for (const t of tasks) {
+        if (isText(tr.tasks[t.id])) prompts[t.id] = tr.tasks[t.id];
+        else bad(`${p}.tasks.${t.id}`, 'the translated prompt', tr.tasks[t.id]);
+      }
+    }
+    const qs = {};
+    if (!isObject(tr.questions)) bad(`${p}.questions`, 'an object {question id: {text, values}}', tr.questions);
+    else {
+      for (const k of Object.keys(tr.questions)) if (!questions.some((q) => q.id === k)) problems.push(`${p}.questions.${k}: no such question`);
+      for (const q of questions) {
+        const tq = tr.questions[q.id];
+        const at = `${p}.questions.${q.id}`;
+        if (!isObject(tq) || !isText(tq.text)) { bad(at, 'an object {text, values} with the translated question', tq); continue; }
+        const shown = {};
+        if (q.type === 'choice' && Array.isArray(q.values)) {
+          if (!isObject(tq.values)) { bad(`${at}.values`, 'an object {answer: translated answer}', tq.values); continue; }
+          for (const k of Object.keys(tq.values)) if (!q.values.includes(k)) problems.push(`${at}.values.${k}: no such answer`);
+          for (const v of q.values) {
+            if (isText(tq.values[v])) shown[v] = tq.values[v];
+            else bad(`${at}.values.${v}`, 'the translated answer', tq.values[v]);
+          }
+        } else if (tq.values !== undefined) problems.push(`${at}.values: only "choice" questions have values`);
+        qs[q.id] = q.type === 'choice' ? { text: tq.text, values: shown } : { text: tq.text };
+      }
+    }
+    out[tag] = {
+      ...(tr.study !== undefined && { study: tr.study }),
+      ...(tr.description !== undefined && { description: tr.description }),
+      consent: { text, agree: c?.agree }, tasks: prompts, questions: qs,
+    };
+  }
+  return out;
+}
+
+// The languages a protocol can be shown in, its own first.
+export const protocolLanguages = (protocol) => [protocol.language ?? 'en', ...Object.keys(protocol.translations ?? {})];
+
+// The protocol's language that best matches a list of wanted tags (a
+// link's ?lang= first, then navigator.languages): the exact tag, else the
+// same primary language ("de-AT" finds "de", "pt" finds "pt-BR"); else the
+// protocol's own language.
+export function chooseLanguage(protocol, wanted) {
+  const have = protocolLanguages(protocol);
+  const lower = have.map((t) => t.toLowerCase());
+  for (const w of wanted) {
+    if (typeof w !== 'string' || !w) continue;
+    const exact = lower.indexOf(w.toLowerCase());
+    if (exact >= 0) return have[exact];
+    const primary = w.toLowerCase().split('-')[0];
+    const near = lower.findIndex((t) => t.split('-')[0] === primary);
+    if (near >= 0) return have[near];
+  }
+  return have[0];
+}
+
+// The protocol as shown in one of its languages: the same ids, values and
+// limits, with the texts replaced and `shown` mapping each choice value to
+// the words on screen. The protocol's own language gives it unchanged
+// (with shown = the values themselves).
+export function localizeProtocol(protocol, lang) {
+  const tr = protocol.translations?.[lang];
+  const shownOf = (q) => Object.fromEntries((q.values ?? []).map((v) => [v, tr?.questions[q.id]?.values[v] ?? v]));
+  return {
+    ...protocol,
+    shownLanguage: tr ? lang : protocol.language ?? 'en',
+    study: tr?.study ?? protocol.study,
+    description: tr?.description ?? protocol.description,
+    consent: tr ? tr.consent : protocol.consent,
+    tasks: protocol.tasks.map((t) => ({ ...t, prompt: tr?.tasks[t.id] ?? t.prompt })),
+    questions: protocol.questions.map((q) => ({ ...q, text: tr?.questions[q.id]?.text ?? q.text, shown: shownOf(q) })),
   };
 }
 

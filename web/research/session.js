@@ -3,7 +3,8 @@
 // review and finish. The takes themselves are takes.js.
 import { say } from '../shared/guard.js';
 import { newParticipantId } from './store.js';
-import { $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION } from './page.js';
+import { $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION, t, shownProtocol } from './page.js';
+import { applyLanguage } from './i18n.js';
 import { showTasks } from './takes.js';
 import { joinStudy, withdrawRemote, sendAnswers } from './remote.js';
 import { refreshData, offerResume } from './stored-data.js';
@@ -15,8 +16,10 @@ export function newSession() {
   state.session = {
     id, participant: id, protocol: state.protocol, createdAt: new Date().toISOString(),
     consentedAt: null, answers: null, status: 'in-progress', split: '',
+    // The language the participant reads (and consents in).
+    language: state.lang,
   };
-  const p = state.session.protocol;
+  const p = shownProtocol(state.session);
   $('consent-text').replaceChildren(...p.consent.text.map((t) => el('p', { text: t })));
   $('consent-agree-label').textContent = p.consent.agree;
   $('consent-agree').checked = false;
@@ -34,10 +37,18 @@ export async function giveConsent() {
   s.consentedAt = new Date().toISOString();
   await state.store.putSession(s);
   sessionStorage.setItem(TAB_SESSION, s.id);
-  $('participant-id').textContent = s.participant;
+  showParticipant(s);
   askQuestions(null);
   say(`Consent recorded. Participant code ${s.participant}. Please answer the questions.`);
   await refreshData();
+}
+
+// The participant's code; from a study link also the server's id of them,
+// which the study team's dashboard deletes on request.
+function showParticipant(s) {
+  $('participant-id').textContent = s.participant;
+  $('study-code-line').hidden = !s.remote;
+  $('study-participant-id').textContent = s.remote?.participant ?? '';
 }
 
 // The questions, filled in with the answers given so far; `back` is the
@@ -45,10 +56,10 @@ export async function giveConsent() {
 // on the first pass.
 export function askQuestions(back) {
   const s = state.session;
-  buildQuestions(s.protocol, s.answers ?? {});
+  buildQuestions(shownProtocol(s), s.answers ?? {});
   state.answersBack = back;
   $('questions-back').hidden = !back;
-  $('questions-continue').textContent = back ? 'Save the answers' : 'Continue to the recordings';
+  $('questions-continue').textContent = t(back ? 'saveAnswers' : 'continueToRecordings');
   show('questions-view');
   $('question-list').querySelector('input')?.focus();
 }
@@ -58,14 +69,14 @@ function buildQuestions(protocol, answers = {}) {
   list.textContent = '';
   for (const q of protocol.questions) {
     const fs = el('fieldset', { class: 'question', id: `q-${q.id}` },
-      el('legend', { text: `${q.text}${q.required ? ' (required)' : ''}` }));
+      el('legend', { text: `${q.text}${q.required ? ` ${t('required')}` : ''}` }));
     if (q.type === 'choice') {
       q.values.forEach((v, i) => {
         const id = `q-${q.id}-${i}`;
         const input = el('input', { type: 'radio', name: q.id, id, value: v });
         if (q.required) input.required = true;
         if (answers[q.id] === v) input.checked = true;
-        fs.append(el('label', { for: id }, input, v));
+        fs.append(el('label', { for: id }, input, q.shown?.[v] ?? v));
       });
     } else {
       const id = `q-${q.id}-n`;
@@ -74,7 +85,7 @@ function buildQuestions(protocol, answers = {}) {
       if (q.max !== undefined) input.max = String(q.max);
       if (q.required) input.required = true;
       if (answers[q.id] !== undefined) input.value = String(answers[q.id]);
-      fs.append(el('label', { for: id }, 'Answer', input));
+      fs.append(el('label', { for: id }, t('answer'), input));
     }
     list.append(fs);
   }
@@ -137,8 +148,9 @@ export async function withdraw() {
 export async function resume() {
   const s = await state.store.getSession(state.resumable.id);
   state.session = s;
+  if (s.language) { state.lang = s.language; applyLanguage(s.language); }
   sessionStorage.setItem(TAB_SESSION, s.id);
-  $('participant-id').textContent = s.participant;
+  showParticipant(s);
   if (!s.answers) {
     askQuestions(null);
     say(`Resumed participant ${s.participant}: please answer the questions.`);
@@ -154,8 +166,9 @@ export async function review() {
   body.textContent = '';
   body.append(el('p', {}, 'Participant ', el('strong', { text: s.participant })));
   const answers = el('dl');
-  for (const q of s.protocol.questions) {
-    answers.append(el('dt', { text: q.text }), el('dd', { text: s.answers?.[q.id] ?? '(no answer)' }));
+  for (const q of shownProtocol(s).questions) {
+    const a = s.answers?.[q.id];
+    answers.append(el('dt', { text: q.text }), el('dd', { text: a === undefined ? '(no answer)' : q.shown?.[a] ?? String(a) }));
   }
   body.append(answers);
   const list = el('ul', { class: 'review-takes' });

@@ -1,7 +1,8 @@
 // The study this page runs: its protocol (stored, from a URL or the default)
 // and the sound-type model of the models manifest (the quality gate).
 import { alertUser } from '../shared/guard.js';
-import { parseProtocol, labelQuestion, plannedTakes } from './protocol.js';
+import { parseProtocol, labelQuestion, plannedTakes, chooseLanguage, protocolLanguages } from './protocol.js';
+import { applyLanguage } from './i18n.js';
 import { $, params, state } from './page.js';
 
 export const DEFAULT_PROTOCOL = '../models/protocols/default.json';
@@ -55,5 +56,8 @@ export function setProtocol(protocol) {
   $('study-summary').textContent = `${protocol.tasks.length} task${protocol.tasks.length > 1 ? 's' : ''} ` +
     `(${takes} take${takes > 1 ? 's' : ''}: ${protocol.tasks.map((t) => `${t.id} × ${t.takes}`).join(', ')}), ` +
     `${protocol.questions.length} question${protocol.questions.length > 1 ? 's' : ''}; ` +
-    `label: "${label.id}" (${label.values.join(' / ')}). ${protocol.description}`;
+    `label: "${label.id}" (${label.values.join(' / ')}); languages: ${protocolLanguages(protocol).join(', ')}. ${protocol.description}`;
+  // A participant reads it in the language their link (?lang=) or browser asks for.
+  state.lang = chooseLanguage(protocol, [params.get('lang'), ...(navigator.languages ?? [navigator.language])]);
+  applyLanguage(state.lang);
 }

@@ -8,7 +8,7 @@ import { encodeWav } from '../wav.js';
 import { say, alertUser } from '../shared/guard.js';
 import { plannedTakes } from './protocol.js';
 import { StorageFullError, ensureRoom } from './store.js';
-import { $, params, state, guard, show, updateReview, setPlayback } from './page.js';
+import { $, params, state, guard, show, updateReview, setPlayback, t, shownProtocol } from './page.js';
 import { refreshData } from './stored-data.js';
 
 // The length range a take is recorded and checked with: the task's, unless
@@ -22,8 +22,8 @@ export function takeRange(task) {
 
 function lengthHint(task) {
   const { minSeconds, maxSeconds } = takeRange(task);
-  if (minSeconds >= maxSeconds) return `The recording takes ${maxSeconds} seconds and stops by itself.`;
-  return `Between ${minSeconds} and ${maxSeconds} seconds; press Stop when done.`;
+  if (minSeconds >= maxSeconds) return t('fixedLength', { max: maxSeconds });
+  return t('lengthRange', { min: minSeconds, max: maxSeconds });
 }
 
 export async function showTasks() {
@@ -32,16 +32,16 @@ export async function showTasks() {
   for (const t of await state.store.listTakes(s.id)) state.takes.set(`${t.task}-${t.take}`, t);
   const list = $('take-list');
   list.textContent = '';
-  const planned = plannedTakes(s.protocol);
+  const planned = plannedTakes(shownProtocol(s));
   state.steps = planned.map(({ task, take, key }, i) => {
     const li = $('take-template').content.firstElementChild.cloneNode(true);
     const q = (c) => li.querySelector(c);
     li.id = `take-${key}`;
     li.dataset.modality = task.modality;
-    const what = task.takes > 1 ? `${task.id}, take ${take} of ${task.takes}` : task.id;
-    q('.step-title').textContent = `${i + 1} of ${planned.length}: ${what}`;
+    const what = task.takes > 1 ? t('takeOf', { task: task.id, take, takes: task.takes }) : task.id;
+    q('.step-title').textContent = t('stepOf', { step: i + 1, steps: planned.length, what });
     q('.prompt').textContent = `${task.prompt} ${lengthHint(task)}`;
-    q('.record').setAttribute('aria-label', `Record ${what}`);
+    q('.record').setAttribute('aria-label', `${t('record')} ${what}`);
     li.dataset.what = what;
     q('.meter').setAttribute('aria-label', `Input level for ${what}`);
     q('.record').addEventListener('click', async () => {
@@ -62,8 +62,8 @@ export async function showTasks() {
 
 // The button's name starts with its visible text (WCAG 2.5.3).
 function recordAgain(step) {
-  step.q('.record').textContent = 'Record again';
-  step.q('.record').setAttribute('aria-label', `Record again: ${step.li.dataset.what}`);
+  step.q('.record').textContent = t('recordAgain');
+  step.q('.record').setAttribute('aria-label', `${t('recordAgain')}: ${step.li.dataset.what}`);
 }
 
 // Focus after a take, once the controls are enabled again: the next take

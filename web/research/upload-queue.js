@@ -27,6 +27,10 @@ async function sha256Hex(bytes) {
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+// A device field as the server takes it: no control characters, at most
+// 100 characters (the server's limit is 400 bytes of UTF-8).
+const deviceText = (v) => String(v ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 100);
+
 export class UploadQueue {
   // onChange(takeId, {state, progress, message}); states: waiting,
   // uploading, retrying, uploaded, refused.
@@ -37,6 +41,15 @@ export class UploadQueue {
     this.queue = [];
     this.running = false;
     this.attempts = new Map();
+    // Back online, or a phone woken up (the page visible again): takes
+    // waiting out a backoff go now instead of at the end of it.
+    const retryNow = () => {
+      for (const [id, st] of this.states) if (st.state === 'retrying') this.add(id);
+    };
+    globalThis.addEventListener?.('online', retryNow);
+    globalThis.document?.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') retryNow();
+    });
   }
 
   state(takeId) {
@@ -141,7 +154,11 @@ export class UploadQueue {
       const upload = new tus.Upload(new Blob([take.wav], { type: 'audio/wav' }), {
         endpoint: `/tus/${remote.study}/`,
         headers: authHeader(remote),
-        metadata: { task: take.task, take: String(take.take), sha256: sha },
+        metadata: {
+          task: take.task, take: String(take.take), sha256: sha,
+          // For the export's recorded_at, input_device and browser columns.
+          recordedAt: deviceText(take.recordedAt), inputDevice: deviceText(take.inputDevice), browser: deviceText(take.browser),
+        },
         chunkSize: CHUNK,
         retryDelays: QUICK_RETRIES,
         fingerprint: async () => `tinym2-${remote.study}-${take.id}-${sha}`,
