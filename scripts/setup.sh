@@ -19,7 +19,15 @@ PACKAGES=(
   libtorch-dev libglpk-dev nlohmann-json3-dev libcli11-dev   # model factory (native/factory)
   libcpp-httplib-dev libsqlite3-dev libsodium-dev libssl-dev   # study server (native/study-server)
   libpq-dev postgresql                               # study server on PostgreSQL, and its test
+  libsndfile1-dev:arm64 libasound2-dev:arm64         # tinym2 for the Pi (multiarch), its .deb
+  file                                               # package test: binary architecture
 )
+
+# The Pi build links Debian's arm64 libsndfile and libasound (multiarch).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "setup: adding the arm64 architecture (dpkg --add-architecture arm64)"
+  as_root dpkg --add-architecture arm64
+fi
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
