@@ -67,6 +67,7 @@ tm2::Status Setup(const tm2::Model& model, const tm2::EngineOptions& engine, siz
   TM2_RETURN_IF_ERROR(tm2::StreamRunner::ArenaBytes(model, o, need, engine));
   return g_runner.Init(model, o, g_listen_arena, sizeof(g_listen_arena), engine);
 }
+const tm2::StreamRunner& Runner() { return g_runner; }
 int64_t HopFrames() { return g_runner.stream().hop_samples(); }
 tm2::Status Push(const tm2::Model& model, const int16_t* pcm, size_t n, int* found, int64_t* windows) {
   size_t done = 0;
@@ -99,6 +100,7 @@ tm2::Status Setup(const tm2::Model& model, const tm2::EngineOptions& engine, siz
   TM2_RETURN_IF_ERROR(tm2::Listener::ArenaBytes(model, nullptr, g_options, need));
   return g_listener.Init(model, nullptr, g_options, g_listen_arena, sizeof(g_listen_arena));
 }
+const tm2::StreamRunner& Runner() { return g_listener.gate(); }
 int64_t HopFrames() { return g_listener.gate().stream().hop_samples(); }
 void PrintEvents(const tm2::Model& model, int* found) {
   for (int i = 0; i < g_listener.num_events(); ++i) {
@@ -199,5 +201,19 @@ int main(int argc, char** argv) {
               static_cast<unsigned long>(sizeof(g_listen_arena)), static_cast<unsigned long>(sizeof(g_mic_dma)),
               statics - static_cast<unsigned long>(sizeof(g_listen_arena) + sizeof(g_mic_dma)), heap, stack,
               Bytes(&__tm2_heap_limit, &__stack));
+  // Where the arena goes: the stream's tables, rings and scratch, one
+  // window of int8 features, the engine (plans, activations).
+  tm2::StreamOptions so;
+  so.hop_frames = static_cast<uint16_t>(Runner().stream().hop_frames());
+  const size_t stream_ws = tm2::StreamPreprocessor::WorkspaceBytes(model.preprocess(0), so);
+  tm2::EngineOptions fo = engine;
+  fo.features_only = true;
+  size_t engine_bytes = 0;
+  s = tm2::Engine::ArenaBytes(model, &engine_bytes, fo);
+  if (!s.ok()) return std::printf("plan: %s\n", s.message()), 1;
+  std::printf("arena parts: stream workspace %lu, window %lu, engine %lu\n",
+              static_cast<unsigned long>(stream_ws),
+              static_cast<unsigned long>(Runner().stream().num_frames() * Runner().stream().num_features()),
+              static_cast<unsigned long>(engine_bytes));
   return found > 0 ? 0 : 3;  // overruns are judged by listen_firmware_test.sh
 }
