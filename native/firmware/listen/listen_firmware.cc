@@ -172,6 +172,7 @@ int main(int argc, char** argv) {
     else with_model += spent, ++num_with_model;
     frames += kHalfFrames;
   }
+  if (MicError()[0]) return std::printf("%s\n", MicError()), 1;
   s = Finish(model, &found);
   if (!s.ok()) return std::printf("finish: %s\n", s.message()), 1;
   const MicStats stats = MicGetStats();

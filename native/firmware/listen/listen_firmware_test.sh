@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs a listening firmware image under QEMU (mps2-an386) with -icount
-# shift=0, so the microphone's pace and the instruction counts are exact
+# shift=0,sleep=off, so the microphone's pace and the instruction counts are exact
 # and repeatable (mic_qemu.cc), then reads the same memory figures from the
 # ELF and checks that they agree:
 #   listen_firmware_test.sh IMAGE.elf MAX_DUTY_AT_120MHZ MAX_OVERRUNS EXPECT AUDIO.wav...
@@ -14,7 +14,7 @@ for a in "$@"; do args="$args,arg=$a"; done
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 status=0
-qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0 \
+qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0,sleep=off \
   -semihosting-config "enable=on,target=native,arg=$args" -kernel "$elf" > "$out" || status=$?
 cat "$out"
 [ "$status" -eq 0 ] || { echo "FAIL: firmware exit status $status"; exit 1; }

@@ -44,6 +44,8 @@ const int16_t* MicWaitHalf();
 // Gives the half back to the driver.
 void MicReleaseHalf();
 MicStats MicGetStats();
+// Why the input ended before its last file's end ("" if it did not).
+const char* MicError();
 
 // Instructions since MicStart on the core (QEMU: exact to the SysTick
 // resolution of 40 instructions under -icount shift=0).

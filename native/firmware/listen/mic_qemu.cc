@@ -3,8 +3,10 @@
 // transfer-complete interrupt, which fires once per half at the stream's
 // pace: every half_frames / rate seconds of a core_hz clock.
 //
-// Time is counted in instructions: under `-icount shift=0` QEMU runs one
-// instruction per virtual nanosecond, and SysTick, clocked from the 25 MHz
+// Time is counted in instructions: under `-icount shift=0,sleep=off` QEMU
+// runs one
+// instruction per virtual nanosecond (and skips the time the core sleeps
+// in WFI), and SysTick, clocked from the 25 MHz
 // system clock, ticks once per 40 instructions (../shared/TOOLCHAIN.md).
 // So one half period is half_frames * core_hz / rate instructions, and the
 // application's own instructions decide whether it keeps up, as on a core
@@ -15,6 +17,7 @@
 // its own SysTick entry.
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 
 #include "mic.h"
 #include "semihost.h"
@@ -43,11 +46,22 @@ volatile uint32_t g_periods = 0;      // SysTick periods since MicStart
 volatile bool g_full[2] = {false, false};
 volatile bool g_held[2] = {false, false};
 volatile bool g_ended = false;
+char g_error[160];  // why the input ended early ("" if it did not)
 int g_fill = 0;  // the half the "DMA" writes next
 int g_read = 0;  // the half the application reads next
 volatile MicStats g_stats;
 
 uint32_t SemiCall(uint32_t op, const uint32_t* args) { return tm2_semihost(op, args); }
+
+// Records why the input stopped: "mic: PATH WHAT". No printf, as the
+// interrupt handler may get here while main is inside printf.
+bool Error(const char* path, const char* what) {
+  size_t n = 0;
+  for (const char* part : {"mic: ", path, " ", what})
+    for (const char* c = part; *c && n + 1 < sizeof(g_error); ++c) g_error[n++] = *c;
+  g_error[n] = '\0';
+  return false;
+}
 
 uint32_t Le32(const uint8_t* p) { return p[0] | p[1] << 8 | p[2] << 16 | uint32_t(p[3]) << 24; }
 uint16_t Le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
@@ -64,32 +78,31 @@ bool OpenWav(int i) {
   const uint32_t open_args[3] = {uint32_t(reinterpret_cast<uintptr_t>(path)), 1 /* "rb" */,
                                  uint32_t(std::strlen(path))};
   g_handle = static_cast<int>(SemiCall(kSysOpen, open_args));
-  if (g_handle < 0) return std::printf("mic: cannot open %s\n", path), false;
+  if (g_handle < 0) return Error(path, "cannot be opened");
   uint8_t h[12];
   if (!ReadBytes(h, 12) || std::memcmp(h, "RIFF", 4) || std::memcmp(h + 8, "WAVE", 4))
-    return std::printf("mic: %s is not a WAV file\n", path), false;
+    return Error(path, "is not a WAV file");
   uint32_t pos = 12;
   bool have_format = false;
   for (;;) {
     uint8_t c[8];
-    if (!ReadBytes(c, 8)) return std::printf("mic: %s has no data chunk\n", path), false;
+    if (!ReadBytes(c, 8)) return Error(path, "has no data chunk");
     const uint32_t size = Le32(c + 4);
     pos += 8;
     if (!std::memcmp(c, "fmt ", 4)) {
       uint8_t f[16];
-      if (size < 16 || !ReadBytes(f, 16)) return std::printf("mic: %s: bad fmt chunk\n", path), false;
+      if (size < 16 || !ReadBytes(f, 16)) return Error(path, "has a bad fmt chunk");
       if (Le16(f) != 1 || Le16(f + 2) != 1 || Le32(f + 4) != g_config.rate || Le16(f + 14) != 16)
-        return std::printf("mic: %s is not 16-bit PCM mono at %lu Hz\n", path,
-                           static_cast<unsigned long>(g_config.rate)), false;
+        return Error(path, "is not 16-bit PCM mono at the stream's rate");
       have_format = true;
     } else if (!std::memcmp(c, "data", 4)) {
-      if (!have_format) return std::printf("mic: %s: data before fmt\n", path), false;
+      if (!have_format) return Error(path, "has its data before its fmt chunk");
       g_left = size;
       return true;
     }
     pos += size + (size & 1);
     const uint32_t seek_args[2] = {uint32_t(g_handle), pos};
-    if (SemiCall(kSysSeek, seek_args) != 0) return std::printf("mic: %s: truncated\n", path), false;
+    if (SemiCall(kSysSeek, seek_args) != 0) return Error(path, "is truncated");
   }
 }
 
@@ -147,7 +160,8 @@ bool MicStart(const MicConfig& config, int16_t* dma) {
   if (config.num_files < 1 || config.half_frames == 0 || period < 1000 || period > 0xFFFFFF)
     return std::printf("mic: bad configuration\n"), false;
   g_file = 0;
-  if (!OpenWav(0)) return false;
+  g_error[0] = '\0';
+  if (!OpenWav(0)) return std::printf("%s\n", g_error), false;
   // The table in flash, with SysTick ours, in RAM.
   const auto* flash = reinterpret_cast<void (*const*)(void)>(TM2_SCB_VTOR);
   for (int i = 0; i < kVectors; ++i) g_vectors[i] = flash[i];
@@ -161,9 +175,17 @@ bool MicStart(const MicConfig& config, int16_t* dma) {
 }
 
 const int16_t* MicWaitHalf() {
-  while (!g_full[g_read]) {
-    if (g_ended) return nullptr;
+  // Sleep until the next interrupt. With interrupts masked, a SysTick
+  // between the check and WFI stays pending and WFI returns at once, so no
+  // wake-up is lost; unmasking then runs the handler. Under QEMU with
+  // -icount ...,sleep=off the idle time costs no host time.
+  for (;;) {
+    __asm volatile("cpsid i" ::: "memory");
+    if (g_full[g_read] || g_ended) break;
+    __asm volatile("wfi\n\tcpsie i" ::: "memory");
   }
+  __asm volatile("cpsie i" ::: "memory");
+  if (!g_full[g_read]) return nullptr;
   g_held[g_read] = true;
   g_full[g_read] = false;
   g_stats.halves = g_stats.halves + 1;
@@ -174,6 +196,8 @@ void MicReleaseHalf() {
   g_held[g_read] = false;
   g_read ^= 1;
 }
+
+const char* MicError() { return g_error; }
 
 MicStats MicGetStats() {
   MicStats s;
