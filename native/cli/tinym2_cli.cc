@@ -264,8 +264,7 @@ void Usage() {
   std::fprintf(stderr,
                "usage: tinym2 info [--model NAME] MODEL.tm2|PACK.tm2\n"
                "       tinym2 run [--reference] [--model NAME] MODEL.tm2|PACK.tm2 AUDIO [AUDIO ...]\n"
-               "       tinym2 listen [--rate HZ] [--channels N] [--hop FRAMES] [--reference]\n"
-               "                     MODEL.tm2 AUDIO|-      (tinym2 listen --help)\n");
+               "       tinym2 listen [options] [AUDIO | - | --device NAME]   (tinym2 listen --help)\n");
 }
 
 }  // namespace
