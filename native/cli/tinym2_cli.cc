@@ -6,7 +6,7 @@
 //   tinym2 run MODEL.tm2 AUDIO [AUDIO ...]   one file per branch, in branch order
 //   tinym2 run --model NAME PACK.tm2 AUDIO   one model of a pack
 //   tinym2 run --reference MODEL.tm2 ...     scalar reference kernels
-//   tinym2 listen MODEL.tm2 AUDIO|-          the model on every window of a stream
+//   tinym2 listen [AUDIO | - | --device NAME]   sound events of a stream (listen.cc)
 //
 // Audio is decoded with libsndfile (WAV, FLAC, OGG/Opus, MP3) at its own
 // rate and channel count; the core resamples and mixes down. `listen -`
