@@ -212,8 +212,17 @@ int main(int argc, char** argv) {
   size_t engine_bytes = 0;
   s = tm2::Engine::ArenaBytes(model, &engine_bytes, fo);
   if (!s.ok()) return std::printf("plan: %s\n", s.message()), 1;
-  std::printf("arena parts: stream workspace %lu, window %lu, engine %lu\n",
-              static_cast<unsigned long>(stream_ws),
+  // The stream carves the batch pipeline's tables (window, FFT, mel, DCT)
+  // at the model's rate: the engine's report of them at that input rate.
+  tm2::EngineOptions to = engine;
+  to.input_rate = kRate;
+  to.resampler_cache = false;
+  tm2::ArenaReport tables;
+  s = tm2::Engine::ArenaBytes(model, &tables, to);
+  if (!s.ok()) return std::printf("plan: %s\n", s.message()), 1;
+  std::printf("arena parts: stream workspace %lu (preprocessing tables %lu, built in RAM at Init; "
+              "none in flash), window %lu, engine %lu\n",
+              static_cast<unsigned long>(stream_ws), static_cast<unsigned long>(tables.preprocess_tables),
               static_cast<unsigned long>(Runner().stream().num_frames() * Runner().stream().num_features()),
               static_cast<unsigned long>(engine_bytes));
   return found > 0 ? 0 : 3;  // overruns are judged by listen_firmware_test.sh
