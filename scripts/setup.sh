@@ -20,6 +20,8 @@ PACKAGES=(
   libcpp-httplib-dev libsqlite3-dev libsodium-dev libssl-dev   # study server (native/study-server)
   libpq-dev postgresql                               # study server on PostgreSQL, and its test
   nginx-light                                        # study server behind TLS: the tested proxy config
+  libsndfile1-dev:arm64 libasound2-dev:arm64         # tinym2 for the Pi (multiarch), its .deb
+  file                                               # package test: binary architecture
 )
 
 installed() {
@@ -43,6 +45,13 @@ has_npm_deps() {
   [ -f package.json ] && tr -d '\n\r' <package.json |
     grep -Eq '"(dev)?[dD]ependencies"[[:space:]]*:[[:space:]]*\{[[:space:]]*"'
 }
+
+# The Pi build links Debian's arm64 libsndfile and libasound (multiarch);
+# the architecture must be known before apt-get update below.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "setup: adding the arm64 architecture (dpkg --add-architecture arm64)"
+  as_root dpkg --add-architecture arm64
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

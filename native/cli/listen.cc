@@ -294,6 +294,10 @@ int Listen(int argc, char** argv) {
       return Fail("no screening model (looked at " + looked + "); give --screen or --no-screen");
     if (!LoadModelFile(st.screen, &screen, &error)) return Fail(error);
   }
+  // Which files: a service's journal (and the package test) can tell the
+  // installed models from others.
+  std::fprintf(stderr, "# models: %s%s%s\n", st.gate.c_str(), screening ? ", " : "",
+               screening ? st.screen.c_str() : "");
 
   // Input.
   std::unique_ptr<AudioSource> source;

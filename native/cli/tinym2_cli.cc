@@ -6,7 +6,7 @@
 //   tinym2 run MODEL.tm2 AUDIO [AUDIO ...]   one file per branch, in branch order
 //   tinym2 run --model NAME PACK.tm2 AUDIO   one model of a pack
 //   tinym2 run --reference MODEL.tm2 ...     scalar reference kernels
-//   tinym2 listen MODEL.tm2 AUDIO|-          the model on every window of a stream
+//   tinym2 listen [AUDIO | - | --device NAME]   sound events of a stream (listen.cc)
 //
 // Audio is decoded with libsndfile (WAV, FLAC, OGG/Opus, MP3) at its own
 // rate and channel count; the core resamples and mixes down. `listen -`
@@ -264,8 +264,7 @@ void Usage() {
   std::fprintf(stderr,
                "usage: tinym2 info [--model NAME] MODEL.tm2|PACK.tm2\n"
                "       tinym2 run [--reference] [--model NAME] MODEL.tm2|PACK.tm2 AUDIO [AUDIO ...]\n"
-               "       tinym2 listen [--rate HZ] [--channels N] [--hop FRAMES] [--reference]\n"
-               "                     MODEL.tm2 AUDIO|-      (tinym2 listen --help)\n");
+               "       tinym2 listen [options] [AUDIO | - | --device NAME]   (tinym2 listen --help)\n");
 }
 
 }  // namespace

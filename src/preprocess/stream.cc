@@ -62,6 +62,7 @@ struct Geometry {
   int right_start = 0;
   int edge_frames = 0;  // edge_left + num_frames - right_start
   int pending = 0;
+  uint32_t input_rate = 0;  // the stream's one input rate
 };
 
 Status PlanGeometry(const PreprocessParams& p, const StreamOptions& o, Geometry* g) {
@@ -71,6 +72,7 @@ Status PlanGeometry(const PreprocessParams& p, const StreamOptions& o, Geometry*
     return Status::Error(kArg, "stream input_rate %u is outside 8000..48000 Hz",
                          static_cast<unsigned>(o.input_rate));
   if (o.channels == 0) return Status::Error(kArg, "stream channels is 0");
+  g->input_rate = o.input_rate;
   const uint64_t in = o.input_rate, out = p.sample_rate;
   const int step = p.frame_step, len = p.frame_length, n = p.num_frames;
   // Window w starts at model sample w * hop * step, which is input position
@@ -126,6 +128,9 @@ void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& 
   // The stream never crops: no Loudest energy ring.
   PreprocessParams p = params;
   p.crop = CropPolicy::kStart;
+  // One input rate per stream: resampler tables and scratch for it alone,
+  // none at all when it is the model's rate (a device microphone).
+  p.input_rate = g.input_rate;
   s->Carve(p, carver);
   const size_t nf = static_cast<size_t>(p.num_features());
   s->history = carver->Take<float>(g.history_size);
