@@ -19,6 +19,7 @@ PACKAGES=(
   libtorch-dev libglpk-dev nlohmann-json3-dev libcli11-dev   # model factory (native/factory)
   libcpp-httplib-dev libsqlite3-dev libsodium-dev libssl-dev   # study server (native/study-server)
   libpq-dev postgresql                               # study server on PostgreSQL, and its test
+  libxnnpack-dev libpthreadpool-dev                  # model_bench: XNNPACK side by side
 )
 
 installed() {

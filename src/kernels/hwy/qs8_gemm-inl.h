@@ -37,7 +37,8 @@ HWY_INLINE hn::Vec<D32> MulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
   const int32x4_t lo = vmull_s16(vget_low_s16(a.raw), vget_low_s16(b.raw));
   const int32x4_t hi = vmull_high_s16(a.raw, b.raw);
   return hn::Add(acc, hn::Vec<D32>{vpaddq_s32(lo, hi)});
-#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_WASM
+#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
+    HWY_TARGET == HWY_WASM
   // On these targets the "reorder" is the identity: it is pmaddwd/dot_i16x8.
   hn::Vec<D32> unused = hn::Zero(d32);
   return hn::ReorderWidenMulAccumulate(d32, a, b, acc, unused);
