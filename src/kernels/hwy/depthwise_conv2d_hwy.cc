@@ -3,8 +3,8 @@
 // The pack step (at Init, in the engine's arena) cuts the channels into
 // blocks of W lanes and stores, per block, the bias, the output stage's
 // constants and every tap's weights widened to int16. W is the widest of
-// the target's vector, 8 or 4 int16 lanes that does not exceed the channel
-// count; when W does not divide it, the last block starts at channels - W
+// the target's vector, 16, 8 or 4 int16 lanes that does not exceed the
+// channel count; when W does not divide it, the last block starts at channels - W
 // and overlaps the one before (it recomputes a few channels and writes the
 // same bytes), so every load and store is a whole vector: no scratch copy,
 // no byte-wise store, whatever the channel count. Fewer than 4 channels,
@@ -68,6 +68,7 @@ static int DwWidth(int channels) {
   const hn::ScalableTag<int16_t> d16;
   const int full = static_cast<int>(hn::Lanes(d16));
   if (channels >= full) return full;
+  if (channels >= 16 && full > 16) return 16;
   if (channels >= 8 && full > 8) return 8;
   if (channels >= 4 && full > 4) return 4;
   return 0;
@@ -217,6 +218,12 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
     DepthwiseWidth(d16, g, packed, h.vector != 0, zp, rq, input, output);
     return;
   }
+#if HWY_MAX_BYTES > 32
+  if (width == 16) {
+    DepthwiseWidth(hn::CappedTag<int16_t, 16>(), g, packed, h.vector != 0, zp, rq, input, output);
+    return;
+  }
+#endif
 #if HWY_MAX_BYTES > 16
   if (width == 8) {
     DepthwiseWidth(hn::CappedTag<int16_t, 8>(), g, packed, h.vector != 0, zp, rq, input, output);

@@ -191,9 +191,12 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, 
     const int live = (ocn - c0) < nv * n32 ? (ocn - c0) : nv * n32;
     int8_t* o[MR];
     for (int m = 0; m < MR; ++m) o[m] = out[m] + oc0 + c0;
-    switch (nv) {
-      case 4: PairGemmGroup<4, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
-      case 3: PairGemmGroup<3, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
+    // Four patches run only with at most two vectors (fully connected,
+    // few channels): more accumulators would not fit the registers.
+    constexpr int kMaxNV = MR > 2 ? 2 : 4;
+    switch (nv < kMaxNV ? nv : kMaxNV) {
+      case 4: PairGemmGroup<(kMaxNV > 2 ? 4 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
+      case 3: PairGemmGroup<(kMaxNV > 2 ? 3 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
       case 2: PairGemmGroup<2, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
       default: PairGemmGroup<1, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
     }
