@@ -4,17 +4,22 @@
 // blocks of W lanes and stores, per block, the bias, the output stage's
 // constants and every tap's weights widened to int16. W is the widest of
 // the target's vector, 16, 8 or 4 int16 lanes that does not exceed the
-// channel count; when W does not divide it, the last block starts at channels - W
-// and overlaps the one before (it recomputes a few channels and writes the
-// same bytes), so every load and store is a whole vector: no scratch copy,
-// no byte-wise store, whatever the channel count. Fewer than 4 channels,
-// and calls without packed weights, run the reference.
+// channel count; when W does not divide it, the last block starts at
+// channels - W and overlaps the one before (it recomputes a few channels
+// and writes the same bytes), so every load and store is a whole vector:
+// no scratch copy, no byte-wise store, whatever the channel count. Fewer
+// than 4 channels, and calls without packed weights, run the reference.
 //
-// Per block the kernel walks every output pixel. A 3x3 kernel keeps its
-// nine weight vectors in registers and runs interior pixels unrolled; edge
-// pixels (and other kernel sizes) read the taps from the packed block,
-// which stays in L1. Each tap multiplies int16 (x - zp) by the weights (the
-// product is exact in 16 bits) and widens into two int32 accumulators.
+// Taps go in pairs, like the GEMM's: the int16 (x - zp) of two taps are
+// interleaved and one pair multiply-add (pmaddwd, i32x4.dot_i16x8_s) sums
+// both products of a channel into its int32 lane. Interleaving works per
+// 128-bit block, so within each block of B = min(W, 8) channels the "a"
+// accumulator holds the first B/2 channels and "b" the rest; the packed
+// weights and constants follow that order, and the final int32 -> int16
+// narrowing of a and b (ReorderDemote2To, packssdw per block) puts the
+// channels back in order (4-channel blocks store a and b apart). A 3x3 kernel keeps its ten pair vectors in
+// registers; taps in the padding read a row of zero points (x - zp = 0),
+// so every pixel runs the same pairs.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -32,7 +37,10 @@
 namespace tm2 {
 namespace hwyk {
 // Packed layout: header (64 bytes) then per block
-//   bias[W] | mult[W] | rnd[W] | pow[W] (int32) | weights[taps][W] (int16).
+//   bias[W] | mult[W] | rnd[W] | pow[W] (int32) | weights[pairs][2][W] (int16)
+// with the int32 arrays in accumulator order (DwLaneChannel) and, per
+// pair of taps (an odd count ends with a zero-weight tap), the "a" and "b"
+// vectors of interleaved weights (DwPairLane).
 // The header names the width and shape it was made for, so a table
 // switched after packing (tests force Highway targets) is noticed.
 struct DwHeader {
@@ -43,8 +51,24 @@ inline int DwBlocks(int channels, int width) { return (channels + width - 1) / w
 inline int DwBlockStart(int b, int channels, int width) {
   return b * width + width <= channels ? b * width : channels - width;
 }
+inline int DwPairs(int taps) { return (taps + 1) / 2; }
 inline size_t DwBlockBytes(int taps, int width) {
-  return 4 * sizeof(int32_t) * width + sizeof(int16_t) * static_cast<size_t>(taps) * width;
+  return 4 * sizeof(int32_t) * width + sizeof(int16_t) * 2 * static_cast<size_t>(DwPairs(taps)) * width;
+}
+// Channel (within its block of W) of int32 accumulator lane j: lanes
+// 0..W/2-1 are the "a" vector, W/2..W-1 the "b" vector.
+inline int DwLaneChannel(int j, int width) {
+  const int b = width < 8 ? width : 8, half = width / 2;
+  const int second = j >= half, l = second ? j - half : j;
+  return b * (l / (b / 2)) + l % (b / 2) + (second ? b / 2 : 0);
+}
+// For int16 lane `lane` of a pair vector ("a" or "b"): the channel it
+// multiplies and which tap of the pair (0 or 1).
+inline void DwPairLane(int lane, int width, bool b_vector, int* channel, int* tap) {
+  const int b = width < 8 ? width : 8;
+  const int block = lane / b, i = (lane % b) / 2;
+  *tap = lane % 2;
+  *channel = block * b + i + (b_vector ? b / 2 : 0);
 }
 }  // namespace hwyk
 }  // namespace tm2
@@ -93,6 +117,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   memset(base, 0, hwyk::kDwHeaderBytes);
   const hwyk::DwHeader h{width, taps, channels, vector ? 1 : 0};
   memcpy(base, &h, sizeof(h));
+  HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
     const int c0 = hwyk::DwBlockStart(b, channels, width);
     uint8_t* block = base + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
@@ -101,34 +126,62 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
     int32_t* rnd = mult + width;
     int32_t* pow = rnd + width;
     int16_t* wt = reinterpret_cast<int16_t*>(pow + width);
-    for (int i = 0; i < width; ++i) {
-      bias[i] = w.bias ? w.bias[c0 + i] : 0;
-      mult[i] = rnd[i] = pow[i] = 0;
+    for (int i = 0; i < width; ++i) m[i] = r[i] = p[i] = 0;
+    if (vector) hwyk::FillVectorRequant(rq, c0, width, m, r, p);
+    for (int j = 0; j < width; ++j) {
+      const int c = hwyk::DwLaneChannel(j, width);
+      bias[j] = w.bias ? w.bias[c0 + c] : 0;
+      mult[j] = m[c];
+      rnd[j] = r[c];
+      pow[j] = p[c];
     }
-    if (vector) hwyk::FillVectorRequant(rq, c0, width, mult, rnd, pow);
-    for (int t = 0; t < taps; ++t) {
-      for (int i = 0; i < width; ++i) {
-        wt[t * width + i] = hwyk::WeightAt16(w.data + t * tap_bytes, c0 + i, w.bits);
+    for (int pair = 0; pair < hwyk::DwPairs(taps); ++pair) {
+      for (int v = 0; v < 2; ++v) {
+        for (int lane = 0; lane < width; ++lane) {
+          int c, which;
+          hwyk::DwPairLane(lane, width, v == 1, &c, &which);
+          const int t = 2 * pair + which;
+          wt[(2 * pair + v) * width + lane] =
+              t < taps ? hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits) : 0;
+        }
       }
     }
   }
 }
 
+// acc += a[2i] * b[2i] + a[2i+1] * b[2i+1] per int32 lane, for any lane count.
+template <class D32, class V16>
+HWY_INLINE hn::Vec<D32> DwMulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
+#if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
+    HWY_TARGET == HWY_WASM
+  hn::Vec<D32> unused = hn::Zero(d32);
+  return hn::ReorderWidenMulAccumulate(d32, a, b, acc, unused);
+#else
+  // Every product fits int16 (|x - zp| <= 255, |w| <= 128): multiply in
+  // int16 and add the two sign-extended halves of each int32 lane.
+  const hn::Vec<D32> prod = hn::BitCast(d32, hn::Mul(a, b));
+  return hn::Add(acc, hn::Add(hn::ShiftRight<16>(hn::ShiftLeft<16>(prod)), hn::ShiftRight<16>(prod)));
+#endif
+}
+
 // Every block of W = Lanes(d16) channels; KH x KW > 0: that kernel size,
-// its weights held in registers for interior pixels.
+// its pair vectors held in registers.
 template <int KH, int KW, class D16>
 static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed, bool vector,
                             int32_t zp, const Requantization& rq, const int8_t* input,
                             int8_t* output) {
   const hn::Rebind<int8_t, D16> d8;
-  const hn::Half<D16> d16h;
-  const hn::Rebind<int32_t, decltype(d16h)> d32;
+  const hn::Repartition<int32_t, D16> d32;
   const int width = static_cast<int>(hn::Lanes(d16));
   const int n32 = width / 2;
-  const int channels = g.out_c, taps = g.kernel_h * g.kernel_w;
+  const int channels = g.out_c, taps = g.kernel_h * g.kernel_w, pairs = hwyk::DwPairs(taps);
   const VectorRequant<decltype(d32)> vr(d32, rq);
   const auto vzp = hn::Set(d16, static_cast<int16_t>(zp));
   const ptrdiff_t pixel = channels;
+  // Padded taps read this row: x - zp = 0.
+  HWY_ALIGN int8_t zero_row[HWY_MAX_BYTES];
+  memset(zero_row, static_cast<int8_t>(zp), sizeof(zero_row));
+  constexpr int kFixedPairs = (KH * KW + 1) / 2;
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
     const int c0 = hwyk::DwBlockStart(b, channels, width);
     const uint8_t* block = packed + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
@@ -137,53 +190,75 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
     const int32_t* rnd = mult + width;
     const int32_t* pow = rnd + width;
     const int16_t* wt = reinterpret_cast<const int16_t*>(pow + width);
-    hn::Vec<D16> wreg[KH * KW > 0 ? KH * KW : 1];
-    for (int t = 0; t < KH * KW; ++t) wreg[t] = hn::LoadU(d16, wt + t * width);
-    const auto bias_lo = hn::LoadU(d32, bias), bias_hi = hn::LoadU(d32, bias + n32);
+    hn::Vec<D16> wreg[kFixedPairs > 0 ? 2 * kFixedPairs : 1];
+    for (int i = 0; i < 2 * kFixedPairs; ++i) wreg[i] = hn::LoadU(d16, wt + i * width);
+    const auto bias_a = hn::LoadU(d32, bias), bias_b = hn::LoadU(d32, bias + n32);
     const int8_t* in_c0 = input + c0;
     for (int oy = 0; oy < g.out_h; ++oy) {
       const int iy0 = oy * g.stride_h - g.pad_top;
-      const auto [ky_lo, ky_hi] = ValidTaps(iy0, g.kernel_h, g.in_h);
-      const bool rows_whole = ky_lo == 0 && ky_hi == KH;
       int8_t* orow = output + static_cast<size_t>(oy) * g.out_w * channels + c0;
       for (int ox = 0; ox < g.out_w; ++ox) {
         const int ix0 = ox * g.stride_w - g.pad_left;
-        auto acc_lo = bias_lo, acc_hi = bias_hi;
-        // ix0 is negative in the left padding: only ix0 + kx for valid kx
-        // is a real pixel, so the pointer arithmetic stays signed.
-        const int8_t* at = in_c0 + (static_cast<ptrdiff_t>(iy0) * g.in_w + ix0) * pixel;
-        const auto tap = [&](const int8_t* xp, hn::Vec<D16> wv) {
-          const auto x = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, xp)), vzp);
-          const auto prod = hn::Mul(x, wv);
-          acc_lo = hn::Add(acc_lo, hn::PromoteTo(d32, hn::LowerHalf(d16h, prod)));
-          acc_hi = hn::Add(acc_hi, hn::PromoteTo(d32, hn::UpperHalf(d16h, prod)));
+        auto acc_a = bias_a, acc_b = bias_b;
+        const auto pair = [&](const int8_t* p0, const int8_t* p1, hn::Vec<D16> wa,
+                              hn::Vec<D16> wb) {
+          const auto x0 = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, p0)), vzp);
+          const auto x1 = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, p1)), vzp);
+          acc_a = DwMulAddPairs(d32, hn::InterleaveLower(d16, x0, x1), wa, acc_a);
+          acc_b = DwMulAddPairs(d32, hn::InterleaveUpper(d16, x0, x1), wb, acc_b);
         };
-        if (KH * KW > 0 && rows_whole && ix0 >= 0 && ix0 + KW <= g.in_w) {
-          for (int ky = 0; ky < KH; ++ky) {
-            for (int kx = 0; kx < KW; ++kx) {
-              tap(at + (static_cast<ptrdiff_t>(ky) * g.in_w + kx) * pixel, wreg[ky * KW + kx]);
+        // Where tap t of this pixel reads: the input, or the zero-point
+        // row when it falls in the padding. ix0 is negative in the left
+        // padding, so the arithmetic stays signed.
+        const auto tap_at = [&](int t) -> const int8_t* {
+          const int ky = t / g.kernel_w, kx = t % g.kernel_w;
+          const int iy = iy0 + ky, ix = ix0 + kx;
+          if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return zero_row;
+          return in_c0 + (static_cast<ptrdiff_t>(iy) * g.in_w + ix) * pixel;
+        };
+        if (kFixedPairs > 0) {
+          const bool inside = iy0 >= 0 && iy0 + KH <= g.in_h && ix0 >= 0 && ix0 + KW <= g.in_w;
+          const int8_t* at[KH * KW > 0 ? KH * KW + 1 : 1];
+          if (inside) {
+            const int8_t* p0 = in_c0 + (static_cast<ptrdiff_t>(iy0) * g.in_w + ix0) * pixel;
+            for (int t = 0; t < KH * KW; ++t) {
+              at[t] = p0 + (static_cast<ptrdiff_t>(t / KW) * g.in_w + t % KW) * pixel;
             }
+          } else {
+            for (int t = 0; t < KH * KW; ++t) at[t] = tap_at(t);
+          }
+          at[KH * KW] = at[KH * KW - 1];  // partner of an odd last tap (weight 0)
+          for (int i = 0; i < kFixedPairs; ++i) {
+            pair(at[2 * i], at[2 * i + 1], wreg[2 * i], wreg[2 * i + 1]);
           }
         } else {
-          const auto [kx_lo, kx_hi] = ValidTaps(ix0, g.kernel_w, g.in_w);
-          for (int ky = ky_lo; ky < ky_hi; ++ky) {
-            for (int kx = kx_lo; kx < kx_hi; ++kx) {
-              tap(at + (static_cast<ptrdiff_t>(ky) * g.in_w + kx) * pixel,
-                  hn::LoadU(d16, wt + (ky * g.kernel_w + kx) * width));
-            }
+          for (int i = 0; i < pairs; ++i) {
+            const int8_t* p0 = tap_at(2 * i);
+            const int8_t* p1 = 2 * i + 1 < taps ? tap_at(2 * i + 1) : p0;
+            pair(p0, p1, hn::LoadU(d16, wt + (2 * i) * width), hn::LoadU(d16, wt + (2 * i + 1) * width));
           }
         }
         int8_t* out = orow + static_cast<size_t>(ox) * channels;
         if (vector) {
-          StoreBytes(d32, vr.Apply(d32, acc_lo, hn::LoadU(d32, mult), hn::LoadU(d32, rnd),
-                                   hn::LoadU(d32, pow)), n32, out);
-          StoreBytes(d32, vr.Apply(d32, acc_hi, hn::LoadU(d32, mult + n32),
-                                   hn::LoadU(d32, rnd + n32), hn::LoadU(d32, pow + n32)),
-                     n32, out + n32);
+          const auto ya = vr.Apply(d32, acc_a, hn::LoadU(d32, mult), hn::LoadU(d32, rnd),
+                                   hn::LoadU(d32, pow));
+          const auto yb = vr.Apply(d32, acc_b, hn::LoadU(d32, mult + n32),
+                                   hn::LoadU(d32, rnd + n32), hn::LoadU(d32, pow + n32));
+          if (width >= 8) {
+            hn::StoreU(hn::DemoteTo(d8, hn::ReorderDemote2To(d16, ya, yb)), d8, out);
+          } else {
+            // Partial vectors' ReorderDemote2To orders lanes per target:
+            // store the two halves (channels 0-1 and 2-3) instead.
+            const hn::Rebind<int8_t, decltype(d32)> d8h;
+            hn::StoreU(hn::DemoteTo(d8h, ya), d8h, out);
+            hn::StoreU(hn::DemoteTo(d8h, yb), d8h, out + n32);
+          }
         } else {
-          HWY_ALIGN int32_t acc[HWY_MAX_BYTES / 2];
-          hn::Store(acc_lo, d32, acc);
-          hn::Store(acc_hi, d32, acc + n32);
+          HWY_ALIGN int32_t lanes[HWY_MAX_BYTES / 2];
+          int32_t acc[HWY_MAX_BYTES / 2];
+          hn::Store(acc_a, d32, lanes);
+          hn::Store(acc_b, d32, lanes + n32);
+          for (int j = 0; j < width; ++j) acc[hwyk::DwLaneChannel(j, width)] = lanes[j];
           hwyk::RequantizeRow(acc, c0, width, rq, out);
         }
       }
