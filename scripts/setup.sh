@@ -22,6 +22,7 @@ PACKAGES=(
   nginx-light                                        # study server behind TLS: the tested proxy config
   libsndfile1-dev:arm64 libasound2-dev:arm64         # tinym2 for the Pi (multiarch), its .deb
   file                                               # package test: binary architecture
+  libxnnpack-dev libpthreadpool-dev                  # model_bench: XNNPACK side by side
 )
 
 installed() {

@@ -142,12 +142,16 @@ const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g
     bytes = k.conv2d_packed_bytes(g);
   } else if (t == LayerKind::kPointwiseConv2D && k.fully_connected_packed_bytes) {
     bytes = k.fully_connected_packed_bytes(rows, in.c, out.c);
+  } else if (t == LayerKind::kDepthwiseConv2D && k.depthwise_conv2d_packed_bytes) {
+    bytes = k.depthwise_conv2d_packed_bytes(g);
   }
   if (bytes == 0) return nullptr;
   void* dst = arena->Take(bytes);
   if (!dst) return nullptr;
   if (t == LayerKind::kConv2D) {
     k.conv2d_pack(g, w, rq, dst);
+  } else if (t == LayerKind::kDepthwiseConv2D) {
+    k.depthwise_conv2d_pack(g, w, rq, dst);
   } else {
     k.fully_connected_pack(rows, in.c, out.c, w, rq, dst);
   }
@@ -177,7 +181,8 @@ class Engine::Planner final : public ModelVisitor {
     // the others can raise the peak: such tables (hosts) keep one buffer
     // per layer output, as they trade memory for speed anyway.
     const KernelTable& k = *engine->kernels_;
-    band_ = engine->options_.in_place && !k.conv2d_packed_bytes && !k.fully_connected_packed_bytes;
+    band_ = engine->options_.in_place && !k.conv2d_packed_bytes && !k.fully_connected_packed_bytes &&
+            !k.depthwise_conv2d_packed_bytes;
     buffers_[0] = PlannedBuffer{0, 0, 0, 0};  // the fusion vector
     count_ = 1;
   }

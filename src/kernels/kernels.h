@@ -147,6 +147,8 @@ struct KernelTable {
   ConvPackFn conv2d_pack;
   FullyConnectedPackedBytesFn fully_connected_packed_bytes;
   FullyConnectedPackFn fully_connected_pack;
+  ConvPackedBytesFn depthwise_conv2d_packed_bytes;
+  ConvPackFn depthwise_conv2d_pack;
 };
 
 // Reference kernels (reference/*.cc).

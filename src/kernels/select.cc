@@ -27,6 +27,8 @@ const KernelTable& ReferenceKernels() {
       nullptr,
       nullptr,
       nullptr,
+      nullptr,
+      nullptr,
   };
   return table;
 }
@@ -55,6 +57,8 @@ KernelTable MakeHwyTable() {
       qs8_conv2d_pack_hwy,
       qs8_fully_connected_packed_bytes_hwy,
       qs8_fully_connected_pack_hwy,
+      qs8_depthwise_conv2d_packed_bytes_hwy,
+      qs8_depthwise_conv2d_pack_hwy,
   };
 }
 }  // namespace
@@ -75,6 +79,8 @@ const KernelTable kCm4DspTable = {
     qs8_avg_pool2d_cm4dsp,
     qs8_global_avg_pool_cm4dsp,
     qs8_requantize_ref,
+    nullptr,
+    nullptr,
     nullptr,
     nullptr,
     nullptr,

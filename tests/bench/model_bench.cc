@@ -15,16 +15,28 @@
 // lanes times 2 instructions per cycle gives MACs per cycle, times --ghz
 // (default 2.6, this machine's clock). Depthwise has no reduction across
 // channels, so its kernels do one int16 multiply per MAC: half that bound.
+//
+// Built with XNNPACK (native, when Debian's libxnnpack-dev is installed),
+// it also runs each conv, depthwise, pointwise and dense layer through
+// XNNPACK's QC8 operator (xnn_layer.h) on the same int8 input, one thread,
+// timed in the same alternating rounds, and prints its time, tinym2's
+// speed relative to it and the largest output difference.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "format/model.h"
 #include "kernels/select.h"
+#if defined(TM2_HAVE_XNNPACK)
+#include "xnn_layer.h"
+#endif
 
 namespace tm2 {
 namespace {
@@ -36,6 +48,10 @@ struct LayerRun {
   Requantization rq{};
   std::vector<uint8_t> packed;
   std::vector<int8_t> in, out_ref, out_fast;
+#if defined(TM2_HAVE_XNNPACK)
+  std::unique_ptr<XnnLayer> xnn;  // null: XNNPACK has no operator for it
+  std::vector<int8_t> xnn_in, xnn_out;
+#endif
 };
 
 class Collect : public ModelVisitor {
@@ -62,6 +78,9 @@ void Pack(const KernelTable& k, LayerRun& l) {
   if (l.v.kind == LayerKind::kConv2D && k.conv2d_packed_bytes) {
     l.packed.resize(k.conv2d_packed_bytes(l.g));
     if (!l.packed.empty()) k.conv2d_pack(l.g, l.w, l.rq, l.packed.data());
+  } else if (l.v.kind == LayerKind::kDepthwiseConv2D && k.depthwise_conv2d_packed_bytes) {
+    l.packed.resize(k.depthwise_conv2d_packed_bytes(l.g));
+    if (!l.packed.empty()) k.depthwise_conv2d_pack(l.g, l.w, l.rq, l.packed.data());
   } else if (l.v.kind == LayerKind::kPointwiseConv2D && k.fully_connected_packed_bytes) {
     l.packed.resize(k.fully_connected_packed_bytes(rows, l.v.in.c, l.v.out.c));
     if (!l.packed.empty()) k.fully_connected_pack(rows, l.v.in.c, l.v.out.c, l.w, l.rq, l.packed.data());
@@ -89,36 +108,40 @@ void Run(const KernelTable& k, const LayerRun& l, QuantizedWeights w, int8_t* ou
   }
 }
 
+// This thread's CPU time where the OS gives it (time the thread waits
+// while other jobs run is not counted), else the steady clock.
 double NowUs() {
+#if defined(__linux__) && !defined(__EMSCRIPTEN__)
+  timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return ts.tv_sec * 1e6 + ts.tv_nsec * 1e-3;
+#endif
   using namespace std::chrono;
   return duration<double, std::micro>(steady_clock::now().time_since_epoch()).count();
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// Median over `rounds` of the time per call of each function, the two
-// alternating so that both see the same load from other jobs.
-template <class F, class G>
-void TimePair(F a, G b, double min_us, int rounds, double* a_us, double* b_us) {
-  std::vector<double> ta, tb;
+// Fastest of `rounds` rounds of the time per call of each function, all of
+// them alternating so that each sees the same load from other jobs: other
+// jobs only ever slow a round down (caches, the shared core), so the
+// fastest round is the figure that repeats on a busy machine.
+std::vector<double> TimeAll(const std::vector<std::function<void()>>& fns, double min_us,
+                            int rounds) {
+  std::vector<std::vector<double>> t(fns.size());
   for (int r = 0; r < rounds; ++r) {
-    for (int which = 0; which < 2; ++which) {
+    for (size_t which = 0; which < fns.size(); ++which) {
       long n = 0;
       const double t0 = NowUs();
-      double t = t0;
+      double now = t0;
       do {
-        if (which == 0) a(); else b();
+        fns[which]();
         ++n;
-        t = NowUs();
-      } while (t - t0 < min_us / (2 * rounds));
-      (which == 0 ? ta : tb).push_back((t - t0) / n);
+        now = NowUs();
+      } while (now - t0 < min_us / (fns.size() * rounds));
+      t[which].push_back((now - t0) / n);
     }
   }
-  *a_us = Median(ta);
-  *b_us = Median(tb);
+  std::vector<double> med;
+  for (auto& v : t) med.push_back(*std::min_element(v.begin(), v.end()));
+  return med;
 }
 
 // int16 lanes per vector of the selected table ("hwy:AVX2" -> 16).
@@ -130,6 +153,38 @@ int Int16Lanes(const char* name) {
       n.find("NEON") != std::string::npos) return 8;
   return 1;
 }
+
+#if defined(TM2_HAVE_XNNPACK)
+bool HaveXnn() { return true; }
+// XNNPACK's operator for the layer, run once into xnn_out; false (why set
+// unless the layer has no weights) when XNNPACK cannot express it.
+bool MakeXnn(LayerRun& l, std::string* why) {
+  if (l.v.weight_bits == 0) return false;
+  auto x = std::make_unique<XnnLayer>();
+  if (!x->Create(l.v, why)) return false;
+  l.xnn_in.assign(l.in.size() + XnnLayer::kExtraBytes, 0);
+  std::copy(l.in.begin(), l.in.end(), l.xnn_in.begin());
+  l.xnn_out.assign(l.v.out.size(), 0);
+  if (!x->Bind(l.xnn_in.data(), l.xnn_out.data()) || !x->Run()) {
+    *why = "XNNPACK setup or run failed";
+    return false;
+  }
+  l.xnn = std::move(x);
+  return true;
+}
+void XnnRun(LayerRun& l) { l.xnn->Run(); }
+// Largest |XNNPACK - reference| over the layer's outputs.
+int XnnMaxDiff(const LayerRun& l) {
+  int d = 0;
+  for (size_t j = 0; j < l.xnn_out.size(); ++j) d = std::max(d, std::abs(l.xnn_out[j] - l.out_ref[j]));
+  return d;
+}
+#else
+bool HaveXnn() { return false; }
+bool MakeXnn(LayerRun&, std::string*) { return false; }
+void XnnRun(LayerRun&) {}
+int XnnMaxDiff(const LayerRun&) { return 0; }
+#endif
 
 bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool smoke) {
   FILE* f = fopen(path, "rb");
@@ -154,11 +209,15 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
   const double peak = 2.0 * Int16Lanes(fast.name) * ghz;  // GMAC/s, pairwise int16 multiply-add
   printf("\n%s (%s, %.2f M MACs): reference '%s' vs '%s'; bound %.0f GMAC/s (%.0f depthwise)\n", path,
          model.name(), model.cost().macs / 1e6, ref.name, fast.name, peak, peak / 2);
-  printf("%-4s %-15s %-22s %4s %5s %9s %9s %9s %7s %7s %6s\n", "#", "layer", "shape", "bits", "min n",
+  const bool xnn_on = HaveXnn();
+  printf("%-4s %-15s %-22s %4s %5s %9s %9s %9s %7s %7s %6s", "#", "layer", "shape", "bits", "min n",
          "MACs", "ref us", "fast us", "speedup", "GMAC/s", "bound");
+  if (xnn_on) printf(" %9s %8s %5s", "xnn us", "xnn/fast", "|d|");
+  printf("\n");
   unsigned seed = 12345;
   bool same = true;
-  double sum_ref = 0, sum_fast = 0;
+  double sum_ref = 0, sum_fast = 0, sum_xnn = 0, sum_fast_xnn = 0;
+  int max_diff_all = 0;
   int i = 0;
   for (LayerRun& l : c.layers) {
     Pack(fast, l);
@@ -172,13 +231,24 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
     Run(fast, l, wf, l.out_fast.data());
     const bool ok = l.out_ref == l.out_fast;
     same = same && ok;
-    double tr = 0, tf = 0;
-    if (!smoke) {
-      TimePair([&] { Run(ref, l, l.w, l.out_ref.data()); }, [&] { Run(fast, l, wf, l.out_fast.data()); },
-               min_us, rounds, &tr, &tf);
+    std::vector<std::function<void()>> fns = {[&] { Run(ref, l, l.w, l.out_ref.data()); },
+                                              [&] { Run(fast, l, wf, l.out_fast.data()); }};
+    int max_diff = -1;
+    std::string why;
+    if (xnn_on && MakeXnn(l, &why)) {
+      max_diff = XnnMaxDiff(l);
+      max_diff_all = std::max(max_diff_all, max_diff);
+      fns.push_back([&] { XnnRun(l); });
     }
+    std::vector<double> t(fns.size(), 0.0);
+    if (!smoke) t = TimeAll(fns, min_us, rounds);
+    const double tr = t[0], tf = t[1], tx = t.size() > 2 ? t[2] : 0;
     sum_ref += tr;
     sum_fast += tf;
+    if (t.size() > 2) {
+      sum_xnn += tx;
+      sum_fast_xnn += tf;
+    }
     char shape[48];
     snprintf(shape, sizeof(shape), "%dx%dx%d>%dx%dx%d", l.v.in.h, l.v.in.w, l.v.in.c, l.v.out.h,
              l.v.out.w, l.v.out.c);
@@ -187,17 +257,29 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
     char k[16] = "", n[16] = "";
     if (l.v.weight_bits > 0) snprintf(k, sizeof(k), "%d", l.v.weight_bits);
     // Smallest requantization shift n = 31 - shift of the layer: the
-    // Highway kernels' vector output stage needs n >= 34 (requant_row.h).
+    // Highway kernels' vector output stage needs n >= 33 (requant_row.h).
     int min_n = 99;
     for (size_t ch = 0; ch < l.v.shift_count; ++ch) min_n = std::min(min_n, 31 - l.v.shift[ch]);
     if (l.v.shift_count) snprintf(n, sizeof(n), "%d", min_n);
-    printf("%-4d %-15s %-22s %4s %5s %9llu %9.2f %9.2f %6.1fx %7.2f %5.0f%%%s\n", i++, LayerKindName(l.v.kind),
+    printf("%-4d %-15s %-22s %4s %5s %9llu %9.2f %9.2f %6.1fx %7.2f %5.0f%%", i++, LayerKindName(l.v.kind),
            shape, k, n, static_cast<unsigned long long>(l.v.macs), tr, tf, tf > 0 ? tr / tf : 0, gmacs,
-           l.v.macs ? 100 * gmacs / bound : 0, ok ? "" : "  MISMATCH");
+           l.v.macs ? 100 * gmacs / bound : 0);
+    if (xnn_on && max_diff >= 0) {
+      printf(" %9.2f %7.2fx %5d", tx, tf > 0 ? tx / tf : 0, max_diff);
+    } else if (xnn_on) {
+      printf(" %9s %8s %5s", "-", "-", "-");
+    }
+    printf("%s\n", ok ? "" : "  MISMATCH");
+    if (!why.empty()) printf("     xnnpack: %s\n", why.c_str());
   }
   printf("sum of layers: ref %.1f us, fast %.1f us (%.1fx), %.2f GMAC/s; identical: %s\n", sum_ref,
          sum_fast, sum_fast > 0 ? sum_ref / sum_fast : 0,
          sum_fast > 0 ? model.cost().macs / (sum_fast * 1e3) : 0, same ? "yes" : "NO");
+  if (xnn_on) {
+    printf("layers XNNPACK runs: tinym2 %.1f us, XNNPACK %.1f us (tinym2 %.2fx XNNPACK's speed); "
+           "largest output difference %d\n",
+           sum_fast_xnn, sum_xnn, sum_fast_xnn > 0 ? sum_xnn / sum_fast_xnn : 0, max_diff_all);
+  }
   return same;
 }
 
@@ -206,8 +288,8 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
 
 int main(int argc, char** argv) {
   bool smoke = false, ok = true, any = false;
-  double min_ms = 40, ghz = 2.6;
-  int rounds = 11;
+  double min_ms = 100, ghz = 2.6;
+  int rounds = 21;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--smoke")) { smoke = true; continue; }
     if (!strcmp(argv[i], "--min-ms") && i + 1 < argc) { min_ms = atof(argv[++i]); continue; }

@@ -25,6 +25,7 @@ void CheckOne(Op op, const ConvGeometry& g, int bits, RqStyle style, Rng& rng,
     lc.Fill(rng, g.kernel_h * g.kernel_w, g.out_c, g.out_c, bits, g.kernel_h * g.kernel_w, style);
   }
   if (op == Op::kConv) lc.PackConv(k, g);
+  else lc.PackDepthwise(k, g);
   const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(g.in_h) * g.in_w * g.in_c);
   const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
   std::vector<int8_t> want(out_n), got(out_n, 0x55);
@@ -130,6 +131,14 @@ TEST_CASE("conv2d and depthwise on the shipped models' shapes") {
       CheckOne(Op::kDepthwise, g, bits, RqStyle::kRelu6, rng, k, variant);
       MakeGeometry(25, 5, 64, 64, 3, 3, 1, 1, Pad::kSame, &g);  // KWS depthwise
       CheckOne(Op::kDepthwise, g, bits, RqStyle::kTypical, rng, k, variant);
+      // Channel counts the vector width does not divide: the last block
+      // overlaps the one before (cough 24, gate 48 on AVX3, 5 and 13).
+      for (int c : {24, 48, 5, 13}) {
+        MakeGeometry(c == 48 ? 16 : 24, c == 48 ? 5 : 8, c, c, 3, 3, 1, 1, Pad::kSame, &g);
+        CheckOne(Op::kDepthwise, g, bits, RqStyle::kTypical, rng, k, variant);
+      }
+      MakeGeometry(64, 20, 16, 16, 3, 3, 2, 2, Pad::kSame, &g);  // gate depthwise, stride 2
+      CheckOne(Op::kDepthwise, g, bits, RqStyle::kRelu6, rng, k, variant);
       // Rows too wide for the Highway conv's input band (kh * width * in_c
       // past 8192): the per-pixel patch path.
       MakeGeometry(6, 80, 40, 9, 3, 3, 1, 1, Pad::kSame, &g);
@@ -173,6 +182,40 @@ TEST_CASE("packing variants run from their packed weights, and only from matchin
     CHECK_FALSE(FirstDifference(want.data(), got.data(), 9, 7, 11).empty());
   });
   if (SelectKernels().conv2d_packed_bytes) CHECK(packing > 0);
+}
+
+TEST_CASE("depthwise runs from its packed weights when the table packs them") {
+  int packing = 0;
+  ConvGeometry g;
+  MakeGeometry(9, 7, 24, 24, 3, 3, 1, 1, Pad::kSame, &g);
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(18);
+    LayerCase lc;
+    lc.Fill(rng, 9, 24, 24, 8, 9, RqStyle::kTypical);
+    const std::vector<int8_t> input = RandomInt8(rng, 9 * 7 * 24);
+    std::vector<int8_t> want(9 * 7 * 24), got(want.size());
+    ReferenceKernels().depthwise_conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(),
+                                        want.data());
+    lc.PackDepthwise(k, g);
+    INFO(variant);
+    if (lc.packed.empty()) return;
+    ++packing;
+    k.depthwise_conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+    CHECK(FirstDifference(want.data(), got.data(), 9, 7, 24).empty());
+    // The weights come from the packed copy: corrupting its tail shows.
+    for (size_t i = lc.packed.size() / 2; i < lc.packed.size(); ++i) lc.packed[i] ^= 0x40;
+    k.depthwise_conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+    CHECK_FALSE(FirstDifference(want.data(), got.data(), 9, 7, 24).empty());
+    // Packed for another shape (8 channels): refused, the reference runs.
+    ConvGeometry other;
+    MakeGeometry(9, 7, 8, 8, 3, 3, 1, 1, Pad::kSame, &other);
+    lc.packed.assign(k.depthwise_conv2d_packed_bytes(other), 0);
+    lc.Bind();
+    k.depthwise_conv2d_pack(other, lc.w, lc.rq, lc.packed.data());
+    k.depthwise_conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+    CHECK(FirstDifference(want.data(), got.data(), 9, 7, 24).empty());
+  });
+  if (SelectKernels().depthwise_conv2d_packed_bytes) CHECK(packing > 0);
 }
 
 TEST_CASE("a broken variant is caught") {

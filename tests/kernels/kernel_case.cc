@@ -107,6 +107,12 @@ void LayerCase::PackConv(const KernelTable& k, const ConvGeometry& g) {
   if (!packed.empty()) k.conv2d_pack(g, w, rq, packed.data());
 }
 
+void LayerCase::PackDepthwise(const KernelTable& k, const ConvGeometry& g) {
+  packed.assign(k.depthwise_conv2d_packed_bytes ? k.depthwise_conv2d_packed_bytes(g) : 0, 0);
+  Bind();
+  if (!packed.empty()) k.depthwise_conv2d_pack(g, w, rq, packed.data());
+}
+
 void LayerCase::PackFullyConnected(const KernelTable& k, int rows, int in, int out) {
   packed.assign(k.fully_connected_packed_bytes ? k.fully_connected_packed_bytes(rows, in, out) : 0,
                 0);

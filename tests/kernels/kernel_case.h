@@ -60,6 +60,7 @@ struct LayerCase {
   // Packs the weights for `k` the way the engine does at Init (kernels.h,
   // "Packed weights"); tables that do not pack leave w.packed null.
   void PackConv(const KernelTable& k, const ConvGeometry& g);
+  void PackDepthwise(const KernelTable& k, const ConvGeometry& g);
   void PackFullyConnected(const KernelTable& k, int rows, int in, int out);
 };
 

@@ -112,6 +112,7 @@ std::string CheckPqCase(PqOp op, Rng& rng, const KernelTable& k) {
   lc.weights.assign(decoded.begin(), decoded.end());
   if (op == PqOp::kConv) lc.PackConv(k, g);
   else if (op == PqOp::kFc) lc.PackFullyConnected(k, fc_rows, fc_in, fc_out);
+  else if (op == PqOp::kDepthwise) lc.PackDepthwise(k, g);
   else lc.Bind();
   if (op == PqOp::kConv) k.conv2d(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
   if (op == PqOp::kDepthwise)

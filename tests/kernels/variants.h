@@ -1,5 +1,5 @@
 // Every kernel table a test must hold against the reference: the selected
-// one, and natively every Highway target this CPU can run (SSE4, AVX2,
+// one, and natively every Highway target this CPU can run (SSE4, AVX2, AVX3,
 // EMU128), forced one at a time through Highway's test hook.
 #ifndef TM2_TESTS_KERNELS_VARIANTS_H_
 #define TM2_TESTS_KERNELS_VARIANTS_H_

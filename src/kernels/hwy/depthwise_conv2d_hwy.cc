@@ -1,10 +1,25 @@
-// Highway depthwise convolution: channels in lanes. Each tap multiplies
-// int16 (x - zp) by int16 weights (the product is exact in 16 bits) and
-// widens into two int32 accumulators. The weights are widened once per call
-// into a stack tile [tap][channel]. A channel count below the full vector
-// width (8 channels on AVX2), or a multiple of 8 it does not divide (24),
-// runs on 128-bit vectors instead of wasting lanes; a ragged last channel
-// block goes through a small zero-filled copy.
+// Highway depthwise convolution: channels in lanes, weights packed once.
+//
+// The pack step (at Init, in the engine's arena) cuts the channels into
+// blocks of W lanes and stores, per block, the bias, the output stage's
+// constants and every tap's weights widened to int16. W is the widest of
+// the target's vector, 16, 8 or 4 int16 lanes that does not exceed the
+// channel count; when W does not divide it, the last block starts at
+// channels - W and overlaps the one before (it recomputes a few channels
+// and writes the same bytes), so every load and store is a whole vector:
+// no scratch copy, no byte-wise store, whatever the channel count. Fewer
+// than 4 channels, and calls without packed weights, run the reference.
+//
+// Taps go in pairs, like the GEMM's: the int16 (x - zp) of two taps are
+// interleaved and one pair multiply-add (pmaddwd, i32x4.dot_i16x8_s) sums
+// both products of a channel into its int32 lane. Interleaving works per
+// 128-bit block, so within each block of B = min(W, 8) channels the "a"
+// accumulator holds the first B/2 channels and "b" the rest; the packed
+// weights and constants follow that order, and the final int32 -> int16
+// narrowing of a and b (ReorderDemote2To, packssdw per block) puts the
+// channels back in order (4-channel blocks store a and b apart). A 3x3 kernel keeps its ten pair vectors in
+// registers; taps in the padding read a row of zero points (x - zp = 0),
+// so every pixel runs the same pairs.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -17,10 +32,54 @@
 #include "kernels/hwy/qs8_requant-inl.h"
 #include "kernels/hwy/requant_row.h"
 
+#ifndef TM2_KERNELS_HWY_DEPTHWISE_PACKED_ONCE_
+#define TM2_KERNELS_HWY_DEPTHWISE_PACKED_ONCE_
+namespace tm2 {
+namespace hwyk {
+// Packed layout: header (64 bytes) then per block
+//   bias[W] | mult[W] | rnd[W] | pow[W] (int32) | weights[pairs][2][W] (int16)
+// with the int32 arrays in accumulator order (DwLaneChannel) and, per
+// pair of taps (an odd count ends with a zero-weight tap), the "a" and "b"
+// vectors of interleaved weights (DwPairLane).
+// The header names the width and shape it was made for, so a table
+// switched after packing (tests force Highway targets) is noticed.
+struct DwHeader {
+  int32_t width, taps, channels, vector;
+};
+constexpr size_t kDwHeaderBytes = 64;
+inline int DwBlocks(int channels, int width) { return (channels + width - 1) / width; }
+inline int DwBlockStart(int b, int channels, int width) {
+  return b * width + width <= channels ? b * width : channels - width;
+}
+inline int DwPairs(int taps) { return (taps + 1) / 2; }
+inline size_t DwBlockBytes(int taps, int width) {
+  return 4 * sizeof(int32_t) * width + sizeof(int16_t) * 2 * static_cast<size_t>(DwPairs(taps)) * width;
+}
+// Channel (within its block of W) of int32 accumulator lane j: lanes
+// 0..W/2-1 are the "a" vector, W/2..W-1 the "b" vector.
+inline int DwLaneChannel(int j, int width) {
+  const int b = width < 8 ? width : 8, half = width / 2;
+  const int second = j >= half, l = second ? j - half : j;
+  return b * (l / (b / 2)) + l % (b / 2) + (second ? b / 2 : 0);
+}
+// For int16 lane `lane` of a pair vector ("a" or "b"): the channel it
+// multiplies and which tap of the pair (0 or 1).
+inline void DwPairLane(int lane, int width, bool b_vector, int* channel, int* tap) {
+  const int b = width < 8 ? width : 8;
+  const int block = lane / b, i = (lane % b) / 2;
+  *tap = lane % 2;
+  *channel = block * b + i + (b_vector ? b / 2 : 0);
+}
+}  // namespace hwyk
+}  // namespace tm2
+#endif
+
 HWY_BEFORE_NAMESPACE();
 namespace tm2 {
 namespace HWY_NAMESPACE {
 #if HWY_TARGET == HWY_SCALAR
+size_t DepthwisePackedBytes(const ConvGeometry&) { return 0; }
+void DepthwisePack(const ConvGeometry&, const QuantizedWeights&, const Requantization&, void*) {}
 void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
                      const Requantization& rq, const int8_t* input, int8_t* output) {
   qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
@@ -28,110 +87,225 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
 #else
 namespace hn = hwy::HWY_NAMESPACE;
 
-constexpr int kChunk = 512;
+// Lanes per block for `channels` on this target; 0: reference.
+static int DwWidth(int channels) {
+  const hn::ScalableTag<int16_t> d16;
+  const int full = static_cast<int>(hn::Lanes(d16));
+  if (channels >= full) return full;
+  if (channels >= 16 && full > 16) return 16;
+  if (channels >= 8 && full > 8) return 8;
+  if (channels >= 4 && full > 4) return 4;
+  return 0;
+}
 
-template <class D16>
-static void DepthwiseWithTag(D16 d16, const ConvGeometry& g, const QuantizedWeights& w,
-                             int32_t zp, const Requantization& rq, const int8_t* input,
-                             int8_t* output) {
-  const hn::Rebind<int8_t, D16> d8;
-  const hn::Half<D16> d16h;
-  const hn::Rebind<int32_t, decltype(d16h)> d32;
-  const int n16 = static_cast<int>(hn::Lanes(d16));
-  const int n32 = static_cast<int>(hn::Lanes(d32));
-  const int channels = g.out_c;
+size_t DepthwisePackedBytes(const ConvGeometry& g) {
+  const int width = DwWidth(g.out_c);
+  if (width == 0 || g.in_c != g.out_c) return 0;
   const int taps = g.kernel_h * g.kernel_w;
-  const size_t tap_bytes = WeightRowBytes(channels, w.bits);
-  // Channels per tile pass: a multiple of n16 whose taps fit the tile.
-  int chunk = hwyk::kTileElems / taps / n16 * n16;
-  const int padded_all = (channels + n16 - 1) / n16 * n16;
-  if (chunk > padded_all) chunk = padded_all;
-  if (chunk > kChunk) chunk = kChunk;
-  HWY_ALIGN int16_t tile[hwyk::kTileElems];
-  HWY_ALIGN int32_t acc[HWY_MAX_BYTES / 2];
-  HWY_ALIGN int32_t bias[kChunk], mult[kChunk], rnd[kChunk], pow[kChunk];
-  const VectorRequant<decltype(d32)> vr(d32, rq);
-  HWY_ALIGN int8_t xcopy[HWY_MAX_BYTES];
-  memset(xcopy, 0, sizeof(xcopy));
-  const auto vzp = hn::Set(d16, static_cast<int16_t>(zp));
+  return hwyk::kDwHeaderBytes +
+         static_cast<size_t>(hwyk::DwBlocks(g.out_c, width)) * hwyk::DwBlockBytes(taps, width);
+}
 
-  for (int c0 = 0; c0 < channels; c0 += chunk) {
-    const int cn = channels - c0 < chunk ? channels - c0 : chunk;
-    const int cpad = (cn + n16 - 1) / n16 * n16;
-    for (int t = 0; t < taps; ++t) {
-      const uint8_t* row = w.data + t * tap_bytes;
-      for (int c = 0; c < cpad; ++c) {
-        tile[t * cpad + c] = c < cn ? hwyk::WeightAt16(row, c0 + c, w.bits) : 0;
-      }
+void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requantization& rq,
+                   void* packed) {
+  const int width = DwWidth(g.out_c);
+  if (width == 0 || g.in_c != g.out_c) return;
+  const int channels = g.out_c, taps = g.kernel_h * g.kernel_w;
+  const size_t tap_bytes = WeightRowBytes(channels, w.bits);
+  const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
+  uint8_t* base = static_cast<uint8_t*>(packed);
+  memset(base, 0, hwyk::kDwHeaderBytes);
+  const hwyk::DwHeader h{width, taps, channels, vector ? 1 : 0};
+  memcpy(base, &h, sizeof(h));
+  HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
+  for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
+    const int c0 = hwyk::DwBlockStart(b, channels, width);
+    uint8_t* block = base + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
+    int32_t* bias = reinterpret_cast<int32_t*>(block);
+    int32_t* mult = bias + width;
+    int32_t* rnd = mult + width;
+    int32_t* pow = rnd + width;
+    int16_t* wt = reinterpret_cast<int16_t*>(pow + width);
+    for (int i = 0; i < width; ++i) m[i] = r[i] = p[i] = 0;
+    if (vector) hwyk::FillVectorRequant(rq, c0, width, m, r, p);
+    for (int j = 0; j < width; ++j) {
+      const int c = hwyk::DwLaneChannel(j, width);
+      bias[j] = w.bias ? w.bias[c0 + c] : 0;
+      mult[j] = m[c];
+      rnd[j] = r[c];
+      pow[j] = p[c];
     }
-    for (int c = 0; c < cpad; ++c) {
-      bias[c] = (c < cn && w.bias) ? w.bias[c0 + c] : 0;
-      mult[c] = rnd[c] = pow[c] = 0;
-    }
-    const bool vector_rq = hwyk::VectorRequantOk(rq, c0, cn);
-    if (vector_rq) hwyk::FillVectorRequant(rq, c0, cn, mult, rnd, pow);
-    for (int oy = 0; oy < g.out_h; ++oy) {
-      const int iy0 = oy * g.stride_h - g.pad_top;
-      const auto [ky_lo, ky_hi] = ValidTaps(iy0, g.kernel_h, g.in_h);
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        const int ix0 = ox * g.stride_w - g.pad_left;
-        const auto [kx_lo, kx_hi] = ValidTaps(ix0, g.kernel_w, g.in_w);
-        int8_t* out = output + (static_cast<size_t>(oy) * g.out_w + ox) * channels + c0;
-        for (int cb = 0; cb < cn; cb += n16) {
-          const bool ragged = cb + n16 > cn;
-          auto acc_lo = hn::Load(d32, bias + cb), acc_hi = hn::Load(d32, bias + cb + n32);
-          for (int ky = ky_lo; ky < ky_hi; ++ky) {
-            // Signed pixel index: ix0 is negative in the left padding, and
-            // only ix0 + kx (kx >= kx_lo) is a real pixel.
-            const ptrdiff_t row = static_cast<ptrdiff_t>(iy0 + ky) * g.in_w + ix0;
-            const int16_t* wrow = tile + ky * g.kernel_w * cpad + cb;
-            for (int kx = kx_lo; kx < kx_hi; ++kx) {
-              const int8_t* xp = input + (row + kx) * g.in_c + c0 + cb;
-              if (ragged) {
-                memcpy(xcopy, xp, static_cast<size_t>(cn - cb));
-                xp = xcopy;
-              }
-              const auto x = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, xp)), vzp);
-              const auto prod = hn::Mul(x, hn::Load(d16, wrow + kx * cpad));
-              acc_lo = hn::Add(acc_lo, hn::PromoteTo(d32, hn::LowerHalf(d16h, prod)));
-              acc_hi = hn::Add(acc_hi, hn::PromoteTo(d32, hn::UpperHalf(d16h, prod)));
-            }
-          }
-          const int live = ragged ? cn - cb : n16;
-          if (vector_rq) {
-            const auto y_lo = vr.Apply(d32, acc_lo, hn::Load(d32, mult + cb), hn::Load(d32, rnd + cb),
-                                       hn::Load(d32, pow + cb));
-            const auto y_hi = vr.Apply(d32, acc_hi, hn::Load(d32, mult + cb + n32),
-                                       hn::Load(d32, rnd + cb + n32), hn::Load(d32, pow + cb + n32));
-            StoreBytes(d32, y_lo, live < n32 ? live : n32, out + cb);
-            StoreBytes(d32, y_hi, live > n32 ? live - n32 : 0, out + cb + n32);
-          } else {
-            hn::Store(acc_lo, d32, acc);
-            hn::Store(acc_hi, d32, acc + n32);
-            hwyk::RequantizeRow(acc, c0 + cb, live, rq, out + cb);
-          }
+    for (int pair = 0; pair < hwyk::DwPairs(taps); ++pair) {
+      for (int v = 0; v < 2; ++v) {
+        for (int lane = 0; lane < width; ++lane) {
+          int c, which;
+          hwyk::DwPairLane(lane, width, v == 1, &c, &which);
+          const int t = 2 * pair + which;
+          wt[(2 * pair + v) * width + lane] =
+              t < taps ? hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits) : 0;
         }
       }
     }
   }
 }
 
+// acc += a[2i] * b[2i] + a[2i+1] * b[2i+1] per int32 lane, for any lane count.
+template <class D32, class V16>
+HWY_INLINE hn::Vec<D32> DwMulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
+#if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
+    HWY_TARGET == HWY_WASM
+  hn::Vec<D32> unused = hn::Zero(d32);
+  return hn::ReorderWidenMulAccumulate(d32, a, b, acc, unused);
+#else
+  // Every product fits int16 (|x - zp| <= 255, |w| <= 128): multiply in
+  // int16 and add the two sign-extended halves of each int32 lane.
+  const hn::Vec<D32> prod = hn::BitCast(d32, hn::Mul(a, b));
+  return hn::Add(acc, hn::Add(hn::ShiftRight<16>(hn::ShiftLeft<16>(prod)), hn::ShiftRight<16>(prod)));
+#endif
+}
+
+// Every block of W = Lanes(d16) channels; KH x KW > 0: that kernel size,
+// its pair vectors held in registers.
+template <int KH, int KW, class D16>
+static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed, bool vector,
+                            int32_t zp, const Requantization& rq, const int8_t* input,
+                            int8_t* output) {
+  const hn::Rebind<int8_t, D16> d8;
+  const hn::Repartition<int32_t, D16> d32;
+  const int width = static_cast<int>(hn::Lanes(d16));
+  const int n32 = width / 2;
+  const int channels = g.out_c, taps = g.kernel_h * g.kernel_w, pairs = hwyk::DwPairs(taps);
+  const VectorRequant<decltype(d32)> vr(d32, rq);
+  const auto vzp = hn::Set(d16, static_cast<int16_t>(zp));
+  const ptrdiff_t pixel = channels;
+  // Padded taps read this row: x - zp = 0.
+  HWY_ALIGN int8_t zero_row[HWY_MAX_BYTES];
+  memset(zero_row, static_cast<int8_t>(zp), sizeof(zero_row));
+  constexpr int kFixedPairs = (KH * KW + 1) / 2;
+  for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
+    const int c0 = hwyk::DwBlockStart(b, channels, width);
+    const uint8_t* block = packed + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
+    const int32_t* bias = reinterpret_cast<const int32_t*>(block);
+    const int32_t* mult = bias + width;
+    const int32_t* rnd = mult + width;
+    const int32_t* pow = rnd + width;
+    const int16_t* wt = reinterpret_cast<const int16_t*>(pow + width);
+    hn::Vec<D16> wreg[kFixedPairs > 0 ? 2 * kFixedPairs : 1];
+    for (int i = 0; i < 2 * kFixedPairs; ++i) wreg[i] = hn::LoadU(d16, wt + i * width);
+    const auto bias_a = hn::LoadU(d32, bias), bias_b = hn::LoadU(d32, bias + n32);
+    const int8_t* in_c0 = input + c0;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const int iy0 = oy * g.stride_h - g.pad_top;
+      int8_t* orow = output + static_cast<size_t>(oy) * g.out_w * channels + c0;
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int ix0 = ox * g.stride_w - g.pad_left;
+        auto acc_a = bias_a, acc_b = bias_b;
+        const auto pair = [&](const int8_t* p0, const int8_t* p1, hn::Vec<D16> wa,
+                              hn::Vec<D16> wb) {
+          const auto x0 = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, p0)), vzp);
+          const auto x1 = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, p1)), vzp);
+          acc_a = DwMulAddPairs(d32, hn::InterleaveLower(d16, x0, x1), wa, acc_a);
+          acc_b = DwMulAddPairs(d32, hn::InterleaveUpper(d16, x0, x1), wb, acc_b);
+        };
+        // Where tap t of this pixel reads: the input, or the zero-point
+        // row when it falls in the padding. ix0 is negative in the left
+        // padding, so the arithmetic stays signed.
+        const auto tap_at = [&](int t) -> const int8_t* {
+          const int ky = t / g.kernel_w, kx = t % g.kernel_w;
+          const int iy = iy0 + ky, ix = ix0 + kx;
+          if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return zero_row;
+          return in_c0 + (static_cast<ptrdiff_t>(iy) * g.in_w + ix) * pixel;
+        };
+        if (kFixedPairs > 0) {
+          const bool inside = iy0 >= 0 && iy0 + KH <= g.in_h && ix0 >= 0 && ix0 + KW <= g.in_w;
+          const int8_t* at[KH * KW > 0 ? KH * KW + 1 : 1];
+          if (inside) {
+            const int8_t* p0 = in_c0 + (static_cast<ptrdiff_t>(iy0) * g.in_w + ix0) * pixel;
+            for (int t = 0; t < KH * KW; ++t) {
+              at[t] = p0 + (static_cast<ptrdiff_t>(t / KW) * g.in_w + t % KW) * pixel;
+            }
+          } else {
+            for (int t = 0; t < KH * KW; ++t) at[t] = tap_at(t);
+          }
+          at[KH * KW] = at[KH * KW - 1];  // partner of an odd last tap (weight 0)
+          for (int i = 0; i < kFixedPairs; ++i) {
+            pair(at[2 * i], at[2 * i + 1], wreg[2 * i], wreg[2 * i + 1]);
+          }
+        } else {
+          for (int i = 0; i < pairs; ++i) {
+            const int8_t* p0 = tap_at(2 * i);
+            const int8_t* p1 = 2 * i + 1 < taps ? tap_at(2 * i + 1) : p0;
+            pair(p0, p1, hn::LoadU(d16, wt + (2 * i) * width), hn::LoadU(d16, wt + (2 * i + 1) * width));
+          }
+        }
+        int8_t* out = orow + static_cast<size_t>(ox) * channels;
+        if (vector) {
+          const auto ya = vr.Apply(d32, acc_a, hn::LoadU(d32, mult), hn::LoadU(d32, rnd),
+                                   hn::LoadU(d32, pow));
+          const auto yb = vr.Apply(d32, acc_b, hn::LoadU(d32, mult + n32),
+                                   hn::LoadU(d32, rnd + n32), hn::LoadU(d32, pow + n32));
+          if (width >= 8) {
+            hn::StoreU(hn::DemoteTo(d8, hn::ReorderDemote2To(d16, ya, yb)), d8, out);
+          } else {
+            // Partial vectors' ReorderDemote2To orders lanes per target:
+            // store the two halves (channels 0-1 and 2-3) instead.
+            const hn::Rebind<int8_t, decltype(d32)> d8h;
+            hn::StoreU(hn::DemoteTo(d8h, ya), d8h, out);
+            hn::StoreU(hn::DemoteTo(d8h, yb), d8h, out + n32);
+          }
+        } else {
+          HWY_ALIGN int32_t lanes[HWY_MAX_BYTES / 2];
+          int32_t acc[HWY_MAX_BYTES / 2];
+          hn::Store(acc_a, d32, lanes);
+          hn::Store(acc_b, d32, lanes + n32);
+          for (int j = 0; j < width; ++j) acc[hwyk::DwLaneChannel(j, width)] = lanes[j];
+          hwyk::RequantizeRow(acc, c0, width, rq, out);
+        }
+      }
+    }
+  }
+}
+
+template <class D16>
+static void DepthwiseWidth(D16 d16, const ConvGeometry& g, const uint8_t* packed, bool vector,
+                           int32_t zp, const Requantization& rq, const int8_t* input,
+                           int8_t* output) {
+  if (g.kernel_h == 3 && g.kernel_w == 3) {
+    DepthwiseBlocks<3, 3>(d16, g, packed, vector, zp, rq, input, output);
+  } else {
+    DepthwiseBlocks<0, 0>(d16, g, packed, vector, zp, rq, input, output);
+  }
+}
+
 void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
                      const Requantization& rq, const int8_t* input, int8_t* output) {
-  const hn::ScalableTag<int16_t> d16;
-  if (g.kernel_h * g.kernel_w * static_cast<int>(hn::Lanes(d16)) > hwyk::kTileElems) {
-    qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);  // huge kernels only
+  const int width = DwWidth(g.out_c);
+  hwyk::DwHeader h{};
+  if (w.packed) memcpy(&h, w.packed, sizeof(h));
+  if (width == 0 || !w.packed || h.width != width || h.taps != g.kernel_h * g.kernel_w ||
+      h.channels != g.out_c || g.in_c != g.out_c) {
+    qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }
-  const hn::CappedTag<int16_t, 8> d16_128;
-  // Channel counts the full width does not divide (24 on AVX2) but 128-bit
-  // vectors do run on 128-bit vectors: no ragged block (byte copies).
-  const int full = static_cast<int>(hn::Lanes(d16)), narrow = static_cast<int>(hn::Lanes(d16_128));
-  if (narrow < full && (g.out_c < full || (g.out_c % full != 0 && g.out_c % narrow == 0))) {
-    DepthwiseWithTag(d16_128, g, w, zp, rq, input, output);
-  } else {
-    DepthwiseWithTag(d16, g, w, zp, rq, input, output);
+  const uint8_t* packed = static_cast<const uint8_t*>(w.packed);
+  const hn::ScalableTag<int16_t> d16;
+  if (width == static_cast<int>(hn::Lanes(d16))) {
+    DepthwiseWidth(d16, g, packed, h.vector != 0, zp, rq, input, output);
+    return;
   }
+#if HWY_MAX_BYTES > 32
+  if (width == 16) {
+    DepthwiseWidth(hn::CappedTag<int16_t, 16>(), g, packed, h.vector != 0, zp, rq, input, output);
+    return;
+  }
+#endif
+#if HWY_MAX_BYTES > 16
+  if (width == 8) {
+    DepthwiseWidth(hn::CappedTag<int16_t, 8>(), g, packed, h.vector != 0, zp, rq, input, output);
+    return;
+  }
+#endif
+  DepthwiseWidth(hn::CappedTag<int16_t, 4>(), g, packed, h.vector != 0, zp, rq, input, output);
 }
 
 #endif  // HWY_TARGET == HWY_SCALAR
@@ -143,7 +317,16 @@ HWY_AFTER_NAMESPACE();
 namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
 HWY_EXPORT(DepthwiseConv2D);
+HWY_EXPORT(DepthwisePackedBytes);
+HWY_EXPORT(DepthwisePack);
 #endif
+size_t qs8_depthwise_conv2d_packed_bytes_hwy(const ConvGeometry& g) {
+  return TM2_HWY_DISPATCH(DepthwisePackedBytes)(g);
+}
+void qs8_depthwise_conv2d_pack_hwy(const ConvGeometry& g, const QuantizedWeights& w,
+                                   const Requantization& rq, void* packed) {
+  TM2_HWY_DISPATCH(DepthwisePack)(g, w, rq, packed);
+}
 void qs8_depthwise_conv2d_hwy(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
                               const Requantization& rq, const int8_t* input, int8_t* output) {
   TM2_HWY_DISPATCH(DepthwiseConv2D)(g, w, zp, rq, input, output);

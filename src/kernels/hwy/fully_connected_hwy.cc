@@ -107,26 +107,51 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
     return;
   }
   const int chunk = ChunkChannels(pr.pairs(), Lanes32());
-  HWY_ALIGN int16_t patch_buf[2][hwyk::kMaxPatch + 2];
+  // Rows are widened (x - zp) a block at a time, each padded to an even
+  // length with a zero tap so its pairs never straddle two rows; an even
+  // row length makes the block one contiguous run, widened in one pass
+  // (a row of 8 or 16 inputs is shorter than one AVX-512 vector).
+  HWY_ALIGN int16_t buf[2 * (hwyk::kMaxPatch + 2)];
+  const int stride = in + (in & 1);
+  const int block_rows = static_cast<int>(sizeof(buf) / sizeof(buf[0])) / stride;
+  // Few output channels (at most two vectors): four rows share each
+  // weight load, and the accumulators still fit the registers.
+  const bool four = out <= 2 * Lanes32();
   for (int oc0 = 0; oc0 < out; oc0 += chunk) {
     const int ocn = out - oc0 < chunk ? out - oc0 : chunk;
-    int r = 0;
-    for (; r + 2 <= rows; r += 2) {
-      for (int m = 0; m < 2; ++m) {
-        WidenSubtractZeroPoint(input + static_cast<size_t>(r + m) * in, in, zp, patch_buf[m]);
-        patch_buf[m][in] = 0;
+    for (int r0 = 0; r0 < rows; r0 += block_rows) {
+      const int nb = rows - r0 < block_rows ? rows - r0 : block_rows;
+      const int8_t* x = input + static_cast<size_t>(r0) * in;
+      if (stride == in) {
+        WidenSubtractZeroPoint(x, nb * in, zp, buf);
+      } else {
+        for (int m = 0; m < nb; ++m) {
+          WidenSubtractZeroPoint(x + static_cast<size_t>(m) * in, in, zp, buf + m * stride);
+          buf[m * stride + in] = 0;
+        }
       }
-      const int16_t* patches[2] = {patch_buf[0], patch_buf[1]};
-      int8_t* outs[2] = {output + static_cast<size_t>(r) * out,
-                         output + static_cast<size_t>(r + 1) * out};
-      PairGemmPacked<2>(patches, pr, pk, rq, oc0, ocn, outs);
-    }
-    if (r < rows) {
-      WidenSubtractZeroPoint(input + static_cast<size_t>(r) * in, in, zp, patch_buf[0]);
-      patch_buf[0][in] = 0;
-      const int16_t* patches[1] = {patch_buf[0]};
-      int8_t* outs[1] = {output + static_cast<size_t>(r) * out};
-      PairGemmPacked<1>(patches, pr, pk, rq, oc0, ocn, outs);
+      int8_t* o = output + static_cast<size_t>(r0) * out;
+      int m = 0;
+      if (four) {
+        for (; m + 4 <= nb; m += 4) {
+          const int16_t* patches[4] = {buf + m * stride, buf + (m + 1) * stride,
+                                       buf + (m + 2) * stride, buf + (m + 3) * stride};
+          int8_t* outs[4] = {o + static_cast<size_t>(m) * out, o + static_cast<size_t>(m + 1) * out,
+                             o + static_cast<size_t>(m + 2) * out,
+                             o + static_cast<size_t>(m + 3) * out};
+          PairGemmPacked<4>(patches, pr, pk, rq, oc0, ocn, outs);
+        }
+      }
+      for (; m + 2 <= nb; m += 2) {
+        const int16_t* patches[2] = {buf + m * stride, buf + (m + 1) * stride};
+        int8_t* outs[2] = {o + static_cast<size_t>(m) * out, o + static_cast<size_t>(m + 1) * out};
+        PairGemmPacked<2>(patches, pr, pk, rq, oc0, ocn, outs);
+      }
+      if (m < nb) {
+        const int16_t* patches[1] = {buf + m * stride};
+        int8_t* outs[1] = {o + static_cast<size_t>(m) * out};
+        PairGemmPacked<1>(patches, pr, pk, rq, oc0, ocn, outs);
+      }
     }
   }
 }

@@ -22,6 +22,9 @@ void qs8_conv2d_pack_hwy(const ConvGeometry&, const QuantizedWeights&, const Req
                          void*);
 void qs8_depthwise_conv2d_hwy(const ConvGeometry&, const QuantizedWeights&, int32_t,
                               const Requantization&, const int8_t*, int8_t*);
+size_t qs8_depthwise_conv2d_packed_bytes_hwy(const ConvGeometry&);
+void qs8_depthwise_conv2d_pack_hwy(const ConvGeometry&, const QuantizedWeights&,
+                                   const Requantization&, void*);
 void qs8_fully_connected_hwy(int, int, int, const QuantizedWeights&, int32_t,
                              const Requantization&, const int8_t*, int8_t*);
 size_t qs8_fully_connected_packed_bytes_hwy(int, int, int);

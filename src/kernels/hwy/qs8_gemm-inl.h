@@ -37,7 +37,8 @@ HWY_INLINE hn::Vec<D32> MulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
   const int32x4_t lo = vmull_s16(vget_low_s16(a.raw), vget_low_s16(b.raw));
   const int32x4_t hi = vmull_high_s16(a.raw, b.raw);
   return hn::Add(acc, hn::Vec<D32>{vpaddq_s32(lo, hi)});
-#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_WASM
+#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
+    HWY_TARGET == HWY_WASM
   // On these targets the "reorder" is the identity: it is pmaddwd/dot_i16x8.
   hn::Vec<D32> unused = hn::Zero(d32);
   return hn::ReorderWidenMulAccumulate(d32, a, b, acc, unused);
@@ -190,9 +191,12 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, 
     const int live = (ocn - c0) < nv * n32 ? (ocn - c0) : nv * n32;
     int8_t* o[MR];
     for (int m = 0; m < MR; ++m) o[m] = out[m] + oc0 + c0;
-    switch (nv) {
-      case 4: PairGemmGroup<4, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
-      case 3: PairGemmGroup<3, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
+    // Four patches run only with at most two vectors (fully connected,
+    // few channels): more accumulators would not fit the registers.
+    constexpr int kMaxNV = MR > 2 ? 2 : 4;
+    switch (nv < kMaxNV ? nv : kMaxNV) {
+      case 4: PairGemmGroup<(kMaxNV > 2 ? 4 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
+      case 3: PairGemmGroup<(kMaxNV > 2 ? 3 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
       case 2: PairGemmGroup<2, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
       default: PairGemmGroup<1, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
     }
