@@ -150,6 +150,8 @@ int Info(const tm2::Model& model, size_t file_bytes) {
   for (const auto& part : parts)
     std::printf("  %-24s %12zu %12zu %12zu %12zu %12zu\n", part.name, r[0].*part.part,
                 r[1].*part.part, r[2].*part.part, r[3].*part.part, r[4].*part.part);
+  std::printf("flash     %zu bytes of constant preprocessing tables, shared by every model "
+              "(not in the arena)\n", tm2::Preprocessor::ConstTablesBytes());
   return 0;
 }
 
