@@ -34,12 +34,20 @@ namespace preprocess_internal {
 constexpr int kConstFftMax = 1024;  // larger FFTs build the same layout in the arena
 constexpr int kResamplerKernelPoints = 16 * 128 + 1;  // Resampler::kHalfWidth * kTablePerUnit + 1
 
-extern const float kFftTwiddleCos[kConstFftMax];
-extern const float kFftTwiddleSin[kConstFftMax];
-extern const float kResamplerKernel[kResamplerKernelPoints];
+// The WASM build computes the same tables once at start-up instead
+// (const_tables_startup.cc; TM2_CONST_TABLES_AT_STARTUP): there they would
+// cost the page 11.5 KB of gzipped download, and a browser has the memory.
+#if defined(TM2_CONST_TABLES_AT_STARTUP)
+#define TM2_CONST_TABLE
+#else
+#define TM2_CONST_TABLE const
+#endif
+extern TM2_CONST_TABLE float kFftTwiddleCos[kConstFftMax];
+extern TM2_CONST_TABLE float kFftTwiddleSin[kConstFftMax];
+extern TM2_CONST_TABLE float kResamplerKernel[kResamplerKernelPoints];
 // Bit reversal of i over log2(kConstFftMax / 2) bits; over fewer bits b,
 // it is this shifted right by the difference (for i < 2^b).
-extern const uint16_t kFftBitReverse[kConstFftMax / 2];
+extern TM2_CONST_TABLE uint16_t kFftBitReverse[kConstFftMax / 2];
 
 // The same tables computed at run time: twiddles for any power of two
 // n <= 4096 into cos[n], sin[n]; the resampler kernel into

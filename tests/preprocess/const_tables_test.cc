@@ -1,6 +1,7 @@
 // The compiled-in preprocessing tables (src/preprocess/const_tables.h) are
 // bit for bit what this target computes at run time (a plain program, so
-// it runs on the Cortex-M4 too: tm2_add_program_test). Also: the twiddle
+// it runs on the Cortex-M4 too: tm2_add_program_test). The WASM build
+// fills the same tables at start-up instead: there this checks that fill. Also: the twiddle
 // layout of a larger FFT (built in the workspace) starts with the constant
 // table, and every FFT size's bit reversal is the shifted constant one.
 #include <cstdint>
