@@ -198,18 +198,18 @@ TEST_CASE("A resident PackRunner plans every model once and switches without re-
   // The engine's own checks of a caller's shared region: size and alignment.
   tm2::ArenaReport r;
   REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(0), &r).ok());
-  std::vector<uint8_t> region(r.shared + 32), kept(r.total);
+  std::vector<uint8_t> region(r.shared + 32), own_arena(r.total);
   uint8_t* aligned = region.data() + (16 - reinterpret_cast<uintptr_t>(region.data()) % 16) % 16;
   tm2::EngineOptions o;
   o.shared_region = aligned;
   o.shared_region_bytes = r.shared - 1;
   tm2::Engine e;
-  CHECK(e.Init(l.pack.model(0), kept.data(), kept.size(), o).code() == tm2::StatusCode::kArenaTooSmall);
+  CHECK(e.Init(l.pack.model(0), own_arena.data(), own_arena.size(), o).code() == tm2::StatusCode::kArenaTooSmall);
   o.shared_region = aligned + 1;
   o.shared_region_bytes = r.shared;
-  CHECK(e.Init(l.pack.model(0), kept.data(), kept.size(), o).code() == tm2::StatusCode::kArenaTooSmall);
+  CHECK(e.Init(l.pack.model(0), own_arena.data(), own_arena.size(), o).code() == tm2::StatusCode::kArenaTooSmall);
   o.shared_region = aligned;
-  REQUIRE(e.Init(l.pack.model(0), kept.data(), kept.size(), o).ok());
+  REQUIRE(e.Init(l.pack.model(0), own_arena.data(), own_arena.size(), o).ok());
   // The arena now holds all but the shared part (and its alignment pad).
   CHECK(e.arena_report().total + r.shared <= r.total);
   CHECK(e.arena_report().total + r.shared + 16 > r.total);
