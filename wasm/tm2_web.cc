@@ -1,4 +1,6 @@
-// Embind layer: the core's LoadModel + Engine as one JS class, Tm2Engine.
+// Embind layer: the core's LoadPack + PackRunner as one JS class, Tm2Engine.
+// A plain .tm2 is a pack of one model; a pack's models are all planned at
+// load (PackMode::kResident), so select() only changes which one runs.
 //
 // Every method that can fail returns an object {ok, error, ...} (run(), the
 // hot path, returns 0 or 1 and keeps the message for lastError()): the core's
@@ -9,6 +11,8 @@
 //
 //   const e = new Module.Tm2Engine();
 //   e.load(bytes /* Uint8Array */, false /* reference kernels */);
+//   e.models();                                 // {ok, names: [...]} (a pack's models)
+//   e.select('covid-cough');                    // the model the calls below use
 //   e.info();                                   // labels, branches, arena
 //   e.setInput(0, float32Pcm, 44100, 1);        // or an Int16Array
 //   if (e.run() !== 0) throw new Error(e.lastError());
@@ -25,7 +29,9 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/pack_runner.h"
 #include "format/model.h"
+#include "format/pack.h"
 #include "kernels/select.h"
 
 namespace tm2 {
@@ -69,7 +75,8 @@ struct HeapBytes {
 class Tm2Engine {
  public:
   // Copies `bytes` (a Uint8Array or ArrayBuffer view) into the heap, verifies
-  // the model and plans the arena. `reference` runs the scalar kernels.
+  // the model or pack, plans every model and selects the first.
+  // `reference` runs the scalar kernels.
   val load(val bytes, bool reference) {
     ready_ = false;
     const size_t n = bytes["byteLength"].as<size_t>();
@@ -77,20 +84,49 @@ class Tm2Engine {
     if (!model_bytes_.Resize(n, 16)) return Fail("out of memory for the model file");
     val(emscripten::typed_memory_view(n, model_bytes_.data))
         .call<void>("set", val::global("Uint8Array").new_(bytes["buffer"], bytes["byteOffset"], n));
-    Status s = LoadModel(model_bytes_.data, n, &model_);
+    Status s = LoadPack(model_bytes_.data, n, &pack_);
     if (!s.ok()) return Fail(s.message());
     options_ = EngineOptions();
     options_.kernels = reference ? &ReferenceKernels() : &SelectKernels();
     options_.keep_float_features = true;  // the page draws them
     size_t need = 0;
-    s = Engine::ArenaBytes(model_, &need, options_);
+    s = PackRunner::ArenaBytes(pack_, &need, options_, PackMode::kResident);
     if (!s.ok()) return Fail(s.message());
     if (!arena_.Resize(need, 16)) return Fail("out of memory for the arena");
-    s = engine_.Init(model_, arena_.data, arena_.size, options_);
+    s = runner_.Init(pack_, arena_.data, arena_.size, options_, 0, PackMode::kResident);
     if (!s.ok()) return Fail(s.message());
-    preprocess_ms_.assign(engine_.num_branches(), 0.0);
     ready_ = true;
+    Selected();
     return Ok();
+  }
+
+  // The models in the loaded file (one for a plain .tm2).
+  val models() const {
+    if (!ready_) return Fail("no model loaded");
+    val r = Ok();
+    val names = val::array();
+    for (int i = 0; i < pack_.num_models(); ++i) names.call<void>("push", std::string(pack_.model(i).name()));
+    r.set("names", names);
+    r.set("pack", std::string(pack_.name()));
+    r.set("arenaBytes", arena_.size);
+    return r;
+  }
+
+  // Makes the model called `name` the one every other call uses; the
+  // others keep their plans and last inputs (resident).
+  val select(std::string name) {
+    if (!ready_) return Fail("no model loaded");
+    const double t0 = emscripten_get_now();
+    const Status s = runner_.Select(name.c_str());
+    const double ms = emscripten_get_now() - t0;
+    if (!s.ok()) {
+      ready_ = runner_.current() >= 0;
+      return Fail(s.message());
+    }
+    Selected();
+    val r = Ok();
+    r.set("ms", ms);
+    return r;
   }
 
   // Labels, branches (name, modality, prompt, rates, durations, feature
@@ -98,18 +134,18 @@ class Tm2Engine {
   val info() const {
     if (!ready_) return Fail("no model loaded");
     val r = Ok();
-    r.set("name", std::string(model_.name()));
-    r.set("description", std::string(model_.description()));
+    r.set("name", std::string(model().name()));
+    r.set("description", std::string(model().description()));
     val labels = val::array();
-    for (int i = 0; i < model_.num_labels(); ++i) labels.call<void>("push", std::string(model_.label(i)));
+    for (int i = 0; i < model().num_labels(); ++i) labels.call<void>("push", std::string(model().label(i)));
     r.set("labels", labels);
     val branches = val::array();
-    for (int b = 0; b < model_.num_branches(); ++b) {
-      const PreprocessParams p = model_.preprocess(b);
+    for (int b = 0; b < model().num_branches(); ++b) {
+      const PreprocessParams p = model().preprocess(b);
       val o = val::object();
-      o.set("name", std::string(model_.branch_name(b)));
-      o.set("modality", std::string(model_.branch_modality(b)));
-      o.set("prompt", std::string(model_.branch_prompt(b)));
+      o.set("name", std::string(model().branch_name(b)));
+      o.set("modality", std::string(model().branch_modality(b)));
+      o.set("prompt", std::string(model().branch_prompt(b)));
       o.set("sampleRate", p.sample_rate);
       o.set("minSeconds", p.min_seconds);
       o.set("maxSeconds", p.max_seconds);
@@ -120,13 +156,13 @@ class Tm2Engine {
     }
     r.set("branches", branches);
     val metadata = val::object();
-    for (int i = 0; i < model_.num_metadata(); ++i)
-      metadata.set(std::string(model_.metadata_key(i)), std::string(model_.metadata_value(i)));
+    for (int i = 0; i < model().num_metadata(); ++i)
+      metadata.set(std::string(model().metadata_key(i)), std::string(model().metadata_value(i)));
     r.set("metadata", metadata);
-    r.set("temperature", model_.temperature());
-    r.set("arenaBytes", engine_.arena_used());
+    r.set("temperature", model().temperature());
+    r.set("arenaBytes", arena_.size);  // every model of the file, planned at once
     r.set("modelBytes", model_bytes_.size);
-    r.set("kernels", std::string(engine_.kernels_name()));
+    r.set("kernels", std::string(engine().kernels_name()));
     return r;
   }
 
@@ -135,7 +171,7 @@ class Tm2Engine {
   // (8-48 kHz); the core mixes down and resamples.
   val setInput(int branch, val pcm, uint32_t sample_rate, int channels) {
     if (!ready_) return Fail("no model loaded");
-    if (branch < 0 || branch >= engine_.num_branches())
+    if (branch < 0 || branch >= engine().num_branches())
       return Fail("branch " + std::to_string(branch) + " out of range");
     if (channels < 1 || channels > 8) return Fail("channels must be 1..8");
     const size_t n = pcm["length"].as<size_t>();
@@ -154,7 +190,7 @@ class Tm2Engine {
       return Fail("PCM must be a Float32Array or an Int16Array");
     }
     const double t0 = emscripten_get_now();
-    const Status s = engine_.SetInput(branch, view);
+    const Status s = engine().SetInput(branch, view);
     const double ms = emscripten_get_now() - t0;
     if (!s.ok()) return Fail(s.message());
     preprocess_ms_[branch] = ms;
@@ -169,7 +205,7 @@ class Tm2Engine {
   int run() {
     if (!ready_) return Failed("no model loaded");
     const double t0 = emscripten_get_now();
-    const Status s = engine_.Invoke();
+    const Status s = engine().Invoke();
     inference_ms_ = emscripten_get_now() - t0;
     if (!s.ok()) return Failed(s.message());
     return 0;
@@ -179,50 +215,58 @@ class Tm2Engine {
   double preprocessMs(int branch) const {
     return branch >= 0 && branch < static_cast<int>(preprocess_ms_.size()) ? preprocess_ms_[branch] : 0;
   }
-  double logitScale() const { return ready_ ? engine_.logit_scale() : 0; }
-  int logitZeroPoint() const { return ready_ ? engine_.logit_zero_point() : 0; }
+  double logitScale() const { return ready_ ? engine().logit_scale() : 0; }
+  int logitZeroPoint() const { return ready_ ? engine().logit_zero_point() : 0; }
 
   // Views (not copies) of the last run's outputs in the WASM heap, fixed
   // from load on. A heap growth detaches them (length 0): ask again then.
   val probabilitiesView() const {
     if (!ready_) return val::null();
-    return val(emscripten::typed_memory_view(static_cast<size_t>(engine_.num_classes()), engine_.probabilities()));
+    return val(emscripten::typed_memory_view(static_cast<size_t>(engine().num_classes()), engine().probabilities()));
   }
   val logitsView() const {
     if (!ready_) return val::null();
-    return val(emscripten::typed_memory_view(static_cast<size_t>(engine_.num_classes()), engine_.logits()));
+    return val(emscripten::typed_memory_view(static_cast<size_t>(engine().num_classes()), engine().logits()));
   }
 
   // The branch's features as last computed: float values before
   // quantization (for a spectrogram) and the int8 model input.
   val features(int branch) const {
     if (!ready_) return Fail("no model loaded");
-    if (branch < 0 || branch >= engine_.num_branches())
+    if (branch < 0 || branch >= engine().num_branches())
       return Fail("branch " + std::to_string(branch) + " out of range");
-    const TensorShape shape = engine_.input_shape(branch);
+    const TensorShape shape = engine().input_shape(branch);
     const size_t n = shape.size();
-    const float* f = engine_.float_features(branch);
+    const float* f = engine().float_features(branch);
     if (f == nullptr) return Fail("branch " + std::to_string(branch) + " has no features yet");
     val r = Ok();
     r.set("frames", shape.h);
     r.set("bins", shape.w);
     r.set("values", CopyOut(f, n));
-    r.set("quantized", CopyOut(engine_.features(branch), n));
+    r.set("quantized", CopyOut(engine().features(branch), n));
     return r;
   }
 
  private:
   HeapBytes model_bytes_;
   HeapBytes arena_;
-  Model model_;
+  Pack pack_;
+  PackRunner runner_;
   EngineOptions options_;
-  Engine engine_;
   std::vector<float> f32_;
   std::vector<int16_t> s16_;
   std::vector<double> preprocess_ms_;
   double inference_ms_ = 0;
   std::string last_error_;
   bool ready_ = false;
+
+  Engine& engine() { return runner_.engine(); }
+  const Engine& engine() const { return runner_.engine(); }
+  const Model& model() const { return runner_.model(); }
+  void Selected() {
+    preprocess_ms_.assign(engine().num_branches(), 0.0);
+    inference_ms_ = 0;
+  }
 
   int Failed(const std::string& message) {
     last_error_ = message;
@@ -237,6 +281,8 @@ EMSCRIPTEN_BINDINGS(tinym2) {
   emscripten::class_<tm2::Tm2Engine>("Tm2Engine")
       .constructor<>()
       .function("load", &tm2::Tm2Engine::load)
+      .function("models", &tm2::Tm2Engine::models)
+      .function("select", &tm2::Tm2Engine::select)
       .function("info", &tm2::Tm2Engine::info)
       .function("setInput", &tm2::Tm2Engine::setInput)
       .function("run", &tm2::Tm2Engine::run)

@@ -81,6 +81,10 @@ async function start() {
     variant: params.get('engine') ?? undefined,
     screening: at(screening.url).href,
     gate: manifest.gate ? at(manifest.gate.url).href : null,
+    // One download for both models when the manifest names a pack.
+    pack: manifest.pack
+      ? { url: at(manifest.pack.url).href, screening: manifest.pack.screening, gate: manifest.gate ? manifest.pack.gate : null }
+      : null,
   });
   window.tm2.timings.engineAndModelMs = performance.now() - tLoad;
   state.client = client;
@@ -89,11 +93,12 @@ async function start() {
   state.gate = manifest.gate
     ? { labels: manifest.gate.labels ?? {}, threshold: manifest.gate.threshold ?? 0.5, model: client.info.gate, card: manifest.gate.card && at(manifest.gate.card) }
     : null;
-  keepOffline([manifestUrl, at(screening.url),
+  const modelFiles = manifest.pack ? [at(manifest.pack.url)]
+    : [at(screening.url), ...(manifest.gate ? [at(manifest.gate.url)] : [])];
+  keepOffline([manifestUrl, ...modelFiles,
     ...(screening.card ? [at(screening.card)] : []),
-    ...(manifest.gate ? [at(manifest.gate.url)] : []),
     ...(state.gate?.card ? [state.gate.card] : [])]);
-  describeModel(state.model, screening, client.info.variant, screening.card && at(screening.card));
+  describeModel(state.model, screening, client.info.variant, screening.card && at(screening.card), client.info.pack);
   buildSteps(state.model);
   $('start').disabled = !$('consent').checked;
   window.tm2.timings.interactiveMs = performance.now() - t0;
@@ -107,7 +112,7 @@ function joinWords(words) {
   return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
-function describeModel(model, screening, variant, cardUrl) {
+function describeModel(model, screening, variant, cardUrl, pack) {
   // The title and the request follow the model: what its branches record.
   const kinds = [...new Set(model.branches.map((b) => b.modality))];
   const names = { cough: 'cough', speech: 'speech', breath: 'breath' };
@@ -147,7 +152,8 @@ function describeModel(model, screening, variant, cardUrl) {
   }
   $('engine-info').textContent =
     `Engine: ${variant === 'simd' ? 'WebAssembly SIMD' : 'WebAssembly without SIMD (slower, same results)'}, ` +
-    `model file ${model.name} ${(model.modelBytes / 1024).toFixed(1)} KB, ${(model.arenaBytes / 1024).toFixed(0)} KB working memory.`;
+    (pack ? `one models file (${pack.join(', ')}) ` : `model file ${model.name} `) +
+    `${(model.modelBytes / 1024).toFixed(1)} KB, ${(model.arenaBytes / 1024).toFixed(0)} KB working memory.`;
 }
 
 // ---- the recording steps ---------------------------------------------

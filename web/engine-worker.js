@@ -4,8 +4,11 @@
 // engine-client.js; every request is {id, op, ...} and every answer
 // {id, ok, value | error}.
 //
-//   init   {base, variant, screening, gate}  URLs -> {variant, screening, gate}
-//          (the model infos; gate null when the manifest has none)
+//   init   {base, variant, screening, gate, pack}  URLs -> {variant, screening, gate}
+//          (the model infos; gate null when the manifest has none). With
+//          `pack` ({url, screening, gate}: a model pack and the names of the
+//          two models in it) one file is downloaded and one engine holds
+//          both models, switching between them in place (PackRunner).
 //   gate   {audio}                     -> the gate model's probabilities
 //   screen {inputs: [audio per branch], alignments, span} -> {probabilities,
 //          logits, alignments, features, preprocessMs, inferenceMs, kernels}
@@ -15,8 +18,15 @@
 // transferred, so the page keeps its recordings.
 import { loadEngine, hasWasm, hasWasmSimd } from './engine.js';
 
-let screening = null;
-let gate = null;
+// {engine, name}: the engine holding the model and, for a pack, its name
+// (selected before each use; a resident switch costs nothing).
+let screeningHandle = null;
+let gateHandle = null;
+
+function use(handle) {
+  if (handle.name) handle.engine.select(handle.name);
+  return handle.engine;
+}
 
 // A file that did not arrive is an error with the file's name and the
 // server's answer, never a silently missing model.
@@ -46,6 +56,18 @@ async function engineWithModel(base, variant, modelUrl, what) {
   return engine;
 }
 
+// One engine with the pack's two models; a name the pack lacks is an error
+// naming what it has.
+async function engineWithPack(base, variant, pack) {
+  const engine = await engineWithModel(base, variant, pack.url, 'models\' file');
+  for (const name of [pack.screening, pack.gate].filter(Boolean)) {
+    if (!engine.names.includes(name)) {
+      throw new Error(`The models' file has no model '${name}' (it has ${engine.names.join(', ')}). Reload the page later; if it stays, the site is incomplete.`);
+    }
+  }
+  return engine;
+}
+
 // `lead` zero samples (interleaved) in front of the recording, at most
 // maxSeconds in all.
 function delayed({ samples, sampleRate, channels }, lead, maxSeconds) {
@@ -56,16 +78,24 @@ function delayed({ samples, sampleRate, channels }, lead, maxSeconds) {
 }
 
 const ops = {
-  async init({ base, variant, screening: sUrl, gate: gUrl }) {
+  async init({ base, variant, screening: sUrl, gate: gUrl, pack }) {
     const baseUrl = new URL(base);
     if (!hasWasm()) throw new Error('This browser cannot run WebAssembly, which the screening needs.');
     const chosen = variant ?? (hasWasmSimd() ? 'simd' : 'scalar');
-    screening = await engineWithModel(baseUrl, chosen, sUrl, 'screening model');
-    gate = gUrl ? await engineWithModel(baseUrl, chosen, gUrl, 'sound-check model') : null;
-    return { variant: chosen, screening: screening.model, gate: gate ? gate.model : null };
+    if (pack) {
+      const engine = await engineWithPack(baseUrl, chosen, pack);
+      screeningHandle = { engine, name: pack.screening };
+      gateHandle = pack.gate ? { engine, name: pack.gate } : null;
+    } else {
+      screeningHandle = { engine: await engineWithModel(baseUrl, chosen, sUrl, 'screening model') };
+      gateHandle = gUrl ? { engine: await engineWithModel(baseUrl, chosen, gUrl, 'sound-check model') } : null;
+    }
+    const gate = gateHandle ? use(gateHandle).model : null;
+    return { variant: chosen, screening: use(screeningHandle).model, gate, pack: pack ? screeningHandle.engine.names : null };
   },
 
   gate({ audio }) {
+    const gate = use(gateHandle);
     for (let b = 0; b < gate.model.branches.length; b++) {
       gate.setInput(b, audio.samples, audio.sampleRate, audio.channels);
     }
@@ -81,6 +111,7 @@ const ops = {
   // any start (docs/web.md). Delaying keeps every sample, where skipping
   // would cut a cough's onset; the tail gives way only past max_seconds.
   screen({ inputs, alignments = 1, span = 0 }) {
+    const screening = use(screeningHandle);
     const runs = [];
     let features = null;
     let preprocessMs = 0;
@@ -110,6 +141,7 @@ const ops = {
   },
 
   silence({ inputs, branch }) {
+    const screening = use(screeningHandle);
     inputs.forEach((a, b) => {
       if (b === branch) {
         const info = screening.model.branches[b];

@@ -4,7 +4,9 @@
 // Runs in browsers and, for the tests, in node (pass `wasmBinary`).
 //
 //   const engine = await loadEngine({ base: new URL('engine/', location.href) });
-//   const model = engine.load(bytes);          // {labels, branches, ...}
+//   const model = engine.load(bytes);          // {labels, branches, ...} of the first model
+//   engine.names;                               // a pack's models (one for a plain .tm2)
+//   engine.select('covid-cough');               // a pack's other model: no re-planning
 //   engine.setInput(0, pcm, 44100, 1);
 //   const result = engine.invoke();             // probabilities, timings (new arrays)
 //   const probs = engine.run();                 // hot path: engine.probabilities and
@@ -57,7 +59,23 @@ export class Engine {
     this.model = null;
     this.views = null;
     unwrap(this.native.load(view, reference), 'cannot load the model');
+    this.names = unwrap(this.native.models(), 'cannot list the models').names;
+    return this.selected();
+  }
+
+  // Makes the pack's model `name` the one setInput/run/features use (every
+  // model was planned at load: a switch rebuilds nothing). Returns its info.
+  select(name) {
+    if (this.model?.name === name) return this.model;
+    this.model = null;
+    this.views = null;
+    unwrap(this.native.select(name), `cannot select the model '${name}'`);
+    return this.selected();
+  }
+
+  selected() {
     this.model = unwrap(this.native.info(), 'cannot read the model');
+    this.views = null;
     this.probabilities = new Float32Array(this.model.labels.length);
     this.logits = new Int8Array(this.model.labels.length);
     this.logitScale = this.native.logitScale();

@@ -5,7 +5,7 @@ importScripts('shared/offline-cache.js');
 
 offlineCache({
   name: 'tinym2-screening',
-  version: 2,
+  version: 3,
   files: [
     './', 'index.html', 'styles.css', 'app.js', 'engine.js', 'engine-client.js', 'engine-worker.js',
     'result.js', 'recorder.js', 'quality.js', 'spectrogram.js', 'wav.js', 'capture-worklet.js',
@@ -22,6 +22,6 @@ offlineCache({
     ['engine/tinym2-scalar.js', 'engine/tinym2-scalar.wasm'],
   ],
   // The models (and their cards) are whatever the default manifest lists.
-  moreFiles: () => manifestModels('models/manifest.json', ['screening', 'gate']),
+  moreFiles: () => manifestModels('models/manifest.json', ['pack', 'screening', 'gate']),
   keep: true, // the page may run on another manifest (?manifest=)
 });

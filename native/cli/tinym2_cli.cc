@@ -150,6 +150,8 @@ int Info(const tm2::Model& model, size_t file_bytes) {
   for (const auto& part : parts)
     std::printf("  %-24s %12zu %12zu %12zu %12zu %12zu\n", part.name, r[0].*part.part,
                 r[1].*part.part, r[2].*part.part, r[3].*part.part, r[4].*part.part);
+  std::printf("flash     %zu bytes of constant preprocessing tables, shared by every model "
+              "(not in the arena)\n", tm2::Preprocessor::ConstTablesBytes());
   return 0;
 }
 
@@ -178,31 +180,39 @@ int PackInfo(const tm2::Pack& pack, size_t file_bytes) {
                 model.name(), model.num_labels(), model.num_branches(),
                 static_cast<unsigned long long>(model.cost().macs), pq.pq, pq.weighted);
   }
-  // One arena for every model; a switch re-plans into it.
-  size_t need = 0;
-  tm2::Status s = tm2::PackRunner::ArenaBytes(pack, &need);
-  std::vector<uint8_t> arena(need);
-  tm2::PackRunner runner;
-  if (s.ok()) s = runner.Init(pack, arena.data(), arena.size());
-  if (!s.ok()) {
-    std::fprintf(stderr, "error: %s\n", s.message());
-    return 1;
-  }
-  std::printf("arena     %zu bytes for any model (%s kernels)\n", need, tm2::SelectKernels().name);
-  for (int m = 0; m < pack.num_models(); ++m) {
-    const int reps = 20;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int r = 0; r < reps && s.ok(); ++r) s = runner.Select(r % 2 ? (m + 1) % pack.num_models() : m);
-    const double us =
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps;
-    if (!s.ok() || !(s = runner.Select(m)).ok()) {
+  // Both ways to switch (PackRunner): re-planning into one arena sized for
+  // the largest model, or every model resident (planned once).
+  for (tm2::PackMode mode : {tm2::PackMode::kReplan, tm2::PackMode::kResident}) {
+    const bool resident = mode == tm2::PackMode::kResident;
+    size_t need = 0;
+    tm2::Status s = tm2::PackRunner::ArenaBytes(pack, &need, tm2::EngineOptions(), mode);
+    std::vector<uint8_t> arena(need);
+    tm2::PackRunner runner;
+    if (s.ok()) s = runner.Init(pack, arena.data(), arena.size(), tm2::EngineOptions(), 0, mode);
+    if (!s.ok()) {
       std::fprintf(stderr, "error: %s\n", s.message());
       return 1;
     }
-    std::printf("switch    to %-20s %8.1f us (mean of %d), plans %zu arena bytes, %zu of them "
-                "preprocessing tables\n",
-                pack.model(m).name(), us, reps, runner.last_switch().arena_bytes,
-                runner.last_switch().preprocess_tables);
+    std::printf("%s %zu bytes %s (%s kernels)\n", resident ? "resident " : "arena    ", need,
+                resident ? "with every model planned once" : "for any model, re-planned per switch",
+                tm2::SelectKernels().name);
+    for (int m = 0; m < pack.num_models(); ++m) {
+      const int reps = resident ? 2000 : 20;
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int r = 0; r < reps && s.ok(); ++r) s = runner.Select(r % 2 ? (m + 1) % pack.num_models() : m);
+      const double us =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps;
+      if (!s.ok() || !(s = runner.Select(m)).ok()) {
+        std::fprintf(stderr, "error: %s\n", s.message());
+        return 1;
+      }
+      std::printf("  switch  to %-20s %9.3f us (mean of %d)", pack.model(m).name(), us, reps);
+      if (resident)
+        std::printf(", nothing re-planned\n");
+      else
+        std::printf(", plans %zu arena bytes, %zu of them preprocessing tables\n",
+                    runner.last_switch().arena_bytes, runner.last_switch().preprocess_tables);
+    }
   }
   return 0;
 }

@@ -66,6 +66,13 @@ struct EngineOptions {
   // packs no weights (the reference, the Cortex-M4's): a packing table runs
   // its layers whole.
   bool in_place = true;
+  // The shared region (preprocessing scratch, activations: ArenaReport::shared)
+  // in caller memory instead of the arena, 16-byte aligned and at least
+  // ArenaReport::shared bytes; ArenaBytes then leaves it out of the total.
+  // Engines that never run at the same time may share one region: a
+  // PackRunner in resident mode plans every model of a pack this way.
+  uint8_t* shared_region = nullptr;
+  size_t shared_region_bytes = 0;
 };
 
 // Where the arena's bytes go (Engine::ArenaBytes, Engine::arena_report).
@@ -82,7 +89,8 @@ struct ArenaReport {
   // One region used in turn: by SetInput's preprocessing, then by Invoke.
   size_t preprocess_scratch = 0;  // the largest branch's
   size_t activations = 0;         // planned peak of all layer outputs and the fusion vector
-  size_t shared = 0;              // max(preprocess_scratch, activations)
+  size_t shared = 0;              // max(preprocess_scratch, activations); in the arena
+                                  // unless EngineOptions::shared_region gives it
   size_t alignment = 0;           // padding between parts and for an unaligned arena start
   size_t total = 0;               // what ArenaBytes reports
 };

@@ -444,11 +444,21 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
     return Status::Error(StatusCode::kBadModel, "engine: activations beyond 4 GB");
   report->shared = report->activations > report->preprocess_scratch ? report->activations
                                                                     : report->preprocess_scratch;
-  uint8_t* shared = static_cast<uint8_t*>(arena.Take(report->shared ? report->shared : 1));
+  const bool external = options_.shared_region != nullptr;
+  uint8_t* shared = external ? options_.shared_region
+                             : static_cast<uint8_t*>(arena.Take(report->shared ? report->shared : 1));
   report->total = arena.used() + kAlign;  // slack for an unaligned arena start
   report->alignment = report->total - report->preprocess_tables - report->resampler_cache -
                       report->features - report->layer_plans - report->packed_weights -
-                      report->pq_scratch - report->outputs - report->shared;
+                      report->pq_scratch - report->outputs - (external ? 0 : report->shared);
+  if (external && !arena.dry() &&
+      (options_.shared_region_bytes < report->shared ||
+       reinterpret_cast<uintptr_t>(options_.shared_region) % kAlign != 0))
+    return Status::Error(StatusCode::kArenaTooSmall,
+                         "engine: shared region of %lu bytes (16-byte aligned) is too small or "
+                         "misaligned, the model needs %lu",
+                         static_cast<unsigned long>(options_.shared_region_bytes),
+                         static_cast<unsigned long>(report->shared));
   if (arena.overflow())
     return Status::Error(StatusCode::kArenaTooSmall, "engine: arena of %lu bytes is too small, "
                          "the model needs %lu", static_cast<unsigned long>(capacity),

@@ -1,17 +1,24 @@
 // Run the models of a pack (format/pack.h) one at a time in one
-// caller-owned arena, switching in place: a switch re-plans the engine for
-// another model into the same arena (sized once for the pack's largest
-// model), rebuilding its preprocessing tables and layer plans. Weights and
-// codebooks are never copied: they stay in the file's bytes (flash on the
-// MCU, the ArrayBuffer on the page), and product-quantized layers decode
-// into a scratch of the largest such layer at each Invoke.
+// caller-owned arena. Two ways to switch (PackMode):
+//   kReplan    a switch re-plans the engine for another model into the same
+//              arena (sized for the pack's largest model): its layer plans
+//              and its few model-specific preprocessing tables (window,
+//              mel, DCT; FFT twiddles and the resampler kernel are
+//              constants, preprocess/const_tables.h). Least memory.
+//   kResident  Init plans every model once, each with its own tables,
+//              plans and features, all sharing one region for
+//              preprocessing scratch and activations (the largest model's);
+//              a switch only changes which engine runs: no work at all.
+// Weights and codebooks are never copied: they stay in the file's bytes
+// (flash on the MCU, the ArrayBuffer on the page), and product-quantized
+// layers decode into a scratch of the largest such layer at each Invoke.
 //
 //   tm2::Pack pack;
 //   TM2_RETURN_IF_ERROR(tm2::LoadPack(bytes, size, &pack));
 //   size_t need = 0;
-//   TM2_RETURN_IF_ERROR(tm2::PackRunner::ArenaBytes(pack, &need));
+//   TM2_RETURN_IF_ERROR(tm2::PackRunner::ArenaBytes(pack, &need, {}, tm2::PackMode::kResident));
 //   tm2::PackRunner runner;
-//   TM2_RETURN_IF_ERROR(runner.Init(pack, arena, need));      // model 0
+//   TM2_RETURN_IF_ERROR(runner.Init(pack, arena, need, {}, 0, tm2::PackMode::kResident));
 //   TM2_RETURN_IF_ERROR(runner.Select(pack.Find("kws-dscnn")));
 //   runner.engine().SetInput(0, pcm); runner.engine().Invoke();
 //   printf("switch planned %lu arena bytes\n", (unsigned long)runner.last_switch().arena_bytes);
@@ -19,6 +26,7 @@
 #define TM2_ENGINE_PACK_RUNNER_H_
 
 #include <cstddef>
+#include <cstdint>
 
 #include "common/status.h"
 #include "engine/engine.h"
@@ -26,10 +34,13 @@
 
 namespace tm2 {
 
+enum class PackMode : uint8_t { kReplan = 0, kResident = 1 };
+
 // What the last switch did: the engine's Init for the new model (the
 // front ends time it; the MCU firmware counts its instructions).
 struct SwitchCost {
   int from = -1, to = -1;
+  bool replanned = false;        // false: resident, nothing was rebuilt
   size_t arena_bytes = 0;        // the new model's plan (Engine::arena_used)
   size_t preprocess_tables = 0;  // of which rebuilt preprocessing tables
   size_t packed_weights = 0;     // of which kernel-packed weights
@@ -38,14 +49,23 @@ struct SwitchCost {
 
 class PackRunner {
  public:
-  // The largest arena any model of `pack` needs.
+  PackRunner() = default;
+  // It points at its own engine: neither copied nor moved.
+  PackRunner(const PackRunner&) = delete;
+  PackRunner& operator=(const PackRunner&) = delete;
+
+  // The arena a runner needs: kReplan, the largest any model of `pack`
+  // needs; kResident, every model's kept part plus the largest shared part
+  // and the engines themselves.
   static Status ArenaBytes(const Pack& pack, size_t* bytes,
-                           const EngineOptions& options = EngineOptions());
+                           const EngineOptions& options = EngineOptions(),
+                           PackMode mode = PackMode::kReplan);
 
   // Keeps `pack` by pointer (it must outlive the runner) and selects
-  // `model`.
+  // `model`. options.shared_region must be null (the runner places it).
   Status Init(const Pack& pack, void* arena, size_t arena_bytes,
-              const EngineOptions& options = EngineOptions(), int model = 0);
+              const EngineOptions& options = EngineOptions(), int model = 0,
+              PackMode mode = PackMode::kReplan);
   // Switches to model `model` (0 <= model < num_models) in the same arena.
   // On failure no model is selected (current() is -1).
   Status Select(int model);
@@ -53,8 +73,9 @@ class PackRunner {
 
   int current() const { return current_; }
   const Model& model() const { return pack_->model(current_); }
-  Engine& engine() { return engine_; }
-  const Engine& engine() const { return engine_; }
+  PackMode mode() const { return mode_; }
+  Engine& engine() { return *active_; }
+  const Engine& engine() const { return *active_; }
   const SwitchCost& last_switch() const { return last_; }
 
  private:
@@ -62,7 +83,10 @@ class PackRunner {
   void* arena_ = nullptr;
   size_t arena_bytes_ = 0;
   EngineOptions options_;
-  Engine engine_;
+  PackMode mode_ = PackMode::kReplan;
+  Engine engine_;               // kReplan
+  Engine* resident_ = nullptr;  // kResident: one per model, in the arena
+  Engine* active_ = &engine_;
   int current_ = -1;
   SwitchCost last_;
 };

@@ -33,11 +33,24 @@ void MelFilterbank::FillTables(float sample_rate, float low_hz, float high_hz) {
     first_[b] = 0;
     count_[b] = 0;
     offset_[b] = used;
-    for (int k = 0; k < num_bins; ++k) {
+    // f(k) below never decreases with k (an exact integer, one monotone
+    // rounding, an exact division), so the bins inside (edge0, edge2) are
+    // one run: binary-search its start, stop at its end. The same bins and
+    // weights as testing every k, without the M x (N/2 + 1) loop.
+    auto freq = [&](int k) {
       // k * rate is an integer below 2^27; one rounding, then an exact
       // division by the power-of-two FFT size.
-      float f = static_cast<float>(static_cast<uint32_t>(k) * static_cast<uint32_t>(sample_rate)) /
-                static_cast<float>(fft_size_);
+      return static_cast<float>(static_cast<uint32_t>(k) * static_cast<uint32_t>(sample_rate)) /
+             static_cast<float>(fft_size_);
+    };
+    int lo = 0, hi = num_bins;  // first k with f(k) > edge0 is in [lo, hi]
+    while (lo < hi) {
+      const int mid = lo + (hi - lo) / 2;
+      if (freq(mid) > edge[0]) hi = mid; else lo = mid + 1;
+    }
+    for (int k = lo; k < num_bins; ++k) {
+      float f = freq(k);
+      if (!(f < edge[2])) break;
       float w = 0.0f;
       if (f > edge[0] && f < edge[2]) {
         float up = f <= edge[1] ? (f - edge[0]) / (edge[1] - edge[0]) : 1.0f;

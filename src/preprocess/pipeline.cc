@@ -66,7 +66,6 @@ void Pipeline::FillTables() {
     std::memcpy(norm_mean, p.norm_mean, sizeof(float) * p.norm_count);
     std::memcpy(norm_std, p.norm_std, sizeof(float) * p.norm_count);
   }
-  resampler.FillTables();
   // Padding frames are the features of digital silence: every mel band at
   // the floor, through the same DCT and normalisation as a real frame.
   const float floor_log = DetLog(p.log_floor);

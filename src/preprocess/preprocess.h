@@ -105,6 +105,10 @@ class Preprocessor {
   static size_t WorkspaceBytes(const PreprocessParams& params);
   static size_t TablesBytes(const PreprocessParams& params);
   static size_t ScratchBytes(const PreprocessParams& params);
+  // Bytes of the constant tables every Preprocessor reads and none builds
+  // (FFT twiddles and bit reversal up to 1024 points, the resampler's
+  // kernel): read-only data, flash on a microcontroller, never workspace.
+  static size_t ConstTablesBytes();
 
   // Validates params and builds tables (window, FFT twiddles, mel weights,
   // DCT, resampling kernel) in `workspace`, which must outlive this object.

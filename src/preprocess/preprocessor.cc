@@ -3,6 +3,7 @@
 #include <cstring>
 #include <new>
 
+#include "preprocess/const_tables.h"
 #include "preprocess/pcm_mix.h"
 #include "preprocess/pipeline.h"
 #include "preprocess/preprocess.h"
@@ -41,6 +42,8 @@ size_t Preprocessor::ScratchBytes(const PreprocessParams& params) {
   if (!params.Validate().ok()) return 0;
   return Measure(params).scratch_used();
 }
+
+size_t Preprocessor::ConstTablesBytes() { return preprocess_internal::kConstTablesBytes; }
 
 Status Preprocessor::Prepare(const PreprocessParams& params, void* workspace,
                              size_t workspace_bytes) {

@@ -1,6 +1,6 @@
 #include "preprocess/real_fft.h"
 
-#include "common/det_math.h"
+#include "preprocess/const_tables.h"
 
 namespace tm2 {
 namespace preprocess_internal {
@@ -26,35 +26,32 @@ void Butterflies(float* __restrict lr, float* __restrict li, float* __restrict h
 void RealFft::Carve(int n, WorkspaceCarver* carver) {
   n_ = n;
   half_ = n / 2;
-  cos_ = carver->Take<float>(half_);
-  sin_ = carver->Take<float>(half_);
-  stage_cos_ = carver->Take<float>(half_);
-  stage_sin_ = carver->Take<float>(half_);
-  bitrev_ = carver->Take<uint16_t>(half_);
+  if (n <= kConstFftMax) {
+    twiddle_cos_ = kFftTwiddleCos;
+    twiddle_sin_ = kFftTwiddleSin;
+    own_cos_ = own_sin_ = nullptr;
+  } else {
+    twiddle_cos_ = own_cos_ = carver->Take<float>(n);
+    twiddle_sin_ = own_sin_ = carver->Take<float>(n);
+  }
+  // The bit reversal over b bits is the one over 9 bits shifted right by
+  // 9 - b (for indices below 2^b): one constant permutation of n/2 =
+  // kConstFftMax/2 serves every smaller size.
+  bitrev_shift_ = 0;
+  if (n <= kConstFftMax) {
+    bitrev_ = kFftBitReverse;
+    while ((kConstFftMax / 2 >> bitrev_shift_) > half_) ++bitrev_shift_;
+    own_bitrev_ = nullptr;
+  } else {
+    bitrev_ = own_bitrev_ = carver->Take<uint16_t>(half_);
+  }
   re_ = carver->TakeScratch<float>(half_);
   im_ = carver->TakeScratch<float>(half_);
 }
 
 void RealFft::FillTables() {
-  for (int k = 0; k < half_; ++k) {
-    DetSinCosTurns(static_cast<uint64_t>(k), static_cast<uint64_t>(n_), &sin_[k], &cos_[k]);
-  }
-  // Stage with half-length hl uses e^{-2 pi i j / 2hl} = entry j * n / 2hl.
-  stage_cos_[0] = 1.0f;
-  stage_sin_[0] = 0.0f;
-  for (int hl = 1; hl < half_; hl <<= 1) {
-    for (int j = 0; j < hl; ++j) {
-      stage_cos_[hl + j] = cos_[j * (n_ / (2 * hl))];
-      stage_sin_[hl + j] = sin_[j * (n_ / (2 * hl))];
-    }
-  }
-  int bits = 0;
-  while ((1 << bits) < half_) ++bits;
-  for (int i = 0; i < half_; ++i) {
-    int r = 0;
-    for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);
-    bitrev_[i] = static_cast<uint16_t>(r);
-  }
+  if (own_cos_) ComputeFftTwiddles(n_, own_cos_, own_sin_);
+  if (own_bitrev_) ComputeBitReverse(half_, own_bitrev_);
 }
 
 void RealFft::PowerSpectrum(const float* in, float* power) const {
@@ -63,7 +60,7 @@ void RealFft::PowerSpectrum(const float* in, float* power) const {
   const int h = half_;
   // z[j] = in[2j] + i in[2j+1], stored in bit-reversed order.
   for (int j = 0; j < h; ++j) {
-    int d = bitrev_[j];
+    int d = bitrev_[j] >> bitrev_shift_;
     re[d] = in[2 * j];
     im[d] = in[2 * j + 1];
   }
@@ -75,8 +72,8 @@ void RealFft::PowerSpectrum(const float* in, float* power) const {
   }
   // Remaining radix-2 decimation-in-time stages.
   for (int hl = 2; hl < h; hl <<= 1) {
-    const float* wc = stage_cos_ + hl;
-    const float* ws = stage_sin_ + hl;
+    const float* wc = twiddle_cos_ + hl;
+    const float* ws = twiddle_sin_ + hl;
     for (int b = 0; b < h; b += 2 * hl) {
       Butterflies(re + b, im + b, re + b + hl, im + b + hl, wc, ws, hl);
     }
@@ -88,13 +85,15 @@ void RealFft::PowerSpectrum(const float* in, float* power) const {
     power[0] = r0 * r0;
     power[h] = rh * rh;
   }
+  const float* split_cos = twiddle_cos_ + h;  // e^{-2 pi i k / n}, k < n/2
+  const float* split_sin = twiddle_sin_ + h;
   for (int k = 1; k < h; ++k) {
     float ar = re[k], ai = im[k];
     float br = re[h - k], bi = -im[h - k];
     float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);
     float dr = ar - br, di = ai - bi;
     float or_ = 0.5f * di, oi = -0.5f * dr;  // (dr + i di) / 2i
-    float wr = cos_[k], wi = sin_[k];
+    float wr = split_cos[k], wi = split_sin[k];
     float xr = er + (or_ * wr + oi * wi);
     float xi = ei + (oi * wr - or_ * wi);
     power[k] = xr * xr + xi * xi;

@@ -1,8 +1,9 @@
 // Power spectrum of a real frame: an n/2-point complex radix-2 FFT of the
 // even/odd samples packed as (re, im), then the split step that turns it
-// into the n/2 + 1 bins of the real FFT. Twiddles and the bit-reversal
-// permutation are tables built once from det_math, so every target runs
-// the same sequence of float operations. Real and imaginary parts live in
+// into the n/2 + 1 bins of the real FFT. Twiddles (one shared constant
+// table for every size up to kConstFftMax, const_tables.h) and the
+// bit-reversal permutation come from det_math, so every target runs the
+// same sequence of float operations. Real and imaginary parts live in
 // separate arrays and each stage has its own contiguous twiddles, so the
 // butterflies are element-wise loops a compiler can vectorise without
 // changing any result (no reductions, no contraction).
@@ -27,11 +28,17 @@ class RealFft {
  private:
   int n_ = 0;
   int half_ = 0;
-  float* cos_ = nullptr;   // cos(2 pi k / n), k < n/2 (split step)
-  float* sin_ = nullptr;   // sin(2 pi k / n)
-  float* stage_cos_ = nullptr;  // [hl + j] = cos(2 pi j / 2hl), hl = 1, 2, 4, .. n/4
-  float* stage_sin_ = nullptr;
-  uint16_t* bitrev_ = nullptr;
+  // Twiddles in the layout of const_tables.h: [hl + j] = (cos, sin)(2 pi j / 2hl),
+  // the stages at hl = 2, 4, .. n/4 and the split step at hl = n/2. The
+  // constant tables for n <= kConstFftMax; larger sizes carve and fill
+  // n of each.
+  const float* twiddle_cos_ = nullptr;
+  const float* twiddle_sin_ = nullptr;
+  float* own_cos_ = nullptr;  // non-null when the twiddles live in the workspace
+  float* own_sin_ = nullptr;
+  const uint16_t* bitrev_ = nullptr;  // kFftBitReverse >> bitrev_shift_, or own_bitrev_
+  uint16_t* own_bitrev_ = nullptr;
+  int bitrev_shift_ = 0;
   float* re_ = nullptr;    // n/2 complex values
   float* im_ = nullptr;
 };

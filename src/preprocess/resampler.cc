@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/det_math.h"
+#include "preprocess/const_tables.h"
 #include "preprocess/pcm_mix.h"
 
 namespace tm2 {
@@ -24,17 +25,6 @@ F4 Load4(const float* p) {
 }
 
 int RoundUp(int v, int multiple) { return (v + multiple - 1) / multiple * multiple; }
-
-// Zeroth-order modified Bessel function of the first kind, by its power
-// series; 30 terms reach float precision for x <= 2 * kKaiserBeta.
-float BesselI0(float x) {
-  float half = 0.5f * x, term = 1.0f, sum = 1.0f;
-  for (int k = 1; k < 30; ++k) {
-    term = term * half / static_cast<float>(k);
-    sum += term * term;
-  }
-  return sum;
-}
 
 // Half-taps J for a kernel of kHalfWidth lower-rate periods: the taps of
 // output m are k0 - J + 1 .. k0 + J around k0 = floor(m * in / out).
@@ -68,7 +58,8 @@ void Resampler::Carve(uint32_t out_rate, int max_run, bool cache, uint32_t in_ra
   in_rate_ = 0;
   if (in_rate == out_rate) {  // passthrough only: no kernel, no scratch
     cache_phases_ = max_run_ = max_taps_pad_ = mono_capacity_ = 0;
-    table_ = cache_ = weights_ = mono_ = nullptr;
+    table_ = nullptr;
+    cache_ = weights_ = mono_ = nullptr;
     return;
   }
   const uint32_t top = in_rate ? in_rate : kMaxRate;
@@ -79,33 +70,11 @@ void Resampler::Carve(uint32_t out_rate, int max_run, bool cache, uint32_t in_ra
   max_taps_pad_ = RoundUp(2 * HalfTaps(top, out_rate), kLanes);
   mono_capacity_ = static_cast<int>(static_cast<uint64_t>(max_run_) * top / out_rate) + 2 +
                    max_taps_pad_;
-  table_ = carver->Take<float>(kHalfWidth * kTablePerUnit + 1);
+  // The kernel is a constant (const_tables.h): no workspace, nothing to build.
+  table_ = kResamplerKernel;
   cache_ = carver->Take<float>(static_cast<size_t>(cache_phases_) * max_taps_pad_);
   weights_ = carver->TakeScratch<float>(max_taps_pad_);
   mono_ = carver->TakeScratch<float>(mono_capacity_);
-}
-
-void Resampler::FillTables() {
-  if (!table_) return;  // passthrough only
-  // table_[i] = sinc(2c t) * kaiser(t / W) at t = i / kTablePerUnit lower-rate
-  // periods; all angles are exact fractions of a turn.
-  const int n = kHalfWidth * kTablePerUnit;
-  const float wp2 = static_cast<float>(n) * static_cast<float>(n);  // exact
-  const float i0_beta = BesselI0(kKaiserBeta);
-  const uint64_t turn_den = static_cast<uint64_t>(kCutoffDen) * kTablePerUnit;
-  const float pi_over = 3.14159265358979f / static_cast<float>(kCutoffDen / 2 * kTablePerUnit);
-  for (int i = 0; i <= n; ++i) {
-    float sinc = 1.0f;
-    if (i > 0) {
-      float s, c;
-      // sin(pi * 2c * t) = sin(2 pi * (21 i) / (50 P))
-      DetSinCosTurns(static_cast<uint64_t>(kCutoffNum) * i, turn_den, &s, &c);
-      sinc = s / (static_cast<float>(kCutoffNum * i) * pi_over);
-    }
-    float u = static_cast<float>((n - i) * (n + i)) / wp2;  // 1 - (t/W)^2
-    float kaiser = BesselI0(kKaiserBeta * std::sqrt(u)) / i0_beta;
-    table_[i] = sinc * kaiser;
-  }
 }
 
 void Resampler::SetInputRate(uint32_t in_rate) {

@@ -87,7 +87,6 @@ class Resampler {
   // no memory.
   void Carve(uint32_t out_rate, int max_run, bool cache, uint32_t in_rate,
              WorkspaceCarver* carver);
-  void FillTables();
 
   // Selects the input rate (builds the phase cache when it fits). Cheap
   // when the rate is the same as last time.
@@ -112,7 +111,7 @@ class Resampler {
   int max_taps_pad_ = 0;
   int cache_phases_ = 0;      // kCachePhases, or 0 without a cache
   int mono_capacity_ = 0;
-  float* table_ = nullptr;    // kHalfWidth * kTablePerUnit + 1 points
+  const float* table_ = nullptr;  // kResamplerKernel (const_tables.h), or null
   float* cache_ = nullptr;    // kCachePhases * max_taps_pad_
   float* weights_ = nullptr;  // max_taps_pad_, uncached path
   float* mono_ = nullptr;     // mono_capacity_

@@ -142,6 +142,80 @@ TEST_CASE("PackRunner switches models in place in one arena", "[engine][pack]") 
   CHECK(Run(tight.engine(), 5) == first);
 }
 
+TEST_CASE("A resident PackRunner plans every model once and switches without re-planning",
+          "[engine][pack]") {
+  Loaded l;
+  LoadSamplePack(&l);
+  size_t replan = 0, need = 0;
+  REQUIRE(tm2::PackRunner::ArenaBytes(l.pack, &replan).ok());
+  REQUIRE(tm2::PackRunner::ArenaBytes(l.pack, &need, {}, tm2::PackMode::kResident).ok());
+  // Every model's kept part, the largest shared part, the engines.
+  size_t kept = 0, shared = 0;
+  for (int m = 0; m < l.pack.num_models(); ++m) {
+    tm2::ArenaReport r;
+    REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(m), &r).ok());
+    kept += r.total - r.shared;
+    shared = r.shared > shared ? r.shared : shared;
+  }
+  CHECK(need >= kept + shared);
+  CHECK(need <= kept + shared + l.pack.num_models() * (sizeof(tm2::Engine) + 64) + 64);
+  CHECK(need > replan);
+  std::vector<uint8_t> arena(need);
+  tm2::PackRunner runner;
+  REQUIRE(runner.Init(l.pack, arena.data(), arena.size(), {}, 1, tm2::PackMode::kResident).ok());
+  CHECK(runner.current() == 1);
+  CHECK_FALSE(runner.last_switch().replanned);
+  // Model 1's input stays set across a switch to model 0 and back.
+  const std::vector<uint8_t> multi = Run(runner.engine(), 6);
+  REQUIRE(runner.Select(0).ok());
+  CHECK_FALSE(runner.last_switch().replanned);
+  const std::vector<uint8_t> first = Run(runner.engine(), 5);
+  REQUIRE(runner.Select(1).ok());
+  REQUIRE(runner.engine().Invoke().ok());
+  CHECK(std::vector<uint8_t>(runner.engine().logits(),
+                             runner.engine().logits() + runner.engine().num_classes()) ==
+        std::vector<uint8_t>(multi.begin(), multi.begin() + runner.engine().num_classes()));
+  // The same as fresh engines and as the re-planning runner.
+  for (int m = 0; m < 2; ++m) {
+    std::vector<uint8_t> fresh_arena(replan);
+    tm2::Engine fresh;
+    REQUIRE(fresh.Init(l.pack.model(m), fresh_arena.data(), fresh_arena.size()).ok());
+    CHECK(Run(fresh, m == 0 ? 5 : 6) == (m == 0 ? first : multi));
+  }
+  const uint8_t* f = reinterpret_cast<const uint8_t*>(runner.engine().features(0));
+  CHECK(f >= arena.data());
+  CHECK(f < arena.data() + arena.size());
+  // Errors: an arena one byte short, a caller's shared region.
+  tm2::PackRunner tight;
+  CHECK(tight.Init(l.pack, arena.data(), need - 1, {}, 0, tm2::PackMode::kResident).code() ==
+        tm2::StatusCode::kArenaTooSmall);
+  CHECK(tight.Select(0).code() == tm2::StatusCode::kNotReady);
+  tm2::EngineOptions own;
+  own.shared_region = arena.data();
+  own.shared_region_bytes = arena.size();
+  CHECK(tight.Init(l.pack, arena.data(), need, own, 0, tm2::PackMode::kResident).code() ==
+        tm2::StatusCode::kInvalidArgument);
+  // The engine's own checks of a caller's shared region: size and alignment.
+  tm2::ArenaReport r;
+  REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(0), &r).ok());
+  std::vector<uint8_t> region(r.shared + 32), own_arena(r.total);
+  uint8_t* aligned = region.data() + (16 - reinterpret_cast<uintptr_t>(region.data()) % 16) % 16;
+  tm2::EngineOptions o;
+  o.shared_region = aligned;
+  o.shared_region_bytes = r.shared - 1;
+  tm2::Engine e;
+  CHECK(e.Init(l.pack.model(0), own_arena.data(), own_arena.size(), o).code() == tm2::StatusCode::kArenaTooSmall);
+  o.shared_region = aligned + 1;
+  o.shared_region_bytes = r.shared;
+  CHECK(e.Init(l.pack.model(0), own_arena.data(), own_arena.size(), o).code() == tm2::StatusCode::kArenaTooSmall);
+  o.shared_region = aligned;
+  REQUIRE(e.Init(l.pack.model(0), own_arena.data(), own_arena.size(), o).ok());
+  // The arena now holds all but the shared part (and its alignment pad).
+  CHECK(e.arena_report().total + r.shared <= r.total);
+  CHECK(e.arena_report().total + r.shared + 16 > r.total);
+  CHECK(Run(e, 5) == first);
+}
+
 TEST_CASE("The shipped-model pack fixture runs every model on a real clip", "[engine][pack]") {
   std::vector<uint8_t> bytes;
   REQUIRE(tm2::test::ReadFileBytes(std::string(TM2_FIXTURES_DIR) + "/models/shipped.pack.tm2", &bytes));

@@ -54,18 +54,24 @@ int RunPackParity(const uint8_t* pack_bytes, size_t pack_size, void* arena, size
     std::printf("pack parity: cannot load the pack: %s\n", s.message());
     return 1;
   }
-  size_t need = 0;
+  size_t need = 0, need_resident = 0;
   s = PackRunner::ArenaBytes(pack, &need);
-  std::printf("pack parity: '%s', %d models, arena %lu bytes (given %lu)\n", pack.name(),
-              pack.num_models(), static_cast<unsigned long>(need),
-              static_cast<unsigned long>(arena_bytes));
+  if (s.ok()) s = PackRunner::ArenaBytes(pack, &need_resident, EngineOptions(), PackMode::kResident);
+  std::printf("pack parity: '%s', %d models, arena %lu bytes re-planning, %lu resident (given %lu)\n",
+              pack.name(), pack.num_models(), static_cast<unsigned long>(need),
+              static_cast<unsigned long>(need_resident), static_cast<unsigned long>(arena_bytes));
   if (!s.ok() || need > arena_bytes) return 1;
   int failures = 0;
-  for (int t = 0; t < num_tables; ++t) {
+  // Each table twice: switching by re-planning, then with every model
+  // resident (planned once, a switch changes nothing but the engine): the
+  // same pinned hashes either way.
+  for (int run = 0; run < 2 * num_tables; ++run) {
+    const int t = run / 2;
+    const PackMode mode = run % 2 ? PackMode::kResident : PackMode::kReplan;
     EngineOptions options;
     options.kernels = tables[t];
     PackRunner runner;
-    s = runner.Init(pack, arena, arena_bytes, options);
+    s = runner.Init(pack, arena, arena_bytes, options, 0, mode);
     if (!s.ok()) {
       std::printf("pack parity: %s\n", s.message());
       return failures + 1;
@@ -111,10 +117,11 @@ int RunPackParity(const uint8_t* pack_bytes, size_t pack_size, void* arena, size
         const bool known = FindExpectedHashes(expected_text, expected_size, name, &want);
         const bool same = known && got.features == want.features && got.logits == want.logits &&
                           got.probs == want.probs;
-        std::printf("%s %016llx %016llx %016llx   # kernels=%s%s %s\n", name,
+        std::printf("%s %016llx %016llx %016llx   # kernels=%s%s%s %s\n", name,
                     static_cast<unsigned long long>(got.features),
                     static_cast<unsigned long long>(got.logits),
                     static_cast<unsigned long long>(got.probs), tables[t]->name,
+                    mode == PackMode::kResident ? " resident" : "",
                     s.ok() ? "" : " (input refused)",
                     same ? "OK" : (known ? "MISMATCH" : "NO EXPECTED HASHES"));
         if (!same) ++failures;

@@ -31,7 +31,6 @@ Resampled ResampleTone(uint32_t in_rate, uint32_t out_rate, double freq, double 
   WorkspaceCarver carver(ws.data(), ws.size());
   r.Carve(out_rate, run, /*cache=*/true, /*in_rate=*/0, &carver);
   REQUIRE_FALSE(carver.overflowed());
-  r.FillTables();
   r.SetInputRate(in_rate);
   const int64_t len = (static_cast<int64_t>(x.size()) * out_rate + in_rate - 1) / in_rate;
   Resampled out;

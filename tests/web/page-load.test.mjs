@@ -5,10 +5,15 @@
 // reload, and the service worker when storing a response fails.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
 import { launch, openPage, shot, consent, DESKTOP, PHONE } from './browser.mjs';
 import { assertAccessible } from './a11y.mjs';
 import { startOverridableServer, clip, assertNoOverflow, pngSize } from './public-helpers.mjs';
 
+// The shipped manifest loads one pack; without its `pack` entry, the two files.
+const SHIPPED = JSON.parse(readFileSync(new URL('../../models/manifest.json', import.meta.url), 'utf8'));
+const PACK_BYTES = statSync(new URL(`../../models/${SHIPPED.pack.url}`, import.meta.url)).size;
+const { pack: _pack, ...SEPARATE } = SHIPPED;
 const SCREENS = [['desktop-1280x800', { width: 1280, height: 800 }], ['phone-390x844', PHONE], ['narrow-320x640', { width: 320, height: 640 }]];
 let server;
 before(async () => { server = await startOverridableServer(); });
@@ -47,7 +52,7 @@ test('first screen: Start visible without scrolling, plain words, linked model c
       // One size figure for the model: the footer's, from the file itself.
       const body = await page.innerText('body');
       const kb = [...body.matchAll(/(\d+(?:\.\d+)?) KB(?! working)/g)].map((m) => m[1]);
-      assert.deepEqual([...new Set(kb)], [(6644 / 1024).toFixed(1)], `size figures: ${kb}`);
+      assert.deepEqual([...new Set(kb)], [(PACK_BYTES / 1024).toFixed(1)], `size figures: ${kb}`);
       // Favicon and the installable app: manifest with PNG icons that exist.
       assert.equal(await page.evaluate(async () => (await fetch('favicon.ico')).status), 200);
       const manifestHref = await page.getAttribute('link[rel="manifest"]', 'href');
@@ -97,15 +102,18 @@ test('the models run in a Web Worker, not on the page\'s main thread', async () 
   }
 });
 
-for (const [what, path, pattern] of [
-  ['the sound-type model', '/models/sound-gate.tm2', /sound-check model is missing on the server \(\/models\/sound-gate\.tm2: HTTP 404\)/],
-  ['the screening model', '/models/covid-cough.tm2', /screening model is missing on the server \(\/models\/covid-cough\.tm2: HTTP 404\)/],
+for (const [what, path, pattern, withoutPack] of [
+  ['the models\' pack', '/models/screening.pack.tm2', /models' file is missing on the server \(\/models\/screening\.pack\.tm2: HTTP 404\)/],
+  ['the sound-type model', '/models/sound-gate.tm2', /sound-check model is missing on the server \(\/models\/sound-gate\.tm2: HTTP 404\)/, true],
+  ['the screening model', '/models/covid-cough.tm2', /screening model is missing on the server \(\/models\/covid-cough\.tm2: HTTP 404\)/, true],
   ['the models list', '/models/manifest.json', /list of models is missing on the server \(\/models\/manifest\.json: HTTP 404\)/],
   ['the engine', '/engine/tinym2-simd.wasm', /screening engine is missing on the server/],
 ]) {
   test(`a missing file (${what}) is a clear message, not a page without its check`, async () => {
     const browser = await launch();
     server.override(path, { status: 404, body: 'not found' });
+    // The two model files are used when the manifest names no pack.
+    if (withoutPack) server.override('/models/manifest.json', { body: JSON.stringify(SEPARATE), headers: { 'Content-Type': 'application/json' } });
     try {
       const context = await browser.newContext({ viewport: DESKTOP, serviceWorkers: 'block' });
       const page = await context.newPage();
@@ -119,6 +127,7 @@ for (const [what, path, pattern] of [
       await shot(page, `load-desktop-missing-${path.split('/').pop()}`);
     } finally {
       server.override(path, null);
+      server.override('/models/manifest.json', null);
       await browser.close();
     }
   });

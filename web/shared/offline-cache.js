@@ -119,6 +119,11 @@ async function manifestModels(path, keys) {
   const res = await fetch(url, { cache: 'no-store' });
   if (!res.ok) throw new Error(`cannot fetch ${url.pathname} (HTTP ${res.status})`);
   const manifest = await res.json();
-  return keys.map((k) => manifest[k]).filter(Boolean)
-    .flatMap((m) => [m.url, m.card].filter(Boolean)).map((u) => new URL(u, url).href);
+  // Asked for the pack too and the manifest has one (one file holding the
+  // models): the models' own files are not downloaded, only the pack and
+  // the cards.
+  const viaPack = keys.includes('pack') && manifest.pack;
+  const files = (m, k) => (viaPack && k !== 'pack' ? [m.card] : [m.url, m.card]);
+  return keys.filter((k) => manifest[k]).flatMap((k) => files(manifest[k], k).filter(Boolean))
+    .map((u) => new URL(u, url).href);
 }
