@@ -105,16 +105,17 @@ int main(int argc, char** argv) {
       namespace fs = std::filesystem;
       pk.sweep = !no_sweep;
       const PackRecipe pr = LoadPackRecipe(pack_recipe);
-      const nlohmann::json res = RunPack(pr, pk);
-      const std::string card = (fs::path(pk.out_dir) / (pr.name + ".pack.card.md")).string();
-      std::ofstream(card) << "# Model pack " << pr.name << "\n\n" << pr.description << "\n\n" << PackMarkdown(res, "");
-      std::printf("%s", PackMarkdown(res, "").c_str());
-      if (!pack_plot.empty()) std::ofstream(pack_plot) << PackSweepSvg(res);
-      if (!pack_report.empty()) {
-        const std::string rel = pack_plot.empty() ? "" :
-            fs::relative(fs::absolute(pack_plot), fs::absolute(pack_report).parent_path()).string();
-        UpdateReport(pack_report, PackMarkdown(res, rel), "pack");
-      }
+      const auto written = [&](const nlohmann::json& res) {
+        const std::string card = (fs::path(pk.out_dir) / (pr.name + ".pack.card.md")).string();
+        std::ofstream(card) << "# Model pack " << pr.name << "\n\n" << pr.description << "\n\n" << PackMarkdown(res, "");
+        if (!pack_plot.empty()) std::ofstream(pack_plot) << PackSweepSvg(res);
+        if (!pack_report.empty()) {
+          const std::string rel = pack_plot.empty() ? "" :
+              fs::relative(fs::absolute(pack_plot), fs::absolute(pack_report).parent_path()).string();
+          UpdateReport(pack_report, PackMarkdown(res, rel), "pack");
+        }
+      };
+      std::printf("%s", PackMarkdown(RunPack(pr, pk, written), "").c_str());
     } else if (*rep) {
       UpdateReport(report_md, ResultsMarkdown(results));
       std::printf("%zu result files -> %s\n", results.size(), report_md.c_str());

@@ -31,7 +31,8 @@ PackRecipe LoadPackRecipe(const std::string& path) {
   p.description = j.value("description", "");
   auto members = [&](const char* key, std::vector<PackMemberDef>* out) {
     if (!j.contains(key)) return;
-    for (const auto& m : j.at(key)) out->push_back({m.at("recipe").get<std::string>(), m.value("data", "")});
+    for (const auto& m : j.at(key))
+      out->push_back({m.at("recipe").get<std::string>(), m.value("data", ""), m.value("epochs", -1)});
   };
   members("models", &p.models);
   members("generalization", &p.generalization);
@@ -321,6 +322,7 @@ std::vector<std::unique_ptr<Member>> LoadMembers(const std::vector<PackMemberDef
   for (const auto& def : defs) {
     auto m = std::make_unique<Member>();
     m->r = LoadRecipe((fs::path(p.path).parent_path() / def.recipe).string());
+    if (def.epochs > 0) m->r.train.epochs = def.epochs;
     if (o.epochs > 0) m->r.train.epochs = o.epochs;
     m->r8 = W8A8(m->r);
     m->data_path = def.data.empty() ? m->r.data.path
@@ -336,7 +338,7 @@ std::vector<std::unique_ptr<Member>> LoadMembers(const std::vector<PackMemberDef
 
 }  // namespace
 
-json RunPack(const PackRecipe& p, const PackOptions& o) {
+json RunPack(const PackRecipe& p, const PackOptions& o, const std::function<void(const json&)>& written) {
   const double t0 = NowSeconds();
   fs::create_directories(o.out_dir);
   const std::string cache = o.cache_dir.empty() ? (fs::path(o.out_dir) / "feature-cache").string() : o.cache_dir;
@@ -353,14 +355,20 @@ json RunPack(const PackRecipe& p, const PackOptions& o) {
     const std::string gpath = (fs::path(o.out_dir) / (p.name + ".generalization.pack.tm2")).string();
     res["generalization"] = PackAt(general, p, o, codebook, p.dim, p.centroids, epochs, tag, gpath);
   }
-  if (o.sweep)
+  auto write = [&] {
+    res["seconds"] = NowSeconds() - t0;
+    std::ofstream(fs::path(o.out_dir) / "pack-results.json") << res.dump(2) << "\n";
+    if (written) written(res);
+  };
+  write();
+  if (o.sweep && !p.sweep.empty()) {
     for (const auto& [dim, k] : p.sweep) {
       const auto cb = LearnCodebook(members, p, dim, k);
       const std::string stag = "sweep-d" + std::to_string(dim) + "k" + std::to_string(k);
       res["sweep"].push_back(PackAt(members, p, o, cb, dim, k, p.sweep_epochs, stag, ""));
     }
-  res["seconds"] = NowSeconds() - t0;
-  std::ofstream(fs::path(o.out_dir) / "pack-results.json") << res.dump(2) << "\n";
+    write();
+  }
   return res;
 }
 

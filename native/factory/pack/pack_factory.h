@@ -29,6 +29,7 @@
 #ifndef TM2_FACTORY_PACK_PACK_FACTORY_H_
 #define TM2_FACTORY_PACK_PACK_FACTORY_H_
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -40,6 +41,7 @@ namespace factory {
 struct PackMemberDef {
   std::string recipe;  // path (relative to the pack recipe's folder)
   std::string data;    // "" = the recipe's data.path; else relative to PackOptions::data_root
+  int epochs = -1;     // > 0 overrides the recipe's train.epochs (teacher and student)
 };
 
 struct PackRecipe {
@@ -70,7 +72,10 @@ struct PackOptions {
 
 // Runs the pack factory; returns (and writes to <out>/pack-results.json)
 // the bytes, per-model rows, generalization rows and sweep points.
-nlohmann::json RunPack(const PackRecipe& recipe, const PackOptions& options);
+// `written` (optional) is called each time pack-results.json is written:
+// after the pack and generalization models, and after the sweep.
+nlohmann::json RunPack(const PackRecipe& recipe, const PackOptions& options,
+                       const std::function<void(const nlohmann::json&)>& written = nullptr);
 
 }  // namespace factory
 }  // namespace tm2
