@@ -9,6 +9,7 @@
 //                     [--threshold T]
 //   tm2-factory pack PACK.json --out DIR [--data-root DIR] [--report REPORT.md --plot SVG] [--retrain] [--no-sweep]
 //                     shared PQ codebook, fine-tuning with it fixed, the pack, its card and REPORT section
+//   tm2-factory pack-report PACK-RESULTS.json --report REPORT.md [--plot SVG]   the same section from saved results
 //                     start-offset spread, telephone band, calibration on validation
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -89,6 +90,11 @@ int main(int argc, char** argv) {
   pack->add_option("--bootstrap", pk.bootstrap, "bootstrap resamples (1000)");
   pack->add_option("--report", pack_report, "also write the pack section (<!-- pack:begin/end -->) of this Markdown file");
   pack->add_option("--plot", pack_plot, "also write the sweep plot (SVG) here");
+  std::string pack_results;
+  auto* pack_rep = app.add_subcommand("pack-report", "the pack section of a report (and the sweep plot) from a saved pack-results.json");
+  pack_rep->add_option("results", pack_results, "pack-results.json")->required()->check(CLI::ExistingFile);
+  pack_rep->add_option("--report", pack_report, "Markdown file (<!-- pack:begin/end -->)")->required();
+  pack_rep->add_option("--plot", pack_plot, "also write the sweep plot (SVG) here");
   CLI11_PARSE(app, argc, argv);
   try {
     if (*info) {
@@ -116,6 +122,13 @@ int main(int argc, char** argv) {
         }
       };
       std::printf("%s", PackMarkdown(RunPack(pr, pk, written), "").c_str());
+    } else if (*pack_rep) {
+      namespace fs = std::filesystem;
+      const nlohmann::json res = nlohmann::json::parse(std::ifstream(pack_results));
+      if (!pack_plot.empty()) std::ofstream(pack_plot) << PackSweepSvg(res);
+      const std::string rel = pack_plot.empty() ? "" :
+          fs::relative(fs::absolute(pack_plot), fs::absolute(pack_report).parent_path()).string();
+      UpdateReport(pack_report, PackMarkdown(res, rel), "pack");
     } else if (*rep) {
       UpdateReport(report_md, ResultsMarkdown(results));
       std::printf("%zu result files -> %s\n", results.size(), report_md.c_str());

@@ -125,7 +125,7 @@ std::string PackSweepSvg(const json& r) {
   }
   x0 = std::log10(x0) - 0.05; x1 = std::log10(x1) + 0.05;
   y0 = std::floor(y0) - 0.5; y1 = std::ceil(y1) + 0.5;
-  const double W = 640, H = 400, L = 70, R = 20, T = 30, B = 50;
+  const double W = 720, H = 400, L = 70, R = 120, T = 30, B = 50;  // labels right of the points
   auto X = [&](double v) { return L + (std::log10(v) - x0) / (x1 - x0) * (W - L - R); };
   auto Y = [&](double v) { return T + (y1 - v) / (y1 - y0) * (H - T - B); };
   std::ostringstream o;
