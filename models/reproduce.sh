@@ -6,6 +6,7 @@
 #   models/reproduce.sh kws   ../shared/datasets/speech-commands-test
 #   models/reproduce.sh covid-cv ../shared/datasets/covid19-cough        (5-fold, no model shipped)
 #   models/reproduce.sh fusion   ../shared/datasets/coswara-20200413     (5 recipes, 5-fold, no model shipped)
+#   models/reproduce.sh pack     ../shared/datasets   (the datasets folder: four-task model pack, REPORT pack section)
 # Trains into $TM2_RUNS/<task> (default build/factory-runs), copies the
 # shipped .tm2 and its card into models/, the run's results.json into
 # models/results/, and rewrites the tables of models/REPORT.md from every
@@ -14,7 +15,7 @@
 # $TM2_FACTORY picks the binary (default: the native preset's, built here
 # if missing).
 set -eu
-[ $# -eq 2 ] || { echo "usage: $0 gate|covid|kws|covid-cv|fusion DATA_DIR" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 gate|covid|kws|covid-cv|fusion|pack DATA_DIR" >&2; exit 2; }
 task=$1
 data=$(cd "$2" && pwd)
 cd "$(dirname "$0")/.."
@@ -32,9 +33,25 @@ case $task in
   gate)  recipe=coswara-sound-gate ship=sound-gate  extra="--variants w8a8,w4a4" ;;
   covid) recipe=covid-cough        ship=covid-cough extra="--variants w8a8,w4a4 --compare-distill" ;;
   kws)   recipe=kws-dscnn          ship=kws-dscnn   extra="--variants w8a8,w4a4" ;;
-  covid-cv|fusion) ;;
-  *) echo "unknown task $task (gate, covid, kws, covid-cv, fusion)" >&2; exit 2 ;;
+  covid-cv|fusion|pack) ;;
+  *) echo "unknown task $task (gate, covid, kws, covid-cv, fusion, pack)" >&2; exit 2 ;;
 esac
+# The model pack (docs/packs.md): trains the four members and the
+# generalization model from scratch into $TM2_RUNS/pack (the shipped
+# models/*.tm2 are not read or changed), learns the codebook, fine-tunes,
+# writes the pack, its card, models/images/pack-sweep.svg and the pack
+# section of models/REPORT.md.
+if [ "$task" = pack ]; then
+  rm -rf "$runs/pack"
+  mkdir -p models/images models/results/pack
+  start=$(date +%s)
+  OMP_NUM_THREADS=1 "$factory" pack models/recipes/pack-four.json --out "$runs/pack" --data-root "$data" \
+    --report models/REPORT.md --plot models/images/pack-sweep.svg
+  echo "pack: $(( $(date +%s) - start )) s wall"
+  cp "$runs/pack/pack-results.json" models/results/pack/four-task.json
+  cp "$runs/pack/four-task.pack.card.md" models/results/pack/four-task.card.md
+  exit 0
+fi
 # Cross-validated studies: pooled results only (each fold's models stay in the run folder).
 crossval() {  # crossval NAME RECIPE EXTRA...  -> models/results/NAME.json
   name=$1

@@ -7,15 +7,22 @@
 //   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
 //   tm2-factory probe RECIPE MODEL.tm2 --data DIR [--shift-ms 64] [--shifts 33] [--telephone] [--against M.tm2]
 //                     [--threshold T]
+//   tm2-factory pack PACK.json --out DIR [--data-root DIR] [--report REPORT.md --plot SVG] [--retrain] [--no-sweep]
+//                     shared PQ codebook, fine-tuning with it fixed, the pack, its card and REPORT section
+//   tm2-factory pack-report PACK-RESULTS.json --report REPORT.md [--plot SVG]   the same section from saved results
 //                     start-offset spread, telephone band, calibration on validation
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "data/dataset.h"
 #include "factory.h"
+#include "pack/pack_factory.h"
 #include "probe.h"
 #include "recipe/model_stats.h"
+#include "results/pack_report.h"
 #include "results/report.h"
+#include <filesystem>
+#include <fstream>
 
 int main(int argc, char** argv) {
   using namespace tm2::factory;
@@ -67,6 +74,27 @@ int main(int argc, char** argv) {
   probe->add_option("--threshold", po.threshold, "per source, share of clips whose true label scores below it");
   probe->add_option("--against", po.against, "another model of the recipe: paired differences (this minus that)")
       ->check(CLI::ExistingFile);
+  std::string pack_recipe, pack_report, pack_plot;
+  PackOptions pk;
+  bool no_sweep = false;
+  auto* pack = app.add_subcommand("pack", "several trained models in one pack with a shared PQ codebook, "
+                                          "fine-tuned with it fixed (docs/packs.md)");
+  pack->add_option("recipe", pack_recipe, "pack recipe (models/recipes/pack-*.json)")->required()->check(CLI::ExistingFile);
+  pack->add_option("--out", pk.out_dir, "output folder (members' runs, pack, card, pack-results.json)")->required();
+  pack->add_option("--data-root", pk.data_root, "folder the members' \"data\" names are in (default: each recipe's data.path)");
+  pack->add_option("--cache", pk.cache_dir, "feature cache folder (default <out>/feature-cache)");
+  pack->add_flag("--retrain", pk.retrain, "retrain members even where <out>/<name>/results.json exists");
+  pack->add_flag("--no-sweep", no_sweep, "skip the d/K sweep");
+  pack->add_option("--epochs", pk.epochs, "override the members' train.epochs (quick runs, tests)");
+  pack->add_option("--finetune-epochs", pk.finetune_epochs, "override the pack's finetune_epochs");
+  pack->add_option("--bootstrap", pk.bootstrap, "bootstrap resamples (1000)");
+  pack->add_option("--report", pack_report, "also write the pack section (<!-- pack:begin/end -->) of this Markdown file");
+  pack->add_option("--plot", pack_plot, "also write the sweep plot (SVG) here");
+  std::string pack_results;
+  auto* pack_rep = app.add_subcommand("pack-report", "the pack section of a report (and the sweep plot) from a saved pack-results.json");
+  pack_rep->add_option("results", pack_results, "pack-results.json")->required()->check(CLI::ExistingFile);
+  pack_rep->add_option("--report", pack_report, "Markdown file (<!-- pack:begin/end -->)")->required();
+  pack_rep->add_option("--plot", pack_plot, "also write the sweep plot (SVG) here");
   CLI11_PARSE(app, argc, argv);
   try {
     if (*info) {
@@ -79,6 +107,28 @@ int main(int argc, char** argv) {
     } else if (*probe) {
       const Recipe r = LoadRecipe(recipe_path);
       std::printf("%s", ProbeMarkdown(r, po, Probe(r, model_path, po)).c_str());
+    } else if (*pack) {
+      namespace fs = std::filesystem;
+      pk.sweep = !no_sweep;
+      const PackRecipe pr = LoadPackRecipe(pack_recipe);
+      const auto written = [&](const nlohmann::json& res) {
+        const std::string card = (fs::path(pk.out_dir) / (pr.name + ".pack.card.md")).string();
+        std::ofstream(card) << "# Model pack " << pr.name << "\n\n" << pr.description << "\n\n" << PackMarkdown(res, "");
+        if (!pack_plot.empty()) std::ofstream(pack_plot) << PackSweepSvg(res);
+        if (!pack_report.empty()) {
+          const std::string rel = pack_plot.empty() ? "" :
+              fs::relative(fs::absolute(pack_plot), fs::absolute(pack_report).parent_path()).string();
+          UpdateReport(pack_report, PackMarkdown(res, rel), "pack");
+        }
+      };
+      std::printf("%s", PackMarkdown(RunPack(pr, pk, written), "").c_str());
+    } else if (*pack_rep) {
+      namespace fs = std::filesystem;
+      const nlohmann::json res = nlohmann::json::parse(std::ifstream(pack_results));
+      if (!pack_plot.empty()) std::ofstream(pack_plot) << PackSweepSvg(res);
+      const std::string rel = pack_plot.empty() ? "" :
+          fs::relative(fs::absolute(pack_plot), fs::absolute(pack_report).parent_path()).string();
+      UpdateReport(pack_report, PackMarkdown(res, rel), "pack");
     } else if (*rep) {
       UpdateReport(report_md, ResultsMarkdown(results));
       std::printf("%zu result files -> %s\n", results.size(), report_md.c_str());

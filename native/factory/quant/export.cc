@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "quant/pq.h"
+
 namespace tm2 {
 namespace factory {
 
@@ -48,6 +50,13 @@ QParams ExportStack(std::vector<NetLayer>& stack, QParams in, std::vector<LayerS
     if (l.def.weighted()) {
       torch::Tensor ints, scales;
       QuantizeWeight(l.weight, l.weight_bits, &ints, &scales);
+      if (l.pq_centroids.defined()) {  // the decoded centroids, and their codes for a pack
+        torch::Tensor codes;
+        ints = PqQuantize(ints, l.def.kind, l.pq_centroids, &codes);
+        codes = codes.contiguous().to(torch::kInt64);
+        s.pq_codebook = l.pq_codebook;
+        for (int64_t i = 0; i < codes.numel(); ++i) s.pq_codes.push_back(static_cast<uint8_t>(codes.data_ptr<int64_t>()[i]));
+      }
       // torch -> file layouts: conv OIHW -> [O][kh][kw][I]; depthwise C1HW
       // -> [kh][kw][C]; pointwise OI11 -> [O][I]; FC [O][I] (inputs already
       // flattened in NHWC order by the net).

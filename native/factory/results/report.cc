@@ -129,8 +129,8 @@ std::string ResultsMarkdown(const std::vector<std::string>& files) {
   return md.str();
 }
 
-void UpdateReport(const std::string& report_md, const std::string& tables) {
-  const std::string begin = "<!-- tables:begin -->", end = "<!-- tables:end -->";
+void UpdateReport(const std::string& report_md, const std::string& tables, const std::string& section) {
+  const std::string begin = "<!-- " + section + ":begin -->", end = "<!-- " + section + ":end -->";
   std::string text;
   {
     std::ifstream in(report_md);

@@ -14,10 +14,11 @@ namespace factory {
 // Markdown for the given results.json files (one section each).
 std::string ResultsMarkdown(const std::vector<std::string>& results_json);
 
-// Replaces the text between "<!-- tables:begin -->" and
-// "<!-- tables:end -->" in `report_md` with `tables` (appends the markers
-// and tables when the file or the markers do not exist yet).
-void UpdateReport(const std::string& report_md, const std::string& tables);
+// Replaces the text between "<!-- KEY:begin -->" and "<!-- KEY:end -->"
+// (KEY = `section`) in `report_md` with `tables` (appends the markers and
+// tables when the file or the markers do not exist yet).
+void UpdateReport(const std::string& report_md, const std::string& tables,
+                  const std::string& section = "tables");
 
 }  // namespace factory
 }  // namespace tm2

@@ -1,5 +1,7 @@
 #include "train/net.h"
 
+#include "quant/pq.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -50,6 +52,15 @@ torch::Tensor FakeQuantWeight(const torch::Tensor& w, int bits) {
   shape[0] = w.size(0);
   const auto q = (ints * scales.reshape(shape)).to(w.scalar_type());
   return w + (q - w).detach();  // straight-through estimator
+}
+
+torch::Tensor FakeQuantWeightPq(const torch::Tensor& w, int bits, OpKind kind, const torch::Tensor& centroids) {
+  torch::Tensor ints, scales;
+  QuantizeWeight(w, bits, &ints, &scales);
+  auto shape = std::vector<int64_t>(w.dim(), 1);
+  shape[0] = w.size(0);
+  const auto q = (PqQuantize(ints, kind, centroids) * scales.reshape(shape)).to(w.scalar_type());
+  return w + (q - w).detach();
 }
 
 TinyNetImpl::TinyNetImpl(const Recipe& recipe) : recipe_(recipe) {
@@ -165,7 +176,9 @@ torch::Tensor TinyNetImpl::RunStack(std::vector<NetLayer>& stack, torch::Tensor 
   for (NetLayer& l : stack) {
     const OpDef& op = l.def;
     if (op.weighted()) {
-      const auto w = fake_quant_ ? FakeQuantWeight(l.weight, l.weight_bits) : l.weight;
+      const auto w = !fake_quant_ ? l.weight
+                     : l.pq_centroids.defined() ? FakeQuantWeightPq(l.weight, l.weight_bits, op.kind, l.pq_centroids)
+                                                : FakeQuantWeight(l.weight, l.weight_bits);
       torch::Tensor y;
       if (op.kind == OpKind::kFc) {
         y = torch::linear(x.permute({0, 2, 3, 1}).reshape({x.size(0), -1}), w, l.bias);

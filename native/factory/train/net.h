@@ -41,6 +41,11 @@ struct NetLayer {
   torch::nn::BatchNorm2d bn{nullptr};
   int weight_bits = 8, act_bits = 8;
   Observer out_obs;
+  // Pack factory: when defined, fake-quant decodes the int8 weights to
+  // their nearest centroids of this fixed codebook ([K, d] float64,
+  // quant/pq.h) and the export writes codes into codebook `pq_codebook`.
+  torch::Tensor pq_centroids;
+  int pq_codebook = -1;
 };
 
 class TinyNetImpl : public torch::nn::Module {
@@ -80,6 +85,8 @@ TORCH_MODULE(TinyNet);
 // scales; `qmax` = 127 or 7.
 void QuantizeWeight(const torch::Tensor& w, int bits, torch::Tensor* ints, torch::Tensor* scales);
 torch::Tensor FakeQuantWeight(const torch::Tensor& w, int bits);
+// The same with the integers replaced by their PQ decoding (straight-through).
+torch::Tensor FakeQuantWeightPq(const torch::Tensor& w, int bits, OpKind kind, const torch::Tensor& centroids);
 
 }  // namespace factory
 }  // namespace tm2

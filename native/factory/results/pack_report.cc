@@ -1,0 +1,159 @@
+#include "results/pack_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace tm2 {
+namespace factory {
+using nlohmann::json;
+
+namespace {
+
+std::string Fmt(const char* f, double a, double b = 0, double c = 0) {
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), f, a, b, c);
+  return buf;
+}
+
+// Accuracy or AUC x 100 with its interval.
+std::string Points(const json& v) {
+  return Fmt("%.1f [%.1f, %.1f]", 100 * v.at("value").get<double>(), 100 * v.at("ci95").at(0).get<double>(),
+             100 * v.at("ci95").at(1).get<double>());
+}
+
+std::string Bytes(long long b) {
+  std::string s = std::to_string(b);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+double Delta(const json& m) { return 100 * (m["pack"]["value"].get<double>() - m["w8a8"]["value"].get<double>()); }
+
+void ModelTable(std::ostringstream& o, const json& config) {
+  o << "| model | metric (x100) | W8A8 | mixed 4/8 | pack | pack - W8A8 | PQ layers | engine = factory |\n"
+       "|---|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& m : config.at("models")) {
+    const double agree = m["pack"].value("engine_agreement", -1.0);
+    o << "| " << m["name"].get<std::string>() << " | " << m["metric"].get<std::string>() << " | " << Points(m["w8a8"])
+      << " | " << Points(m["mixed"]) << " | " << Points(m["pack"]) << " | " << Fmt("%+.1f", Delta(m)) << " | "
+      << m["pack"]["coded_layers"].get<int>() << " of " << m["pack"]["layers"].get<int>() << " | "
+      << (agree < 0 ? std::string("-") : Fmt("%.1f %%", 100 * agree)) << " |\n";
+  }
+}
+
+}  // namespace
+
+std::string PackMarkdown(const json& r, const std::string& plot) {
+  std::ostringstream o;
+  const json& p = r.at("pack");
+  long long fl = 0, w8 = 0, w8f = 0, mx = 0, mxf = 0;
+  for (const auto& m : p.at("models")) {
+    fl += m["float_bytes"].get<long long>();
+    w8 += m["w8a8"]["weight_bytes"].get<long long>();
+    w8f += m["w8a8"]["file_bytes"].get<long long>();
+    mx += m["mixed"]["weight_bytes"].get<long long>();
+    mxf += m["mixed"]["file_bytes"].get<long long>();
+  }
+  const long long pw = p["pack_weight_bytes"], pf = p["pack_file_bytes"];
+  o << "### Model pack `" << r["name"].get<std::string>() << "`: " << p["models"].size() << " models, one codebook d = "
+    << p["dim"].get<int>() << ", K = " << p["centroids"].get<int>() << ", fine-tuned " << p["finetune_epochs"].get<int>()
+    << " epochs with it fixed\n\n";
+  o << "Written by `tm2-factory pack` (models/reproduce.sh pack). Weights: codes + kept int8 weights + the codebook ("
+    << Bytes(p["codebook_bytes"]) << " B); float32 = parameters x 4. Whole files: the W8A8 and mixed files the same "
+       "factory run exports for each model (the shipped recipes' own configurations), against the one pack file.\n\n";
+  o << "| bytes | float32 | W8A8 | mixed 4/8 | pack | float32 / pack | W8A8 / pack | mixed / pack |\n"
+       "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  o << "| weights | " << Bytes(fl) << " | " << Bytes(w8) << " | " << Bytes(mx) << " | " << Bytes(pw) << " | "
+    << Fmt("%.2fx", static_cast<double>(fl) / pw) << " | " << Fmt("%.2fx", static_cast<double>(w8) / pw) << " | "
+    << Fmt("%.2fx", static_cast<double>(mx) / pw) << " |\n";
+  o << "| whole files | - | " << Bytes(w8f) << " | " << Bytes(mxf) << " | " << Bytes(pf) << " | - | "
+    << Fmt("%.2fx", static_cast<double>(w8f) / pf) << " | " << Fmt("%.2fx", static_cast<double>(mxf) / pf) << " |\n\n";
+  o << "Per-channel vectors in the pack (bias, multiplier, shift; no float weight scales): "
+    << Bytes(p["pack_channel_bytes"]) << " B. One arena for every model: " << Bytes(p["arena_bytes"]) << " B.\n\n";
+  o << "Metric on each recipe's reported split, 95 % bootstrap intervals over its groups; \"engine = factory\" is the "
+       "top-1 agreement of the engine running the pack from PCM with the factory's integer model.\n\n";
+  ModelTable(o, p);
+  if (r.contains("generalization")) {
+    const json& g = r["generalization"];
+    o << "\nGeneralization: models whose data and architecture were not used to learn the codebook, coded with it "
+         "(fine-tuned the same way), in a pack of their own (" << Bytes(g["pack_file_bytes"]) << " B, weights "
+      << Bytes(g["pack_weight_bytes"]) << " B):\n\n";
+    ModelTable(o, g);
+  }
+  if (r.contains("sweep")) {
+    o << "\nSweep over d and K (codebook learned again for each point, " << r["sweep"][0]["finetune_epochs"].get<int>()
+      << " epoch(s) of fine-tuning):\n\n| d | K | weights | float32 / weights | whole file | mean pack - W8A8 | per model |\n"
+         "|---:|---:|---:|---:|---:|---:|---|\n";
+    for (const auto& s : r["sweep"]) {
+      double sum = 0;
+      std::string per;
+      for (const auto& m : s["models"]) {
+        sum += Delta(m);
+        per += (per.empty() ? "" : ", ") + Fmt("%+.1f", Delta(m));
+      }
+      o << "| " << s["dim"].get<int>() << " | " << s["centroids"].get<int>() << " | " << Bytes(s["pack_weight_bytes"])
+        << " | " << Fmt("%.1fx", static_cast<double>(fl) / s["pack_weight_bytes"].get<long long>()) << " | "
+        << Bytes(s["pack_file_bytes"]) << " | " << Fmt("%+.2f", sum / s["models"].size()) << " | " << per << " |\n";
+    }
+    if (!plot.empty()) o << "\n![pack size against metric change](" << plot << ")\n";
+  }
+  o << "\n" << Fmt("%.0f", r.value("seconds", 0.0)) << " s in all (one thread).\n";
+  return o.str();
+}
+
+std::string PackSweepSvg(const json& r) {
+  struct Pt { double x, y; std::string label; bool main; };
+  std::vector<Pt> pts;
+  auto mean = [](const json& c) {
+    double s = 0;
+    for (const auto& m : c["models"]) s += Delta(m);
+    return s / c["models"].size();
+  };
+  if (r.contains("sweep"))
+    for (const auto& s : r["sweep"])
+      pts.push_back({s["pack_weight_bytes"].get<double>(), mean(s),
+                     "d=" + std::to_string(s["dim"].get<int>()) + " K=" + std::to_string(s["centroids"].get<int>()), false});
+  const json& p = r["pack"];
+  pts.push_back({p["pack_weight_bytes"].get<double>(), mean(p),
+                 "pack d=" + std::to_string(p["dim"].get<int>()) + " K=" + std::to_string(p["centroids"].get<int>()), true});
+  double x0 = 1e18, x1 = 0, y0 = -1, y1 = 1;
+  for (const auto& q : pts) {
+    x0 = std::min(x0, q.x); x1 = std::max(x1, q.x);
+    y0 = std::min(y0, q.y); y1 = std::max(y1, q.y);
+  }
+  x0 = std::log10(x0) - 0.05; x1 = std::log10(x1) + 0.05;
+  y0 = std::floor(y0) - 0.5; y1 = std::ceil(y1) + 0.5;
+  const double W = 720, H = 400, L = 70, R = 120, T = 30, B = 50;  // labels right of the points
+  auto X = [&](double v) { return L + (std::log10(v) - x0) / (x1 - x0) * (W - L - R); };
+  auto Y = [&](double v) { return T + (y1 - v) / (y1 - y0) * (H - T - B); };
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    << "<text x=\"" << W / 2 << "\" y=\"18\" text-anchor=\"middle\">pack weight bytes (log) against mean metric change vs W8A8 (points)</text>\n"
+    << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - R << "\" y2=\"" << H - B << "\" stroke=\"black\"/>\n"
+    << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\"" << H - B << "\" stroke=\"black\"/>\n";
+  for (double v = std::ceil(y0); v <= y1; v += std::max(1.0, std::round((y1 - y0) / 8))) {
+    o << "<line x1=\"" << L - 4 << "\" y1=\"" << Y(v) << "\" x2=\"" << W - R << "\" y2=\"" << Y(v) << "\" stroke=\""
+      << (v == 0 ? "#888" : "#eee") << "\"/>\n<text x=\"" << L - 8 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">"
+      << Fmt("%+.0f", v) << "</text>\n";
+  }
+  for (double e = std::floor(x0); e <= x1; e += 1)
+    for (double m : {1.0, 2.0, 5.0}) {
+      const double v = m * std::pow(10.0, e);
+      if (std::log10(v) < x0 || std::log10(v) > x1) continue;
+      o << "<line x1=\"" << X(v) << "\" y1=\"" << H - B << "\" x2=\"" << X(v) << "\" y2=\"" << H - B + 4
+        << "\" stroke=\"black\"/>\n<text x=\"" << X(v) << "\" y=\"" << H - B + 18 << "\" text-anchor=\"middle\">"
+        << Fmt("%.0f", v) << "</text>\n";
+    }
+  o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 10 << "\" text-anchor=\"middle\">weight bytes (codes + kept weights + codebook)</text>\n";
+  for (const auto& q : pts)
+    o << "<circle cx=\"" << X(q.x) << "\" cy=\"" << Y(q.y) << "\" r=\"5\" fill=\"" << (q.main ? "#c0392b" : "#2c7fb8")
+      << "\"/>\n<text x=\"" << X(q.x) + 7 << "\" y=\"" << Y(q.y) - 7 << "\">" << q.label << "</text>\n";
+  o << "</svg>\n";
+  return o.str();
+}
+
+}  // namespace factory
+}  // namespace tm2
