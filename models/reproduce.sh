@@ -29,7 +29,7 @@ if [ -z "$factory" ]; then
 fi
 runs=${TM2_RUNS:-build/factory-runs}
 case $task in
-  gate)  recipe=sound-gate-balanced ship=sound-gate  extra="--variants w8a8,w4a4" ;;
+  gate)  recipe=sound-gate-balanced ship=sound-gate  extra="" ;;
   covid) recipe=covid-cough        ship=covid-cough extra="--variants w8a8,w4a4 --compare-distill" ;;
   kws)   recipe=kws-dscnn          ship=kws-dscnn   extra="--variants w8a8,w4a4" ;;
   covid-cv|fusion) ;;
