@@ -174,7 +174,8 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
   // else validation.
   bool has_eval = false;
   for (const Item& it : items) has_eval = has_eval || it.split == "evaluation";
-  const std::string held = has_eval ? "evaluation" : "validation";
+  const std::string held = !o.split.empty() ? o.split : has_eval ? "evaluation" : "validation";
+  if (held != "evaluation" && held != "validation") throw std::runtime_error("probe: --split must be evaluation or validation");
   for (const Item& it : items) {
     if (it.split != held) continue;
     val.push_back(&it);

@@ -32,6 +32,9 @@ struct ProbeOptions {
   int bootstrap = 1000;
   std::string against;  // another .tm2 of the same recipe: paired differences
   double threshold = 0;  // > 0: per source, clips whose true label scores below it (the page's refusals)
+  // "validation": measure the validation split even when an evaluation
+  // split is held out (to choose a threshold without touching evaluation).
+  std::string split;
 };
 
 struct ProbeResult {

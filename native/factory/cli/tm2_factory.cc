@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   probe->add_option("--shifts", po.shifts, "number of delays from 0 to --shift-ms (33)")->check(CLI::Range(1, 1000));
   probe->add_flag("--telephone", po.telephone, "also score telephone-band versions of the clips");
   probe->add_option("--bootstrap", po.bootstrap, "bootstrap resamples (1000)");
+  probe->add_option("--split", po.split, "evaluation | validation (default: evaluation if held out, else validation)");
   probe->add_option("--threshold", po.threshold, "per source, share of clips whose true label scores below it");
   probe->add_option("--against", po.against, "another model of the recipe: paired differences (this minus that)")
       ->check(CLI::ExistingFile);

@@ -181,6 +181,9 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       c.gain_db = t.value("gain_db", c.gain_db);
       c.noise = t.value("noise", c.noise);
       c.shift_frames = t.value("shift_frames", c.shift_frames);
+      c.balance = t.value("balance", c.balance);
+      if (c.balance != "none" && c.balance != "label" && c.balance != "label_source")
+        Fail(path, "train.balance '" + c.balance + "' (none, label, label_source)");
       if (c.metric != "accuracy" && c.metric != "auc" && c.metric != "balanced_accuracy")
         Fail(path, "train.metric '" + c.metric + "' (accuracy, auc, balanced_accuracy)");
       if (c.metric == "auc" && r.labels.size() != 2) Fail(path, "train.metric auc needs 2 labels");

@@ -73,6 +73,11 @@ struct TrainConfig {
   std::string metric = "accuracy";  // accuracy | auc (binary) | balanced_accuracy
   double gain_db = 6.0, noise = 0.05;  // augmentation: gain range, feature noise (in std units)
   int shift_frames = 4;                // augmentation: circular time shift range
+  // Loss weights per training item: "none"; "label" (every label weighs the
+  // same in total); "label_source" (every label the same, and within a
+  // label every source the same, so a source with few recordings of a
+  // label is not drowned by one with many).
+  std::string balance = "none";
 };
 
 // Augmentation of the training split ("augment" in a recipe; off by

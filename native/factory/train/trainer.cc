@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "augment/spec_mask.h"
@@ -41,6 +42,27 @@ std::string Clock(double s) {
 }
 
 }  // namespace
+
+// A cell is a label, or a (label, source) pair; weight = N / (labels present
+// x cells of the label x items in the cell).
+torch::Tensor ItemWeights(const TensorSet& train, const std::string& balance) {
+  const int64_t n = train.size();
+  if (balance == "none" || n == 0) return {};
+  std::map<int64_t, std::map<std::string, int64_t>> count;  // label -> source -> items
+  const auto y = train.y.to(torch::kLong).contiguous();
+  const int64_t* yl = y.data_ptr<int64_t>();
+  auto key = [&](int64_t i) {
+    return balance == "label_source" && static_cast<size_t>(i) < train.source.size() ? train.source[i] : std::string();
+  };
+  for (int64_t i = 0; i < n; ++i) ++count[yl[i]][key(i)];
+  std::vector<float> w(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& cells = count[yl[i]];
+    w[i] = static_cast<float>(static_cast<double>(n) /
+                              (static_cast<double>(count.size()) * cells.size() * cells.at(key(i))));
+  }
+  return torch::tensor(w);
+}
 
 double Metric(const std::string& metric, const torch::Tensor& scores, const torch::Tensor& y) {
   const auto prob = torch::softmax(scores.to(torch::kFloat64), 1).contiguous();
@@ -97,6 +119,7 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
   // Seeded per epoch, so a resumed run draws what an uninterrupted one would.
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t n = train.size();
+  const torch::Tensor item_weight = ItemWeights(train, cfg.balance);
   for (int epoch = start_epoch; epoch < run.epochs; ++epoch) {
     torch::manual_seed(cfg.seed * 1000003ull + epoch);
     net->train();
@@ -119,7 +142,10 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
       }
       const auto y = train.y.index_select(0, idx);
       const auto logits = net->forward(x);
-      auto loss = torch::cross_entropy_loss(logits, y);
+      auto loss = item_weight.defined()
+                      ? (torch::cross_entropy_loss(logits, y, {}, at::Reduction::None) *
+                         item_weight.index_select(0, idx)).mean()
+                      : torch::cross_entropy_loss(logits, y);
       if (run.teacher && run.kd_weight > 0) {
         torch::Tensor soft;
         {

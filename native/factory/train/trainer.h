@@ -48,6 +48,11 @@ struct TrainResult {
 TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
                   const TrainConfig& cfg, const TrainRun& run);
 
+// Per-item loss weights for train.balance ("label" | "label_source"), mean 1
+// over the set; undefined for "none". With "label_source" every label weighs
+// the same in total and, within a label, every source the same.
+torch::Tensor ItemWeights(const TensorSet& train, const std::string& balance);
+
 torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set);
 // accuracy | balanced_accuracy | auc (binary: P(label 1)) from scores [N, C].
 double Metric(const std::string& metric, const torch::Tensor& scores, const torch::Tensor& y);
