@@ -220,8 +220,8 @@ int main(int argc, char** argv) {
   tm2::ArenaReport tables;
   s = tm2::Engine::ArenaBytes(model, &tables, to);
   if (!s.ok()) return std::printf("plan: %s\n", s.message()), 1;
-  std::printf("arena parts: stream workspace %lu (preprocessing tables %lu, built in RAM at Init; "
-              "none in flash), window %lu, engine %lu\n",
+  std::printf("arena parts: stream workspace %lu (model-specific preprocessing tables %lu, built "
+              "in RAM at Init; the FFT and resampler constants are in flash), window %lu, engine %lu\n",
               static_cast<unsigned long>(stream_ws), static_cast<unsigned long>(tables.preprocess_tables),
               static_cast<unsigned long>(Runner().stream().num_frames() * Runner().stream().num_features()),
               static_cast<unsigned long>(engine_bytes));
