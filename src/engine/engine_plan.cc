@@ -1,4 +1,6 @@
 // Engine::Plan: lays out the arena (engine.h, docs/memory.md).
+#include <alloca.h>
+
 #include <cmath>
 #include <cstring>
 
@@ -15,8 +17,22 @@ using engine_internal::PlannedBuffer;
 constexpr size_t kAlign = 16;
 // Activation buffers the plan can hold: a record per layer of at most 64
 // (FORMAT.md) in each of 8 branches and the head, and the fusion vector.
-// The records sit on Init's stack (7.7 KB), below what Invoke's kernels use.
+// The records sit on Init's stack, sized by the model (12 bytes a layer:
+// KWS 0.4 KB; a fixed 640 took 7.7 KB, more than a 32 KB part has left
+// beside KWS's arena).
 constexpr int kMaxPlannedBuffers = 640;
+
+// Counts the layers of a model, so Plan sizes its records by the model.
+class LayerCounter final : public ModelVisitor {
+ public:
+  Status BeginStack(int, const TensorInfo&, int num_layers) override {
+    layers += num_layers;
+    return Status::Ok();
+  }
+  Status Layer(const LayerView&) override { return Status::Ok(); }
+  Status EndStack(int, const TensorInfo&) override { return Status::Ok(); }
+  int layers = 0;
+};
 
 // Bump allocator over the caller's arena. With a null base it only counts,
 // which is how ArenaBytes() sizes a plan without memory.
@@ -173,10 +189,10 @@ const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g
 // first branch's slice to the head's first layer.
 class Engine::Planner final : public ModelVisitor {
  public:
-  Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, ArenaReport* report,
-          int pq_capacity)
-      : e_(*engine), arena_(*arena), buffers_(buffers), report_(*report),
-        pq_capacity_(pq_capacity) {
+  Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, int buffer_capacity,
+          ArenaReport* report, int pq_capacity)
+      : e_(*engine), arena_(*arena), buffers_(buffers), buffer_capacity_(buffer_capacity),
+        report_(*report), pq_capacity_(pq_capacity) {
     // A table that packs weights runs those layers whole, and banding only
     // the others can raise the peak: such tables (hosts) keep one buffer
     // per layer output, as they trade memory for speed anyway.
@@ -315,7 +331,7 @@ class Engine::Planner final : public ModelVisitor {
       buffers_[group_].last = static_cast<uint16_t>(step_ + 1);
     } else {
       CloseGroup();
-      if (count_ == kMaxPlannedBuffers)
+      if (count_ == buffer_capacity_)
         return Status::Error(StatusCode::kBadModel, "engine: more than %d activation buffers",
                              kMaxPlannedBuffers);
       group_ = count_;
@@ -377,6 +393,7 @@ class Engine::Planner final : public ModelVisitor {
   Engine& e_;
   ArenaCursor& arena_;
   PlannedBuffer* buffers_;
+  int buffer_capacity_;
   ArenaReport& report_;
   int pq_capacity_;
   int count_ = 0;
@@ -416,8 +433,14 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
   pq_scratch_ = pq_decoded ? static_cast<int8_t*>(arena.Take(pq_decoded)) : nullptr;
   pq_plans_ = pq_layers ? static_cast<PqWeights*>(arena.Take(pq_plan_bytes)) : nullptr;
   num_pq_ = 0;
-  PlannedBuffer buffers[kMaxPlannedBuffers];
-  Planner planner(this, &arena, buffers, report, pq_layers);
+  // One record per layer output at most, and the fusion vector's.
+  LayerCounter counter;
+  TM2_RETURN_IF_ERROR(WalkModel(model_, &counter));
+  const int records = counter.layers + 1 < kMaxPlannedBuffers ? counter.layers + 1
+                                                                 : kMaxPlannedBuffers;
+  PlannedBuffer* buffers =
+      static_cast<PlannedBuffer*>(alloca(sizeof(PlannedBuffer) * static_cast<size_t>(records)));
+  Planner planner(this, &arena, buffers, records, report, pq_layers);
   TM2_RETURN_IF_ERROR(WalkModel(model_, &planner));
   // softmax(z), z = (q - zp) * scale / T, |q - zp| <= 255 (FORMAT.md 4.4).
   const float temperature = model_.temperature();
