@@ -7,7 +7,8 @@
 // DSP kernels, which must give the same logits; the DSP kernels keep
 // weight tiles of up to ~17 KB on the stack (docs/kernels.md), more than
 // the 32 KB image has left beside the arena, so that one runs the
-// reference kernels only. A model that does not fit fails at Init with
+// reference kernels only, and checks KWS from PCM against KWS from its
+// features given (the same logits). A model that does not fit fails at Init with
 // kArenaTooSmall and a message naming both sizes (each model in one byte
 // too few; the 32 KB image also KWS fed 48 kHz PCM, whose resampler does
 // not fit); the stack is painted at start and its high-water mark must
@@ -40,6 +41,7 @@ extern "C" void* sbrk(int increment);  // newlib: the heap's end
 // Marks for the instruction counter (tests/bench/qemu_insn_count.c).
 extern "C" __attribute__((noinline)) void tm2_insn_mark(void) { __asm__ volatile("" ::: "memory"); }
 static int g_region = 0;
+static int8_t g_last_logits[32];  // the last case's, for cross-checks
 
 alignas(16) static uint8_t g_arena[TM2_ARENA_BYTES];
 static tm2::Engine g_engine;
@@ -121,8 +123,9 @@ static int RunCase(const Case& c) {
   const bool same = num_tables == 1 ||
                     std::memcmp(logits[0], logits[1], g_engine.num_classes()) == 0;
   const bool label_ok = !c.expect || std::strcmp(model.label(top), c.expect) == 0;
+  std::memcpy(g_last_logits, logits[0], static_cast<size_t>(g_engine.num_classes()));
   std::printf("%s: arena %lu of %lu bytes (tables %lu, features %lu, plans %lu, shared %lu = "
-              "max(scratch %lu, activations %lu)), top '%s' 0.%04d, %s vs ref: %s\n",
+              "max(scratch %lu, activations %lu)), top '%s' 0.%04d, %s\n",
               c.name, static_cast<unsigned long>(r.total),
               static_cast<unsigned long>(sizeof(g_arena)),
               static_cast<unsigned long>(r.preprocess_tables),
@@ -131,7 +134,9 @@ static int RunCase(const Case& c) {
               static_cast<unsigned long>(r.preprocess_scratch),
               static_cast<unsigned long>(r.activations), model.label(top),
               static_cast<int>(g_engine.probabilities()[top] * 10000.0f + 0.5f),
-              tables[num_tables - 1]->name, same ? "same logits" : "MISMATCH");
+              num_tables == 1 ? "reference kernels"
+              : same          ? "cm4dsp: same logits as the reference"
+                              : "cm4dsp: MISMATCH with the reference");
   return same && label_ok ? 0 : 1;
 }
 
@@ -150,7 +155,15 @@ int main() {
 #if TM2_SMALL_RAM_32K
   const Case kws_pcm = {"kws-dscnn", small_kws_dscnn, small_kws_dscnn_size, word, word_frames,
                         nullptr, 0, "yes"};
+  // The whole pipeline must give what the features given give (the
+  // fixture is SetInput's output: arena_options_test).
+  int8_t given[32];
+  std::memcpy(given, g_last_logits, sizeof(given));
   failures += RunCase(kws_pcm);
+  const bool same_as_given = std::memcmp(given, g_last_logits, 12) == 0;
+  std::printf("kws-dscnn from PCM vs features given: %s\n",
+              same_as_given ? "same logits" : "MISMATCH");
+  if (!same_as_given) ++failures;
   // A real case that does not fit: the same model fed by a 48 kHz
   // microphone needs the resampler's weights and input samples too.
   {
