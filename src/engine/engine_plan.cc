@@ -22,18 +22,6 @@ constexpr size_t kAlign = 16;
 // beside KWS's arena).
 constexpr int kMaxPlannedBuffers = 640;
 
-// Counts the layers of a model, so Plan sizes its records by the model.
-class LayerCounter final : public ModelVisitor {
- public:
-  Status BeginStack(int, const TensorInfo&, int num_layers) override {
-    layers += num_layers;
-    return Status::Ok();
-  }
-  Status Layer(const LayerView&) override { return Status::Ok(); }
-  Status EndStack(int, const TensorInfo&) override { return Status::Ok(); }
-  int layers = 0;
-};
-
 // Bump allocator over the caller's arena. With a null base it only counts,
 // which is how ArenaBytes() sizes a plan without memory.
 class ArenaCursor {
@@ -434,10 +422,8 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
   pq_plans_ = pq_layers ? static_cast<PqWeights*>(arena.Take(pq_plan_bytes)) : nullptr;
   num_pq_ = 0;
   // One record per layer output at most, and the fusion vector's.
-  LayerCounter counter;
-  TM2_RETURN_IF_ERROR(WalkModel(model_, &counter));
-  const int records = counter.layers + 1 < kMaxPlannedBuffers ? counter.layers + 1
-                                                                 : kMaxPlannedBuffers;
+  const int layers = model_.num_layers();
+  const int records = layers + 1 < kMaxPlannedBuffers ? layers + 1 : kMaxPlannedBuffers;
   PlannedBuffer* buffers =
       static_cast<PlannedBuffer*>(alloca(sizeof(PlannedBuffer) * static_cast<size_t>(records)));
   Planner planner(this, &arena, buffers, records, report, pq_layers);

@@ -56,6 +56,16 @@ int Model::num_branches() const {
   return root_ && root_->branches() ? static_cast<int>(root_->branches()->size()) : 0;
 }
 
+int Model::num_layers() const {
+  if (!root_) return 0;
+  size_t n = root_->head() ? root_->head()->size() : 0;
+  for (int i = 0; i < num_branches(); ++i) {
+    const fb::Branch* b = branch(i);
+    if (b && b->layers()) n += b->layers()->size();
+  }
+  return static_cast<int>(n);
+}
+
 const fb::Branch* Model::branch(int i) const {
   if (i < 0 || i >= num_branches()) return nullptr;
   return root_->branches()->Get(static_cast<flatbuffers::uoffset_t>(i));

@@ -176,6 +176,8 @@ class Model {
   int num_labels() const;
   const char* label(int i) const;
   int num_branches() const;
+  // Layers over all branches and the head (Softmax included).
+  int num_layers() const;
   const fb::Branch* branch(int i) const;
   const char* branch_name(int i) const;
   const char* branch_modality(int i) const;
