@@ -33,7 +33,7 @@ export async function giveConsent() {
   const s = state.session;
   // From a study link, the server records the consent first: no session
   // exists anywhere until both agree.
-  if (state.link) s.remote = await joinStudy(state.link, s.protocol.version);
+  if (state.link) s.remote = await joinStudy(state.link, s.protocol.version, s.language);
   s.consentedAt = new Date().toISOString();
   await state.store.putSession(s);
   sessionStorage.setItem(TAB_SESSION, s.id);
