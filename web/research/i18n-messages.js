@@ -2,7 +2,8 @@
 // language of i18n.js (which merges this table into its own). Kept apart
 // from the labels because they are many and have placeholders; a key
 // ending in One/Many is picked by count (i18n.js's plural()). The English
-// wording is the page's original one, word for word.
+// is the page's earlier wording (qLong aside: a take here is recorded,
+// never a file to trim).
 
 export const MESSAGES = {
   en: {

@@ -25,7 +25,7 @@ const describe = (modality) => (['cough', 'speech', 'breath'].includes(modality)
 
 // A quality verdict (web/quality.js: its reason and figures) in the
 // participant's language; the English is quality.js's own wording.
-export function verdictText(verdict, range, modality) {
+function verdictText(verdict, range, modality) {
   const seconds = verdict.stats?.seconds ?? 0;
   switch (verdict.reason) {
     case 'short':
