@@ -1,8 +1,12 @@
 // The participant API. A study link carries the study id and its join key;
 // joining gives a random participant id and a bearer token (only its hash
-// is stored). Consent must name the study's protocol version; the answers
-// follow it. Withdrawal deletes the participant's files and rows.
+// is stored). Consent must name the study's protocol version and may name
+// the language it was read in (one the protocol is written or translated
+// in); the answers follow it. Withdrawal deletes the participant's files and rows.
 #include <sodium.h>
+
+#include <algorithm>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +25,19 @@ json UploadJson(const Upload& u) {
           {"length", u.length},    {"verdict", u.verdict},   {"message", u.message},
           {"seconds", u.seconds},  {"sampleRate", u.sample_rate},
           {"probability", u.probability < 0 ? json(nullptr) : json(u.probability)}};
+}
+
+// The languages a protocol can be shown in: its own ("en" unless it says)
+// and those of its translations (in name order), as web/research/protocol.js
+// reads them.
+std::vector<std::string> ProtocolLanguages(const std::string& protocol_json) {
+  const json p = json::parse(protocol_json, nullptr, false);
+  std::vector<std::string> out;
+  if (!p.is_object()) return out;
+  out.push_back(p.contains("language") && p["language"].is_string() ? p["language"].get<std::string>() : "en");
+  if (p.contains("translations") && p["translations"].is_object())
+    for (const auto& [tag, _] : p["translations"].items()) out.push_back(tag);
+  return out;
 }
 
 }  // namespace
@@ -46,7 +63,7 @@ void StudyServer::RouteApi() {
     if (key.size() != study->join_key.size() ||
         sodium_memcmp(key.data(), study->join_key.data(), key.size()) != 0)
       return Fail(res, 403, "wrong or missing join key: open the study link you were given");
-    const Participant p{RandomHex(8), study->id, NowIso(), "", "", "{}", ""};
+    const Participant p{RandomHex(8), study->id, NowIso(), "", "", "{}", "", ""};
     const std::string token = RandomHex(32);
     db_.AddParticipant(p, Sha256Hex(token));
     res.status = 201;
@@ -63,9 +80,21 @@ void StudyServer::RouteApi() {
     if (body["version"] != c->study.version)
       return Fail(res, 409, "consent is for protocol version " + body["version"].get<std::string>() +
                                  " but the study runs version " + c->study.version);
+    // The language is optional (a page from before it was sent leaves it
+    // unrecorded), but when given it must be one the consent exists in.
+    std::string language;
+    if (body.contains("language")) {
+      const auto languages = ProtocolLanguages(c->study.protocol_json);
+      std::string list;
+      for (const auto& l : languages) list += (list.empty() ? "" : ", ") + l;
+      if (!body["language"].is_string() ||
+          std::find(languages.begin(), languages.end(), body["language"].get<std::string>()) == languages.end())
+        return Fail(res, 400, "consent.language: expected one of the protocol's languages (" + list + ")");
+      language = body["language"].get<std::string>();
+    }
     const std::string at = NowIso();
-    db_.SetConsent(c->participant.id, c->study.version, at);
-    res.set_content(json{{"consentedAt", at}, {"version", c->study.version}}.dump(),
+    db_.SetConsent(c->participant.id, c->study.version, language, at);
+    res.set_content(json{{"consentedAt", at}, {"version", c->study.version}, {"language", language}}.dump(),
                     "application/json");
   });
 
@@ -113,6 +142,7 @@ void StudyServer::RouteApi() {
     res.set_content(json{{"participant", c->participant.id},
                          {"consentedAt", c->participant.consented_at},
                          {"consentVersion", c->participant.consent_version},
+                         {"consentLanguage", c->participant.consent_language},
                          {"completedAt", c->participant.completed_at},
                          {"answers", json::parse(c->participant.answers, nullptr, false)},
                          {"takes", takes}}.dump(),

@@ -143,7 +143,8 @@ void StudyServer::RouteDashboard() {
       }
       n_takes += takes[p.id].size();
       sessions.push_back({{"participant", p.id}, {"createdAt", p.created_at},
-                          {"consentedAt", p.consented_at},
+                          {"consentedAt", p.consented_at}, {"consentVersion", p.consent_version},
+                          {"consentLanguage", p.consent_language},
                           {"status", all || !p.completed_at.empty() ? "complete" : "unfinished"},
                           {"answers", answers}, {"takes", tj}});
     }

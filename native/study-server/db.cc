@@ -9,7 +9,7 @@ const char kUploadColumns[] =
     "id, study_id, participant_id, task, take, sha256, length, \"offset\", header_checked, status, "
     "verdict, message, probability, seconds, sample_rate, created_at";
 const char kParticipantColumns[] =
-    "id, study_id, created_at, consented_at, consent_version, answers, completed_at";
+    "id, study_id, created_at, consented_at, consent_version, answers, completed_at, consent_language";
 const char kStudyColumns[] = "id, protocol_id, version, protocol_json, join_key, created_at";
 
 int64_t Int(const std::string& s) { return std::strtoll(s.c_str(), nullptr, 10); }
@@ -37,7 +37,7 @@ Upload ReadUpload(const std::vector<std::string>& r) {
 }
 
 Participant ReadParticipant(const std::vector<std::string>& r) {
-  return Participant{r[0], r[1], r[2], r[3], r[4], r[5], r[6]};
+  return Participant{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]};
 }
 
 Study ReadStudy(const std::vector<std::string>& r) { return Study{r[0], r[1], r[2], r[3], r[4], r[5]}; }
@@ -99,9 +99,9 @@ std::vector<Participant> Db::ListParticipants(const std::string& study_id) {
 }
 
 void Db::SetConsent(const std::string& participant_id, const std::string& version,
-                    const std::string& at) {
-  Q("UPDATE participants SET consented_at = ?, consent_version = ? WHERE id = ?",
-    {at, version, participant_id});
+                    const std::string& language, const std::string& at) {
+  Q("UPDATE participants SET consented_at = ?, consent_version = ?, consent_language = ? WHERE id = ?",
+    {at, version, language, participant_id});
 }
 
 void Db::SetAnswers(const std::string& participant_id, const std::string& answers_json) {

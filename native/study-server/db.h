@@ -30,6 +30,9 @@ struct Participant {
   std::string id, study_id, created_at, consented_at, consent_version;
   std::string answers = "{}";  // JSON object: question id -> answer
   std::string completed_at;    // set when the page reports the session finished
+  // The language the consent was shown in (a tag such as "de"; "" when
+  // the page did not say, or the consent predates this column).
+  std::string consent_language;
 };
 
 struct Upload {
@@ -82,7 +85,7 @@ class Db {
   std::optional<Participant> GetParticipant(const std::string& id);
   std::vector<Participant> ListParticipants(const std::string& study_id);
   void SetConsent(const std::string& participant_id, const std::string& version,
-                  const std::string& at);
+                  const std::string& language, const std::string& at);
   void SetAnswers(const std::string& participant_id, const std::string& answers_json);
   void SetCompleted(const std::string& participant_id, const std::string& at);
   // Deletes the participant's rows, counts the withdrawal on every export

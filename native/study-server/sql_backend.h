@@ -49,9 +49,18 @@ class SqlBackend {
   virtual void Purge(const std::vector<std::string>& tables) = 0;
 };
 
-// The tables and indexes in either dialect (sql_schema.cc).
+// The tables and indexes in either dialect (sql_schema.cc). For
+// PostgreSQL this also adds AddedColumns() to an older database; SQLite
+// adds them itself (it has no ADD COLUMN IF NOT EXISTS).
 enum class SqlDialect { kSqlite, kPostgres };
 std::string SchemaSql(SqlDialect dialect);
+
+// A column added to an existing table after a release, e.g.
+// {"participants", "consent_language", "TEXT NOT NULL DEFAULT ''"}.
+struct SqlColumn {
+  std::string table, name, type;
+};
+const std::vector<SqlColumn>& AddedColumns();
 
 // SQLite at DATA/study.sqlite when `postgres` is empty; otherwise a libpq
 // connection string ("host=/var/run/postgresql dbname=study" or

@@ -1,9 +1,12 @@
 // The study server's tables, written once for both backends: the few
 // types that differ (64-bit integers, doubles, auto-numbered keys) are
 // filled in per dialect. Every statement is CREATE ... IF NOT EXISTS, so
-// opening an older database adds what it lacks (a new table or index;
-// columns are never added to an existing table).
+// opening an older database adds what it lacks (a new table or index). A
+// column added to an existing table since is listed in AddedColumns():
+// each backend adds it where it is missing (PostgreSQL: ADD COLUMN IF NOT
+// EXISTS; SQLite, which lacks that: after looking at PRAGMA table_info).
 #include <string>
+#include <vector>
 
 #include "sql_backend.h"
 
@@ -18,6 +21,7 @@ CREATE TABLE IF NOT EXISTS participants (
   id TEXT PRIMARY KEY, study_id TEXT NOT NULL REFERENCES studies(id),
   token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
   consented_at TEXT NOT NULL DEFAULT '', consent_version TEXT NOT NULL DEFAULT '',
+  consent_language TEXT NOT NULL DEFAULT '',
   answers TEXT NOT NULL DEFAULT '{}', completed_at TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY, study_id TEXT NOT NULL,
@@ -59,6 +63,15 @@ void ReplaceAll(std::string& s, const std::string& from, const std::string& to) 
 
 }  // namespace
 
+const std::vector<SqlColumn>& AddedColumns() {
+  // Columns added after a release: with a default, so that old rows read
+  // back as "not recorded" ("" for a consent given before the language was kept).
+  static const std::vector<SqlColumn> columns = {
+      {"participants", "consent_language", "TEXT NOT NULL DEFAULT ''"},
+  };
+  return columns;
+}
+
 std::string SchemaSql(SqlDialect dialect) {
   std::string s = kTables;
   const bool pg = dialect == SqlDialect::kPostgres;
@@ -66,6 +79,9 @@ std::string SchemaSql(SqlDialect dialect) {
   ReplaceAll(s, "@INT64@", pg ? "BIGINT" : "INTEGER");
   ReplaceAll(s, "@DOUBLE@", pg ? "DOUBLE PRECISION" : "REAL");
   ReplaceAll(s, "@SERIAL@", pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT");
+  if (pg)
+    for (const SqlColumn& c : AddedColumns())
+      s += "ALTER TABLE " + c.table + " ADD COLUMN IF NOT EXISTS " + c.name + " " + c.type + ";\n";
   return s;
 }
 

@@ -37,6 +37,7 @@ class Sqlite final : public SqlBackend {
       sqlite3_close(db_);
       throw DbError("sqlite: " + msg);
     }
+    AddMissingColumns();
   }
   ~Sqlite() override { sqlite3_close(db_); }
 
@@ -90,6 +91,22 @@ class Sqlite final : public SqlBackend {
   void Unlock(const std::string&) override {}
 
  private:
+  // A database made before a column existed gets it, once; its old rows
+  // take the column's default.
+  void AddMissingColumns() {
+    try {
+      for (const SqlColumn& c : AddedColumns()) {
+        bool present = false;
+        for (const auto& row : Query("SELECT name FROM pragma_table_info(?)", {c.table}))
+          present = present || row.at(0) == c.name;
+        if (!present) Query("ALTER TABLE " + c.table + " ADD COLUMN " + c.name + " " + c.type, {});
+      }
+    } catch (...) {
+      sqlite3_close(db_);
+      throw;
+    }
+  }
+
   sqlite3* db_ = nullptr;
   std::mutex mu_;
 };

@@ -96,8 +96,9 @@ async function stop(s, signal) {
   await exited;
 }
 
-// A participant of the server's study: joined, and consented unless told not to.
-export async function join(server, { consent = true } = {}) {
+// A participant of the server's study: joined, and consented unless told
+// not to (in `language` when given).
+export async function join(server, { consent = true, language } = {}) {
   const r = await fetch(`${server.url}/api/studies/${server.study.id}/participants`, {
     method: 'POST', body: JSON.stringify({ join: server.study.join }), headers: { 'Content-Type': 'application/json' },
   });
@@ -106,7 +107,7 @@ export async function join(server, { consent = true } = {}) {
   p.auth = { Authorization: `Bearer ${p.token}` };
   if (consent) {
     const c = await fetch(`${server.url}/api/studies/${server.study.id}/consent`, {
-      method: 'POST', headers: p.auth, body: JSON.stringify({ version: '1' }),
+      method: 'POST', headers: p.auth, body: JSON.stringify({ version: '1', language }),
     });
     if (c.status !== 200) throw new Error(`consent: HTTP ${c.status} ${await c.text()}`);
   }

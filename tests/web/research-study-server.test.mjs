@@ -69,6 +69,7 @@ test('a participant completes a study through the server; a reload and a server 
     assert.equal(await page.isVisible('#study-code-line'), true);
     const me = async () => (await fetch(`${server.url}/api/studies/${server.study.id}/me`, { headers: { Authorization: `Bearer ${remote.token}` } })).json();
     assert.equal((await me()).consentVersion, 't1', 'consent recorded on the server with the protocol version');
+    assert.equal((await me()).consentLanguage, 'en', 'and the language it was read in');
     assert.deepEqual((await me()).answers, { result: 'positive' }, 'the answers reach the server');
     assert.match(await page.textContent('footer'), /sent to this study's server \(this site\) and to nowhere else/);
 

@@ -19,7 +19,7 @@ import { Store } from './store.js';
 import { studyLink, fetchStudyProtocol } from './remote.js';
 import { UploadQueue } from './upload-queue.js';
 import { setupEvaluation } from './evaluate.js';
-import { $, el, params, state, guard, isBusy, setBusy, show, download } from './page.js';
+import { $, el, params, state, guard, isBusy, setBusy, show, download, t } from './page.js';
 import { showUpload } from './takes.js';
 import { DEFAULT_PROTOCOL, fetchProtocol, loadGate, setProtocol } from './study.js';
 import {
@@ -87,7 +87,7 @@ $('consent-view').addEventListener('submit', (e) => { e.preventDefault(); if ($(
 $('consent-cancel').addEventListener('click', () => {
   state.session = null;
   show('start-view');
-  say('Cancelled; nothing was stored.');
+  say(t('cancelled'));
   $('new-session').focus();
 });
 $('questions-view').addEventListener('submit', (e) => { e.preventDefault(); guard(saveAnswers); });

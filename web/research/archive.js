@@ -126,6 +126,7 @@ export async function importZip(bytes, store) {
       id: p.group, participant: p.group, protocol, createdAt: p.createdAt ?? new Date().toISOString(),
       consentedAt: p.consentedAt ?? null, answers: p.answers ?? {}, status: p.status ?? 'complete',
       split: p.split ?? '', importedAt: new Date().toISOString(),
+      ...(p.consentLanguage ? { language: p.consentLanguage } : {}),
     });
     for (const t of takes) await store.putTake(t);
     imported++;

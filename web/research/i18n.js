@@ -1,10 +1,13 @@
 // The participant's screens in the participant's language: the words of
 // the page itself (buttons, headings, hints), where the protocol's
-// translations (protocol.js) give the study's own texts. A language the
-// table lacks shows English. The researcher screens stay English.
+// translations (protocol.js) give the study's own texts; its status,
+// quality-check and upload messages are in i18n-messages.js. A language
+// the table lacks shows English. The researcher screens stay English.
 //   applyLanguage('de');            // <html lang>, static labels
 //   translate('de', 'takeOf', { take: 1, takes: 2 })  // "Aufnahme 1 von 2"
+//   plural('fr', 'savedLeft', 2, { key: 'cough-1' })  // "cough-1 enregistré. Encore 2 prises."
 // Keys with {name} placeholders are filled from `vars`.
+import { MESSAGES } from './i18n-messages.js';
 
 const UI = {
   en: {
@@ -144,12 +147,18 @@ const STATIC = [
   'edit-answers', 'review-h', 'finish', 'review-edit-answers', 'back-to-tasks',
 ];
 
+for (const [lang, words] of Object.entries(MESSAGES)) Object.assign(UI[lang], words);
+
 const table = (lang) => UI[lang] ?? UI[String(lang).split('-')[0]] ?? UI.en;
 
 export function translate(lang, key, vars = {}) {
   const s = table(lang)[key] ?? UI.en[key];
+  if (s === undefined) throw new Error(`i18n: no text for "${key}"`);
   return s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k]));
 }
+
+// `key`One for n = 1, `key`Many otherwise; {n} is n.
+export const plural = (lang, key, n, vars = {}) => translate(lang, `${key}${n === 1 ? 'One' : 'Many'}`, { ...vars, n });
 
 // Sets <html lang> and the page's own participant labels; the take
 // template's labels too, so that steps built later are in this language.

@@ -125,7 +125,11 @@ export function buildManifest(protocol, sessions, { exportedAt = new Date().toIS
     if (!label) continue; // no label yet: nothing the factory could use
     participants.push({
       group: session.participant, status: session.status, split: session.split ?? '',
-      createdAt: session.createdAt, consentedAt: session.consentedAt, answers: session.answers,
+      createdAt: session.createdAt, consentedAt: session.consentedAt,
+      // The language the consent was read in: a device's session keeps it
+      // as `language`, the study server's export as `consentLanguage`.
+      consentLanguage: session.consentLanguage ?? session.language ?? '',
+      answers: session.answers,
     });
     const order = new Map(protocol.tasks.map((t, i) => [t.id, i]));
     const sorted = [...takes].sort((a, b) => (order.get(a.task) ?? 99) - (order.get(b.task) ?? 99) || a.take - b.take);

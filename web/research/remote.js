@@ -2,7 +2,7 @@
 // Opened from a participant link (/research/?study=ID&join=KEY), the page
 // takes the study's protocol from the server, joins it at consent (a
 // random participant id and a bearer token, kept in the session record),
-// records consent there with the protocol version, sends the answers, uploads every saved
+// records consent there with the protocol version and language, sends the answers, uploads every saved
 // take (upload-queue.js) and withdraws there too. Without a link the page
 // sends nothing anywhere.
 
@@ -41,15 +41,16 @@ export async function fetchStudyProtocol(link) {
   return body.protocol;
 }
 
-// Joins the study and records consent to protocol `version`; returns what
-// the session keeps: {study, participant, token, consentedAt}.
-export async function joinStudy(link, version) {
+// Joins the study and records consent to protocol `version`, read in
+// `language` (a tag of the protocol's); returns what the session keeps:
+// {study, participant, token, consentedAt}.
+export async function joinStudy(link, version, language) {
   const json = { 'Content-Type': 'application/json' };
   const p = await call(`/api/studies/${link.study}/participants`, 'Joining the study',
     { method: 'POST', headers: json, body: JSON.stringify({ join: link.join }) });
   const remote = { study: link.study, participant: p.participant, token: p.token };
   const c = await call(`/api/studies/${link.study}/consent`, 'Recording consent',
-    { method: 'POST', headers: { ...json, ...authHeader(remote) }, body: JSON.stringify({ version }) });
+    { method: 'POST', headers: { ...json, ...authHeader(remote) }, body: JSON.stringify({ version, language }) });
   return { ...remote, consentedAt: c.consentedAt };
 }
 

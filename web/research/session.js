@@ -3,7 +3,7 @@
 // review and finish. The takes themselves are takes.js.
 import { say } from '../shared/guard.js';
 import { newParticipantId } from './store.js';
-import { $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION, t, shownProtocol } from './page.js';
+import { $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION, t, tn, shownProtocol } from './page.js';
 import { applyLanguage } from './i18n.js';
 import { showTasks } from './takes.js';
 import { joinStudy, withdrawRemote, sendAnswers } from './remote.js';
@@ -25,7 +25,7 @@ export function newSession() {
   $('consent-agree').checked = false;
   $('consent-continue').disabled = true;
   show('consent-view');
-  say(`New participant: read the information, then tick the box.`);
+  say(t('newParticipant'));
   $('consent-agree').focus();
 }
 
@@ -33,13 +33,13 @@ export async function giveConsent() {
   const s = state.session;
   // From a study link, the server records the consent first: no session
   // exists anywhere until both agree.
-  if (state.link) s.remote = await joinStudy(state.link, s.protocol.version);
+  if (state.link) s.remote = await joinStudy(state.link, s.protocol.version, s.language);
   s.consentedAt = new Date().toISOString();
   await state.store.putSession(s);
   sessionStorage.setItem(TAB_SESSION, s.id);
   showParticipant(s);
   askQuestions(null);
-  say(`Consent recorded. Participant code ${s.participant}. Please answer the questions.`);
+  say(t('consented', { code: s.participant }));
   await refreshData();
 }
 
@@ -111,7 +111,7 @@ export async function saveAnswers() {
   state.answersBack = null;
   if (back === 'review-view') await review();
   else await showTasks();
-  if (changed) say('Your answers were changed.');
+  if (changed) say(t('answersChanged'));
   await refreshData();
 }
 
@@ -127,8 +127,8 @@ export async function withdraw() {
   const s = state.session;
   if (!s) return;
   const n = (await state.store.listTakes(s.id)).length;
-  if (!confirm(`Withdraw from the study? Your answers and your ${n} recording${n === 1 ? '' : 's'} are deleted from this device${s.remote ? ' and from the study server' : ''} now. This cannot be undone.`)) {
-    say('Nothing was deleted; you can go on.');
+  if (!confirm(tn('confirmWithdraw', n, { remote: s.remote ? t('andServer') : '' }))) {
+    say(t('nothingDeleted'));
     return;
   }
   if (s.remote) await withdrawRemote(s.remote);
@@ -141,7 +141,7 @@ export async function withdraw() {
   // The start view and the confirmation appear together, so nothing reads
   // the previous take's status on the new screen.
   show('start-view');
-  say(`You have withdrawn: your answers and recordings were deleted from this device${s.remote ? ' and from the study server' : ''}. Thank you.`);
+  say(t(s.remote ? 'withdrawnRemote' : 'withdrawn'));
   $('new-session').focus();
 }
 
@@ -153,11 +153,11 @@ export async function resume() {
   showParticipant(s);
   if (!s.answers) {
     askQuestions(null);
-    say(`Resumed participant ${s.participant}: please answer the questions.`);
+    say(t('resumedQuestions', { code: s.participant }));
     return;
   }
   await showTasks();
-  say(`Resumed participant ${s.participant}: ${state.takes.size} take${state.takes.size === 1 ? '' : 's'} already saved.`);
+  say(tn('resumedTakes', state.takes.size, { code: s.participant }));
 }
 
 export async function review() {
@@ -181,7 +181,7 @@ export async function review() {
   body.append(list);
   show('review-view');
   $('review-view').focus();
-  say('Check the answers and listen to the takes, then finish.');
+  say(t('reviewStatus'));
 }
 
 export async function finish() {
@@ -201,5 +201,5 @@ export async function finish() {
   resetTasks();
   show('done-view');
   $('next-participant').focus();
-  say('Session saved.');
+  say(t('sessionSaved'));
 }

@@ -3,12 +3,12 @@
 // its own transaction, and the saved marks re-read from the store after a
 // failed write. From a study link, each saved take is queued for upload.
 import { Recorder, MicrophoneError } from '../recorder.js';
-import { checkQuality, checkSoundType, describe } from '../quality.js';
+import { checkQuality, checkSoundType } from '../quality.js';
 import { encodeWav } from '../wav.js';
 import { say, alertUser } from '../shared/guard.js';
 import { plannedTakes } from './protocol.js';
 import { StorageFullError, ensureRoom } from './store.js';
-import { $, params, state, guard, show, updateReview, setPlayback, t, shownProtocol } from './page.js';
+import { $, params, state, guard, show, updateReview, setPlayback, t, tn, shownProtocol } from './page.js';
 import { refreshData } from './stored-data.js';
 
 // The length range a take is recorded and checked with: the task's, unless
@@ -18,6 +18,24 @@ export function takeRange(task) {
   const cap = Number(params.get('seconds'));
   const maxSeconds = cap > 0 ? Math.min(task.maxSeconds, cap) : task.maxSeconds;
   return { minSeconds: Math.min(task.minSeconds, maxSeconds), maxSeconds };
+}
+
+// "a cough", "speech"... in the participant's language.
+const describe = (modality) => (['cough', 'speech', 'breath'].includes(modality) ? t(modality) : t('otherSound', { modality }));
+
+// A quality verdict (web/quality.js: its reason and figures) in the
+// participant's language; the English is quality.js's own wording.
+function verdictText(verdict, range, modality) {
+  const seconds = verdict.stats?.seconds ?? 0;
+  switch (verdict.reason) {
+    case 'short':
+      return seconds > 0 ? t('qShort', { seconds: seconds.toFixed(1), min: range.minSeconds.toFixed(1) }) : t('qEmpty');
+    case 'long': return t('qLong', { seconds: seconds.toFixed(1), max: range.maxSeconds.toFixed(1) });
+    case 'quiet': return t('qQuiet');
+    case 'clipped': return t('qClipped');
+    case 'kind': return t('qKind', { what: describe(modality), pct: Math.round(verdict.probability * 100) });
+    default: return verdict.message;
+  }
 }
 
 function lengthHint(task) {
@@ -84,7 +102,7 @@ async function markSaved(step, take) {
   step.li.dataset.state = 'saved';
   step.li.dataset.saved = take.savedAt ?? 'true';
   recordAgain(step);
-  step.q('.quality').textContent = `Saved: ${take.seconds.toFixed(1)} s at ${take.sampleRate} Hz.`;
+  step.q('.quality').textContent = t('savedTake', { seconds: take.seconds.toFixed(1), rate: take.sampleRate });
   step.q('.quality').className = 'quality good';
   const full = take.wav ? take : await state.store.getTake(take.id);
   setPlayback(step.q('.playback'), full.wav, step.key);
@@ -99,7 +117,7 @@ export function showUpload(takeId, st) {
   if (!step || !st) return;
   const p = step.q('.upload');
   p.hidden = false;
-  p.textContent = st.message;
+  p.textContent = st.key ? t(st.key, st.vars) : st.message;
   p.className = `upload ${st.state === 'refused' ? 'bad' : st.state === 'uploaded' ? 'good' : ''}`;
   step.li.dataset.upload = st.state;
 }
@@ -123,13 +141,13 @@ async function openMicrophone() {
   }
 }
 
-const keptNote = () => `The ${state.takes.size} take${state.takes.size === 1 ? '' : 's'} already saved for this participant ${state.takes.size === 1 ? 'is' : 'are'} kept.`;
+const keptNote = () => tn('kept', state.takes.size);
 
 async function recordTake(i) {
   const step = state.steps[i];
   const { q, task } = step;
   try {
-    say('Asking for the microphone…');
+    say(t('askingMic'));
     await openMicrophone();
   } catch (e) {
     if (e instanceof MicrophoneError) {
@@ -138,18 +156,18 @@ async function recordTake(i) {
       q('.quality').className = 'quality bad';
       state.recorder = null;
       alertUser(`${e.message} ${keptNote()}`);
-      say('The microphone is not available.');
+      say(t('micUnavailable'));
       return;
     }
     throw e;
   }
   const countdown = q('.countdown');
   for (let s = Number(params.get('countdown') ?? 3); s > 0; s--) {
-    countdown.textContent = `Recording ${describe(task.modality)} in ${s}…`;
+    countdown.textContent = t('countdown', { what: describe(task.modality), s });
     await sleep(1000);
   }
-  countdown.textContent = `Recording now: ${task.prompt}`;
-  say(`Recording ${step.key}…`);
+  countdown.textContent = t('recordingNow', { prompt: task.prompt });
+  say(t('recordingStep', { key: step.key }));
   q('.stop').hidden = false;
   q('.stop').focus();
   const fill = q('.meter-fill');
@@ -159,7 +177,7 @@ async function recordTake(i) {
   const recordedAt = new Date().toISOString();
   const t0 = performance.now();
   const tick = () => {
-    timer.textContent = `${Math.max(0, Math.ceil(limit - (performance.now() - t0) / 1000))} s left`;
+    timer.textContent = t('secondsLeft', { s: Math.max(0, Math.ceil(limit - (performance.now() - t0) / 1000)) });
   };
   tick();
   const ticking = setInterval(tick, 250);
@@ -178,7 +196,7 @@ async function recordTake(i) {
   }
   q('.stop').hidden = true;
   fill.style.width = '0%';
-  countdown.textContent = 'Recording finished.';
+  countdown.textContent = t('recordingFinished');
   const rate = state.recorder.sampleRate;
   const audio = { samples, sampleRate: rate, channels: 1, frames: samples.length };
   const wav = encodeWav(samples, rate);
@@ -191,10 +209,11 @@ async function recordTake(i) {
   recordAgain(step);
   if (!verdict.ok) {
     step.li.dataset.state = `rejected-${verdict.reason}`;
-    const kept = state.takes.has(step.key) ? ' The take saved earlier is kept.' : '';
-    q('.quality').textContent = `${verdict.message}${kept}`;
+    const message = verdictText(verdict, range, task.modality);
+    const kept = state.takes.has(step.key) ? ` ${t('keptEarlier')}` : '';
+    q('.quality').textContent = `${message}${kept}`;
     q('.quality').className = 'quality bad';
-    say(`${step.key} needs to be recorded again: ${verdict.message}`);
+    say(t('needsAgain', { key: step.key, message }));
     return;
   }
   const take = {
@@ -210,12 +229,12 @@ async function recordTake(i) {
     // What is really stored decides the saved marks, not what the page
     // believed before the failure.
     await checkSavedMarks();
-    const kept = state.takes.has(step.key) ? ' The take saved earlier for this step is kept.' : '';
-    q('.quality').textContent = `${e instanceof StorageFullError ? '' : 'Not saved. '}${e.message}${kept}`;
+    const kept = state.takes.has(step.key) ? ` ${t('keptEarlierStep')}` : '';
+    q('.quality').textContent = `${e instanceof StorageFullError ? '' : `${t('notSaved')} `}${e.message}${kept}`;
     q('.quality').className = 'quality bad';
     step.li.dataset.state = e instanceof StorageFullError ? 'storage-full' : 'save-failed';
     alertUser(`${e.message}`);
-    say('This take could not be saved.');
+    say(t('couldNotSave'));
     await refreshData();
     return;
   }
@@ -225,7 +244,7 @@ async function recordTake(i) {
   await markSaved(step, take);
   if (state.session.remote) state.uploads?.add(take.id);
   const left = state.steps.filter((s) => !state.takes.has(s.key)).length;
-  say(left ? `${step.key} saved. ${left} take${left > 1 ? 's' : ''} to go.` : 'All takes saved. Review the session.');
+  say(left ? tn('savedLeft', left, { key: step.key }) : t('allSaved'));
 }
 
 // Re-reads this session's takes from the store and sets every step's saved

@@ -11,6 +11,7 @@
 // and every take's upload are confirmed, the takes' audio is deleted from
 // this device: the server holds the study's copy.
 import { authHeader, completeRemote } from './remote.js';
+import { translate } from './i18n.js';
 
 const CHUNK = 256 * 1024;
 // tus-js-client's own quick retries inside one attempt, then ours.
@@ -32,8 +33,9 @@ async function sha256Hex(bytes) {
 const deviceText = (v) => String(v ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 100);
 
 export class UploadQueue {
-  // onChange(takeId, {state, progress, message}); states: waiting,
-  // uploading, retrying, uploaded, refused.
+  // onChange(takeId, {state, progress, message, key, vars}); states:
+  // waiting, uploading, retrying, uploaded, refused. `message` is English;
+  // `key` and `vars` name it in i18n-messages.js for the participant's language.
   constructor({ store, onChange }) {
     this.store = store;
     this.onChange = onChange;
@@ -57,6 +59,7 @@ export class UploadQueue {
   }
 
   set(takeId, st) {
+    st.message = translate('en', st.key, st.vars);
     this.states.set(takeId, st);
     this.onChange(takeId, st);
   }
@@ -67,7 +70,7 @@ export class UploadQueue {
     for (const s of await this.store.listSessions()) {
       if (!s.remote) continue;
       for (const t of await this.store.listTakes(s.id)) {
-        if (t.upload) this.set(t.id, { state: 'uploaded', message: 'Uploaded to the study server.' });
+        if (t.upload) this.set(t.id, { state: 'uploaded', key: 'upUploaded' });
         else this.add(t.id);
       }
       await this.settle(s.id);
@@ -98,7 +101,7 @@ export class UploadQueue {
 
   add(takeId) {
     if (!this.queue.includes(takeId)) this.queue.push(takeId);
-    if (this.states.get(takeId)?.state !== 'uploading') this.set(takeId, { state: 'waiting', message: 'Waiting to upload.' });
+    if (this.states.get(takeId)?.state !== 'uploading') this.set(takeId, { state: 'waiting', key: 'upWaiting' });
     this.run();
   }
 
@@ -119,7 +122,7 @@ export class UploadQueue {
     const take = await this.store.getTake(id);
     const session = take && await this.store.getSession(take.session);
     if (!take || !session?.remote) { this.states.delete(id); return; }  // deleted or withdrawn
-    if (take.upload) { this.set(id, { state: 'uploaded', message: 'Uploaded to the study server.' }); return; }
+    if (take.upload) { this.set(id, { state: 'uploaded', key: 'upUploaded' }); return; }
     const sha = await sha256Hex(take.wav);
     try {
       await this.send(take, session.remote, sha);
@@ -129,13 +132,13 @@ export class UploadQueue {
       if (refused) {
         let reason = e.originalResponse.getBody?.() ?? '';
         try { reason = JSON.parse(reason).error; } catch { /* plain text */ }
-        this.set(id, { state: 'refused', message: `The study server refused this take (HTTP ${status}: ${reason}). It is kept on this device.` });
+        this.set(id, { state: 'refused', key: 'upRefused', vars: { status, reason } });
         return;
       }
       const n = (this.attempts.get(id) ?? 0) + 1;
       this.attempts.set(id, n);
       const wait = Math.min(MAX_BACKOFF, 1000 * 2 ** n);
-      this.set(id, { state: 'retrying', message: `Upload interrupted; retrying in ${Math.round(wait / 1000)} s. The take is kept on this device.` });
+      this.set(id, { state: 'retrying', key: 'upRetrying', vars: { s: Math.round(wait / 1000) } });
       setTimeout(() => this.add(id), wait);
       return;
     }
@@ -143,7 +146,7 @@ export class UploadQueue {
     // Only the content that was uploaded is marked: a take recorded again
     // meanwhile is queued again by its own save.
     if (await this.store.markUploaded(id, take.savedAt, { sha256: sha, at: new Date().toISOString() })) {
-      this.set(id, { state: 'uploaded', message: 'Uploaded to the study server.' });
+      this.set(id, { state: 'uploaded', key: 'upUploaded' });
       await this.settle(take.session);
     }
   }
@@ -164,7 +167,7 @@ export class UploadQueue {
         fingerprint: async () => `tinym2-${remote.study}-${take.id}-${sha}`,
         removeFingerprintOnSuccess: true,
         onProgress: (sent, total) => this.set(take.id, {
-          state: 'uploading', progress: sent / total, message: `Uploading… ${Math.floor((100 * sent) / total)} %`,
+          state: 'uploading', progress: sent / total, key: 'upUploading', vars: { pct: Math.floor((100 * sent) / total) },
         }),
         onSuccess: resolve,
         onError: reject,
