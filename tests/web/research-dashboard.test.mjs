@@ -117,6 +117,8 @@ test('a researcher logs in, sees progress and a flagged take, and exports the st
     await page.fill(`#withdraw-${study}`, b.participant);
     await page.click(`${section} form.withdraw-participant button[type=submit]`);
     await page.waitForSelector(`${section} .exports li[data-withdrawn="1"]`);
+    // The list is redrawn before the status line is written: wait for it.
+    await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Deleted'));
     assert.match(await page.textContent('#status'), /Deleted participant [0-9a-f]{16} and 1 take\./);
     assert.match(await page.textContent(`${section} .exports li`), /1 of its participants withdrew since/);
     assert.ok(!existsSync(bFolder), 'the participant\'s files are gone');
