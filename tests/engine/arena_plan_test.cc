@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "common/loaded_model.h"
 #include "common/wav.h"
 #include "engine/engine.h"
 #include "engine/memory_plan.h"
@@ -88,17 +89,7 @@ class Lifetimes final : public tm2::ModelVisitor {
   uint16_t step_ = 0;
 };
 
-struct Loaded {
-  std::vector<uint8_t> bytes;
-  tm2::Model model;
-  explicit Loaded(const std::string& path) {
-    INFO(path);
-    REQUIRE(tm2::test::ReadFileBytes(path, &bytes));
-    const tm2::Status s = tm2::LoadModel(bytes.data(), bytes.size(), &model);
-    INFO(s.message());
-    REQUIRE(s.ok());
-  }
-};
+using Loaded = tm2::test::LoadedModel;
 
 const char* const kModels[] = {"models/covid-cough", "models/sound-gate", "models/kws-dscnn",
                                "fixtures/parity_multibranch"};

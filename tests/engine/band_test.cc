@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "common/loaded_model.h"
 #include "common/wav.h"
 #include "engine/band.h"
 #include "engine/engine.h"
@@ -105,17 +106,7 @@ TEST_CASE("band offsets: no call writes what it or a later call reads") {
 
 namespace {
 
-struct Loaded {
-  std::vector<uint8_t> bytes;
-  tm2::Model model;
-  explicit Loaded(const std::string& path) {
-    INFO(path);
-    REQUIRE(tm2::test::ReadFileBytes(path, &bytes));
-    const tm2::Status s = tm2::LoadModel(bytes.data(), bytes.size(), &model);
-    INFO(s.message());
-    REQUIRE(s.ok());
-  }
-};
+using Loaded = tm2::test::LoadedModel;
 
 // Logits (and features) of `model` on `pcm` in every branch.
 std::vector<int8_t> Logits(const tm2::Model& model, const tm2::PcmView& pcm,
