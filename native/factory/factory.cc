@@ -20,10 +20,10 @@
 #include "data/split.h"
 #include "engine/engine.h"
 #include "format/model.h"
-#include "ilp/bit_allocation.h"
+#include "ilp/ram_plan.h"
+#include "quant/allocate.h"
 #include "quant/export.h"
 #include "quant/int_sim.h"
-#include "quant/sensitivity.h"
 #include "recipe/model_stats.h"
 #include "results/card.h"
 #include "results/rows.h"
@@ -35,6 +35,8 @@ namespace fs = std::filesystem;
 
 FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
   Recipe r = recipe;
+  if (o.ram_budget >= 0) r.quant.ram_budget_bytes = o.ram_budget;
+  if (o.flash_budget >= 0) r.quant.weight_budget_bytes = o.flash_budget;
   FactoryResult res;
   const double run_start = NowSeconds();
   torch::set_num_threads(std::max(1, r.train.threads));
@@ -152,6 +154,7 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
   r8.quant.layer_weight_bits.clear();
   r8.quant.layer_act_bits.clear();
   r8.quant.weight_budget_bytes = 0;
+  r8.quant.ram_budget_bytes = 0;
   const long long w8_bytes = ComputeStats(r8).weight_bytes;
   std::vector<std::pair<std::string, Recipe>> variants = {{"", r}};
   for (const std::string& v : o.variants) {
@@ -163,7 +166,7 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
     } else if (v != "w8a8") {
       throw std::runtime_error("variant '" + v + "': use w8a8, mixed or w4a4");
     } else if (r.quant.weight_bits == 8 && r.quant.act_bits == 8 && r.quant.weight_budget_bytes == 0 &&
-               r.quant.layer_weight_bits.empty() && r.quant.layer_act_bits.empty()) {
+               r.quant.ram_budget_bytes == 0 && r.quant.layer_weight_bits.empty() && r.quant.layer_act_bits.empty()) {
       continue;  // the shipped row is already W8A8
     }
     variants.push_back({v, rv});
@@ -174,22 +177,16 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
     CopyState(net, qnet);
     qnet->FoldBatchNorm();
     auto weighted = qnet->WeightedLayers();
-    if (rv.quant.weight_budget_bytes > 0) {
-      std::vector<double> se;
-      const auto traces = HessianTraces(qnet, d.train, rv.quant.hutchinson_samples, rv.train.seed, &se);
-      const auto costs = LayerCosts(qnet, traces, stats0, rv.quant.pin_first_last);
-      if (!o.quiet) {
-        std::printf("Hessian trace / parameter (+- standard error over %d probes):", rv.quant.hutchinson_samples);
-        for (size_t i = 0; i < traces.size(); ++i) std::printf(" %.3g+-%.2g", traces[i], se[i]);
-        std::printf("\n");
-      }
-      const BitAllocation a = SolveBitAllocation(costs, rv.quant.weight_budget_bytes);
-      if (!o.quiet) std::printf("bit allocation (budget %lld bytes):\n%s", static_cast<long long>(rv.quant.weight_budget_bytes),
-                                FormatAllocation(costs, a).c_str());
-      if (!a.feasible) throw std::runtime_error("no bit allocation fits the weight budget");
+    int64_t planned_ram = 0;
+    if (rv.quant.weight_budget_bytes > 0 || rv.quant.ram_budget_bytes > 0) {
+      BitBudgets b;
+      if (rv.quant.weight_budget_bytes > 0) b.flash = rv.quant.weight_budget_bytes;
+      if (rv.quant.ram_budget_bytes > 0) b.ram = rv.quant.ram_budget_bytes;
+      const MemoryAllocation m = AllocateBits(qnet, d.train, d.norm, rv.quant, b, stats0, rv.train.seed, o.quiet);
+      planned_ram = m.planned_ram;
       for (size_t i = 0; i < weighted.size(); ++i) {
-        weighted[i]->weight_bits = a.bits[i];
-        rv.quant.layer_weight_bits[weighted[i]->def.name] = a.bits[i];
+        rv.quant.layer_weight_bits[weighted[i]->def.name] = weighted[i]->weight_bits;
+        if (b.ram >= 0) rv.quant.layer_act_bits[weighted[i]->def.name] = weighted[i]->act_bits;
       }
     }
     // QAT: one calibration pass sets the observers, then fine-tuning with
@@ -225,6 +222,12 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
     const std::string path = (fs::path(o.out_dir) / (r.name + (vname.empty() ? "" : "." + vname) + ".tm2")).string();
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 
+    // The RAM the engine plans for this model on a small part, checked
+    // against the budget the allocation was made under.
+    planned_ram = PlannedRamBytes(spec);
+    if (rv.quant.ram_budget_bytes > 0 && planned_ram > rv.quant.ram_budget_bytes)
+      throw std::runtime_error("planned RAM " + std::to_string(planned_ram) + " bytes exceeds the budget of " +
+                               std::to_string(rv.quant.ram_budget_bytes));
     size_t arena = 0;
     const std::vector<int> engine_pred = EnginePredict(bytes, d.report_items(), &arena);
     const auto factory_pred = qlogits.argmax(1);
@@ -235,7 +238,12 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
     }
     const ModelStats stats = ComputeStats(rv);
     std::string label;
-    if (rv.quant.weight_budget_bytes > 0)
+    if (rv.quant.weight_budget_bytes > 0 && rv.quant.ram_budget_bytes > 0)
+      label = "mixed 4/8 (ILP, flash " + std::to_string(rv.quant.weight_budget_bytes) + " B, RAM " +
+              std::to_string(rv.quant.ram_budget_bytes) + " B)";
+    else if (rv.quant.ram_budget_bytes > 0)
+      label = "mixed 4/8 (ILP, RAM " + std::to_string(rv.quant.ram_budget_bytes) + " B)";
+    else if (rv.quant.weight_budget_bytes > 0)
       label = "mixed 4/8 (ILP, budget " + std::to_string(rv.quant.weight_budget_bytes) + " B)";
     else
       label = "W" + std::to_string(rv.quant.weight_bits) + "A" + std::to_string(rv.quant.act_bits) +
@@ -265,8 +273,10 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
       res.macs = stats.macs;
       res.weight_bytes = stats.weight_bytes;
       res.weight_bits = q.weight_bits;
-      if (r.quant.arena_budget_bytes > 0 && res.arena_bytes > r.quant.arena_budget_bytes)
-        throw std::runtime_error("arena " + std::to_string(res.arena_bytes) + " bytes exceeds the budget");
+      for (NetLayer* l : weighted) res.act_bits[l->def.name] = l->act_bits;
+      res.planned_ram_bytes = planned_ram;
+      res.ram_budget = rv.quant.ram_budget_bytes;
+      res.flash_budget = rv.quant.weight_budget_bytes;
       r.quant = rv.quant;  // the card describes the shipped allocation
     }
     res.rows.push_back(q);

@@ -34,6 +34,9 @@ struct FactoryOptions {
   // config is always the shipped model <name>.tm2.
   std::vector<std::string> variants;
   double mixed_budget_fraction = 0.7;
+  // Overrides the recipe's quant budgets for the shipped model when >= 0
+  // (tm2-factory train --budget ram=32K,flash=16K; ilp/budget.h).
+  int64_t ram_budget = -1, flash_budget = -1;
   bool compare_distill = false;  // also train the student without distillation
   int bootstrap = 1000;          // resamples for the 95 % confidence intervals
   // Cross-validation (CrossValidate): folds > 1 holds out fold `fold` as
@@ -85,6 +88,10 @@ struct FactoryResult {
   double temperature = 1;
   long long params = 0, macs = 0, weight_bytes = 0, arena_bytes = 0, file_bytes = 0;
   std::map<std::string, int> weight_bits;  // per weighted layer
+  std::map<std::string, int> act_bits;     // per weighted layer's output
+  // Memory of the shipped model: budgets (0 = none) and the RAM the engine
+  // plans for it on a small part (ilp/ram_plan.h).
+  long long ram_budget = 0, flash_budget = 0, planned_ram_bytes = 0;
   std::map<std::string, double> per_source_metric;
   std::vector<ResultRow> rows;  // teacher, baselines, float, variants (also <out>/results.json)
 };

@@ -44,6 +44,26 @@ namespace tm2 {
 
 constexpr int kMaxBranches = 8;
 
+// What the planner did with the layer outputs (EngineOptions::plan_trace):
+// the buffers it placed, with their sizes and lifetimes in steps, and the
+// buffer each layer writes. The factory's bit allocation prices activation
+// bit widths with it (native/factory/ilp/ram_model.h) instead of planning
+// on its own. Host tooling: about 9 KB, so not for a small part's stack.
+struct PlanTrace {
+  struct Buffer {
+    uint32_t size;         // bytes, as planned (a chain of banded layers is one buffer)
+    uint16_t first, last;  // steps, inclusive (engine_internal::PlannedBuffer)
+  };
+  static constexpr int kMaxBuffers = 640;
+  static constexpr int kMaxStackLayers = 64;  // FORMAT.md
+  static constexpr int kHead = kMaxBranches;  // the head's row of layer_buffer
+  Buffer buffers[kMaxBuffers];
+  int num_buffers = 0;
+  // [branch or kHead][layer index]: index into buffers, -1 for none (the
+  // logits, Softmax, layers of stacks the model does not have).
+  int16_t layer_buffer[kMaxBranches + 1][kMaxStackLayers];
+};
+
 struct EngineOptions {
   const KernelTable* kernels = nullptr;  // null = SelectKernels()
   // Also keep each branch's float features (for display and parity hashes);
@@ -73,6 +93,8 @@ struct EngineOptions {
   // PackRunner in resident mode plans every model of a pack this way.
   uint8_t* shared_region = nullptr;
   size_t shared_region_bytes = 0;
+  // When set, Plan (ArenaBytes or Init) fills it in.
+  PlanTrace* plan_trace = nullptr;
 };
 
 // Where the arena's bytes go (Engine::ArenaBytes, Engine::arena_report).

@@ -333,6 +333,8 @@ class Engine::Planner final : public ModelVisitor {
       p.dst_offset = 0;
     }
     p.dst_buffer = static_cast<uint16_t>(group_);
+    if (PlanTrace* t = e_.options_.plan_trace)
+      t->layer_buffer[head_ ? PlanTrace::kHead : v.branch][v.index] = static_cast<int16_t>(group_);
     group_last_ = v.index;
     if (plans_) plans_[v.index] = p;
     ++step_;
@@ -426,6 +428,11 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
   const int records = layers + 1 < kMaxPlannedBuffers ? layers + 1 : kMaxPlannedBuffers;
   PlannedBuffer* buffers =
       static_cast<PlannedBuffer*>(alloca(sizeof(PlannedBuffer) * static_cast<size_t>(records)));
+  if (PlanTrace* t = options_.plan_trace) {
+    t->num_buffers = 0;
+    for (auto& row : t->layer_buffer)
+      for (int16_t& b : row) b = -1;
+  }
   Planner planner(this, &arena, buffers, records, report, pq_layers);
   TM2_RETURN_IF_ERROR(WalkModel(model_, &planner));
   // softmax(z), z = (q - zp) * scale / T, |q - zp| <= 255 (FORMAT.md 4.4).
@@ -451,6 +458,16 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
   report->activations = engine_internal::PlanBuffers(planned, planned_count, kAlign);
   if (report->activations == SIZE_MAX)
     return Status::Error(StatusCode::kBadModel, "engine: activations beyond 4 GB");
+  if (PlanTrace* t = options_.plan_trace) {
+    // Indices as PlanBuffers saw them: without the fusion vector when it is
+    // the logits, and without the logits' record (dropped by EndStack).
+    const int skip = fusion_is_logits ? 1 : 0;
+    t->num_buffers = planned_count < PlanTrace::kMaxBuffers ? planned_count : PlanTrace::kMaxBuffers;
+    for (int i = 0; i < t->num_buffers; ++i)
+      t->buffers[i] = PlanTrace::Buffer{planned[i].size, planned[i].first, planned[i].last};
+    for (auto& row : t->layer_buffer)
+      for (int16_t& b : row) b = b - skip >= 0 && b - skip < t->num_buffers ? b - skip : -1;
+  }
   report->shared = report->activations > report->preprocess_scratch ? report->activations
                                                                     : report->preprocess_scratch;
   const bool external = options_.shared_region != nullptr;

@@ -2,6 +2,7 @@
 //   tm2-factory info RECIPE                      parameters, MACs, weight bytes
 //   tm2-factory train RECIPE --data DIR --out DIR [--resume] [--epochs N]
 //                     [--variants w8a8,mixed,w4a4] [--compare-distill]   rows of the results table
+//                     [--budget ram=32K,flash=16K]   4/8-bit weights and activations under both
 //                     [--folds K [--repeats R]]   k-fold cross-validation by group, rows pooled
 //   tm2-factory manifest FORMAT DIR OUT.csv      a dataset layout as a manifest CSV
 //   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
@@ -9,6 +10,9 @@
 //                     [--threshold T]
 //   tm2-factory pack PACK.json --out DIR [--data-root DIR] [--report REPORT.md --plot SVG] [--retrain] [--no-sweep]
 //                     shared PQ codebook, fine-tuning with it fixed, the pack, its card and REPORT section
+//   tm2-factory frontier RECIPE --run DIR --out F.json [--shipped M.tm2 --shipped-results R.json]
+//                     accuracy vs flash/RAM budgets, post-training, from the run's float student
+//   tm2-factory frontier-report F.json... --report REPORT.md --plot SVG
 //   tm2-factory pack-report PACK-RESULTS.json --report REPORT.md [--plot SVG]   the same section from saved results
 //                     start-offset spread, telephone band, calibration on validation
 #include <CLI/CLI.hpp>
@@ -16,9 +20,12 @@
 
 #include "data/dataset.h"
 #include "factory.h"
+#include "frontier.h"
+#include "ilp/budget.h"
 #include "pack/pack_factory.h"
 #include "probe.h"
 #include "recipe/model_stats.h"
+#include "results/frontier_report.h"
 #include "results/pack_report.h"
 #include "results/report.h"
 #include <filesystem>
@@ -43,6 +50,9 @@ int main(int argc, char** argv) {
   train->add_option("--max-per-label", o.max_per_label, "use at most N recordings per label");
   train->add_option("--variants", o.variants, "also evaluate and export these quantized variants: w8a8 mixed w4a4")
       ->delimiter(',');
+  std::string budget;
+  train->add_option("--budget", budget, "memory budgets of the shipped model, e.g. ram=32K,flash=16K: the ILP picks "
+                                        "4/8-bit weights and activations under both (overrides the recipe's)");
   train->add_option("--budget-fraction", o.mixed_budget_fraction, "mixed variant: weight budget as a fraction of W8A8 bytes (0.7)");
   train->add_flag("--compare-distill", o.compare_distill, "also train the student without distillation");
   train->add_option("--bootstrap", o.bootstrap, "bootstrap resamples for the 95 % intervals (1000)");
@@ -96,6 +106,25 @@ int main(int argc, char** argv) {
   pack_rep->add_option("results", pack_results, "pack-results.json")->required()->check(CLI::ExistingFile);
   pack_rep->add_option("--report", pack_report, "Markdown file (<!-- pack:begin/end -->)")->required();
   pack_rep->add_option("--plot", pack_plot, "also write the sweep plot (SVG) here");
+  FrontierOptions fo;
+  std::string frontier_json;
+  auto* frontier = app.add_subcommand("frontier", "accuracy against flash and RAM budgets: post-training bit "
+                                                  "allocations of a trained float student (docs/factory.md)");
+  frontier->add_option("recipe", recipe_path)->required()->check(CLI::ExistingFile);
+  frontier->add_option("--run", fo.run_dir, "the --out folder of its `train` run (float.best.pt)")->required();
+  frontier->add_option("--data", fo.data_path, "dataset folder or manifest (default: the recipe's)");
+  frontier->add_option("--cache", fo.cache_dir, "feature cache folder");
+  frontier->add_option("--out", frontier_json, "frontier JSON to write")->required();
+  frontier->add_option("--shipped", fo.shipped_model, "the shipped .tm2 to place on the plot")->check(CLI::ExistingFile);
+  frontier->add_option("--shipped-results", fo.shipped_results, "its results.json (metric and interval)")
+      ->check(CLI::ExistingFile);
+  frontier->add_option("--bootstrap", fo.bootstrap, "bootstrap resamples (1000)");
+  std::vector<std::string> frontiers;
+  std::string frontier_plot;
+  auto* frontier_rep = app.add_subcommand("frontier-report", "the memory frontier section of a report and its plot");
+  frontier_rep->add_option("results", frontiers, "frontier JSON files")->required()->check(CLI::ExistingFile);
+  frontier_rep->add_option("--report", report_md, "Markdown file (<!-- frontier:begin/end -->)")->required();
+  frontier_rep->add_option("--plot", frontier_plot, "the plot (SVG)")->required();
   CLI11_PARSE(app, argc, argv);
   try {
     if (*info) {
@@ -103,6 +132,11 @@ int main(int argc, char** argv) {
       std::printf("%s (%zu branches, %zu labels)\n%s", r.name.c_str(), r.branches.size(),
                   r.labels.size(), FormatStats(ComputeStats(r)).c_str());
     } else if (*train) {
+      if (!budget.empty()) {
+        const BitBudgets b = ParseBudgets(budget);
+        o.ram_budget = b.ram;
+        o.flash_budget = b.flash;
+      }
       if (o.folds > 1) CrossValidate(LoadRecipe(recipe_path), o);
       else RunFactory(LoadRecipe(recipe_path), o);
     } else if (*probe) {
@@ -130,6 +164,17 @@ int main(int argc, char** argv) {
       const std::string rel = pack_plot.empty() ? "" :
           fs::relative(fs::absolute(pack_plot), fs::absolute(pack_report).parent_path()).string();
       UpdateReport(pack_report, PackMarkdown(res, rel), "pack");
+    } else if (*frontier) {
+      const nlohmann::json j = RunFrontier(LoadRecipe(recipe_path), fo);
+      std::ofstream(frontier_json) << j.dump(2) << "\n";
+      std::printf("%zu points -> %s\n", j["points"].size(), frontier_json.c_str());
+    } else if (*frontier_rep) {
+      namespace fs = std::filesystem;
+      std::vector<nlohmann::json> runs;
+      for (const auto& f : frontiers) runs.push_back(nlohmann::json::parse(std::ifstream(f)));
+      std::ofstream(frontier_plot) << FrontierSvg(runs);
+      const std::string rel = fs::relative(fs::absolute(frontier_plot), fs::absolute(report_md).parent_path()).string();
+      UpdateReport(report_md, FrontierMarkdown(runs, rel), "frontier");
     } else if (*rep) {
       UpdateReport(report_md, ResultsMarkdown(results));
       std::printf("%zu result files -> %s\n", results.size(), report_md.c_str());

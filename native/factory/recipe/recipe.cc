@@ -222,7 +222,8 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       if (q.contains("layer_weight_bits")) c.layer_weight_bits = q["layer_weight_bits"].get<std::map<std::string, int>>();
       if (q.contains("layer_act_bits")) c.layer_act_bits = q["layer_act_bits"].get<std::map<std::string, int>>();
       c.weight_budget_bytes = q.value("weight_budget_bytes", int64_t{0});
-      c.arena_budget_bytes = q.value("arena_budget_bytes", int64_t{0});
+      c.ram_budget_bytes = q.value("ram_budget_bytes", q.value("arena_budget_bytes", int64_t{0}));
+      if (c.weight_budget_bytes < 0 || c.ram_budget_bytes < 0) Fail(path, "quant budgets must be >= 0");
       c.pin_first_last = q.value("pin_first_last", c.pin_first_last);
       c.hutchinson_samples = q.value("hutchinson_samples", c.hutchinson_samples);
       for (int b : {c.weight_bits, c.act_bits})

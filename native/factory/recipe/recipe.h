@@ -107,8 +107,13 @@ struct DistillConfig {
 struct QuantConfig {
   int weight_bits = 8, act_bits = 8;     // defaults for every layer
   std::map<std::string, int> layer_weight_bits, layer_act_bits;  // overrides by name
-  int64_t weight_budget_bytes = 0;       // > 0: choose 4/8 per layer by ILP
-  int64_t arena_budget_bytes = 0;        // > 0: export fails above it
+  // Budgets for the ILP (docs/factory.md "Memory budgets"): > 0 chooses
+  // 4/8 bits per layer under them. Flash = weight bytes; RAM = the arena
+  // the engine plans on a small part (ilp/ram_plan.h), which also lets
+  // activations go to 4 bits. JSON: weight_budget_bytes, ram_budget_bytes
+  // (arena_budget_bytes, its older name, means the same).
+  int64_t weight_budget_bytes = 0;
+  int64_t ram_budget_bytes = 0;
   bool pin_first_last = true;            // first and last weighted layers stay 8-bit
   int hutchinson_samples = 32;  // probes, each on its own mini-batch of 64
 };

@@ -29,6 +29,10 @@ void WriteCard(const Recipe& r, const FactoryResult& res, const std::string& dir
   j["size"] = {{"params", res.params}, {"macs", res.macs}, {"weight_bytes", res.weight_bytes},
                {"arena_bytes", res.arena_bytes}, {"file_bytes", res.file_bytes}};
   j["weight_bits"] = res.weight_bits;
+  j["act_bits"] = res.act_bits;
+  // Budgets 0 = none; RAM as the engine plans it on a small part (docs/factory.md).
+  j["memory"] = {{"planned_ram_bytes", res.planned_ram_bytes}, {"ram_budget_bytes", res.ram_budget},
+                 {"flash_weight_bytes", res.weight_bytes}, {"flash_budget_bytes", res.flash_budget}};
   j["temperature"] = res.temperature;
   j["limits"] = r.metadata.count("limits") ? r.metadata.at("limits") : "research use only";
   for (const char* k : {"intended_use", "positive_label"})
@@ -48,6 +52,14 @@ void WriteCard(const Recipe& r, const FactoryResult& res, const std::string& dir
      << "| engine agreement | " << res.agreement << " |\n"
      << "| size | " << res.params << " params, " << res.macs << " MACs, " << res.weight_bytes
      << " weight bytes, arena " << res.arena_bytes << " bytes |\n"
+     << "| memory (small part) | planned RAM " << res.planned_ram_bytes << " bytes"
+     << (res.ram_budget > 0 ? " (budget " + std::to_string(res.ram_budget) + ")" : std::string())
+     << ", flash " << res.weight_bytes << " weight bytes"
+     << (res.flash_budget > 0 ? " (budget " + std::to_string(res.flash_budget) + ")" : std::string()) << " |\n"
+     << "| bits per layer (weights/outputs) |";
+  for (const auto& wb : res.weight_bits)
+    md << " " << wb.first << " W" << wb.second << "A" << (res.act_bits.count(wb.first) ? res.act_bits.at(wb.first) : 8);
+  md << " |\n"
      << "| temperature | " << res.temperature << " |\n";
   for (const auto& s : res.per_source_metric) md << "| " << r.train.metric << " on " << s.first << " | " << s.second << " |\n";
   if (!res.rows.empty()) {
