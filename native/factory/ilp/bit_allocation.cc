@@ -202,10 +202,11 @@ std::string FormatAllocation(const std::vector<LayerCost>& layers, const BitAllo
   std::string out;
   char line[240];
   for (size_t i = 0; i < layers.size(); ++i) {
-    std::snprintf(line, sizeof(line), "  %-22s W%d A%d  %6lld bytes  sens4 %.3g sens8 %.3g%s%s\n",
+    std::snprintf(line, sizeof(line), "  %-22s W%d A%d  %6lld bytes  sens4 %.3g sens8 %.3g act4 %.3g%s%s\n",
                   layers[i].name.c_str(), a.bits[i], a.act_bits[i],
                   static_cast<long long>(a.bits[i] == 4 ? layers[i].bytes4 : layers[i].bytes8),
-                  layers[i].sens4, layers[i].sens8, layers[i].pinned8 ? " (W pinned)" : "",
+                  layers[i].sens4, layers[i].sens8, layers[i].act_sens4 - layers[i].act_sens8,
+                  layers[i].pinned8 ? " (W pinned)" : "",
                   layers[i].act_pinned8 ? " (A pinned)" : "");
     out += line;
   }

@@ -47,9 +47,10 @@ void Panel(std::ostringstream& o, const json& run, const char* key, const std::s
   for (const Pt& p : pts) extend(p.x, p.lo, p.hi);
   const double sx = s ? (*s)[std::string(key) == "weight_bytes" ? "weight_bytes" : "planned_ram_bytes"].get<double>() / 1024 : 0;
   if (s) extend(sx, 100 * (*s)["ci95"][0].get<double>(), 100 * (*s)["ci95"][1].get<double>());
-  if (x1 - x0 < 0.5) { x0 -= 0.5; x1 += 0.5; }
-  const double pad = (x1 - x0) * 0.08;
-  x0 -= pad; x1 += pad;
+  // A column of points (RAM while outputs are not packed) still gets a scale.
+  const double span = std::max({x1 - x0, 0.05 * x1, 0.1}), mid = (x0 + x1) / 2;
+  x0 = std::max(0.0, mid - 0.6 * span);
+  x1 = mid + 0.6 * span;
   y0 = std::floor(y0 - 1); y1 = std::ceil(y1 + 1);
   const double L = ox + 50, R = ox + w - 10, T = oy + 30, B = oy + h - 40;
   auto X = [&](double v) { return L + (v - x0) / (x1 - x0) * (R - L); };
@@ -59,14 +60,15 @@ void Panel(std::ostringstream& o, const json& run, const char* key, const std::s
     << "<line x1=\"" << L << "\" y1=\"" << B << "\" x2=\"" << R << "\" y2=\"" << B << "\" stroke=\"black\"/>\n"
     << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\"" << B << "\" stroke=\"black\"/>\n";
   const double ystep = std::max(1.0, std::round((y1 - y0) / 6));
-  for (double v = y0; v <= y1 + 1e-9; v += ystep)
+  for (double v = std::ceil(y0 / ystep) * ystep; v <= y1 + 1e-9; v += ystep)
     o << "<line x1=\"" << L - 4 << "\" y1=\"" << Y(v) << "\" x2=\"" << R << "\" y2=\"" << Y(v) << "\" stroke=\"#eee\"/>\n"
-      << "<text x=\"" << L - 7 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">" << Fmt("%.0f", v) << "</text>\n";
+      << "<text x=\"" << L - 7 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">" << Fmt("%.0f", v + 0.0) << "</text>\n";
   const double raw = (x1 - x0) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
   const double xstep = raw / mag < 2 ? mag : raw / mag < 5 ? 2 * mag : 5 * mag;
   for (double v = std::ceil(x0 / xstep) * xstep; v <= x1; v += xstep)
     o << "<line x1=\"" << X(v) << "\" y1=\"" << B << "\" x2=\"" << X(v) << "\" y2=\"" << B + 4 << "\" stroke=\"black\"/>\n"
-      << "<text x=\"" << X(v) << "\" y=\"" << B + 17 << "\" text-anchor=\"middle\">" << Fmt(xstep < 1 ? "%.1f" : "%.0f", v)
+      << "<text x=\"" << X(v) << "\" y=\"" << B + 17 << "\" text-anchor=\"middle\">"
+      << Fmt(xstep < 0.1 ? "%.2f" : xstep < 1 ? "%.1f" : "%.0f", v)
       << "</text>\n";
   o << "<text x=\"" << (L + R) / 2 << "\" y=\"" << B + 33 << "\" text-anchor=\"middle\">" << xlabel << " (KB)</text>\n"
     << "<line x1=\"" << L << "\" y1=\"" << Y(fl) << "\" x2=\"" << R << "\" y2=\"" << Y(fl)
