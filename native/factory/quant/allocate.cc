@@ -62,9 +62,10 @@ MemoryAllocation AllocateBits(TinyNet& qnet, const TensorSet& train, const std::
   RamModel ram;
   ModelSpec spec;
   if (budgets.ram >= 0) {
-    // Activation sensitivity: the measured rise of the training loss (first
-    // 256 items) with one layer's output at 4 bits, doubled to match the
-    // weights' tr(H) ||dW||^2 (twice the second-order loss rise).
+    // Activation sensitivity: the measured rise of the training loss (about
+    // 256 items spread over the set) with one layer's output at 4 bits,
+    // doubled to match the weights' tr(H) ||dW||^2 (twice the second-order
+    // loss rise).
     Calibrate(qnet, train);
     const int64_t step = std::max<int64_t>(1, train.size() / 256);
     const double base = Loss(qnet, train, step);
@@ -74,7 +75,7 @@ MemoryAllocation AllocateBits(TinyNet& qnet, const TensorSet& train, const std::
       if (c.act_pinned8) continue;
       const int was = weighted[i]->act_bits;
       weighted[i]->act_bits = 4;
-        // A tie (no measurable loss) still prefers 8 bits: 4 only when a budget needs it.
+      // A tie (no measurable loss) still prefers 8 bits: 4 only when a budget needs it.
       c.act_sens4 = 2 * std::max(0.0, Loss(qnet, train, step) - base) + 1e-9;
       weighted[i]->act_bits = was;
     }
