@@ -119,6 +119,11 @@ int main(int argc, char** argv) {
   frontier->add_option("--shipped-results", fo.shipped_results, "its results.json (metric and interval)")
       ->check(CLI::ExistingFile);
   frontier->add_option("--bootstrap", fo.bootstrap, "bootstrap resamples (1000)");
+  frontier->add_option("--flash-fractions", fo.flash_fractions, "flash budgets as fractions of the W8A8 weight bytes "
+                                                               "(0.55,0.6,0.7,0.8,0.9,1; the least reachable is added)")
+      ->delimiter(',');
+  frontier->add_option("--ram-levels", fo.ram_levels, "RAM budgets from the least reachable to all 8-bit (3)")
+      ->check(CLI::Range(1, 20));
   std::vector<std::string> frontiers;
   std::string frontier_plot;
   auto* frontier_rep = app.add_subcommand("frontier-report", "the memory frontier section of a report and its plot");
