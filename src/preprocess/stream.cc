@@ -21,8 +21,10 @@ struct StreamState : Pipeline {
   float* history = nullptr;  // ring of mixed input samples, by input index
   int history_size = 0;
   float* clip_frame = nullptr;  // samples of an edge frame, clip edges zeroed
-  float* rows = nullptr;        // ring of num_frames feature rows, by frame index
-  float* edge_rows = nullptr;   // pending windows x edge frames rows
+  int8_t* rows = nullptr;       // ring of num_frames int8 feature rows, by frame index
+  int8_t* edge_rows = nullptr;  // pending windows x edge frames int8 rows
+  float* float_rows = nullptr;       // the same as floats (float_features only)
+  float* float_edge_rows = nullptr;
   int edge_left = 0;            // window frames [0, edge_left) are edge frames
   int right_start = 0;          // and so are [right_start, num_frames)
   int pending = 0;              // windows whose edge rows are held at once
@@ -124,7 +126,7 @@ Status PlanGeometry(const PreprocessParams& p, const StreamOptions& o, Geometry*
 }
 
 void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& g,
-                WorkspaceCarver* carver) {
+                bool float_features, WorkspaceCarver* carver) {
   // The stream never crops: no Loudest energy ring.
   PreprocessParams p = params;
   p.crop = CropPolicy::kStart;
@@ -135,8 +137,12 @@ void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& 
   const size_t nf = static_cast<size_t>(p.num_features());
   s->history = carver->Take<float>(g.history_size);
   s->clip_frame = carver->Take<float>(p.frame_length + 1);
-  s->rows = carver->Take<float>(static_cast<size_t>(p.num_frames) * nf);
-  s->edge_rows = carver->Take<float>(static_cast<size_t>(g.pending) * g.edge_frames * nf);
+  const size_t ring = static_cast<size_t>(p.num_frames) * nf;
+  const size_t edges = static_cast<size_t>(g.pending) * g.edge_frames * nf;
+  s->rows = carver->Take<int8_t>(ring);
+  s->edge_rows = carver->Take<int8_t>(edges);
+  s->float_rows = float_features ? carver->Take<float>(ring) : nullptr;
+  s->float_edge_rows = float_features ? carver->Take<float>(edges) : nullptr;
 }
 
 // Mixed input samples from the history ring as a MonoSource: index i of
@@ -182,7 +188,7 @@ size_t StreamPreprocessor::WorkspaceBytes(const PreprocessParams& params,
   WorkspaceCarver carver(nullptr, 0);
   carver.Take<StreamState>(1);
   StreamState measure;
-  CarveState(&measure, params, g, &carver);
+  CarveState(&measure, params, g, options.float_features, &carver);
   return carver.used();
 }
 
@@ -202,7 +208,7 @@ Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamO
                          static_cast<unsigned long>(need));
   WorkspaceCarver carver(workspace, workspace_bytes);
   StreamState* s = new (carver.Take<StreamState>(1)) StreamState();
-  CarveState(s, params, g, &carver);
+  CarveState(s, params, g, options.float_features, &carver);
   if (carver.overflowed())  // cannot happen when WorkspaceBytes agrees
     return Status::Error(StatusCode::kArenaTooSmall, "stream workspace overflow");
   s->FillTables();
@@ -307,7 +313,9 @@ void StreamPreprocessor::ComputeFrame() {
   }
   s.frame_held = true;
   const int n = p.num_frames;
-  s.FrameFeatures(s.frame, s.rows + (t % n) * p.num_features());
+  const int64_t at = (t % n) * p.num_features();
+  s.FrameFeatures(s.frame, s.row);
+  StoreRow(s.row, s.rows + at, s.float_rows ? s.float_rows + at : nullptr);
   // The same frame as an edge frame of the windows it starts or ends.
   const int64_t hop = hop_frames_;
   for (int64_t w = t / hop; w >= 0 && t - w * hop < s.edge_left; --w)
@@ -333,15 +341,26 @@ void StreamPreprocessor::ComputeEdgeFrame(int64_t window, int frame_in_window) {
   const MonoSource source{&FillFromHistory, &view};
   s.resampler.Produce(source, static_cast<int64_t>(frame_in_window) * p.frame_step - 1,
                       p.frame_length + 1, s.clip_model_len, s.clip_frame);
-  s.FrameFeatures(s.clip_frame, EdgeRow(window, frame_in_window));
+  s.FrameFeatures(s.clip_frame, s.row);
+  const int64_t at = EdgeSlot(window, frame_in_window) * p.num_features();
+  StoreRow(s.row, s.edge_rows + at, s.float_edge_rows ? s.float_edge_rows + at : nullptr);
 }
 
-float* StreamPreprocessor::EdgeRow(int64_t window, int frame_in_window) const {
+int64_t StreamPreprocessor::EdgeSlot(int64_t window, int frame_in_window) const {
   const StreamState& s = *state_;
   const int slot = frame_in_window < s.edge_left ? frame_in_window
                                                  : s.edge_left + frame_in_window - s.right_start;
-  const int64_t row = (window % s.pending) * edge_frames_ + slot;
-  return s.edge_rows + row * s.params.num_features();
+  return (window % s.pending) * edge_frames_ + slot;
+}
+
+void StreamPreprocessor::StoreRow(const float* row, int8_t* q_out, float* f_out) const {
+  const PreprocessParams& p = state_->params;
+  const int nf = p.num_features();
+  // The batch path quantizes each float feature the same way, so an int8
+  // ring gives the model input to the bit.
+  for (int k = 0; k < nf; ++k)
+    q_out[k] = preprocess_internal::QuantizeFeature(row[k], p.input_scale, p.input_zero_point);
+  if (f_out) std::memcpy(f_out, row, sizeof(float) * nf);
 }
 
 Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
@@ -354,16 +373,19 @@ Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
   if (!quantized)
     return Status::Error(StatusCode::kInvalidArgument, "stream: quantized output pointer is null");
   const StreamState& s = *state_;
+  if (features && !s.float_rows)
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "stream: float features were not kept (StreamOptions::float_features)");
   const PreprocessParams& p = s.params;
   const int n = p.num_frames, nf = p.num_features();
   const int64_t w = ready_window_;
   for (int i = 0; i < n; ++i) {
     const bool edge = i < s.edge_left || i >= s.right_start;
-    const float* row = edge ? EdgeRow(w, i) : s.rows + ((w * hop_frames_ + i) % n) * nf;
-    if (features) std::memcpy(features + static_cast<size_t>(i) * nf, row, sizeof(float) * nf);
-    for (int k = 0; k < nf; ++k)
-      quantized[i * nf + k] =
-          preprocess_internal::QuantizeFeature(row[k], p.input_scale, p.input_zero_point);
+    const int64_t at = (edge ? EdgeSlot(w, i) : (w * hop_frames_ + i) % n) * nf;
+    std::memcpy(quantized + static_cast<size_t>(i) * nf, (edge ? s.edge_rows : s.rows) + at, nf);
+    if (features)
+      std::memcpy(features + static_cast<size_t>(i) * nf,
+                  (edge ? s.float_edge_rows : s.float_rows) + at, sizeof(float) * nf);
   }
   if (where) {
     where->index = w;
