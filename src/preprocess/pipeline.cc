@@ -78,8 +78,14 @@ void Pipeline::FrameFeatures(const float* samples, float* out_row) const {
   const float a = p.pre_emphasis;
   // samples[0] is the sample before the frame, so pre-emphasis runs over
   // the whole signal (x[-1] = 0 at its start), not restarted per frame.
-  for (int i = 0; i < p.frame_length; ++i) {
-    fft_in[i] = (samples[i + 1] - a * samples[i]) * window[i];
+  if (a == 0.0f) {
+    // x - 0 * x_prev is x (or a zero of either sign, which the power
+    // spectrum squares away): the same features without the multiply.
+    for (int i = 0; i < p.frame_length; ++i) fft_in[i] = samples[i + 1] * window[i];
+  } else {
+    for (int i = 0; i < p.frame_length; ++i) {
+      fft_in[i] = (samples[i + 1] - a * samples[i]) * window[i];
+    }
   }
   for (int i = p.frame_length; i < p.fft_size; ++i) fft_in[i] = 0.0f;
   fft.PowerSpectrum(fft_in, power);

@@ -146,12 +146,35 @@ void RealFft::PowerSpectrum(const float* in, float* power) const {
   }
   const float* split_cos = twiddle_cos_ + h;  // e^{-2 pi i k / n}, k < n/2
   const float* split_sin = twiddle_sin_ + h;
-  for (int k = 1; k < h; ++k) {
+  // Bins k and h - k read the same four values: with k' = h - k,
+  // er' = er, di' = di, and ei', dr', oi' are exactly -ei, -dr, -oi (IEEE
+  // sums and products are commutative and round symmetrically), so
+  // xr' = er + (or wr' - oi wi') and xi' = -(ei + (oi wr' + or wi')), whose
+  // square is what bin k' needs: the same bits as the loop per bin.
+  const int mid = h / 2;
+  for (int k = 1; k < mid; ++k) {
+    const int k2 = h - k;
+    float ar = re[k], ai = im[k];
+    float br = re[k2], bi = -im[k2];
+    float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);
+    float dr = ar - br, di = ai - bi;
+    float or_ = 0.5f * di, oi = -0.5f * dr;  // (dr + i di) / 2i
+    float wr = split_cos[k], wi = split_sin[k];
+    float xr = er + (or_ * wr + oi * wi);
+    float xi = ei + (oi * wr - or_ * wi);
+    power[k] = xr * xr + xi * xi;
+    wr = split_cos[k2], wi = split_sin[k2];
+    xr = er + (or_ * wr - oi * wi);
+    xi = ei + (oi * wr + or_ * wi);
+    power[k2] = xr * xr + xi * xi;
+  }
+  {  // k = h / 2 is its own partner (n >= 32, so 0 < mid < h)
+    const int k = mid;
     float ar = re[k], ai = im[k];
     float br = re[h - k], bi = -im[h - k];
     float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);
     float dr = ar - br, di = ai - bi;
-    float or_ = 0.5f * di, oi = -0.5f * dr;  // (dr + i di) / 2i
+    float or_ = 0.5f * di, oi = -0.5f * dr;
     float wr = split_cos[k], wi = split_sin[k];
     float xr = er + (or_ * wr + oi * wi);
     float xi = ei + (oi * wr - or_ * wi);
