@@ -8,7 +8,7 @@
 namespace tm2 {
 namespace preprocess_internal {
 
-void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver) {
+void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver, bool frame_kept) {
   params = p;
   const int len = p.frame_length, n = p.fft_size, m = p.mel_bins;
   const int nf = p.num_features();
@@ -22,7 +22,7 @@ void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver) {
   norm_mean = fixed ? carver->Take<float>(p.norm_count) : nullptr;
   norm_std = fixed ? carver->Take<float>(p.norm_count) : nullptr;
   resampler.Carve(p.sample_rate, len + 1, p.resampler_cache, p.input_rate, carver);
-  frame = carver->TakeScratch<float>(len + 1);
+  frame = frame_kept ? carver->Take<float>(len + 1) : carver->TakeScratch<float>(len + 1);
   fft_in = carver->TakeScratch<float>(n);
   // The power spectrum overwrites the FFT input: PowerSpectrum reads all of
   // it into its own work arrays before it writes the first bin.

@@ -30,6 +30,10 @@ struct StreamState : Pipeline {
   int pending = 0;              // windows whose edge rows are held at once
   int64_t clip_model_len = 0;   // model-rate length of a window's batch clip
   bool frame_held = false;
+  // Pipeline::frame is state only when resampling: reusing the overlap
+  // then saves kernel dot products. At the model's rate a frame is a copy
+  // out of the history ring either way, so frame is scratch there.
+  bool frame_kept = false;
 };
 
 }  // namespace preprocess_internal
@@ -133,10 +137,13 @@ void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& 
   // One input rate per stream: resampler tables and scratch for it alone,
   // none at all when it is the model's rate (a device microphone).
   p.input_rate = g.input_rate;
-  s->Carve(p, carver);
+  s->frame_kept = !g.reach.passthrough;
+  s->Carve(p, carver, s->frame_kept);
   const size_t nf = static_cast<size_t>(p.num_features());
   s->history = carver->Take<float>(g.history_size);
-  s->clip_frame = carver->Take<float>(p.frame_length + 1);
+  // An edge frame is computed after the stream's frame is done with: the
+  // two share a buffer unless the stream keeps its frame.
+  s->clip_frame = s->frame_kept ? carver->TakeScratch<float>(p.frame_length + 1) : s->frame;
   const size_t ring = static_cast<size_t>(p.num_frames) * nf;
   const size_t edges = static_cast<size_t>(g.pending) * g.edge_frames * nf;
   s->rows = carver->Take<int8_t>(ring);
@@ -181,35 +188,75 @@ constexpr int64_t kNoEnd = INT64_MAX;
 
 }  // namespace
 
-size_t StreamPreprocessor::WorkspaceBytes(const PreprocessParams& params,
-                                          const StreamOptions& options) {
+namespace {
+
+// Bytes of each part (state, scratch) for these params and options; false
+// if they are invalid.
+bool MeasureParts(const PreprocessParams& params, const StreamOptions& options, size_t* state,
+                  size_t* scratch) {
   Geometry g;
-  if (!PlanGeometry(params, options, &g).ok()) return 0;
-  WorkspaceCarver carver(nullptr, 0);
+  if (!PlanGeometry(params, options, &g).ok()) return false;
+  WorkspaceCarver carver(nullptr, 0, nullptr, 0);
   carver.Take<StreamState>(1);
   StreamState measure;
   CarveState(&measure, params, g, options.float_features, &carver);
-  return carver.used();
+  *state = carver.tables_used();
+  *scratch = carver.scratch_used();
+  return true;
+}
+
+}  // namespace
+
+size_t StreamPreprocessor::WorkspaceBytes(const PreprocessParams& params,
+                                          const StreamOptions& options) {
+  size_t state = 0, scratch = 0;
+  if (!MeasureParts(params, options, &state, &scratch)) return 0;
+  return state + scratch;
+}
+
+size_t StreamPreprocessor::StateBytes(const PreprocessParams& params, const StreamOptions& options) {
+  size_t state = 0, scratch = 0;
+  return MeasureParts(params, options, &state, &scratch) ? state : 0;
+}
+
+size_t StreamPreprocessor::ScratchBytes(const PreprocessParams& params,
+                                        const StreamOptions& options) {
+  size_t state = 0, scratch = 0;
+  return MeasureParts(params, options, &state, &scratch) ? scratch : 0;
 }
 
 Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamOptions& options,
                                    void* workspace, size_t workspace_bytes) {
+  // State first, then scratch, in the one buffer.
+  const size_t state = StateBytes(params, options);
+  if (!workspace || state == 0 || workspace_bytes < state)
+    return Prepare(params, options, workspace, workspace_bytes, nullptr, 0);
+  return Prepare(params, options, workspace, state, static_cast<uint8_t*>(workspace) + state,
+                 workspace_bytes - state);
+}
+
+Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamOptions& options,
+                                   void* state, size_t state_bytes, void* scratch,
+                                   size_t scratch_bytes) {
   state_ = nullptr;
   window_ready_ = false;
   params_ = params;
   options_ = options;
   Geometry g;
   TM2_RETURN_IF_ERROR(PlanGeometry(params, options, &g));
-  if (!workspace) return Status::Error(StatusCode::kInvalidArgument, "stream workspace is null");
-  const size_t need = WorkspaceBytes(params, options);
-  if (workspace_bytes < need)
-    return Status::Error(StatusCode::kArenaTooSmall, "stream workspace has %lu bytes, needs %lu",
-                         static_cast<unsigned long>(workspace_bytes),
-                         static_cast<unsigned long>(need));
-  WorkspaceCarver carver(workspace, workspace_bytes);
+  if (!state) return Status::Error(StatusCode::kInvalidArgument, "stream workspace is null");
+  size_t need_state = 0, need_scratch = 0;
+  MeasureParts(params, options, &need_state, &need_scratch);
+  if (state_bytes < need_state || scratch_bytes < need_scratch)
+    return Status::Error(StatusCode::kArenaTooSmall,
+                         "stream workspace has %lu bytes, needs %lu",
+                         static_cast<unsigned long>(state_bytes + (scratch ? scratch_bytes : 0)),
+                         static_cast<unsigned long>(need_state + need_scratch));
+  if (!scratch) return Status::Error(StatusCode::kInvalidArgument, "stream scratch is null");
+  WorkspaceCarver carver(state, state_bytes, scratch, scratch_bytes);
   StreamState* s = new (carver.Take<StreamState>(1)) StreamState();
   CarveState(s, params, g, options.float_features, &carver);
-  if (carver.overflowed())  // cannot happen when WorkspaceBytes agrees
+  if (carver.overflowed())  // cannot happen when MeasureParts agrees
     return Status::Error(StatusCode::kArenaTooSmall, "stream workspace overflow");
   s->FillTables();
   s->resampler.SetInputRate(options.input_rate);
@@ -304,7 +351,7 @@ void StreamPreprocessor::ComputeFrame() {
   const int64_t first = t * p.frame_step - 1;
   const HistoryView view{s.history, s.history_size, 0, kNoEnd};
   const MonoSource source{&FillFromHistory, &view};
-  if (s.frame_held && p.frame_step < buf) {
+  if (s.frame_kept && s.frame_held && p.frame_step < buf) {
     const int reuse = buf - p.frame_step;
     std::memmove(s.frame, s.frame + p.frame_step, sizeof(float) * reuse);
     s.resampler.Produce(source, first + reuse, buf - reuse, kNoEnd, s.frame + reuse);

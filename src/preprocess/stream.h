@@ -76,12 +76,21 @@ class StreamPreprocessor {
  public:
   // Bytes of workspace Prepare() needs (0 if params or options are invalid).
   static size_t WorkspaceBytes(const PreprocessParams& params, const StreamOptions& options);
+  // The same in two parts: state kept from Push to Push (tables, rings),
+  // and scratch each frame fills before it reads it, free for other uses
+  // between Pushes (StreamRunner lends it to the engine's activations).
+  static size_t StateBytes(const PreprocessParams& params, const StreamOptions& options);
+  static size_t ScratchBytes(const PreprocessParams& params, const StreamOptions& options);
 
   // Validates, builds the tables in `workspace` (which must outlive this
   // object) and starts an empty stream. Refuses a hop that is not a whole
   // number of input samples, as no batch clip could then match a window.
   Status Prepare(const PreprocessParams& params, const StreamOptions& options, void* workspace,
                  size_t workspace_bytes);
+  // The same with the two parts apart (StateBytes, ScratchBytes): `state`
+  // must keep its contents between Pushes; `scratch` need not.
+  Status Prepare(const PreprocessParams& params, const StreamOptions& options, void* state,
+                 size_t state_bytes, void* scratch, size_t scratch_bytes);
 
   // Takes samples from `pcm` until a window is complete or the block is
   // used up; *consumed = frames taken. Push again with the rest after

@@ -202,15 +202,19 @@ int main(int argc, char** argv) {
               static_cast<unsigned long>(sizeof(g_listen_arena)), static_cast<unsigned long>(sizeof(g_mic_dma)),
               statics - static_cast<unsigned long>(sizeof(g_listen_arena) + sizeof(g_mic_dma)), heap, stack,
               Bytes(&__tm2_heap_limit, &__stack));
-  // Where the arena goes: the stream's tables, rings and scratch, one
-  // window of int8 features, the engine (plans, activations).
+  // Where the arena goes: the stream's state (tables, int8 feature ring,
+  // sample history), one window of int8 features, the engine's kept part
+  // (plans, input, outputs), and one region used in turn by the stream's
+  // per-frame scratch and the engine's activations.
   tm2::StreamOptions so;
   so.hop_frames = static_cast<uint16_t>(Runner().stream().hop_frames());
-  const size_t stream_ws = tm2::StreamPreprocessor::WorkspaceBytes(model.preprocess(0), so);
+  const tm2::PreprocessParams pp = model.preprocess(0);
+  const size_t stream_state = tm2::StreamPreprocessor::StateBytes(pp, so);
+  const size_t stream_scratch = tm2::StreamPreprocessor::ScratchBytes(pp, so);
   tm2::EngineOptions fo = engine;
   fo.features_only = true;
-  size_t engine_bytes = 0;
-  s = tm2::Engine::ArenaBytes(model, &engine_bytes, fo);
+  tm2::ArenaReport er;
+  s = tm2::Engine::ArenaBytes(model, &er, fo);
   if (!s.ok()) return std::printf("plan: %s\n", s.message()), 1;
   // The stream carves the batch pipeline's tables (window, FFT, mel, DCT)
   // at the model's rate: the engine's report of them at that input rate.
@@ -220,10 +224,13 @@ int main(int argc, char** argv) {
   tm2::ArenaReport tables;
   s = tm2::Engine::ArenaBytes(model, &tables, to);
   if (!s.ok()) return std::printf("plan: %s\n", s.message()), 1;
-  std::printf("arena parts: stream workspace %lu (model-specific preprocessing tables %lu, built "
-              "in RAM at Init; the FFT and resampler constants are in flash), window %lu, engine %lu\n",
-              static_cast<unsigned long>(stream_ws), static_cast<unsigned long>(tables.preprocess_tables),
+  std::printf("arena parts: stream state %lu (model-specific preprocessing tables %lu, built in RAM "
+              "at Init; the FFT and resampler constants are in flash), window %lu, engine kept %lu, "
+              "shared %lu (stream scratch %lu, then activations %lu)\n",
+              static_cast<unsigned long>(stream_state), static_cast<unsigned long>(tables.preprocess_tables),
               static_cast<unsigned long>(Runner().stream().num_frames() * Runner().stream().num_features()),
-              static_cast<unsigned long>(engine_bytes));
+              static_cast<unsigned long>(er.total - er.shared),
+              static_cast<unsigned long>(stream_scratch > er.shared ? stream_scratch : er.shared),
+              static_cast<unsigned long>(stream_scratch), static_cast<unsigned long>(er.shared));
   return found > 0 ? 0 : 3;  // overruns are judged by listen_firmware_test.sh
 }
