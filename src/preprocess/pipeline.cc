@@ -14,7 +14,8 @@ void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver, bool fr
   const int nf = p.num_features();
   window = carver->Take<float>(len);
   fft.Carve(n, carver);
-  mel.Carve(m, n, carver);
+  mel.Carve(m, n, static_cast<float>(p.sample_rate), p.mel_low_hz,
+            p.mel_high_hz > 0.0f ? p.mel_high_hz : static_cast<float>(p.sample_rate) * 0.5f, carver);
   dct = p.dct_coefficients > 0 ? carver->Take<float>(static_cast<size_t>(p.dct_coefficients) * m)
                                : nullptr;
   silence = carver->Take<float>(nf);

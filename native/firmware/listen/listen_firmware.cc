@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   size_t need = 0;
   s = Setup(model, engine, &need);
   if (!s.ok()) return std::printf("init: %s\n", s.message()), 1;
+  const unsigned long init_stack = StackHighWater();
 
   MicConfig mic;
   mic.rate = kRate;
@@ -175,6 +176,10 @@ int main(int argc, char** argv) {
   if (MicError()[0]) return std::printf("%s\n", MicError()), 1;
   s = Finish(model, &found);
   if (!s.ok()) return std::printf("finish: %s\n", s.message()), 1;
+  // What a device reserves: the deepest stack of loading, Init and
+  // listening, read before the report below (whose printf and planning
+  // calls only this example makes) can go deeper.
+  const unsigned long stack = StackHighWater();
   const MicStats stats = MicGetStats();
   const double hops = static_cast<double>(frames) / HopFrames();
   const double per_hop = static_cast<double>(busy) / hops;
@@ -194,14 +199,13 @@ int main(int argc, char** argv) {
               static_cast<unsigned long>(listen_model_size),
               flash - static_cast<unsigned long>(listen_model_size));
   const unsigned long heap = Bytes(&end, static_cast<char*>(sbrk(0)));
-  const unsigned long stack = StackHighWater();
   const unsigned long statics = Bytes(&__data_start__, &__data_end__) + Bytes(&__bss_start__, &__bss_end__);
   std::printf("ram %lu bytes: statics %lu (arena %lu of %lu used, audio buffers %lu, other %lu), "
-              "heap %lu, stack high water %lu of %lu\n",
+              "heap %lu, stack high water %lu of %lu (%lu after Init)\n",
               statics + heap + stack, statics, static_cast<unsigned long>(need),
               static_cast<unsigned long>(sizeof(g_listen_arena)), static_cast<unsigned long>(sizeof(g_mic_dma)),
               statics - static_cast<unsigned long>(sizeof(g_listen_arena) + sizeof(g_mic_dma)), heap, stack,
-              Bytes(&__tm2_heap_limit, &__stack));
+              Bytes(&__tm2_heap_limit, &__stack), init_stack);
   // Where the arena goes: the stream's state (tables, int8 feature ring,
   // sample history), one window of int8 features, the engine's kept part
   // (plans, input, outputs), and one region used in turn by the stream's
