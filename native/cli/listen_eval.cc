@@ -63,7 +63,8 @@ const char kHelp[] =
     "  --gap MIN,MAX          seconds of background before each clip (default 2,6)\n"
     "  --repeat N             place the clip list N times, reshuffled (default 1)\n"
     "  --seed N               shuffle and gap seed (default 1)\n"
-    "  --merge-gap S, --min-confidence P, --min-duration S, --gate-hop FRAMES\n"
+    "  --merge-gap S, --merge-same-gap S, --min-confidence P, --min-duration S,\n"
+    "  --gate-hop FRAMES,\n"
     "  --on-margin DB, --off-margin DB, --min-dbfs DB         detector settings\n"
     "  --write FILE.wav       also save the stream (16-bit WAV)\n"
     "  --verbose              list the true and the detected events\n"
@@ -100,6 +101,8 @@ int ListenEval(int argc, char** argv) {
       o.events.merge_gap_s = static_cast<float>(std::atof(need().c_str()));
     } else if (a == "--min-confidence") {
       o.events.min_confidence = static_cast<float>(std::atof(need().c_str()));
+    } else if (a == "--merge-same-gap") {
+      o.events.merge_same_label_gap_s = static_cast<float>(std::atof(need().c_str()));
     } else if (a == "--min-duration") {
       o.events.min_duration_s = static_cast<float>(std::atof(need().c_str()));
     } else if (a == "--on-margin") {
@@ -300,8 +303,24 @@ int ListenEval(int argc, char** argv) {
   };
   for (int l = 0; l < static_cast<int>(labels.size()); ++l) row(labels[l].c_str(), MatchEvents(truth, found, l, false));
   const MatchResult all = MatchEvents(truth, found, -1, false);
+  const MatchResult any = MatchEvents(truth, found, -1, true);
   row("all", all);
-  row("any-label", MatchEvents(truth, found, -1, true));
+  row("any-label", any);
+  // 95 % Wilson score intervals: precision as matched of found, recall as
+  // matched of true (events taken as independent trials).
+  auto wilson = [](int k, int n, double* lo, double* hi) {
+    if (n == 0) return void(*lo = *hi = 0);
+    const double z = 1.959964, p = static_cast<double>(k) / n, d = 1 + z * z / n;
+    const double c = (p + z * z / (2 * n)) / d, h = z * std::sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / d;
+    *lo = c - h, *hi = c + h;
+  };
+  for (const auto& r : {std::make_pair("all", &all), std::make_pair("any-label", &any)}) {
+    double plo, phi, rlo, rhi;
+    wilson(r.second->matched, r.second->detected, &plo, &phi);
+    wilson(r.second->matched, r.second->truth, &rlo, &rhi);
+    std::printf("%-10s precision %.3f [%.3f, %.3f], recall %.3f [%.3f, %.3f] (95 %% Wilson)\n",
+                r.first, r.second->precision(), plo, phi, r.second->recall(), rlo, rhi);
+  }
   int screened = 0;
   for (size_t i = 0; i < found.size(); ++i) screened += screening[i] >= 0;
   std::printf("cough events with a screening probability: %d\n", screened);
