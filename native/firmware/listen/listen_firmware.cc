@@ -42,17 +42,28 @@ constexpr uint8_t kPaint = 0xA5;
 // (__tm2_heap_limit), so a frame that reaches below the kept stack is
 // still seen (painting from the limit under-reports when a large, partly
 // untouched frame straddles it and deeper frames write below it).
+// At most kPaintBelow bytes below the kept stack, though (the gate's image
+// has 4 MB of free RAM): a frame deeper than that reads as the whole
+// painted range used, which fails the check below.
+constexpr ptrdiff_t kPaintBelow = 16384;
+
+uint8_t* PaintStart() {
+  uint8_t* heap_end = static_cast<uint8_t*>(sbrk(0));
+  uint8_t* floor = reinterpret_cast<uint8_t*>(&__tm2_heap_limit) - kPaintBelow;
+  return heap_end > floor ? heap_end : floor;
+}
+
 __attribute__((noinline)) void PaintStack() {
-  volatile uint8_t* p = static_cast<uint8_t*>(sbrk(0));
+  volatile uint8_t* p = PaintStart();
   volatile uint8_t* stop = static_cast<uint8_t*>(__builtin_frame_address(0)) - 256;
   while (p < stop) *p++ = kPaint;
 }
 
 // Bytes of stack ever written: from the top down to the lowest unpainted
-// byte above the heap's end now (the heap may have grown into the paint
-// since; what it holds is heap, not stack).
+// byte above the paint's start now (the heap may have grown into the
+// paint since; what it holds is heap, not stack).
 unsigned long StackHighWater() {
-  const volatile uint8_t* p = static_cast<const uint8_t*>(sbrk(0));
+  const volatile uint8_t* p = PaintStart();
   while (p < reinterpret_cast<const volatile uint8_t*>(&__stack) && *p == kPaint) ++p;
   return static_cast<unsigned long>(&__stack - reinterpret_cast<const volatile char*>(p));
 }
