@@ -14,6 +14,10 @@
 //   blocks that lie in the segment (a window that mostly hears the previous
 //   sound says little about this one). The event's label is the top of the
 //   weighted mean, its confidence that mean.
+// - Slow sounds in one piece: consecutive segments both labelled
+//   slow_label (breathing), with a silence of at most
+//   merge_same_label_gap_s between them, become one event (their votes
+//   summed); the last such event waits until no neighbour can follow.
 // - Kept: a segment shorter than min_duration_s, or whose confidence is
 //   below min_confidence, is dropped.
 // - When: an event is final once its segment has ended and the gate's
@@ -25,7 +29,7 @@
 //
 //   tm2::EventDetector det;
 //   TM2_RETURN_IF_ERROR(det.Init(16000, gate.num_classes(), tm2::EventOptions()));
-//   tm2::SoundEvent done[tm2::EventDetector::kMaxSegments];
+//   tm2::SoundEvent done[tm2::EventDetector::kMaxOut];
 //   int n = det.AddWindow(runner.window(), runner.probabilities(), activity, done);
 //   // ... at the end of the stream: n = det.Flush(activity, done);
 #ifndef TM2_STREAM_EVENT_DETECTOR_H_
