@@ -9,9 +9,9 @@
 //   tinym2-listen-eval GATE.tm2 SCREEN.tm2 --coswara DIR --background DIR
 //   tinym2-listen-eval GATE.tm2 SCREEN.tm2 --clip cough=a.wav --clip ...
 //       --background b.wav --repeat 4 --min-precision 0.8 --min-recall 0.8
-// --coswara takes the gate's validation participants (its recipe's split,
-// replicated here) and their recordings that pass the page's level check.
-#include <dirent.h>
+// --coswara takes the gate recipe's validation participants (or with
+// --split evaluation its held-out ones; listen_eval_clips.h) and their
+// recordings that pass the page's level check.
 #include <sndfile.h>
 
 #include <algorithm>
@@ -28,153 +28,13 @@
 #include <vector>
 
 #include "event_match.h"
+#include "listen_eval_clips.h"
 #include "read_file.h"
 #include "stream/listener.h"
 
 namespace tm2 {
 namespace cli {
 namespace {
-
-constexpr int kRate = 16000;  // the streams are built at 16 kHz mono
-
-struct Clip {
-  std::string label, path;
-  std::vector<float> samples;
-};
-
-bool ReadMono(const std::string& path, std::vector<float>* out, std::string* error) {
-  SF_INFO info{};
-  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
-  if (!f) {
-    *error = "cannot open " + path + ": " + sf_strerror(nullptr);
-    return false;
-  }
-  if (info.samplerate != kRate) {
-    sf_close(f);
-    *error = path + " is at " + std::to_string(info.samplerate) + " Hz; the streams are 16 kHz";
-    return false;
-  }
-  std::vector<float> block(4096 * static_cast<size_t>(info.channels));
-  out->clear();
-  sf_count_t got;
-  while ((got = sf_readf_float(f, block.data(), 4096)) > 0)
-    for (sf_count_t i = 0; i < got; ++i) {
-      float v = 0;
-      for (int c = 0; c < info.channels; ++c) v += block[i * info.channels + c];
-      out->push_back(v / info.channels);
-    }
-  sf_close(f);
-  return true;
-}
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d))
-      if (e->d_name[0] != '.') names.push_back(e->d_name);
-    closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-bool IsAudio(const std::string& name) {
-  const size_t dot = name.rfind('.');
-  if (dot == std::string::npos) return false;
-  const std::string ext = name.substr(dot);
-  return ext == ".wav" || ext == ".flac";
-}
-
-// The page's level check as the factory applies it (native/factory/data/
-// items.cc): peak >= 0.02 and RMS of the loudest second >= 0.003.
-bool LoudEnough(const std::vector<float>& x) {
-  double peak = 0;
-  for (float v : x) peak = std::max(peak, static_cast<double>(std::fabs(v)));
-  const size_t n = x.size(), sec = kRate;
-  double best = 0;
-  for (size_t s0 = 0; s0 == 0 || s0 + sec <= n; s0 += sec / 10) {
-    const size_t end = std::min(n, s0 + sec);
-    double e = 0;
-    for (size_t f = s0; f < end; ++f) e += static_cast<double>(x[f]) * x[f];
-    if (end > s0) best = std::max(best, std::sqrt(e / (end - s0)));
-    if (end == n) break;
-  }
-  return peak >= 0.02 && best >= 0.003;
-}
-
-// The factory's split by group (native/factory/data/split.cc): groups in
-// name order, shuffled with splitmix64 from the seed, taken into validation
-// until they hold the wanted share of items.
-std::set<std::string> ValidationGroups(const std::map<std::string, int>& items_per_group,
-                                       double fraction, uint64_t seed) {
-  std::vector<std::string> groups;
-  int total = 0;
-  for (const auto& g : items_per_group) {
-    groups.push_back(g.first);
-    total += g.second;
-  }
-  uint64_t s = seed;
-  auto next = [&s]() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  };
-  for (size_t i = groups.size(); i > 1; --i) std::swap(groups[i - 1], groups[next() % i]);
-  std::set<std::string> validation;
-  int taken = 0;
-  for (const auto& g : groups) {
-    if (taken >= fraction * total || validation.size() + 1 >= groups.size()) break;
-    validation.insert(g);
-    taken += items_per_group.at(g);
-  }
-  return validation;
-}
-
-// Coswara: <participant>/<type>-<variant>.flac; the gate's labels are the types.
-bool LoadCoswara(const std::string& dir, std::vector<Clip>* clips, std::string* error) {
-  std::map<std::string, std::vector<Clip>> by_participant;
-  std::map<std::string, int> counts;
-  for (const std::string& p : ListDir(dir)) {
-    for (const std::string& name : ListDir(dir + "/" + p)) {
-      if (!IsAudio(name)) continue;
-      Clip c;
-      c.label = name.substr(0, name.find('-'));
-      c.path = dir + "/" + p + "/" + name;
-      if (!ReadMono(c.path, &c.samples, error)) return false;
-      if (c.samples.empty() || !LoudEnough(c.samples)) continue;
-      ++counts[p];
-      by_participant[p].push_back(std::move(c));
-    }
-  }
-  if (counts.empty()) {
-    *error = "no recordings under " + dir;
-    return false;
-  }
-  // coswara-sound-gate.json: validation_fraction 0.25, split_seed 3.
-  for (const std::string& p : ValidationGroups(counts, 0.25, 3))
-    for (Clip& c : by_participant[p]) clips->push_back(std::move(c));
-  return true;
-}
-
-// [first, last) of the clip's sound: 10 ms frames within 30 dB of its
-// loudest frame. The clip's own recording noise before and after is cut.
-void SoundSpan(const std::vector<float>& x, size_t* first, size_t* last) {
-  const size_t frame = kRate / 100, n = x.size() / frame;
-  std::vector<double> rms(n);
-  double top = 0;
-  for (size_t i = 0; i < n; ++i) {
-    double e = 0;
-    for (size_t j = 0; j < frame; ++j) e += static_cast<double>(x[i * frame + j]) * x[i * frame + j];
-    rms[i] = std::sqrt(e / frame);
-    top = std::max(top, rms[i]);
-  }
-  size_t a = 0, b = n;
-  while (a < n && rms[a] < top * 0.0316) ++a;
-  while (b > a && rms[b - 1] < top * 0.0316) --b;
-  *first = a * frame;
-  *last = b * frame;
-}
 
 int Fail(const std::string& m) {
   std::fprintf(stderr, "tinym2-listen-eval: %s\n", m.c_str());
@@ -193,14 +53,19 @@ bool LoadModelFile(const char* path, std::vector<uint8_t>* bytes, Model* model, 
 
 const char kHelp[] =
     "usage: tinym2-listen-eval [options] GATE.tm2 SCREEN.tm2\n"
-    "  --coswara DIR          the gate's validation participants' recordings\n"
+    "  --coswara DIR          Coswara recordings of the gate recipe's participants of one split\n"
+    "  --split NAME           validation (tune here; default) or evaluation (held out)\n"
+    "  --recipe FILE          the gate's recipe, for its split (default: the shipped gate's,\n"
+    "                         validation_fraction 0.25, split_seed 3, holdout)\n"
     "  --clip LABEL=FILE      a clip of a known type (repeatable)\n"
     "  --background FILE|DIR  background recordings for the bed and gaps (repeatable)\n"
     "  --background-db DB     background RMS in dBFS (default -50)\n"
     "  --gap MIN,MAX          seconds of background before each clip (default 2,6)\n"
     "  --repeat N             place the clip list N times, reshuffled (default 1)\n"
     "  --seed N               shuffle and gap seed (default 1)\n"
-    "  --merge-gap S, --min-confidence P, --gate-hop FRAMES   detector settings\n"
+    "  --merge-gap S, --merge-same-gap S, --min-confidence P, --min-duration S,\n"
+    "  --gate-hop FRAMES,\n"
+    "  --on-margin DB, --off-margin DB, --min-dbfs DB         detector settings\n"
     "  --write FILE.wav       also save the stream (16-bit WAV)\n"
     "  --verbose              list the true and the detected events\n"
     "  --min-precision P, --min-recall R, --max-onset-ms MS\n"
@@ -213,7 +78,8 @@ int ListenEval(int argc, char** argv) {
   ListenerOptions o;
   std::vector<Clip> clips;
   std::vector<std::string> background_paths;
-  std::string coswara, error;
+  std::string coswara, split = "validation", error;
+  SplitRule rule;
   double background_db = -50, gap_min = 2, gap_max = 6;
   double min_precision = 0, min_recall = 0, max_onset_ms = 1e9;
   int repeat = 1;
@@ -235,6 +101,20 @@ int ListenEval(int argc, char** argv) {
       o.events.merge_gap_s = static_cast<float>(std::atof(need().c_str()));
     } else if (a == "--min-confidence") {
       o.events.min_confidence = static_cast<float>(std::atof(need().c_str()));
+    } else if (a == "--merge-same-gap") {
+      o.events.merge_same_label_gap_s = static_cast<float>(std::atof(need().c_str()));
+    } else if (a == "--min-duration") {
+      o.events.min_duration_s = static_cast<float>(std::atof(need().c_str()));
+    } else if (a == "--on-margin") {
+      o.activity.on_margin_db = static_cast<float>(std::atof(need().c_str()));
+    } else if (a == "--off-margin") {
+      o.activity.off_margin_db = static_cast<float>(std::atof(need().c_str()));
+    } else if (a == "--min-dbfs") {
+      o.activity.min_dbfs = static_cast<float>(std::atof(need().c_str()));
+    } else if (a == "--split") {
+      split = need();
+    } else if (a == "--recipe") {
+      if (!ReadSplitRule(need(), &rule, &error)) return Fail(error);
     } else if (a == "--gate-hop") {
       o.gate_hop_frames = static_cast<uint16_t>(std::atoi(need().c_str()));
     } else if (a == "--write") {
@@ -284,7 +164,7 @@ int ListenEval(int argc, char** argv) {
     return Fail(error);
   for (Clip& c : clips)
     if (!ReadMono(c.path, &c.samples, &error)) return Fail(error);
-  if (!coswara.empty() && !LoadCoswara(coswara, &clips, &error)) return Fail(error);
+  if (!coswara.empty() && !LoadCoswara(coswara, rule, split, &clips, &error)) return Fail(error);
   if (clips.empty()) return Fail("no clips (--coswara or --clip)");
   std::vector<std::vector<float>> backgrounds;
   for (const std::string& p : background_paths) {
@@ -398,10 +278,11 @@ int ListenEval(int argc, char** argv) {
   const double cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   const double audio_s = static_cast<double>(stream.size()) / kRate;
 
-  std::printf("stream: %.1f min, %zu true events from %zu clips (x%d), background %zu recordings "
-              "at %.0f dBFS, gaps %.1f..%.1f s, seed %u\n",
-              audio_s / 60, truth.size(), clips.size(), repeat, backgrounds.size(), background_db,
-              gap_min, gap_max, seed);
+  std::printf("stream: %.1f min, %zu true events from %zu clips (x%d%s%s), background %zu "
+              "recordings at %.0f dBFS, gaps %.1f..%.1f s, seed %u\n",
+              audio_s / 60, truth.size(), clips.size(), repeat, coswara.empty() ? "" : ", Coswara ",
+              coswara.empty() ? "" : split.c_str(), backgrounds.size(), background_db, gap_min,
+              gap_max, seed);
   std::printf("listener: arena %zu bytes, gate hop %.3f s, %lld gate + %lld screening windows, %.3f s "
               "(%.0fx real time; CPU time %.3f s, %.0fx), %lld events dropped as too short, %lld as unsure\n",
               need, static_cast<double>(listener.gate().stream().hop_samples()) / kRate,
@@ -422,8 +303,24 @@ int ListenEval(int argc, char** argv) {
   };
   for (int l = 0; l < static_cast<int>(labels.size()); ++l) row(labels[l].c_str(), MatchEvents(truth, found, l, false));
   const MatchResult all = MatchEvents(truth, found, -1, false);
+  const MatchResult any = MatchEvents(truth, found, -1, true);
   row("all", all);
-  row("any-label", MatchEvents(truth, found, -1, true));
+  row("any-label", any);
+  // 95 % Wilson score intervals: precision as matched of found, recall as
+  // matched of true (events taken as independent trials).
+  auto wilson = [](int k, int n, double* lo, double* hi) {
+    if (n == 0) return void(*lo = *hi = 0);
+    const double z = 1.959964, p = static_cast<double>(k) / n, d = 1 + z * z / n;
+    const double c = (p + z * z / (2 * n)) / d, h = z * std::sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / d;
+    *lo = c - h, *hi = c + h;
+  };
+  for (const auto& r : {std::make_pair("all", &all), std::make_pair("any-label", &any)}) {
+    double plo, phi, rlo, rhi;
+    wilson(r.second->matched, r.second->detected, &plo, &phi);
+    wilson(r.second->matched, r.second->truth, &rlo, &rhi);
+    std::printf("%-10s precision %.3f [%.3f, %.3f], recall %.3f [%.3f, %.3f] (95 %% Wilson)\n",
+                r.first, r.second->precision(), plo, phi, r.second->recall(), rlo, rhi);
+  }
   int screened = 0;
   for (size_t i = 0; i < found.size(); ++i) screened += screening[i] >= 0;
   std::printf("cough events with a screening probability: %d\n", screened);

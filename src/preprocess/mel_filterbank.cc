@@ -5,16 +5,24 @@
 namespace tm2 {
 namespace preprocess_internal {
 
-void MelFilterbank::Carve(int bins, int fft_size, WorkspaceCarver* carver) {
+void MelFilterbank::Carve(int bins, int fft_size, float sample_rate, float low_hz, float high_hz,
+                          WorkspaceCarver* carver) {
   bins_ = bins;
   fft_size_ = fft_size;
   first_ = carver->Take<uint16_t>(bins);
   count_ = carver->Take<uint16_t>(bins);
   offset_ = carver->Take<uint32_t>(bins);
-  weights_ = carver->Take<float>(2 * (fft_size / 2 + 1));
+  const uint32_t most = static_cast<uint32_t>(2 * (fft_size / 2 + 1));
+  capacity_ = Build(sample_rate, low_hz, high_hz, most, /*write=*/false);
+  weights_ = carver->Take<float>(capacity_ > 0 ? capacity_ : 1);
 }
 
 void MelFilterbank::FillTables(float sample_rate, float low_hz, float high_hz) {
+  Build(sample_rate, low_hz, high_hz, capacity_, /*write=*/true);
+}
+
+uint32_t MelFilterbank::Build(float sample_rate, float low_hz, float high_hz, uint32_t capacity,
+                              bool write) {
   // The mel constant (1127) cancels out of equally spaced edges, so the
   // edges are spaced in ln(1 + f/700) directly.
   const float mel_lo = DetLog(1.0f + low_hz / 700.0f);
@@ -30,9 +38,8 @@ void MelFilterbank::FillTables(float sample_rate, float low_hz, float high_hz) {
       float mel = mel_lo + (mel_hi - mel_lo) * static_cast<float>(i) / static_cast<float>(bins_ + 1);
       edge[e] = 700.0f * (DetExp(mel) - 1.0f);
     }
-    first_[b] = 0;
-    count_[b] = 0;
-    offset_[b] = used;
+    uint16_t first = 0, count = 0;
+    const uint32_t offset = used;
     // f(k) below never decreases with k (an exact integer, one monotone
     // rounding, an exact division), so the bins inside (edge0, edge2) are
     // one run: binary-search its start, stop at its end. The same bins and
@@ -58,13 +65,16 @@ void MelFilterbank::FillTables(float sample_rate, float low_hz, float high_hz) {
         w = up < down ? up : down;
       }
       // The capacity test only matters for degenerate (equal) edges.
-      if (w > 0.0f && used < static_cast<uint32_t>(2 * num_bins)) {
-        if (count_[b] == 0) first_[b] = static_cast<uint16_t>(k);
-        weights_[used++] = w;
-        count_[b] = static_cast<uint16_t>(k - first_[b] + 1);
+      if (w > 0.0f && used < capacity) {
+        if (count == 0) first = static_cast<uint16_t>(k);
+        if (write) weights_[used] = w;
+        ++used;
+        count = static_cast<uint16_t>(k - first + 1);
       }
     }
+    if (write) first_[b] = first, count_[b] = count, offset_[b] = offset;
   }
+  return used;
 }
 
 void MelFilterbank::Apply(const float* power, float* out) const {

@@ -16,7 +16,11 @@ namespace preprocess_internal {
 
 class MelFilterbank {
  public:
-  void Carve(int bins, int fft_size, WorkspaceCarver* carver);
+  // Carves room for exactly the non-zero weights of these edges (counted
+  // by the same loop FillTables runs), not 2 (fft_size/2 + 1): a band
+  // limit below Nyquist (KWS: 4 kHz of 8) halves the table.
+  void Carve(int bins, int fft_size, float sample_rate, float low_hz, float high_hz,
+             WorkspaceCarver* carver);
   void FillTables(float sample_rate, float low_hz, float high_hz);
   // out[b] = sum_k weight[b][k] * power[k], k ascending.
   void Apply(const float* power, float* out) const;
@@ -29,7 +33,12 @@ class MelFilterbank {
   uint16_t* first_ = nullptr;
   uint16_t* count_ = nullptr;
   uint32_t* offset_ = nullptr;
+  // Runs the weight loop; writes the tables only if `write`. Returns the
+  // number of weights (at most `capacity`).
+  uint32_t Build(float sample_rate, float low_hz, float high_hz, uint32_t capacity, bool write);
+
   float* weights_ = nullptr;  // at most 2 * (fft_size/2 + 1): triangles overlap pairwise
+  uint32_t capacity_ = 0;     // weights carved
 };
 
 }  // namespace preprocess_internal

@@ -8,13 +8,14 @@
 namespace tm2 {
 namespace preprocess_internal {
 
-void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver) {
+void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver, bool frame_kept) {
   params = p;
   const int len = p.frame_length, n = p.fft_size, m = p.mel_bins;
   const int nf = p.num_features();
   window = carver->Take<float>(len);
   fft.Carve(n, carver);
-  mel.Carve(m, n, carver);
+  mel.Carve(m, n, static_cast<float>(p.sample_rate), p.mel_low_hz,
+            p.mel_high_hz > 0.0f ? p.mel_high_hz : static_cast<float>(p.sample_rate) * 0.5f, carver);
   dct = p.dct_coefficients > 0 ? carver->Take<float>(static_cast<size_t>(p.dct_coefficients) * m)
                                : nullptr;
   silence = carver->Take<float>(nf);
@@ -22,7 +23,7 @@ void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver) {
   norm_mean = fixed ? carver->Take<float>(p.norm_count) : nullptr;
   norm_std = fixed ? carver->Take<float>(p.norm_count) : nullptr;
   resampler.Carve(p.sample_rate, len + 1, p.resampler_cache, p.input_rate, carver);
-  frame = carver->TakeScratch<float>(len + 1);
+  frame = frame_kept ? carver->Take<float>(len + 1) : carver->TakeScratch<float>(len + 1);
   fft_in = carver->TakeScratch<float>(n);
   // The power spectrum overwrites the FFT input: PowerSpectrum reads all of
   // it into its own work arrays before it writes the first bin.
@@ -78,8 +79,14 @@ void Pipeline::FrameFeatures(const float* samples, float* out_row) const {
   const float a = p.pre_emphasis;
   // samples[0] is the sample before the frame, so pre-emphasis runs over
   // the whole signal (x[-1] = 0 at its start), not restarted per frame.
-  for (int i = 0; i < p.frame_length; ++i) {
-    fft_in[i] = (samples[i + 1] - a * samples[i]) * window[i];
+  if (a == 0.0f) {
+    // x - 0 * x_prev is x (or a zero of either sign, which the power
+    // spectrum squares away): the same features without the multiply.
+    for (int i = 0; i < p.frame_length; ++i) fft_in[i] = samples[i + 1] * window[i];
+  } else {
+    for (int i = 0; i < p.frame_length; ++i) {
+      fft_in[i] = (samples[i + 1] - a * samples[i]) * window[i];
+    }
   }
   for (int i = p.frame_length; i < p.fft_size; ++i) fft_in[i] = 0.0f;
   fft.PowerSpectrum(fft_in, power);

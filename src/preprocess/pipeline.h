@@ -49,7 +49,9 @@ struct Pipeline {
   float* energy_mono = nullptr;
   uint64_t* energy_ring = nullptr;
 
-  void Carve(const PreprocessParams& p, WorkspaceCarver* carver);
+  // frame_kept: `frame` is state kept between calls (a stream reuses the
+  // overlap of consecutive frames), not scratch.
+  void Carve(const PreprocessParams& p, WorkspaceCarver* carver, bool frame_kept = false);
   void FillTables();
 
   // Features of one frame (pre-emphasis, window, FFT, mel, log, DCT,

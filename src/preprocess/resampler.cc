@@ -146,10 +146,14 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
                         float* out) {
   int64_t ma = m_begin < 0 ? 0 : m_begin;
   int64_t mb = m_begin + count < model_len ? m_begin + count : model_len;
-  for (int64_t m = m_begin; m < m_begin + count; ++m) {
-    if (m < ma || m >= mb) out[m - m_begin] = 0.0f;
+  if (mb <= ma) {
+    for (int i = 0; i < count; ++i) out[i] = 0.0f;
+    return;
   }
-  if (mb <= ma) return;
+  // Zeros outside [ma, mb) only: a streamed frame is all inside, and this
+  // runs for every 10-20 ms frame.
+  for (int64_t m = m_begin; m < ma; ++m) out[m - m_begin] = 0.0f;
+  for (int64_t m = mb; m < m_begin + count; ++m) out[m - m_begin] = 0.0f;
   if (passthrough_) {
     source.fill(source.context, ma, static_cast<int>(mb - ma), out + (ma - m_begin));
     return;

@@ -9,6 +9,7 @@
 #include "preprocess/pcm_mix.h"
 #include "preprocess/pipeline.h"
 #include "preprocess/resampler.h"
+#include "preprocess/stream_geometry.h"
 #include "preprocess/workspace_carver.h"
 
 namespace tm2 {
@@ -21,122 +22,53 @@ struct StreamState : Pipeline {
   float* history = nullptr;  // ring of mixed input samples, by input index
   int history_size = 0;
   float* clip_frame = nullptr;  // samples of an edge frame, clip edges zeroed
-  float* rows = nullptr;        // ring of num_frames feature rows, by frame index
-  float* edge_rows = nullptr;   // pending windows x edge frames rows
+  int8_t* rows = nullptr;       // ring of num_frames int8 feature rows, by frame index
+  int8_t* edge_rows = nullptr;  // pending windows x edge frames int8 rows
+  float* float_rows = nullptr;       // the same as floats (float_features only)
+  float* float_edge_rows = nullptr;
   int edge_left = 0;            // window frames [0, edge_left) are edge frames
   int right_start = 0;          // and so are [right_start, num_frames)
   int pending = 0;              // windows whose edge rows are held at once
   int64_t clip_model_len = 0;   // model-rate length of a window's batch clip
   bool frame_held = false;
+  // Pipeline::frame is state only when resampling: reusing the overlap
+  // then saves kernel dot products. At the model's rate a frame is a copy
+  // out of the history ring either way, so frame is scratch there.
+  bool frame_kept = false;
 };
 
 }  // namespace preprocess_internal
 
 namespace {
 
+using preprocess_internal::Geometry;
 using preprocess_internal::InputReach;
-using preprocess_internal::kMaxRate;
-using preprocess_internal::kMinRate;
 using preprocess_internal::MonoSource;
+using preprocess_internal::PlanGeometry;
 using preprocess_internal::StreamState;
 using preprocess_internal::WorkspaceCarver;
 
-uint64_t Gcd(uint64_t a, uint64_t b) {
-  while (b != 0) {
-    const uint64_t t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
-
-struct Geometry {
-  InputReach reach;
-  int hop_frames = 0;
-  int hop_unit = 0;
-  int64_t hop_samples = 0;
-  int64_t window_samples = 0;
-  int64_t clip_model_len = 0;
-  int history_size = 0;
-  int edge_left = 0;
-  int right_start = 0;
-  int edge_frames = 0;  // edge_left + num_frames - right_start
-  int pending = 0;
-  uint32_t input_rate = 0;  // the stream's one input rate
-};
-
-Status PlanGeometry(const PreprocessParams& p, const StreamOptions& o, Geometry* g) {
-  TM2_RETURN_IF_ERROR(p.Validate());
-  const StatusCode kArg = StatusCode::kInvalidArgument;
-  if (o.input_rate < kMinRate || o.input_rate > kMaxRate)
-    return Status::Error(kArg, "stream input_rate %u is outside 8000..48000 Hz",
-                         static_cast<unsigned>(o.input_rate));
-  if (o.channels == 0) return Status::Error(kArg, "stream channels is 0");
-  g->input_rate = o.input_rate;
-  const uint64_t in = o.input_rate, out = p.sample_rate;
-  const int step = p.frame_step, len = p.frame_length, n = p.num_frames;
-  // Window w starts at model sample w * hop * step, which is input position
-  // w * hop * step * in / out: a whole input sample, as a batch clip must
-  // start on one, only when hop * step * in is a multiple of out.
-  g->hop_unit = static_cast<int>(out / Gcd(static_cast<uint64_t>(step) * in, out));
-  int hop = o.hop_frames;
-  if (hop == 0) {
-    hop = n / 2 / g->hop_unit * g->hop_unit;
-    if (hop == 0) hop = g->hop_unit;
-  }
-  if (hop % g->hop_unit != 0)
-    return Status::Error(kArg,
-                         "stream hop_frames %d (%d samples at %u Hz) is not a whole number of "
-                         "input samples at %u Hz; use a multiple of %d frames",
-                         hop, hop * step, static_cast<unsigned>(out), static_cast<unsigned>(in),
-                         g->hop_unit);
-  g->hop_frames = hop;
-  g->hop_samples = static_cast<int64_t>(static_cast<uint64_t>(hop) * step * in / out);
-  // The clip: every input sample whose position in model time lies before
-  // the end of the window's last frame.
-  const uint64_t span = static_cast<uint64_t>(n - 1) * step + len;
-  g->window_samples = static_cast<int64_t>((span * in + out - 1) / out);
-  g->clip_model_len =
-      static_cast<int64_t>((static_cast<uint64_t>(g->window_samples) * out + in - 1) / in);
-  g->reach = InputReach::For(o.input_rate, p.sample_rate);
-  const InputReach& r = g->reach;
-  // A frame reads input [First(first sample), End(last sample)), at most
-  // floor(L * in / out) + 1 indices apart plus the kernel.
-  g->history_size = r.passthrough
-                        ? len + 1
-                        : static_cast<int>(static_cast<uint64_t>(len) * in / out) + 1 + r.taps_pad;
-  // Left edge: the clip gives sample -1 as 0 (pre-emphasis), and samples
-  // [0, lead) read input before the clip, which is 0 there.
-  int64_t lead = 0;
-  while (r.First(lead) < 0) ++lead;
-  g->edge_left = 0;
-  while (g->edge_left < n && static_cast<int64_t>(g->edge_left) * step - 1 < lead) ++g->edge_left;
-  // Right edge: frames whose last sample reads input past the clip.
-  g->right_start = n;
-  while (g->right_start > g->edge_left &&
-         r.End(static_cast<int64_t>(g->right_start - 1) * step + len - 1) > g->window_samples)
-    --g->right_start;
-  g->edge_frames = g->edge_left + n - g->right_start;
-  // Window w's edge rows live from its first frame to its last; windows
-  // that overlap in time hold theirs together.
-  g->pending = (n + hop - 1) / hop;
-  return Status::Ok();
-}
-
 void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& g,
-                WorkspaceCarver* carver) {
+                bool float_features, WorkspaceCarver* carver) {
   // The stream never crops: no Loudest energy ring.
   PreprocessParams p = params;
   p.crop = CropPolicy::kStart;
   // One input rate per stream: resampler tables and scratch for it alone,
   // none at all when it is the model's rate (a device microphone).
   p.input_rate = g.input_rate;
-  s->Carve(p, carver);
+  s->frame_kept = !g.reach.passthrough;
+  s->Carve(p, carver, s->frame_kept);
   const size_t nf = static_cast<size_t>(p.num_features());
   s->history = carver->Take<float>(g.history_size);
-  s->clip_frame = carver->Take<float>(p.frame_length + 1);
-  s->rows = carver->Take<float>(static_cast<size_t>(p.num_frames) * nf);
-  s->edge_rows = carver->Take<float>(static_cast<size_t>(g.pending) * g.edge_frames * nf);
+  // An edge frame is computed after the stream's frame is done with: the
+  // two share a buffer unless the stream keeps its frame.
+  s->clip_frame = s->frame_kept ? carver->TakeScratch<float>(p.frame_length + 1) : s->frame;
+  const size_t ring = static_cast<size_t>(p.num_frames) * nf;
+  const size_t edges = static_cast<size_t>(g.pending) * g.edge_frames * nf;
+  s->rows = carver->Take<int8_t>(ring);
+  s->edge_rows = carver->Take<int8_t>(edges);
+  s->float_rows = float_features ? carver->Take<float>(ring) : nullptr;
+  s->float_edge_rows = float_features ? carver->Take<float>(edges) : nullptr;
 }
 
 // Mixed input samples from the history ring as a MonoSource: index i of
@@ -175,35 +107,75 @@ constexpr int64_t kNoEnd = INT64_MAX;
 
 }  // namespace
 
-size_t StreamPreprocessor::WorkspaceBytes(const PreprocessParams& params,
-                                          const StreamOptions& options) {
+namespace {
+
+// Bytes of each part (state, scratch) for these params and options; false
+// if they are invalid.
+bool MeasureParts(const PreprocessParams& params, const StreamOptions& options, size_t* state,
+                  size_t* scratch) {
   Geometry g;
-  if (!PlanGeometry(params, options, &g).ok()) return 0;
-  WorkspaceCarver carver(nullptr, 0);
+  if (!PlanGeometry(params, options, &g).ok()) return false;
+  WorkspaceCarver carver(nullptr, 0, nullptr, 0);
   carver.Take<StreamState>(1);
   StreamState measure;
-  CarveState(&measure, params, g, &carver);
-  return carver.used();
+  CarveState(&measure, params, g, options.float_features, &carver);
+  *state = carver.tables_used();
+  *scratch = carver.scratch_used();
+  return true;
+}
+
+}  // namespace
+
+size_t StreamPreprocessor::WorkspaceBytes(const PreprocessParams& params,
+                                          const StreamOptions& options) {
+  size_t state = 0, scratch = 0;
+  if (!MeasureParts(params, options, &state, &scratch)) return 0;
+  return state + scratch;
+}
+
+size_t StreamPreprocessor::StateBytes(const PreprocessParams& params, const StreamOptions& options) {
+  size_t state = 0, scratch = 0;
+  return MeasureParts(params, options, &state, &scratch) ? state : 0;
+}
+
+size_t StreamPreprocessor::ScratchBytes(const PreprocessParams& params,
+                                        const StreamOptions& options) {
+  size_t state = 0, scratch = 0;
+  return MeasureParts(params, options, &state, &scratch) ? scratch : 0;
 }
 
 Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamOptions& options,
                                    void* workspace, size_t workspace_bytes) {
+  // State first, then scratch, in the one buffer.
+  const size_t state = StateBytes(params, options);
+  if (!workspace || state == 0 || workspace_bytes < state)
+    return Prepare(params, options, workspace, workspace_bytes, nullptr, 0);
+  return Prepare(params, options, workspace, state, static_cast<uint8_t*>(workspace) + state,
+                 workspace_bytes - state);
+}
+
+Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamOptions& options,
+                                   void* state, size_t state_bytes, void* scratch,
+                                   size_t scratch_bytes) {
   state_ = nullptr;
   window_ready_ = false;
   params_ = params;
   options_ = options;
   Geometry g;
   TM2_RETURN_IF_ERROR(PlanGeometry(params, options, &g));
-  if (!workspace) return Status::Error(StatusCode::kInvalidArgument, "stream workspace is null");
-  const size_t need = WorkspaceBytes(params, options);
-  if (workspace_bytes < need)
-    return Status::Error(StatusCode::kArenaTooSmall, "stream workspace has %lu bytes, needs %lu",
-                         static_cast<unsigned long>(workspace_bytes),
-                         static_cast<unsigned long>(need));
-  WorkspaceCarver carver(workspace, workspace_bytes);
+  if (!state) return Status::Error(StatusCode::kInvalidArgument, "stream workspace is null");
+  size_t need_state = 0, need_scratch = 0;
+  MeasureParts(params, options, &need_state, &need_scratch);
+  if (state_bytes < need_state || scratch_bytes < need_scratch)
+    return Status::Error(StatusCode::kArenaTooSmall,
+                         "stream workspace has %lu bytes, needs %lu",
+                         static_cast<unsigned long>(state_bytes + (scratch ? scratch_bytes : 0)),
+                         static_cast<unsigned long>(need_state + need_scratch));
+  if (!scratch) return Status::Error(StatusCode::kInvalidArgument, "stream scratch is null");
+  WorkspaceCarver carver(state, state_bytes, scratch, scratch_bytes);
   StreamState* s = new (carver.Take<StreamState>(1)) StreamState();
-  CarveState(s, params, g, &carver);
-  if (carver.overflowed())  // cannot happen when WorkspaceBytes agrees
+  CarveState(s, params, g, options.float_features, &carver);
+  if (carver.overflowed())  // cannot happen when MeasureParts agrees
     return Status::Error(StatusCode::kArenaTooSmall, "stream workspace overflow");
   s->FillTables();
   s->resampler.SetInputRate(options.input_rate);
@@ -298,7 +270,7 @@ void StreamPreprocessor::ComputeFrame() {
   const int64_t first = t * p.frame_step - 1;
   const HistoryView view{s.history, s.history_size, 0, kNoEnd};
   const MonoSource source{&FillFromHistory, &view};
-  if (s.frame_held && p.frame_step < buf) {
+  if (s.frame_kept && s.frame_held && p.frame_step < buf) {
     const int reuse = buf - p.frame_step;
     std::memmove(s.frame, s.frame + p.frame_step, sizeof(float) * reuse);
     s.resampler.Produce(source, first + reuse, buf - reuse, kNoEnd, s.frame + reuse);
@@ -307,7 +279,9 @@ void StreamPreprocessor::ComputeFrame() {
   }
   s.frame_held = true;
   const int n = p.num_frames;
-  s.FrameFeatures(s.frame, s.rows + (t % n) * p.num_features());
+  const int64_t at = (t % n) * p.num_features();
+  s.FrameFeatures(s.frame, s.row);
+  StoreRow(s.row, s.rows + at, s.float_rows ? s.float_rows + at : nullptr);
   // The same frame as an edge frame of the windows it starts or ends.
   const int64_t hop = hop_frames_;
   for (int64_t w = t / hop; w >= 0 && t - w * hop < s.edge_left; --w)
@@ -333,15 +307,26 @@ void StreamPreprocessor::ComputeEdgeFrame(int64_t window, int frame_in_window) {
   const MonoSource source{&FillFromHistory, &view};
   s.resampler.Produce(source, static_cast<int64_t>(frame_in_window) * p.frame_step - 1,
                       p.frame_length + 1, s.clip_model_len, s.clip_frame);
-  s.FrameFeatures(s.clip_frame, EdgeRow(window, frame_in_window));
+  s.FrameFeatures(s.clip_frame, s.row);
+  const int64_t at = EdgeSlot(window, frame_in_window) * p.num_features();
+  StoreRow(s.row, s.edge_rows + at, s.float_edge_rows ? s.float_edge_rows + at : nullptr);
 }
 
-float* StreamPreprocessor::EdgeRow(int64_t window, int frame_in_window) const {
+int64_t StreamPreprocessor::EdgeSlot(int64_t window, int frame_in_window) const {
   const StreamState& s = *state_;
   const int slot = frame_in_window < s.edge_left ? frame_in_window
                                                  : s.edge_left + frame_in_window - s.right_start;
-  const int64_t row = (window % s.pending) * edge_frames_ + slot;
-  return s.edge_rows + row * s.params.num_features();
+  return (window % s.pending) * edge_frames_ + slot;
+}
+
+void StreamPreprocessor::StoreRow(const float* row, int8_t* q_out, float* f_out) const {
+  const PreprocessParams& p = state_->params;
+  const int nf = p.num_features();
+  // The batch path quantizes each float feature the same way, so an int8
+  // ring gives the model input to the bit.
+  for (int k = 0; k < nf; ++k)
+    q_out[k] = preprocess_internal::QuantizeFeature(row[k], p.input_scale, p.input_zero_point);
+  if (f_out) std::memcpy(f_out, row, sizeof(float) * nf);
 }
 
 Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
@@ -354,16 +339,19 @@ Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
   if (!quantized)
     return Status::Error(StatusCode::kInvalidArgument, "stream: quantized output pointer is null");
   const StreamState& s = *state_;
+  if (features && !s.float_rows)
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "stream: float features were not kept (StreamOptions::float_features)");
   const PreprocessParams& p = s.params;
   const int n = p.num_frames, nf = p.num_features();
   const int64_t w = ready_window_;
   for (int i = 0; i < n; ++i) {
     const bool edge = i < s.edge_left || i >= s.right_start;
-    const float* row = edge ? EdgeRow(w, i) : s.rows + ((w * hop_frames_ + i) % n) * nf;
-    if (features) std::memcpy(features + static_cast<size_t>(i) * nf, row, sizeof(float) * nf);
-    for (int k = 0; k < nf; ++k)
-      quantized[i * nf + k] =
-          preprocess_internal::QuantizeFeature(row[k], p.input_scale, p.input_zero_point);
+    const int64_t at = (edge ? EdgeSlot(w, i) : (w * hop_frames_ + i) % n) * nf;
+    std::memcpy(quantized + static_cast<size_t>(i) * nf, (edge ? s.edge_rows : s.rows) + at, nf);
+    if (features)
+      std::memcpy(features + static_cast<size_t>(i) * nf,
+                  (edge ? s.float_edge_rows : s.float_rows) + at, sizeof(float) * nf);
   }
   if (where) {
     where->index = w;

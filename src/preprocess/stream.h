@@ -58,6 +58,10 @@ struct StreamOptions {
   // Frames between the starts of two windows; 0 = the largest whole number
   // of input samples not above half the window (see hop_unit_frames()).
   uint16_t hop_frames = 0;
+  // Keep each frame's float features too, for ReadWindow's `features`
+  // (tests comparing with the batch path). Off, the rings hold only the
+  // int8 model input, quantized once per frame: a quarter of the bytes.
+  bool float_features = false;
 };
 
 // Where a window lies in the stream, in input frames (samples per channel)
@@ -72,12 +76,21 @@ class StreamPreprocessor {
  public:
   // Bytes of workspace Prepare() needs (0 if params or options are invalid).
   static size_t WorkspaceBytes(const PreprocessParams& params, const StreamOptions& options);
+  // The same in two parts: state kept from Push to Push (tables, rings),
+  // and scratch each frame fills before it reads it, free for other uses
+  // between Pushes (StreamRunner lends it to the engine's activations).
+  static size_t StateBytes(const PreprocessParams& params, const StreamOptions& options);
+  static size_t ScratchBytes(const PreprocessParams& params, const StreamOptions& options);
 
   // Validates, builds the tables in `workspace` (which must outlive this
   // object) and starts an empty stream. Refuses a hop that is not a whole
   // number of input samples, as no batch clip could then match a window.
   Status Prepare(const PreprocessParams& params, const StreamOptions& options, void* workspace,
                  size_t workspace_bytes);
+  // The same with the two parts apart (StateBytes, ScratchBytes): `state`
+  // must keep its contents between Pushes; `scratch` need not.
+  Status Prepare(const PreprocessParams& params, const StreamOptions& options, void* state,
+                 size_t state_bytes, void* scratch, size_t scratch_bytes);
 
   // Takes samples from `pcm` until a window is complete or the block is
   // used up; *consumed = frames taken. Push again with the rest after
@@ -91,8 +104,9 @@ class StreamPreprocessor {
   bool window_ready() const { return window_ready_; }
 
   // The ready window: num_frames x num_features int8 features (the model
-  // input) and, when `features` is not null, their float values; `where`
-  // (may be null) says which input samples it covers.
+  // input) and, when `features` is not null, their float values (only if
+  // the options kept them: float_features); `where` (may be null) says
+  // which input samples it covers.
   Status ReadWindow(int8_t* quantized, float* features, StreamWindow* where) const;
 
   // Starts a new stream at sample 0 (e.g. after a capture gap), keeping
@@ -116,7 +130,9 @@ class StreamPreprocessor {
  private:
   void ComputeFrame();
   void ComputeEdgeFrame(int64_t window, int frame_in_window);
-  float* EdgeRow(int64_t window, int frame_in_window) const;
+  int64_t EdgeSlot(int64_t window, int frame_in_window) const;
+  // Quantizes the float row into the int8 ring (and keeps it if asked).
+  void StoreRow(const float* row, int8_t* q_out, float* f_out) const;
 
   PreprocessParams params_;
   StreamOptions options_;

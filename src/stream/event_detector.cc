@@ -10,6 +10,8 @@ Status EventDetector::Init(uint32_t input_rate, int num_classes, const EventOpti
   if (!(o.min_duration_s >= 0) || !(o.merge_gap_s >= 0) || !(o.max_duration_s > o.min_duration_s))
     return Status::Error(StatusCode::kInvalidArgument,
                          "events: durations must be >= 0, with the maximum above the minimum");
+  if (!(o.merge_same_label_gap_s >= 0))
+    return Status::Error(StatusCode::kInvalidArgument, "events: same-label gap must be >= 0");
   if (!(o.min_confidence >= 0 && o.min_confidence <= 1))
     return Status::Error(StatusCode::kInvalidArgument, "events: min_confidence must be in 0..1");
   // Gaps are walked in the activity history (16 s) behind a window.
@@ -21,6 +23,8 @@ Status EventDetector::Init(uint32_t input_rate, int num_classes, const EventOpti
   min_duration_ = static_cast<int64_t>(o.min_duration_s * input_rate);
   merge_gap_ = static_cast<int64_t>(o.merge_gap_s * input_rate);
   max_duration_ = static_cast<int64_t>(o.max_duration_s * input_rate);
+  same_label_gap_ = static_cast<int64_t>(o.merge_same_label_gap_s * input_rate);
+  slow_label_ = o.slow_label;
   Reset();
   return Status::Ok();
 }
@@ -29,19 +33,22 @@ void EventDetector::Reset() {
   count_ = 0;
   scanned_ = 0;
   dropped_short_ = dropped_unsure_ = 0;
+  has_waiting_ = false;
 }
 
-int EventDetector::Finish(int i, SoundEvent* out) {
-  const Segment s = segments_[i];
-  for (int j = i + 1; j < count_; ++j) segments_[j - 1] = segments_[j];
-  --count_;
+int EventDetector::Label(const Segment& s) const {
+  int best = 0;
+  for (int c = 1; c < num_classes_; ++c)
+    if (s.score[c] > s.score[best]) best = c;
+  return best;
+}
+
+int EventDetector::Emit(const Segment& s, SoundEvent* out) {
   if (s.offset - s.onset < min_duration_) {
     ++dropped_short_;
     return 0;
   }
-  int best = 0;
-  for (int c = 1; c < num_classes_; ++c)
-    if (s.score[c] > s.score[best]) best = c;
+  const int best = Label(s);
   const float confidence = s.weight > 0 ? static_cast<float>(s.score[best] / s.weight) : 0.0f;
   if (s.weight <= 0 || confidence < min_confidence_) {
     ++dropped_unsure_;
@@ -55,6 +62,45 @@ int EventDetector::Finish(int i, SoundEvent* out) {
   e.windows = s.windows;
   *out = e;
   return 1;
+}
+
+int EventDetector::Finish(int i, SoundEvent* out) {
+  const Segment s = segments_[i];
+  for (int j = i + 1; j < count_; ++j) segments_[j - 1] = segments_[j];
+  --count_;
+  if (same_label_gap_ <= 0 || slow_label_ < 0) return Emit(s, out);
+  if (s.weight <= 0) {  // no window voted: no label to merge by
+    ++dropped_unsure_;
+    return 0;
+  }
+  const int label = Label(s);
+  if (has_waiting_ && s.onset - waiting_.offset <= same_label_gap_ && label == slow_label_ &&
+      Label(waiting_) == label) {
+    // One event: its votes are both segments' votes.
+    waiting_.offset = s.offset;
+    waiting_.closed = s.closed;
+    waiting_.windows += s.windows;
+    waiting_.weight += s.weight;
+    for (int c = 0; c < num_classes_; ++c) waiting_.score[c] += s.score[c];
+    return 0;
+  }
+  int n = has_waiting_ ? Emit(waiting_, out) : 0;
+  has_waiting_ = false;
+  if (label != slow_label_) return n + Emit(s, out + n);  // nothing can join it
+  waiting_ = s;
+  has_waiting_ = true;
+  return n;
+}
+
+int EventDetector::Release(const ActivityTracker& a, SoundEvent* out) {
+  if (!has_waiting_) return 0;
+  // A neighbour would be a segment starting within the gap: none held
+  // starts there, and the activity seen has passed it.
+  const int64_t limit = waiting_.offset + same_label_gap_;
+  if (a.blocks_done() * a.block_samples() <= limit) return 0;
+  if (count_ > 0 && segments_[0].onset <= limit) return 0;
+  has_waiting_ = false;
+  return Emit(waiting_, out);
 }
 
 void EventDetector::Start(int64_t onset, int64_t offset, SoundEvent* out, int* n) {
@@ -110,6 +156,7 @@ int EventDetector::AddWindow(const StreamWindow& w, const float* p, const Activi
   }
   // Final: ended, and this window starts after it (later ones do too).
   while (count_ > 0 && segments_[0].closed && segments_[0].offset <= start) n += Finish(0, out + n);
+  n += Release(a, out + n);
   return n;
 }
 
@@ -117,6 +164,10 @@ int EventDetector::Flush(const ActivityTracker& a, SoundEvent* out) {
   int n = 0;
   Scan(a, out, &n);
   while (count_ > 0) n += Finish(0, out + n);
+  if (has_waiting_) {
+    has_waiting_ = false;
+    n += Emit(waiting_, out + n);
+  }
   return n;
 }
 

@@ -14,6 +14,10 @@
 //   blocks that lie in the segment (a window that mostly hears the previous
 //   sound says little about this one). The event's label is the top of the
 //   weighted mean, its confidence that mean.
+// - Slow sounds in one piece: consecutive segments both labelled
+//   slow_label (breathing), with a silence of at most
+//   merge_same_label_gap_s between them, become one event (their votes
+//   summed); the last such event waits until no neighbour can follow.
 // - Kept: a segment shorter than min_duration_s, or whose confidence is
 //   below min_confidence, is dropped.
 // - When: an event is final once its segment has ended and the gate's
@@ -25,7 +29,7 @@
 //
 //   tm2::EventDetector det;
 //   TM2_RETURN_IF_ERROR(det.Init(16000, gate.num_classes(), tm2::EventOptions()));
-//   tm2::SoundEvent done[tm2::EventDetector::kMaxSegments];
+//   tm2::SoundEvent done[tm2::EventDetector::kMaxOut];
 //   int n = det.AddWindow(runner.window(), runner.probabilities(), activity, done);
 //   // ... at the end of the stream: n = det.Flush(activity, done);
 #ifndef TM2_STREAM_EVENT_DETECTOR_H_
@@ -40,10 +44,18 @@
 namespace tm2 {
 
 struct EventOptions {
-  float min_duration_s = 0.15f;  // shorter segments are dropped
+  float min_duration_s = 0.3f;   // shorter segments are dropped
   float merge_gap_s = 1.5f;      // silences up to this long stay inside an event
   float max_duration_s = 30.0f;  // longer segments are cut here
   float min_confidence = 0.5f;   // events the gate is less sure of are dropped
+  // Consecutive segments that the gate gives the label `slow_label` (a
+  // class index; -1 = none), this close, become one event (0 = off): deep
+  // breathing pauses longer than merge_gap_s between breaths and was
+  // reported in pieces. Other labels are not merged this way: two coughs
+  // or words 2-3 s apart are two events. Events then come out up to this
+  // much later. Listener sets slow_label from ListenerOptions::slow_label.
+  float merge_same_label_gap_s = 3.0f;
+  int slow_label = -1;
 };
 
 struct SoundEvent {
@@ -59,16 +71,19 @@ class EventDetector {
  public:
   static constexpr int kMaxSegments = 4;
   static constexpr int kMaxClasses = 16;
+  // Events one AddWindow or Flush writes at most: the segments held and
+  // the event waiting for a same-label neighbour.
+  static constexpr int kMaxOut = kMaxSegments + 1;
 
   Status Init(uint32_t input_rate, int num_classes, const EventOptions& options);
   void Reset();
 
   // One gate window (probabilities over num_classes) with the activity of
   // the stream up to at least its end; writes events that became final to
-  // `out`, returns how many (0..kMaxSegments).
+  // `out`, returns how many (0..kMaxOut).
   int AddWindow(const StreamWindow& window, const float* probabilities,
                 const ActivityTracker& activity, SoundEvent* out);
-  // Ends the stream: every segment held becomes final (0..kMaxSegments).
+  // Ends the stream: every segment held becomes final (0..kMaxOut).
   int Flush(const ActivityTracker& activity, SoundEvent* out);
 
   int segments_held() const { return count_; }
@@ -85,11 +100,20 @@ class EventDetector {
   };
   void Scan(const ActivityTracker& a, SoundEvent* out, int* n);
   void Start(int64_t onset, int64_t offset, SoundEvent* out, int* n);
-  int Finish(int i, SoundEvent* out);  // segment i to `out` if kept; removes it
+  // Removes segment i and either merges it into the waiting one (same
+  // label, near) or emits the waiting one and waits with i: 0 or 1 events.
+  int Finish(int i, SoundEvent* out);
+  int Label(const Segment& s) const;
+  int Emit(const Segment& s, SoundEvent* out);  // to `out` if kept: 0 or 1
+  int Release(const ActivityTracker& a, SoundEvent* out);  // the waiting one, once no neighbour can come
 
   int num_classes_ = 0;
   float min_confidence_ = 0;
   int64_t min_duration_ = 0, merge_gap_ = 0, max_duration_ = 0;  // frames
+  int64_t same_label_gap_ = 0;
+  int slow_label_ = -1;
+  Segment waiting_;  // finished, held for a same-label neighbour
+  bool has_waiting_ = false;
   Segment segments_[kMaxSegments];  // oldest first; only the last may be open
   int count_ = 0;
   int64_t scanned_ = 0;  // activity blocks looked at

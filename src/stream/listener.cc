@@ -99,7 +99,11 @@ Status Listener::Init(const Model& gate, const Model* screen, const ListenerOpti
                          "history",
                          static_cast<double>(reach) / o.input_rate,
                          static_cast<double>(activity_.history_samples()) / o.input_rate);
-  TM2_RETURN_IF_ERROR(detector_.Init(o.input_rate, gate_.num_classes(), o.events));
+  EventOptions events = o.events;
+  // The slow label's pieces merge across longer silences (event_detector.h);
+  // a gate without it merges nothing that way.
+  events.slow_label = o.slow_label ? FindLabel(gate, o.slow_label) : -1;
+  TM2_RETURN_IF_ERROR(detector_.Init(o.input_rate, gate_.num_classes(), events));
   ready_ = true;
   Reset();
   return Status::Ok();
@@ -184,7 +188,7 @@ Status Listener::Push(const PcmView& pcm, size_t* consumed) {
     frames_ += static_cast<int64_t>(used);
     if (gate_.result_ready()) {
       ++gate_windows_;
-      SoundEvent found[EventDetector::kMaxSegments];
+      SoundEvent found[EventDetector::kMaxOut];
       const int n = detector_.AddWindow(gate_.window(), gate_.probabilities(), activity_, found);
       TakeWindowEvents(n, found);
     } else if (used == 0) {
@@ -200,7 +204,7 @@ Status Listener::Finish() {
   num_events_ = 0;
   if (!ready_) return Status::Error(StatusCode::kNotReady, "listener: Finish before a successful Init");
   // A 0-frame block completes frames whose input is already in.
-  SoundEvent found[2 * EventDetector::kMaxSegments];
+  SoundEvent found[2 * EventDetector::kMaxOut];
   int n = 0;
   const StreamOptions& so = gate_stream_options_;
   size_t used = 0;

@@ -50,6 +50,10 @@ struct ListenerOptions {
   uint16_t screen_hop_frames = 0;  // 0 = about half of the screening window
   const char* screened_label = "cough";     // gate label whose events are screened
   const char* positive_label = "positive";  // screening label reported
+  // Gate label whose pieces become one event across silences up to
+  // events.merge_same_label_gap_s (breathing pauses between breaths);
+  // null or a label the gate lacks: none.
+  const char* slow_label = "breathing";
   ActivityOptions activity;
   EventOptions events;
   EngineOptions engine;
@@ -58,7 +62,7 @@ struct ListenerOptions {
 class Listener {
  public:
   static constexpr int kScreenHistory = 64;
-  static constexpr int kMaxEvents = 2 * EventDetector::kMaxSegments;
+  static constexpr int kMaxEvents = 2 * EventDetector::kMaxOut;
 
   // `screen` may be null (events are then not screened).
   static Status ArenaBytes(const Model& gate, const Model* screen, const ListenerOptions& options,

@@ -5,7 +5,8 @@
 // It joins a StreamPreprocessor (preprocess/stream.h) and an Engine
 // (engine/engine.h) in one caller-supplied arena: each window's int8
 // features go to the engine with SetFeatures and the model runs once per
-// hop. Window w's probabilities are exactly those Engine::SetInput +
+// hop. The stream's per-frame scratch and the engine's activations share
+// one region of the arena (frames and Invoke never run at once). Window w's probabilities are exactly those Engine::SetInput +
 // Invoke give on the window's samples (the rule in stream.h). Push
 // allocates nothing; input of any length streams through the same arena.
 //

@@ -25,6 +25,7 @@ StreamCheck StreamAndCompare(const PreprocessParams& params, StreamOptions optio
   StreamCheck r;
   options.input_rate = pcm.sample_rate;
   options.channels = pcm.channels;
+  options.float_features = true;  // compares the float features too
   std::vector<uint8_t> stream_ws(StreamPreprocessor::WorkspaceBytes(params, options));
   StreamPreprocessor stream;
   r.status = stream.Prepare(params, options, stream_ws.data(), stream_ws.size());

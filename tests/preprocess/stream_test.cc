@@ -2,6 +2,7 @@
 // window's input samples, byte for byte, on real clips at every fixture
 // rate, with the shipped models' preprocessing, pushed in blocks of 1 to
 // 4096 frames; plus its errors, Reset, and a long stream.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -390,6 +391,49 @@ TEST_CASE("a long stream never fails and stays equal to the batch path", "[strea
   // (4,800,000 - 8016) / 4000 + 1: 1 s clips (8000 samples) every 0.5 s,
   // each complete 16 samples after its clip (the kernel's look-ahead).
   CHECK(r.windows == 1198);
+}
+
+TEST_CASE("an int8-only stream gives the windows of a float-keeping one in a quarter of the ring",
+          "[stream]") {
+  // The firmware keeps only the int8 model input; the parity checks keep
+  // the floats too. Both must give the same int8 windows, to the byte.
+  ShippedModel kws;
+  LoadShipped("kws-dscnn", &kws);
+  const PreprocessParams p = kws.model.preprocess(0);
+  const WavData wav = ReadClip("speech_commands_yes_16k.wav");
+  StreamOptions o;
+  o.input_rate = wav.sample_rate;
+  o.channels = wav.channels;
+  o.hop_frames = 25;
+  StreamOptions kept = o;
+  kept.float_features = true;
+  PreparedStream small(p, o), full(p, kept);
+  REQUIRE(small.status.ok());
+  REQUIRE(full.status.ok());
+  // 49 x 10 features, two windows of one edge frame each: float rings are
+  // 4 bytes a feature, int8 ones 1 (alignment aside).
+  CHECK(full.ws.size() - small.ws.size() >= 4 * (49 * 10 + 2 * 10));
+  const size_t size = 49 * 10;
+  std::vector<int8_t> a(size), b(size);
+  std::vector<float> f(size);
+  int windows = 0;
+  size_t done = 0;
+  while (done < wav.frames()) {
+    const size_t n = std::min<size_t>(777, wav.frames() - done);
+    size_t used_a = 0, used_b = 0;
+    REQUIRE(small.stream.Push(PcmView::S16(wav.samples.data() + done, n, wav.sample_rate, 1), &used_a).ok());
+    REQUIRE(full.stream.Push(PcmView::S16(wav.samples.data() + done, n, wav.sample_rate, 1), &used_b).ok());
+    REQUIRE(used_a == used_b);
+    done += used_a;
+    REQUIRE(small.stream.window_ready() == full.stream.window_ready());
+    if (!small.stream.window_ready()) continue;
+    CHECK(small.stream.ReadWindow(a.data(), f.data(), nullptr).code() == StatusCode::kInvalidArgument);
+    REQUIRE(small.stream.ReadWindow(a.data(), nullptr, nullptr).ok());
+    REQUIRE(full.stream.ReadWindow(b.data(), f.data(), nullptr).ok());
+    CHECK(a == b);
+    ++windows;
+  }
+  CHECK(windows == 1);  // a 1 s clip holds one 0.98 s window at 16 kHz
 }
 
 }  // namespace test

@@ -37,16 +37,33 @@ alignas(4) int16_t g_mic_dma[2 * kHalfFrames];
 alignas(16) uint8_t g_listen_arena[TM2_ARENA_BYTES];
 constexpr uint8_t kPaint = 0xA5;
 
-// Fills the free stack below this frame with kPaint.
+// Fills the free RAM between the heap's end and this frame with kPaint:
+// from the heap's end, not from the kept stack's bottom
+// (__tm2_heap_limit), so a frame that reaches below the kept stack is
+// still seen (painting from the limit under-reports when a large, partly
+// untouched frame straddles it and deeper frames write below it).
+// At most kPaintBelow bytes below the kept stack, though (the gate's image
+// has 4 MB of free RAM): a frame deeper than that reads as the whole
+// painted range used, which fails the check below.
+constexpr ptrdiff_t kPaintBelow = 16384;
+
+uint8_t* PaintStart() {
+  uint8_t* heap_end = static_cast<uint8_t*>(sbrk(0));
+  uint8_t* floor = reinterpret_cast<uint8_t*>(&__tm2_heap_limit) - kPaintBelow;
+  return heap_end > floor ? heap_end : floor;
+}
+
 __attribute__((noinline)) void PaintStack() {
-  volatile uint8_t* p = reinterpret_cast<volatile uint8_t*>(&__tm2_heap_limit);
+  volatile uint8_t* p = PaintStart();
   volatile uint8_t* stop = static_cast<uint8_t*>(__builtin_frame_address(0)) - 256;
   while (p < stop) *p++ = kPaint;
 }
 
-// Bytes of stack ever written: from the top down to the lowest unpainted byte.
+// Bytes of stack ever written: from the top down to the lowest unpainted
+// byte above the paint's start now (the heap may have grown into the
+// paint since; what it holds is heap, not stack).
 unsigned long StackHighWater() {
-  const volatile uint8_t* p = reinterpret_cast<const volatile uint8_t*>(&__tm2_heap_limit);
+  const volatile uint8_t* p = PaintStart();
   while (p < reinterpret_cast<const volatile uint8_t*>(&__stack) && *p == kPaint) ++p;
   return static_cast<unsigned long>(&__stack - reinterpret_cast<const volatile char*>(p));
 }
@@ -143,6 +160,7 @@ int main(int argc, char** argv) {
   size_t need = 0;
   s = Setup(model, engine, &need);
   if (!s.ok()) return std::printf("init: %s\n", s.message()), 1;
+  const unsigned long init_stack = StackHighWater();
 
   MicConfig mic;
   mic.rate = kRate;
@@ -175,6 +193,10 @@ int main(int argc, char** argv) {
   if (MicError()[0]) return std::printf("%s\n", MicError()), 1;
   s = Finish(model, &found);
   if (!s.ok()) return std::printf("finish: %s\n", s.message()), 1;
+  // What a device reserves: the deepest stack of loading, Init and
+  // listening, read before the report below (whose printf and planning
+  // calls only this example makes) can go deeper.
+  const unsigned long stack = StackHighWater();
   const MicStats stats = MicGetStats();
   const double hops = static_cast<double>(frames) / HopFrames();
   const double per_hop = static_cast<double>(busy) / hops;
@@ -194,23 +216,26 @@ int main(int argc, char** argv) {
               static_cast<unsigned long>(listen_model_size),
               flash - static_cast<unsigned long>(listen_model_size));
   const unsigned long heap = Bytes(&end, static_cast<char*>(sbrk(0)));
-  const unsigned long stack = StackHighWater();
   const unsigned long statics = Bytes(&__data_start__, &__data_end__) + Bytes(&__bss_start__, &__bss_end__);
   std::printf("ram %lu bytes: statics %lu (arena %lu of %lu used, audio buffers %lu, other %lu), "
-              "heap %lu, stack high water %lu of %lu\n",
+              "heap %lu, stack high water %lu of %lu (%lu after Init)\n",
               statics + heap + stack, statics, static_cast<unsigned long>(need),
               static_cast<unsigned long>(sizeof(g_listen_arena)), static_cast<unsigned long>(sizeof(g_mic_dma)),
               statics - static_cast<unsigned long>(sizeof(g_listen_arena) + sizeof(g_mic_dma)), heap, stack,
-              Bytes(&__tm2_heap_limit, &__stack));
-  // Where the arena goes: the stream's tables, rings and scratch, one
-  // window of int8 features, the engine (plans, activations).
+              Bytes(&__tm2_heap_limit, &__stack), init_stack);
+  // Where the arena goes: the stream's state (tables, int8 feature ring,
+  // sample history), one window of int8 features, the engine's kept part
+  // (plans, input, outputs), and one region used in turn by the stream's
+  // per-frame scratch and the engine's activations.
   tm2::StreamOptions so;
   so.hop_frames = static_cast<uint16_t>(Runner().stream().hop_frames());
-  const size_t stream_ws = tm2::StreamPreprocessor::WorkspaceBytes(model.preprocess(0), so);
+  const tm2::PreprocessParams pp = model.preprocess(0);
+  const size_t stream_state = tm2::StreamPreprocessor::StateBytes(pp, so);
+  const size_t stream_scratch = tm2::StreamPreprocessor::ScratchBytes(pp, so);
   tm2::EngineOptions fo = engine;
   fo.features_only = true;
-  size_t engine_bytes = 0;
-  s = tm2::Engine::ArenaBytes(model, &engine_bytes, fo);
+  tm2::ArenaReport er;
+  s = tm2::Engine::ArenaBytes(model, &er, fo);
   if (!s.ok()) return std::printf("plan: %s\n", s.message()), 1;
   // The stream carves the batch pipeline's tables (window, FFT, mel, DCT)
   // at the model's rate: the engine's report of them at that input rate.
@@ -220,10 +245,16 @@ int main(int argc, char** argv) {
   tm2::ArenaReport tables;
   s = tm2::Engine::ArenaBytes(model, &tables, to);
   if (!s.ok()) return std::printf("plan: %s\n", s.message()), 1;
-  std::printf("arena parts: stream workspace %lu (model-specific preprocessing tables %lu, built "
-              "in RAM at Init; the FFT and resampler constants are in flash), window %lu, engine %lu\n",
-              static_cast<unsigned long>(stream_ws), static_cast<unsigned long>(tables.preprocess_tables),
+  std::printf("arena parts: stream state %lu (model-specific preprocessing tables %lu, built in RAM "
+              "at Init; the FFT and resampler constants are in flash), window %lu, engine kept %lu, "
+              "shared %lu (stream scratch %lu, then activations %lu)\n",
+              static_cast<unsigned long>(stream_state), static_cast<unsigned long>(tables.preprocess_tables),
               static_cast<unsigned long>(Runner().stream().num_frames() * Runner().stream().num_features()),
-              static_cast<unsigned long>(engine_bytes));
+              static_cast<unsigned long>(er.total - er.shared),
+              static_cast<unsigned long>(stream_scratch > er.shared ? stream_scratch : er.shared),
+              static_cast<unsigned long>(stream_scratch), static_cast<unsigned long>(er.shared));
+  if (stack + 64 > Bytes(&__tm2_heap_limit, &__stack))
+    return std::printf("stack: high water %lu is within 64 bytes of the %lu kept\n", stack,
+                       Bytes(&__tm2_heap_limit, &__stack)), 1;
   return found > 0 ? 0 : 3;  // overruns are judged by listen_firmware_test.sh
 }

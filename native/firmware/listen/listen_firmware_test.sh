@@ -3,12 +3,14 @@
 # shift=0,sleep=off, so the microphone's pace and the instruction counts are exact
 # and repeatable (mic_qemu.cc), then reads the same memory figures from the
 # ELF and checks that they agree:
-#   listen_firmware_test.sh IMAGE.elf MAX_DUTY_AT_120MHZ MAX_OVERRUNS EXPECT AUDIO.wav...
+#   listen_firmware_test.sh IMAGE.elf MAX_DUTY_AT_120MHZ MAX_OVERRUNS MAX_STREAM_RAM EXPECT AUDIO.wav...
 # Fails on a firmware error, more overruns than allowed, no output line
-# matching EXPECT (a grep pattern), a duty cycle above the bound, or
-# firmware and ELF disagreeing on the flash, model or RAM figures.
+# matching EXPECT (a grep pattern), a duty cycle above the bound, firmware
+# and ELF disagreeing on the flash, model or RAM figures, or (when
+# MAX_STREAM_RAM is not 0) the streaming RAM above it: the arena buffer and
+# the audio buffers (from the ELF) plus the stack high-water mark.
 set -eu
-elf=$1; max_duty=$2; max_overruns=$3; expect=$4; shift 4
+elf=$1; max_duty=$2; max_overruns=$3; max_ram=$4; expect=$5; shift 5
 args=$(basename "$elf")
 for a in "$@"; do args="$args,arg=$a"; done
 out=$(mktemp)
@@ -42,4 +44,10 @@ grep -q "statics $ram_static (arena [0-9]* of $arena used, audio buffers $dma," 
 duty=$(sed -n 's/.*at 120 MHz \([0-9.]*\) %.*/\1/p' "$out")
 awk -v d="$duty" -v m="$max_duty" 'BEGIN { exit !(d != "" && d + 0 < m + 0) }' ||
   { echo "FAIL: duty cycle at 120 MHz '$duty' % is not below $max_duty %"; fail=1; }
+stack=$(sed -n 's/.*stack high water \([0-9]*\) of.*/\1/p' "$out")
+stream_ram=$((arena + dma + ${stack:-0}))
+echo "streaming RAM: arena $arena + audio buffers $dma + stack high water $stack = $stream_ram bytes"
+if [ "$max_ram" -ne 0 ] && { [ -z "$stack" ] || [ "$stream_ram" -gt "$max_ram" ]; }; then
+  echo "FAIL: streaming RAM $stream_ram bytes is above $max_ram"; fail=1
+fi
 exit $fail

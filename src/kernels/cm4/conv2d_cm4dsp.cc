@@ -66,15 +66,21 @@ void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, 
     qs8_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }
-  int8_t raw[cm4::kMaxPatch + 4];
-  alignas(4) int16_t pair[cm4::kPairElems];  // two pixels' patches, interleaved
-  alignas(4) int16_t tile[cm4::kWeightTileElems];
   const cm4::LayerStages st(rq, g.out_c);
   const int kpad = cm4::PadTo4(k);
   const int chunk = cm4::TileChannels(kpad, g.out_c);
   const int pixels = g.out_h * g.out_w;
   const bool direct = g.in_c < 4;
-  int16_t pos[cm4::kMaxPatch];
+  // Buffers sized by this layer, not by the largest patch and tile (14 KB
+  // of stack at kMaxPatch, which a 1-channel first conv of 40 taps never
+  // touches and which an always-on device has to reserve): patch pair
+  // 2 kpad, weight tile an even number of channel rows, patch positions.
+  // alloca: 4-byte aligned on the Cortex-M4 (8-byte stack alignment).
+  int8_t* raw = static_cast<int8_t*>(__builtin_alloca(static_cast<size_t>(k) + 4));
+  int16_t* pair = static_cast<int16_t*>(__builtin_alloca(sizeof(int16_t) * 2 * kpad));
+  int16_t* tile =
+      static_cast<int16_t*>(__builtin_alloca(sizeof(int16_t) * ((chunk + 1) & ~1) * kpad));
+  int16_t* pos = static_cast<int16_t*>(__builtin_alloca(sizeof(int16_t) * (direct ? k : 1)));
   if (direct) {
     const int full = k & ~3;
     static const int8_t kInGroup[4] = {0, 2, 1, 3};  // (x0, x2), (x1, x3)

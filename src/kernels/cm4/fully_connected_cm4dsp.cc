@@ -15,8 +15,12 @@ void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeight
     qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
     return;
   }
-  // One natural patch (int8 dense layers) or one interleaved pair.
-  alignas(8) int16_t buf[cm4::kPairElems];
+  // One natural patch (int8 dense layers) or one interleaved pair: 2 kpad
+  // int16 at most. Sized by this layer (alloca, 8-byte aligned on the
+  // Cortex-M4), not by kMaxPatch: the fixed buffers were 12 KB of stack,
+  // the deepest frame of a listening device's inference.
+  const int kpad = cm4::PadTo4(in);
+  int16_t* buf = static_cast<int16_t*>(__builtin_alloca(sizeof(int16_t) * 2 * kpad));
   const cm4::LayerStages st(rq, out);
   if (rows == 1 && w.bits == 8) {
     // A dense layer uses each weight once: widening them first would cost
@@ -27,7 +31,6 @@ void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeight
   }
   if (rows == 1) {
     // int4 dense: the input and each widened row as an interleaved pair.
-    const int kpad = cm4::PadTo4(in);
     cm4::BuildPatchMember(input, in, zp, buf);
     const size_t row_bytes = WeightRowBytes(in, 4);
     for (int o = 0; o < out; ++o) {
@@ -37,9 +40,9 @@ void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeight
     }
     return;
   }
-  alignas(4) int16_t tile[cm4::kWeightTileElems];
-  const int kpad = cm4::PadTo4(in);
   const int chunk = cm4::TileChannels(kpad, out);
+  int16_t* tile =
+      static_cast<int16_t*>(__builtin_alloca(sizeof(int16_t) * ((chunk + 1) & ~1) * kpad));
   for (int oc0 = 0; oc0 < out; oc0 += chunk) {
     const int n = out - oc0 < chunk ? out - oc0 : chunk;
     cm4::PackTile(w, in, oc0, n, tile);
