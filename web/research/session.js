@@ -38,10 +38,12 @@ export async function giveConsent() {
   s.consentedAt = new Date().toISOString();
   await state.store.putSession(s);
   sessionStorage.setItem(TAB_SESSION, s.id);
+  // The next view appears as the action ends: a click on it is never
+  // dropped as "busy" (shared/guard.js) while the stored data refreshes.
+  await refreshData();
   showParticipant(s);
   askQuestions(null);
   say(t('consented', { code: s.participant }));
-  await refreshData();
 }
 
 // The participant's code; from a study link also the server's id of them,
@@ -108,12 +110,12 @@ export async function saveAnswers() {
   if (s.remote) await sendAnswers(s.remote, answers);
   s.answers = answers;
   await state.store.putSession(s);
+  await refreshData();
   const back = state.answersBack;
   state.answersBack = null;
   if (back === 'review-view') await review();
   else await showTasks();
   if (changed) say(t('answersChanged'));
-  await refreshData();
 }
 
 export function backFromQuestions() {
