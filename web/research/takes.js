@@ -206,11 +206,15 @@ async function recordTake(i) {
   fill.style.width = '0%';
   countdown.textContent = t('recordingFinished');
   const rate = state.recorder.sampleRate;
-  const audio = { samples, sampleRate: rate, channels: 1, frames: samples.length };
   const wav = encodeWav(samples, rate);
+  // The checks read the 16-bit samples that are stored and uploaded, as the
+  // study server does (take_check.cc): the gate gets the same Int16 PCM, so
+  // the page's and the server's probabilities agree bit for bit.
+  const pcm16 = new Int16Array(wav, 44, samples.length);
+  const audio = { samples: Float32Array.from(pcm16, (v) => v / 32768), sampleRate: rate, channels: 1, frames: samples.length };
   let verdict = checkQuality(audio, range);
   if (verdict.ok) {
-    const kind = checkSoundType(state.gate, audio, task);
+    const kind = checkSoundType(state.gate, { ...audio, samples: pcm16 }, task);
     if (!kind.ok) verdict = { ...verdict, ...kind };
   }
   setPlayback(q('.playback'), wav, step.what);
