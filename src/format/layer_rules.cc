@@ -18,7 +18,6 @@ constexpr int kPointwise = Num(LayerKind::kPointwiseConv2D);
 constexpr int kMaxPool = Num(LayerKind::kMaxPool2D);
 constexpr int kAvgPool = Num(LayerKind::kAvgPool2D);
 constexpr int kGlobalAvgPool = Num(LayerKind::kGlobalAvgPool);
-constexpr int kSoftmax = Num(LayerKind::kSoftmax);
 
 bool ShapeInRange(uint64_t h, uint64_t w, uint64_t c) {
   return h >= 1 && w >= 1 && c >= 1 && h <= kMaxTensorElements && w <= kMaxTensorElements &&

@@ -15,9 +15,13 @@ qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
   -semihosting-config enable=on,target=native \
   -plugin "$work/qemu_insn_count.so,mark=$mark" -d plugin -D "$work/counts.txt" \
   -kernel "$elf" > "$work/labels.txt"
-awk -F': ' '
-  FNR == NR { if ($1 ~ /^insn region/) { split($1, a, " "); n[a[3]] = $2 } else if ($1 == "insn total") total = $2; next }
-  /^region/ { split($1, a, " "); printf "%s | %s instructions\n", $2, n[a[2]]; next }
+# Each line is "KEY: VALUE", split at the first ": " only (a label may hold
+# ": " itself); the counts file's keys are "insn region N" and "insn total",
+# the labels' "region N".
+awk '
+  { i = index($0, ": "); key = i ? substr($0, 1, i - 1) : $0; val = i ? substr($0, i + 2) : "" }
+  FNR == NR { if (key ~ /^insn region /) { split(key, a, " "); n[a[3]] = val } else if (key == "insn total") total = val; next }
+  i && key ~ /^region [0-9]+$/ { split(key, a, " "); printf "%s | %s instructions\n", val, n[a[2]]; next }
   { print }
   END { printf "total instructions: %s\n", total }
 ' "$work/counts.txt" "$work/labels.txt"

@@ -11,6 +11,7 @@ import { startServer, launch, PHONE } from './browser.mjs';
 import { fixtures, root } from './paths.mjs';
 import { FAST, openResearch, readStore, recordTake } from './research-helpers.mjs';
 import { MESSAGES } from '../../web/research/i18n-messages.js';
+import { SCREENS } from '../../web/research/i18n-screens.js';
 
 const COUGH = path.join(fixtures, 'audio', 'coswara_cough_16k.wav');
 const protocol = JSON.parse(readFileSync(path.join(root, 'models/protocols/default.json'), 'utf8'));
@@ -50,7 +51,7 @@ test('research mode shows the participant\'s language: from the browser (de-AT) 
     assert.equal(await page.textContent('#new-session'), 'Als neue Teilnehmerin / neuer Teilnehmer beginnen');
     await consentAndAnswer(page, 'de', 'negativ');
     assert.equal(await page.textContent('#take-cough-1 .record'), 'Aufnehmen');
-    assert.equal(await page.textContent('#take-cough-1 .step-title'), '1 von 4: cough, Aufnahme 1 von 2');
+    assert.equal(await page.textContent('#take-cough-1 .step-title'), '1 von 4: Husten, Aufnahme 1 von 2');
     assert.match(await page.textContent('#take-counting-1 .prompt'), /Zwischen 1\.5 und 1\.5|dauert 1\.5 Sekunden/);
     const { sessions } = await readStore(page);
     assert.deepEqual(sessions.map((s) => s.answers), [{ test_result: 'negative' }], 'the label is the protocol\'s value, not the shown word');
@@ -62,11 +63,11 @@ test('research mode shows the participant\'s language: from the browser (de-AT) 
     assert.equal(await page.getAttribute('#take-counting-1', 'data-state'), 'rejected-short');
     const tooShort = /^(Zu kurz: \d\.\d s, diese Aufnahme braucht mindestens 1\.5 s\. Bitte nehmen Sie erneut auf\.|Die Aufnahme enthält keinen Ton\.)$/;
     assert.match(await page.textContent('#take-counting-1 .quality'), tooShort);
-    assert.match(await page.textContent('#status'), /^counting-1 muss erneut aufgenommen werden: (Zu kurz|Die Aufnahme enthält)/);
+    assert.match(await page.textContent('#status'), /^Sprechen muss erneut aufgenommen werden: (Zu kurz|Die Aufnahme enthält)/);
     // ... and a saved one says so, with the takes left.
     await recordTake(page, 'cough-1');
     assert.match(await page.textContent('#take-cough-1 .quality'), /^Gespeichert: 1\.\d s mit \d+ Hz\.$/);
-    assert.equal(await page.textContent('#status'), 'cough-1 gespeichert. Noch 3 Aufnahmen.');
+    assert.equal(await page.textContent('#status'), 'Husten, Aufnahme 1 von 2 gespeichert. Noch 3 Aufnahmen.');
     assert.deepEqual(errors, []);
 
     // A link's ?lang= wins over the browser; a browser language the
@@ -89,17 +90,22 @@ test('research mode shows the participant\'s language: from the browser (de-AT) 
   }
 });
 
-// Every status, quality and upload message exists in every language, with
-// the same placeholders as the English one (a missing {n} would print
-// "undefined"; a missing key would fall back to English).
-test('the participant messages are complete in de, fr and es', () => {
+// Every status, quality, upload and error message and every text of the
+// page's frame and screens exists in every language, with the same
+// placeholders as the English one (a missing {n} would print "undefined";
+// a missing key would fall back to English).
+test('the participant messages and screens are complete in de, fr and es', () => {
   const holes = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-  assert.deepEqual(Object.keys(MESSAGES).sort(), ['de', 'en', 'es', 'fr']);
-  for (const lang of ['de', 'fr', 'es']) {
-    assert.deepEqual(Object.keys(MESSAGES[lang]).sort(), Object.keys(MESSAGES.en).sort(), lang);
-    for (const [key, en] of Object.entries(MESSAGES.en)) {
-      assert.deepEqual(holes(MESSAGES[lang][key]), holes(en), `${lang}.${key}`);
-      assert.notEqual(MESSAGES[lang][key], en, `${lang}.${key} is still English`);
+  // Words that are the same in English and that language.
+  const same = { fr: ['reviewParticipant'] };
+  for (const table of [MESSAGES, SCREENS]) {
+    assert.deepEqual(Object.keys(table).sort(), ['de', 'en', 'es', 'fr']);
+    for (const lang of ['de', 'fr', 'es']) {
+      assert.deepEqual(Object.keys(table[lang]).sort(), Object.keys(table.en).sort(), lang);
+      for (const [key, en] of Object.entries(table.en)) {
+        assert.deepEqual(holes(table[lang][key]), holes(en), `${lang}.${key}`);
+        if (!same[lang]?.includes(key)) assert.notEqual(table[lang][key], en, `${lang}.${key} is still English`);
+      }
     }
   }
 });

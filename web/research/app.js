@@ -19,7 +19,8 @@ import { Store } from './store.js';
 import { studyLink, fetchStudyProtocol } from './remote.js';
 import { UploadQueue } from './upload-queue.js';
 import { setupEvaluation } from './evaluate.js';
-import { $, el, params, state, guard, isBusy, setBusy, show, download, t } from './page.js';
+import { $, el, params, state, guard, isBusy, setBusy, show, download, t, setLanguage } from './page.js';
+import { pageLanguage, translate } from './i18n.js';
 import { showUpload } from './takes.js';
 import { DEFAULT_PROTOCOL, fetchProtocol, loadGate, setProtocol } from './study.js';
 import {
@@ -34,10 +35,13 @@ async function start() {
   }
   state.store = await Store.open();
   state.link = studyLink(params);
-  if (state.link) sayWhatIsSent();
+  // From a study link the page sends data to the study's server: it says so
+  // wherever it would otherwise promise that nothing leaves the device.
+  if (state.link) state.header = translate('en', 'headerStudy');
   const engineBase = new URL('../engine/', location.href);
   state.engine = await loadEngine({ base: engineBase, variant: params.get('engine') ?? undefined });
-  $('engine-info').textContent = `Engine: ${state.engine.variant === 'simd' ? 'WebAssembly SIMD' : 'WebAssembly without SIMD'}.`;
+  state.engineVariant = state.engine.variant;
+  setLanguage(state.lang);
   state.evaluation = setupEvaluation({
     el, guard, isBusy, store: state.store, engineBase, variant: state.engine.variant, download,
     cacheBytes: params.has('audioCache') ? Number(params.get('audioCache')) : undefined,
@@ -64,18 +68,7 @@ async function start() {
     await state.uploads.resumeAll();
   }
   document.body.dataset.ready = 'true';
-  say('Ready.');
-}
-
-// From a study link the page sends data to the study's server: it says so
-// wherever it would otherwise promise that nothing leaves the device.
-function sayWhatIsSent() {
-  const tag = 'Recordings for a study run from this site: each saved take is uploaded to it.';
-  state.header = { participant: tag, researcher: tag };
-  $('privacy-tag').textContent = tag;
-  $('privacy-note').textContent = 'Opened from a study link: your consent, your answers and each saved take are ' +
-    'sent to this study\'s server (this site) and to nowhere else; they also stay in this browser until the study is done.';
-  $('save-hint').textContent = 'Each take is saved on this device as soon as it passes the checks, then uploaded to the study.';
+  say(t('ready'));
 }
 
 // ---- wiring ----------------------------------------------------------
@@ -119,9 +112,13 @@ window.addEventListener('beforeunload', (e) => {
 });
 window.addEventListener('pagehide', () => state.recorder?.close());
 
+// Until the protocol says which languages the study has, the page speaks
+// the one the link (?lang=) or the browser asks for.
+setLanguage(pageLanguage([params.get('lang'), ...(navigator.languages ?? [navigator.language])]));
+say(t('loading'));
 start().catch((e) => {
   console.error(e);
-  alertUser(`Research mode could not start: ${e.message}`);
-  say('Not available.');
+  alertUser(t('couldNotStart', { message: e.message }));
+  say(t('notAvailable'));
   document.body.dataset.ready = 'error';
 });

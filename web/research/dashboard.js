@@ -62,12 +62,15 @@ async function refresh() {
   say(`${studies.length} stud${studies.length === 1 ? 'y' : 'ies'}.`);
 }
 
+// "1 participant", "2 participants".
+const count = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function renderStudy(s) {
   const section = el('section', { id: `study-${s.id}`, className: 'study' });
   section.dataset.study = s.id;
   section.append(el('h2', { textContent: s.name }),
     el('p', { className: 'muted', textContent: `Study ${s.id}, protocol ${s.protocolId} version ${s.version}, created ${s.createdAt}.` }),
-    el('p', { className: 'counts', textContent: `${s.participants} participants, ${s.consented} consented, ${s.finished} finished the session, ${s.complete} with every take uploaded.` }));
+    el('p', { className: 'counts', textContent: `${count(s.participants, 'participant')}, ${s.consented} consented, ${s.finished} finished the session, ${s.complete} with every take uploaded.` }));
   const rows = s.tasks.map((t) => {
     const tr = el('tr', {}, el('th', { scope: 'row', textContent: `${t.task} (${t.modality})` }),
       el('td', { textContent: String(t.takes) }), el('td', { textContent: String(t.participantsDone) }),
@@ -103,7 +106,7 @@ function renderStudy(s) {
     section.append(el('h3', { textContent: 'Exports' }));
     const ul = el('ul', { className: 'exports' });
     for (const e of s.exports) {
-      const li = el('li', { textContent: `${e.at} by ${e.researcher}: ${e.participants} participants, ${e.takes} takes.` });
+      const li = el('li', { textContent: `${e.at} by ${e.researcher}: ${count(e.participants, 'participant')}, ${count(e.takes, 'take')}.` });
       li.dataset.withdrawn = String(e.withdrawnSince);
       if (e.withdrawnSince) {
         li.append(' ', el('strong', { className: 'warning', textContent: `${e.withdrawnSince} of its participants withdrew since: delete every copy of this export and export again.` }));

@@ -1,13 +1,16 @@
 // The participant's screens in the participant's language: the words of
 // the page itself (buttons, headings, hints), where the protocol's
 // translations (protocol.js) give the study's own texts; its status,
-// quality-check and upload messages are in i18n-messages.js. A language
-// the table lacks shows English. The researcher screens stay English.
+// quality-check and upload messages are in i18n-messages.js, the page's
+// frame, the review and done screens, the lock form and the error messages
+// in i18n-screens.js. A language the table lacks shows English. The
+// researcher screens behind the lock stay English.
 //   applyLanguage('de');            // <html lang>, static labels
 //   translate('de', 'takeOf', { take: 1, takes: 2 })  // "Aufnahme 1 von 2"
 //   plural('fr', 'savedLeft', 2, { key: 'cough-1' })  // "cough-1 enregistré. Encore 2 prises."
 // Keys with {name} placeholders are filled from `vars`.
 import { MESSAGES } from './i18n-messages.js';
+import { SCREENS } from './i18n-screens.js';
 
 const UI = {
   en: {
@@ -145,9 +148,31 @@ const STATIC = [
   'new-session', 'resume', 'consent-h', 'consent-continue', 'consent-cancel', 'participant-code',
   'participant-code-note', 'study-code', 'withdraw', 'questions-h', 'questions-back', 'tasks-h', 'review-button',
   'edit-answers', 'review-h', 'finish', 'review-edit-answers', 'back-to-tasks',
+  'skip', 'page-h', 'nav-collect', 'nav-researcher-link', 'nav-screening', 'collect-h', 'input-hint',
+  'next-participant', 'researcher-h', 'lock-hint', 'passcode-label', 'passcode-confirm-label',
 ];
+// Attributes a screen reader speaks: [element id, attribute, key].
+const LABELS = [['done-view', 'aria-label', 'sessionFinished'], ['sections-nav', 'aria-label', 'sectionsNav']];
 
-for (const [lang, words] of Object.entries(MESSAGES)) Object.assign(UI[lang], words);
+for (const table of [MESSAGES, SCREENS]) {
+  for (const [lang, words] of Object.entries(table)) Object.assign(UI[lang], words);
+}
+
+// The languages the page's own words exist in, and every word of each
+// (the tests compare a translated screen with the English texts).
+export const PAGE_LANGUAGES = Object.keys(UI);
+export const pageTexts = (lang) => ({ ...UI[lang] });
+
+// The page language for a list of wanted tags (?lang=, then the browser's),
+// before a protocol says which languages the study has: the exact tag or
+// its primary language ("de-AT" finds "de"), else English.
+export function pageLanguage(wanted) {
+  for (const w of wanted) {
+    const primary = typeof w === 'string' ? w.toLowerCase().split('-')[0] : '';
+    if (UI[primary]) return primary;
+  }
+  return 'en';
+}
 
 const table = (lang) => UI[lang] ?? UI[String(lang).split('-')[0]] ?? UI.en;
 
@@ -168,6 +193,7 @@ export function applyLanguage(lang) {
     const e = document.getElementById(id);
     if (e) e.textContent = translate(lang, id);
   }
+  for (const [id, attr, key] of LABELS) document.getElementById(id)?.setAttribute(attr, translate(lang, key));
   const tpl = document.getElementById('take-template')?.content;
   if (tpl) {
     tpl.querySelector('.record').textContent = translate(lang, 'record');

@@ -2,7 +2,7 @@
 // which view is shown and who may see what (participant or researcher),
 // and the one-action-at-a-time guard.
 import { createGuard } from '../shared/guard.js';
-import { translate, plural } from './i18n.js';
+import { translate, plural, applyLanguage } from './i18n.js';
 import { localizeProtocol } from './protocol.js';
 
 export const params = new URLSearchParams(location.search);
@@ -12,17 +12,13 @@ export const state = {
   evaluation: null,
   // A study link's {study, join} (remote.js) and its upload queue, or null.
   link: null, uploads: null,
-  // The header line and the window title for each audience: a participant
-  // never reads about exports, models or evaluation (app.js changes them
-  // for a study link).
-  header: {
-    participant: 'Sound recordings for a research study. They stay on this device until the researcher collects them.',
-    researcher: 'Collect labelled recordings, export them for the model factory, evaluate models. Data stays on this device.',
-  },
-  title: {
-    participant: 'Research recordings — tinym2',
-    researcher: 'tinym2 research mode — collect, export and evaluate',
-  },
+  // The researcher's header line and window title (English, like the
+  // researcher screens); a participant's are in their language (frameTexts):
+  // a participant never reads about exports, models or evaluation.
+  header: 'Collect labelled recordings, export them for the model factory, evaluate models. Data stays on this device.',
+  title: 'tinym2 research mode — collect, export and evaluate',
+  // The WebAssembly variant the engine runs ('simd' or 'scalar'), for the footer.
+  engineVariant: null,
 };
 // For the tests (never sent anywhere).
 window.research = { evaluation: null, lastExport: null };
@@ -31,7 +27,7 @@ window.research = { evaluation: null, lastExport: null };
 export const TAB_SESSION = 'tinym2-research-session';
 export const SESSION_VIEWS = ['consent-view', 'questions-view', 'tasks-view', 'review-view'];
 
-export const { guard, isBusy } = createGuard(setBusy);
+export const { guard, isBusy } = createGuard(setBusy, { failed: () => t('wentWrong') });
 
 // The participant's words (i18n.js) in the language of this page or session.
 export const t = (key, vars) => translate(state.lang ?? 'en', key, vars);
@@ -39,6 +35,39 @@ export const tn = (key, n, vars) => plural(state.lang ?? 'en', key, n, vars);
 // A session's protocol as its participant reads it (the language they were
 // shown at consent; sessions from before translations show the protocol's own).
 export const shownProtocol = (s) => localizeProtocol(s.protocol, s.language ?? s.protocol.language ?? 'en');
+
+// Shows the page in `lang`: the static labels (i18n.js) and the texts that
+// depend on the page's state (a study link sends data; the engine variant).
+export function setLanguage(lang) {
+  state.lang = lang;
+  applyLanguage(lang);
+  frameTexts();
+}
+
+function frameTexts() {
+  $('privacy-note').textContent = t(state.link ? 'privacyNoteStudy' : 'privacyNote');
+  $('save-hint').textContent = t(state.link ? 'saveHintStudy' : 'saveHint');
+  if (state.engineVariant) $('engine-info').textContent = t(state.engineVariant === 'simd' ? 'engineSimd' : 'engineScalar');
+  lockTexts();
+  updateAccess();
+}
+
+// The lock form sits on the participant's start and done screens, so it
+// speaks their language (the screens it opens stay English).
+export function lockTexts() {
+  if (state.passcode === undefined) return; // not read yet (researcher.js, initLock)
+  $('lock-h').textContent = t(state.passcode ? 'lockH' : 'lockHFirst');
+  $('unlock').textContent = t(state.passcode ? 'unlock' : 'unlockFirst');
+}
+
+// The name a participant reads for a planned take ("cough, take 1 of 2"):
+// the task by its kind of sound in their language (the task's id when the
+// kind is none the page knows), and which take when there are several.
+const NAMES = { cough: 'nameCough', speech: 'nameSpeech', breath: 'nameBreath' };
+export function takeName(task, take) {
+  const name = NAMES[task.modality] ? t(NAMES[task.modality]) : task.id;
+  return task.takes > 1 ? t('takeOf', { task: name, take, takes: task.takes }) : name;
+}
 
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -74,8 +103,8 @@ export function updateAccess() {
   for (const li of document.querySelectorAll('.researcher-only')) li.hidden = !open;
   const mode = open ? 'researcher' : 'participant';
   document.body.dataset.mode = mode;
-  $('privacy-tag').textContent = state.header[mode];
-  document.title = state.title[mode];
+  $('privacy-tag').textContent = open ? state.header : t(state.link ? 'headerStudy' : 'headerParticipant');
+  document.title = open ? state.title : t('titleParticipant');
   if (!open) $('sessions').querySelector('tbody').replaceChildren();
 }
 
@@ -98,11 +127,12 @@ export function resetTasks() {
   $('take-list').textContent = '';
 }
 
+// `what` is the take's name as the participant reads it (takeName).
 export function setPlayback(audio, wav, what) {
   if (audio.src) URL.revokeObjectURL(audio.src);
   audio.src = URL.createObjectURL(new Blob([wav], { type: 'audio/wav' }));
   audio.hidden = false;
-  audio.setAttribute('aria-label', `Play back ${what}`);
+  audio.setAttribute('aria-label', t('playBack', { what }));
 }
 
 export function download(bytes, name, type) {

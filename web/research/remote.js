@@ -4,7 +4,9 @@
 // random participant id and a bearer token, kept in the session record),
 // records consent there with the protocol version and language, sends the answers, uploads every saved
 // take (upload-queue.js) and withdraws there too. Without a link the page
-// sends nothing anywhere.
+// sends nothing anywhere. Its errors are in the participant's language
+// (i18n-screens.js); the server's own reason is quoted as it came.
+import { t } from './page.js';
 
 // {study, join} from the page's query, or null when it is not a study link.
 export function studyLink(params) {
@@ -12,17 +14,18 @@ export function studyLink(params) {
   const join = params.get('join');
   if (!study && !join) return null;
   if (!/^[0-9a-f]{24}$/.test(study ?? '') || !/^[0-9a-f]{32}$/.test(join ?? '')) {
-    throw new Error('This study link is incomplete or damaged: ask the researcher for the link again.');
+    throw new Error(t('linkDamaged'));
   }
   return { study, join };
 }
 
-// The server's answer as JSON, or an Error with its own words.
+// The server's answer as JSON, or an Error with its own words; `what` is
+// the step's key in i18n-screens.js.
 async function answer(r, what) {
   const text = await r.text();
   let body = null;
   try { body = JSON.parse(text); } catch { /* not JSON: quoted below */ }
-  if (!r.ok) throw new Error(`${what}: the study server answered HTTP ${r.status} (${body?.error ?? text.slice(0, 120)}).`);
+  if (!r.ok) throw new Error(t('serverAnswered', { what: t(what), status: r.status, detail: body?.error ?? text.slice(0, 120) }));
   return body;
 }
 
@@ -31,13 +34,13 @@ async function call(url, what, init) {
   try {
     r = await fetch(url, init);
   } catch (e) {
-    throw new Error(`${what}: the study server cannot be reached (${e.message}). Check the connection and try again.`);
+    throw new Error(t('serverUnreachable', { what: t(what), detail: e.message }));
   }
   return answer(r, what);
 }
 
 export async function fetchStudyProtocol(link) {
-  const body = await call(`/api/studies/${link.study}`, 'Loading the study');
+  const body = await call(`/api/studies/${link.study}`, 'doLoadStudy');
   return body.protocol;
 }
 
@@ -46,10 +49,10 @@ export async function fetchStudyProtocol(link) {
 // {study, participant, token, consentedAt}.
 export async function joinStudy(link, version, language) {
   const json = { 'Content-Type': 'application/json' };
-  const p = await call(`/api/studies/${link.study}/participants`, 'Joining the study',
+  const p = await call(`/api/studies/${link.study}/participants`, 'doJoin',
     { method: 'POST', headers: json, body: JSON.stringify({ join: link.join }) });
   const remote = { study: link.study, participant: p.participant, token: p.token };
-  const c = await call(`/api/studies/${link.study}/consent`, 'Recording consent',
+  const c = await call(`/api/studies/${link.study}/consent`, 'doConsent',
     { method: 'POST', headers: { ...json, ...authHeader(remote) }, body: JSON.stringify({ version, language }) });
   return { ...remote, consentedAt: c.consentedAt };
 }
@@ -57,7 +60,7 @@ export async function joinStudy(link, version, language) {
 // The participant's answers (the label among them), sent again whenever
 // they change.
 export async function sendAnswers(remote, answers) {
-  await call(`/api/studies/${remote.study}/answers`, 'Saving the answers', {
+  await call(`/api/studies/${remote.study}/answers`, 'doAnswers', {
     method: 'PUT', headers: { 'Content-Type': 'application/json', ...authHeader(remote) }, body: JSON.stringify(answers),
   });
 }
@@ -66,7 +69,7 @@ export const authHeader = (remote) => ({ Authorization: `Bearer ${remote.token}`
 
 // Tells the server the participant finished the session; -> {completedAt, takes}.
 export async function completeRemote(remote) {
-  return call(`/api/studies/${remote.study}/complete`, 'Finishing the session',
+  return call(`/api/studies/${remote.study}/complete`, 'doComplete',
     { method: 'POST', headers: authHeader(remote) });
 }
 
@@ -77,8 +80,8 @@ export async function withdrawRemote(remote) {
   try {
     r = await fetch(`/api/studies/${remote.study}/me`, { method: 'DELETE', headers: authHeader(remote) });
   } catch (e) {
-    throw new Error(`Withdrawing: the study server cannot be reached (${e.message}). Nothing was deleted; try again when online.`);
+    throw new Error(t('withdrawUnreachable', { detail: e.message }));
   }
   if (r.status === 401) return;
-  await answer(r, 'Withdrawing');
+  await answer(r, 'doWithdraw');
 }

@@ -6,18 +6,17 @@ import { parseProtocol, ProtocolError } from './protocol.js';
 import { formatBytes } from './store.js';
 import { exportZip, importZip } from './archive.js';
 import { makePasscode, checkPasscode } from './lock.js';
-import { $, state, show, resetTasks, updateAccess, download } from './page.js';
+import { $, state, show, resetTasks, updateAccess, download, lockTexts } from './page.js';
 import { setProtocol } from './study.js';
 import { refreshData, offerResume } from './stored-data.js';
 
 export async function initLock() {
-  state.passcode = await state.store.getMeta('passcode');
+  state.passcode = (await state.store.getMeta('passcode')) ?? null;
   const first = !state.passcode;
-  $('lock-h').textContent = first ? 'Set a researcher passcode' : 'Researcher screens are locked';
   $('passcode-confirm-row').hidden = !first;
   $('passcode-confirm').required = first;
   $('passcode').autocomplete = first ? 'new-password' : 'current-password';
-  $('unlock').textContent = first ? 'Set the passcode and unlock' : 'Unlock';
+  lockTexts();
 }
 
 export async function unlock() {

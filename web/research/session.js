@@ -3,8 +3,9 @@
 // review and finish. The takes themselves are takes.js.
 import { say } from '../shared/guard.js';
 import { newParticipantId } from './store.js';
-import { $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION, t, tn, shownProtocol } from './page.js';
-import { applyLanguage } from './i18n.js';
+import {
+  $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION, t, tn, shownProtocol, setLanguage, takeName,
+} from './page.js';
 import { showTasks } from './takes.js';
 import { joinStudy, withdrawRemote, sendAnswers } from './remote.js';
 import { refreshData, offerResume } from './stored-data.js';
@@ -37,10 +38,12 @@ export async function giveConsent() {
   s.consentedAt = new Date().toISOString();
   await state.store.putSession(s);
   sessionStorage.setItem(TAB_SESSION, s.id);
+  // The next view appears as the action ends: a click on it is never
+  // dropped as "busy" (shared/guard.js) while the stored data refreshes.
+  await refreshData();
   showParticipant(s);
   askQuestions(null);
   say(t('consented', { code: s.participant }));
-  await refreshData();
 }
 
 // The participant's code; from a study link also the server's id of them,
@@ -107,12 +110,12 @@ export async function saveAnswers() {
   if (s.remote) await sendAnswers(s.remote, answers);
   s.answers = answers;
   await state.store.putSession(s);
+  await refreshData();
   const back = state.answersBack;
   state.answersBack = null;
   if (back === 'review-view') await review();
   else await showTasks();
   if (changed) say(t('answersChanged'));
-  await refreshData();
 }
 
 export function backFromQuestions() {
@@ -148,7 +151,7 @@ export async function withdraw() {
 export async function resume() {
   const s = await state.store.getSession(state.resumable.id);
   state.session = s;
-  if (s.language) { state.lang = s.language; applyLanguage(s.language); }
+  if (s.language) setLanguage(s.language);
   sessionStorage.setItem(TAB_SESSION, s.id);
   showParticipant(s);
   if (!s.answers) {
@@ -164,19 +167,20 @@ export async function review() {
   const s = state.session;
   const body = $('review-body');
   body.textContent = '';
-  body.append(el('p', {}, 'Participant ', el('strong', { text: s.participant })));
+  body.append(el('p', {}, `${t('reviewParticipant')} `, el('strong', { text: s.participant })));
   const answers = el('dl');
   for (const q of shownProtocol(s).questions) {
     const a = s.answers?.[q.id];
-    answers.append(el('dt', { text: q.text }), el('dd', { text: a === undefined ? '(no answer)' : q.shown?.[a] ?? String(a) }));
+    answers.append(el('dt', { text: q.text }), el('dd', { text: a === undefined ? t('noAnswer') : q.shown?.[a] ?? String(a) }));
   }
   body.append(answers);
   const list = el('ul', { class: 'review-takes' });
   for (const step of state.steps) {
-    const t = await state.store.getTake(`${s.id}/${step.key}`);
+    const take = await state.store.getTake(`${s.id}/${step.key}`);
     const audio = el('audio', { controls: '' });
-    setPlayback(audio, t.wav, step.key);
-    list.append(el('li', {}, `${step.key}: ${t.seconds.toFixed(1)} s at ${t.sampleRate} Hz`, audio));
+    const what = takeName(step.task, step.take);
+    setPlayback(audio, take.wav, what);
+    list.append(el('li', {}, t('reviewTake', { what, seconds: take.seconds.toFixed(1), rate: take.sampleRate }), audio));
   }
   body.append(list);
   show('review-view');
@@ -193,9 +197,7 @@ export async function finish() {
   state.session = null;
   await refreshData();
   await offerResume();
-  $('done-text').textContent = s.remote
-    ? `Thank you. The session of participant ${s.participant} is complete (${state.takes.size} takes). The recordings are deleted from this device as soon as the study server has confirmed every one.`
-    : `Thank you. The session of participant ${s.participant} is complete and stored (${state.takes.size} takes).`;
+  $('done-text').textContent = tn(s.remote ? 'doneStudy' : 'done', state.takes.size, { code: s.participant });
   // The server learns the session is finished; confirmed takes leave the device.
   if (s.remote && state.uploads) state.uploads.settle(s.id).catch((e) => console.warn(`settling the session: ${e.message}`));
   resetTasks();

@@ -16,6 +16,8 @@ export class StorageFullError extends Error {
   constructor(detail) {
     super(`Storage is full: ${detail} Everything saved before is kept. To make room, export the study and delete the exported sessions, or free space on this device.`);
     this.name = 'StorageFullError';
+    // The browser's own words; the page words the rest in the participant's language.
+    this.detail = detail;
   }
 }
 

@@ -4,7 +4,7 @@
 import { say } from '../shared/guard.js';
 import { labelQuestion, plannedTakes } from './protocol.js';
 import { storageEstimate, formatBytes } from './store.js';
-import { $, el, state, guard, show, resetTasks, TAB_SESSION, SESSION_VIEWS } from './page.js';
+import { $, el, state, guard, show, resetTasks, TAB_SESSION, SESSION_VIEWS, t } from './page.js';
 
 // Unlocked, the researcher may resume the latest unfinished session; locked,
 // only the session this tab recorded is offered (a reload mid-session).
@@ -17,8 +17,9 @@ export async function offerResume() {
   $('resume-note').hidden = !last;
   if (last) {
     const n = (await state.store.listTakes(last.id)).length;
-    $('resume-note').textContent = `Participant ${last.participant} has an unfinished session${last.id === mine ? ' in this tab' : ''} ` +
-      `(started ${new Date(last.createdAt).toLocaleString()}, ${n} of ${plannedTakes(last.protocol).length} takes saved).`;
+    $('resume-note').textContent = t(last.id === mine ? 'resumeNoteTab' : 'resumeNote', {
+      code: last.participant, started: new Date(last.createdAt).toLocaleString(state.lang), n, total: plannedTakes(last.protocol).length,
+    });
   }
 }
 

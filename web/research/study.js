@@ -2,8 +2,7 @@
 // and the sound-type model of the models manifest (the quality gate).
 import { alertUser } from '../shared/guard.js';
 import { parseProtocol, labelQuestion, plannedTakes, chooseLanguage, protocolLanguages } from './protocol.js';
-import { applyLanguage } from './i18n.js';
-import { $, params, state } from './page.js';
+import { $, params, state, setLanguage } from './page.js';
 
 export const DEFAULT_PROTOCOL = '../models/protocols/default.json';
 
@@ -58,6 +57,5 @@ export function setProtocol(protocol) {
     `${protocol.questions.length} question${protocol.questions.length > 1 ? 's' : ''}; ` +
     `label: "${label.id}" (${label.values.join(' / ')}); languages: ${protocolLanguages(protocol).join(', ')}. ${protocol.description}`;
   // A participant reads it in the language their link (?lang=) or browser asks for.
-  state.lang = chooseLanguage(protocol, [params.get('lang'), ...(navigator.languages ?? [navigator.language])]);
-  applyLanguage(state.lang);
+  setLanguage(chooseLanguage(protocol, [params.get('lang'), ...(navigator.languages ?? [navigator.language])]));
 }

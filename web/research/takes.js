@@ -8,7 +8,7 @@ import { encodeWav } from '../wav.js';
 import { say, alertUser } from '../shared/guard.js';
 import { plannedTakes } from './protocol.js';
 import { StorageFullError, ensureRoom } from './store.js';
-import { $, params, state, guard, show, updateReview, setPlayback, t, tn, shownProtocol } from './page.js';
+import { $, params, state, guard, show, updateReview, setPlayback, t, tn, shownProtocol, takeName } from './page.js';
 import { refreshData } from './stored-data.js';
 
 // The length range a take is recorded and checked with: the task's, unless
@@ -56,19 +56,19 @@ export async function showTasks() {
     const q = (c) => li.querySelector(c);
     li.id = `take-${key}`;
     li.dataset.modality = task.modality;
-    const what = task.takes > 1 ? t('takeOf', { task: task.id, take, takes: task.takes }) : task.id;
+    const what = takeName(task, take);
     q('.step-title').textContent = t('stepOf', { step: i + 1, steps: planned.length, what });
     q('.prompt').textContent = `${task.prompt} ${lengthHint(task)}`;
     q('.record').setAttribute('aria-label', `${t('record')} ${what}`);
     li.dataset.what = what;
-    q('.meter').setAttribute('aria-label', `Input level for ${what}`);
+    q('.meter').setAttribute('aria-label', t('inputLevel', { what }));
     q('.record').addEventListener('click', async () => {
       await guard(() => recordTake(i));
       focusAfterTake(i);
     });
     q('.stop').addEventListener('click', () => state.recorder?.stop());
     list.append(li);
-    const step = { li, q, task, take, key };
+    const step = { li, q, task, take, key, what };
     const stored = state.takes.get(key);
     if (stored) markSaved(step, stored);
     return step;
@@ -105,7 +105,7 @@ async function markSaved(step, take) {
   step.q('.quality').textContent = t('savedTake', { seconds: take.seconds.toFixed(1), rate: take.sampleRate });
   step.q('.quality').className = 'quality good';
   const full = take.wav ? take : await state.store.getTake(take.id);
-  setPlayback(step.q('.playback'), full.wav, step.key);
+  setPlayback(step.q('.playback'), full.wav, step.what);
   showUpload(take.id, state.uploads?.state(take.id));
 }
 
@@ -136,12 +136,19 @@ async function openMicrophone() {
   await state.recorder.open();
   for (const t of state.recorder.stream.getAudioTracks()) {
     t.onended = () => {
-      alertUser(`The microphone stopped (permission withdrawn or device disconnected). ${keptNote()}`);
+      alertUser(`${t('micStopped')} ${keptNote()}`);
     };
   }
 }
 
 const keptNote = () => tn('kept', state.takes.size);
+
+// recorder.js's MicrophoneError in the participant's words; research mode
+// has no file upload to suggest instead (the screening page does).
+function micText(e) {
+  if (e.kind === 'failed') return t('micFailed', { detail: e.message.match(/\((.*)\)\.?$/)?.[1] ?? e.message });
+  return t({ denied: 'micDenied', missing: 'micMissing', unsupported: 'micUnsupported' }[e.kind] ?? 'micUnavailable');
+}
 
 async function recordTake(i) {
   const step = state.steps[i];
@@ -152,10 +159,11 @@ async function recordTake(i) {
   } catch (e) {
     if (e instanceof MicrophoneError) {
       step.li.dataset.state = `mic-${e.kind}`;
-      q('.quality').textContent = e.message;
+      const message = micText(e);
+      q('.quality').textContent = message;
       q('.quality').className = 'quality bad';
       state.recorder = null;
-      alertUser(`${e.message} ${keptNote()}`);
+      alertUser(`${message} ${keptNote()}`);
       say(t('micUnavailable'));
       return;
     }
@@ -167,7 +175,7 @@ async function recordTake(i) {
     await sleep(1000);
   }
   countdown.textContent = t('recordingNow', { prompt: task.prompt });
-  say(t('recordingStep', { key: step.key }));
+  say(t('recordingStep', { what: step.what }));
   q('.stop').hidden = false;
   q('.stop').focus();
   const fill = q('.meter-fill');
@@ -198,14 +206,18 @@ async function recordTake(i) {
   fill.style.width = '0%';
   countdown.textContent = t('recordingFinished');
   const rate = state.recorder.sampleRate;
-  const audio = { samples, sampleRate: rate, channels: 1, frames: samples.length };
   const wav = encodeWav(samples, rate);
+  // The checks read the 16-bit samples that are stored and uploaded, as the
+  // study server does (take_check.cc): the gate gets the same Int16 PCM, so
+  // the page's and the server's probabilities agree bit for bit.
+  const pcm16 = new Int16Array(wav, 44, samples.length);
+  const audio = { samples: Float32Array.from(pcm16, (v) => v / 32768), sampleRate: rate, channels: 1, frames: samples.length };
   let verdict = checkQuality(audio, range);
   if (verdict.ok) {
-    const kind = checkSoundType(state.gate, audio, task);
+    const kind = checkSoundType(state.gate, { ...audio, samples: pcm16 }, task);
     if (!kind.ok) verdict = { ...verdict, ...kind };
   }
-  setPlayback(q('.playback'), wav, step.key);
+  setPlayback(q('.playback'), wav, step.what);
   recordAgain(step);
   if (!verdict.ok) {
     step.li.dataset.state = `rejected-${verdict.reason}`;
@@ -213,7 +225,7 @@ async function recordTake(i) {
     const kept = state.takes.has(step.key) ? ` ${t('keptEarlier')}` : '';
     q('.quality').textContent = `${message}${kept}`;
     q('.quality').className = 'quality bad';
-    say(t('needsAgain', { key: step.key, message }));
+    say(t('needsAgain', { what: step.what, message }));
     return;
   }
   const take = {
@@ -230,10 +242,11 @@ async function recordTake(i) {
     // believed before the failure.
     await checkSavedMarks();
     const kept = state.takes.has(step.key) ? ` ${t('keptEarlierStep')}` : '';
-    q('.quality').textContent = `${e instanceof StorageFullError ? '' : `${t('notSaved')} `}${e.message}${kept}`;
+    const message = e instanceof StorageFullError ? t('storageFull', { detail: e.detail }) : `${t('notSaved')} ${e.message}`;
+    q('.quality').textContent = `${message}${kept}`;
     q('.quality').className = 'quality bad';
     step.li.dataset.state = e instanceof StorageFullError ? 'storage-full' : 'save-failed';
-    alertUser(`${e.message}`);
+    alertUser(message);
     say(t('couldNotSave'));
     await refreshData();
     return;
@@ -244,7 +257,7 @@ async function recordTake(i) {
   await markSaved(step, take);
   if (state.session.remote) state.uploads?.add(take.id);
   const left = state.steps.filter((s) => !state.takes.has(s.key)).length;
-  say(left ? tn('savedLeft', left, { key: step.key }) : t('allSaved'));
+  say(left ? tn('savedLeft', left, { what: step.what }) : t('allSaved'));
 }
 
 // Re-reads this session's takes from the store and sets every step's saved
@@ -257,7 +270,7 @@ async function checkSavedMarks() {
     if (t) {
       step.li.dataset.saved = t.savedAt ?? 'true';
       const full = await state.store.getTake(t.id);
-      setPlayback(step.q('.playback'), full.wav, step.key);
+      setPlayback(step.q('.playback'), full.wav, step.what);
     } else if (step.li.dataset.saved) {
       delete step.li.dataset.saved;
     }

@@ -15,8 +15,9 @@ export function alertUser(text) {
 // setBusy(true/false) disables and re-enables the page's controls around an
 // action; isBusy() is already true when setBusy(true) runs. A click while an
 // action runs is dropped, not queued: a second Record must not open the
-// microphone twice.
-export function createGuard(setBusy) {
+// microphone twice. `failed()` is the status line after an error (the
+// research page's is in the participant's language).
+export function createGuard(setBusy, { failed = () => 'Something went wrong; see the message above.' } = {}) {
   let busy = false;
   async function guard(fn) {
     if (busy) return;
@@ -28,7 +29,7 @@ export function createGuard(setBusy) {
     } catch (e) {
       console.error(e);
       alertUser(e.message);
-      say('Something went wrong; see the message above.');
+      say(failed());
     } finally {
       busy = false;
       setBusy(false);
