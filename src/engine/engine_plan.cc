@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/memory_plan.h"
 #include "engine/pq_layer.h"
+#include "engine/weight_packing.h"
 
 namespace tm2 {
 namespace {
@@ -134,31 +135,16 @@ Status CheckLayer(const LayerView& v, PqWeights* pq) {
   return RequantOk(v.multiplier, v.shift, channels);
 }
 
-// The kernel table's packed form of a layer's weights, made here once so
-// that Invoke never repacks (kernels.h, "Packed weights"); null when the
-// table packs nothing for the layer, or on a dry or overflowing plan.
+// The kernel table's packed form of a layer's weights (weight_packing.h);
+// null when the table packs nothing for the layer, or on a dry or
+// overflowing plan.
 const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g,
                         const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
                         const Requantization& rq, ArenaCursor* arena) {
-  const int rows = in.h * in.w;
-  size_t bytes = 0;
-  if (t == LayerKind::kConv2D && k.conv2d_packed_bytes) {
-    bytes = k.conv2d_packed_bytes(g);
-  } else if (t == LayerKind::kPointwiseConv2D && k.fully_connected_packed_bytes) {
-    bytes = k.fully_connected_packed_bytes(rows, in.c, out.c);
-  } else if (t == LayerKind::kDepthwiseConv2D && k.depthwise_conv2d_packed_bytes) {
-    bytes = k.depthwise_conv2d_packed_bytes(g);
-  }
+  const size_t bytes = engine_internal::PackedWeightBytes(k, t, g, in, out);
   if (bytes == 0) return nullptr;
   void* dst = arena->Take(bytes);
-  if (!dst) return nullptr;
-  if (t == LayerKind::kConv2D) {
-    k.conv2d_pack(g, w, rq, dst);
-  } else if (t == LayerKind::kDepthwiseConv2D) {
-    k.depthwise_conv2d_pack(g, w, rq, dst);
-  } else {
-    k.fully_connected_pack(rows, in.c, out.c, w, rq, dst);
-  }
+  if (dst) engine_internal::PackWeightsInto(k, t, g, in, out, w, rq, dst);
   return dst;
 }
 
