@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/act_packing.h"
 #include "engine/band.h"
 #include "engine/engine.h"
 #include "engine/memory_plan.h"
@@ -182,6 +183,7 @@ class Engine::Planner final : public ModelVisitor {
     group_ = -1;
     saw_softmax_ = false;
     head_ = branch < 0;
+    prev_packed_ = false;
     const size_t plan_bytes = sizeof(LayerPlan) * static_cast<size_t>(num_layers ? num_layers : 1);
     report_.layer_plans += plan_bytes;
     if (head_) {
@@ -232,6 +234,13 @@ class Engine::Planner final : public ModelVisitor {
   Status Layer(const LayerView& v) override {
     if (v.index < 0 || v.index >= num_layers_)
       return Status::Error(StatusCode::kBadModel, "engine: layer %d of %d", v.index, num_layers_);
+    // The previous output was planned packed; a reader that cannot unpack
+    // gets it int8 after all (act_packing.h).
+    if (prev_packed_ && !engine_internal::ReadsPacked(v.kind)) Unpack(v.index - 1);
+    const bool in_packed = prev_packed_;
+    const bool out_packed =
+        e_.options_.pack_int4_activations && engine_internal::WritesPacked(v, num_layers_);
+    prev_packed_ = out_packed;
     if (v.kind == LayerKind::kSoftmax) {
       // Runs in float after the stack (SoftmaxLogits), on the logits.
       if (v.branch >= 0 || v.index != num_layers_ - 1)
@@ -265,8 +274,10 @@ class Engine::Planner final : public ModelVisitor {
         if (!arena_.dry() && e_.pq_scratch_) qs8_pq_decode(pq, e_.pq_scratch_);
       }
     }
-    p.rq.output_min = v.act_min;
-    p.rq.output_max = v.act_max;
+    p.rq.output_min = static_cast<int16_t>(v.act_min);
+    p.rq.output_max = static_cast<int16_t>(v.act_max);
+    p.geometry.in_bits = p.rq.in_bits = in_packed ? 4 : 8;
+    p.geometry.out_bits = p.rq.out_bits = out_packed ? 4 : 8;
     const size_t before = arena_.used();
     p.weights.packed =
         PackWeights(*e_.kernels_, v.kind, p.geometry, p.in, p.out, p.weights, p.rq, &arena_);
@@ -274,9 +285,13 @@ class Engine::Planner final : public ModelVisitor {
     // Packed weights hold for one shape (kernels.h), so such a layer runs whole.
     const bool packed = arena_.used() > before;
     if (head_ && v.index == 0) buffers_[0].last = step_;
-    const int64_t out_bytes = static_cast<int64_t>(v.out.size());
+    const int64_t out_bytes =
+        static_cast<int64_t>(ActivationBytes(v.out.size(), p.geometry.out_bits));
+    if (out_packed) ++report_.packed_outputs;
+    prev_values_ = static_cast<int64_t>(v.out.size());
     bool merge = false;
-    if (band_ && !head_ && group_ >= 0 && !packed) {
+    // Bands work in whole bytes per row: packed layers run whole.
+    if (band_ && !head_ && group_ >= 0 && !packed && !in_packed && !out_packed) {
       // Band over the input (engine/band.h) in the order that keeps the
       // chain's bytes smallest, if that beats a buffer of its own.
       const int rows = engine_internal::BandRows(p.geometry);
@@ -323,6 +338,16 @@ class Engine::Planner final : public ModelVisitor {
     if (plans_) plans_[v.index] = p;
     ++step_;
     return Status::Ok();
+  }
+
+  // Plans layer `index`'s output (just planned packed, alone in the current
+  // group) as int8 after all.
+  void Unpack(int index) {
+    if (plans_) plans_[index].geometry.out_bits = plans_[index].rq.out_bits = 8;
+    group_end_ = prev_values_;
+    buffers_[group_].size = static_cast<uint32_t>(prev_values_);
+    --report_.packed_outputs;
+    prev_packed_ = false;
   }
 
   // Ends the chain of layers sharing one buffer: offsets from its lowest byte.
@@ -376,6 +401,9 @@ class Engine::Planner final : public ModelVisitor {
   int num_layers_ = 0;
   bool head_ = false;
   bool saw_softmax_ = false;
+  // The previous layer of this stack: its output planned packed, its values.
+  bool prev_packed_ = false;
+  int64_t prev_values_ = 0;
   // The chain of layers whose outputs share one planned buffer: its index,
   // first and last layer, its extent and the last output's offset, in bytes
   // from the first output's start.
