@@ -67,8 +67,10 @@ struct EngineOptions {
   // its layers whole.
   bool in_place = true;
   // Store a layer output the model declares 4-bit packed two per byte
-  // (models/FORMAT.md 3.1, engine/act_packing.h): half its buffer. The
-  // results are the same bytes either way; false plans every output int8.
+  // (models/FORMAT.md 3.1, engine/act_packing.h): half its buffer. Packed
+  // layers run whole (no bands), so the plan keeps packing only when the
+  // arena's peak falls (ArenaReport::packed_outputs says whether it did).
+  // The results are the same bytes either way; false plans every output int8.
   bool pack_int4_activations = true;
   // The shared region (preprocessing scratch, activations: ArenaReport::shared)
   // in caller memory instead of the arena, 16-byte aligned and at least

@@ -145,6 +145,7 @@ struct ModelCost {
   uint64_t ops = 0;             // all layers, the fusion and the softmax
   uint64_t preprocess_ops = 0;  // all branches, worst-case input
   uint64_t memory_bytes = 0;    // estimate of the engine's arena
+  uint32_t int4_outputs = 0;    // layer outputs declared 4-bit (act_bits 4)
 };
 
 // The budget LoadModel enforces (models/FORMAT.md 9.1). The defaults are
