@@ -90,6 +90,30 @@ TEST_CASE("with bands the plan packs only where the peak falls") {
   CHECK(Report(mixed.model, tm2::ReferenceKernels(), false, true).packed_outputs == 5);
 }
 
+TEST_CASE("with the shared region outside the arena the same plan is chosen") {
+  // A pack's resident mode measures with a probe region and then plans
+  // into a region of exactly that size: the choice must not change.
+  Built a4(tm2::test::MakeA4ModelSpec(false));
+  const tm2::ArenaReport inside = Report(a4.model, tm2::ReferenceKernels(), true, true);
+  std::vector<uint8_t> region(inside.shared + 16);
+  uint8_t* aligned = region.data() + (16 - reinterpret_cast<uintptr_t>(region.data()) % 16) % 16;
+  tm2::EngineOptions o;
+  o.kernels = &tm2::ReferenceKernels();
+  o.features_only = true;
+  o.shared_region = aligned;
+  o.shared_region_bytes = inside.shared;
+  tm2::ArenaReport outside;
+  REQUIRE(tm2::Engine::ArenaBytes(a4.model, &outside, o).ok());
+  CHECK(outside.packed_outputs == inside.packed_outputs);
+  CHECK(outside.shared == inside.shared);
+  std::vector<uint8_t> arena(outside.total);
+  tm2::Engine e;
+  const tm2::Status s = e.Init(a4.model, arena.data(), arena.size(), o);
+  INFO(s.message());
+  CHECK(s.ok());
+  CHECK(e.arena_report().packed_outputs == 8);
+}
+
 TEST_CASE("packed or int8, the engine gives the same logits; a 4-bit logits layer stays int8") {
   tm2::ModelSpec spec = tm2::test::MakeA4ModelSpec(false);
   for (const bool logits4 : {false, true}) {
