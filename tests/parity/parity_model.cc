@@ -302,7 +302,7 @@ ModelSpec MakeA4ModelSpec(bool mixed, uint64_t seed) {
   add(&b.layers, pool4(LayerKind::kMaxPool2D, "pool1", 2, 2, false, true));
   add(&b.layers, Weighted(rng, LayerKind::kDepthwiseConv2D, "dw2", 3, 3, 1, true, 24, 24, 9, 4, b8));
   add(&b.layers, Weighted(rng, LayerKind::kPointwiseConv2D, "pw2", 1, 1, 1, false, 24, 32, 24, 8, c8));
-  add(&b.layers, Weighted(rng, LayerKind::kConv2D, "conv3", 3, 3, 1, true, 32, 32, 288, 4, a));
+  add(&b.layers, Weighted(rng, LayerKind::kConv2D, "conv3", 3, 3, 2, true, 32, 32, 288, 4, a));
   add(&b.layers, pool4(LayerKind::kAvgPool2D, "avg3", 2, 2, false, !mixed));
   ModelSpec m;
   m.name = mixed ? "a4-mixed-cough" : "a4-cough";
@@ -312,7 +312,7 @@ ModelSpec MakeA4ModelSpec(bool mixed, uint64_t seed) {
   m.labels = {"negative", "positive"};
   m.metadata = {{"purpose", "tests"}, {"seed", std::to_string(seed)}};
   m.branches = {b};
-  add(&m.head, Weighted(rng, LayerKind::kFullyConnected, "fc0", 1, 1, 1, false, 1536, 16, 1536, 8, a));
+  add(&m.head, Weighted(rng, LayerKind::kFullyConnected, "fc0", 1, 1, 1, false, 384, 16, 384, 8, a));
   add(&m.head, Weighted(rng, LayerKind::kFullyConnected, "fc1", 1, 1, 1, false, 16, 2, 16, 8, plain8));
   m.head.back().output_scale = 0.1f;
   m.head.push_back(Simple(LayerKind::kSoftmax, "softmax"));
