@@ -66,9 +66,12 @@ class StackCounter final : public tm2::ModelVisitor {
     macs_ += layer.macs;
     if (layer.macs > largest_macs) largest_macs = layer.macs;
     if (layer.ops > largest_ops) largest_ops = layer.ops;
+    if (layer.kind != tm2::LayerKind::kSoftmax) ++outputs;
+    if (layer.kind != tm2::LayerKind::kSoftmax && layer.act_bits == 4) ++outputs_a4;
     return tm2::Status::Ok();
   }
   unsigned long long largest_macs = 0, largest_ops = 0;  // over all layers
+  int outputs = 0, outputs_a4 = 0;  // layer outputs, of them declared 4-bit
 
   tm2::Status EndStack(int branch, const tm2::TensorInfo&) override {
     if (branch >= 0) {
@@ -129,6 +132,20 @@ int Info(const tm2::Model& model, size_t file_bytes) {
     }
   }
   std::printf("arena     %zu bytes with %s kernels\n", r[0].total, tm2::SelectKernels().name);
+  // Packed int4 activations (models/FORMAT.md 3.1): what they save, with
+  // the features given (the inference arena alone).
+  tm2::EngineOptions mcu_features_int8 = mcu_features;
+  mcu_features_int8.pack_int4_activations = false;
+  tm2::ArenaReport unpacked;
+  const tm2::Status su = tm2::Engine::ArenaBytes(model, &unpacked, mcu_features_int8);
+  if (!su.ok()) {
+    std::fprintf(stderr, "error: %s\n", su.message());
+    return 1;
+  }
+  std::printf("int4 act  %d of %d layer outputs declared 4-bit, %zu stored packed; features given: "
+              "activations %zu bytes (%zu all int8), arena %zu (%zu)\n",
+              counter.outputs_a4, counter.outputs, r[4].packed_outputs, r[4].activations,
+              unpacked.activations, r[4].total, unpacked.total);
   std::printf("arena by part (bytes)      %12s %12s %12s %12s %12s\n",
               tm2::SelectKernels().name, "no packing", "no cache", "model rate", "features");
   const struct {

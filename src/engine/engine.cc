@@ -35,7 +35,18 @@ Status Engine::ArenaBytes(const Model& model, ArenaReport* report, const EngineO
   dry.model_ = model;
   dry.options_ = options;
   dry.kernels_ = options.kernels ? options.kernels : &SelectKernels();  // sizes packed weights
-  return dry.Plan(nullptr, SIZE_MAX, report);
+  TM2_RETURN_IF_ERROR(dry.Plan(nullptr, SIZE_MAX, report));
+  if (report->packed_outputs == 0) return Status::Ok();
+  // Packed layers run whole (no bands): keep packing only where the peak
+  // falls (act_packing.h); ties go to int8, which the SIMD kernels run.
+  ArenaReport int8;
+  dry.options_.pack_int4_activations = false;
+  TM2_RETURN_IF_ERROR(dry.Plan(nullptr, SIZE_MAX, &int8));
+  // With an external shared region the totals leave it out: compare all.
+  const size_t outside = options.shared_region ? 1 : 0;
+  if (int8.total + outside * int8.shared <= report->total + outside * report->shared)
+    *report = int8;
+  return Status::Ok();
 }
 
 Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
@@ -47,6 +58,11 @@ Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
   options_ = options;
   kernels_ = options.kernels ? options.kernels : &SelectKernels();
   ArenaReport report;
+  if (options.pack_int4_activations && model.cost().int4_outputs > 0) {
+    // The same choice as ArenaBytes: packed or int8, whichever peaks lower.
+    TM2_RETURN_IF_ERROR(ArenaBytes(model, &report, options));
+    options_.pack_int4_activations = report.packed_outputs > 0;
+  }
   TM2_RETURN_IF_ERROR(Plan(static_cast<uint8_t*>(arena), arena_bytes, &report));
   report_ = report;
   ready_ = true;

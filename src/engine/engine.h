@@ -86,6 +86,12 @@ struct EngineOptions {
   // packs no weights (the reference, the Cortex-M4's): a packing table runs
   // its layers whole.
   bool in_place = true;
+  // Store a layer output the model declares 4-bit packed two per byte
+  // (models/FORMAT.md 3.1, engine/act_packing.h): half its buffer. Packed
+  // layers run whole (no bands), so the plan keeps packing only when the
+  // arena's peak falls (ArenaReport::packed_outputs says whether it did).
+  // The results are the same bytes either way; false plans every output int8.
+  bool pack_int4_activations = true;
   // The shared region (preprocessing scratch, activations: ArenaReport::shared)
   // in caller memory instead of the arena, 16-byte aligned and at least
   // ArenaReport::shared bytes; ArenaBytes then leaves it out of the total.
@@ -111,6 +117,8 @@ struct ArenaReport {
   // One region used in turn: by SetInput's preprocessing, then by Invoke.
   size_t preprocess_scratch = 0;  // the largest branch's
   size_t activations = 0;         // planned peak of all layer outputs and the fusion vector
+  size_t packed_outputs = 0;      // of those outputs, how many are stored packed int4
+                                  // (not bytes: a count, outside the total)
   size_t shared = 0;              // max(preprocess_scratch, activations); in the arena
                                   // unless EngineOptions::shared_region gives it
   size_t alignment = 0;           // padding between parts and for an unaligned arena start
@@ -160,23 +168,25 @@ class Engine {
   const char* kernels_name() const { return kernels_ ? kernels_->name : ""; }
 
  private:
+  // Small fields first: no padding, so that the activation layouts in
+  // geometry and rq cost no arena bytes on 32-bit targets (136 bytes).
   struct LayerPlan {
     LayerKind kind;
-    uint16_t pq;  // 0: Dense; else 1 + its entry in pq_plans_ (fills padding: no growth)
-    TensorShape in, out;
-    ConvGeometry geometry;
-    QuantizedWeights weights;  // a PQ layer's data: pq_scratch_, decoded before the kernel
-    Requantization rq;
-    int32_t input_zero_point;
-    const int8_t* src;
-    int8_t* dst;
     // Banded (engine/band.h): output rows per call, 0 = one call; order.
-    int16_t band_rows;
     bool band_descending;
+    uint16_t pq;  // 0: Dense; else 1 + its entry in pq_plans_
+    int16_t band_rows;
     // Set by the planner: the planned buffer holding the output and the
     // output's offset in it (wired into dst at the end of Plan).
     uint16_t dst_buffer;
+    TensorShape in, out;
+    ConvGeometry geometry;     // in_bits / out_bits: the activations' storage
+    QuantizedWeights weights;  // a PQ layer's data: pq_scratch_, decoded before the kernel
+    Requantization rq;         // in_bits / out_bits as geometry's
+    int32_t input_zero_point;
     int32_t dst_offset;
+    const int8_t* src;
+    int8_t* dst;
   };
   struct BranchPlan {
     Preprocessor pre;

@@ -4,15 +4,22 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/act_packing.h"
 #include "engine/band.h"
 #include "engine/engine.h"
+#include "engine/layer_check.h"
 #include "engine/memory_plan.h"
 #include "engine/pq_layer.h"
+#include "engine/weight_packing.h"
 
 namespace tm2 {
 namespace {
 
+using engine_internal::CheckLayer;
+using engine_internal::Geometry;
+using engine_internal::HasWeights;
 using engine_internal::PlannedBuffer;
+using engine_internal::RequantOk;
 
 constexpr size_t kAlign = 16;
 // Activation buffers the plan can hold: a record per layer of at most 64
@@ -47,118 +54,16 @@ class ArenaCursor {
   bool overflow_ = false;
 };
 
-bool HasWeights(LayerKind k) {
-  return k == LayerKind::kConv2D || k == LayerKind::kDepthwiseConv2D ||
-         k == LayerKind::kFullyConnected || k == LayerKind::kPointwiseConv2D;
-}
-
-// The kernels' view of a layer's window (kernels/kernels.h).
-ConvGeometry Geometry(const LayerView& v) {
-  ConvGeometry g;
-  g.in_h = v.in.h;
-  g.in_w = v.in.w;
-  g.in_c = v.in.c;
-  g.out_h = v.out.h;
-  g.out_w = v.out.w;
-  g.out_c = v.out.c;
-  g.kernel_h = v.window.kernel_h;
-  g.kernel_w = v.window.kernel_w;
-  g.stride_h = v.window.stride_h;
-  g.stride_w = v.window.stride_w;
-  g.pad_top = v.window.pad_top;
-  g.pad_left = v.window.pad_left;
-  return g;
-}
-
-Status RequantOk(const int32_t* multiplier, const int8_t* shift, size_t count) {
-  for (size_t c = 0; c < count; ++c) {
-    const int n = 31 - shift[c];
-    if (multiplier[c] < 0 || n < 1 || n > 62)
-      return Status::Error(StatusCode::kBadModel,
-                           "engine: channel %lu multiplier %ld / shift %d out of range "
-                           "(multiplier >= 0, n = 31 - shift in [1, 62])",
-                           static_cast<unsigned long>(c), static_cast<long>(multiplier[c]),
-                           shift[c]);
-  }
-  return Status::Ok();
-}
-
-// What the kernels will read, from the planned shapes alone (the kernels'
-// layouts, kernels/kernels.h), against what the file holds: the engine does
-// not take the loader's word for it.
-Status CheckLayer(const LayerView& v, PqWeights* pq) {
-  if (v.act_min < -128 || v.act_max > 127 || v.act_min > v.act_max)
-    return Status::Error(StatusCode::kBadModel, "engine: clamp [%d, %d] is not inside int8",
-                         static_cast<int>(v.act_min), static_cast<int>(v.act_max));
-  const bool keeps_channels = v.kind == LayerKind::kDepthwiseConv2D ||
-                              v.kind == LayerKind::kMaxPool2D || v.kind == LayerKind::kAvgPool2D ||
-                              v.kind == LayerKind::kGlobalAvgPool;
-  if (keeps_channels && v.in.c != v.out.c)
-    return Status::Error(StatusCode::kBadModel, "engine: %d input channels but %d output",
-                         v.in.c, v.out.c);
-  if (!HasWeights(v.kind)) return Status::Ok();
-  if (v.weight_bits != 4 && v.weight_bits != 8)
-    return Status::Error(StatusCode::kBadModel, "engine: weight_bits %d", v.weight_bits);
-  size_t rows = static_cast<size_t>(v.out.c), row = 0;
-  switch (v.kind) {
-    case LayerKind::kConv2D:
-      row = static_cast<size_t>(v.window.kernel_h) * v.window.kernel_w * v.in.c;
-      break;
-    case LayerKind::kDepthwiseConv2D:
-      rows = static_cast<size_t>(v.window.kernel_h) * v.window.kernel_w;
-      row = static_cast<size_t>(v.in.c);
-      break;
-    case LayerKind::kFullyConnected:
-      row = v.in.size();
-      break;
-    default:  // pointwise
-      row = static_cast<size_t>(v.in.c);
-      break;
-  }
-  const size_t channels = static_cast<size_t>(v.out.c);
-  if (v.pq) TM2_RETURN_IF_ERROR(engine_internal::CheckPqLayer(v, rows, row, pq));
-  const size_t weight_bytes =
-      v.pq ? v.weight_bytes : rows * WeightRowBytes(static_cast<int>(row), v.weight_bits);
-  if (v.weights == nullptr || v.weight_bytes != weight_bytes || v.multiplier == nullptr ||
-      v.multiplier_count != channels || v.shift == nullptr || v.shift_count != channels ||
-      (v.bias != nullptr && v.bias_count != channels))
-    return Status::Error(StatusCode::kBadModel,
-                         "engine: %lu weight bytes, %lu multipliers, %lu shifts, %lu biases; the "
-                         "plan (%dx%dx%d -> %dx%dx%d) needs %lu bytes and %lu of each",
-                         static_cast<unsigned long>(v.weight_bytes),
-                         static_cast<unsigned long>(v.multiplier_count),
-                         static_cast<unsigned long>(v.shift_count),
-                         static_cast<unsigned long>(v.bias_count), v.in.h, v.in.w, v.in.c,
-                         v.out.h, v.out.w, v.out.c, static_cast<unsigned long>(weight_bytes),
-                         static_cast<unsigned long>(channels));
-  return RequantOk(v.multiplier, v.shift, channels);
-}
-
-// The kernel table's packed form of a layer's weights, made here once so
-// that Invoke never repacks (kernels.h, "Packed weights"); null when the
-// table packs nothing for the layer, or on a dry or overflowing plan.
+// The kernel table's packed form of a layer's weights (weight_packing.h);
+// null when the table packs nothing for the layer, or on a dry or
+// overflowing plan.
 const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g,
                         const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
                         const Requantization& rq, ArenaCursor* arena) {
-  const int rows = in.h * in.w;
-  size_t bytes = 0;
-  if (t == LayerKind::kConv2D && k.conv2d_packed_bytes) {
-    bytes = k.conv2d_packed_bytes(g);
-  } else if (t == LayerKind::kPointwiseConv2D && k.fully_connected_packed_bytes) {
-    bytes = k.fully_connected_packed_bytes(rows, in.c, out.c);
-  } else if (t == LayerKind::kDepthwiseConv2D && k.depthwise_conv2d_packed_bytes) {
-    bytes = k.depthwise_conv2d_packed_bytes(g);
-  }
+  const size_t bytes = engine_internal::PackedWeightBytes(k, t, g, in, out);
   if (bytes == 0) return nullptr;
   void* dst = arena->Take(bytes);
-  if (!dst) return nullptr;
-  if (t == LayerKind::kConv2D) {
-    k.conv2d_pack(g, w, rq, dst);
-  } else if (t == LayerKind::kDepthwiseConv2D) {
-    k.depthwise_conv2d_pack(g, w, rq, dst);
-  } else {
-    k.fully_connected_pack(rows, in.c, out.c, w, rq, dst);
-  }
+  if (dst) engine_internal::PackWeightsInto(k, t, g, in, out, w, rq, dst);
   return dst;
 }
 
@@ -196,6 +101,7 @@ class Engine::Planner final : public ModelVisitor {
     group_ = -1;
     saw_softmax_ = false;
     head_ = branch < 0;
+    prev_packed_ = false;
     const size_t plan_bytes = sizeof(LayerPlan) * static_cast<size_t>(num_layers ? num_layers : 1);
     report_.layer_plans += plan_bytes;
     if (head_) {
@@ -246,6 +152,13 @@ class Engine::Planner final : public ModelVisitor {
   Status Layer(const LayerView& v) override {
     if (v.index < 0 || v.index >= num_layers_)
       return Status::Error(StatusCode::kBadModel, "engine: layer %d of %d", v.index, num_layers_);
+    // The previous output was planned packed; a reader that cannot unpack
+    // gets it int8 after all (act_packing.h).
+    if (prev_packed_ && !engine_internal::ReadsPacked(v.kind)) Unpack(v.index - 1);
+    const bool in_packed = prev_packed_;
+    const bool out_packed =
+        e_.options_.pack_int4_activations && engine_internal::WritesPacked(v, num_layers_);
+    prev_packed_ = out_packed;
     if (v.kind == LayerKind::kSoftmax) {
       // Runs in float after the stack (SoftmaxLogits), on the logits.
       if (v.branch >= 0 || v.index != num_layers_ - 1)
@@ -279,8 +192,10 @@ class Engine::Planner final : public ModelVisitor {
         if (!arena_.dry() && e_.pq_scratch_) qs8_pq_decode(pq, e_.pq_scratch_);
       }
     }
-    p.rq.output_min = v.act_min;
-    p.rq.output_max = v.act_max;
+    p.rq.output_min = static_cast<int16_t>(v.act_min);
+    p.rq.output_max = static_cast<int16_t>(v.act_max);
+    p.geometry.in_bits = p.rq.in_bits = in_packed ? 4 : 8;
+    p.geometry.out_bits = p.rq.out_bits = out_packed ? 4 : 8;
     const size_t before = arena_.used();
     p.weights.packed =
         PackWeights(*e_.kernels_, v.kind, p.geometry, p.in, p.out, p.weights, p.rq, &arena_);
@@ -288,9 +203,13 @@ class Engine::Planner final : public ModelVisitor {
     // Packed weights hold for one shape (kernels.h), so such a layer runs whole.
     const bool packed = arena_.used() > before;
     if (head_ && v.index == 0) buffers_[0].last = step_;
-    const int64_t out_bytes = static_cast<int64_t>(v.out.size());
+    const int64_t out_bytes =
+        static_cast<int64_t>(ActivationBytes(v.out.size(), p.geometry.out_bits));
+    if (out_packed) ++report_.packed_outputs;
+    prev_values_ = static_cast<int64_t>(v.out.size());
     bool merge = false;
-    if (band_ && !head_ && group_ >= 0 && !packed) {
+    // Bands work in whole bytes per row: packed layers run whole.
+    if (band_ && !head_ && group_ >= 0 && !packed && !in_packed && !out_packed) {
       // Band over the input (engine/band.h) in the order that keeps the
       // chain's bytes smallest, if that beats a buffer of its own.
       const int rows = engine_internal::BandRows(p.geometry);
@@ -339,6 +258,16 @@ class Engine::Planner final : public ModelVisitor {
     if (plans_) plans_[v.index] = p;
     ++step_;
     return Status::Ok();
+  }
+
+  // Plans layer `index`'s output (just planned packed, alone in the current
+  // group) as int8 after all.
+  void Unpack(int index) {
+    if (plans_) plans_[index].geometry.out_bits = plans_[index].rq.out_bits = 8;
+    group_end_ = prev_values_;
+    buffers_[group_].size = static_cast<uint32_t>(prev_values_);
+    --report_.packed_outputs;
+    prev_packed_ = false;
   }
 
   // Ends the chain of layers sharing one buffer: offsets from its lowest byte.
@@ -392,6 +321,9 @@ class Engine::Planner final : public ModelVisitor {
   int num_layers_ = 0;
   bool head_ = false;
   bool saw_softmax_ = false;
+  // The previous layer of this stack: its output planned packed, its values.
+  bool prev_packed_ = false;
+  int64_t prev_values_ = 0;
   // The chain of layers whose outputs share one planned buffer: its index,
   // first and last layer, its extent and the last output's offset, in bytes
   // from the first output's start.

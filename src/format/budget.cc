@@ -82,6 +82,7 @@ Status BudgetVisitor::Layer(const LayerView& v) {
                          v.window.kernel_h, v.window.kernel_w, Ull(limits_.max_layer_ops));
   }
   cost_.macs = SatAdd(cost_.macs, v.macs);
+  if (v.act_bits == 4 && v.kind != LayerKind::kSoftmax) ++cost_.int4_outputs;
   cost_.ops = SatAdd(cost_.ops, v.ops);
   if (v.out.size() > largest_tensor_) largest_tensor_ = v.out.size();
   if (v.pq) {  // the engine decodes the largest PQ layer into one scratch

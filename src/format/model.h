@@ -99,6 +99,9 @@ struct LayerView {
   int32_t output_zero_point = 0;
   float output_scale = 1.0f;
   int32_t act_min = -128, act_max = 127;
+  // Declared activation width, 4 or 8 (FORMAT.md 4.2): a 4-bit output may
+  // be stored packed (FORMAT.md 3.1, engine/act_packing.h).
+  int act_bits = 8;
   // Weighted layers only (null and 0 otherwise).
   // Dense: weights are int8 or packed int4 values (weight_bits). PQ (a
   // pack member's ProductQuantized layer): weights are codes of weight_bits
@@ -142,6 +145,7 @@ struct ModelCost {
   uint64_t ops = 0;             // all layers, the fusion and the softmax
   uint64_t preprocess_ops = 0;  // all branches, worst-case input
   uint64_t memory_bytes = 0;    // estimate of the engine's arena
+  uint32_t int4_outputs = 0;    // layer outputs declared 4-bit (act_bits 4)
 };
 
 // The budget LoadModel enforces (models/FORMAT.md 9.1). The defaults are

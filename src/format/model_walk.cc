@@ -86,6 +86,7 @@ LayerView MakeView(const fb::Layer& layer, int branch, int index, const TensorIn
   v.output_scale = in.scale;
   v.act_min = layer.act_min();
   v.act_max = layer.act_max();
+  v.act_bits = layer.act_bits();
   if (LayerHasWeights(static_cast<int>(layer.type()))) {
     v.output_zero_point = layer.output_zero_point();
     v.output_scale = layer.output_scale();

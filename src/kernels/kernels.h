@@ -25,6 +25,17 @@
 // each output row (conv: kh*kw*in_c values, FC: in values, depthwise: c
 // values per tap) starts on a byte boundary.
 //
+// Packed activations (models/FORMAT.md 3.1): a layer whose output is
+// declared 4-bit may be stored two values per byte, value i of the flat
+// NHWC tensor in byte i / 2, even i in the low nibble, two's complement
+// (-8..7, the clamp keeps every 4-bit output there); an odd count leaves
+// the last high nibble 0. conv2d, depthwise_conv2d, fully_connected,
+// max_pool2d and avg_pool2d read and write it when told (ConvGeometry or
+// Requantization in_bits / out_bits = 4), every variant byte-identical;
+// global_avg_pool and requantize read int8 only. The optimized variants
+// hand packed layouts to the reference loops (which unpack at the input
+// load and pack at the output store): correct first, SIMD later.
+//
 // Integer output stage (models/FORMAT.md, "Requantization"):
 //   acc = bias[c] + sum (x - input_zero_point) * w
 //   y   = output_zero_point + ((int64)acc * multiplier[c] + 2^(n-1)) >> n,
@@ -51,6 +62,10 @@ struct ConvGeometry {
   int kernel_h, kernel_w;
   int stride_h, stride_w;
   int pad_top, pad_left;  // padded cells contribute nothing (x == zero point)
+  // Activation storage of input and output: 8 = one int8 per value, 4 =
+  // packed int4 (see "Packed activations" above). Windowed kernels (conv,
+  // depthwise, max/avg pool) read them here.
+  uint8_t in_bits = 8, out_bits = 8;
 };
 
 struct QuantizedWeights {
@@ -64,7 +79,12 @@ struct Requantization {
   const int32_t* multiplier;  // one per output channel
   const int8_t* shift;        // one per output channel
   int32_t output_zero_point;
-  int32_t output_min, output_max;
+  // Inside int8; int16 so that the layout below fits in what was padding
+  // (the engine keeps one of these per layer in the arena).
+  int16_t output_min, output_max;
+  // Activation storage for fully_connected (which has no ConvGeometry):
+  // 8 or 4, as ConvGeometry::in_bits / out_bits. Other kernels ignore it.
+  uint8_t in_bits = 8, out_bits = 8;
 };
 
 // Bytes one output row of `k` weights takes at `bits`.
@@ -102,6 +122,25 @@ inline int32_t UnpackInt4(const uint8_t* row, int i) {
   const uint8_t b = row[i >> 1];
   const int32_t nib = (i & 1) ? (b >> 4) : (b & 0x0F);
   return (nib ^ 8) - 8;
+}
+
+// Bytes `n` activations take at `bits` (8 or 4).
+inline size_t ActivationBytes(size_t n, int bits) { return bits == 4 ? (n + 1) / 2 : n; }
+
+// Value `i` of a packed int4 activation tensor.
+inline int32_t LoadAct4(const int8_t* base, size_t i) {
+  const uint8_t b = static_cast<uint8_t>(base[i >> 1]);
+  const int32_t nib = (i & 1) ? (b >> 4) : (b & 0x0F);
+  return (nib ^ 8) - 8;
+}
+
+// Stores `v` (-8..7) as value `i` of a packed tensor. An even `i` clears
+// the high nibble, so values stored in ascending order leave an odd
+// tensor's pad nibble 0.
+inline void StoreAct4(int8_t* base, size_t i, int32_t v) {
+  uint8_t* p = reinterpret_cast<uint8_t*>(base) + (i >> 1);
+  const uint8_t nib = static_cast<uint8_t>(v) & 0x0F;
+  *p = (i & 1) ? static_cast<uint8_t>((*p & 0x0F) | (nib << 4)) : nib;
 }
 
 using ConvFn = void (*)(const ConvGeometry& g, const QuantizedWeights& w, int32_t input_zero_point,

@@ -65,7 +65,8 @@ ConvGeometry Geometry(const LayerView& v) {
 void Run(const KernelTable& k, const LayerView& v, const ConvGeometry& g, const int8_t* in,
          int8_t* out) {
   const QuantizedWeights w{v.weights, v.weight_bits, v.bias};
-  const Requantization rq{v.multiplier, v.shift, v.output_zero_point, v.act_min, v.act_max};
+  const Requantization rq{v.multiplier, v.shift, v.output_zero_point,
+                          static_cast<int16_t>(v.act_min), static_cast<int16_t>(v.act_max)};
   const int zp = v.input_zero_point;
   switch (v.kind) {
     case LayerKind::kConv2D: k.conv2d(g, w, zp, rq, in, out); break;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "act4_case.h"
 #include "kernel_case.h"
 #include "kernels/select.h"
 #include "pq_case.h"
@@ -288,6 +289,17 @@ int main() {
   using namespace tm2;
   printf("kernels firmware: reference vs '%s'\n", SelectKernels().name);
   test::Run();
+  // Packed int4 activations (act4_case.h): the reference and cm4dsp, the
+  // same sweep as act4_test.cc with fewer cases.
+  const KernelTable* act4_tables[2] = {&ReferenceKernels(), &SelectKernels()};
+  for (const KernelTable* k : act4_tables) {
+    const std::string diff = test::SweepAct4(*k, 4042, 12);
+    test::g_cases += test::kNumAct4Ops * 3 * 12;
+    if (!diff.empty()) {
+      ++test::g_failures;
+      printf("MISMATCH packed int4: %s\n", diff.c_str());
+    }
+  }
   printf("%d cases, %d mismatching\n", test::g_cases, test::g_failures);
   return test::g_failures > 100 ? 100 : test::g_failures;
 }

@@ -19,8 +19,9 @@ uint32_t Le32(const uint8_t* p) {
   return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
 
-// 16-bit PCM WAV in place (the fixtures keep the data chunk 2-byte aligned).
-bool Pcm16(const ClipBytes& clip, PcmView* pcm) {
+}  // namespace
+
+bool ParityPcm16(const ClipBytes& clip, PcmView* pcm) {
   const uint8_t* b = clip.data;
   if (clip.size < 12 || std::memcmp(b, "RIFF", 4) != 0) return false;
   uint16_t channels = 0;
@@ -42,8 +43,6 @@ bool Pcm16(const ClipBytes& clip, PcmView* pcm) {
   }
   return false;
 }
-
-}  // namespace
 
 int RunPackParity(const uint8_t* pack_bytes, size_t pack_size, void* arena, size_t arena_bytes,
                   const KernelTable* const* tables, int num_tables, const ClipBytes* clips,
@@ -94,7 +93,7 @@ int RunPackParity(const uint8_t* pack_bytes, size_t pack_size, void* arena, size
         for (int i = 0; i < num_clips; ++i)
           if (std::strcmp(clips[i].name, kPackClipNames[c]) == 0) clip = &clips[i];
         PcmView pcm;
-        if (!clip || !Pcm16(*clip, &pcm)) {
+        if (!clip || !ParityPcm16(*clip, &pcm)) {
           std::printf("%s: clip missing\n", name);
           ++failures;
           continue;

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "kernels/select.h"
+#include "parity/a4_parity.h"
 #include "parity/pack_parity.h"
 #include "parity/parity_run.h"
 
@@ -13,6 +14,10 @@ extern const unsigned char parity_parity_multibranch[];
 extern const size_t parity_parity_multibranch_size;
 extern const unsigned char parity_shipped[];  // tests/fixtures/models/shipped.pack.tm2
 extern const size_t parity_shipped_size;
+extern const unsigned char parity_a4_cough[];  // tests/fixtures/models/a4_cough.tm2
+extern const size_t parity_a4_cough_size;
+extern const unsigned char parity_a4_mixed_cough[];
+extern const size_t parity_a4_mixed_cough_size;
 extern const unsigned char parity_expected_hashes[];
 extern const size_t parity_expected_hashes_size;
 #define TM2_CLIP(sym)                             \
@@ -47,6 +52,15 @@ int main() {
   const int pack_failures = tm2::test::RunPackParity(
       parity_shipped, parity_shipped_size, g_arena, sizeof(g_arena), tables, 2, clips, 6,
       reinterpret_cast<const char*>(parity_expected_hashes), parity_expected_hashes_size);
-  std::printf("parity firmware: %d mismatches, %d in the pack\n", failures, pack_failures);
-  return failures + pack_failures;
+  // Packed int4 activations: the A4 models, packed and all int8.
+  int a4_failures = tm2::test::RunA4Parity(
+      parity_a4_cough, parity_a4_cough_size, g_arena, sizeof(g_arena), tables, 2, clips, 6,
+      reinterpret_cast<const char*>(parity_expected_hashes), parity_expected_hashes_size);
+  a4_failures += tm2::test::RunA4Parity(
+      parity_a4_mixed_cough, parity_a4_mixed_cough_size, g_arena, sizeof(g_arena), tables, 2,
+      clips, 6, reinterpret_cast<const char*>(parity_expected_hashes),
+      parity_expected_hashes_size);
+  std::printf("parity firmware: %d mismatches, %d in the pack, %d in the A4 models\n", failures,
+              pack_failures, a4_failures);
+  return failures + pack_failures + a4_failures;
 }

@@ -244,5 +244,80 @@ ModelSpec MakeParityModelSpec(uint64_t seed) {
   return m;
 }
 
+// A COVID-cough-shaped single branch (8 kHz, 96 x 32 log-mel) whose layer
+// outputs are declared 4-bit: every conv, depthwise, pointwise, pool and
+// the hidden dense layer (`mixed` false), or about half of them (`mixed`).
+ModelSpec MakeA4ModelSpec(bool mixed, uint64_t seed) {
+  Rng rng(seed);
+  BranchSpec b;
+  b.name = b.modality = "cough";
+  b.prompt = "Cough three times";
+  PreprocessParams& p = b.preprocess;
+  p.sample_rate = 8000;
+  p.frame_length = 256;
+  p.frame_step = 128;
+  p.fft_size = 256;
+  p.window = WindowType::kHann;
+  p.mel_bins = 32;
+  p.mel_low_hz = 50.0f;
+  p.mel_high_hz = 4000.0f;
+  p.log_floor = 1e-6f;
+  p.num_frames = 96;
+  p.crop = CropPolicy::kLoudest;
+  p.normalization = NormalizationType::kFixed;
+  b.norm_mean = {-6.0f};
+  b.norm_std = {4.0f};
+  p.input_scale = 0.03f;
+  p.input_zero_point = -10;
+  p.min_seconds = 0.5f;
+  p.max_seconds = 10.0f;
+  const Act relu4{4, -8, true, 0}, plain4{4, 0, false, 0};
+  const Act relu8{8, -40, true, 0}, plain8{8, 2, false, 0};
+  const Act& a = relu4;
+  const Act& b8 = mixed ? relu8 : relu4;
+  const Act& c8 = mixed ? plain8 : plain4;
+  auto pool4 = [](LayerKind kind, const char* name, int k, int stride, bool same, bool four) {
+    LayerSpec l = Pool(kind, name, k, stride, same);
+    if (four) {
+      l.act_bits = 4;
+      l.act_min = -8;
+      l.act_max = 7;
+    }
+    return l;
+  };
+  // Weighted() scales for int8 inputs (spread ~30); a 4-bit input spreads
+  // ~4, so its layer's multiplier is 8x larger (shift + 3) to keep the
+  // outputs spread instead of all at the zero point.
+  bool in4 = false;
+  auto add = [&](std::vector<LayerSpec>* to, LayerSpec l) {
+    if (in4)
+      for (auto& sh : l.shift) sh = static_cast<int8_t>(sh + 3);
+    // Pools keep their input's values; weighted layers set the next width.
+    if (!l.weights.empty()) in4 = l.act_bits == 4;
+    to->push_back(l);
+  };
+  add(&b.layers, Weighted(rng, LayerKind::kConv2D, "conv0", 3, 3, 2, true, 1, 16, 9, 8, a));
+  add(&b.layers, Weighted(rng, LayerKind::kDepthwiseConv2D, "dw1", 3, 3, 1, true, 16, 16, 9, 8, c8));
+  add(&b.layers, Weighted(rng, LayerKind::kPointwiseConv2D, "pw1", 1, 1, 1, false, 16, 24, 16, 4, a));
+  add(&b.layers, pool4(LayerKind::kMaxPool2D, "pool1", 2, 2, false, true));
+  add(&b.layers, Weighted(rng, LayerKind::kDepthwiseConv2D, "dw2", 3, 3, 1, true, 24, 24, 9, 4, b8));
+  add(&b.layers, Weighted(rng, LayerKind::kPointwiseConv2D, "pw2", 1, 1, 1, false, 24, 32, 24, 8, c8));
+  add(&b.layers, Weighted(rng, LayerKind::kConv2D, "conv3", 3, 3, 2, true, 32, 32, 288, 4, a));
+  add(&b.layers, pool4(LayerKind::kAvgPool2D, "avg3", 2, 2, false, !mixed));
+  ModelSpec m;
+  m.name = mixed ? "a4-mixed-cough" : "a4-cough";
+  m.description =
+      "Packed int4 activation test model: COVID-cough-shaped, weights from a fixed seed, 4-bit "
+      "layer outputs. Not trained: its outputs mean nothing.";
+  m.labels = {"negative", "positive"};
+  m.metadata = {{"purpose", "tests"}, {"seed", std::to_string(seed)}};
+  m.branches = {b};
+  add(&m.head, Weighted(rng, LayerKind::kFullyConnected, "fc0", 1, 1, 1, false, 384, 16, 384, 8, a));
+  add(&m.head, Weighted(rng, LayerKind::kFullyConnected, "fc1", 1, 1, 1, false, 16, 2, 16, 8, plain8));
+  m.head.back().output_scale = 0.1f;
+  m.head.push_back(Simple(LayerKind::kSoftmax, "softmax"));
+  return m;
+}
+
 }  // namespace test
 }  // namespace tm2

@@ -16,6 +16,11 @@ namespace test {
 
 ModelSpec MakeParityModelSpec(uint64_t seed = 20221);
 
+// The packed int4 activation model (tests/fixtures/models/a4_cough.tm2, and
+// a4_mixed_cough.tm2 with `mixed`): one COVID-cough-shaped branch whose
+// layer outputs are declared 4-bit (all, or about half).
+ModelSpec MakeA4ModelSpec(bool mixed, uint64_t seed = 20264);
+
 }  // namespace test
 }  // namespace tm2
 

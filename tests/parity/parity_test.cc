@@ -9,6 +9,7 @@
 #include "format/writer.h"
 #include "kernels/select.h"
 #include "parity/parity_model.h"
+#include "parity/a4_parity.h"
 #include "parity/pack_parity.h"
 #include "parity/parity_run.h"
 
@@ -75,4 +76,38 @@ TEST_CASE("the shipped models' pack hashes to the expected values on this target
       static_cast<int>(clips.size()), reinterpret_cast<const char*>(expected.data()),
       expected.size());
   CHECK(failures == 0);
+}
+
+TEST_CASE("the checked-in A4 models are what the generator writes") {
+  for (const bool mixed : {false, true}) {
+    std::vector<uint8_t> generated;
+    const tm2::Status s = tm2::WriteModel(tm2::test::MakeA4ModelSpec(mixed), &generated);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    const std::vector<uint8_t> checked_in =
+        ReadOrFail(kFixtures + (mixed ? "/models/a4_mixed_cough.tm2" : "/models/a4_cough.tm2"));
+    CHECK(generated == checked_in);
+  }
+}
+
+TEST_CASE("packed int4 activations: the A4 models hash to the expected values, packed or not") {
+  const std::vector<uint8_t> expected =
+      ReadOrFail(std::string(TM2_PARITY_DIR) + "/expected_hashes.txt");
+  std::vector<std::vector<uint8_t>> clip_bytes;
+  std::vector<tm2::test::ClipBytes> clips;
+  for (const char* name : tm2::test::kA4ClipNames)
+    clip_bytes.push_back(ReadOrFail(kFixtures + "/audio/" + name));
+  for (int i = 0; i < tm2::test::kNumA4Clips; ++i)
+    clips.push_back({tm2::test::kA4ClipNames[i], clip_bytes[i].data(), clip_bytes[i].size()});
+  std::vector<uint8_t> arena(1 << 20);
+  const tm2::KernelTable* tables[] = {&tm2::ReferenceKernels(), &tm2::SelectKernels()};
+  for (const char* file : {"/models/a4_cough.tm2", "/models/a4_mixed_cough.tm2"}) {
+    const std::vector<uint8_t> model = ReadOrFail(kFixtures + file);
+    const int failures = tm2::test::RunA4Parity(
+        model.data(), model.size(), arena.data(), arena.size(), tables, 2, clips.data(),
+        static_cast<int>(clips.size()), reinterpret_cast<const char*>(expected.data()),
+        expected.size());
+    INFO(file);
+    CHECK(failures == 0);
+  }
 }

@@ -17,7 +17,9 @@ void qs8_avg_pool2d_cm4dsp(const ConvGeometry& geometry, int32_t lo, int32_t hi,
                            int8_t* output) {
   // A local copy: int8 output stores may alias a referenced geometry.
   const ConvGeometry g = geometry;
-  if (g.kernel_h * g.kernel_w > 256 || lo < -128 || lo > 127 || hi < -128 || hi > 127) {
+  // Packed int4 activations go to the reference loops too (kernels.h).
+  if (g.kernel_h * g.kernel_w > 256 || lo < -128 || lo > 127 || hi < -128 || hi > 127 ||
+      g.in_bits != 8 || g.out_bits != 8) {
     qs8_avg_pool2d_ref(g, lo, hi, input, output);
     return;
   }

@@ -62,7 +62,9 @@ void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, 
   const ConvGeometry g = geometry;
   const int k = g.kernel_h * g.kernel_w * g.in_c;
   // A zero point outside int8 cannot be stored as a padding byte.
-  if ((w.bits != 8 && w.bits != 4) || k > cm4::kMaxPatch || zp < -128 || zp > 127) {
+  // Packed int4 activations go to the reference loops too (kernels.h).
+  if ((w.bits != 8 && w.bits != 4) || k > cm4::kMaxPatch || zp < -128 || zp > 127 ||
+      g.in_bits != 8 || g.out_bits != 8) {
     qs8_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }

@@ -90,7 +90,9 @@ void qs8_depthwise_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWe
   // A local copy: int8 output stores may alias a referenced geometry.
   const ConvGeometry g = geometry;
   const int c = g.out_c;
-  if ((w.bits != 8 && w.bits != 4) || zp < -128 || zp > 127) {
+  // Packed int4 activations go to the reference loops too (kernels.h).
+  if ((w.bits != 8 && w.bits != 4) || zp < -128 || zp > 127 || g.in_bits != 8 ||
+      g.out_bits != 8) {
     qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }

@@ -11,7 +11,9 @@ namespace tm2 {
 
 void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
                                 const Requantization& rq, const int8_t* input, int8_t* output) {
-  if ((w.bits != 8 && w.bits != 4) || in > cm4::kMaxPatch || zp < -128 || zp > 127) {
+  // Packed int4 activations go to the reference loops too (kernels.h).
+  if ((w.bits != 8 && w.bits != 4) || in > cm4::kMaxPatch || zp < -128 || zp > 127 ||
+      rq.in_bits != 8 || rq.out_bits != 8) {
     qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
     return;
   }

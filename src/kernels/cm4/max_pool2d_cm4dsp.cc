@@ -32,8 +32,9 @@ void s8_max_pool2d_cm4dsp(const ConvGeometry& geometry, int32_t lo, int32_t hi, 
                           int8_t* output) {
   // A local copy: int8 output stores may alias a referenced geometry.
   const ConvGeometry g = geometry;
-  // Bounds outside int8 make the reference's cast wrap: keep it.
-  if (lo < -128 || lo > 127 || hi < -128 || hi > 127) {
+  // Bounds outside int8 make the reference's cast wrap: keep it. Packed
+  // int4 activations go to the reference loops too (kernels.h).
+  if (lo < -128 || lo > 127 || hi < -128 || hi > 127 || g.in_bits != 8 || g.out_bits != 8) {
     s8_max_pool2d_ref(g, lo, hi, input, output);
     return;
   }

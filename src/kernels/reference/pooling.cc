@@ -2,12 +2,16 @@
 // work on the stored int8 values directly. Padded cells are ignored; a
 // window with no cell inside the input (only possible with an unusual
 // geometry) gives output_min for max pool and 0 (clamped) for average.
+// Max and average pools read and write int8 or packed int4 (g.in_bits /
+// g.out_bits); the global average pool int8 only.
 #include "kernels/reference/ref_util.h"
 
 namespace tm2 {
+namespace {
 
-void s8_max_pool2d_ref(const ConvGeometry& g, int32_t output_min, int32_t output_max,
-                       const int8_t* input, int8_t* output) {
+template <int IN, int OUT>
+void MaxPool(const ConvGeometry& g, int32_t output_min, int32_t output_max, const int8_t* input,
+             int8_t* output) {
   for (int oy = 0; oy < g.out_h; ++oy) {
     for (int ox = 0; ox < g.out_w; ++ox) {
       for (int c = 0; c < g.out_c; ++c) {
@@ -18,19 +22,21 @@ void s8_max_pool2d_ref(const ConvGeometry& g, int32_t output_min, int32_t output
           for (int kx = 0; kx < g.kernel_w; ++kx) {
             const int ix = ox * g.stride_w - g.pad_left + kx;
             if (ix < 0 || ix >= g.in_w) continue;
-            const int32_t x = input[(static_cast<size_t>(iy) * g.in_w + ix) * g.in_c + c];
+            const int32_t x =
+                ref::LoadAct<IN>(input, (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c + c);
             if (x > m) m = x;
           }
         }
-        output[(static_cast<size_t>(oy) * g.out_w + ox) * g.out_c + c] =
-            ref::Clamp8(m, output_min, output_max);
+        ref::StoreAct<OUT>(output, (static_cast<size_t>(oy) * g.out_w + ox) * g.out_c + c,
+                           ref::Clamp8(m, output_min, output_max));
       }
     }
   }
 }
 
-void qs8_avg_pool2d_ref(const ConvGeometry& g, int32_t output_min, int32_t output_max,
-                        const int8_t* input, int8_t* output) {
+template <int IN, int OUT>
+void AvgPool(const ConvGeometry& g, int32_t output_min, int32_t output_max, const int8_t* input,
+             int8_t* output) {
   for (int oy = 0; oy < g.out_h; ++oy) {
     for (int ox = 0; ox < g.out_w; ++ox) {
       for (int c = 0; c < g.out_c; ++c) {
@@ -41,16 +47,28 @@ void qs8_avg_pool2d_ref(const ConvGeometry& g, int32_t output_min, int32_t outpu
           for (int kx = 0; kx < g.kernel_w; ++kx) {
             const int ix = ox * g.stride_w - g.pad_left + kx;
             if (ix < 0 || ix >= g.in_w) continue;
-            sum += input[(static_cast<size_t>(iy) * g.in_w + ix) * g.in_c + c];
+            sum += ref::LoadAct<IN>(input, (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c + c);
             ++count;
           }
         }
         const int32_t avg = count > 0 ? ref::DivRoundHalfAway(sum, count) : 0;
-        output[(static_cast<size_t>(oy) * g.out_w + ox) * g.out_c + c] =
-            ref::Clamp8(avg, output_min, output_max);
+        ref::StoreAct<OUT>(output, (static_cast<size_t>(oy) * g.out_w + ox) * g.out_c + c,
+                           ref::Clamp8(avg, output_min, output_max));
       }
     }
   }
+}
+
+}  // namespace
+
+void s8_max_pool2d_ref(const ConvGeometry& g, int32_t output_min, int32_t output_max,
+                       const int8_t* input, int8_t* output) {
+  TM2_REF_DISPATCH_BITS(g.in_bits, g.out_bits, MaxPool, g, output_min, output_max, input, output);
+}
+
+void qs8_avg_pool2d_ref(const ConvGeometry& g, int32_t output_min, int32_t output_max,
+                        const int8_t* input, int8_t* output) {
+  TM2_REF_DISPATCH_BITS(g.in_bits, g.out_bits, AvgPool, g, output_min, output_max, input, output);
 }
 
 void qs8_global_avg_pool_ref(int hw, int c, int32_t output_min, int32_t output_max,

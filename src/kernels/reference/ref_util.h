@@ -6,6 +6,7 @@
 #ifndef TM2_KERNELS_REFERENCE_REF_UTIL_H_
 #define TM2_KERNELS_REFERENCE_REF_UTIL_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/kernels.h"
@@ -28,6 +29,33 @@ inline int32_t MulAddWrap(int32_t acc, int32_t x, int32_t w) {
 inline int32_t DivRoundHalfAway(int32_t sum, int32_t count) {
   return sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count);
 }
+
+// Activation `i` of a tensor stored at BITS (8: int8, 4: packed int4).
+template <int BITS>
+inline int32_t LoadAct(const int8_t* base, size_t i) {
+  return BITS == 4 ? LoadAct4(base, i) : static_cast<int32_t>(base[i]);
+}
+template <int BITS>
+inline void StoreAct(int8_t* base, size_t i, int8_t v) {
+  if (BITS == 4) {
+    StoreAct4(base, i, v);
+  } else {
+    base[i] = v;
+  }
+}
+
+// Runs FN<IN, OUT>(args...) for the storage bits in use, so the int8
+// loops compile exactly as they did without packing.
+#define TM2_REF_DISPATCH_BITS(in_bits, out_bits, FN, ...)          \
+  do {                                                             \
+    if ((in_bits) == 4) {                                          \
+      if ((out_bits) == 4) FN<4, 4>(__VA_ARGS__);                  \
+      else FN<4, 8>(__VA_ARGS__);                                  \
+    } else {                                                       \
+      if ((out_bits) == 4) FN<8, 4>(__VA_ARGS__);                  \
+      else FN<8, 8>(__VA_ARGS__);                                  \
+    }                                                              \
+  } while (0)
 
 inline int8_t Clamp8(int32_t v, int32_t lo, int32_t hi) {
   if (v < lo) v = lo;

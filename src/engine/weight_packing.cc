@@ -1,0 +1,30 @@
+// Packed weights of conv, depthwise and pointwise layers (weight_packing.h).
+#include "engine/weight_packing.h"
+
+namespace tm2 {
+namespace engine_internal {
+
+size_t PackedWeightBytes(const KernelTable& k, LayerKind kind, const ConvGeometry& g,
+                         const TensorShape& in, const TensorShape& out) {
+  if (kind == LayerKind::kConv2D && k.conv2d_packed_bytes) return k.conv2d_packed_bytes(g);
+  if (kind == LayerKind::kPointwiseConv2D && k.fully_connected_packed_bytes)
+    return k.fully_connected_packed_bytes(in.h * in.w, in.c, out.c);
+  if (kind == LayerKind::kDepthwiseConv2D && k.depthwise_conv2d_packed_bytes)
+    return k.depthwise_conv2d_packed_bytes(g);
+  return 0;
+}
+
+void PackWeightsInto(const KernelTable& k, LayerKind kind, const ConvGeometry& g,
+                     const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
+                     const Requantization& rq, void* dst) {
+  if (kind == LayerKind::kConv2D) {
+    k.conv2d_pack(g, w, rq, dst);
+  } else if (kind == LayerKind::kDepthwiseConv2D) {
+    k.depthwise_conv2d_pack(g, w, rq, dst);
+  } else {
+    k.fully_connected_pack(in.h * in.w, in.c, out.c, w, rq, dst);
+  }
+}
+
+}  // namespace engine_internal
+}  // namespace tm2
