@@ -32,6 +32,8 @@ TEST_CASE("pack factory: shared codebook, fine-tuned members, the engine agrees 
   long long w8 = 0;
   for (const auto& m : pk.at("models")) {
     CHECK(m["pack"]["coded_layers"].get<int>() >= 2);
+    // A weight budget of float32 / 1000 leaves no room to keep a layer uncoded.
+    CHECK(m["pack"]["kept_layers"].empty());
     CHECK(m["pack"]["engine_agreement"].get<double>() == 1.0);
     w8 += m["w8a8"]["weight_bytes"].get<long long>();
   }
@@ -50,6 +52,12 @@ TEST_CASE("pack factory: shared codebook, fine-tuned members, the engine agrees 
   CHECK(pack.Find("factory-test-fusion") == 1);
 
   REQUIRE(r.contains("generalization"));
+  // The recipe's "keep" holds the first conv out of the codebook, at keep_bits = 4:
+  // an int4 layer beside coded ones, still equal to the factory's integer model.
+  const auto& gm = r["generalization"]["models"][0]["pack"];
+  REQUIRE(gm["kept_layers"].size() == 1);
+  CHECK(gm["kept_layers"][0]["layer"] == "speech/conv0");
+  CHECK(gm["kept_layers"][0]["bits"] == 4);
   CHECK(r["generalization"]["models"][0]["pack"]["engine_agreement"].get<double>() == 1.0);
   REQUIRE(r.at("sweep").size() == 1);
   CHECK(r["sweep"][0]["dim"].get<int>() == 4);
