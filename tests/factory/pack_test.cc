@@ -25,6 +25,19 @@ TEST_CASE("pack factory: shared codebook, fine-tuned members, the engine agrees 
   o.quiet = true;
   o.bootstrap = 50;
   fs::remove_all(o.out_dir);
+  // Members trained in two lanes first (as models/reproduce.sh does):
+  // models + generalization = yes-no, fusion, yes-no again (one folder).
+  PackOptions lane = o;
+  lane.train_only = true;
+  lane.lanes = 2;
+  const nlohmann::json l0 = RunPack(p, lane);
+  CHECK(l0.at("trained") == nlohmann::json::array({"factory-test-yes-no", "factory-test-yes-no"}));
+  lane.lane = 1;
+  CHECK(RunPack(p, lane).at("trained") == nlohmann::json::array({"factory-test-fusion"}));
+  CHECK(fs::exists(fs::path(o.out_dir) / "factory-test-fusion" / "results.json"));
+  CHECK_FALSE(fs::exists(fs::path(o.out_dir) / "pack-results.json"));
+  lane.lane = 2;
+  CHECK_THROWS(RunPack(p, lane));
   const nlohmann::json r = RunPack(p, o);
 
   const auto& pk = r.at("pack");

@@ -464,21 +464,27 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
   return out;
 }
 
+// A member's recipe, data and folder, from its definition in the pack recipe.
+std::unique_ptr<Member> SetUp(const PackMemberDef& def, const PackRecipe& p, const PackOptions& o) {
+  auto m = std::make_unique<Member>();
+  m->r = LoadRecipe((fs::path(p.path).parent_path() / def.recipe).string());
+  if (def.epochs > 0) m->r.train.epochs = def.epochs;
+  if (o.epochs > 0) m->r.train.epochs = o.epochs;
+  m->r8 = W8A8(m->r);
+  m->finetune_epochs = def.finetune_epochs;
+  m->keep = def.keep;
+  m->data_path = def.data.empty() ? m->r.data.path
+                 : o.data_root.empty() ? def.data : (fs::path(o.data_root) / def.data).string();
+  m->dir = (fs::path(o.out_dir) / m->r.name).string();
+  torch::set_num_threads(std::max(1, m->r.train.threads));
+  return m;
+}
+
 std::vector<std::unique_ptr<Member>> LoadMembers(const std::vector<PackMemberDef>& defs, const PackRecipe& p,
                                                  const PackOptions& o, const std::string& cache) {
   std::vector<std::unique_ptr<Member>> out;
   for (const auto& def : defs) {
-    auto m = std::make_unique<Member>();
-    m->r = LoadRecipe((fs::path(p.path).parent_path() / def.recipe).string());
-    if (def.epochs > 0) m->r.train.epochs = def.epochs;
-    if (o.epochs > 0) m->r.train.epochs = o.epochs;
-    m->r8 = W8A8(m->r);
-    m->finetune_epochs = def.finetune_epochs;
-    m->keep = def.keep;
-    m->data_path = def.data.empty() ? m->r.data.path
-                   : o.data_root.empty() ? def.data : (fs::path(o.data_root) / def.data).string();
-    m->dir = (fs::path(o.out_dir) / m->r.name).string();
-    torch::set_num_threads(std::max(1, m->r.train.threads));
+    auto m = SetUp(def, p, o);
     Baselines(*m, o, cache);
     Prepare(*m, cache);
     out.push_back(std::move(m));
@@ -492,6 +498,19 @@ json RunPack(const PackRecipe& p, const PackOptions& o, const std::function<void
   const double t0 = NowSeconds();
   fs::create_directories(o.out_dir);
   const std::string cache = o.cache_dir.empty() ? (fs::path(o.out_dir) / "feature-cache").string() : o.cache_dir;
+  if (o.train_only) {
+    if (o.lanes < 1 || o.lane < 0 || o.lane >= o.lanes) throw std::runtime_error("pack: lane I of N needs 0 <= I < N");
+    std::vector<PackMemberDef> all = p.models;
+    all.insert(all.end(), p.generalization.begin(), p.generalization.end());
+    json trained = json::array();
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (static_cast<int>(i % static_cast<size_t>(o.lanes)) != o.lane) continue;
+      auto m = SetUp(all[i], p, o);
+      Baselines(*m, o, cache);
+      trained.push_back(m->r.name);
+    }
+    return {{"name", p.name}, {"trained", trained}, {"seconds", NowSeconds() - t0}};
+  }
   auto members = LoadMembers(p.models, p, o, cache);
   auto general = LoadMembers(p.generalization, p, o, cache);
   const int epochs = o.finetune_epochs > 0 ? o.finetune_epochs : p.finetune_epochs;

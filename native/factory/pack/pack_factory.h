@@ -79,6 +79,11 @@ struct PackOptions {
   bool quiet = false;
   int bootstrap = 1000;
   int epochs = -1, finetune_epochs = -1;  // > 0 override (tests)
+  // Train the members (and generalization models) only, those whose index
+  // in models + generalization is lane modulo lanes: several processes
+  // train the members at once, then one RunPack reuses their folders.
+  bool train_only = false;
+  int lane = 0, lanes = 1;
 };
 
 // Runs the pack factory; returns (and writes to <out>/pack-results.json)
