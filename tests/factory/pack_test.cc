@@ -71,6 +71,8 @@ TEST_CASE("pack factory: shared codebook, fine-tuned members, the engine agrees 
   REQUIRE(gm["kept_layers"].size() == 1);
   CHECK(gm["kept_layers"][0]["layer"] == "speech/conv0");
   CHECK(gm["kept_layers"][0]["bits"] == 4);
+  CHECK(gm["finetune_epochs"] == 2);  // the member's own, over the pack's 1
+  CHECK(pk["models"][0]["pack"]["finetune_epochs"] == 1);
   CHECK(r["generalization"]["models"][0]["pack"]["engine_agreement"].get<double>() == 1.0);
   REQUIRE(r.at("sweep").size() == 1);
   CHECK(r["sweep"][0]["dim"].get<int>() == 4);
