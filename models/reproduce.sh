@@ -37,7 +37,8 @@ case $task in
   *) echo "unknown task $task (gate, covid, kws, covid-cv, fusion, pack)" >&2; exit 2 ;;
 esac
 # The model pack (docs/packs.md): trains the four members and the
-# generalization model from scratch into $TM2_RUNS/pack (the shipped
+# generalization model from scratch into $TM2_RUNS/pack ($TM2_PACK_LANES,
+# default 2, at a time; the shipped
 # models/*.tm2 are not read or changed), learns the codebook, fine-tunes,
 # writes the pack, its card, models/images/pack-sweep.svg and the pack
 # section of models/REPORT.md.
@@ -45,6 +46,22 @@ if [ "$task" = pack ]; then
   rm -rf "$runs/pack"
   mkdir -p models/images models/results/pack
   start=$(date +%s)
+  # The members train $lanes at a time (one thread each; lane logs in the
+  # run folder), then the pack step reuses their folders.
+  lanes=${TM2_PACK_LANES:-2}
+  mkdir -p "$runs/pack"
+  pids=""
+  lane=0
+  while [ $lane -lt "$lanes" ]; do
+    OMP_NUM_THREADS=1 "$factory" pack models/recipes/pack-four.json --out "$runs/pack" --data-root "$data" \
+      --train-only "$lane/$lanes" > "$runs/pack/lane$lane.log" 2>&1 &
+    pids="$pids $!"
+    lane=$((lane + 1))
+  done
+  for pid in $pids; do
+    wait "$pid" || { echo "member training failed (see $runs/pack/lane*.log)" >&2; exit 1; }
+  done
+  echo "members: $(( $(date +%s) - start )) s wall ($lanes at a time)"
   OMP_NUM_THREADS=1 "$factory" pack models/recipes/pack-four.json --out "$runs/pack" --data-root "$data" \
     --report models/REPORT.md --plot models/images/pack-sweep.svg
   echo "pack: $(( $(date +%s) - start )) s wall"

@@ -25,6 +25,19 @@ TEST_CASE("pack factory: shared codebook, fine-tuned members, the engine agrees 
   o.quiet = true;
   o.bootstrap = 50;
   fs::remove_all(o.out_dir);
+  // Members trained in two lanes first (as models/reproduce.sh does):
+  // models + generalization = yes-no, fusion, yes-no again (one folder).
+  PackOptions lane = o;
+  lane.train_only = true;
+  lane.lanes = 2;
+  const nlohmann::json l0 = RunPack(p, lane);
+  CHECK(l0.at("trained") == nlohmann::json::array({"factory-test-yes-no", "factory-test-yes-no"}));
+  lane.lane = 1;
+  CHECK(RunPack(p, lane).at("trained") == nlohmann::json::array({"factory-test-fusion"}));
+  CHECK(fs::exists(fs::path(o.out_dir) / "factory-test-fusion" / "results.json"));
+  CHECK_FALSE(fs::exists(fs::path(o.out_dir) / "pack-results.json"));
+  lane.lane = 2;
+  CHECK_THROWS(RunPack(p, lane));
   const nlohmann::json r = RunPack(p, o);
 
   const auto& pk = r.at("pack");
@@ -32,6 +45,8 @@ TEST_CASE("pack factory: shared codebook, fine-tuned members, the engine agrees 
   long long w8 = 0;
   for (const auto& m : pk.at("models")) {
     CHECK(m["pack"]["coded_layers"].get<int>() >= 2);
+    // A weight budget of float32 / 1000 leaves no room to keep a layer uncoded.
+    CHECK(m["pack"]["kept_layers"].empty());
     CHECK(m["pack"]["engine_agreement"].get<double>() == 1.0);
     w8 += m["w8a8"]["weight_bytes"].get<long long>();
   }
@@ -50,6 +65,14 @@ TEST_CASE("pack factory: shared codebook, fine-tuned members, the engine agrees 
   CHECK(pack.Find("factory-test-fusion") == 1);
 
   REQUIRE(r.contains("generalization"));
+  // The recipe's "keep" holds the first conv out of the codebook, at keep_bits = 4:
+  // an int4 layer beside coded ones, still equal to the factory's integer model.
+  const auto& gm = r["generalization"]["models"][0]["pack"];
+  REQUIRE(gm["kept_layers"].size() == 1);
+  CHECK(gm["kept_layers"][0]["layer"] == "speech/conv0");
+  CHECK(gm["kept_layers"][0]["bits"] == 4);
+  CHECK(gm["finetune_epochs"] == 2);  // the member's own, over the pack's 1
+  CHECK(pk["models"][0]["pack"]["finetune_epochs"] == 1);
   CHECK(r["generalization"]["models"][0]["pack"]["engine_agreement"].get<double>() == 1.0);
   REQUIRE(r.at("sweep").size() == 1);
   CHECK(r["sweep"][0]["dim"].get<int>() == 4);

@@ -9,6 +9,7 @@
 //   tm2-factory probe RECIPE MODEL.tm2 --data DIR [--shift-ms 64] [--shifts 33] [--telephone] [--against M.tm2]
 //                     [--threshold T]
 //   tm2-factory pack PACK.json --out DIR [--data-root DIR] [--report REPORT.md --plot SVG] [--retrain] [--no-sweep]
+//                    [--train-only I/N]   (members only, those of lane I of N: several processes at once)
 //                     shared PQ codebook, fine-tuning with it fixed, the pack, its card and REPORT section
 //   tm2-factory frontier RECIPE --run DIR --out F.json [--shipped M.tm2 --shipped-results R.json]
 //                     accuracy vs flash/RAM budgets, post-training, from the run's float student
@@ -99,6 +100,9 @@ int main(int argc, char** argv) {
   pack->add_option("--epochs", pk.epochs, "override the members' train.epochs (quick runs, tests)");
   pack->add_option("--finetune-epochs", pk.finetune_epochs, "override the pack's finetune_epochs");
   pack->add_option("--bootstrap", pk.bootstrap, "bootstrap resamples (1000)");
+  std::string lane;
+  pack->add_option("--train-only", lane, "I/N: only train the members whose index (models, then generalization) "
+                                         "is I modulo N, for N processes at once; then run without it");
   pack->add_option("--report", pack_report, "also write the pack section (<!-- pack:begin/end -->) of this Markdown file");
   pack->add_option("--plot", pack_plot, "also write the sweep plot (SVG) here");
   std::string pack_results;
@@ -151,6 +155,15 @@ int main(int argc, char** argv) {
       namespace fs = std::filesystem;
       pk.sweep = !no_sweep;
       const PackRecipe pr = LoadPackRecipe(pack_recipe);
+      if (!lane.empty()) {
+        const size_t slash = lane.find('/');
+        if (slash == std::string::npos) throw std::runtime_error("--train-only takes I/N, e.g. 0/2");
+        pk.train_only = true;
+        pk.lane = std::stoi(lane.substr(0, slash));
+        pk.lanes = std::stoi(lane.substr(slash + 1));
+        std::printf("%s\n", RunPack(pr, pk).dump().c_str());
+        return 0;
+      }
       const auto written = [&](const nlohmann::json& res) {
         const std::string card = (fs::path(pk.out_dir) / (pr.name + ".pack.card.md")).string();
         std::ofstream(card) << "# Model pack " << pr.name << "\n\n" << pr.description << "\n\n" << PackMarkdown(res, "");

@@ -13,6 +13,7 @@
 #include "pipeline.h"
 #include "quant/int_sim.h"
 #include "quant/pq.h"
+#include "quant/sensitivity.h"
 #include "recipe/model_stats.h"
 #include "results/rows.h"
 
@@ -32,7 +33,8 @@ PackRecipe LoadPackRecipe(const std::string& path) {
   auto members = [&](const char* key, std::vector<PackMemberDef>* out) {
     if (!j.contains(key)) return;
     for (const auto& m : j.at(key))
-      out->push_back({m.at("recipe").get<std::string>(), m.value("data", ""), m.value("epochs", -1)});
+      out->push_back({m.at("recipe").get<std::string>(), m.value("data", ""), m.value("epochs", -1),
+                      m.value("finetune_epochs", -1), m.value("keep", std::vector<std::string>{})});
   };
   members("models", &p.models);
   members("generalization", &p.generalization);
@@ -43,6 +45,10 @@ PackRecipe LoadPackRecipe(const std::string& path) {
     throw std::runtime_error(path + ": dim 1..16, centroids 1..256");
   p.min_weights = j.value("min_weights", p.min_weights);
   p.max_error = j.value("max_error", p.max_error);
+  p.min_compression = j.value("min_compression", p.min_compression);
+  p.keep_bits = j.value("keep_bits", p.keep_bits);
+  if (p.keep_bits != 4 && p.keep_bits != 8) throw std::runtime_error(path + ": keep_bits 4 or 8");
+  p.sensitivity_samples = j.value("sensitivity_samples", p.sensitivity_samples);
   p.iterations = j.value("iterations", p.iterations);
   p.max_training = j.value("max_training", p.max_training);
   p.seed = j.value("seed", p.seed);
@@ -74,6 +80,8 @@ struct Member {
   TinyNet float_net{nullptr};
   Baseline w8, mixed;
   long long float_bytes = 0;
+  int finetune_epochs = -1;       // > 0: this member's fine-tuning epochs in the pack proper
+  std::vector<std::string> keep;  // layers never coded
 };
 
 Recipe W8A8(Recipe r) {
@@ -181,6 +189,103 @@ std::vector<int8_t> LearnCodebook(std::vector<std::unique_ptr<Member>>& members,
   return pack::KMeans(points, dim, k, p.iterations, p.seed, -127, 127);
 }
 
+// Bytes of a layer's weights: coded (codes of `k` centroids over `dim`-long
+// sub-vectors) or uncoded at `bits`.
+long long LayerBytes(const NetLayer& l, bool coded, int bits, int dim, int k) {
+  const auto rows = ToFileRows(l.weight, l.def.kind);
+  const long long n = rows.size(0), len = rows.size(1);
+  const long long per_row = coded ? (len + dim - 1) / dim : len;
+  const bool nibbles = coded ? k <= 16 : bits == 4;
+  return n * (nibbles ? (per_row + 1) / 2 : per_row);
+}
+
+// The layer choice (step 3 in pack_factory.h): per member, per weighted
+// layer, 0 = int8 (not codable), 1 = coded, 2 = kept uncoded at keep_bits.
+struct LayerPlan {
+  std::vector<int> state;
+  std::vector<double> share;  // sensitivity share of a codable layer when coded
+};
+
+std::vector<LayerPlan> ChooseLayers(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p,
+                                    const torch::Tensor& centroids, int dim, int k, long long fixed_bytes, bool quiet) {
+  struct Candidate {
+    size_t member, layer;
+    double gain;
+    long long extra;
+  };
+  std::vector<LayerPlan> plans(members.size());
+  std::vector<Candidate> cands;
+  long long total = fixed_bytes, float_bytes = 0;
+  for (size_t mi = 0; mi < members.size(); ++mi) {
+    Member& m = *members[mi];
+    float_bytes += m.float_bytes;
+    TinyNet q = Folded(m);
+    const auto layers = q->WeightedLayers();
+    std::vector<double> trace(layers.size(), 1.0);
+    if (p.min_compression > 0 && p.sensitivity_samples > 0)
+      trace = HessianTraces(q, m.d.train, p.sensitivity_samples, m.r.train.seed);
+    LayerPlan& plan = plans[mi];
+    plan.state.assign(layers.size(), 0);
+    plan.share.assign(layers.size(), 0.0);
+    std::vector<double> omega_pq(layers.size(), 0.0), omega_keep(layers.size(), 0.0);
+    double sum = 0;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const NetLayer& l = *layers[i];
+      if (!Codable(l, p, dim)) {
+        total += LayerBytes(l, false, 8, dim, k);
+        continue;
+      }
+      torch::Tensor ints, scales, ik, sk;
+      QuantizeWeight(l.weight, 8, &ints, &scales);
+      const double energy = (ints * ints).sum().item<double>();
+      const auto decoded = PqQuantize(ints, l.def.kind, centroids);
+      const double err = (decoded - ints).pow(2).sum().item<double>();
+      if (energy > 0 && err / energy > p.max_error) {
+        total += LayerBytes(l, false, 8, dim, k);
+        continue;
+      }
+      auto shape = std::vector<int64_t>(l.weight.dim(), 1);
+      shape[0] = l.weight.size(0);
+      const auto w = l.weight.detach().to(torch::kFloat64);
+      QuantizeWeight(l.weight, p.keep_bits, &ik, &sk);
+      const double t = std::max(0.0, trace[i]);
+      omega_pq[i] = t * (w - decoded * scales.reshape(shape)).pow(2).sum().item<double>();
+      omega_keep[i] = t * (w - ik * sk.reshape(shape)).pow(2).sum().item<double>();
+      sum += omega_pq[i];
+      plan.state[i] = 1;
+      total += LayerBytes(l, true, 8, dim, k);
+    }
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (plan.state[i] != 1) continue;
+      const NetLayer& l = *layers[i];
+      plan.share[i] = sum > 0 ? omega_pq[i] / sum : 0;
+      const double gain = sum > 0 ? (omega_pq[i] - omega_keep[i]) / sum : 0;
+      const long long extra = LayerBytes(l, false, p.keep_bits, dim, k) - LayerBytes(l, true, 8, dim, k);
+      if (std::find(m.keep.begin(), m.keep.end(), l.def.name) != m.keep.end()) {
+        plan.state[i] = 2;
+        total += extra;
+      } else if (p.min_compression > 0 && gain > 0) {
+        cands.push_back({mi, i, gain, extra});
+      }
+    }
+  }
+  if (p.min_compression > 0) {
+    const double budget = static_cast<double>(float_bytes) / p.min_compression;
+    std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+      return a.gain / std::max<long long>(1, a.extra) > b.gain / std::max<long long>(1, b.extra);
+    });
+    for (const Candidate& c : cands) {
+      if (static_cast<double>(total + c.extra) > budget) continue;
+      plans[c.member].state[c.layer] = 2;
+      total += c.extra;
+    }
+    if (!quiet)
+      std::printf("layer choice d=%d K=%d: %lld weight bytes (budget %.0f = float %lld / %.2f)\n", dim, k, total,
+                  budget, float_bytes, p.min_compression);
+  }
+  return plans;
+}
+
 size_t Rows(const LayerSpec& l) {
   return l.kind == LayerKind::kDepthwiseConv2D ? static_cast<size_t>(l.kernel_h) * l.kernel_w
                                                : static_cast<size_t>(l.out_channels);
@@ -200,12 +305,40 @@ void SpecBytes(const ModelSpec& m, int dim, long long* weights, long long* chann
   for (const auto& l : m.head) add(l);
 }
 
+// What the per-channel vectors would take in an exact narrower encoding
+// (not a format yet; the figure says what one would buy): bias in the
+// narrowest of int8/int16/int32 that holds every value of the layer, one
+// shift for the layer when all are equal, one multiplier when all are
+// equal, else each multiplier in the bytes its largest value needs.
+long long ExactChannelBytes(const ModelSpec& m) {
+  long long total = 0;
+  auto add = [&](const LayerSpec& l) {
+    const long long c = static_cast<long long>(l.multiplier.size());
+    if (c == 0) return;
+    int bias_bytes = 1;
+    for (int32_t b : l.bias)
+      bias_bytes = std::max(bias_bytes, b >= -128 && b <= 127 ? 1 : b >= -32768 && b <= 32767 ? 2 : 4);
+    total += static_cast<long long>(l.bias.size()) * bias_bytes;
+    const bool one_shift = std::all_of(l.shift.begin(), l.shift.end(), [&](int8_t s) { return s == l.shift[0]; });
+    total += one_shift ? 1 : c;
+    const bool one_mult = std::all_of(l.multiplier.begin(), l.multiplier.end(), [&](int32_t v) { return v == l.multiplier[0]; });
+    int32_t top = 0;
+    for (int32_t v : l.multiplier) top = std::max(top, v);
+    const int mult_bytes = top < (1 << 8) ? 1 : top < (1 << 16) ? 2 : top < (1 << 24) ? 3 : 4;
+    total += one_mult ? 4 : c * mult_bytes;
+  };
+  for (const auto& b : m.branches)
+    for (const auto& l : b.layers) add(l);
+  for (const auto& l : m.head) add(l);
+  return total;
+}
+
 // Codes and fine-tunes every member with the codebook fixed, writes the
 // pack, checks the engine against the integer model. Returns the
 // configuration's json (models, bytes).
 json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, const PackOptions& o,
-            const std::vector<int8_t>& codebook, int dim, int k, int epochs, const std::string& tag,
-            const std::string& pack_path) {
+            const std::vector<int8_t>& codebook, int dim, int k, int epochs, bool member_epochs,
+            const std::string& tag, const std::string& pack_path) {
   const auto centroids = torch::tensor(std::vector<double>(codebook.begin(), codebook.end()), torch::kFloat64)
                              .reshape({k, dim});
   PackSpec pack;
@@ -215,18 +348,26 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
   json out = {{"dim", dim}, {"centroids", k}, {"finetune_epochs", epochs}};
   std::vector<torch::Tensor> factory_pred;
   long long weights = static_cast<long long>(codebook.size()), channels = 0;
-  for (auto& mp : members) {
-    Member& m = *mp;
+  const double tc = NowSeconds();
+  const auto plans = ChooseLayers(members, p, centroids, dim, k, weights, o.quiet);
+  const double choice_seconds = NowSeconds() - tc;
+  long long exact_channels = 0;
+  for (size_t mi = 0; mi < members.size(); ++mi) {
+    Member& m = *members[mi];
     const double t0 = NowSeconds();
     TinyNet q = Folded(m);
     int coded = 0, layers = 0;
-    for (NetLayer* l : q->WeightedLayers()) {
+    json kept = json::array();
+    const auto weighted = q->WeightedLayers();
+    for (size_t i = 0; i < weighted.size(); ++i) {
+      NetLayer* l = weighted[i];
       ++layers;
-      if (!Codable(*l, p, dim)) continue;
-      const auto ints = Ints(*l);
-      const double energy = (ints * ints).sum().item<double>();
-      const auto err = (PqQuantize(ints, l->def.kind, centroids) - ints).pow(2).sum().item<double>();
-      if (energy > 0 && err / energy > p.max_error) continue;
+      const int state = plans[mi].state[i];
+      if (state == 2) {
+        l->weight_bits = p.keep_bits;
+        kept.push_back({{"layer", l->def.name}, {"bits", p.keep_bits}, {"sensitivity_share", plans[mi].share[i]}});
+      }
+      if (state != 1) continue;
       l->pq_centroids = centroids;
       l->pq_codebook = 0;
       ++coded;
@@ -241,14 +382,15 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
         q->forward(x);
       }
     }
-    if (epochs > 0) {
+    const int member_ft = member_epochs && m.finetune_epochs > 0 ? m.finetune_epochs : epochs;
+    if (member_ft > 0) {
       TrainConfig cfg = m.r.train;
       cfg.patience = 0;
       FactoryOptions fo;
       fo.out_dir = m.dir;
       fo.quiet = o.quiet;
       const double lr = p.finetune_lr > 0 ? p.finetune_lr : m.r.train.qat_lr;
-      Train(q, m.d.train, m.d.val, cfg, MakeRun(m.r, m.d, fo, tag, epochs, lr));
+      Train(q, m.d.train, m.d.val, cfg, MakeRun(m.r, m.d, fo, tag, member_ft, lr));
     }
     q->FreezeObservers(true);
     q->eval();
@@ -269,12 +411,16 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
     for (auto& l : spec.head) strip(l);
     long long w = 0, c = 0;
     SpecBytes(spec, dim, &w, &c);
+    const long long c_exact = ExactChannelBytes(spec);
+    exact_channels += c_exact;
     weights += w;
     channels += c;
     out["models"].push_back({{"name", m.r.name}, {"metric", m.r.train.metric}, {"float_bytes", m.float_bytes},
                              {"w8a8", BaselineJson(m.w8)}, {"mixed", BaselineJson(m.mixed)},
                              {"pack", {{"value", row.value}, {"ci95", {row.lo, row.hi}}, {"weight_bytes", w},
-                                       {"channel_bytes", c}, {"coded_layers", coded}, {"layers", layers},
+                                       {"channel_bytes", c}, {"channel_bytes_exact_narrow", c_exact},
+                                       {"coded_layers", coded}, {"layers", layers},
+                                       {"kept_layers", kept}, {"finetune_epochs", member_ft},
                                        {"temperature", temperature}, {"seconds", NowSeconds() - t0}}},
                              {"n", row.n}, {"groups", row.groups}});
     if (!o.quiet)
@@ -287,8 +433,10 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
   Status s = WritePack(pack, &bytes);
   if (!s.ok()) throw std::runtime_error(std::string("WritePack: ") + s.message());
   if (!pack_path.empty()) std::ofstream(pack_path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  out["layer_choice_seconds"] = choice_seconds;
   out["pack_weight_bytes"] = weights;
   out["pack_channel_bytes"] = channels;
+  out["pack_channel_bytes_exact_narrow"] = exact_channels;
   out["pack_file_bytes"] = static_cast<long long>(bytes.size());
   out["codebook_bytes"] = static_cast<long long>(codebook.size());
   // The engine runs the pack from PCM, one model after another in one arena.
@@ -316,19 +464,27 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
   return out;
 }
 
+// A member's recipe, data and folder, from its definition in the pack recipe.
+std::unique_ptr<Member> SetUp(const PackMemberDef& def, const PackRecipe& p, const PackOptions& o) {
+  auto m = std::make_unique<Member>();
+  m->r = LoadRecipe((fs::path(p.path).parent_path() / def.recipe).string());
+  if (def.epochs > 0) m->r.train.epochs = def.epochs;
+  if (o.epochs > 0) m->r.train.epochs = o.epochs;
+  m->r8 = W8A8(m->r);
+  m->finetune_epochs = def.finetune_epochs;
+  m->keep = def.keep;
+  m->data_path = def.data.empty() ? m->r.data.path
+                 : o.data_root.empty() ? def.data : (fs::path(o.data_root) / def.data).string();
+  m->dir = (fs::path(o.out_dir) / m->r.name).string();
+  torch::set_num_threads(std::max(1, m->r.train.threads));
+  return m;
+}
+
 std::vector<std::unique_ptr<Member>> LoadMembers(const std::vector<PackMemberDef>& defs, const PackRecipe& p,
                                                  const PackOptions& o, const std::string& cache) {
   std::vector<std::unique_ptr<Member>> out;
   for (const auto& def : defs) {
-    auto m = std::make_unique<Member>();
-    m->r = LoadRecipe((fs::path(p.path).parent_path() / def.recipe).string());
-    if (def.epochs > 0) m->r.train.epochs = def.epochs;
-    if (o.epochs > 0) m->r.train.epochs = o.epochs;
-    m->r8 = W8A8(m->r);
-    m->data_path = def.data.empty() ? m->r.data.path
-                   : o.data_root.empty() ? def.data : (fs::path(o.data_root) / def.data).string();
-    m->dir = (fs::path(o.out_dir) / m->r.name).string();
-    torch::set_num_threads(std::max(1, m->r.train.threads));
+    auto m = SetUp(def, p, o);
     Baselines(*m, o, cache);
     Prepare(*m, cache);
     out.push_back(std::move(m));
@@ -342,18 +498,33 @@ json RunPack(const PackRecipe& p, const PackOptions& o, const std::function<void
   const double t0 = NowSeconds();
   fs::create_directories(o.out_dir);
   const std::string cache = o.cache_dir.empty() ? (fs::path(o.out_dir) / "feature-cache").string() : o.cache_dir;
+  if (o.train_only) {
+    if (o.lanes < 1 || o.lane < 0 || o.lane >= o.lanes) throw std::runtime_error("pack: lane I of N needs 0 <= I < N");
+    std::vector<PackMemberDef> all = p.models;
+    all.insert(all.end(), p.generalization.begin(), p.generalization.end());
+    json trained = json::array();
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (static_cast<int>(i % static_cast<size_t>(o.lanes)) != o.lane) continue;
+      auto m = SetUp(all[i], p, o);
+      Baselines(*m, o, cache);
+      trained.push_back(m->r.name);
+    }
+    return {{"name", p.name}, {"trained", trained}, {"seconds", NowSeconds() - t0}};
+  }
   auto members = LoadMembers(p.models, p, o, cache);
   auto general = LoadMembers(p.generalization, p, o, cache);
   const int epochs = o.finetune_epochs > 0 ? o.finetune_epochs : p.finetune_epochs;
-  json res = {{"name", p.name}, {"recipe", p.path}, {"min_weights", p.min_weights}, {"max_error", p.max_error}};
+  json res = {{"name", p.name}, {"recipe", p.path}, {"min_weights", p.min_weights}, {"max_error", p.max_error},
+              {"min_compression", p.min_compression}, {"keep_bits", p.keep_bits},
+              {"sensitivity_samples", p.sensitivity_samples}};
   const auto codebook = LearnCodebook(members, p, p.dim, p.centroids);
   const std::string pack_path = (fs::path(o.out_dir) / (p.name + ".pack.tm2")).string();
   const std::string tag = "pack-d" + std::to_string(p.dim) + "k" + std::to_string(p.centroids);
-  res["pack"] = PackAt(members, p, o, codebook, p.dim, p.centroids, epochs, tag, pack_path);
+  res["pack"] = PackAt(members, p, o, codebook, p.dim, p.centroids, epochs, o.finetune_epochs <= 0, tag, pack_path);
   res["pack"]["file"] = fs::path(pack_path).filename().string();
   if (!general.empty()) {
     const std::string gpath = (fs::path(o.out_dir) / (p.name + ".generalization.pack.tm2")).string();
-    res["generalization"] = PackAt(general, p, o, codebook, p.dim, p.centroids, epochs, tag, gpath);
+    res["generalization"] = PackAt(general, p, o, codebook, p.dim, p.centroids, epochs, o.finetune_epochs <= 0, tag, gpath);
   }
   auto write = [&] {
     res["seconds"] = NowSeconds() - t0;
@@ -365,7 +536,7 @@ json RunPack(const PackRecipe& p, const PackOptions& o, const std::function<void
     for (const auto& [dim, k] : p.sweep) {
       const auto cb = LearnCodebook(members, p, dim, k);
       const std::string stag = "sweep-d" + std::to_string(dim) + "k" + std::to_string(k);
-      res["sweep"].push_back(PackAt(members, p, o, cb, dim, k, p.sweep_epochs, stag, ""));
+      res["sweep"].push_back(PackAt(members, p, o, cb, dim, k, p.sweep_epochs, false, stag, ""));
     }
     write();
   }

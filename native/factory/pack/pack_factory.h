@@ -11,9 +11,15 @@
 //    `min_weights` weights, pooled over the members (not the
 //    generalization models), learn one codebook of K int8 centroids by
 //    seeded k-means (native/pack/kmeans.h).
-// 3. Layer choice: a layer is coded when it has >= min_weights weights, its
-//    rows are at least d long and its relative reconstruction error is
-//    <= max_error; other layers keep int8 weights.
+// 3. Layer choice: a layer can be coded when it has >= min_weights weights,
+//    its rows are at least d long and its relative reconstruction error is
+//    <= max_error; other layers keep int8 weights. With `min_compression`
+//    > 0 the most sensitive codable layers stay uncoded (at `keep_bits`)
+//    while the pack's weights stay within sum(float bytes) / min_compression:
+//    HAWQ-style sensitivity tr(H)/n * ||W - Q(W)||^2 (quant/sensitivity.h,
+//    `sensitivity_samples` Hutchinson probes), as a share of the member's
+//    total, gained per extra byte, greedily (YONO's per-layer choice).
+//    A member's "keep" names layers that stay uncoded regardless.
 // 4. Fine-tuning, codebook fixed: quantization-aware training whose forward
 //    pass uses, for a coded layer, the per-channel scale times the nearest
 //    centroid of each int8 sub-vector (assignments re-chosen at every step
@@ -42,6 +48,8 @@ struct PackMemberDef {
   std::string recipe;  // path (relative to the pack recipe's folder)
   std::string data;    // "" = the recipe's data.path; else relative to PackOptions::data_root
   int epochs = -1;     // > 0 overrides the recipe's train.epochs (teacher and student)
+  int finetune_epochs = -1;          // > 0 overrides the pack's finetune_epochs for this member
+  std::vector<std::string> keep;     // layer names never coded (kept at keep_bits)
 };
 
 struct PackRecipe {
@@ -50,6 +58,9 @@ struct PackRecipe {
   int dim = 4, centroids = 256;
   size_t min_weights = 256;
   double max_error = 1.0;
+  double min_compression = 0;  // > 0: keep sensitive layers uncoded within this weight budget (step 3)
+  int keep_bits = 8;           // 8 or 4: width of a codable layer kept uncoded
+  int sensitivity_samples = 0; // Hutchinson probes per member; 0: reconstruction error alone
   int iterations = 30;
   size_t max_training = 1 << 16;
   unsigned seed = 1;
@@ -68,6 +79,11 @@ struct PackOptions {
   bool quiet = false;
   int bootstrap = 1000;
   int epochs = -1, finetune_epochs = -1;  // > 0 override (tests)
+  // Train the members (and generalization models) only, those whose index
+  // in models + generalization is lane modulo lanes: several processes
+  // train the members at once, then one RunPack reuses their folders.
+  bool train_only = false;
+  int lane = 0, lanes = 1;
 };
 
 // Runs the pack factory; returns (and writes to <out>/pack-results.json)

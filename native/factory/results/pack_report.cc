@@ -29,6 +29,24 @@ std::string Bytes(long long b) {
   return s;
 }
 
+// The layers kept uncoded by the sensitivity choice, e.g. " (kept: conv0 int4, fc int4)".
+std::string Kept(const json& pack) {
+  if (!pack.contains("kept_layers") || pack["kept_layers"].empty()) return "";
+  std::string s = " (kept:";
+  for (const auto& k : pack["kept_layers"])
+    s += " " + k["layer"].get<std::string>() + " int" + std::to_string(k["bits"].get<int>()) + ",";
+  s.back() = ')';
+  return s;
+}
+
+// The exact narrower per-channel encoding's size, when the results have it.
+std::string ExactNarrow(const json& p) {
+  if (!p.contains("pack_channel_bytes_exact_narrow")) return "";
+  return " (an exact narrower encoding, not in the format yet: bias in int8/int16 where every value of a layer fits, "
+         "one shift or multiplier per layer where all are equal, would take " +
+         Bytes(p["pack_channel_bytes_exact_narrow"]) + " B)";
+}
+
 double Delta(const json& m) { return 100 * (m["pack"]["value"].get<double>() - m["w8a8"]["value"].get<double>()); }
 
 void ModelTable(std::ostringstream& o, const json& config) {
@@ -38,7 +56,7 @@ void ModelTable(std::ostringstream& o, const json& config) {
     const double agree = m["pack"].value("engine_agreement", -1.0);
     o << "| " << m["name"].get<std::string>() << " | " << m["metric"].get<std::string>() << " | " << Points(m["w8a8"])
       << " | " << Points(m["mixed"]) << " | " << Points(m["pack"]) << " | " << Fmt("%+.1f", Delta(m)) << " | "
-      << m["pack"]["coded_layers"].get<int>() << " of " << m["pack"]["layers"].get<int>() << " | "
+      << m["pack"]["coded_layers"].get<int>() << " of " << m["pack"]["layers"].get<int>() << Kept(m["pack"]) << " | "
       << (agree < 0 ? std::string("-") : Fmt("%.1f %%", 100 * agree)) << " |\n";
   }
 }
@@ -60,9 +78,14 @@ std::string PackMarkdown(const json& r, const std::string& plot) {
   o << "### Model pack `" << r["name"].get<std::string>() << "`: " << p["models"].size() << " models, one codebook d = "
     << p["dim"].get<int>() << ", K = " << p["centroids"].get<int>() << ", fine-tuned " << p["finetune_epochs"].get<int>()
     << " epochs with it fixed\n\n";
-  o << "Written by `tm2-factory pack` (models/reproduce.sh pack). Weights: codes + kept int8 weights + the codebook ("
+  o << "Written by `tm2-factory pack` (models/reproduce.sh pack). Weights: codes + uncoded int8/int4 weights + the codebook ("
     << Bytes(p["codebook_bytes"]) << " B); float32 = parameters x 4. Whole files: the W8A8 and mixed files the same "
        "factory run exports for each model (the shipped recipes' own configurations), against the one pack file.\n\n";
+  if (r.value("min_compression", 0.0) > 0)
+    o << "Layer choice: the codable layers with the largest Hessian-weighted coding error (tr(H)/n x ||W - Q(W)||^2, "
+      << r.value("sensitivity_samples", 0) << " Hutchinson probes, as a share of the model's total) per extra byte stay "
+         "uncoded at int" << r.value("keep_bits", 8) << " while the weights stay within float32 / "
+      << Fmt("%.1f", r["min_compression"].get<double>()) << "; they are listed as \"kept\" below.\n\n";
   o << "| bytes | float32 | W8A8 | mixed 4/8 | pack | float32 / pack | W8A8 / pack | mixed / pack |\n"
        "|---|---:|---:|---:|---:|---:|---:|---:|\n";
   o << "| weights | " << Bytes(fl) << " | " << Bytes(w8) << " | " << Bytes(mx) << " | " << Bytes(pw) << " | "
@@ -71,7 +94,7 @@ std::string PackMarkdown(const json& r, const std::string& plot) {
   o << "| whole files | - | " << Bytes(w8f) << " | " << Bytes(mxf) << " | " << Bytes(pf) << " | - | "
     << Fmt("%.2fx", static_cast<double>(w8f) / pf) << " | " << Fmt("%.2fx", static_cast<double>(mxf) / pf) << " |\n\n";
   o << "Per-channel vectors in the pack (bias, multiplier, shift; no float weight scales): "
-    << Bytes(p["pack_channel_bytes"]) << " B. One arena for every model: " << Bytes(p["arena_bytes"]) << " B.\n\n";
+    << Bytes(p["pack_channel_bytes"]) << " B" << ExactNarrow(p) << ". One arena for every model: " << Bytes(p["arena_bytes"]) << " B.\n\n";
   o << "Metric on each recipe's reported split, 95 % bootstrap intervals over its groups; \"engine = factory\" is the "
        "top-1 agreement of the engine running the pack from PCM with the factory's integer model.\n\n";
   ModelTable(o, p);
