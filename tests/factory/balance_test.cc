@@ -1,12 +1,14 @@
 // train.balance: per-item loss weights that give every label, and within a
 // label every source, the same total weight (mean weight 1); and
 // train.lr_schedule's learning rate per epoch.
+// libtorch first: its glog-style CHECK macro would otherwise replace Catch's
+// (the CHECKs below would abort instead of being counted and reported).
+#include "train/trainer.h"
+#undef CHECK
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <map>
-
-#include "train/trainer.h"
 
 using namespace tm2::factory;
 
