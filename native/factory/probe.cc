@@ -211,6 +211,13 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
       c.second += 1;
       c.first += prob[0][i][label[i]] < o.threshold;
     }
+  for (size_t i = 0; i < val.size(); ++i) {
+    const size_t k = r.labels.size();
+    auto& m = res.confusion_by_source[val[i]->source.empty() ? r.labels[label[i]] : val[i]->source];
+    if (m.empty()) m.assign(k, std::vector<int>(k, 0));
+    const auto& p = prob[0][i];
+    ++m[label[i]][std::max_element(p.begin(), p.end()) - p.begin()];
+  }
 
   // Mean spread with a percentile bootstrap that draws whole groups.
   std::map<std::string, std::vector<double>> by_group;
@@ -307,6 +314,22 @@ std::string ProbeMarkdown(const Recipe& r, const ProbeOptions& o, const ProbeRes
       s += b;
     }
     s += "\n";
+  }
+  if (!p.confusion_by_source.empty()) {
+    s += "\nConfusion at delay 0 per source (rows = true label, columns = top label):\n\n| source | true |";
+    for (const auto& l : r.labels) s += " " + l + " |";
+    s += "\n|---|---|";
+    for (size_t k = 0; k < r.labels.size(); ++k) s += "---|";
+    s += "\n";
+    for (const auto& c : p.confusion_by_source)
+      for (size_t t = 0; t < r.labels.size(); ++t) {
+        int n = 0;
+        for (int v : c.second[t]) n += v;
+        if (!n) continue;
+        s += "| " + c.first + " | " + r.labels[t] + " |";
+        for (int v : c.second[t]) s += " " + std::to_string(v) + " |";
+        s += "\n";
+      }
   }
   return s + "\nCalibration at delay 0:\n\n" + ReliabilityMarkdown(p.calibration);
 }

@@ -49,6 +49,10 @@ struct ProbeResult {
   struct Paired { double value = 0, lo = 0, hi = 0; };
   Paired d_at_zero, d_telephone, d_spread;
   std::map<std::string, std::pair<int, int>> refused;  // source -> (refused, clips), with threshold
+  // Source (the label where there is none) -> confusion at delay 0 (rows
+  // the true label, columns the top label): which source each confusion
+  // comes from.
+  std::map<std::string, std::vector<std::vector<int>>> confusion_by_source;
 };
 
 ProbeResult Probe(const Recipe& recipe, const std::string& model_path, const ProbeOptions& options);

@@ -1,10 +1,14 @@
 // train.balance: per-item loss weights that give every label, and within a
-// label every source, the same total weight (mean weight 1).
+// label every source, the same total weight (mean weight 1); and
+// train.lr_schedule's learning rate per epoch.
+// libtorch first: its glog-style CHECK macro would otherwise replace Catch's
+// (the CHECKs below would abort instead of being counted and reported).
+#include "train/trainer.h"
+#undef CHECK
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <map>
-
-#include "train/trainer.h"
 
 using namespace tm2::factory;
 
@@ -50,4 +54,13 @@ TEST_CASE("balance none gives no weights; label and label_source share weight eq
   CHECK(ts.at("b") == Approx(3.0));
   CHECK(ts.at("c") == Approx(6.0));
   CHECK(ws[6].item<double>() == Approx(3 * ws[0].item<double>()));  // b's items count 3x a's
+}
+
+TEST_CASE("lr_schedule constant keeps lr; cosine falls from lr to near 0 over the epochs") {
+  CHECK(LearningRate("constant", 3e-3, 7, 40) == 3e-3);
+  CHECK(LearningRate("cosine", 3e-3, 0, 40) == Approx(3e-3));
+  CHECK(LearningRate("cosine", 3e-3, 20, 40) == Approx(1.5e-3));
+  CHECK(LearningRate("cosine", 3e-3, 39, 40) == Approx(3e-3 * 0.5 * (1 + std::cos(std::acos(-1.0) * 39 / 40))));
+  CHECK(LearningRate("cosine", 3e-3, 39, 40) < 1e-5);
+  for (int e = 1; e < 40; ++e) CHECK(LearningRate("cosine", 1.0, e, 40) < LearningRate("cosine", 1.0, e - 1, 40));
 }

@@ -17,6 +17,7 @@
 #include "data/items.h"
 #include "factory.h"
 #include "format/model.h"
+#include "probe.h"
 #include "results/report.h"
 
 using namespace tm2::factory;
@@ -42,6 +43,23 @@ TEST_CASE("tiny factory run: loss falls, export round-trips, engine agrees") {
   REQUIRE(tm2::LoadModel(reinterpret_cast<const uint8_t*>(aligned.data()), bytes.size(), &m).ok());
   CHECK(m.num_labels() == 2);
   CHECK(std::string(m.label(1)) == "yes");
+
+  // The probe's per-source confusion covers every validation clip once,
+  // rows by true label, and its diagonal is the accuracy it reports.
+  ProbeOptions po;
+  po.data_path = o.data_path;
+  po.shifts = 1;
+  po.bootstrap = 0;
+  const ProbeResult p = Probe(r, res.model_path, po);
+  REQUIRE(p.clips == 5);
+  REQUIRE(p.confusion_by_source.count("speech-commands") == 1);
+  int clips = 0, right = 0;
+  for (const auto& c : p.confusion_by_source)
+    for (size_t t = 0; t < c.second.size(); ++t)
+      for (size_t k = 0; k < c.second[t].size(); ++k) clips += c.second[t][k], right += t == k ? c.second[t][k] : 0;
+  CHECK(clips == 5);
+  CHECK(right == Approx(p.at_zero.accuracy * 5).margin(1e-9));
+  CHECK(ProbeMarkdown(r, po, p).find("| speech-commands | yes |") != std::string::npos);
 }
 
 TEST_CASE("augmented training: views from PCM are cached, and a rerun from the cache is the same model") {

@@ -184,6 +184,9 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       c.balance = t.value("balance", c.balance);
       if (c.balance != "none" && c.balance != "label" && c.balance != "label_source")
         Fail(path, "train.balance '" + c.balance + "' (none, label, label_source)");
+      c.lr_schedule = t.value("lr_schedule", c.lr_schedule);
+      if (c.lr_schedule != "constant" && c.lr_schedule != "cosine")
+        Fail(path, "train.lr_schedule '" + c.lr_schedule + "' (constant, cosine)");
       if (c.metric != "accuracy" && c.metric != "auc" && c.metric != "balanced_accuracy")
         Fail(path, "train.metric '" + c.metric + "' (accuracy, auc, balanced_accuracy)");
       if (c.metric == "auc" && r.labels.size() != 2) Fail(path, "train.metric auc needs 2 labels");

@@ -78,6 +78,10 @@ struct TrainConfig {
   // label every source the same, so a source with few recordings of a
   // label is not drowned by one with many).
   std::string balance = "none";
+  // Learning rate per epoch: "constant", or "cosine" (lr x (1 + cos(pi e / E)) / 2
+  // over the run's E epochs, float and QAT alike), so the last epochs take small
+  // steps instead of the best epoch being picked from a noisy plateau.
+  std::string lr_schedule = "constant";
 };
 
 // Augmentation of the training split ("augment" in a recipe; off by

@@ -1,6 +1,8 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -64,6 +66,11 @@ torch::Tensor ItemWeights(const TensorSet& train, const std::string& balance) {
   return torch::tensor(w);
 }
 
+double LearningRate(const std::string& schedule, double lr, int epoch, int epochs) {
+  if (schedule != "cosine") return lr;
+  return lr * 0.5 * (1.0 + std::cos(std::acos(-1.0) * epoch / std::max(1, epochs)));
+}
+
 double Metric(const std::string& metric, const torch::Tensor& scores, const torch::Tensor& y) {
   const auto prob = torch::softmax(scores.to(torch::kFloat64), 1).contiguous();
   const auto labels = y.to(torch::kLong).contiguous();
@@ -122,6 +129,10 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
   const torch::Tensor item_weight = ItemWeights(train, cfg.balance);
   for (int epoch = start_epoch; epoch < run.epochs; ++epoch) {
     torch::manual_seed(cfg.seed * 1000003ull + epoch);
+    if (cfg.lr_schedule != "constant") {
+      const double lr = LearningRate(cfg.lr_schedule, run.lr, epoch, run.epochs);
+      for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+    }
     net->train();
     const auto perm = torch::randperm(n, torch::kLong);
     double loss_sum = 0;

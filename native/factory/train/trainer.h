@@ -52,6 +52,9 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
 // over the set; undefined for "none". With "label_source" every label weighs
 // the same in total and, within a label, every source the same.
 torch::Tensor ItemWeights(const TensorSet& train, const std::string& balance);
+// train.lr_schedule: the learning rate of epoch `epoch` (0-based) of `epochs`;
+// "constant" gives `lr`, "cosine" lr x (1 + cos(pi epoch / epochs)) / 2.
+double LearningRate(const std::string& schedule, double lr, int epoch, int epochs);
 
 torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set);
 // accuracy | balanced_accuracy | auc (binary: P(label 1)) from scores [N, C].
