@@ -1,6 +1,8 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -78,6 +80,11 @@ double Metric(const std::string& metric, const torch::Tensor& scores, const torc
   return MetricOf(metric, rows, label);
 }
 
+double EpochLr(const TrainConfig& cfg, double lr, int epoch, int epochs) {
+  if (cfg.lr_schedule != "cosine") return lr;
+  return lr * 0.5 * (1 + std::cos(M_PI * epoch / std::max(1, epochs)));
+}
+
 torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set) {
   torch::NoGradGuard ng;
   const bool was_training = net->is_training();
@@ -122,6 +129,11 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
   const torch::Tensor item_weight = ItemWeights(train, cfg.balance);
   for (int epoch = start_epoch; epoch < run.epochs; ++epoch) {
     torch::manual_seed(cfg.seed * 1000003ull + epoch);
+    if (cfg.lr_schedule != "constant") {
+      // Set from the epoch alone, so a resumed run continues the same curve.
+      const double lr = EpochLr(cfg, run.lr, epoch, run.epochs);
+      for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+    }
     net->train();
     const auto perm = torch::randperm(n, torch::kLong);
     double loss_sum = 0;
@@ -142,10 +154,11 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
       }
       const auto y = train.y.index_select(0, idx);
       const auto logits = net->forward(x);
+      const double ls = cfg.label_smoothing;
       auto loss = item_weight.defined()
-                      ? (torch::cross_entropy_loss(logits, y, {}, at::Reduction::None) *
+                      ? (torch::cross_entropy_loss(logits, y, {}, at::Reduction::None, -100, ls) *
                          item_weight.index_select(0, idx)).mean()
-                      : torch::cross_entropy_loss(logits, y);
+                      : torch::cross_entropy_loss(logits, y, {}, at::Reduction::Mean, -100, ls);
       if (run.teacher && run.kd_weight > 0) {
         torch::Tensor soft;
         {

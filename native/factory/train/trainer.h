@@ -53,6 +53,9 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
 // the same in total and, within a label, every source the same.
 torch::Tensor ItemWeights(const TensorSet& train, const std::string& balance);
 
+// The learning rate of `epoch` (0-based) of `epochs` under cfg.lr_schedule.
+double EpochLr(const TrainConfig& cfg, double lr, int epoch, int epochs);
+
 torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set);
 // accuracy | balanced_accuracy | auc (binary: P(label 1)) from scores [N, C].
 double Metric(const std::string& metric, const torch::Tensor& scores, const torch::Tensor& y);
