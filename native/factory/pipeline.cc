@@ -1,6 +1,7 @@
 // The steps of a factory run shared by RunFactory and the pack factory.
 #include "pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -108,6 +109,21 @@ static TensorSet Labels(const std::vector<const Item*>& items) {
   return t;
 }
 
+std::vector<std::string> NoiseSourcePaths(const Recipe& r, const std::vector<const Item*>& train) {
+  const std::string& want = r.augment.noise_label;
+  const auto at = std::find(r.labels.begin(), r.labels.end(), want);
+  if (!want.empty() && at == r.labels.end())
+    throw std::runtime_error("augment.noise_label '" + want + "' is not one of the labels");
+  const int label = want.empty() ? -1 : static_cast<int>(at - r.labels.begin());
+  std::vector<std::string> paths;
+  for (const Item* it : train)
+    if (label < 0 || it->label == label) paths.insert(paths.end(), it->paths.begin(), it->paths.end());
+  if (paths.empty())
+    throw std::runtime_error("augment: no training recordings" + (want.empty() ? std::string() : " labelled '" + want + "'") +
+                             " to cut background noise from");
+  return paths;
+}
+
 Data BuildData(const Recipe& r, const std::vector<Item>& items, const std::string& cache_dir) {
   Data d;
   std::vector<const Item*> tr;
@@ -119,9 +135,7 @@ Data BuildData(const Recipe& r, const std::vector<Item>& items, const std::strin
   if (!d.eval_items.empty()) d.eval = Labels(d.eval_items);
   NoisePool pool;
   if (r.augment.copies > 0 && r.augment.noise_probability > 0) {
-    std::vector<std::string> paths;
-    for (const Item* it : tr) paths.insert(paths.end(), it->paths.begin(), it->paths.end());
-    pool = NoisePoolOf(paths, r.augment);
+    pool = NoisePoolOf(NoiseSourcePaths(r, tr), r.augment);
   }
   for (size_t b = 0; b < r.branches.size(); ++b) {
     const PreprocessParams& p = r.branches[b].preprocess;

@@ -33,6 +33,9 @@ struct Data {
 };
 
 Data BuildData(const Recipe& r, const std::vector<Item>& items, const std::string& cache_dir);
+// The recordings augment's background noise is cut from: every training
+// item's, or with augment.noise_label only that label's. Throws when none.
+std::vector<std::string> NoiseSourcePaths(const Recipe& r, const std::vector<const Item*>& train);
 TrainRun MakeRun(const Recipe& r, const Data& d, const FactoryOptions& o, const std::string& tag,
                  int epochs, double lr);
 // Engine predictions (top label) on `items`, from their PCM through the

@@ -1,5 +1,6 @@
 #include "recipe/recipe.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -182,11 +183,13 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       c.noise = t.value("noise", c.noise);
       c.shift_frames = t.value("shift_frames", c.shift_frames);
       c.balance = t.value("balance", c.balance);
-      if (c.balance != "none" && c.balance != "label" && c.balance != "label_source")
-        Fail(path, "train.balance '" + c.balance + "' (none, label, label_source)");
+      c.label_smoothing = t.value("label_smoothing", c.label_smoothing);
       c.lr_schedule = t.value("lr_schedule", c.lr_schedule);
+      if (c.label_smoothing < 0 || c.label_smoothing >= 1) Fail(path, "train.label_smoothing in [0, 1)");
       if (c.lr_schedule != "constant" && c.lr_schedule != "cosine")
         Fail(path, "train.lr_schedule '" + c.lr_schedule + "' (constant, cosine)");
+      if (c.balance != "none" && c.balance != "label" && c.balance != "label_source")
+        Fail(path, "train.balance '" + c.balance + "' (none, label, label_source)");
       if (c.metric != "accuracy" && c.metric != "auc" && c.metric != "balanced_accuracy")
         Fail(path, "train.metric '" + c.metric + "' (accuracy, auc, balanced_accuracy)");
       if (c.metric == "auc" && r.labels.size() != 2) Fail(path, "train.metric auc needs 2 labels");
@@ -202,6 +205,10 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       if (a.contains("snr_db")) { c.snr_db_low = a["snr_db"].at(0); c.snr_db_high = a["snr_db"].at(1); }
       c.noise_recordings = a.value("noise_recordings", c.noise_recordings);
       c.noise_seconds = a.value("noise_seconds", c.noise_seconds);
+      c.noise_label = a.value("noise_label", c.noise_label);
+      if (!c.noise_label.empty() &&
+          std::find(r.labels.begin(), r.labels.end(), c.noise_label) == r.labels.end())
+        Fail(path, "augment.noise_label '" + c.noise_label + "' is not one of the labels");
       c.telephone_probability = a.value("telephone_probability", c.telephone_probability);
       c.time_masks = a.value("time_masks", c.time_masks);
       c.time_mask_frames = a.value("time_mask_frames", c.time_mask_frames);

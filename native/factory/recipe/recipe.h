@@ -78,6 +78,9 @@ struct TrainConfig {
   // label every source the same, so a source with few recordings of a
   // label is not drowned by one with many).
   std::string balance = "none";
+  // Cross-entropy against (1 - s) one-hot + s / labels (Szegedy et al.
+  // 2016); 0 = plain one-hot targets.
+  double label_smoothing = 0;
   // Learning rate per epoch: "constant", or "cosine" (lr x (1 + cos(pi e / E)) / 2
   // over the run's E epochs, float and QAT alike), so the last epochs take small
   // steps instead of the best epoch being picked from a noisy plateau.
@@ -97,6 +100,9 @@ struct AugmentConfig {
   double noise_probability = 0, snr_db_low = 10, snr_db_high = 30;
   int noise_recordings = 64;   // training recordings whose quietest segment is background
   double noise_seconds = 0.5;  // length of that segment
+  // Non-empty: background only from training recordings of this label
+  // (e.g. Speech Commands' "_silence_", cut from recorded background noise).
+  std::string noise_label;
   double telephone_probability = 0;  // 300-3400 Hz through 8 kHz
   // SpecAugment (Park et al. 2019) on normalised features: masks set to 0,
   // the training mean. Widths uniform in [0, max].

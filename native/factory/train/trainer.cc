@@ -130,6 +130,7 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
   for (int epoch = start_epoch; epoch < run.epochs; ++epoch) {
     torch::manual_seed(cfg.seed * 1000003ull + epoch);
     if (cfg.lr_schedule != "constant") {
+      // Set from the epoch alone, so a resumed run continues the same curve.
       const double lr = LearningRate(cfg.lr_schedule, run.lr, epoch, run.epochs);
       for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
     }
@@ -153,10 +154,11 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
       }
       const auto y = train.y.index_select(0, idx);
       const auto logits = net->forward(x);
+      const double ls = cfg.label_smoothing;
       auto loss = item_weight.defined()
-                      ? (torch::cross_entropy_loss(logits, y, {}, at::Reduction::None) *
+                      ? (torch::cross_entropy_loss(logits, y, {}, at::Reduction::None, -100, ls) *
                          item_weight.index_select(0, idx)).mean()
-                      : torch::cross_entropy_loss(logits, y);
+                      : torch::cross_entropy_loss(logits, y, {}, at::Reduction::Mean, -100, ls);
       if (run.teacher && run.kd_weight > 0) {
         torch::Tensor soft;
         {

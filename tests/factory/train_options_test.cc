@@ -1,0 +1,106 @@
+// Recipe training options: train.label_smoothing, train.lr_schedule and
+// augment.noise_label (parsing, the noise sources chosen, and their effect
+// on a tiny training run).
+// libtorch first: its glog-style CHECK macro would otherwise replace Catch's.
+#include "pipeline.h"
+#undef CHECK
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "recipe/recipe.h"
+#include "train/trainer.h"
+
+using namespace tm2::factory;
+
+namespace {
+
+std::string TinyRecipeText() {
+  std::ifstream in(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The tiny recipe with `extra` spliced in as further top-level sections.
+Recipe With(const std::string& extra) {
+  std::string t = TinyRecipeText();
+  t.insert(t.find('{') + 1, extra + ",");
+  return ParseRecipe(t, "test recipe");
+}
+
+}  // namespace
+
+TEST_CASE("training options parse and bad values are refused by name") {
+  const Recipe plain = LoadRecipe(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
+  CHECK(plain.train.label_smoothing == 0);
+  CHECK(plain.train.lr_schedule == "constant");
+  CHECK(plain.augment.noise_label.empty());
+
+  std::string t = TinyRecipeText();
+  const std::string key = R"("train": {)";
+  t.replace(t.find(key), key.size(), key + R"("label_smoothing": 0.1, "lr_schedule": "cosine", )");
+  const Recipe r = ParseRecipe(t, "test recipe");
+  CHECK(r.train.label_smoothing == Approx(0.1));
+  CHECK(r.train.lr_schedule == "cosine");
+
+  std::string bad = TinyRecipeText();
+  bad.replace(bad.find(key), key.size(), key + R"("lr_schedule": "step", )");
+  CHECK_THROWS_WITH(ParseRecipe(bad, "r"), Catch::Contains("lr_schedule"));
+  bad = TinyRecipeText();
+  bad.replace(bad.find(key), key.size(), key + R"("label_smoothing": 1, )");
+  CHECK_THROWS_WITH(ParseRecipe(bad, "r"), Catch::Contains("label_smoothing"));
+  CHECK_THROWS_WITH(With(R"("augment": {"copies": 1, "noise_probability": 1, "noise_label": "maybe"})"),
+                    Catch::Contains("noise_label 'maybe'"));
+  CHECK(With(R"("augment": {"copies": 1, "noise_probability": 1, "noise_label": "no"})").augment.noise_label == "no");
+}
+
+TEST_CASE("noise_label takes background only from that label's training recordings") {
+  const Recipe all = With(R"("augment": {"copies": 1, "noise_probability": 1})");
+  const Recipe no = With(R"("augment": {"copies": 1, "noise_probability": 1, "noise_label": "no"})");
+  Item a{{"a.wav"}, 0, "g1", "", "train"}, b{{"b.wav"}, 1, "g2", "", "train"}, c{{"c.wav"}, 0, "g3", "", "train"};
+  const std::vector<const Item*> train = {&a, &b, &c};
+  CHECK(NoiseSourcePaths(all, train) == std::vector<std::string>{"a.wav", "b.wav", "c.wav"});
+  CHECK(NoiseSourcePaths(no, train) == std::vector<std::string>{"a.wav", "c.wav"});
+  CHECK_THROWS_WITH(NoiseSourcePaths(no, {&b}), Catch::Contains("labelled 'no'"));
+}
+
+TEST_CASE("label smoothing keeps training probabilities off 1; cosine ends with a near-zero step") {
+  const Recipe r = LoadRecipe(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
+  // Two separable classes: a bright or a dark first frame band.
+  torch::manual_seed(5);
+  const int64_t n = 16;
+  auto x = torch::randn({n, 1, 49, 10}) * 0.1;
+  auto y = torch::zeros({n}, torch::kLong);
+  for (int64_t i = 0; i < n; i += 2) {
+    y[i] = 1;
+    x[i].slice(1, 0, 10) += 2.0;
+  }
+  TensorSet set;
+  set.x = {x};
+  set.y = y;
+  TrainConfig cfg = r.train;
+  cfg.gain_db = cfg.noise = 0;
+  cfg.shift_frames = 0;
+  cfg.patience = 0;
+  TrainRun run;
+  run.quiet = true;
+  run.epochs = 40;
+  run.lr = 0.02;
+  auto top_prob = [&](const TrainConfig& c) {
+    torch::manual_seed(r.train.seed);
+    TinyNet net(r);
+    Train(net, set, set, c, run);
+    const auto p = torch::softmax(PredictLogits(net, set), 1);
+    return std::get<0>(p.max(1)).mean().item<double>();
+  };
+  const double hard = top_prob(cfg);
+  cfg.label_smoothing = 0.4;  // target for the true label: 1 - 0.4 + 0.4 / 2 = 0.8
+  const double smooth = top_prob(cfg);
+  CHECK(hard > 0.95);
+  CHECK(smooth < 0.9);
+  CHECK(smooth > 0.6);
+}
