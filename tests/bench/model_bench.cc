@@ -67,7 +67,8 @@ class Collect : public ModelVisitor {
                        v.window.kernel_h, v.window.kernel_w, v.window.stride_h, v.window.stride_w,
                        v.window.pad_top, v.window.pad_left};
     l.w = QuantizedWeights{v.weights, v.weight_bits, v.bias};
-    l.rq = Requantization{v.multiplier, v.shift, v.output_zero_point, v.act_min, v.act_max};
+    l.rq = Requantization{v.multiplier, v.shift, v.output_zero_point,
+                          static_cast<int16_t>(v.act_min), static_cast<int16_t>(v.act_max)};
     layers.push_back(std::move(l));
     return Status::Ok();
   }
