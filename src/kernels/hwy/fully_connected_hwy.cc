@@ -12,6 +12,7 @@
 #include "hwy/highway.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_gemm-inl.h"
+#include "kernels/hwy/qs8_quad_vnni-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace tm2 {
@@ -76,12 +77,19 @@ static int Lanes32() {
 
 size_t FullyConnectedPackedBytes(int rows, int in, int out) {
   if (!UsesPairGemm(rows, in)) return 0;
+#if HWY_TARGET == HWY_AVX3_DL
+  return QuadPackedBytes(in, out);
+#endif
   return PackedPairBytes(ContiguousPatch(in).pairs(), out, Lanes32());
 }
 
 void FullyConnectedPack(int rows, int in, int out, const QuantizedWeights& w,
                         const Requantization& rq, void* packed) {
   if (!UsesPairGemm(rows, in)) return;
+#if HWY_TARGET == HWY_AVX3_DL
+  PackQuads(w, rq, in, out, packed);
+  return;
+#endif
   PackPairs(w, rq, in, ContiguousPatch(in), in, out, Lanes32(), packed);
 }
 
@@ -100,6 +108,15 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
     }
     return;
   }
+#if HWY_TARGET == HWY_AVX3_DL
+  PackedQuads pq;
+  if (OpenQuads(w.packed, in, out, &pq)) {
+    QuadGemm(rows, in, out, pq, zp, rq, input, output);
+  } else {
+    qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
+  }
+  return;
+#endif
   const PatchRows pr = ContiguousPatch(in);
   PackedPairs pk;
   if (!OpenPacked(w.packed, pr.pairs(), out, Lanes32(), &pk)) {
