@@ -37,7 +37,7 @@
 namespace tm2 {
 namespace hwyk {
 // Packed layout: header (64 bytes) then per block
-//   bias[W] | mult[W] | rnd[W] | pow[W] (int32) | weights[pairs][2][W] (int16)
+//   bias[W] | mult[W] | rnd[W] | pow[W] | wsum[W] (int32) | weights[pairs][2][W] (int16)
 // with the int32 arrays in accumulator order (DwLaneChannel) and, per
 // pair of taps (an odd count ends with a zero-weight tap), the "a" and "b"
 // vectors of interleaved weights (DwPairLane).
@@ -53,7 +53,7 @@ inline int DwBlockStart(int b, int channels, int width) {
 }
 inline int DwPairs(int taps) { return (taps + 1) / 2; }
 inline size_t DwBlockBytes(int taps, int width) {
-  return 4 * sizeof(int32_t) * width + sizeof(int16_t) * 2 * static_cast<size_t>(DwPairs(taps)) * width;
+  return 5 * sizeof(int32_t) * width + sizeof(int16_t) * 2 * static_cast<size_t>(DwPairs(taps)) * width;
 }
 // Channel (within its block of W) of int32 accumulator lane j: lanes
 // 0..W/2-1 are the "a" vector, W/2..W-1 the "b" vector.
@@ -115,7 +115,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
   uint8_t* base = static_cast<uint8_t*>(packed);
   memset(base, 0, hwyk::kDwHeaderBytes);
-  const hwyk::DwHeader h{width, taps, channels, vector ? 1 : 0};
+  const hwyk::DwHeader h{width, taps, channels, vector ? kVectorFormat : 0};
   memcpy(base, &h, sizeof(h));
   HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
@@ -125,15 +125,21 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
     int32_t* mult = bias + width;
     int32_t* rnd = mult + width;
     int32_t* pow = rnd + width;
-    int16_t* wt = reinterpret_cast<int16_t*>(pow + width);
+    int32_t* wsum = pow + width;
+    int16_t* wt = reinterpret_cast<int16_t*>(wsum + width);
     for (int i = 0; i < width; ++i) m[i] = r[i] = p[i] = 0;
-    if (vector) hwyk::FillVectorRequant(rq, c0, width, m, r, p);
+    if (vector) FillVectorRequantFor(rq, c0, width, m, r, p);
     for (int j = 0; j < width; ++j) {
       const int c = hwyk::DwLaneChannel(j, width);
       bias[j] = w.bias ? w.bias[c0 + c] : 0;
       mult[j] = m[c];
       rnd[j] = r[c];
       pow[j] = p[c];
+      uint32_t sum = 0;
+      for (int t = 0; t < taps; ++t) {
+        sum += static_cast<uint32_t>(hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits));
+      }
+      wsum[j] = static_cast<int32_t>(sum);
     }
     for (int pair = 0; pair < hwyk::DwPairs(taps); ++pair) {
       for (int v = 0; v < 2; ++v) {
@@ -153,6 +159,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
 template <class D32, class V16>
 HWY_INLINE hn::Vec<D32> DwMulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
 #if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
+    HWY_TARGET == HWY_AVX3_DL || \
     HWY_TARGET == HWY_WASM
   hn::Vec<D32> unused = hn::Zero(d32);
   return hn::ReorderWidenMulAccumulate(d32, a, b, acc, unused);
@@ -176,9 +183,8 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
   const int n32 = width / 2;
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w, pairs = hwyk::DwPairs(taps);
   const VectorRequant<decltype(d32)> vr(d32, rq);
-  const auto vzp = hn::Set(d16, static_cast<int16_t>(zp));
   const ptrdiff_t pixel = channels;
-  // Padded taps read this row: x - zp = 0.
+  // Padded taps read this row: zp * w, cancelled by the bias term.
   HWY_ALIGN int8_t zero_row[HWY_MAX_BYTES];
   memset(zero_row, static_cast<int8_t>(zp), sizeof(zero_row));
   constexpr int kFixedPairs = (KH * KW + 1) / 2;
@@ -189,10 +195,16 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
     const int32_t* mult = bias + width;
     const int32_t* rnd = mult + width;
     const int32_t* pow = rnd + width;
-    const int16_t* wt = reinterpret_cast<const int16_t*>(pow + width);
+    const int32_t* wsum = pow + width;
+    const int16_t* wt = reinterpret_cast<const int16_t*>(wsum + width);
     hn::Vec<D16> wreg[kFixedPairs > 0 ? 2 * kFixedPairs : 1];
     for (int i = 0; i < 2 * kFixedPairs; ++i) wreg[i] = hn::LoadU(d16, wt + i * width);
-    const auto bias_a = hn::LoadU(d32, bias), bias_b = hn::LoadU(d32, bias + n32);
+    // sum (x - zp) * w = sum x * w - zp * sum w: the zero point leaves the
+    // pixel loop (padded taps read zp and cancel against sum w as before).
+    const auto vzp32 = hn::Set(d32, zp);
+    const auto bias_a = hn::Sub(hn::LoadU(d32, bias), hn::Mul(hn::LoadU(d32, wsum), vzp32));
+    const auto bias_b =
+        hn::Sub(hn::LoadU(d32, bias + n32), hn::Mul(hn::LoadU(d32, wsum + n32), vzp32));
     const int8_t* in_c0 = input + c0;
     for (int oy = 0; oy < g.out_h; ++oy) {
       const int iy0 = oy * g.stride_h - g.pad_top;
@@ -202,8 +214,8 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
         auto acc_a = bias_a, acc_b = bias_b;
         const auto pair = [&](const int8_t* p0, const int8_t* p1, hn::Vec<D16> wa,
                               hn::Vec<D16> wb) {
-          const auto x0 = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, p0)), vzp);
-          const auto x1 = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, p1)), vzp);
+          const auto x0 = hn::PromoteTo(d16, hn::LoadU(d8, p0));
+          const auto x1 = hn::PromoteTo(d16, hn::LoadU(d8, p1));
           acc_a = DwMulAddPairs(d32, hn::InterleaveLower(d16, x0, x1), wa, acc_a);
           acc_b = DwMulAddPairs(d32, hn::InterleaveUpper(d16, x0, x1), wb, acc_b);
         };
@@ -283,7 +295,7 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
   hwyk::DwHeader h{};
   if (w.packed) memcpy(&h, w.packed, sizeof(h));
   if (width == 0 || !w.packed || h.width != width || h.taps != g.kernel_h * g.kernel_w ||
-      h.channels != g.out_c || g.in_c != g.out_c) {
+      h.channels != g.out_c || g.in_c != g.out_c || (h.vector != 0 && h.vector != kVectorFormat)) {
     qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }

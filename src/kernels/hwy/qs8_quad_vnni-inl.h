@@ -67,7 +67,7 @@ inline void PackQuads(const QuantizedWeights& w, const Requantization& rq, int i
   for (size_t c = 0; c < 5 * np; ++c) bias[c] = 0;
   for (int c = 0; c < out_c && w.bias; ++c) bias[c] = w.bias[c];
   const bool vector = hwyk::VectorRequantOk(rq, 0, out_c);
-  if (vector) hwyk::FillVectorRequant(rq, 0, out_c, mult, rnd, pow);
+  if (vector) FillVectorRequantFor(rq, 0, out_c, mult, rnd, pow);
   const size_t row_bytes = WeightRowBytes(in, w.bits);
   for (int c = 0; c < out_c; ++c) {
     uint32_t s = 0;
@@ -94,7 +94,7 @@ inline void PackQuads(const QuantizedWeights& w, const Requantization& rq, int i
       }
     }
   }
-  const PackedHeader h{kQuadLanes, -quads, out_c, vector ? 1 : 0};
+  const PackedHeader h{kQuadLanes, -quads, out_c, vector ? kVectorFormat : 0};
   memset(base, 0, kPackedHeaderBytes);
   memcpy(base, &h, sizeof(h));
 }
@@ -115,6 +115,7 @@ inline bool OpenQuads(const void* packed, int in, int out_c, PackedQuads* v) {
   PackedHeader h;
   memcpy(&h, base, sizeof(h));
   if (h.lanes != kQuadLanes || h.pairs != -Quads(in) || h.out_c != out_c) return false;
+  if (h.vector != 0 && h.vector != kVectorFormat) return false;
   const size_t np = PaddedChannels(out_c, kQuadLanes);
   v->bias = reinterpret_cast<const int32_t*>(base + kPackedHeaderBytes);
   v->mult = v->bias + np;
