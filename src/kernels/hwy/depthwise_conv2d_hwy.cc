@@ -44,7 +44,7 @@ namespace hwyk {
 // The header names the width and shape it was made for, so a table
 // switched after packing (tests force Highway targets) is noticed.
 struct DwHeader {
-  int32_t width, taps, channels, vector;
+  int32_t width, taps, channels, vector, masked;
 };
 constexpr size_t kDwHeaderBytes = 64;
 inline int DwBlocks(int channels, int width) { return (channels + width - 1) / width; }
@@ -87,10 +87,29 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
 #else
 namespace hn = hwy::HWY_NAMESPACE;
 
+// AVX-512 loads and stores bytes under a mask (masked-off lanes are
+// neither read nor written), so there the last block of a channel count
+// that W does not divide starts at b * W and runs with its lanes past the
+// channel count masked off, instead of overlapping the block before: 24
+// channels are one 32-lane block, not two 16-lane blocks.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr int kDwMasked = 1;
+#else
+constexpr int kDwMasked = 0;
+#endif
+
+static int BlockStart(int b, int channels, int width) {
+  return kDwMasked ? b * width : hwyk::DwBlockStart(b, channels, width);
+}
+
 // Lanes per block for `channels` on this target; 0: reference.
 static int DwWidth(int channels) {
   const hn::ScalableTag<int16_t> d16;
   const int full = static_cast<int>(hn::Lanes(d16));
+  if (kDwMasked && channels >= 4) {
+    if (channels >= full) return full;
+    return channels > 16 ? full : channels > 8 ? 16 : 8;
+  }
   if (channels >= full) return full;
   if (channels >= 16 && full > 16) return 16;
   if (channels >= 8 && full > 8) return 8;
@@ -115,11 +134,12 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
   uint8_t* base = static_cast<uint8_t*>(packed);
   memset(base, 0, hwyk::kDwHeaderBytes);
-  const hwyk::DwHeader h{width, taps, channels, vector ? kVectorFormat : 0};
+  const hwyk::DwHeader h{width, taps, channels, vector ? kVectorFormat : 0, kDwMasked};
   memcpy(base, &h, sizeof(h));
   HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
-    const int c0 = hwyk::DwBlockStart(b, channels, width);
+    const int c0 = BlockStart(b, channels, width);
+    const int live = channels - c0 < width ? channels - c0 : width;
     uint8_t* block = base + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
     int32_t* bias = reinterpret_cast<int32_t*>(block);
     int32_t* mult = bias + width;
@@ -128,15 +148,15 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
     int32_t* wsum = pow + width;
     int16_t* wt = reinterpret_cast<int16_t*>(wsum + width);
     for (int i = 0; i < width; ++i) m[i] = r[i] = p[i] = 0;
-    if (vector) FillVectorRequantFor(rq, c0, width, m, r, p);
+    if (vector) FillVectorRequantFor(rq, c0, live, m, r, p);
     for (int j = 0; j < width; ++j) {
       const int c = hwyk::DwLaneChannel(j, width);
-      bias[j] = w.bias ? w.bias[c0 + c] : 0;
+      bias[j] = w.bias && c < live ? w.bias[c0 + c] : 0;
       mult[j] = m[c];
       rnd[j] = r[c];
       pow[j] = p[c];
       uint32_t sum = 0;
-      for (int t = 0; t < taps; ++t) {
+      for (int t = 0; t < taps && c < live; ++t) {
         sum += static_cast<uint32_t>(hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits));
       }
       wsum[j] = static_cast<int32_t>(sum);
@@ -148,7 +168,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
           hwyk::DwPairLane(lane, width, v == 1, &c, &which);
           const int t = 2 * pair + which;
           wt[(2 * pair + v) * width + lane] =
-              t < taps ? hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits) : 0;
+              t < taps && c < live ? hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits) : 0;
         }
       }
     }
@@ -189,7 +209,12 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
   memset(zero_row, static_cast<int8_t>(zp), sizeof(zero_row));
   constexpr int kFixedPairs = (KH * KW + 1) / 2;
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
-    const int c0 = hwyk::DwBlockStart(b, channels, width);
+    const int c0 = BlockStart(b, channels, width);
+    const int live = channels - c0 < width ? channels - c0 : width;
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+    const bool partial = live < width;
+    const auto m8 = hn::FirstN(d8, static_cast<size_t>(live));
+#endif
     const uint8_t* block = packed + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
     const int32_t* bias = reinterpret_cast<const int32_t*>(block);
     const int32_t* mult = bias + width;
@@ -214,8 +239,13 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
         auto acc_a = bias_a, acc_b = bias_b;
         const auto pair = [&](const int8_t* p0, const int8_t* p1, hn::Vec<D16> wa,
                               hn::Vec<D16> wb) {
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+          const auto x0 = hn::PromoteTo(d16, partial ? hn::MaskedLoad(m8, d8, p0) : hn::LoadU(d8, p0));
+          const auto x1 = hn::PromoteTo(d16, partial ? hn::MaskedLoad(m8, d8, p1) : hn::LoadU(d8, p1));
+#else
           const auto x0 = hn::PromoteTo(d16, hn::LoadU(d8, p0));
           const auto x1 = hn::PromoteTo(d16, hn::LoadU(d8, p1));
+#endif
           acc_a = DwMulAddPairs(d32, hn::InterleaveLower(d16, x0, x1), wa, acc_a);
           acc_b = DwMulAddPairs(d32, hn::InterleaveUpper(d16, x0, x1), wb, acc_b);
         };
@@ -257,7 +287,16 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
           const auto yb = vr.Apply(d32, acc_b, hn::LoadU(d32, mult + n32),
                                    hn::LoadU(d32, rnd + n32), hn::LoadU(d32, pow + n32));
           if (width >= 8) {
-            hn::StoreU(hn::DemoteTo(d8, hn::ReorderDemote2To(d16, ya, yb)), d8, out);
+            const auto bytes = hn::DemoteTo(d8, hn::ReorderDemote2To(d16, ya, yb));
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+            if (partial) {
+              hn::BlendedStore(bytes, m8, d8, out);
+            } else {
+              hn::StoreU(bytes, d8, out);
+            }
+#else
+            hn::StoreU(bytes, d8, out);
+#endif
           } else {
             // Partial vectors' ReorderDemote2To orders lanes per target:
             // store the two halves (channels 0-1 and 2-3) instead.
@@ -271,7 +310,7 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
           hn::Store(acc_a, d32, lanes);
           hn::Store(acc_b, d32, lanes + n32);
           for (int j = 0; j < width; ++j) acc[hwyk::DwLaneChannel(j, width)] = lanes[j];
-          hwyk::RequantizeRow(acc, c0, width, rq, out);
+          hwyk::RequantizeRow(acc, c0, live, rq, out);
         }
       }
     }
@@ -295,7 +334,7 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
   hwyk::DwHeader h{};
   if (w.packed) memcpy(&h, w.packed, sizeof(h));
   if (width == 0 || !w.packed || h.width != width || h.taps != g.kernel_h * g.kernel_w ||
-      h.channels != g.out_c || g.in_c != g.out_c || (h.vector != 0 && h.vector != kVectorFormat)) {
+      h.channels != g.out_c || g.in_c != g.out_c || h.masked != kDwMasked || (h.vector != 0 && h.vector != kVectorFormat)) {
     qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }
