@@ -148,6 +148,9 @@ const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g
     bytes = k.fully_connected_packed_bytes(rows, in.c, out.c);
   } else if (t == LayerKind::kDepthwiseConv2D && k.depthwise_conv2d_packed_bytes) {
     bytes = k.depthwise_conv2d_packed_bytes(g);
+  } else if (t == LayerKind::kFullyConnected && k.fully_connected_packed_bytes) {
+    // One row: most tables pack nothing (0 bytes); AVX-512 VNNI packs.
+    bytes = k.fully_connected_packed_bytes(1, static_cast<int>(in.size()), out.c);
   }
   if (bytes == 0) return nullptr;
   void* dst = arena->Take(bytes);
@@ -156,6 +159,8 @@ const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g
     k.conv2d_pack(g, w, rq, dst);
   } else if (t == LayerKind::kDepthwiseConv2D) {
     k.depthwise_conv2d_pack(g, w, rq, dst);
+  } else if (t == LayerKind::kFullyConnected) {
+    k.fully_connected_pack(1, static_cast<int>(in.size()), out.c, w, rq, dst);
   } else {
     k.fully_connected_pack(rows, in.c, out.c, w, rq, dst);
   }

@@ -145,7 +145,25 @@ TM2_VNNI_ATTR HWY_INLINE void QuadGemmGroup(const uint8_t* const* x, int quads, 
     for (int m = 0; m < MR; ++m) acc[m][v] = a0;
   }
   const int8_t* t = tile;
-  for (int q = 0; q < quads; ++q, t += NV * 4 * L) {
+  int q = 0;
+  if (MR == 1) {
+    // One row (a dense layer): a second set of accumulators for odd quads
+    // halves the chain of dependent vpdpbusd.
+    __m512i odd[NV];
+    for (int v = 0; v < NV; ++v) odd[v] = _mm512_setzero_si512();
+    for (; q + 2 <= quads; q += 2, t += 2 * NV * 4 * L) {
+      int32_t f0, f1;
+      memcpy(&f0, x[0] + 4 * q, 4);
+      memcpy(&f1, x[0] + 4 * q + 4, 4);
+      const __m512i x0 = _mm512_set1_epi32(f0), x1 = _mm512_set1_epi32(f1);
+      for (int v = 0; v < NV; ++v) {
+        acc[0][v] = _mm512_dpbusd_epi32(acc[0][v], x0, _mm512_loadu_si512(t + v * 4 * L));
+        odd[v] = _mm512_dpbusd_epi32(odd[v], x1, _mm512_loadu_si512(t + (NV + v) * 4 * L));
+      }
+    }
+    for (int v = 0; v < NV; ++v) acc[0][v] = _mm512_add_epi32(acc[0][v], odd[v]);
+  }
+  for (; q < quads; ++q, t += NV * 4 * L) {
     __m512i xb[MR];
     for (int m = 0; m < MR; ++m) {
       int32_t four;

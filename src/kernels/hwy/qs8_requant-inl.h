@@ -100,11 +100,18 @@ HWY_INLINE void StoreBytes(D32 d32, hn::Vec<D32> v, int n, int8_t* out) {
   const auto b = hn::DemoteTo(d8, v);
   if (n == static_cast<int>(hn::Lanes(d32))) {
     hn::StoreU(b, d8, out);
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  } else {
+    // Masked-off bytes are not written.
+    hn::BlendedStore(b, hn::FirstN(d8, static_cast<size_t>(n)), d8, out);
+  }
+#else
   } else {
     HWY_ALIGN int8_t tmp[HWY_MAX_BYTES / 4];
     hn::Store(b, d8, tmp);
     for (int i = 0; i < n; ++i) out[i] = tmp[i];
   }
+#endif
 }
 
 }  // namespace HWY_NAMESPACE
