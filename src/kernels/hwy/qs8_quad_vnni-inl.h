@@ -252,7 +252,10 @@ TM2_VNNI_ATTR HWY_NOINLINE void QuadGemm(int rows, int in, int out, const Packed
       const int n = nb * in;
       int i = 0;
       for (; i + n8 <= n; i += n8) hn::Store(hn::Xor(hn::LoadU(d8, x + i), flip), d8, buf + i);
-      for (; i < n; ++i) buf[i] = static_cast<uint8_t>(x[i] ^ 0x80);
+      if (i < n) {  // masked: bytes past n are neither read nor written
+        const auto m = hn::FirstN(d8, static_cast<size_t>(n - i));
+        hn::BlendedStore(hn::Xor(hn::MaskedLoad(m, d8, x + i), flip), m, d8, buf + i);
+      }
     } else {
       // Pad taps have zero weights: any byte will do.
       for (int m = 0; m < nb; ++m) {
