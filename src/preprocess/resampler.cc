@@ -142,36 +142,6 @@ float Resampler::Dot(const float* w, const float* x) const {
   return ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a1[0] + a1[1]) + (a1[2] + a1[3]));
 }
 
-#if defined(__wasm_simd128__) || defined(__SSE2__) || defined(__ARM_NEON)
-namespace {
-// Dot() for four outputs at once, each with exactly Dot()'s lanes and
-// tree (so the same bits): one output's two accumulator chains wait on
-// the add latency, four outputs' eight chains keep the SIMD unit busy.
-void Dot4(const float* const* w, const float* const* x, int taps_pad, float* out) {
-  F4 a0[4], a1[4];
-  for (int o = 0; o < 4; ++o) a0[o] = a1[o] = F4{0.0f, 0.0f, 0.0f, 0.0f};
-  for (int i = 0; i < taps_pad; i += Resampler::kLanes) {
-    for (int o = 0; o < 4; ++o) {
-      a0[o] += Load4(w[o] + i) * Load4(x[o] + i);
-      a1[o] += Load4(w[o] + i + 4) * Load4(x[o] + i + 4);
-    }
-  }
-  for (int o = 0; o < 4; ++o) {
-    out[o] = ((a0[o][0] + a0[o][1]) + (a0[o][2] + a0[o][3])) +
-             ((a1[o][0] + a1[o][1]) + (a1[o][2] + a1[o][3]));
-  }
-}
-constexpr bool kDot4 = true;
-}  // namespace
-#else
-// Scalar FPUs (Cortex-M4): eight accumulators of four outputs would not
-// fit the registers; one output at a time.
-namespace {
-void Dot4(const float* const*, const float* const*, int, float*) {}
-constexpr bool kDot4 = false;
-}  // namespace
-#endif
-
 void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
                         float* out) {
   int64_t ma = m_begin < 0 ? 0 : m_begin;
@@ -196,22 +166,7 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
     int64_t k0 = static_cast<int64_t>(pos / out_rate_);
     uint32_t phase = static_cast<uint32_t>(pos % out_rate_) / gcd_;
     float* dst = out + (m - m_begin);
-    int i = 0;
-    if (kDot4 && cached_) {
-      for (; i + 4 <= run; i += 4) {
-        const float* w4[4];
-        const float* x4[4];
-        for (int o = 0; o < 4; ++o) {
-          w4[o] = cache_ + phase * taps_pad_;
-          x4[o] = mono_ + (k0 - k_first);
-          phase += phase_step_;
-          k0 += phase / phases_;
-          phase %= phases_;
-        }
-        Dot4(w4, x4, taps_pad_, dst + i);
-      }
-    }
-    for (; i < run; ++i) {
+    for (int i = 0; i < run; ++i) {
       const float* w;
       if (cached_) {
         w = cache_ + phase * taps_pad_;
