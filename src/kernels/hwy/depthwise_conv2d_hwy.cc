@@ -10,7 +10,7 @@
 // no scratch copy, no byte-wise store, whatever the channel count. Fewer
 // than 4 channels, and calls without packed weights, run the reference.
 //
-// Taps go in pairs, like the GEMM's: the int16 (x - zp) of two taps are
+// Taps go in pairs, like the GEMM's: the int16 x of two taps are
 // interleaved and one pair multiply-add (pmaddwd, i32x4.dot_i16x8_s) sums
 // both products of a channel into its int32 lane. Interleaving works per
 // 128-bit block, so within each block of B = min(W, 8) channels the "a"
@@ -18,8 +18,11 @@
 // weights and constants follow that order, and the final int32 -> int16
 // narrowing of a and b (ReorderDemote2To, packssdw per block) puts the
 // channels back in order (4-channel blocks store a and b apart). A 3x3 kernel keeps its ten pair vectors in
-// registers; taps in the padding read a row of zero points (x - zp = 0),
-// so every pixel runs the same pairs.
+// registers. The zero point is not subtracted per tap: sum (x - zp) w =
+// sum x w - zp sum w, and the pack step stores sum w per channel so each
+// call folds the last term into the bias. Taps in the padding read a row
+// of zero points, whose zp w cancels against that term, so every pixel
+// runs the same pairs.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
