@@ -1,4 +1,4 @@
-// Packed weights of conv, depthwise and pointwise layers (weight_packing.h).
+// Packed weights of conv, depthwise, pointwise and dense layers (weight_packing.h).
 #include "engine/weight_packing.h"
 
 namespace tm2 {
@@ -11,6 +11,9 @@ size_t PackedWeightBytes(const KernelTable& k, LayerKind kind, const ConvGeometr
     return k.fully_connected_packed_bytes(in.h * in.w, in.c, out.c);
   if (kind == LayerKind::kDepthwiseConv2D && k.depthwise_conv2d_packed_bytes)
     return k.depthwise_conv2d_packed_bytes(g);
+  // A dense layer is one row: most tables pack nothing (0 bytes); AVX-512 VNNI packs.
+  if (kind == LayerKind::kFullyConnected && k.fully_connected_packed_bytes)
+    return k.fully_connected_packed_bytes(1, static_cast<int>(in.size()), out.c);
   return 0;
 }
 
@@ -21,6 +24,8 @@ void PackWeightsInto(const KernelTable& k, LayerKind kind, const ConvGeometry& g
     k.conv2d_pack(g, w, rq, dst);
   } else if (kind == LayerKind::kDepthwiseConv2D) {
     k.depthwise_conv2d_pack(g, w, rq, dst);
+  } else if (kind == LayerKind::kFullyConnected) {
+    k.fully_connected_pack(1, static_cast<int>(in.size()), out.c, w, rq, dst);
   } else {
     k.fully_connected_pack(in.h * in.w, in.c, out.c, w, rq, dst);
   }

@@ -10,7 +10,7 @@
 // no scratch copy, no byte-wise store, whatever the channel count. Fewer
 // than 4 channels, and calls without packed weights, run the reference.
 //
-// Taps go in pairs, like the GEMM's: the int16 (x - zp) of two taps are
+// Taps go in pairs, like the GEMM's: the int16 x of two taps are
 // interleaved and one pair multiply-add (pmaddwd, i32x4.dot_i16x8_s) sums
 // both products of a channel into its int32 lane. Interleaving works per
 // 128-bit block, so within each block of B = min(W, 8) channels the "a"
@@ -18,8 +18,11 @@
 // weights and constants follow that order, and the final int32 -> int16
 // narrowing of a and b (ReorderDemote2To, packssdw per block) puts the
 // channels back in order (4-channel blocks store a and b apart). A 3x3 kernel keeps its ten pair vectors in
-// registers; taps in the padding read a row of zero points (x - zp = 0),
-// so every pixel runs the same pairs.
+// registers. The zero point is not subtracted per tap: sum (x - zp) w =
+// sum x w - zp sum w, and the pack step stores sum w per channel so each
+// call folds the last term into the bias. Taps in the padding read a row
+// of zero points, whose zp w cancels against that term, so every pixel
+// runs the same pairs.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -37,14 +40,14 @@
 namespace tm2 {
 namespace hwyk {
 // Packed layout: header (64 bytes) then per block
-//   bias[W] | mult[W] | rnd[W] | pow[W] (int32) | weights[pairs][2][W] (int16)
+//   bias[W] | mult[W] | rnd[W] | pow[W] | wsum[W] (int32) | weights[pairs][2][W] (int16)
 // with the int32 arrays in accumulator order (DwLaneChannel) and, per
 // pair of taps (an odd count ends with a zero-weight tap), the "a" and "b"
 // vectors of interleaved weights (DwPairLane).
 // The header names the width and shape it was made for, so a table
 // switched after packing (tests force Highway targets) is noticed.
 struct DwHeader {
-  int32_t width, taps, channels, vector;
+  int32_t width, taps, channels, vector, masked;
 };
 constexpr size_t kDwHeaderBytes = 64;
 inline int DwBlocks(int channels, int width) { return (channels + width - 1) / width; }
@@ -53,7 +56,7 @@ inline int DwBlockStart(int b, int channels, int width) {
 }
 inline int DwPairs(int taps) { return (taps + 1) / 2; }
 inline size_t DwBlockBytes(int taps, int width) {
-  return 4 * sizeof(int32_t) * width + sizeof(int16_t) * 2 * static_cast<size_t>(DwPairs(taps)) * width;
+  return 5 * sizeof(int32_t) * width + sizeof(int16_t) * 2 * static_cast<size_t>(DwPairs(taps)) * width;
 }
 // Channel (within its block of W) of int32 accumulator lane j: lanes
 // 0..W/2-1 are the "a" vector, W/2..W-1 the "b" vector.
@@ -87,10 +90,29 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
 #else
 namespace hn = hwy::HWY_NAMESPACE;
 
+// AVX-512 loads and stores bytes under a mask (masked-off lanes are
+// neither read nor written), so there the last block of a channel count
+// that W does not divide starts at b * W and runs with its lanes past the
+// channel count masked off, instead of overlapping the block before: 24
+// channels are one 32-lane block, not two 16-lane blocks.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr int kDwMasked = 1;
+#else
+constexpr int kDwMasked = 0;
+#endif
+
+static int BlockStart(int b, int channels, int width) {
+  return kDwMasked ? b * width : hwyk::DwBlockStart(b, channels, width);
+}
+
 // Lanes per block for `channels` on this target; 0: reference.
 static int DwWidth(int channels) {
   const hn::ScalableTag<int16_t> d16;
   const int full = static_cast<int>(hn::Lanes(d16));
+  if (kDwMasked && channels >= 4) {
+    if (channels >= full) return full;
+    return channels > 16 ? full : channels > 8 ? 16 : 8;
+  }
   if (channels >= full) return full;
   if (channels >= 16 && full > 16) return 16;
   if (channels >= 8 && full > 8) return 8;
@@ -115,25 +137,32 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
   uint8_t* base = static_cast<uint8_t*>(packed);
   memset(base, 0, hwyk::kDwHeaderBytes);
-  const hwyk::DwHeader h{width, taps, channels, vector ? 1 : 0};
+  const hwyk::DwHeader h{width, taps, channels, vector ? kVectorFormat : 0, kDwMasked};
   memcpy(base, &h, sizeof(h));
   HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
-    const int c0 = hwyk::DwBlockStart(b, channels, width);
+    const int c0 = BlockStart(b, channels, width);
+    const int live = channels - c0 < width ? channels - c0 : width;
     uint8_t* block = base + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
     int32_t* bias = reinterpret_cast<int32_t*>(block);
     int32_t* mult = bias + width;
     int32_t* rnd = mult + width;
     int32_t* pow = rnd + width;
-    int16_t* wt = reinterpret_cast<int16_t*>(pow + width);
+    int32_t* wsum = pow + width;
+    int16_t* wt = reinterpret_cast<int16_t*>(wsum + width);
     for (int i = 0; i < width; ++i) m[i] = r[i] = p[i] = 0;
-    if (vector) hwyk::FillVectorRequant(rq, c0, width, m, r, p);
+    if (vector) FillVectorRequantFor(rq, c0, live, m, r, p);
     for (int j = 0; j < width; ++j) {
       const int c = hwyk::DwLaneChannel(j, width);
-      bias[j] = w.bias ? w.bias[c0 + c] : 0;
+      bias[j] = w.bias && c < live ? w.bias[c0 + c] : 0;
       mult[j] = m[c];
       rnd[j] = r[c];
       pow[j] = p[c];
+      uint32_t sum = 0;
+      for (int t = 0; t < taps && c < live; ++t) {
+        sum += static_cast<uint32_t>(hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits));
+      }
+      wsum[j] = static_cast<int32_t>(sum);
     }
     for (int pair = 0; pair < hwyk::DwPairs(taps); ++pair) {
       for (int v = 0; v < 2; ++v) {
@@ -142,7 +171,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
           hwyk::DwPairLane(lane, width, v == 1, &c, &which);
           const int t = 2 * pair + which;
           wt[(2 * pair + v) * width + lane] =
-              t < taps ? hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits) : 0;
+              t < taps && c < live ? hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits) : 0;
         }
       }
     }
@@ -153,6 +182,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
 template <class D32, class V16>
 HWY_INLINE hn::Vec<D32> DwMulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
 #if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
+    HWY_TARGET == HWY_AVX3_DL || \
     HWY_TARGET == HWY_WASM
   hn::Vec<D32> unused = hn::Zero(d32);
   return hn::ReorderWidenMulAccumulate(d32, a, b, acc, unused);
@@ -176,23 +206,33 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
   const int n32 = width / 2;
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w, pairs = hwyk::DwPairs(taps);
   const VectorRequant<decltype(d32)> vr(d32, rq);
-  const auto vzp = hn::Set(d16, static_cast<int16_t>(zp));
   const ptrdiff_t pixel = channels;
-  // Padded taps read this row: x - zp = 0.
+  // Padded taps read this row: zp * w, cancelled by the bias term.
   HWY_ALIGN int8_t zero_row[HWY_MAX_BYTES];
   memset(zero_row, static_cast<int8_t>(zp), sizeof(zero_row));
   constexpr int kFixedPairs = (KH * KW + 1) / 2;
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
-    const int c0 = hwyk::DwBlockStart(b, channels, width);
+    const int c0 = BlockStart(b, channels, width);
+    const int live = channels - c0 < width ? channels - c0 : width;
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+    const bool partial = live < width;
+    const auto m8 = hn::FirstN(d8, static_cast<size_t>(live));
+#endif
     const uint8_t* block = packed + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
     const int32_t* bias = reinterpret_cast<const int32_t*>(block);
     const int32_t* mult = bias + width;
     const int32_t* rnd = mult + width;
     const int32_t* pow = rnd + width;
-    const int16_t* wt = reinterpret_cast<const int16_t*>(pow + width);
+    const int32_t* wsum = pow + width;
+    const int16_t* wt = reinterpret_cast<const int16_t*>(wsum + width);
     hn::Vec<D16> wreg[kFixedPairs > 0 ? 2 * kFixedPairs : 1];
     for (int i = 0; i < 2 * kFixedPairs; ++i) wreg[i] = hn::LoadU(d16, wt + i * width);
-    const auto bias_a = hn::LoadU(d32, bias), bias_b = hn::LoadU(d32, bias + n32);
+    // sum (x - zp) * w = sum x * w - zp * sum w: the zero point leaves the
+    // pixel loop (padded taps read zp and cancel against sum w as before).
+    const auto vzp32 = hn::Set(d32, zp);
+    const auto bias_a = hn::Sub(hn::LoadU(d32, bias), hn::Mul(hn::LoadU(d32, wsum), vzp32));
+    const auto bias_b =
+        hn::Sub(hn::LoadU(d32, bias + n32), hn::Mul(hn::LoadU(d32, wsum + n32), vzp32));
     const int8_t* in_c0 = input + c0;
     for (int oy = 0; oy < g.out_h; ++oy) {
       const int iy0 = oy * g.stride_h - g.pad_top;
@@ -202,8 +242,13 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
         auto acc_a = bias_a, acc_b = bias_b;
         const auto pair = [&](const int8_t* p0, const int8_t* p1, hn::Vec<D16> wa,
                               hn::Vec<D16> wb) {
-          const auto x0 = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, p0)), vzp);
-          const auto x1 = hn::Sub(hn::PromoteTo(d16, hn::LoadU(d8, p1)), vzp);
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+          const auto x0 = hn::PromoteTo(d16, partial ? hn::MaskedLoad(m8, d8, p0) : hn::LoadU(d8, p0));
+          const auto x1 = hn::PromoteTo(d16, partial ? hn::MaskedLoad(m8, d8, p1) : hn::LoadU(d8, p1));
+#else
+          const auto x0 = hn::PromoteTo(d16, hn::LoadU(d8, p0));
+          const auto x1 = hn::PromoteTo(d16, hn::LoadU(d8, p1));
+#endif
           acc_a = DwMulAddPairs(d32, hn::InterleaveLower(d16, x0, x1), wa, acc_a);
           acc_b = DwMulAddPairs(d32, hn::InterleaveUpper(d16, x0, x1), wb, acc_b);
         };
@@ -245,7 +290,16 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
           const auto yb = vr.Apply(d32, acc_b, hn::LoadU(d32, mult + n32),
                                    hn::LoadU(d32, rnd + n32), hn::LoadU(d32, pow + n32));
           if (width >= 8) {
-            hn::StoreU(hn::DemoteTo(d8, hn::ReorderDemote2To(d16, ya, yb)), d8, out);
+            const auto bytes = hn::DemoteTo(d8, hn::ReorderDemote2To(d16, ya, yb));
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+            if (partial) {
+              hn::BlendedStore(bytes, m8, d8, out);
+            } else {
+              hn::StoreU(bytes, d8, out);
+            }
+#else
+            hn::StoreU(bytes, d8, out);
+#endif
           } else {
             // Partial vectors' ReorderDemote2To orders lanes per target:
             // store the two halves (channels 0-1 and 2-3) instead.
@@ -259,7 +313,7 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
           hn::Store(acc_a, d32, lanes);
           hn::Store(acc_b, d32, lanes + n32);
           for (int j = 0; j < width; ++j) acc[hwyk::DwLaneChannel(j, width)] = lanes[j];
-          hwyk::RequantizeRow(acc, c0, width, rq, out);
+          hwyk::RequantizeRow(acc, c0, live, rq, out);
         }
       }
     }
@@ -283,7 +337,7 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
   hwyk::DwHeader h{};
   if (w.packed) memcpy(&h, w.packed, sizeof(h));
   if (width == 0 || !w.packed || h.width != width || h.taps != g.kernel_h * g.kernel_w ||
-      h.channels != g.out_c || g.in_c != g.out_c) {
+      h.channels != g.out_c || g.in_c != g.out_c || h.masked != kDwMasked || (h.vector != 0 && h.vector != kVectorFormat)) {
     qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }

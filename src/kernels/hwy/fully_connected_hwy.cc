@@ -12,6 +12,7 @@
 #include "hwy/highway.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_gemm-inl.h"
+#include "kernels/hwy/qs8_quad_vnni-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace tm2 {
@@ -25,17 +26,18 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
 }
 #else
 
-// bias + sum_i (x[i] - zp) * w[i] over one weight row.
-static int32_t DotRow(const int8_t* x, const uint8_t* wrow, int in, int bits, int32_t zp,
-                      int32_t bias) {
-  const hn::ScalableTag<int16_t> d16;
-  const hn::Repartition<int32_t, decltype(d16)> d32;
-  const hn::Repartition<int8_t, decltype(d16)> d8;   // 2 * n16 bytes
-  const hn::Rebind<int8_t, decltype(d16)> d8h;       // n16 bytes
+// Adds sum (x[j] - zp) * w[j] for j from i in steps of 2 * Lanes(d16) to
+// *acc (wrapping, like the lanes); returns where it stopped.
+template <class D16>
+static int DotRowPart(D16 d16, const int8_t* x, const uint8_t* wrow, int i, int in, int bits,
+                      int32_t zp, uint32_t* acc) {
+  const hn::Repartition<int32_t, D16> d32;
+  const hn::Repartition<int8_t, D16> d8;   // 2 * n16 bytes
+  const hn::Rebind<int8_t, D16> d8h;       // n16 bytes
   const int n16 = static_cast<int>(hn::Lanes(d16));
+  if (i + 2 * n16 > in) return i;
   const auto vzp = hn::Set(d16, static_cast<int16_t>(zp));
   auto acc0 = hn::Zero(d32), acc1 = hn::Zero(d32);
-  int i = 0;
   if (bits == 4) {
     // 2*n16 weights per step: n16 bytes, nibbles split by shifts; x split
     // into even/odd elements the same way, so lane order never matters.
@@ -58,16 +60,39 @@ static int32_t DotRow(const int8_t* x, const uint8_t* wrow, int in, int bits, in
       acc1 = MulAddPairs(d32, x1, hn::PromoteTo(d16, hn::LoadU(d8h, w8 + i + n16)), acc1);
     }
   }
-  // Wrapping int32 sum, like the lanes.
-  uint32_t acc = static_cast<uint32_t>(bias) +
-                 static_cast<uint32_t>(hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc0, acc1))));
+  *acc += static_cast<uint32_t>(hn::GetLane(hn::SumOfLanes(d32, hn::Add(acc0, acc1))));
+  return i;
+}
+
+// bias + sum_i (x[i] - zp) * w[i] over one weight row: full vectors, then
+// narrower ones (a row of 32 inputs is shorter than two AVX-512 vectors
+// and would otherwise go all scalar), then scalar.
+static int32_t DotRow(const int8_t* x, const uint8_t* wrow, int in, int bits, int32_t zp,
+                      int32_t bias) {
+  uint32_t acc = static_cast<uint32_t>(bias);
+  int i = DotRowPart(hn::ScalableTag<int16_t>(), x, wrow, 0, in, bits, zp, &acc);
+#if HWY_MAX_BYTES > 32
+  i = DotRowPart(hn::CappedTag<int16_t, 16>(), x, wrow, i, in, bits, zp, &acc);
+#endif
+#if HWY_MAX_BYTES > 16
+  i = DotRowPart(hn::CappedTag<int16_t, 8>(), x, wrow, i, in, bits, zp, &acc);
+#endif
   for (; i < in; ++i) {
     acc += static_cast<uint32_t>(x[i] - zp) * static_cast<uint32_t>(hwyk::WeightAt16(wrow, i, bits));
   }
   return static_cast<int32_t>(acc);
 }
 
-static bool UsesPairGemm(int rows, int in) { return rows >= 2 && in <= hwyk::kMaxPatch; }
+// With VNNI, a dense layer (one row) also runs from packed weights: the
+// quad GEMM's one dpbusd per 4 x 16 MACs beats DotRow's widening, and the
+// packed tile costs the weights once more in the arena (natively only).
+static bool UsesPairGemm(int rows, int in) {
+#if HWY_TARGET == HWY_AVX3_DL
+  return rows >= 1 && in <= hwyk::kMaxPatch;
+#else
+  return rows >= 2 && in <= hwyk::kMaxPatch;
+#endif
+}
 
 static int Lanes32() {
   const hn::ScalableTag<int32_t> d32;
@@ -76,12 +101,19 @@ static int Lanes32() {
 
 size_t FullyConnectedPackedBytes(int rows, int in, int out) {
   if (!UsesPairGemm(rows, in)) return 0;
+#if HWY_TARGET == HWY_AVX3_DL
+  return QuadPackedBytes(in, out);
+#endif
   return PackedPairBytes(ContiguousPatch(in).pairs(), out, Lanes32());
 }
 
 void FullyConnectedPack(int rows, int in, int out, const QuantizedWeights& w,
                         const Requantization& rq, void* packed) {
   if (!UsesPairGemm(rows, in)) return;
+#if HWY_TARGET == HWY_AVX3_DL
+  PackQuads(w, rq, in, out, packed);
+  return;
+#endif
   PackPairs(w, rq, in, ContiguousPatch(in), in, out, Lanes32(), packed);
 }
 
@@ -100,6 +132,15 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
     }
     return;
   }
+#if HWY_TARGET == HWY_AVX3_DL
+  PackedQuads pq;
+  if (OpenQuads(w.packed, in, out, &pq)) {
+    QuadGemm(rows, in, out, pq, zp, rq, input, output);
+  } else {
+    qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
+  }
+  return;
+#endif
   const PatchRows pr = ContiguousPatch(in);
   PackedPairs pk;
   if (!OpenPacked(w.packed, pr.pairs(), out, Lanes32(), &pk)) {

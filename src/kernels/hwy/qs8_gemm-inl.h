@@ -38,6 +38,7 @@ HWY_INLINE hn::Vec<D32> MulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
   const int32x4_t hi = vmull_high_s16(a.raw, b.raw);
   return hn::Add(acc, hn::Vec<D32>{vpaddq_s32(lo, hi)});
 #elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
+    HWY_TARGET == HWY_AVX3_DL || \
     HWY_TARGET == HWY_WASM
   // On these targets the "reorder" is the identity: it is pmaddwd/dot_i16x8.
   hn::Vec<D32> unused = hn::Zero(d32);
@@ -240,9 +241,9 @@ inline void PackPairs(const QuantizedWeights& w, const Requantization& rq, int k
   for (size_t c = 0; c < 4 * np; ++c) bias[c] = 0;
   for (int c = 0; c < out_c && w.bias; ++c) bias[c] = w.bias[c];
   const bool vector = hwyk::VectorRequantOk(rq, 0, out_c);
-  if (vector) hwyk::FillVectorRequant(rq, 0, out_c, mult, rnd, pow);
+  if (vector) FillVectorRequantFor(rq, 0, out_c, mult, rnd, pow);
   PackPairTile(w, k, pr, len, out_c, n32, reinterpret_cast<int16_t*>(pow + np));
-  const PackedHeader h{n32, pr.pairs(), out_c, vector ? 1 : 0};
+  const PackedHeader h{n32, pr.pairs(), out_c, vector ? kVectorFormat : 0};
   memset(base, 0, kPackedHeaderBytes);
   memcpy(base, &h, sizeof(h));
 }
@@ -263,6 +264,7 @@ inline bool OpenPacked(const void* packed, int pairs, int out_c, int n32, Packed
   PackedHeader h;
   memcpy(&h, base, sizeof(h));
   if (h.lanes != n32 || h.pairs != pairs || h.out_c != out_c) return false;
+  if (h.vector != 0 && h.vector != kVectorFormat) return false;
   const size_t np = PaddedChannels(out_c, n32);
   v->bias = reinterpret_cast<const int32_t*>(base + kPackedHeaderBytes);
   v->mult = v->bias + np;

@@ -17,6 +17,7 @@
 #endif
 
 #include "hwy/highway.h"
+#include "kernels/hwy/requant_row.h"
 
 #if HWY_TARGET != HWY_SCALAR
 HWY_BEFORE_NAMESPACE();
@@ -41,6 +42,36 @@ HWY_INLINE hn::Vec<D32> MulHigh32(D32 d32, hn::Vec<D32> a, hn::Vec<D32> b) {
 #endif
 }
 
+// AVX2 and AVX-512 shift each int32 lane by its own count in one
+// instruction (vpsravd): there floor(T / 2^r) is T >> r, and the pack
+// step stores r where other targets store 2^(32-r) (kVectorFormat names
+// which; a packed header records it, so a layout packed for one target is
+// never read by another).
+#undef TM2_REQUANT_LANE_SHIFT
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+#define TM2_REQUANT_LANE_SHIFT 1
+constexpr int32_t kVectorFormat = 2;
+#else
+#define TM2_REQUANT_LANE_SHIFT 0
+constexpr int32_t kVectorFormat = 1;
+#endif
+
+// hwyk::FillVectorRequant in this target's format.
+inline void FillVectorRequantFor(const Requantization& rq, int first, int n, int32_t* mult,
+                                 int32_t* rnd, int32_t* pow) {
+  hwyk::FillVectorRequant(rq, first, n, mult, rnd, pow);
+#if TM2_REQUANT_LANE_SHIFT
+  for (int i = 0; i < n; ++i) {
+    int r = 1;  // pow 0 stands for r = 1
+    if (pow[i] != 0) {
+      r = 32;
+      for (uint32_t p = static_cast<uint32_t>(pow[i]); p > 1; p >>= 1) --r;
+    }
+    pow[i] = r;
+  }
+#endif
+}
+
 template <class D32>
 struct VectorRequant {
   hn::Vec<D32> zp, lo, hi;
@@ -52,8 +83,12 @@ struct VectorRequant {
   HWY_INLINE hn::Vec<D32> Apply(D32 d32, hn::Vec<D32> acc, hn::Vec<D32> mult, hn::Vec<D32> rnd,
                                 hn::Vec<D32> pow) const {
     const auto t = hn::Add(MulHigh32(d32, acc, mult), rnd);
+#if TM2_REQUANT_LANE_SHIFT
+    const auto y = t >> pow;  // pow holds r here
+#else
     auto y = MulHigh32(d32, t, pow);
     y = hn::Add(y, hn::IfThenElseZero(hn::Eq(pow, hn::Zero(d32)), hn::ShiftRight<1>(t)));
+#endif
     return hn::Min(hn::Max(hn::Add(y, zp), lo), hi);
   }
 };
@@ -65,11 +100,18 @@ HWY_INLINE void StoreBytes(D32 d32, hn::Vec<D32> v, int n, int8_t* out) {
   const auto b = hn::DemoteTo(d8, v);
   if (n == static_cast<int>(hn::Lanes(d32))) {
     hn::StoreU(b, d8, out);
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  } else {
+    // Masked-off bytes are not written.
+    hn::BlendedStore(b, hn::FirstN(d8, static_cast<size_t>(n)), d8, out);
+  }
+#else
   } else {
     HWY_ALIGN int8_t tmp[HWY_MAX_BYTES / 4];
     hn::Store(b, d8, tmp);
     for (int i = 0; i < n; ++i) out[i] = tmp[i];
   }
+#endif
 }
 
 }  // namespace HWY_NAMESPACE
