@@ -79,3 +79,53 @@ TEST_CASE("an allocation under a RAM budget fits when the engine plans it") {
   std::vector<uint8_t> bytes;
   CHECK(tm2::WriteModel(four, &bytes).ok());
 }
+
+// Issue 10: with 4-bit outputs the engine packs two per byte and runs those
+// layers whole, while its int8 plan runs them in bands; the banded layout
+// alone priced no 4-bit output, so a budget at the least RAM the engine
+// plans (all outputs 4-bit but the logits) was refused.
+TEST_CASE("a RAM budget at the least planned RAM is met when packing beats bands") {
+  int reproduced = 0;
+  for (const tm2::ModelSpec& spec :
+       {tm2::test::SmallSpec(), tm2::test::MultiBranchSpec(), tm2::test::ConvChainSpec()}) {
+    const int n = NumWeightedLayers(spec);
+    std::vector<LayerCost> layers(n);
+    for (int i = 0; i < n; ++i) {
+      layers[i].name = "l" + std::to_string(i);
+      layers[i].bytes8 = 200;
+      layers[i].bytes4 = 100;
+      layers[i].sens4 = 0.5 + i;
+      layers[i].act_pinned8 = i + 1 == n;
+      layers[i].act_sens4 = 1.0 + i;
+    }
+    std::vector<int> least(n, 4);
+    least[n - 1] = 8;
+    const int64_t least_planned = PlannedRamBytes(WithActBits(spec, least));
+    const int64_t all8 = PlannedRamBytes(WithActBits(spec, std::vector<int>(n, 8)));
+    const std::vector<RamModel> layouts = BuildRamModels(spec);
+    REQUIRE(!layouts.empty());
+    // The banded layout alone cannot reach what the engine plans.
+    if (MinimumRam(layers, layouts[0]) > least_planned) {
+      ++reproduced;
+      REQUIRE(layouts.size() == 2);
+      CHECK_FALSE(SolveBitAllocation(layers, layouts[0], BitBudgets{-1, least_planned}).feasible);
+    }
+    for (int64_t budget : {least_planned, (least_planned + all8) / 2, all8}) {
+      int64_t planned = 0;
+      int tightenings = 0;
+      const BitAllocation a =
+          AllocateWithinPlan(layers, spec, layouts, BitBudgets{100 * n, budget}, &planned, &tightenings);
+      REQUIRE(a.feasible);
+      CHECK(a.act_bits[n - 1] == 8);
+      CHECK(a.bytes <= 100 * n);
+      CHECK(planned == PlannedRamBytes(WithActBits(spec, a.act_bits)));
+      CHECK(planned <= budget);
+    }
+    int64_t planned = 0;
+    int tightenings = 0;
+    CHECK_THROWS_WITH(AllocateWithinPlan(layers, spec, layouts, BitBudgets{-1, least_planned - 1}, &planned,
+                                         &tightenings),
+                      Catch::Contains("no bit allocation fits"));
+  }
+  CHECK(reproduced > 0);
+}

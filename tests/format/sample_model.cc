@@ -189,6 +189,25 @@ ModelSpec SmallSpec() {
   return spec;
 }
 
+ModelSpec ConvChainSpec() {
+  Rng rng(11);
+  ModelSpec spec;
+  spec.name = "conv-chain";
+  spec.labels = {"no", "yes"};
+  BranchSpec b;
+  b.name = b.modality = "audio";
+  b.preprocess = SamplePreprocess(32, 16);
+  Shape s{32, 16, 1};
+  b.layers.push_back(Weighted(LayerKind::kConv2D, &s, 3, 1, true, 16, 8, 8, rng));
+  b.layers.push_back(Weighted(LayerKind::kConv2D, &s, 3, 1, true, 16, 8, 8, rng));
+  b.layers.push_back(Weighted(LayerKind::kConv2D, &s, 3, 2, true, 16, 8, 8, rng));
+  b.layers.push_back(Pool(LayerKind::kGlobalAvgPool, &s, 1, 1, false));
+  spec.branches.push_back(b);
+  spec.head.push_back(Weighted(LayerKind::kFullyConnected, &s, 1, 1, false, 2, 8, 8, rng));
+  spec.head.push_back(Softmax());
+  return spec;
+}
+
 namespace {
 
 size_t WeightRows(const LayerSpec& l) {

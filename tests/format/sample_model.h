@@ -33,6 +33,9 @@ class Rng {
 ModelSpec MultiBranchSpec();
 // One branch, a handful of layers, no fusion: a few hundred bytes.
 ModelSpec SmallSpec();
+// One branch of three 3x3 convs (16 channels) on a 32 x 16 input: outputs
+// large enough that the planner's bands and its packed int4 outputs compete.
+ModelSpec ConvChainSpec();
 
 // A pack of SmallSpec ("small") and MultiBranchSpec ("multi") whose
 // weighted layers alternate between Dense and ProductQuantized: codebook 0

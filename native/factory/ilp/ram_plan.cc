@@ -6,6 +6,7 @@
 #include <string>
 
 #include "format/model.h"
+#include "ilp/budget.h"
 #include "kernels/select.h"
 
 namespace tm2 {
@@ -44,11 +45,12 @@ Model LoadSpec(const ModelSpec& spec, std::vector<uint8_t>* bytes) {
   return model;
 }
 
-ArenaReport Plan(const ModelSpec& spec, PlanTrace* trace) {
+ArenaReport Plan(const ModelSpec& spec, PlanTrace* trace, bool in_place = true) {
   std::vector<uint8_t> bytes;
   const Model model = LoadSpec(spec, &bytes);
   EngineOptions o = SmallPartOptions(model.preprocess(0).sample_rate);
   o.plan_trace = trace;
+  o.in_place = in_place;
   ArenaReport report;
   const Status s = Engine::ArenaBytes(model, &report, o);
   if (!s.ok()) throw std::runtime_error(std::string("RAM plan: ") + s.message());
@@ -113,11 +115,13 @@ ModelSpec WithActBits(const ModelSpec& spec, const std::vector<int>& act_bits) {
   return out;
 }
 
-RamModel BuildRamModel(const ModelSpec& spec) {
+namespace {
+
+RamModel BuildLayout(const ModelSpec& spec, bool in_place, bool* same_out) {
   const int n = NumWeightedLayers(spec);
   auto t8 = std::make_unique<PlanTrace>(), t4 = std::make_unique<PlanTrace>();
-  const ArenaReport r8 = Plan(WithActBits(spec, std::vector<int>(n, 8)), t8.get());
-  Plan(WithActBits(spec, std::vector<int>(n, 4)), t4.get());
+  const ArenaReport r8 = Plan(WithActBits(spec, std::vector<int>(n, 8)), t8.get(), in_place);
+  Plan(WithActBits(spec, std::vector<int>(n, 4)), t4.get(), in_place);
   // The 4-bit sizes hold only if both plans made the same buffers of the
   // same layers (banding may group otherwise); if not, a buffer keeps its
   // 8-bit size in the model, and the planner's check after solving decides.
@@ -125,6 +129,7 @@ RamModel BuildRamModel(const ModelSpec& spec) {
   for (int s = 0; s <= PlanTrace::kHead && same; ++s)
     same = std::equal(std::begin(t8->layer_buffer[s]), std::end(t8->layer_buffer[s]),
                       std::begin(t4->layer_buffer[s]));
+  if (same_out) *same_out = same;
   RamModel m;
   m.fixed_bytes = static_cast<int64_t>(r8.total - r8.shared);
   m.floor_bytes = static_cast<int64_t>(r8.preprocess_scratch);
@@ -148,6 +153,72 @@ RamModel BuildRamModel(const ModelSpec& spec) {
   for (size_t j = 0; j < m.buffers.size(); ++j)
     if (tied_fixed[j]) { m.buffers[j].layers.clear(); m.buffers[j].bytes4 = m.buffers[j].bytes8; }
   return m;
+}
+
+}  // namespace
+
+RamModel BuildRamModel(const ModelSpec& spec) { return BuildLayout(spec, true, nullptr); }
+
+std::vector<RamModel> BuildRamModels(const ModelSpec& spec) {
+  std::vector<RamModel> out{BuildLayout(spec, true, nullptr)};
+  // Packed layers run whole, so the banded layout's steps misprice the
+  // packed plan (even when its buffers line up with it). The layout without
+  // bands or in-place reuse (both widths make the same buffers) bounds the
+  // engine's plan from above: a fit there is a mixed allocation that fits.
+  bool whole_same = true;
+  RamModel whole = BuildLayout(spec, false, &whole_same);
+  if (whole_same) out.push_back(std::move(whole));
+  return out;
+}
+
+
+BitAllocation AllocateWithinPlan(const std::vector<LayerCost>& costs, const ModelSpec& spec,
+                                 const std::vector<RamModel>& layouts, const BitBudgets& budgets,
+                                 int64_t* planned_ram, int* tightenings) {
+  // The planner places buffers greedily and can need more than the largest
+  // step's live bytes (the ILP's bound): check with it, and tighten the
+  // ILP's budget by the excess until the plan fits. Each layout is solved;
+  // the least sensitive fit wins.
+  const int n = static_cast<int>(costs.size());
+  BitAllocation best;
+  *planned_ram = 0;
+  *tightenings = 0;
+  std::vector<int> least(n);
+  for (int i = 0; i < n; ++i) least[i] = costs[i].act_pinned8 ? 8 : 4;
+  bool found = false;
+  for (const RamModel& ram : layouts) {
+    BitBudgets b = budgets;
+    for (int tries = 0; tries <= 16; ++tries) {
+      BitAllocation a = SolveBitAllocation(costs, ram, b);
+      if (!a.feasible) break;
+      const int64_t planned = budgets.ram >= 0 ? PlannedRamBytes(WithActBits(spec, a.act_bits)) : 0;
+      if (planned <= budgets.ram || budgets.ram < 0) {
+        if (!found || a.sensitivity < best.sensitivity) { best = a; *planned_ram = planned; }
+        found = true;
+        break;
+      }
+      ++*tightenings;
+      b.ram -= planned - budgets.ram;
+    }
+  }
+  const int64_t min_ram = budgets.ram >= 0 ? PlannedRamBytes(WithActBits(spec, least)) : 0;
+  if (!found && budgets.ram >= 0 && min_ram <= budgets.ram) {
+    // The ILP's bound missed every fit but the least-RAM outputs plan within
+    // the budget (the figure the error below would report): take them, and
+    // the weights the flash budget allows.
+    BitAllocation a = SolveBitAllocation(costs, RamModel(), BitBudgets{budgets.flash, -1});
+    if (a.feasible) {
+      a.act_bits = least;
+      for (int i = 0; i < n; ++i)
+        if (least[i] == 4) a.sensitivity += costs[i].act_sens4 - costs[i].act_sens8;
+      a.ram = min_ram;
+      best = a;
+      *planned_ram = min_ram;
+      found = true;
+    }
+  }
+  if (!found) throw std::runtime_error(InfeasibleMessage(budgets, MinimumFlash(costs), min_ram));
+  return best;
 }
 
 }  // namespace factory

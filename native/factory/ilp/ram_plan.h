@@ -36,6 +36,21 @@ ModelSpec WithActBits(const ModelSpec& spec, const std::vector<int>& act_bits);
 // The buffers of two plans of the spec (all outputs 8-bit, all 4-bit),
 // each tied to the weighted layers whose outputs it holds.
 RamModel BuildRamModel(const ModelSpec& spec);
+// The layouts the allocation solves: the one above, and the layout with no
+// bands or in-place reuse (EngineOptions::in_place false), which prices
+// every buffer's 4-bit size but over-counts the engine's packed plan. The allocation solves each and
+// keeps the best one the engine plans within the budget.
+std::vector<RamModel> BuildRamModels(const ModelSpec& spec);
+// The least sensitive allocation (costs: one per weighted layer) that the
+// engine plans within budgets.ram: each layout solved, the ILP's RAM bound
+// tightened while the plan needs more; when no solve fits but the least-RAM
+// outputs (every unpinned one 4-bit) plan within the budget, those with the
+// weights the flash budget allows. So any budget at or above that least
+// planned RAM is met. Throws InfeasibleMessage otherwise. layouts: a
+// RamModel() alone without a RAM budget.
+BitAllocation AllocateWithinPlan(const std::vector<LayerCost>& costs, const ModelSpec& spec,
+                                 const std::vector<RamModel>& layouts, const BitBudgets& budgets,
+                                 int64_t* planned_ram, int* tightenings);
 int NumWeightedLayers(const ModelSpec& spec);
 
 }  // namespace factory

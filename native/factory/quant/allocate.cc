@@ -59,7 +59,7 @@ MemoryAllocation AllocateBits(TinyNet& qnet, const TensorSet& train, const std::
     out.costs = LayerCosts(qnet, std::vector<double>(n, 0.0), stats, false);
     for (auto& c : out.costs) c.pinned8 = true;  // no flash budget: weights keep the recipe's bits
   }
-  RamModel ram;
+  std::vector<RamModel> layouts{RamModel()};
   ModelSpec spec;
   if (budgets.ram >= 0) {
     // Activation sensitivity: the measured rise of the training loss (about
@@ -81,32 +81,10 @@ MemoryAllocation AllocateBits(TinyNet& qnet, const TensorSet& train, const std::
     }
     spec = BuildModelSpec(qnet, norm);
     qnet->EnableFakeQuant(false);
-    ram = BuildRamModel(spec);
+    layouts = BuildRamModels(spec);
   }
-  // The planner places buffers greedily and can need more than the largest
-  // step's live bytes (the ILP's bound): check with it, and tighten the
-  // ILP's budget by the excess until the plan fits.
-  BitBudgets b = budgets;
-  for (;;) {
-    out.bits = SolveBitAllocation(out.costs, ram, b);
-    if (!out.bits.feasible) {
-      const int64_t min_ram = budgets.ram >= 0 ? PlannedRamBytes(WithActBits(spec, [&] {
-        std::vector<int> a(n);
-        for (int i = 0; i < n; ++i) a[i] = out.costs[i].act_pinned8 ? 8 : 4;
-        return a;
-      }())) : 0;
-      if (b.ram != budgets.ram && min_ram <= budgets.ram)
-        throw std::runtime_error("RAM budget " + FormatBytes(budgets.ram) +
-                                 ": the planner's layout needs more than the ILP's bound; the least "
-                                 "planned is " + FormatBytes(min_ram));
-      throw std::runtime_error(InfeasibleMessage(budgets, MinimumFlash(out.costs), min_ram));
-    }
-    if (budgets.ram < 0) break;
-    out.planned_ram = PlannedRamBytes(WithActBits(spec, out.bits.act_bits));
-    if (out.planned_ram <= budgets.ram) break;
-    if (++out.tightenings > 16) throw std::runtime_error("RAM budget: the planner's layout does not converge");
-    b.ram -= out.planned_ram - budgets.ram;
-  }
+  // Solved per layout and checked with the engine's planner (ram_plan.h).
+  out.bits = AllocateWithinPlan(out.costs, spec, layouts, budgets, &out.planned_ram, &out.tightenings);
   for (int i = 0; i < n; ++i) {
     if (budgets.flash >= 0) weighted[i]->weight_bits = out.bits.bits[i];
     if (budgets.ram >= 0) weighted[i]->act_bits = out.bits.act_bits[i];
