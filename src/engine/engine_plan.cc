@@ -122,13 +122,18 @@ class Engine::Planner final : public ModelVisitor {
     if (!e_.options_.features_only) {
       params.input_rate = e_.options_.input_rate;
       TM2_RETURN_IF_ERROR(params.Validate());
-      PreprocessParams uncached = params;
-      uncached.resampler_cache = false;
-      tables_bytes[branch] = Preprocessor::TablesBytes(params);
-      const size_t cache_bytes = tables_bytes[branch] - Preprocessor::TablesBytes(uncached);
+      // One measuring pass for both parts, a second only for the cache's
+      // share (measuring is not free: it counts the mel weights).
+      size_t scratch = 0;
+      Preprocessor::PartBytes(params, &tables_bytes[branch], &scratch);
+      size_t cache_bytes = 0;
+      if (params.resampler_cache) {
+        PreprocessParams uncached = params;
+        uncached.resampler_cache = false;
+        cache_bytes = tables_bytes[branch] - Preprocessor::TablesBytes(uncached);
+      }
       report_.resampler_cache += cache_bytes;
       report_.preprocess_tables += tables_bytes[branch] - cache_bytes;
-      const size_t scratch = Preprocessor::ScratchBytes(params);
       if (scratch > report_.preprocess_scratch) report_.preprocess_scratch = scratch;
       tables[branch] = arena_.Take(tables_bytes[branch]);
     }

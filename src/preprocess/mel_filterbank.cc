@@ -1,9 +1,53 @@
 #include "preprocess/mel_filterbank.h"
 
+#include <atomic>
+#include <cstring>
+
 #include "common/det_math.h"
 
 namespace tm2 {
 namespace preprocess_internal {
+namespace {
+
+// The weight count of recent filterbanks. Every workspace measurement
+// carves the mel table, and an engine load measures each branch several
+// times (ArenaBytes and Init plan, Prepare checks): counting once per
+// distinct filterbank keeps that from costing more than building the
+// tables (issue 16). A pure function's memo: a hit returns what counting
+// returns. The try-lock never waits: a thread that finds it taken counts.
+struct CountKey {
+  int32_t bins, fft_size;
+  float sample_rate, low_hz, high_hz;
+};
+constexpr int kCountSlots = 8;  // kMaxBranches filterbanks
+struct CountMemo {
+  CountKey key[kCountSlots];
+  uint32_t count[kCountSlots];
+  int used = 0, next = 0;
+};
+CountMemo g_memo;
+std::atomic_flag g_memo_busy = ATOMIC_FLAG_INIT;
+
+bool FindCount(const CountKey& k, uint32_t* count) {
+  if (g_memo_busy.test_and_set(std::memory_order_acquire)) return false;
+  bool found = false;
+  for (int i = 0; i < g_memo.used && !found; ++i) {
+    if (std::memcmp(&g_memo.key[i], &k, sizeof(k)) == 0) *count = g_memo.count[i], found = true;
+  }
+  g_memo_busy.clear(std::memory_order_release);
+  return found;
+}
+
+void KeepCount(const CountKey& k, uint32_t count) {
+  if (g_memo_busy.test_and_set(std::memory_order_acquire)) return;
+  g_memo.key[g_memo.next] = k;
+  g_memo.count[g_memo.next] = count;
+  g_memo.next = (g_memo.next + 1) % kCountSlots;
+  if (g_memo.used < kCountSlots) ++g_memo.used;
+  g_memo_busy.clear(std::memory_order_release);
+}
+
+}  // namespace
 
 void MelFilterbank::Carve(int bins, int fft_size, float sample_rate, float low_hz, float high_hz,
                           WorkspaceCarver* carver) {
@@ -13,7 +57,17 @@ void MelFilterbank::Carve(int bins, int fft_size, float sample_rate, float low_h
   count_ = carver->Take<uint16_t>(bins);
   offset_ = carver->Take<uint32_t>(bins);
   const uint32_t most = static_cast<uint32_t>(2 * (fft_size / 2 + 1));
-  capacity_ = Build(sample_rate, low_hz, high_hz, most, /*write=*/false);
+  CountKey key;
+  std::memset(&key, 0, sizeof(key));  // no padding to compare, but be sure
+  key.bins = bins;
+  key.fft_size = fft_size;
+  key.sample_rate = sample_rate;
+  key.low_hz = low_hz;
+  key.high_hz = high_hz;
+  if (!FindCount(key, &capacity_)) {
+    capacity_ = Build(sample_rate, low_hz, high_hz, most, /*write=*/false);
+    KeepCount(key, capacity_);
+  }
   weights_ = carver->Take<float>(capacity_ > 0 ? capacity_ : 1);
 }
 
@@ -29,15 +83,19 @@ uint32_t MelFilterbank::Build(float sample_rate, float low_hz, float high_hz, ui
   const float mel_hi = DetLog(1.0f + high_hz / 700.0f);
   const int num_bins = fft_size_ / 2 + 1;
   uint32_t used = 0;
+  // Edge i of the bins_ + 2: bin b spans edges b, b + 1, b + 2, so each
+  // is computed once and handed on to the next bin.
+  auto edge_at = [&](int i) {
+    if (i == 0) return low_hz;
+    if (i == bins_ + 1) return high_hz;
+    float mel = mel_lo + (mel_hi - mel_lo) * static_cast<float>(i) / static_cast<float>(bins_ + 1);
+    return 700.0f * (DetExp(mel) - 1.0f);
+  };
+  float edge[3] = {0.0f, edge_at(0), edge_at(1)};
   for (int b = 0; b < bins_; ++b) {
-    float edge[3];
-    for (int e = 0; e < 3; ++e) {
-      int i = b + e;
-      if (i == 0) { edge[e] = low_hz; continue; }
-      if (i == bins_ + 1) { edge[e] = high_hz; continue; }
-      float mel = mel_lo + (mel_hi - mel_lo) * static_cast<float>(i) / static_cast<float>(bins_ + 1);
-      edge[e] = 700.0f * (DetExp(mel) - 1.0f);
-    }
+    edge[0] = edge[1];
+    edge[1] = edge[2];
+    edge[2] = edge_at(b + 2);
     uint16_t first = 0, count = 0;
     const uint32_t offset = used;
     // f(k) below never decreases with k (an exact integer, one monotone
@@ -54,6 +112,22 @@ uint32_t MelFilterbank::Build(float sample_rate, float low_hz, float high_hz, ui
     while (lo < hi) {
       const int mid = lo + (hi - lo) / 2;
       if (freq(mid) > edge[0]) hi = mid; else lo = mid + 1;
+    }
+    if (!write) {
+      // Counting only (Carve, run for every workspace measurement): every
+      // k of the run below has f(k) > edge0, and its weight is > 0 exactly
+      // when f(k) < edge2 (f - edge0 and edge2 - f are differences of
+      // distinct floats, at least about 1e-7 Hz, over spans of at most
+      // 24 kHz: never a zero quotient). So the run ends at the first k with
+      // !(f(k) < edge2), which a second binary search finds.
+      int end_lo = lo, end_hi = num_bins;
+      while (end_lo < end_hi) {
+        const int mid = end_lo + (end_hi - end_lo) / 2;
+        if (!(freq(mid) < edge[2])) end_hi = mid; else end_lo = mid + 1;
+      }
+      const uint32_t run = static_cast<uint32_t>(end_lo - lo);
+      used = run < capacity - used ? used + run : capacity;
+      continue;
     }
     for (int k = lo; k < num_bins; ++k) {
       float f = freq(k);

@@ -105,6 +105,9 @@ class Preprocessor {
   static size_t WorkspaceBytes(const PreprocessParams& params);
   static size_t TablesBytes(const PreprocessParams& params);
   static size_t ScratchBytes(const PreprocessParams& params);
+  // Both parts from one measuring pass (0 and 0 if invalid): for planners
+  // that need both, since measuring builds the mel edges to count weights.
+  static void PartBytes(const PreprocessParams& params, size_t* tables, size_t* scratch);
   // Bytes of the constant tables every Preprocessor reads and none builds
   // (FFT twiddles and bit reversal up to 1024 points, the resampler's
   // kernel): read-only data, flash on a microcontroller, never workspace.

@@ -43,6 +43,14 @@ size_t Preprocessor::ScratchBytes(const PreprocessParams& params) {
   return Measure(params).scratch_used();
 }
 
+void Preprocessor::PartBytes(const PreprocessParams& params, size_t* tables, size_t* scratch) {
+  *tables = *scratch = 0;
+  if (!params.Validate().ok()) return;
+  const WorkspaceCarver need = Measure(params);
+  *tables = need.tables_used();
+  *scratch = need.scratch_used();
+}
+
 size_t Preprocessor::ConstTablesBytes() { return preprocess_internal::kConstTablesBytes; }
 
 Status Preprocessor::Prepare(const PreprocessParams& params, void* workspace,
