@@ -22,6 +22,7 @@
 #include "format/model.h"
 #include "ilp/ram_plan.h"
 #include "quant/allocate.h"
+#include "quant/calibrate.h"
 #include "quant/export.h"
 #include "quant/int_sim.h"
 #include "recipe/model_stats.h"
@@ -191,16 +192,7 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
     }
     // QAT: one calibration pass sets the observers, then fine-tuning with
     // the engine's rounding in the forward pass.
-    qnet->EnableFakeQuant(true);
-    qnet->train();
-    {
-      torch::NoGradGuard ng;
-      for (int64_t i = 0; i < d.train.size(); i += 64) {
-        std::vector<torch::Tensor> x;
-        for (const auto& t : d.train.x) x.push_back(t.slice(0, i, std::min<int64_t>(d.train.size(), i + 64)));
-        qnet->forward(x);
-      }
-    }
+    CalibrateObservers(qnet, d.train);
     const int qat_epochs = o.qat_epochs >= 0 ? o.qat_epochs : r.train.qat_epochs;
     if (qat_epochs > 0) {
       TrainConfig qcfg = r.train;

@@ -10,6 +10,7 @@
 #include "ilp/ram_plan.h"
 #include "pipeline.h"
 #include "quant/allocate.h"
+#include "quant/calibrate.h"
 #include "quant/int_sim.h"
 #include "quant/sensitivity.h"
 #include "recipe/model_stats.h"
@@ -30,15 +31,8 @@ TinyNet FoldedCopy(TinyNet& from, const Recipe& r) {
 }
 
 // Observers from one pass over the training set, then frozen, in eval mode.
-void Calibrate(TinyNet& net, const TensorSet& train) {
-  torch::NoGradGuard ng;
-  net->EnableFakeQuant(true);
-  net->train();
-  for (int64_t i = 0; i < train.size(); i += 64) {
-    std::vector<torch::Tensor> x;
-    for (const auto& t : train.x) x.push_back(t.slice(0, i, std::min<int64_t>(train.size(), i + 64)));
-    net->forward(x);
-  }
+void CalibrateFrozen(TinyNet& net, const TensorSet& train) {
+  CalibrateObservers(net, train);
   net->FreezeObservers(true);
   net->eval();
 }
@@ -81,7 +75,7 @@ json RunFrontier(const Recipe& recipe, const FrontierOptions& fo) {
   const std::vector<double> traces = HessianTraces(base, d.train, r.quant.hutchinson_samples, r.train.seed);
   const auto costs = LayerCosts(base, traces, stats, r.quant.pin_first_last);
   // The RAM range: all outputs 8-bit, and all but the logits 4-bit.
-  Calibrate(base, d.train);
+  CalibrateFrozen(base, d.train);
   const ModelSpec spec = BuildModelSpec(base, d.norm);
   const int n = NumWeightedLayers(spec);
   std::vector<int> least(n, 4);
@@ -110,7 +104,7 @@ json RunFrontier(const Recipe& recipe, const FrontierOptions& fo) {
       }
       if (!seen.insert({m.bits.bits, m.bits.act_bits}).second) continue;
       q->FreezeObservers(false);
-      Calibrate(q, d.train);
+      CalibrateFrozen(q, d.train);
       const ModelSpec s = BuildModelSpec(q, d.norm);
       const ResultRow row = MakeRow("point", r.train.metric, DequantizeLogits(s, IntSimLogits(s, rep)), rep,
                                     by_group, fo.bootstrap, bseed);

@@ -8,26 +8,13 @@
 
 #include "ilp/budget.h"
 #include "ilp/ram_plan.h"
+#include "quant/calibrate.h"
 #include "quant/sensitivity.h"
 
 namespace tm2 {
 namespace factory {
 
 namespace {
-
-// Observers from one pass over the training set with fake quantization on,
-// as the QAT that follows starts.
-void Calibrate(TinyNet& net, const TensorSet& train) {
-  torch::NoGradGuard ng;
-  net->EnableFakeQuant(true);
-  net->train();
-  for (int64_t i = 0; i < train.size(); i += 64) {
-    std::vector<torch::Tensor> x;
-    for (const auto& t : train.x) x.push_back(t.slice(0, i, std::min<int64_t>(train.size(), i + 64)));
-    net->forward(x);
-  }
-  net->eval();
-}
 
 // Mean loss on every step-th item (a spread of labels and sources).
 double Loss(TinyNet& net, const TensorSet& s, int64_t step) {
@@ -66,7 +53,8 @@ MemoryAllocation AllocateBits(TinyNet& qnet, const TensorSet& train, const std::
     // 256 items spread over the set) with one layer's output at 4 bits,
     // doubled to match the weights' tr(H) ||dW||^2 (twice the second-order
     // loss rise).
-    Calibrate(qnet, train);
+    CalibrateObservers(qnet, train);
+    qnet->eval();
     const int64_t step = std::max<int64_t>(1, train.size() / 256);
     const double base = Loss(qnet, train, step);
     for (int i = 0; i < n; ++i) {
