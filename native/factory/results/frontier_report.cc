@@ -2,20 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <sstream>
+
+#include "results/svg.h"
+#include "results/text.h"
 
 namespace tm2 {
 namespace factory {
 using nlohmann::json;
 
 namespace {
-
-std::string Fmt(const char* f, double a, double b = 0, double c = 0) {
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), f, a, b, c);
-  return buf;
-}
 
 struct Pt {
   double x, y, lo, hi;
@@ -56,9 +52,8 @@ void Panel(std::ostringstream& o, const json& run, const char* key, const std::s
   auto X = [&](double v) { return L + (v - x0) / (x1 - x0) * (R - L); };
   auto Y = [&](double v) { return B - (v - y0) / (y1 - y0) * (B - T); };
   o << "<text x=\"" << (L + R) / 2 << "\" y=\"" << oy + 18 << "\" text-anchor=\"middle\" font-weight=\"bold\">"
-    << run["name"].get<std::string>() << ": " << run["metric"].get<std::string>() << " x100 vs " << xlabel << "</text>\n"
-    << "<line x1=\"" << L << "\" y1=\"" << B << "\" x2=\"" << R << "\" y2=\"" << B << "\" stroke=\"black\"/>\n"
-    << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\"" << B << "\" stroke=\"black\"/>\n";
+    << run["name"].get<std::string>() << ": " << run["metric"].get<std::string>() << " x100 vs " << xlabel << "</text>\n";
+  SvgAxes(o, L, T, R, B);
   const double ystep = std::max(1.0, std::round((y1 - y0) / 6));
   for (double v = std::ceil(y0 / ystep) * ystep; v <= y1 + 1e-9; v += ystep)
     o << "<line x1=\"" << L - 4 << "\" y1=\"" << Y(v) << "\" x2=\"" << R << "\" y2=\"" << Y(v) << "\" stroke=\"#eee\"/>\n"
@@ -96,8 +91,7 @@ void Panel(std::ostringstream& o, const json& run, const char* key, const std::s
 std::string FrontierSvg(const std::vector<json>& runs) {
   const double W = 900, PH = 300, H = PH * runs.size() + 30;
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  SvgOpen(o, W, H);
   for (size_t i = 0; i < runs.size(); ++i) {
     Panel(o, runs[i], "weight_bytes", "flash: weight bytes", 0, PH * i, W / 2, PH);
     Panel(o, runs[i], "planned_ram_bytes", "RAM: planned arena", W / 2, PH * i, W / 2, PH);
@@ -112,8 +106,7 @@ std::string FrontierMarkdown(const std::vector<json>& runs, const std::string& p
   for (const json& r : runs) {
     o << "\n### " << r["name"].get<std::string>() << " (" << r["metric"].get<std::string>() << " x100 on the "
       << r["split"].get<std::string>() << " split, " << r["items"].get<int>() << " items; float "
-      << Fmt("%.1f [%.1f, %.1f]", 100 * r["float"]["value"].get<double>(), 100 * r["float"]["ci95"][0].get<double>(),
-             100 * r["float"]["ci95"][1].get<double>())
+      << PointsWithInterval(r["float"])
       << ")\n\nPlanned RAM from the engine's planner on a small part: " << r["ram_least"].get<long long>()
       << " B with every output but the logits at 4 bits, " << r["ram_all8"].get<long long>()
       << " B all 8-bit; W8A8 weights " << r["weight_bytes_w8"].get<long long>() << " B.\n\n"
@@ -129,16 +122,14 @@ std::string FrontierMarkdown(const std::vector<json>& runs, const std::string& p
       for (int b : p["act_bits"]) a4 += b == 4;
       o << "| " << p["flash_budget"].get<long long>() << " | " << p["ram_budget"].get<long long>() << " | "
         << p["weight_bytes"].get<long long>() << " | " << p["planned_ram_bytes"].get<long long>() << " | "
-        << Fmt("%.1f [%.1f, %.1f]", 100 * p["value"].get<double>(), 100 * p["ci95"][0].get<double>(),
-               100 * p["ci95"][1].get<double>())
+        << PointsWithInterval(p)
         << " | " << w4 << " of " << p["weight_bits"].size() << " | " << a4 << " of " << p["act_bits"].size() << " |\n";
     }
     if (r.contains("shipped") && r["shipped"].contains("value")) {
       const json& s = r["shipped"];
       o << "| shipped " << s["model"].get<std::string>() << " | | " << s["weight_bytes"].get<long long>() << " | "
         << s["planned_ram_bytes"].get<long long>() << " | "
-        << Fmt("%.1f [%.1f, %.1f]", 100 * s["value"].get<double>(), 100 * s["ci95"][0].get<double>(),
-               100 * s["ci95"][1].get<double>())
+        << PointsWithInterval(s)
         << " | | |\n";
     }
   }

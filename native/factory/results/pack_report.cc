@@ -2,26 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <sstream>
+
+#include "results/svg.h"
+#include "results/text.h"
 
 namespace tm2 {
 namespace factory {
 using nlohmann::json;
 
 namespace {
-
-std::string Fmt(const char* f, double a, double b = 0, double c = 0) {
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), f, a, b, c);
-  return buf;
-}
-
-// Accuracy or AUC x 100 with its interval.
-std::string Points(const json& v) {
-  return Fmt("%.1f [%.1f, %.1f]", 100 * v.at("value").get<double>(), 100 * v.at("ci95").at(0).get<double>(),
-             100 * v.at("ci95").at(1).get<double>());
-}
 
 std::string Bytes(long long b) {
   std::string s = std::to_string(b);
@@ -54,8 +44,8 @@ void ModelTable(std::ostringstream& o, const json& config) {
        "|---|---|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& m : config.at("models")) {
     const double agree = m["pack"].value("engine_agreement", -1.0);
-    o << "| " << m["name"].get<std::string>() << " | " << m["metric"].get<std::string>() << " | " << Points(m["w8a8"])
-      << " | " << Points(m["mixed"]) << " | " << Points(m["pack"]) << " | " << Fmt("%+.1f", Delta(m)) << " | "
+    o << "| " << m["name"].get<std::string>() << " | " << m["metric"].get<std::string>() << " | " << PointsWithInterval(m["w8a8"])
+      << " | " << PointsWithInterval(m["mixed"]) << " | " << PointsWithInterval(m["pack"]) << " | " << Fmt("%+.1f", Delta(m)) << " | "
       << m["pack"]["coded_layers"].get<int>() << " of " << m["pack"]["layers"].get<int>() << Kept(m["pack"]) << " | "
       << (agree < 0 ? std::string("-") : Fmt("%.1f %%", 100 * agree)) << " |\n";
   }
@@ -152,11 +142,9 @@ std::string PackSweepSvg(const json& r) {
   auto X = [&](double v) { return L + (std::log10(v) - x0) / (x1 - x0) * (W - L - R); };
   auto Y = [&](double v) { return T + (y1 - v) / (y1 - y0) * (H - T - B); };
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
-    << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    << "<text x=\"" << W / 2 << "\" y=\"18\" text-anchor=\"middle\">pack weight bytes (log) against mean metric change vs W8A8 (points)</text>\n"
-    << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - R << "\" y2=\"" << H - B << "\" stroke=\"black\"/>\n"
-    << "<line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\"" << H - B << "\" stroke=\"black\"/>\n";
+  SvgOpen(o, W, H);
+  o << "<text x=\"" << W / 2 << "\" y=\"18\" text-anchor=\"middle\">pack weight bytes (log) against mean metric change vs W8A8 (points)</text>\n";
+  SvgAxes(o, L, T, W - R, H - B);
   for (double v = std::ceil(y0); v <= y1; v += std::max(1.0, std::round((y1 - y0) / 8))) {
     o << "<line x1=\"" << L - 4 << "\" y1=\"" << Y(v) << "\" x2=\"" << W - R << "\" y2=\"" << Y(v) << "\" stroke=\""
       << (v == 0 ? "#888" : "#eee") << "\"/>\n<text x=\"" << L - 8 << "\" y=\"" << Y(v) + 4 << "\" text-anchor=\"end\">"

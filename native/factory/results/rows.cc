@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 
 #include "results/calibration.h"
@@ -11,12 +10,6 @@
 namespace tm2 {
 namespace factory {
 namespace {
-
-std::string Fmt(double v, const char* f = "%.3f") {
-  char b[32];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
 
 // Metric with a 95 % percentile interval; each resample draws whole
 // clusters (cluster[i] = index of item i's group) with replacement.
@@ -129,7 +122,7 @@ ResultRow RowFromPredictions(const std::string& name, const std::string& metric,
     for (int64_t i = 0; i < n; ++i)
       for (int64_t k = 0; k < c; ++k)
         if (prob[i][k].item<double>() >= th) (k == labels[i] ? pass : fpass)[k] += 1;
-    const std::string key = Fmt(th, "%.1f");
+    const std::string key = Fmt("%.1f", th);
     for (int64_t k = 0; k < c; ++k) {
       row.pass_rate[key].push_back(count[k] ? pass[k] / count[k] : 0);
       const double others = n - count[k];
@@ -170,7 +163,7 @@ nlohmann::json RowJson(const ResultRow& r, bool with_predictions) {
 std::string RowMarkdown(const ResultRow& r) {
   std::string s = "| " + r.name + " | " + WithInterval(r.value, r.lo, r.hi) + " | ";
   for (const auto& p : r.per_source) s += p.first + " " + WithInterval(p.second.value, p.second.lo, p.second.hi) + "; ";
-  return s + " | " + Fmt(r.weight_bytes / 1024.0, "%.2f") + " | " +
+  return s + " | " + Fmt("%.2f", r.weight_bytes / 1024.0) + " | " +
          (r.arena_bytes > 0 ? F3(r.arena_bytes / 1024.0) : std::string("-")) + " |\n";
 }
 
