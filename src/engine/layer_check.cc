@@ -13,20 +13,9 @@ bool HasWeights(LayerKind k) {
 
 // The kernels' view of a layer's window (kernels/kernels.h).
 ConvGeometry Geometry(const LayerView& v) {
-  ConvGeometry g;
-  g.in_h = v.in.h;
-  g.in_w = v.in.w;
-  g.in_c = v.in.c;
-  g.out_h = v.out.h;
-  g.out_w = v.out.w;
-  g.out_c = v.out.c;
-  g.kernel_h = v.window.kernel_h;
-  g.kernel_w = v.window.kernel_w;
-  g.stride_h = v.window.stride_h;
-  g.stride_w = v.window.stride_w;
-  g.pad_top = v.window.pad_top;
-  g.pad_left = v.window.pad_left;
-  return g;
+  const LayerWindow& w = v.window;
+  return ConvGeometry{v.in.h,     v.in.w,     v.in.c,     v.out.h,    v.out.w, v.out.c,
+                      w.kernel_h, w.kernel_w, w.stride_h, w.stride_w, w.pad_top, w.pad_left};
 }
 
 Status RequantOk(const int32_t* multiplier, const int8_t* shift, size_t count) {
