@@ -1,11 +1,8 @@
 #include "parity/a4_parity.h"
 
 #include <cstdio>
-#include <cstring>
 
-#include "common/wav.h"
 #include "engine/engine.h"
-#include "parity/pack_parity.h"
 
 namespace tm2 {
 namespace test {
@@ -42,6 +39,7 @@ int RunA4Parity(const uint8_t* model_bytes, size_t model_size, void* arena, size
               static_cast<unsigned long>(packed.activations),
               static_cast<unsigned long>(int8.activations), static_cast<unsigned long>(packed.total),
               static_cast<unsigned long>(int8.total), tables[0]->name);
+  const ParityInputs in{clips, num_clips, expected_text, expected_size};
   int failures = 0;
   bool packed_run_packed = false;
   for (int run = 0; run < 2 * num_tables; ++run) {
@@ -59,41 +57,11 @@ int RunA4Parity(const uint8_t* model_bytes, size_t model_size, void* arena, size
       return failures + 1;
     }
     if (run % 2 == 0) packed_run_packed = e.arena_report().packed_outputs > 0;
-    for (int c = 0; c < kNumA4Clips; ++c) {
-      char name[112];
-      std::snprintf(name, sizeof(name), "a4/%s/%.*s", model.name(),
-                    static_cast<int>(std::strlen(kA4ClipNames[c]) - 4), kA4ClipNames[c]);
-      const ClipBytes* clip = nullptr;
-      for (int i = 0; i < num_clips; ++i)
-        if (std::strcmp(clips[i].name, kA4ClipNames[c]) == 0) clip = &clips[i];
-      PcmView pcm;
-      if (!clip || !ParityPcm16(*clip, &pcm)) {
-        std::printf("%s: clip missing\n", name);
-        ++failures;
-        continue;
-      }
-      ParityHashes got;
-      s = e.SetInput(0, pcm);
-      if (s.ok()) s = e.Invoke();
-      if (s.ok()) {
-        got.features = Fnv1a64(e.features(0), e.input_shape(0).size());
-        got.logits = Fnv1a64(e.logits(), static_cast<size_t>(e.num_classes()));
-        got.probs = Fnv1a64(e.probabilities(), sizeof(float) * e.num_classes());
-      } else {
-        got.features = got.logits = got.probs = static_cast<uint64_t>(s.code());
-      }
-      ParityHashes want;
-      const bool known = FindExpectedHashes(expected_text, expected_size, name, &want);
-      const bool same = known && got.features == want.features && got.logits == want.logits &&
-                        got.probs == want.probs;
-      std::printf("%s %016llx %016llx %016llx   # kernels=%s %s %s\n", name,
-                  static_cast<unsigned long long>(got.features),
-                  static_cast<unsigned long long>(got.logits),
-                  static_cast<unsigned long long>(got.probs), tables[t]->name,
-                  e.arena_report().packed_outputs ? "packed" : "int8",
-                  same ? "OK" : (known ? "MISMATCH" : "NO EXPECTED HASHES"));
-      if (!same) ++failures;
-    }
+    char note[64];
+    std::snprintf(note, sizeof(note), "%s %s", tables[t]->name,
+                  e.arena_report().packed_outputs ? "packed" : "int8");
+    for (int c = 0; c < kNumA4Clips; ++c)
+      if (!CheckClipHashes(e, "a4", model.name(), kA4ClipNames[c], in, note)) ++failures;
   }
   return failures;
 }

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "common/wav.h"
 #include "engine/pack_runner.h"
 #include "format/pack.h"
 
@@ -12,37 +11,6 @@ namespace test {
 
 const char* const kPackClipNames[kNumPackClips] = {"coswara_cough_16k.wav",
                                                    "speech_commands_yes_16k.wav"};
-
-namespace {
-
-uint32_t Le32(const uint8_t* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
-
-}  // namespace
-
-bool ParityPcm16(const ClipBytes& clip, PcmView* pcm) {
-  const uint8_t* b = clip.data;
-  if (clip.size < 12 || std::memcmp(b, "RIFF", 4) != 0) return false;
-  uint16_t channels = 0;
-  uint32_t rate = 0;
-  size_t pos = 12;
-  while (pos + 8 <= clip.size) {
-    const uint32_t len = Le32(b + pos + 4);
-    if (len > clip.size - pos - 8) return false;
-    const uint8_t* body = b + pos + 8;
-    if (std::memcmp(b + pos, "fmt ", 4) == 0 && len >= 16) {
-      channels = static_cast<uint16_t>(body[2] | (body[3] << 8));
-      rate = Le32(body + 4);
-    } else if (std::memcmp(b + pos, "data", 4) == 0) {
-      if (channels == 0 || reinterpret_cast<uintptr_t>(body) % 2 != 0) return false;
-      *pcm = PcmView::S16(reinterpret_cast<const int16_t*>(body), len / 2 / channels, rate, channels);
-      return true;
-    }
-    pos += 8 + len + (len & 1);
-  }
-  return false;
-}
 
 int RunPackParity(const uint8_t* pack_bytes, size_t pack_size, void* arena, size_t arena_bytes,
                   const KernelTable* const* tables, int num_tables, const ClipBytes* clips,
@@ -60,6 +28,7 @@ int RunPackParity(const uint8_t* pack_bytes, size_t pack_size, void* arena, size
               pack.name(), pack.num_models(), static_cast<unsigned long>(need),
               static_cast<unsigned long>(need_resident), static_cast<unsigned long>(arena_bytes));
   if (!s.ok() || need > arena_bytes) return 1;
+  const ParityInputs in{clips, num_clips, expected_text, expected_size};
   int failures = 0;
   // Each table twice: switching by re-planning, then with every model
   // resident (planned once, a switch changes nothing but the engine): the
@@ -84,47 +53,12 @@ int RunPackParity(const uint8_t* pack_bytes, size_t pack_size, void* arena, size
         ++failures;
         continue;
       }
-      Engine& e = runner.engine();
-      for (int c = 0; c < kNumPackClips; ++c) {
-        char name[96];
-        std::snprintf(name, sizeof(name), "pack/%s/%.*s", pack.model(m).name(),
-                      static_cast<int>(std::strlen(kPackClipNames[c]) - 4), kPackClipNames[c]);
-        const ClipBytes* clip = nullptr;
-        for (int i = 0; i < num_clips; ++i)
-          if (std::strcmp(clips[i].name, kPackClipNames[c]) == 0) clip = &clips[i];
-        PcmView pcm;
-        if (!clip || !ParityPcm16(*clip, &pcm)) {
-          std::printf("%s: clip missing\n", name);
+      char note[64];
+      std::snprintf(note, sizeof(note), "%s%s", tables[t]->name,
+                    mode == PackMode::kResident ? " resident" : "");
+      for (int c = 0; c < kNumPackClips; ++c)
+        if (!CheckClipHashes(runner.engine(), "pack", pack.model(m).name(), kPackClipNames[c], in, note))
           ++failures;
-          continue;
-        }
-        // A clip a model refuses (quality gate) is a result too: its code.
-        ParityHashes got;
-        s = Status::Ok();
-        for (int b = 0; b < e.num_branches() && s.ok(); ++b) s = e.SetInput(b, pcm);
-        if (s.ok()) s = e.Invoke();
-        if (s.ok()) {
-          uint64_t h = Fnv1a64(nullptr, 0);
-          for (int b = 0; b < e.num_branches(); ++b) h = Fnv1a64(e.features(b), e.input_shape(b).size(), h);
-          got.features = h;
-          got.logits = Fnv1a64(e.logits(), static_cast<size_t>(e.num_classes()));
-          got.probs = Fnv1a64(e.probabilities(), sizeof(float) * e.num_classes());
-        } else {
-          got.features = got.logits = got.probs = static_cast<uint64_t>(s.code());
-        }
-        ParityHashes want;
-        const bool known = FindExpectedHashes(expected_text, expected_size, name, &want);
-        const bool same = known && got.features == want.features && got.logits == want.logits &&
-                          got.probs == want.probs;
-        std::printf("%s %016llx %016llx %016llx   # kernels=%s%s%s %s\n", name,
-                    static_cast<unsigned long long>(got.features),
-                    static_cast<unsigned long long>(got.logits),
-                    static_cast<unsigned long long>(got.probs), tables[t]->name,
-                    mode == PackMode::kResident ? " resident" : "",
-                    s.ok() ? "" : " (input refused)",
-                    same ? "OK" : (known ? "MISMATCH" : "NO EXPECTED HASHES"));
-        if (!same) ++failures;
-      }
     }
   }
   return failures;

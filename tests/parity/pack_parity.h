@@ -20,10 +20,6 @@ namespace test {
 constexpr int kNumPackClips = 2;
 extern const char* const kPackClipNames[kNumPackClips];
 
-// A 16-bit PCM WAV clip, read in place (the fixtures keep the data chunk
-// 2-byte aligned); false if it is not one.
-bool ParityPcm16(const ClipBytes& clip, PcmView* pcm);
-
 // Returns the number of mismatches (or errors); prints one line per run.
 int RunPackParity(const uint8_t* pack_bytes, size_t pack_size, void* arena, size_t arena_bytes,
                   const KernelTable* const* tables, int num_tables, const ClipBytes* clips,

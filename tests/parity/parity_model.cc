@@ -101,22 +101,24 @@ LayerSpec Simple(LayerKind kind, const char* name) {
   return l;
 }
 
-BranchSpec CoughBranch(Rng& rng) {
+// A cough branch without layers: Hann frames (hop half a frame), log-mel
+// up to the Nyquist frequency, the loudest `num_frames`, fixed normalisation.
+BranchSpec CoughLogMelBranch(int sample_rate, int frame_length, int mel_bins, float mel_low_hz,
+                             int num_frames) {
   BranchSpec b;
   b.name = b.modality = "cough";
   b.prompt = "Cough three times";
   PreprocessParams& p = b.preprocess;
-  p.sample_rate = 16000;
-  p.pre_emphasis = 0.97f;
-  p.frame_length = 512;
-  p.frame_step = 256;
-  p.fft_size = 512;
+  p.sample_rate = sample_rate;
+  p.frame_length = frame_length;
+  p.frame_step = frame_length / 2;
+  p.fft_size = frame_length;
   p.window = WindowType::kHann;
-  p.mel_bins = 64;
-  p.mel_low_hz = 20.0f;
-  p.mel_high_hz = 8000.0f;
+  p.mel_bins = mel_bins;
+  p.mel_low_hz = mel_low_hz;
+  p.mel_high_hz = sample_rate / 2.0f;
   p.log_floor = 1e-6f;
-  p.num_frames = 64;
+  p.num_frames = num_frames;
   p.crop = CropPolicy::kLoudest;
   p.normalization = NormalizationType::kFixed;
   b.norm_mean = {-6.0f};
@@ -125,6 +127,12 @@ BranchSpec CoughBranch(Rng& rng) {
   p.input_zero_point = -10;
   p.min_seconds = 0.5f;
   p.max_seconds = 10.0f;
+  return b;
+}
+
+BranchSpec CoughBranch(Rng& rng) {
+  BranchSpec b = CoughLogMelBranch(16000, 512, 64, 20.0f, 64);
+  b.preprocess.pre_emphasis = 0.97f;
   Act relu{8, -30, true, 0};
   Act relu6{8, -40, true, 100};
   Act plain{8, 0, false, 0};
@@ -249,28 +257,7 @@ ModelSpec MakeParityModelSpec(uint64_t seed) {
 // the hidden dense layer (`mixed` false), or about half of them (`mixed`).
 ModelSpec MakeA4ModelSpec(bool mixed, uint64_t seed) {
   Rng rng(seed);
-  BranchSpec b;
-  b.name = b.modality = "cough";
-  b.prompt = "Cough three times";
-  PreprocessParams& p = b.preprocess;
-  p.sample_rate = 8000;
-  p.frame_length = 256;
-  p.frame_step = 128;
-  p.fft_size = 256;
-  p.window = WindowType::kHann;
-  p.mel_bins = 32;
-  p.mel_low_hz = 50.0f;
-  p.mel_high_hz = 4000.0f;
-  p.log_floor = 1e-6f;
-  p.num_frames = 96;
-  p.crop = CropPolicy::kLoudest;
-  p.normalization = NormalizationType::kFixed;
-  b.norm_mean = {-6.0f};
-  b.norm_std = {4.0f};
-  p.input_scale = 0.03f;
-  p.input_zero_point = -10;
-  p.min_seconds = 0.5f;
-  p.max_seconds = 10.0f;
+  BranchSpec b = CoughLogMelBranch(8000, 256, 32, 50.0f, 96);
   const Act relu4{4, -8, true, 0}, plain4{4, 0, false, 0};
   const Act relu8{8, -40, true, 0}, plain8{8, 2, false, 0};
   const Act& a = relu4;

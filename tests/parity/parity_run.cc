@@ -74,6 +74,49 @@ const ClipBytes* FindClip(const ClipBytes* clips, int n, const char* name) {
 
 }  // namespace
 
+bool ParityPcm16(const ClipBytes& clip, PcmView* pcm) {
+  WavView wav;
+  if (!ParseWavView(clip.data, clip.size, &wav)) return false;
+  *pcm = PcmView::S16(wav.samples, wav.frames, wav.rate, wav.channels);
+  return true;
+}
+
+bool CheckClipHashes(Engine& e, const char* prefix, const char* model, const char* clip_name,
+                     const ParityInputs& in, const char* note) {
+  char name[128];
+  std::snprintf(name, sizeof(name), "%s/%s/%.*s", prefix, model,
+                static_cast<int>(std::strlen(clip_name) - 4), clip_name);
+  const ClipBytes* clip = FindClip(in.clips, in.num_clips, clip_name);
+  PcmView pcm;
+  if (!clip || !ParityPcm16(*clip, &pcm)) {
+    std::printf("%s: clip missing\n", name);
+    return false;
+  }
+  ParityHashes got;
+  Status s = Status::Ok();
+  for (int b = 0; b < e.num_branches() && s.ok(); ++b) s = e.SetInput(b, pcm);
+  if (s.ok()) s = e.Invoke();
+  if (s.ok()) {
+    uint64_t h = Fnv1a64(nullptr, 0);
+    for (int b = 0; b < e.num_branches(); ++b) h = Fnv1a64(e.features(b), e.input_shape(b).size(), h);
+    got.features = h;
+    got.logits = Fnv1a64(e.logits(), static_cast<size_t>(e.num_classes()));
+    got.probs = Fnv1a64(e.probabilities(), sizeof(float) * e.num_classes());
+  } else {
+    got.features = got.logits = got.probs = static_cast<uint64_t>(s.code());
+  }
+  ParityHashes want;
+  const bool known = FindExpectedHashes(in.expected_text, in.expected_size, name, &want);
+  const bool same = known && got.features == want.features && got.logits == want.logits &&
+                    got.probs == want.probs;
+  std::printf("%s %016llx %016llx %016llx   # kernels=%s%s %s\n", name,
+              static_cast<unsigned long long>(got.features),
+              static_cast<unsigned long long>(got.logits),
+              static_cast<unsigned long long>(got.probs), note, s.ok() ? "" : " (input refused)",
+              same ? "OK" : (known ? "MISMATCH" : "NO EXPECTED HASHES"));
+  return same;
+}
+
 Status RunParityCase(const Model& model, void* arena, size_t arena_bytes,
                      const KernelTable& kernels, const ParityCase& c, const ClipBytes* clips,
                      int num_clips, ParityHashes* out) {
@@ -86,12 +129,11 @@ Status RunParityCase(const Model& model, void* arena, size_t arena_bytes,
     return Status::Error(StatusCode::kInvalidArgument, "parity model must have 3 branches");
   for (int b = 0; b < 3; ++b) {
     const ClipBytes* clip = FindClip(clips, num_clips, c.clips[b]);
-    WavView wav;
-    if (!clip || !ParseWavView(clip->data, clip->size, &wav))
+    PcmView pcm;
+    if (!clip || !ParityPcm16(*clip, &pcm))
       return Status::Error(StatusCode::kInvalidArgument, "clip %s missing or not 16-bit WAV",
                            c.clips[b]);
-    TM2_RETURN_IF_ERROR(
-        engine.SetInput(b, PcmView::S16(wav.samples, wav.frames, wav.rate, wav.channels)));
+    TM2_RETURN_IF_ERROR(engine.SetInput(b, pcm));
   }
   TM2_RETURN_IF_ERROR(engine.Invoke());
   uint64_t h = Fnv1a64(nullptr, 0);

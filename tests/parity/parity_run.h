@@ -49,6 +49,27 @@ Status RunParityCase(const Model& model, void* arena, size_t arena_bytes,
 // finds the entry for `case_name`. Returns false if absent or malformed.
 bool FindExpectedHashes(const char* text, size_t size, const char* case_name, ParityHashes* out);
 
+// A 16-bit PCM WAV clip, read in place (the fixtures keep the data chunk
+// 2-byte aligned); false if it is not one.
+bool ParityPcm16(const ClipBytes& clip, PcmView* pcm);
+
+// The clips a run may use and the pinned hashes it checks against.
+struct ParityInputs {
+  const ClipBytes* clips;
+  int num_clips;
+  const char* expected_text;
+  size_t expected_size;
+};
+
+// Runs clip `clip_name` on every branch of `e` (initialised), hashes the
+// int8 features of all branches, the int8 logits and the float
+// probabilities (a clip the model refuses hashes as its status code),
+// checks them against the "<prefix>/<model>/<clip without .wav>" line and
+// prints that line with "# kernels=<note>" and OK or MISMATCH. Returns
+// true when they match.
+bool CheckClipHashes(Engine& e, const char* prefix, const char* model, const char* clip_name,
+                     const ParityInputs& in, const char* note);
+
 // Runs every case with every kernel table given, prints one line per run
 // and returns the number of mismatches against `expected_text`.
 int RunAllParityCases(const uint8_t* model_bytes, size_t model_size, void* arena,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "common/loaded_model.h"
 #include "common/wav.h"
 
 namespace tm2 {
@@ -21,16 +22,8 @@ namespace {
 
 constexpr int kRate = 16000;
 
-struct Loaded {
-  std::vector<uint8_t> bytes;
-  Model model;
-};
-
-void Load(const char* name, Loaded* out) {
-  INFO(name);
-  REQUIRE(ReadFileBytes(std::string(TM2_MODELS_DIR) + "/" + name + ".tm2", &out->bytes));
-  REQUIRE(LoadModel(out->bytes.data(), out->bytes.size(), &out->model).ok());
-}
+// A shipped model's path (models/<name>.tm2).
+std::string Shipped(const char* name) { return std::string(TM2_MODELS_DIR) + "/" + name + ".tm2"; }
 
 std::vector<int16_t> Clip(const char* file) {
   WavData w;
@@ -131,9 +124,7 @@ int Label(const Model& m, const char* name) {
 }  // namespace
 
 TEST_CASE("listener finds cough, counting and breathing at their onsets", "[stream]") {
-  Loaded gate, screen;
-  Load("sound-gate", &gate);
-  Load("covid-cough", &screen);
+  const LoadedModel gate(Shipped("sound-gate")), screen(Shipped("covid-cough"));
   const std::vector<int16_t> cough = Clip("coswara_cough_16k.wav");
   const std::vector<int16_t> counting = Clip("coswara_counting_16k.wav");
   const std::vector<int16_t> breathing = Clip("coswara_breathing_16k.wav");
@@ -217,8 +208,7 @@ TEST_CASE("listener finds cough, counting and breathing at their onsets", "[stre
 }
 
 TEST_CASE("listener merges sounds closer than the merge gap and drops short ones", "[stream]") {
-  Loaded gate;
-  Load("sound-gate", &gate);
+  const LoadedModel gate(Shipped("sound-gate"));
   const std::vector<int16_t> cough = Clip("coswara_cough_16k.wav");
   size_t a = 0, b = 0;
   SoundSpan(cough, &a, &b);
@@ -248,17 +238,14 @@ TEST_CASE("listener merges sounds closer than the merge gap and drops short ones
 }
 
 TEST_CASE("listener hears nothing in three minutes of background", "[stream]") {
-  Loaded gate;
-  Load("sound-gate", &gate);
+  const LoadedModel gate(Shipped("sound-gate"));
   Stream s(180);
   const Run run = Listen(gate.model, nullptr, s.pcm, 4096);
   CHECK(run.events.empty());
 }
 
 TEST_CASE("listener refuses bad settings", "[stream]") {
-  Loaded gate, kws;
-  Load("sound-gate", &gate);
-  Load("kws-dscnn", &kws);
+  const LoadedModel gate(Shipped("sound-gate")), kws(Shipped("kws-dscnn"));
   size_t need = 0;
   ListenerOptions o;
   // The KWS model has no "cough" label to screen, the gate no "positive".

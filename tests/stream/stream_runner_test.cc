@@ -8,26 +8,11 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "common/loaded_model.h"
 #include "common/wav.h"
 
 namespace tm2 {
 namespace test {
-namespace {
-
-struct Loaded {
-  std::vector<uint8_t> bytes;
-  Model model;
-};
-
-void Load(const std::string& path, Loaded* out) {
-  INFO(path);
-  REQUIRE(ReadFileBytes(path, &out->bytes));
-  const Status s = LoadModel(out->bytes.data(), out->bytes.size(), &out->model);
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
-
-}  // namespace
 
 TEST_CASE("stream runner results equal the engine on each window's samples", "[stream]") {
   struct Run {
@@ -40,8 +25,7 @@ TEST_CASE("stream runner results equal the engine on each window's samples", "[s
                       {"kws-dscnn", "covid_telegram_cough_48k.wav", 2},
                       {"covid-cough", "coswara_cough_16k.wav", 8}};
   for (const Run& run : runs) {
-    Loaded m;
-    Load(std::string(TM2_MODELS_DIR) + "/" + run.model + ".tm2", &m);
+    const LoadedModel m(std::string(TM2_MODELS_DIR) + "/" + run.model + ".tm2");
     WavData wav;
     std::string error;
     REQUIRE(ReadWavFile(std::string("audio/") + run.clip, &wav, &error));
@@ -102,16 +86,14 @@ TEST_CASE("stream runner results equal the engine on each window's samples", "[s
 }
 
 TEST_CASE("stream runner refuses what it cannot stream", "[stream]") {
-  Loaded parity;
-  Load(std::string(TM2_FIXTURES_DIR) + "/models/parity_multibranch.tm2", &parity);
+  const LoadedModel parity(std::string(TM2_FIXTURES_DIR) + "/models/parity_multibranch.tm2");
   StreamOptions o;
   size_t need = 0;
   const Status s = StreamRunner::ArenaBytes(parity.model, o, &need);
   CHECK(s.code() == StatusCode::kInvalidArgument);
   CHECK(std::string(s.message()).find("3 branches") != std::string::npos);
 
-  Loaded gate;
-  Load(std::string(TM2_MODELS_DIR) + "/sound-gate.tm2", &gate);
+  const LoadedModel gate(std::string(TM2_MODELS_DIR) + "/sound-gate.tm2");
   o.input_rate = 44100;
   o.hop_frames = 7;  // 16 ms frames need multiples of 5 at 44.1 kHz
   const Status hop = StreamRunner::ArenaBytes(gate.model, o, &need);
