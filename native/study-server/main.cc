@@ -3,6 +3,7 @@
 //   tinym2-study --data DIR [--postgres CONNINFO] [--port 8090] [--host 127.0.0.1]
 //                [--root REPO] [--engine DIR] [--manifest FILE] [--trust-proxy]
 //   tinym2-study create-study --data DIR [--postgres CONNINFO] --protocol FILE [--base-url URL]
+//                [--host HOST --port PORT]
 //   tinym2-study add-researcher --data DIR [--postgres CONNINFO] --name NAME  < password
 //
 // The first serves the research page and takes uploads; the second adds a
@@ -35,9 +36,26 @@ int Usage() {
                "                    [--root REPO] [--engine DIR] [--manifest FILE]\n"
                "                    [--joins-per-minute N] [--uploads-per-minute N] [--logins-per-minute N]\n"
                "                    [--trust-proxy]\n"
-               "       tinym2-study create-study --data DIR [--postgres CONNINFO] --protocol FILE [--base-url URL]\n"
+               "       tinym2-study create-study --data DIR [--postgres CONNINFO] --protocol FILE\n"
+               "                    [--base-url URL | --host HOST --port PORT]\n"
                "       tinym2-study add-researcher --data DIR [--postgres CONNINFO] --name NAME < password\n");
   return 2;
+}
+
+// Where participants reach the server when --base-url is not given: the
+// --host/--port given, else the address the server last started on DATA
+// noted there (kServerUrlFile), else the defaults (with a warning).
+std::string LinkBase(const Config& config, bool address_given) {
+  const std::string given = "http://" + config.host + ":" + std::to_string(config.port);
+  if (address_given) return given;
+  std::ifstream noted(config.data_dir + "/" + tm2study::kServerUrlFile);
+  std::string url;
+  if (noted && std::getline(noted, url) && url.rfind("http", 0) == 0) return url;
+  std::fprintf(stderr,
+               "note: no server has run on %s yet; the link assumes %s (give --base-url, or the "
+               "server's --host and --port)\n",
+               config.data_dir.c_str(), given.c_str());
+  return given;
 }
 
 int CreateStudy(const std::string& data, const std::string& postgres,
@@ -100,6 +118,7 @@ int main(int argc, char** argv) {
   if (create || researcher || (!args.empty() && args[0] == "serve")) args.erase(args.begin());
   Config config;
   std::string protocol, base_url, name;
+  bool address_given = false;  // --host or --port
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--trust-proxy" && !create && !researcher) {
@@ -110,8 +129,11 @@ int main(int argc, char** argv) {
     const std::string& v = args[++i];
     try {
       if (a == "--data") config.data_dir = v;
-      else if (a == "--port") config.port = std::stoi(v);
-      else if (a == "--host") config.host = v;
+      else if (a == "--port" || a == "--host") {
+        if (a == "--port") config.port = std::stoi(v);
+        else config.host = v;
+        address_given = true;
+      }
       else if (a == "--postgres") config.postgres = v;
       else if (a == "--root") config.root = v;
       else if (a == "--engine") config.engine_dir = v;
@@ -132,7 +154,7 @@ int main(int argc, char** argv) {
   try {
     if (create) {
       if (protocol.empty()) return Usage();
-      if (base_url.empty()) base_url = "http://" + config.host + ":" + std::to_string(config.port);
+      if (base_url.empty()) base_url = LinkBase(config, address_given);
       return CreateStudy(config.data_dir, config.postgres, protocol, base_url);
     }
     if (researcher) return AddResearcher(config.data_dir, config.postgres, name);

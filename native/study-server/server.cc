@@ -5,9 +5,13 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 
 #include "util.h"
 
@@ -104,6 +108,13 @@ bool StudyServer::Run() {
     return false;
   }
   WidenListenBacklog(config_.port);
+  // Written through a temporary name and renamed, so `create-study` never
+  // reads half an address.
+  const std::string url = "http://" + config_.host + ":" + std::to_string(config_.port);
+  const std::string note = config_.data_dir + "/" + kServerUrlFile;
+  const std::string tmp = note + ".tmp" + std::to_string(getpid());
+  if (!(std::ofstream(tmp) << url << "\n") || std::rename(tmp.c_str(), note.c_str()) != 0)
+    std::fprintf(stderr, "tinym2-study: cannot write %s (create-study will need --base-url)\n", note.c_str());
   std::printf("tinym2-study: serving http://%s:%d/research/ (data in %s, %s, sound-type check %s)\n",
               config_.host.c_str(), config_.port, config_.data_dir.c_str(), db_.BackendName(),
               checker_.has_gate() ? "on" : "off");

@@ -53,6 +53,11 @@ class RateLimiter {
   std::map<std::string, int> counts_;
 };
 
+// The file in the data folder where a running server notes the address it
+// serves ("http://127.0.0.1:8091"): `create-study` builds its participant
+// link from it when given no --base-url, --host or --port.
+constexpr const char* kServerUrlFile = "server-url";
+
 class StudyServer {
  public:
   explicit StudyServer(const Config& config);

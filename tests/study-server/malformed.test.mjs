@@ -117,9 +117,9 @@ test('malformed tus and API requests get clear 4xx answers and write nothing', a
     await join(server, { consent: false });
     await expectError(await fetch(`${url}/api/studies/${study}/participants`, { method: 'POST', body: JSON.stringify({ join: server.study.join }) }), 429, /too many new participants/);
 
-    // Only server-made names on disk: the database, the one upload in
-    // progress (hex id), nothing else.
-    const files = tree(server.data).filter((f) => !/^study\.sqlite(-wal|-shm)?$/.test(f));
+    // Only server-made names on disk: the database, the address the server
+    // notes for create-study, the one upload in progress (hex id), nothing else.
+    const files = tree(server.data).filter((f) => !/^(study\.sqlite(-wal|-shm)?|server-url)$/.test(f));
     assert.deepEqual(files, [`partial/${loc.split('/').pop()}.part`]);
     // The server still works: the upload in progress completes.
     const r = await patch(server, p, loc, 2000, COUGH.subarray(2000));
