@@ -52,7 +52,7 @@ test('research mode shows the participant\'s language: from the browser (de-AT) 
     await consentAndAnswer(page, 'de', 'negativ');
     assert.equal(await page.textContent('#take-cough-1 .record'), 'Aufnehmen');
     assert.equal(await page.textContent('#take-cough-1 .step-title'), '1 von 4: Husten, Aufnahme 1 von 2');
-    assert.match(await page.textContent('#take-counting-1 .prompt'), /Zwischen 1\.5 und 1\.5|dauert 1\.5 Sekunden/);
+    assert.match(await page.textContent('#take-counting-1 .prompt'), /Zwischen 1,5 und 1,5|dauert 1,5 Sekunden/);
     const { sessions } = await readStore(page);
     assert.deepEqual(sessions.map((s) => s.answers), [{ test_result: 'negative' }], 'the label is the protocol\'s value, not the shown word');
     // The quality check and the status line speak German too: a take
@@ -61,12 +61,12 @@ test('research mode shows the participant\'s language: from the browser (de-AT) 
     await page.click('#take-counting-1 .stop');
     await page.waitForSelector('#take-counting-1[data-state]', { timeout: 30000 });
     assert.equal(await page.getAttribute('#take-counting-1', 'data-state'), 'rejected-short');
-    const tooShort = /^(Zu kurz: \d\.\d s, diese Aufnahme braucht mindestens 1\.5 s\. Bitte nehmen Sie erneut auf\.|Die Aufnahme enthält keinen Ton\.)$/;
+    const tooShort = /^(Zu kurz: \d,\d s, diese Aufnahme braucht mindestens 1,5 s\. Bitte nehmen Sie erneut auf\.|Die Aufnahme enthält keinen Ton\.)$/;
     assert.match(await page.textContent('#take-counting-1 .quality'), tooShort);
     assert.match(await page.textContent('#status'), /^Sprechen muss erneut aufgenommen werden: (Zu kurz|Die Aufnahme enthält)/);
     // ... and a saved one says so, with the takes left.
     await recordTake(page, 'cough-1');
-    assert.match(await page.textContent('#take-cough-1 .quality'), /^Gespeichert: 1\.\d s mit \d+ Hz\.$/);
+    assert.match(await page.textContent('#take-cough-1 .quality'), /^Gespeichert: 1,\d s mit \d+ Hz\.$/);
     assert.equal(await page.textContent('#status'), 'Husten, Aufnahme 1 von 2 gespeichert. Noch 3 Aufnahmen.');
     assert.deepEqual(errors, []);
 

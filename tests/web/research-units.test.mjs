@@ -225,3 +225,14 @@ test('one long-file policy: evaluation and screening refuse what a model does no
   assert.equal(checkLength(0, { minSeconds: 0, maxSeconds: 2 }).reason, 'short');
   assert.equal(checkLength(Infinity, { minSeconds: 0, maxSeconds: 2 }).ok, false);
 });
+
+test('numbers in the participant texts are written the language\'s way', async () => {
+  const { translate, formatNumber } = await import('../../web/research/i18n.js');
+  assert.equal(translate('de', 'lengthRange', { min: 1.5, max: 2 }), 'Zwischen 1,5 und 2 Sekunden; drücken Sie Stopp, wenn Sie fertig sind.');
+  assert.equal(translate('en', 'lengthRange', { min: 1.5, max: 2 }), 'Between 1.5 and 2 seconds; press Stop when done.');
+  assert.equal(translate('fr', 'savedTake', { seconds: formatNumber('fr', 2.5, 1), rate: 16000 }), 'Enregistré : 2,5 s à 16000 Hz.');
+  assert.equal(translate('es', 'savedTake', { seconds: formatNumber('es', 5, 1), rate: 48000 }), 'Guardada: 5,0 s a 48000 Hz.');
+  assert.equal(translate('en', 'savedTake', { seconds: formatNumber('en', 0.25, 1), rate: 8000 }), 'Saved: 0.3 s at 8000 Hz.');
+  // An unknown tag still gives digits, not an error.
+  assert.equal(formatNumber('xx-invalid-tag-!!', 1.25, 2), '1.25');
+});

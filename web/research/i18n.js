@@ -176,10 +176,24 @@ export function pageLanguage(wanted) {
 
 const table = (lang) => UI[lang] ?? UI[String(lang).split('-')[0]] ?? UI.en;
 
+// A number as the language writes it: "2,5" in German, French and
+// Spanish, "2.5" in English; `digits` fixes the decimals ("5,0"). No
+// thousands separators, so that "16000 Hz" stays one word.
+export function formatNumber(lang, x, digits) {
+  const fixed = digits === undefined ? { maximumFractionDigits: 3 } : { minimumFractionDigits: digits, maximumFractionDigits: digits };
+  try {
+    return new Intl.NumberFormat(lang, { useGrouping: false, ...fixed }).format(x);
+  } catch {
+    return new Intl.NumberFormat('en', { useGrouping: false, ...fixed }).format(x);
+  }
+}
+
+// `key`'s text in `lang` with {name} replaced by vars.name; numbers are
+// written the language's way (formatNumber), other values as they are.
 export function translate(lang, key, vars = {}) {
   const s = table(lang)[key] ?? UI.en[key];
   if (s === undefined) throw new Error(`i18n: no text for "${key}"`);
-  return s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k]));
+  return s.replace(/\{(\w+)\}/g, (_, k) => (typeof vars[k] === 'number' ? formatNumber(lang, vars[k]) : String(vars[k])));
 }
 
 // `key`One for n = 1, `key`Many otherwise; {n} is n.

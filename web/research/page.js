@@ -2,7 +2,7 @@
 // which view is shown and who may see what (participant or researcher),
 // and the one-action-at-a-time guard.
 import { createGuard } from '../shared/guard.js';
-import { translate, plural, applyLanguage } from './i18n.js';
+import { translate, plural, applyLanguage, formatNumber } from './i18n.js';
 import { localizeProtocol } from './protocol.js';
 
 export const params = new URLSearchParams(location.search);
@@ -32,6 +32,8 @@ export const { guard, isBusy } = createGuard(setBusy, { failed: () => t('wentWro
 // The participant's words (i18n.js) in the language of this page or session.
 export const t = (key, vars) => translate(state.lang ?? 'en', key, vars);
 export const tn = (key, n, vars) => plural(state.lang ?? 'en', key, n, vars);
+// A number with `digits` decimals as the participant's language writes it.
+export const num = (x, digits) => formatNumber(state.lang ?? 'en', x, digits);
 // A session's protocol as its participant reads it (the language they were
 // shown at consent; sessions from before translations show the protocol's own).
 export const shownProtocol = (s) => localizeProtocol(s.protocol, s.language ?? s.protocol.language ?? 'en');

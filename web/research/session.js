@@ -4,7 +4,7 @@
 import { say } from '../shared/guard.js';
 import { newParticipantId } from './store.js';
 import {
-  $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION, t, tn, shownProtocol, setLanguage, takeName,
+  $, el, state, guard, show, resetTasks, setPlayback, TAB_SESSION, t, tn, num, shownProtocol, setLanguage, takeName,
 } from './page.js';
 import { showTasks } from './takes.js';
 import { joinStudy, withdrawRemote, sendAnswers } from './remote.js';
@@ -180,7 +180,7 @@ export async function review() {
     const audio = el('audio', { controls: '' });
     const what = takeName(step.task, step.take);
     setPlayback(audio, take.wav, what);
-    list.append(el('li', {}, t('reviewTake', { what, seconds: take.seconds.toFixed(1), rate: take.sampleRate }), audio));
+    list.append(el('li', {}, t('reviewTake', { what, seconds: num(take.seconds, 1), rate: take.sampleRate }), audio));
   }
   body.append(list);
   show('review-view');

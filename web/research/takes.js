@@ -8,7 +8,7 @@ import { encodeWav } from '../wav.js';
 import { say, alertUser } from '../shared/guard.js';
 import { plannedTakes } from './protocol.js';
 import { StorageFullError, ensureRoom } from './store.js';
-import { $, params, state, guard, show, updateReview, setPlayback, t, tn, shownProtocol, takeName } from './page.js';
+import { $, params, state, guard, show, updateReview, setPlayback, t, tn, num, shownProtocol, takeName } from './page.js';
 import { refreshData } from './stored-data.js';
 
 // The length range a take is recorded and checked with: the task's, unless
@@ -29,8 +29,8 @@ function verdictText(verdict, range, modality) {
   const seconds = verdict.stats?.seconds ?? 0;
   switch (verdict.reason) {
     case 'short':
-      return seconds > 0 ? t('qShort', { seconds: seconds.toFixed(1), min: range.minSeconds.toFixed(1) }) : t('qEmpty');
-    case 'long': return t('qLong', { seconds: seconds.toFixed(1), max: range.maxSeconds.toFixed(1) });
+      return seconds > 0 ? t('qShort', { seconds: num(seconds, 1), min: num(range.minSeconds, 1) }) : t('qEmpty');
+    case 'long': return t('qLong', { seconds: num(seconds, 1), max: num(range.maxSeconds, 1) });
     case 'quiet': return t('qQuiet');
     case 'clipped': return t('qClipped');
     case 'kind': return t('qKind', { what: describe(modality), pct: Math.round(verdict.probability * 100) });
@@ -102,7 +102,7 @@ async function markSaved(step, take) {
   step.li.dataset.state = 'saved';
   step.li.dataset.saved = take.savedAt ?? 'true';
   recordAgain(step);
-  step.q('.quality').textContent = t('savedTake', { seconds: take.seconds.toFixed(1), rate: take.sampleRate });
+  step.q('.quality').textContent = t('savedTake', { seconds: num(take.seconds, 1), rate: take.sampleRate });
   step.q('.quality').className = 'quality good';
   const full = take.wav ? take : await state.store.getTake(take.id);
   setPlayback(step.q('.playback'), full.wav, step.what);
