@@ -1,11 +1,13 @@
 // Manifest reading, deduplication by content and group-wise splits
 // (with a held-out evaluation split).
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "data/dataset.h"
 #include "data/feature_cache.h"
@@ -101,6 +103,69 @@ TEST_CASE("feature cache returns the core's features and hits on a re-run") {
   CHECK(a.values == b.values);
   CHECK(a.frames == 20);
   CHECK(a.bins == 10);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("two feature caches writing one folder at once leave whole entries and no temporary files") {
+  tm2::PreprocessParams p;
+  p.dct_coefficients = 10;
+  p.num_frames = 20;
+  const std::string dir =
+      (std::filesystem::temp_directory_path() /
+       ("tm2-factory-cache-" + std::to_string(std::random_device{}())))
+          .string();
+  std::filesystem::remove_all(dir);
+  const std::string clip = std::string(TM2_FIXTURES_DIR) + "/audio/factory/yes_022cd682_nohash_0.flac";
+  const uint64_t h = FeatureCache::ContentHash(clip);
+  const Features want = FeatureCache(p, "").Get(clip, h);
+  // Two runs sharing the cache compute the same 24 entries at the same
+  // time: both start each entry together (the transform waits for the
+  // other), so their writes overlap.
+  constexpr int kEntries = 24;
+  std::atomic<int> arrived{0};
+  const auto together = [&](const Audio& a) {
+    const int me = ++arrived;
+    while (arrived.load() < (me + 1) / 2 * 2) std::this_thread::yield();
+    return a;
+  };
+  std::vector<Features> got[2];
+  std::vector<std::thread> runs;
+  for (int r = 0; r < 2; ++r)
+    runs.emplace_back([&, r] {
+      FeatureCache cache(p, dir);
+      for (int v = 1; v <= kEntries; ++v) got[r].push_back(cache.Get(clip, h, together, static_cast<uint64_t>(v)));
+    });
+  for (auto& t : runs) t.join();
+  const auto same = [](const Audio& a) { return a; };
+  FeatureCache after(p, dir);
+  for (int v = 1; v <= kEntries; ++v) {
+    CHECK(got[0][v - 1].values == want.values);
+    CHECK(got[1][v - 1].values == want.values);
+    CHECK(after.Get(clip, h, same, static_cast<uint64_t>(v)).values == want.values);
+  }
+  CHECK(after.hits() == kEntries);
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    INFO(e.path().string());
+    CHECK(e.path().extension() == ".f32");
+    ++files;
+  }
+  CHECK(files == kEntries);
+  // A temporary file of another run writing the same entry (here at the
+  // entry's name + ".tmp") is neither written into nor renamed away.
+  const std::string entry = (std::filesystem::directory_iterator(dir))->path().string();
+  std::filesystem::remove(entry);
+  {
+    std::ofstream other(entry + ".tmp");
+    other << "another run's bytes\n";
+  }
+  FeatureCache third(p, dir);
+  CHECK(third.Get(clip, h, same, std::stoull(entry.substr(entry.rfind('-') + 1), nullptr, 16)).values == want.values);
+  CHECK(third.misses() == 1);
+  std::ifstream foreign(entry + ".tmp");
+  std::string text;
+  std::getline(foreign, text);
+  CHECK(text == "another run's bytes");
   std::filesystem::remove_all(dir);
 }
 

@@ -1,5 +1,8 @@
 #include "data/feature_cache.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -100,17 +103,24 @@ Features FeatureCache::Get(const std::string& path, uint64_t content_hash,
                  f.values.data()),
         path);
   if (!dir_.empty()) {
-    // Write to a temporary name and rename, so an interrupted run never
-    // leaves a truncated entry under the real name.
-    const fs::path tmp = file.string() + ".tmp";
+    // Write to a temporary name of this process and call, then rename
+    // (atomic): an interrupted run never leaves a truncated entry under the
+    // real name, and runs sharing the cache never write into one file.
+    // Both write the same bytes, so whichever rename lands last is right.
+    static std::atomic<uint64_t> writes{0};
+    const fs::path tmp = file.string() + ".tmp" + std::to_string(getpid()) + "-" + std::to_string(writes++);
+    bool written = false;
     {
       std::ofstream out(tmp, std::ios::binary);
       const uint32_t header[3] = {kCacheMagic, static_cast<uint32_t>(f.frames),
                                   static_cast<uint32_t>(f.bins)};
       out.write(reinterpret_cast<const char*>(header), sizeof(header));
       out.write(reinterpret_cast<const char*>(f.values.data()), f.values.size() * sizeof(float));
+      written = static_cast<bool>(out.flush());
     }
-    fs::rename(tmp, file);
+    std::error_code ec;
+    if (written) fs::rename(tmp, file, ec);
+    if (!written || ec) fs::remove(tmp, ec);  // a full disk costs the cache entry, not the run
   }
   return f;
 }
