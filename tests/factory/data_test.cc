@@ -83,18 +83,23 @@ TEST_CASE("a split of a few uneven groups always leaves both sides non-empty") {
   }
 }
 
-TEST_CASE("feature cache returns the core's features and hits on a re-run") {
+// The cache tests' setting: 20 frames of 10 MFCCs of one clip, cached in a
+// fresh folder per run, outside the source tree.
+struct CacheCase {
   tm2::PreprocessParams p;
-  p.dct_coefficients = 10;
-  p.num_frames = 20;
-  // A fresh folder per run, outside the source tree.
-  const std::string dir =
-      (std::filesystem::temp_directory_path() /
-       ("tm2-factory-cache-" + std::to_string(std::random_device{}())))
-          .string();
-  std::filesystem::remove_all(dir);
-  const std::string clip = std::string(TM2_FIXTURES_DIR) + "/audio/factory/yes_022cd682_nohash_0.flac";
-  const uint64_t h = FeatureCache::ContentHash(clip);
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("tm2-factory-cache-" + std::to_string(std::random_device{}()))).string();
+  std::string clip = std::string(TM2_FIXTURES_DIR) + "/audio/factory/yes_022cd682_nohash_0.flac";
+  uint64_t h = FeatureCache::ContentHash(clip);
+  CacheCase() {
+    p.dct_coefficients = 10;
+    p.num_frames = 20;
+    std::filesystem::remove_all(dir);
+  }
+  ~CacheCase() { std::filesystem::remove_all(dir); }
+};
+
+TEST_CASE_METHOD(CacheCase, "feature cache returns the core's features and hits on a re-run") {
   FeatureCache first(p, dir);
   const Features a = first.Get(clip, h);
   FeatureCache second(p, dir);
@@ -103,20 +108,9 @@ TEST_CASE("feature cache returns the core's features and hits on a re-run") {
   CHECK(a.values == b.values);
   CHECK(a.frames == 20);
   CHECK(a.bins == 10);
-  std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("two feature caches writing one folder at once leave whole entries and no temporary files") {
-  tm2::PreprocessParams p;
-  p.dct_coefficients = 10;
-  p.num_frames = 20;
-  const std::string dir =
-      (std::filesystem::temp_directory_path() /
-       ("tm2-factory-cache-" + std::to_string(std::random_device{}())))
-          .string();
-  std::filesystem::remove_all(dir);
-  const std::string clip = std::string(TM2_FIXTURES_DIR) + "/audio/factory/yes_022cd682_nohash_0.flac";
-  const uint64_t h = FeatureCache::ContentHash(clip);
+TEST_CASE_METHOD(CacheCase, "two feature caches writing one folder at once leave whole entries and no temporary files") {
   const Features want = FeatureCache(p, "").Get(clip, h);
   // Two runs sharing the cache compute the same 24 entries at the same
   // time: both start each entry together (the transform waits for the
@@ -166,7 +160,6 @@ TEST_CASE("two feature caches writing one folder at once leave whole entries and
   std::string text;
   std::getline(foreign, text);
   CHECK(text == "another run's bytes");
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("cross-validation folds hold out every group exactly once, stratified by label") {
