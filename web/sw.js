@@ -5,9 +5,9 @@ importScripts('shared/offline-cache.js');
 
 offlineCache({
   name: 'tinym2-screening',
-  version: 3,
+  version: 4,
   files: [
-    './', 'index.html', 'styles.css', 'app.js', 'engine.js', 'engine-client.js', 'engine-worker.js',
+    './', 'index.html', 'styles.css', 'app.js', 'page-state.js', 'steps.js', 'result-view.js', 'engine.js', 'engine-client.js', 'engine-worker.js',
     'result.js', 'recorder.js', 'quality.js', 'spectrogram.js', 'wav.js', 'capture-worklet.js',
     'shared/base.css', 'shared/guard.js', 'shared/audio-input.js',
     'favicon.ico', 'icon.svg', 'icon-192.png', 'icon-512.png', 'manifest.webmanifest',
