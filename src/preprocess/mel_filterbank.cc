@@ -1,53 +1,9 @@
 #include "preprocess/mel_filterbank.h"
 
-#include <atomic>
-#include <cstring>
-
 #include "common/det_math.h"
 
 namespace tm2 {
 namespace preprocess_internal {
-namespace {
-
-// The weight count of recent filterbanks. Every workspace measurement
-// carves the mel table, and an engine load measures each branch several
-// times (ArenaBytes and Init plan, Prepare checks): counting once per
-// distinct filterbank keeps that from costing more than building the
-// tables (issue 16). A pure function's memo: a hit returns what counting
-// returns. The try-lock never waits: a thread that finds it taken counts.
-struct CountKey {
-  int32_t bins, fft_size;
-  float sample_rate, low_hz, high_hz;
-};
-constexpr int kCountSlots = 8;  // kMaxBranches filterbanks
-struct CountMemo {
-  CountKey key[kCountSlots];
-  uint32_t count[kCountSlots];
-  int used = 0, next = 0;
-};
-CountMemo g_memo;
-std::atomic_flag g_memo_busy = ATOMIC_FLAG_INIT;
-
-bool FindCount(const CountKey& k, uint32_t* count) {
-  if (g_memo_busy.test_and_set(std::memory_order_acquire)) return false;
-  bool found = false;
-  for (int i = 0; i < g_memo.used && !found; ++i) {
-    if (std::memcmp(&g_memo.key[i], &k, sizeof(k)) == 0) *count = g_memo.count[i], found = true;
-  }
-  g_memo_busy.clear(std::memory_order_release);
-  return found;
-}
-
-void KeepCount(const CountKey& k, uint32_t count) {
-  if (g_memo_busy.test_and_set(std::memory_order_acquire)) return;
-  g_memo.key[g_memo.next] = k;
-  g_memo.count[g_memo.next] = count;
-  g_memo.next = (g_memo.next + 1) % kCountSlots;
-  if (g_memo.used < kCountSlots) ++g_memo.used;
-  g_memo_busy.clear(std::memory_order_release);
-}
-
-}  // namespace
 
 void MelFilterbank::Carve(int bins, int fft_size, float sample_rate, float low_hz, float high_hz,
                           WorkspaceCarver* carver) {
@@ -57,17 +13,7 @@ void MelFilterbank::Carve(int bins, int fft_size, float sample_rate, float low_h
   count_ = carver->Take<uint16_t>(bins);
   offset_ = carver->Take<uint32_t>(bins);
   const uint32_t most = static_cast<uint32_t>(2 * (fft_size / 2 + 1));
-  CountKey key;
-  std::memset(&key, 0, sizeof(key));  // no padding to compare, but be sure
-  key.bins = bins;
-  key.fft_size = fft_size;
-  key.sample_rate = sample_rate;
-  key.low_hz = low_hz;
-  key.high_hz = high_hz;
-  if (!FindCount(key, &capacity_)) {
-    capacity_ = Build(sample_rate, low_hz, high_hz, most, /*write=*/false);
-    KeepCount(key, capacity_);
-  }
+  capacity_ = Build(sample_rate, low_hz, high_hz, most, /*write=*/false);
   weights_ = carver->Take<float>(capacity_ > 0 ? capacity_ : 1);
 }
 
