@@ -134,7 +134,9 @@ TEST_CASE("Init follows the packing ArenaBytes chose and refuses a plan sized ot
     std::vector<uint8_t> arena2(sized.total);
     REQUIRE(plain.Init(m->model, arena2.data(), arena2.size(), o).ok());
     CHECK(chosen.arena_report().packed_outputs == sized.packed_outputs);
-    CHECK(chosen.arena_report().total == plain.arena_report().total);
+    // Totals differ with each arena's start alignment: compare the parts.
+    CHECK(chosen.arena_report().activations == plain.arena_report().activations);
+    CHECK(chosen.arena_report().shared == plain.arena_report().shared);
     CHECK(chosen.arena_report().packed_outputs == plain.arena_report().packed_outputs);
   }
   // The all-A4 model packs (8 outputs); a report sized with packing off
