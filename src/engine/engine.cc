@@ -35,17 +35,23 @@ Status Engine::ArenaBytes(const Model& model, ArenaReport* report, const EngineO
   dry.model_ = model;
   dry.options_ = options;
   dry.kernels_ = options.kernels ? options.kernels : &SelectKernels();  // sizes packed weights
-  TM2_RETURN_IF_ERROR(dry.Plan(nullptr, SIZE_MAX, report));
+  PreprocessBytes measured[kMaxBranches];
+  return dry.ChoosePacking(measured, report);
+}
+
+Status Engine::ChoosePacking(PreprocessBytes* measured, ArenaReport* report) {
+  TM2_RETURN_IF_ERROR(Plan(nullptr, SIZE_MAX, report, measured));
   if (report->packed_outputs == 0) return Status::Ok();
-  // Packed layers run whole (no bands): keep packing only where the peak
-  // falls (act_packing.h); ties go to int8, which the SIMD kernels run.
+  // Ties go to int8, which the SIMD kernels run.
   ArenaReport int8;
-  dry.options_.pack_int4_activations = false;
-  TM2_RETURN_IF_ERROR(dry.Plan(nullptr, SIZE_MAX, &int8));
+  options_.pack_int4_activations = false;
+  TM2_RETURN_IF_ERROR(Plan(nullptr, SIZE_MAX, &int8, measured));
   // With an external shared region the totals leave it out: compare all.
-  const size_t outside = options.shared_region ? 1 : 0;
+  const size_t outside = options_.shared_region ? 1 : 0;
   if (int8.total + outside * int8.shared <= report->total + outside * report->shared)
     *report = int8;
+  else
+    options_.pack_int4_activations = true;
   return Status::Ok();
 }
 
@@ -57,13 +63,37 @@ Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
   model_ = model;
   options_ = options;
   kernels_ = options.kernels ? options.kernels : &SelectKernels();
+  PreprocessBytes measured[kMaxBranches];
   ArenaReport report;
-  if (options.pack_int4_activations && model.cost().int4_outputs > 0) {
-    // The same choice as ArenaBytes: packed or int8, whichever peaks lower.
-    TM2_RETURN_IF_ERROR(ArenaBytes(model, &report, options));
-    options_.pack_int4_activations = report.packed_outputs > 0;
-  }
-  TM2_RETURN_IF_ERROR(Plan(static_cast<uint8_t*>(arena), arena_bytes, &report));
+  if (options.pack_int4_activations && model.cost().int4_outputs > 0)
+    TM2_RETURN_IF_ERROR(ChoosePacking(measured, &report));  // as ArenaBytes chooses
+  TM2_RETURN_IF_ERROR(Plan(static_cast<uint8_t*>(arena), arena_bytes, &report, measured));
+  report_ = report;
+  ready_ = true;
+  return Status::Ok();
+}
+
+Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
+                    const EngineOptions& options, const ArenaReport& sized) {
+  ready_ = false;
+  if (!model.root()) return Status::Error(StatusCode::kInvalidArgument, "engine: model not loaded");
+  if (!arena) return Status::Error(StatusCode::kInvalidArgument, "engine: arena is null");
+  model_ = model;
+  options_ = options;
+  options_.pack_int4_activations = options.pack_int4_activations && sized.packed_outputs > 0;
+  kernels_ = options.kernels ? options.kernels : &SelectKernels();
+  PreprocessBytes measured[kMaxBranches];
+  ArenaReport report;
+  TM2_RETURN_IF_ERROR(Plan(static_cast<uint8_t*>(arena), arena_bytes, &report, measured));
+  if (report.packed_outputs != sized.packed_outputs || report.activations != sized.activations ||
+      report.preprocess_tables != sized.preprocess_tables)
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "engine: the plan (%lu activation bytes, %lu packed outputs) is not the "
+                         "one sized (%lu, %lu): other model or options",
+                         static_cast<unsigned long>(report.activations),
+                         static_cast<unsigned long>(report.packed_outputs),
+                         static_cast<unsigned long>(sized.activations),
+                         static_cast<unsigned long>(sized.packed_outputs));
   report_ = report;
   ready_ = true;
   return Status::Ok();

@@ -143,6 +143,13 @@ class Engine {
   // options.kernels = &ReferenceKernels() to run the scalar reference.
   Status Init(const Model& model, void* arena, size_t arena_bytes,
               const EngineOptions& options = EngineOptions());
+  // The same, after ArenaBytes gave `sized` for this model and options:
+  // Init takes its choice of packed or int8 4-bit outputs as made
+  // (sized.packed_outputs > 0: packed) and plans once, where plain Init
+  // compares both plans first. A plan that comes out unlike `sized` (other
+  // options or model) is an error.
+  Status Init(const Model& model, void* arena, size_t arena_bytes, const EngineOptions& options,
+              const ArenaReport& sized);
 
   // Preprocesses one recording into branch `branch`'s input features.
   Status SetInput(int branch, const PcmView& pcm);
@@ -207,7 +214,20 @@ class Engine {
   Engine(const Engine&) = default;
   Engine& operator=(const Engine&) = default;
 
-  Status Plan(uint8_t* base, size_t capacity, ArenaReport* report);
+  // A branch's preprocessing bytes. Measuring carves its tables (the mel
+  // table counts its weights), so ArenaBytes and Init measure each branch
+  // once and hand the figures to every plan they make.
+  struct PreprocessBytes {
+    size_t tables = 0, scratch = 0, cache = 0;
+    bool measured = false;
+  };
+  // Lays out the arena (engine_plan.cc); a null base only sizes it.
+  // `measured` has kMaxBranches entries, filled on first use.
+  Status Plan(uint8_t* base, size_t capacity, ArenaReport* report, PreprocessBytes* measured);
+  // Sizes the plan with 4-bit outputs packed and, if any is, int8 too, and
+  // keeps the lower peak in options_ and *report (act_packing.h): packed
+  // layers run whole, so packing pays only where the peak falls.
+  Status ChoosePacking(PreprocessBytes* measured, ArenaReport* report);
   Status RunStack(const LayerPlan* layers, int count) const;
   Status RunLayer(const LayerPlan& p, const ConvGeometry& g, const int8_t* src, int8_t* dst) const;
 

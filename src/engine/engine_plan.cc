@@ -83,9 +83,9 @@ const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g
 class Engine::Planner final : public ModelVisitor {
  public:
   Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, int buffer_capacity,
-          ArenaReport* report, int pq_capacity)
+          ArenaReport* report, int pq_capacity, size_t pq_bytes, PreprocessBytes* measured)
       : e_(*engine), arena_(*arena), buffers_(buffers), buffer_capacity_(buffer_capacity),
-        report_(*report), pq_capacity_(pq_capacity) {
+        report_(*report), pq_capacity_(pq_capacity), pq_bytes_(pq_bytes), measured_(measured) {
     // A table that packs weights runs those layers whole, and banding only
     // the others can raise the peak: such tables (hosts) keep one buffer
     // per layer output, as they trade memory for speed anyway.
@@ -122,19 +122,22 @@ class Engine::Planner final : public ModelVisitor {
     if (!e_.options_.features_only) {
       params.input_rate = e_.options_.input_rate;
       TM2_RETURN_IF_ERROR(params.Validate());
-      // One measuring pass for both parts, a second only for the cache's
-      // share (measuring is not free: it counts the mel weights).
-      size_t scratch = 0;
-      Preprocessor::PartBytes(params, &tables_bytes[branch], &scratch);
-      size_t cache_bytes = 0;
-      if (params.resampler_cache) {
-        PreprocessParams uncached = params;
-        uncached.resampler_cache = false;
-        cache_bytes = tables_bytes[branch] - Preprocessor::TablesBytes(uncached);
+      PreprocessBytes& m = measured_[branch];
+      if (!m.measured) {
+        // One measuring pass for both parts, a second only for the cache's
+        // share.
+        Preprocessor::PartBytes(params, &m.tables, &m.scratch);
+        if (params.resampler_cache) {
+          PreprocessParams uncached = params;
+          uncached.resampler_cache = false;
+          m.cache = m.tables - Preprocessor::TablesBytes(uncached);
+        }
+        m.measured = true;
       }
-      report_.resampler_cache += cache_bytes;
-      report_.preprocess_tables += tables_bytes[branch] - cache_bytes;
-      if (scratch > report_.preprocess_scratch) report_.preprocess_scratch = scratch;
+      tables_bytes[branch] = m.tables;
+      report_.resampler_cache += m.cache;
+      report_.preprocess_tables += m.tables - m.cache;
+      if (m.scratch > report_.preprocess_scratch) report_.preprocess_scratch = m.scratch;
       tables[branch] = arena_.Take(tables_bytes[branch]);
     }
     branch_params[branch] = params;
@@ -188,8 +191,9 @@ class Engine::Planner final : public ModelVisitor {
       p.rq.output_zero_point = v.output_zero_point;
       if (v.pq) {
         // Decoded into the scratch before every run, and now for packing.
-        if (e_.num_pq_ >= pq_capacity_)
-          return Status::Error(StatusCode::kBadModel, "engine: more PQ layers than planned");
+        if (e_.num_pq_ >= pq_capacity_ ||
+            static_cast<size_t>(pq.rows) * static_cast<size_t>(pq.row_length) > pq_bytes_)
+          return Status::Error(StatusCode::kBadModel, "engine: more PQ layers or weights than planned");
         if (e_.pq_plans_) e_.pq_plans_[e_.num_pq_] = pq;
         p.pq = static_cast<uint16_t>(++e_.num_pq_);
         p.weights.data = reinterpret_cast<const uint8_t*>(e_.pq_scratch_);
@@ -320,6 +324,8 @@ class Engine::Planner final : public ModelVisitor {
   int buffer_capacity_;
   ArenaReport& report_;
   int pq_capacity_;
+  size_t pq_bytes_;
+  PreprocessBytes* measured_;
   int count_ = 0;
   uint16_t step_ = 0;
   LayerPlan* plans_ = nullptr;
@@ -338,7 +344,8 @@ class Engine::Planner final : public ModelVisitor {
   int64_t group_min_ = 0, group_end_ = 0, tail_ = 0;
 };
 
-Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
+Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report,
+                    PreprocessBytes* measured) {
   ArenaCursor arena(base, capacity);
   *report = ArenaReport();
   num_branches_ = model_.num_branches();
@@ -370,7 +377,7 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report) {
     for (auto& row : t->layer_buffer)
       for (int16_t& b : row) b = -1;
   }
-  Planner planner(this, &arena, buffers, records, report, pq_layers);
+  Planner planner(this, &arena, buffers, records, report, pq_layers, pq_decoded, measured);
   TM2_RETURN_IF_ERROR(WalkModel(model_, &planner));
   // softmax(z), z = (q - zp) * scale / T, |q - zp| <= 255 (FORMAT.md 4.4).
   const float temperature = model_.temperature();

@@ -10,11 +10,12 @@ constexpr size_t kAlign = 16;
 size_t AlignUp(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
 // Resident layout, from the 16-aligned start: the shared region (the
-// largest model's), the engines, then each model's kept part.
+// largest model's), the engines, then each model's kept part. Each model's
+// report carries its packing choice into its Init (Engine::Init).
 struct ResidentSizes {
   size_t shared = 0;
   size_t engines = 0;
-  size_t kept[kMaxPackModels] = {};
+  ArenaReport kept[kMaxPackModels];
   size_t total = 0;
 };
 
@@ -25,14 +26,13 @@ Status MeasureResident(const Pack& pack, const EngineOptions& options, ResidentS
   o.shared_region_bytes = 0;
   *out = ResidentSizes();
   for (int i = 0; i < pack.num_models(); ++i) {
-    ArenaReport r;
+    ArenaReport& r = out->kept[i];
     TM2_RETURN_IF_ERROR(Engine::ArenaBytes(pack.model(i), &r, o));
     if (r.shared > out->shared) out->shared = r.shared;
-    out->kept[i] = r.total;
   }
   out->engines = AlignUp(sizeof(Engine) * static_cast<size_t>(pack.num_models()));
   out->total = kAlign + AlignUp(out->shared ? out->shared : 1) + out->engines;
-  for (int i = 0; i < pack.num_models(); ++i) out->total += out->kept[i];
+  for (int i = 0; i < pack.num_models(); ++i) out->total += out->kept[i].total;
   return Status::Ok();
 }
 
@@ -92,8 +92,8 @@ Status PackRunner::Init(const Pack& pack, void* arena, size_t arena_bytes,
     p += sizes.engines;
     for (int i = 0; i < pack.num_models(); ++i) {
       Engine* e = new (engines + i) Engine();
-      TM2_RETURN_IF_ERROR(e->Init(pack.model(i), p, sizes.kept[i], o));
-      p += sizes.kept[i];
+      TM2_RETURN_IF_ERROR(e->Init(pack.model(i), p, sizes.kept[i].total, o, sizes.kept[i]));
+      p += sizes.kept[i].total;
     }
     resident_ = engines;
   }

@@ -4,46 +4,6 @@
 
 namespace tm2 {
 namespace engine_internal {
-namespace {
-
-// Rows and row length of a weighted layer, from the planned shapes
-// (kernels/kernels.h layouts).
-void Matrix(const LayerView& v, size_t* rows, size_t* row) {
-  *rows = static_cast<size_t>(v.out.c);
-  switch (v.kind) {
-    case LayerKind::kConv2D:
-      *row = static_cast<size_t>(v.window.kernel_h) * v.window.kernel_w * v.in.c;
-      break;
-    case LayerKind::kDepthwiseConv2D:
-      *rows = static_cast<size_t>(v.window.kernel_h) * v.window.kernel_w;
-      *row = static_cast<size_t>(v.in.c);
-      break;
-    case LayerKind::kFullyConnected:
-      *row = v.in.size();
-      break;
-    default:  // pointwise
-      *row = static_cast<size_t>(v.in.c);
-      break;
-  }
-}
-
-class Sizer final : public ModelVisitor {
- public:
-  Status BeginStack(int, const TensorInfo&, int) override { return Status::Ok(); }
-  Status EndStack(int, const TensorInfo&) override { return Status::Ok(); }
-  Status Layer(const LayerView& v) override {
-    if (!v.pq) return Status::Ok();
-    size_t rows = 0, row = 0;
-    Matrix(v, &rows, &row);
-    if (rows * row > max) max = rows * row;
-    ++layers;
-    return Status::Ok();
-  }
-  size_t max = 0;
-  int layers = 0;
-};
-
-}  // namespace
 
 Status CheckPqLayer(const LayerView& v, size_t rows, size_t row, PqWeights* pq) {
   if (v.pq_dim < 1 || v.pq_codebook_size < 1 || v.pq_centroids == nullptr ||
@@ -77,10 +37,13 @@ Status CheckPqLayer(const LayerView& v, size_t rows, size_t row, PqWeights* pq) 
 }
 
 Status PqPlanSizes(const Model& model, size_t* max_decoded_bytes, int* layers) {
-  Sizer sizer;
-  TM2_RETURN_IF_ERROR(WalkModel(model, &sizer));
-  *max_decoded_bytes = sizer.max;
-  *layers = sizer.layers;
+  // The loader counted them (ModelCost) on its walk; the planner checks
+  // each layer against these sizes (CheckLayer), so a wrong figure fails.
+  const ModelCost& c = model.cost();
+  if (c.pq_decoded_bytes > SIZE_MAX || c.pq_layers > (1u << 20))
+    return Status::Error(StatusCode::kBadModel, "engine: PQ scratch beyond the address space");
+  *max_decoded_bytes = static_cast<size_t>(c.pq_decoded_bytes);
+  *layers = static_cast<int>(c.pq_layers);
   return Status::Ok();
 }
 

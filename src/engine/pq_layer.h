@@ -19,7 +19,7 @@ namespace engine_internal {
 Status CheckPqLayer(const LayerView& v, size_t rows, size_t row, PqWeights* pq);
 
 // The largest decoded PQ layer of `model` and the number of PQ layers
-// (both 0 when it has none).
+// (both 0 when it has none), as the loader counted them (ModelCost).
 Status PqPlanSizes(const Model& model, size_t* max_decoded_bytes, int* layers);
 
 }  // namespace engine_internal

@@ -92,6 +92,7 @@ Status BudgetVisitor::Layer(const LayerView& v) {
     if (v.kind == LayerKind::kDepthwiseConv2D) decoded = taps * v.in.c;
     if (v.kind == LayerKind::kFullyConnected) decoded = static_cast<uint64_t>(v.out.c) * v.in.size();
     if (decoded > largest_pq_) largest_pq_ = decoded;
+    ++cost_.pq_layers;
   }
   ++layers_;
   return Status::Ok();
@@ -106,6 +107,7 @@ Status BudgetVisitor::EndStack(int branch, const TensorInfo& output) {
 Status BudgetVisitor::Finish() {
   cost_.memory_bytes = SatAdd(cost_.memory_bytes, 2 * largest_tensor_);
   cost_.memory_bytes = SatAdd(cost_.memory_bytes, largest_pq_);
+  cost_.pq_decoded_bytes = largest_pq_;
   cost_.memory_bytes = SatAdd(cost_.memory_bytes, layers_ * kPlanBytesPerLayer);
   if (cost_.macs > limits_.max_model_macs) {
     return Status::Error(StatusCode::kBadModel,

@@ -146,6 +146,10 @@ struct ModelCost {
   uint64_t preprocess_ops = 0;  // all branches, worst-case input
   uint64_t memory_bytes = 0;    // estimate of the engine's arena
   uint32_t int4_outputs = 0;    // layer outputs declared 4-bit (act_bits 4)
+  // Product-quantized layers and the int8 weights of the largest decoded:
+  // the engine's PQ scratch, known at load so planning need not walk again.
+  uint32_t pq_layers = 0;
+  uint64_t pq_decoded_bytes = 0;
 };
 
 // The budget LoadModel enforces (models/FORMAT.md 9.1). The defaults are

@@ -135,22 +135,29 @@ Status WalkStack(const LayerVector* layers, int branch, const char* where, Tenso
   const size_t n = Len(layers);
   for (size_t i = 0; i < n; ++i) {
     const fb::Layer& layer = *layers->Get(static_cast<flatbuffers::uoffset_t>(i));
-    char context[96];
-    std::snprintf(context, sizeof(context), "%s layer %lu (%s)", where,
-                  static_cast<unsigned long>(i), LayerTypeName(static_cast<int>(layer.type())));
+    // The error's context ("branch 0 'cough' layer 3 (Conv2D)"), formatted
+    // only on failure: a plan walks the model twice per load.
+    auto fail = [&](const Status& inner) {
+      char context[96];
+      std::snprintf(context, sizeof(context), "%s layer %lu (%s)", where,
+                    static_cast<unsigned long>(i), LayerTypeName(static_cast<int>(layer.type())));
+      return WithContext(inner, context);
+    };
     const bool softmax = layer.type() == fb::LayerType::Softmax;
     if (softmax && !(is_head && i + 1 == n)) {
-      return Status::Error(StatusCode::kBadModel,
-                           "%s: Softmax is allowed only as the last head layer", context);
+      return fail(Status::Error(StatusCode::kBadModel,
+                                "Softmax is allowed only as the last head layer"));
     }
     if (is_head && i + 1 == n && !softmax) {
-      return Status::Error(StatusCode::kBadModel, "%s: the head must end with Softmax", context);
+      return fail(Status::Error(StatusCode::kBadModel, "the head must end with Softmax"));
     }
     TensorShape next;
     LayerWindow window;
-    TM2_RETURN_IF_ERROR(WithContext(VerifyLayer(layer, in.shape, codebooks, &next, &window), context));
+    Status s = VerifyLayer(layer, in.shape, codebooks, &next, &window);
+    if (!s.ok()) return fail(s);
     const LayerView view = MakeView(layer, branch, static_cast<int>(i), in, next, window, codebooks);
-    TM2_RETURN_IF_ERROR(WithContext(visitor->Layer(view), context));
+    s = visitor->Layer(view);
+    if (!s.ok()) return fail(s);
     in.shape = next;
     in.zero_point = view.output_zero_point;
     in.scale = view.output_scale;

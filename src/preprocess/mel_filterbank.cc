@@ -1,53 +1,9 @@
 #include "preprocess/mel_filterbank.h"
 
-#include <atomic>
-#include <cstring>
-
 #include "common/det_math.h"
 
 namespace tm2 {
 namespace preprocess_internal {
-namespace {
-
-// The weight count of recent filterbanks. Every workspace measurement
-// carves the mel table, and an engine load measures each branch several
-// times (ArenaBytes and Init plan, Prepare checks): counting once per
-// distinct filterbank keeps that from costing more than building the
-// tables (issue 16). A pure function's memo: a hit returns what counting
-// returns. The try-lock never waits: a thread that finds it taken counts.
-struct CountKey {
-  int32_t bins, fft_size;
-  float sample_rate, low_hz, high_hz;
-};
-constexpr int kCountSlots = 8;  // kMaxBranches filterbanks
-struct CountMemo {
-  CountKey key[kCountSlots];
-  uint32_t count[kCountSlots];
-  int used = 0, next = 0;
-};
-CountMemo g_memo;
-std::atomic_flag g_memo_busy = ATOMIC_FLAG_INIT;
-
-bool FindCount(const CountKey& k, uint32_t* count) {
-  if (g_memo_busy.test_and_set(std::memory_order_acquire)) return false;
-  bool found = false;
-  for (int i = 0; i < g_memo.used && !found; ++i) {
-    if (std::memcmp(&g_memo.key[i], &k, sizeof(k)) == 0) *count = g_memo.count[i], found = true;
-  }
-  g_memo_busy.clear(std::memory_order_release);
-  return found;
-}
-
-void KeepCount(const CountKey& k, uint32_t count) {
-  if (g_memo_busy.test_and_set(std::memory_order_acquire)) return;
-  g_memo.key[g_memo.next] = k;
-  g_memo.count[g_memo.next] = count;
-  g_memo.next = (g_memo.next + 1) % kCountSlots;
-  if (g_memo.used < kCountSlots) ++g_memo.used;
-  g_memo_busy.clear(std::memory_order_release);
-}
-
-}  // namespace
 
 void MelFilterbank::Carve(int bins, int fft_size, float sample_rate, float low_hz, float high_hz,
                           WorkspaceCarver* carver) {
@@ -57,17 +13,7 @@ void MelFilterbank::Carve(int bins, int fft_size, float sample_rate, float low_h
   count_ = carver->Take<uint16_t>(bins);
   offset_ = carver->Take<uint32_t>(bins);
   const uint32_t most = static_cast<uint32_t>(2 * (fft_size / 2 + 1));
-  CountKey key;
-  std::memset(&key, 0, sizeof(key));  // no padding to compare, but be sure
-  key.bins = bins;
-  key.fft_size = fft_size;
-  key.sample_rate = sample_rate;
-  key.low_hz = low_hz;
-  key.high_hz = high_hz;
-  if (!FindCount(key, &capacity_)) {
-    capacity_ = Build(sample_rate, low_hz, high_hz, most, /*write=*/false);
-    KeepCount(key, capacity_);
-  }
+  capacity_ = Build(sample_rate, low_hz, high_hz, most, /*write=*/false);
   weights_ = carver->Take<float>(capacity_ > 0 ? capacity_ : 1);
 }
 
@@ -91,6 +37,18 @@ uint32_t MelFilterbank::Build(float sample_rate, float low_hz, float high_hz, ui
     float mel = mel_lo + (mel_hi - mel_lo) * static_cast<float>(i) / static_cast<float>(bins_ + 1);
     return 700.0f * (DetExp(mel) - 1.0f);
   };
+  // The first k in [0, num_bins] where `past(k)` holds, for a condition
+  // that, once true, stays true as k grows (f(k) below never decreases):
+  // started from k ~ x * N / rate and stepped to the exact answer, which a
+  // binary search would also give, in a step or two instead of nine.
+  auto FirstBin = [&](float x, auto past) {
+    const float guess = x * static_cast<float>(fft_size_) / sample_rate;
+    int k = 0;  // also for a NaN edge, which then steps to the end
+    if (guess >= 0.0f) k = guess < static_cast<float>(num_bins) ? static_cast<int>(guess) : num_bins;
+    while (k > 0 && past(k - 1)) --k;
+    while (k < num_bins && !past(k)) ++k;
+    return k;
+  };
   float edge[3] = {0.0f, edge_at(0), edge_at(1)};
   for (int b = 0; b < bins_; ++b) {
     edge[0] = edge[1];
@@ -100,7 +58,7 @@ uint32_t MelFilterbank::Build(float sample_rate, float low_hz, float high_hz, ui
     const uint32_t offset = used;
     // f(k) below never decreases with k (an exact integer, one monotone
     // rounding, an exact division), so the bins inside (edge0, edge2) are
-    // one run: binary-search its start, stop at its end. The same bins and
+    // one run: find its start (FirstBin), stop at its end. The same bins and
     // weights as testing every k, without the M x (N/2 + 1) loop.
     auto freq = [&](int k) {
       // k * rate is an integer below 2^27; one rounding, then an exact
@@ -108,24 +66,17 @@ uint32_t MelFilterbank::Build(float sample_rate, float low_hz, float high_hz, ui
       return static_cast<float>(static_cast<uint32_t>(k) * static_cast<uint32_t>(sample_rate)) /
              static_cast<float>(fft_size_);
     };
-    int lo = 0, hi = num_bins;  // first k with f(k) > edge0 is in [lo, hi]
-    while (lo < hi) {
-      const int mid = lo + (hi - lo) / 2;
-      if (freq(mid) > edge[0]) hi = mid; else lo = mid + 1;
-    }
+    const int lo = FirstBin(edge[0], [&](int k) { return freq(k) > edge[0]; });
     if (!write) {
       // Counting only (Carve, run for every workspace measurement): every
       // k of the run below has f(k) > edge0, and its weight is > 0 exactly
       // when f(k) < edge2 (f - edge0 and edge2 - f are differences of
       // distinct floats, at least about 1e-7 Hz, over spans of at most
       // 24 kHz: never a zero quotient). So the run ends at the first k with
-      // !(f(k) < edge2), which a second binary search finds.
-      int end_lo = lo, end_hi = num_bins;
-      while (end_lo < end_hi) {
-        const int mid = end_lo + (end_hi - end_lo) / 2;
-        if (!(freq(mid) < edge[2])) end_hi = mid; else end_lo = mid + 1;
-      }
-      const uint32_t run = static_cast<uint32_t>(end_lo - lo);
+      // !(f(k) < edge2), which FirstBin finds as well.
+      int end = FirstBin(edge[2], [&](int k) { return !(freq(k) < edge[2]); });
+      if (end < lo) end = lo;  // an edge2 at or below edge0: an empty run
+      const uint32_t run = static_cast<uint32_t>(end - lo);
       used = run < capacity - used ? used + run : capacity;
       continue;
     }

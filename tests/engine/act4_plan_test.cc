@@ -2,6 +2,7 @@
 // 4-bit output takes ceil(n / 2) bytes, the plan keeps packing only when
 // the peak falls, a reader that cannot unpack (Softmax, global average
 // pool) gets int8, and packed or not the engine gives the same bytes.
+#include <string>
 #include <vector>
 
 #include "catch2/catch.hpp"
@@ -112,6 +113,59 @@ TEST_CASE("with the shared region outside the arena the same plan is chosen") {
   INFO(s.message());
   CHECK(s.ok());
   CHECK(e.arena_report().packed_outputs == 8);
+}
+
+TEST_CASE("Init follows the packing ArenaBytes chose and refuses a plan sized otherwise") {
+  // One load decides once: ArenaBytes compares packed and int8, and Init
+  // given its report plans that choice without comparing again.
+  Built a4(tm2::test::MakeA4ModelSpec(false));
+  Built mixed(tm2::test::MakeA4ModelSpec(true));
+  for (const Built* m : {&a4, &mixed}) {
+    tm2::EngineOptions o;
+    o.kernels = &tm2::ReferenceKernels();
+    o.features_only = true;
+    tm2::ArenaReport sized;
+    REQUIRE(tm2::Engine::ArenaBytes(m->model, &sized, o).ok());
+    std::vector<uint8_t> arena(sized.total);
+    tm2::Engine chosen, plain;
+    tm2::Status s = chosen.Init(m->model, arena.data(), arena.size(), o, sized);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    std::vector<uint8_t> arena2(sized.total);
+    REQUIRE(plain.Init(m->model, arena2.data(), arena2.size(), o).ok());
+    CHECK(chosen.arena_report().packed_outputs == sized.packed_outputs);
+    // Totals differ with each arena's start alignment: compare the parts.
+    CHECK(chosen.arena_report().activations == plain.arena_report().activations);
+    CHECK(chosen.arena_report().shared == plain.arena_report().shared);
+    CHECK(chosen.arena_report().packed_outputs == plain.arena_report().packed_outputs);
+  }
+  // The all-A4 model packs (8 outputs); a report sized with packing off
+  // does not match a plan with it on, nor the other model's.
+  tm2::EngineOptions o;
+  o.kernels = &tm2::ReferenceKernels();
+  o.features_only = true;
+  o.in_place = false;
+  tm2::ArenaReport packed, other;
+  REQUIRE(tm2::Engine::ArenaBytes(a4.model, &packed, o).ok());
+  REQUIRE(packed.packed_outputs == 8);
+  REQUIRE(tm2::Engine::ArenaBytes(mixed.model, &other, o).ok());
+  std::vector<uint8_t> arena(1 << 20);
+  tm2::Engine e;
+  tm2::Status s = e.Init(a4.model, arena.data(), arena.size(), o, other);
+  CHECK(s.code() == tm2::StatusCode::kInvalidArgument);
+  CHECK(std::string(s.message()).find("not the one sized") != std::string::npos);
+  CHECK_FALSE(e.Invoke().ok());
+  // Sized int8, planned int8: the choice carried is int8 even though the
+  // options ask for packing.
+  tm2::EngineOptions int8_options = o;
+  int8_options.pack_int4_activations = false;
+  tm2::ArenaReport int8;
+  REQUIRE(tm2::Engine::ArenaBytes(a4.model, &int8, int8_options).ok());
+  s = e.Init(a4.model, arena.data(), arena.size(), o, int8);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  CHECK(e.arena_report().packed_outputs == 0);
+  CHECK(e.arena_report().activations == int8.activations);
 }
 
 TEST_CASE("packed or int8, the engine gives the same logits; a 4-bit logits layer stays int8") {

@@ -63,6 +63,15 @@ TEST_CASE("fully_connected edge cases: odd int4 rows, long rows, models' shapes"
       CheckFc(125, 64, 64, bits, RqStyle::kTypical, rng, k, variant);   // KWS pointwise
       CheckFc(1, 32, 16, bits, RqStyle::kTypical, rng, k, variant);     // dense 16
       CheckFc(1, 16, 2, bits, RqStyle::kExtremeShift, rng, k, variant); // dense 2
+      // One row with shifts past the 32-bit vector stage (extreme n 1..62,
+      // INT32_MIN multipliers): VNNI's 64-bit output stage, read straight
+      // from the input; the shipped dense shapes and partial blocks.
+      for (int out : {2, 4, 12, 16, 17, 40, 64, 70}) {
+        for (int in : {16, 32, 48, 64, 8, 12}) {
+          CheckFc(1, in, out, bits, RqStyle::kExtremeShift, rng, k, variant);
+          CheckFc(1, in, out, bits, RqStyle::kSaturating, rng, k, variant);
+        }
+      }
       for (int out : {1, 7, 24, 64}) {                                  // n = 33..35
         CheckFc(125, 64, out, bits, RqStyle::kShallowShift, rng, k, variant);
         CheckFc(3, 9, out, bits, RqStyle::kShallowShift, rng, k, variant);

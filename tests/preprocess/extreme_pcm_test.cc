@@ -13,6 +13,7 @@
 #include <limits>
 #include <vector>
 
+#include "preprocess/pcm_mix.h"
 #include "preprocess/preprocess.h"
 
 namespace {
@@ -115,10 +116,37 @@ void Case(const char* name, const PcmView& pcm, const PcmView* clipped, uint64_t
 
 }  // namespace
 
+// The mixer's rule sample by sample, bit for bit: the vectorizable form
+// of the clip must keep -0, NaN, infinities and subnormals as before.
+void MixRule() {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float sub = FLT_MIN / 4.0f;
+  const float in[] = {nan, inf, -inf, 1e30f, -1e30f, 1.0000001f, -1.0000001f, 1.0f, -1.0f,
+                      FLT_MIN, -FLT_MIN, sub, -sub, -0.0f, 0.0f, 0.5f, -0.25f, 3e-30f};
+  const float want[] = {0.0f, 1.0f, -1.0f, 1.0f, -1.0f, 1.0f, -1.0f, 1.0f, -1.0f,
+                        FLT_MIN, -FLT_MIN, 0.0f, 0.0f, 0.0f, 0.0f, 0.5f, -0.25f, 3e-30f};
+  const int n = static_cast<int>(sizeof(in) / sizeof(in[0]));
+  float out[sizeof(in) / sizeof(in[0])];
+  tm2::preprocess_internal::MixToMono(PcmView::F32(in, n, 16000, 1), 0, n, out);
+  for (int i = 0; i < n; ++i) {
+    uint32_t a, b;
+    std::memcpy(&a, &out[i], 4);
+    std::memcpy(&b, &want[i], 4);
+    if (a != b) {
+      char detail[64];
+      std::snprintf(detail, sizeof(detail), "sample %d: 0x%08lx, want 0x%08lx", i,
+                    static_cast<unsigned long>(a), static_cast<unsigned long>(b));
+      Fail("mix rule", detail);
+    }
+  }
+}
+
 int main() {
   const size_t n = 16000;  // 1 s at 16 kHz: 98 frames
   std::vector<float> x(n), clip(n);
   Lcg rng{7};
+  MixRule();
 
   // Noise scaled to 1e30: every sample far beyond full scale.
   for (size_t i = 0; i < n; ++i) {

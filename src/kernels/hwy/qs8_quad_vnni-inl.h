@@ -127,13 +127,40 @@ inline bool OpenQuads(const void* packed, int in, int out_c, PackedQuads* v) {
   return true;
 }
 
+// RequantizeOne's own int64 arithmetic on 16 channels, 8 per 64-bit
+// half: for shifts the 32-bit vector stage does not take (n = 31 - shift
+// below 33, e.g. a dense layer's scale near 1), where the scalar loop cost
+// a dense layer more than its MACs. Channels past `n` are neither read nor
+// written.
+TM2_VNNI_ATTR HWY_INLINE void RequantizeLanes64(__m512i acc, const Requantization& rq, int c,
+                                                int n, int8_t* out) {
+  const __m512i one = _mm512_set1_epi64(1), thirty_one = _mm512_set1_epi64(31);
+  const __m512i zp = _mm512_set1_epi64(rq.output_zero_point);
+  const __m512i lo = _mm512_set1_epi64(rq.output_min), hi = _mm512_set1_epi64(rq.output_max);
+  for (int h = 0; h < 2 && 8 * h < n; ++h) {
+    const int k = n - 8 * h < 8 ? n - 8 * h : 8;
+    const __mmask8 m = static_cast<__mmask8>((1u << k) - 1);
+    const __m256i a32 = h ? _mm512_extracti64x4_epi64(acc, 1) : _mm512_castsi512_si256(acc);
+    const __m512i a = _mm512_cvtepi32_epi64(a32);
+    const __m512i mult =
+        _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(m, rq.multiplier + c + 8 * h));
+    const __m512i shift = _mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(m, rq.shift + c + 8 * h));
+    const __m512i nbits = _mm512_sub_epi64(thirty_one, shift);
+    const __m512i rnd = _mm512_sllv_epi64(one, _mm512_sub_epi64(nbits, one));
+    const __m512i prod = _mm512_add_epi64(_mm512_mul_epi32(a, mult), rnd);
+    __m512i y = _mm512_add_epi64(_mm512_srav_epi64(prod, nbits), zp);
+    y = _mm512_min_epi64(_mm512_max_epi64(y, lo), hi);
+    _mm512_mask_cvtepi64_storeu_epi8(out + 8 * h, m, y);
+  }
+}
+
 // MR rows (x + 128 as bytes, 4-byte aligned runs of `quads` quads) times
 // one group of NV channel vectors starting at channel c0.
 template <int NV, int MR>
 TM2_VNNI_ATTR HWY_INLINE void QuadGemmGroup(const uint8_t* const* x, int quads, const int8_t* tile,
                                             const PackedQuads& pk, int32_t zp128,
                                             const Requantization& rq, int c0, int live,
-                                            int8_t* const* out) {
+                                            int8_t* const* out, uint32_t xor_in = 0) {
   const hn::ScalableTag<int32_t> d32;
   constexpr int L = kQuadLanes;
   __m512i acc[MR][NV];
@@ -152,10 +179,11 @@ TM2_VNNI_ATTR HWY_INLINE void QuadGemmGroup(const uint8_t* const* x, int quads, 
     __m512i odd[NV];
     for (int v = 0; v < NV; ++v) odd[v] = _mm512_setzero_si512();
     for (; q + 2 <= quads; q += 2, t += 2 * NV * 4 * L) {
-      int32_t f0, f1;
+      uint32_t f0, f1;
       memcpy(&f0, x[0] + 4 * q, 4);
       memcpy(&f1, x[0] + 4 * q + 4, 4);
-      const __m512i x0 = _mm512_set1_epi32(f0), x1 = _mm512_set1_epi32(f1);
+      const __m512i x0 = _mm512_set1_epi32(static_cast<int32_t>(f0 ^ xor_in));
+      const __m512i x1 = _mm512_set1_epi32(static_cast<int32_t>(f1 ^ xor_in));
       for (int v = 0; v < NV; ++v) {
         acc[0][v] = _mm512_dpbusd_epi32(acc[0][v], x0, _mm512_loadu_si512(t + v * 4 * L));
         odd[v] = _mm512_dpbusd_epi32(odd[v], x1, _mm512_loadu_si512(t + (NV + v) * 4 * L));
@@ -166,9 +194,9 @@ TM2_VNNI_ATTR HWY_INLINE void QuadGemmGroup(const uint8_t* const* x, int quads, 
   for (; q < quads; ++q, t += NV * 4 * L) {
     __m512i xb[MR];
     for (int m = 0; m < MR; ++m) {
-      int32_t four;
+      uint32_t four;
       memcpy(&four, x[m] + 4 * q, 4);
-      xb[m] = _mm512_set1_epi32(four);
+      xb[m] = _mm512_set1_epi32(static_cast<int32_t>(four ^ xor_in));
     }
     for (int v = 0; v < NV; ++v) {
       const __m512i wv = _mm512_loadu_si512(t + v * 4 * L);
@@ -187,6 +215,14 @@ TM2_VNNI_ATTR HWY_INLINE void QuadGemmGroup(const uint8_t* const* x, int quads, 
         StoreBytes(d32, vr.Apply(d32, hn::Vec512<int32_t>{acc[m][v]}, mult, rnd, pow), n,
                    out[m] + c);
       }
+    }
+    return;
+  }
+  if (rq.output_min >= -128 && rq.output_max <= 127) {  // int8 out: the 64-bit stage
+    for (int v = 0; v < NV; ++v) {
+      const int c = v * L;
+      const int n = live - c < L ? live - c : L;
+      for (int m = 0; m < MR; ++m) RequantizeLanes64(acc[m][v], rq, c0 + c, n, out[m] + c);
     }
     return;
   }
@@ -238,10 +274,30 @@ TM2_VNNI_ATTR HWY_NOINLINE void QuadGemm(int rows, int in, int out, const Packed
                                          const int8_t* input, int8_t* output) {
   const int quads = Quads(in);
   const int stride = 4 * quads;
-  HWY_ALIGN uint8_t buf[4096 + 64];
-  const int block_rows = 4096 / stride > 0 ? 4096 / stride : 1;
   const int nvec = static_cast<int>(PaddedChannels(out, kQuadLanes)) / kQuadLanes;
   const int32_t zp128 = 128 + zp;
+  if (rows == 1 && stride == in) {
+    // A dense layer: its quads straight from the input, flipped to x + 128
+    // in the broadcast, not copied first; channel groups as below.
+    const uint8_t* x[1] = {reinterpret_cast<const uint8_t*>(input)};
+    for (int v0 = 0; v0 < nvec; v0 += 4) {
+      const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
+      const int8_t* t = pk.tile + static_cast<size_t>(v0) * quads * 4 * kQuadLanes;
+      const int c0 = v0 * kQuadLanes;
+      const int live = out - c0 < nv * kQuadLanes ? out - c0 : nv * kQuadLanes;
+      int8_t* o[1] = {output + c0};
+      constexpr uint32_t kFlip = 0x80808080u;
+      switch (nv) {
+        case 4: QuadGemmGroup<4, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
+        case 3: QuadGemmGroup<3, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
+        case 2: QuadGemmGroup<2, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
+        default: QuadGemmGroup<1, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
+      }
+    }
+    return;
+  }
+  HWY_ALIGN uint8_t buf[4096 + 64];
+  const int block_rows = 4096 / stride > 0 ? 4096 / stride : 1;
   const hn::ScalableTag<uint8_t> d8;
   const auto flip = hn::Set(d8, 0x80);
   const int n8 = static_cast<int>(hn::Lanes(d8));
