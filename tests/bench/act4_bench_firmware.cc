@@ -1,10 +1,10 @@
 // Cortex-M4 instruction counts of the engine's Invoke (features given) on
 // the packed int4 activation test models, with the cm4dsp table as it was
 // (packed layers on the reference, act4_route.h) and as it is (packed
-// layers band by band on the DSP kernels):
+// layers band by band on the DSP kernels), and every output int8 for scale:
 //   tests/bench/mcu_insn_count.sh build/mcu/tests/bench/act4_bench_firmware.elf
 // Each Invoke is bracketed by tm2_insn_mark(); the reference table's run
-// is not counted. main returns 1 unless all three give the same logits.
+// is not counted. main returns 1 unless all four give the same logits.
 #include <cstdio>
 #include <cstring>
 
@@ -31,12 +31,13 @@ struct Result {
 
 // One Invoke of `model` with table `k`; counted when `mark`.
 bool RunOnce(const unsigned char* data, size_t size, const tm2::KernelTable& k, bool mark,
-             Result* r) {
+             Result* r, bool pack = true) {
   tm2::Model model;
   tm2::Status s = tm2::LoadModel(data, size, &model);
   tm2::EngineOptions o;
   o.kernels = &k;
   o.features_only = true;
+  o.pack_int4_activations = pack;
   tm2::Engine engine;
   if (s.ok()) s = engine.Init(model, g_arena, sizeof(g_arena), o);
   const size_t n = s.ok() ? engine.input_shape(0).size() : 0;
@@ -73,18 +74,22 @@ int main() {
   bool ok = true;
   int region = 0;
   for (const auto& m : models) {
-    Result ref, before, now;
+    Result ref, before, now, int8;
     ok = RunOnce(m.data, m.size, tm2::ReferenceKernels(), false, &ref) &&
          RunOnce(m.data, m.size, tm2::bench::ReferenceRouteTable(), true, &before) &&
-         RunOnce(m.data, m.size, tm2::SelectKernels(), true, &now) && ok;
+         RunOnce(m.data, m.size, tm2::SelectKernels(), true, &now) &&
+         RunOnce(m.data, m.size, tm2::SelectKernels(), true, &int8, false) && ok;
     if (!ok) break;
     // Labels for mcu_insn_count.sh, in region order.
     std::printf("region %d: %s | %s | Invoke, packed layers on the reference (%lu outputs packed, arena %lu bytes)\n",
                 region++, m.name, tm2::SelectKernels().name, before.packed, before.arena);
     std::printf("region %d: %s | %s | Invoke, packed layers on the table (%lu outputs packed, arena %lu bytes)\n",
                 region++, m.name, tm2::SelectKernels().name, now.packed, now.arena);
+    std::printf("region %d: %s | %s | Invoke, every output int8 (arena %lu bytes)\n", region++,
+                m.name, tm2::SelectKernels().name, int8.arena);
     const bool same = std::memcmp(ref.logits, before.logits, 16) == 0 &&
-                      std::memcmp(ref.logits, now.logits, 16) == 0;
+                      std::memcmp(ref.logits, now.logits, 16) == 0 &&
+                      std::memcmp(ref.logits, int8.logits, 16) == 0;
     if (!same) std::printf("act4 bench: %s logits differ between tables\n", m.name);
     ok = ok && same;
   }
