@@ -7,6 +7,7 @@
 #include "kernels/act4/act4_bands.h"
 
 #if defined(TM2_KERNELS_HWY)
+#include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/hwy_kernels.h"
 #endif
 #if defined(TM2_KERNELS_CM4DSP)
@@ -49,11 +50,16 @@ KernelTable MakeHwyTable() {
   name[n] = '\0';
   return KernelTable{
       name,
-      act4::Conv2D<qs8_conv2d_hwy, act4::kHwyBudget>,
-      act4::DepthwiseConv2D<qs8_depthwise_conv2d_hwy, act4::kHwyBudget>,
-      act4::FullyConnected<qs8_fully_connected_hwy, act4::kHwyBudget>,
-      act4::MaxPool2D<s8_max_pool2d_hwy, act4::kHwyBudget>,
-      act4::AvgPool2D<qs8_avg_pool2d_hwy, act4::kHwyBudget>,
+      act4::Conv2D<qs8_conv2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
+      act4::DepthwiseConv2D<qs8_depthwise_conv2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
+      act4::FullyConnected<qs8_fully_connected_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
+      act4::MaxPool2D<s8_max_pool2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
+      act4::AvgPool2D<qs8_avg_pool2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
       qs8_global_avg_pool_hwy,
       qs8_requantize_ref,
       qs8_conv2d_packed_bytes_hwy,

@@ -15,7 +15,7 @@
 // (never on out_h or rows), so their packed weights serve every band.
 //
 // select.cc builds a table's entries from its int8 kernels:
-//   ConvFn conv = act4::Conv<qs8_conv2d_hwy, act4::kHwyBudget>;
+//   ConvFn conv = act4::Conv2D<qs8_conv2d_cm4dsp, act4::kCm4Budget>;
 //   conv(g, w, zp, rq, input, output);  // any in_bits / out_bits
 #ifndef TM2_KERNELS_ACT4_ACT4_BANDS_H_
 #define TM2_KERNELS_ACT4_ACT4_BANDS_H_
@@ -41,6 +41,9 @@ void Unpack(const int8_t* packed, size_t first, size_t n, int8_t* dst);
 // an even index clears its high nibble; an odd `first` keeps the low
 // nibble already there).
 void Pack(const int8_t* values, size_t n, int8_t* packed, size_t first);
+// The same two as a table may supply them (Highway: whole vectors).
+using UnpackFn = void (*)(const int8_t* packed, size_t first, size_t n, int8_t* dst);
+using PackFn = void (*)(const int8_t* values, size_t n, int8_t* packed, size_t first);
 
 // How a windowed layer splits into bands: `rows` output rows per band
 // (0: no band fits `budget`, or a window lies wholly in the padding).
@@ -58,7 +61,7 @@ ConvGeometry BandGeometry(const ConvGeometry& g, int oy0, int n, int* first_row)
 // Runs `run(sub_geometry, int8 input, int8 output)` over the bands of a
 // layer with packed input and/or output; false when no band fits (the
 // caller uses the reference).
-template <typename Run>
+template <UnpackFn U, PackFn P, typename Run>
 bool ForEachBand(const ConvGeometry& g, size_t budget, const int8_t* input, int8_t* output,
                  Run run) {
   const BandPlan plan = PlanBands(g, budget);
@@ -76,22 +79,22 @@ bool ForEachBand(const ConvGeometry& g, size_t budget, const int8_t* input, int8
     const size_t first_in = static_cast<size_t>(first_row) * row_in;
     const int8_t* x = input + first_in;
     if (g.in_bits == 4) {
-      Unpack(input, first_in, static_cast<size_t>(sub.in_h) * row_in, in_buf);
+      U(input, first_in, static_cast<size_t>(sub.in_h) * row_in, in_buf);
       x = in_buf;
     }
     const size_t first_out = static_cast<size_t>(oy0) * row_out;
     int8_t* y = g.out_bits == 4 ? out_buf : output + first_out;
     run(sub, x, y);
-    if (g.out_bits == 4) Pack(out_buf, static_cast<size_t>(n) * row_out, output, first_out);
+    if (g.out_bits == 4) P(out_buf, static_cast<size_t>(n) * row_out, output, first_out);
   }
   return true;
 }
 
-template <ConvFn Fast, size_t Budget>
+template <ConvFn Fast, size_t Budget, UnpackFn U = Unpack, PackFn P = Pack>
 void Conv(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp, const Requantization& rq,
           const int8_t* input, int8_t* output, ConvFn reference) {
   if (g.in_bits == 8 && g.out_bits == 8) return Fast(g, w, zp, rq, input, output);
-  const bool ok = ForEachBand(g, Budget, input, output,
+  const bool ok = ForEachBand<U, P>(g, Budget, input, output,
                               [&](const ConvGeometry& sub, const int8_t* x, int8_t* y) {
                                 Fast(sub, w, zp, rq, x, y);
                               });
@@ -99,42 +102,42 @@ void Conv(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp, const Re
 }
 
 // Table entries (ConvFn / FullyConnectedFn / PoolFn signatures).
-template <ConvFn Fast, size_t Budget>
+template <ConvFn Fast, size_t Budget, UnpackFn U = Unpack, PackFn P = Pack>
 void Conv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
             const Requantization& rq, const int8_t* input, int8_t* output) {
-  Conv<Fast, Budget>(g, w, zp, rq, input, output, qs8_conv2d_ref);
+  Conv<Fast, Budget, U, P>(g, w, zp, rq, input, output, qs8_conv2d_ref);
 }
-template <ConvFn Fast, size_t Budget>
+template <ConvFn Fast, size_t Budget, UnpackFn U = Unpack, PackFn P = Pack>
 void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
                      const Requantization& rq, const int8_t* input, int8_t* output) {
-  Conv<Fast, Budget>(g, w, zp, rq, input, output, qs8_depthwise_conv2d_ref);
+  Conv<Fast, Budget, U, P>(g, w, zp, rq, input, output, qs8_depthwise_conv2d_ref);
 }
 
-template <PoolFn Fast, PoolFn Reference, size_t Budget>
+template <PoolFn Fast, PoolFn Reference, size_t Budget, UnpackFn U, PackFn P>
 void Pool(const ConvGeometry& g, int32_t lo, int32_t hi, const int8_t* input, int8_t* output) {
   if (g.in_bits == 8 && g.out_bits == 8) return Fast(g, lo, hi, input, output);
-  const bool ok = ForEachBand(g, Budget, input, output,
+  const bool ok = ForEachBand<U, P>(g, Budget, input, output,
                               [&](const ConvGeometry& sub, const int8_t* x, int8_t* y) {
                                 Fast(sub, lo, hi, x, y);
                               });
   if (!ok) Reference(g, lo, hi, input, output);
 }
-template <PoolFn Fast, size_t Budget>
+template <PoolFn Fast, size_t Budget, UnpackFn U = Unpack, PackFn P = Pack>
 void MaxPool2D(const ConvGeometry& g, int32_t lo, int32_t hi, const int8_t* input,
                int8_t* output) {
-  Pool<Fast, s8_max_pool2d_ref, Budget>(g, lo, hi, input, output);
+  Pool<Fast, s8_max_pool2d_ref, Budget, U, P>(g, lo, hi, input, output);
 }
-template <PoolFn Fast, size_t Budget>
+template <PoolFn Fast, size_t Budget, UnpackFn U = Unpack, PackFn P = Pack>
 void AvgPool2D(const ConvGeometry& g, int32_t lo, int32_t hi, const int8_t* input,
                int8_t* output) {
-  Pool<Fast, qs8_avg_pool2d_ref, Budget>(g, lo, hi, input, output);
+  Pool<Fast, qs8_avg_pool2d_ref, Budget, U, P>(g, lo, hi, input, output);
 }
 
 // Rows of `in` (and `out`) values per chunk for a dense layer within
 // `budget`; 0 when not even one row fits.
 int ChunkRows(int rows, int in, int out, int in_bits, int out_bits, size_t budget);
 
-template <FullyConnectedFn Fast, size_t Budget>
+template <FullyConnectedFn Fast, size_t Budget, UnpackFn U = Unpack, PackFn P = Pack>
 void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
                     const Requantization& rq, const int8_t* input, int8_t* output) {
   if (rq.in_bits == 8 && rq.out_bits == 8) return Fast(rows, in, out, w, zp, rq, input, output);
@@ -152,12 +155,12 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
     const size_t first_out = static_cast<size_t>(r0) * out;
     const int8_t* x = input + first_in;
     if (in_bytes) {
-      Unpack(input, first_in, static_cast<size_t>(n) * in, in_buf);
+      U(input, first_in, static_cast<size_t>(n) * in, in_buf);
       x = in_buf;
     }
     int8_t* y = out_bytes ? out_buf : output + first_out;
     Fast(n, in, out, w, zp, rq8, x, y);
-    if (out_bytes) Pack(out_buf, static_cast<size_t>(n) * out, output, first_out);
+    if (out_bytes) P(out_buf, static_cast<size_t>(n) * out, output, first_out);
   }
 }
 
