@@ -28,10 +28,12 @@
 namespace tm2 {
 namespace act4 {
 
-// Stack budgets: Highway targets (native, Pi, WASM) have room; the
-// Cortex-M4 keeps its always-on stack small (the int8 kernels beside it
-// size their own buffers per layer too).
-constexpr size_t kHwyBudget = 16384;
+// Stack budgets. Highway: 8 KB, beside the int8 conv's own 16 KB band,
+// well inside WASM's 64 KB stack (16 KB measured no faster on the a4
+// test models). The Cortex-M4 keeps its always-on stack small (its int8
+// kernels size their buffers per layer too); 4 KB or 8 KB would save
+// 7-9 % of the instructions of a packed model (docs/kernels.md).
+constexpr size_t kHwyBudget = 8192;
 constexpr size_t kCm4Budget = 2048;
 
 // n values of a packed tensor, starting at value `first`, as int8.
