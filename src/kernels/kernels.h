@@ -32,9 +32,10 @@
 // the last high nibble 0. conv2d, depthwise_conv2d, fully_connected,
 // max_pool2d and avg_pool2d read and write it when told (ConvGeometry or
 // Requantization in_bits / out_bits = 4), every variant byte-identical;
-// global_avg_pool and requantize read int8 only. The optimized variants
-// hand packed layouts to the reference loops (which unpack at the input
-// load and pack at the output store): correct first, SIMD later.
+// global_avg_pool and requantize read int8 only. The reference unpacks at
+// each input load and packs at each output store; the Highway and cm4dsp
+// tables run packed layers band by band on their int8 kernels, unpacking
+// only the rows a band reads into stack scratch (kernels/act4/act4_bands.h).
 //
 // Integer output stage (models/FORMAT.md, "Requantization"):
 //   acc = bias[c] + sum (x - input_zero_point) * w

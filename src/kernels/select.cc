@@ -4,7 +4,10 @@
 // dispatch decides the ISA inside them.
 #include "kernels/select.h"
 
+#include "kernels/act4/act4_bands.h"
+
 #if defined(TM2_KERNELS_HWY)
+#include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/hwy_kernels.h"
 #endif
 #if defined(TM2_KERNELS_CM4DSP)
@@ -36,7 +39,8 @@ const KernelTable& ReferenceKernels() {
 #if defined(TM2_KERNELS_HWY)
 namespace {
 // Elementwise requantize stays reference: it only runs at a fusion
-// (concat), a few hundred bytes per inference.
+// (concat), a few hundred bytes per inference. Packed int4 activations run
+// the same int8 kernels band by band (kernels/act4/act4_bands.h).
 KernelTable MakeHwyTable() {
   static char name[32];
   const char* target = HwyTargetName();
@@ -46,11 +50,16 @@ KernelTable MakeHwyTable() {
   name[n] = '\0';
   return KernelTable{
       name,
-      qs8_conv2d_hwy,
-      qs8_depthwise_conv2d_hwy,
-      qs8_fully_connected_hwy,
-      s8_max_pool2d_hwy,
-      qs8_avg_pool2d_hwy,
+      act4::Conv2D<qs8_conv2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
+      act4::DepthwiseConv2D<qs8_depthwise_conv2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
+      act4::FullyConnected<qs8_fully_connected_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
+      act4::MaxPool2D<s8_max_pool2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
+      act4::AvgPool2D<qs8_avg_pool2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
+                                act4_pack_hwy>,
       qs8_global_avg_pool_hwy,
       qs8_requantize_ref,
       qs8_conv2d_packed_bytes_hwy,
@@ -69,14 +78,15 @@ namespace {
 // Requantize touches each byte once and stays reference. The DSP variants
 // widen weights per call into an 8 KB tile instead of packing them at Init:
 // on the MCU the weights stay in flash, and a packed int16 copy would
-// double their size in scarce RAM.
+// double their size in scarce RAM. Packed int4 activations: the same
+// kernels band by band, in at most 2 KB of stack (act4_bands.h).
 const KernelTable kCm4DspTable = {
     "cm4dsp",
-    qs8_conv2d_cm4dsp,
-    qs8_depthwise_conv2d_cm4dsp,
-    qs8_fully_connected_cm4dsp,
-    s8_max_pool2d_cm4dsp,
-    qs8_avg_pool2d_cm4dsp,
+    act4::Conv2D<qs8_conv2d_cm4dsp, act4::kCm4Budget>,
+    act4::DepthwiseConv2D<qs8_depthwise_conv2d_cm4dsp, act4::kCm4Budget>,
+    act4::FullyConnected<qs8_fully_connected_cm4dsp, act4::kCm4Budget>,
+    act4::MaxPool2D<s8_max_pool2d_cm4dsp, act4::kCm4Budget>,
+    act4::AvgPool2D<qs8_avg_pool2d_cm4dsp, act4::kCm4Budget>,
     qs8_global_avg_pool_cm4dsp,
     qs8_requantize_ref,
     nullptr,

@@ -2,8 +2,11 @@
 // table give the bytes of the reference on int8 storage, packed (FORMAT.md
 // 3.1), for conv, depthwise, dense, pointwise, max and average pools, with
 // packed input, output or both, over random shapes (odd sizes included).
+#include <vector>
+
 #include "act4_case.h"
 #include "catch2/catch.hpp"
+#include "kernels/act4/act4_bands.h"
 #include "kernels/select.h"
 #include "variants.h"
 
@@ -23,6 +26,55 @@ TEST_CASE("packed int4 activations: every variant equals the reference", "[kerne
     INFO(variant << ": " << diff);
     CHECK(diff.empty());
   });
+}
+
+// The band adapter over the reference's int8 loops with budgets so small
+// that nearly every layer splits into many bands of odd row lengths (and
+// some fit no band and fall back): the banding, nibble unpacking and
+// packing are checked apart from any ISA's kernels.
+template <size_t Budget>
+KernelTable TinyBandTable() {
+  KernelTable t = ReferenceKernels();
+  t.name = "ref-banded";
+  t.conv2d = act4::Conv2D<qs8_conv2d_ref, Budget>;
+  t.depthwise_conv2d = act4::DepthwiseConv2D<qs8_depthwise_conv2d_ref, Budget>;
+  t.fully_connected = act4::FullyConnected<qs8_fully_connected_ref, Budget>;
+  t.max_pool2d = act4::MaxPool2D<s8_max_pool2d_ref, Budget>;
+  t.avg_pool2d = act4::AvgPool2D<qs8_avg_pool2d_ref, Budget>;
+  return t;
+}
+
+TEST_CASE("packed int4 activations: bands of every size give the same bytes", "[kernels][act4]") {
+  const KernelTable tables[3] = {TinyBandTable<48>(), TinyBandTable<200>(),
+                                 TinyBandTable<1000>()};
+  for (int i = 0; i < 3; ++i) {
+    const std::string diff = SweepAct4(tables[i], 4043 + i, 40);
+    INFO("table " << i << ": " << diff);
+    CHECK(diff.empty());
+  }
+}
+
+TEST_CASE("packed int4 activations: word-at-a-time unpack and pack", "[kernels][act4]") {
+  Rng rng(4046);
+  for (int it = 0; it < 300; ++it) {
+    const size_t total = static_cast<size_t>(rng.Int(1, 80));
+    const size_t first = static_cast<size_t>(rng.Int(0, static_cast<int>(total) - 1));
+    const size_t n = static_cast<size_t>(rng.Int(0, static_cast<int>(total - first)));
+    std::vector<int8_t> packed((total + 1) / 2);
+    for (auto& b : packed) b = static_cast<int8_t>(rng.Int(-128, 127));
+    std::vector<int8_t> got(n + 1, 0x55);
+    act4::Unpack(packed.data(), first, n, got.data());
+    for (size_t i = 0; i < n; ++i) REQUIRE(got[i] == LoadAct4(packed.data(), first + i));
+    CHECK(got[n] == 0x55);  // nothing written past n
+    // Pack over a dirty buffer must leave what StoreAct4 in order leaves,
+    // values outside -8..7 included (their low 4 bits are stored).
+    std::vector<int8_t> values(n);
+    for (auto& v : values) v = static_cast<int8_t>(rng.Int(-128, 127));
+    std::vector<int8_t> want = packed, out = packed;
+    for (size_t i = 0; i < n; ++i) StoreAct4(want.data(), first + i, values[i]);
+    act4::Pack(values.data(), n, out.data(), first);
+    REQUIRE(out == want);
+  }
 }
 
 TEST_CASE("packed int4 activations: an odd tensor's pad nibble is 0", "[kernels][act4]") {
