@@ -79,7 +79,7 @@ struct SoundEvent {
 
 class EventDetector {
  public:
-  static constexpr int kMaxSegments = 8;
+  static constexpr int kMaxSegments = 4;
   static constexpr int kMaxClasses = 16;
   // Events one AddWindow or Flush writes at most: the segments held and
   // the event waiting for a same-label neighbour.
