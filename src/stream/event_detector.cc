@@ -166,8 +166,8 @@ int EventDetector::AddWindow(const StreamWindow& w, const float* p, const Activi
   const int in_window = static_cast<int>((end - start + block - 1) / block);
   if (a.CountActive(start, end) == 0) {
     // Background alone: what the gate says when nothing sounds.
-    const double rate = background_windows_ < 16 ? 1.0 / static_cast<double>(background_windows_ + 1)
-                                                  : 1.0 / 16;
+    const double seen = static_cast<double>(background_windows_ + 1);
+    const double rate = background_windows_ < 16 ? 1.0 / seen : 1.0 / 16;
     for (int c = 0; c < num_classes_; ++c) background_[c] += rate * (p[c] - background_[c]);
     ++background_windows_;
   }
