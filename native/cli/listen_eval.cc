@@ -66,6 +66,7 @@ const char kHelp[] =
     "  --merge-gap S, --merge-same-gap S, --min-confidence P, --min-duration S,\n"
     "  --gate-hop FRAMES,\n"
     "  --on-margin DB, --off-margin DB, --min-dbfs DB         detector settings\n"
+    "  --raw-votes            windows vote without the background taken out\n"
     "  --write FILE.wav       also save the stream (16-bit WAV)\n"
     "  --verbose              list the true and the detected events\n"
     "  --min-precision P, --min-recall R, --max-onset-ms MS\n"
@@ -99,6 +100,8 @@ int ListenEval(int argc, char** argv) {
       return 0;
     } else if (a == "--merge-gap") {
       o.events.merge_gap_s = static_cast<float>(std::atof(need().c_str()));
+    } else if (a == "--raw-votes") {
+      o.events.subtract_background = false;
     } else if (a == "--min-confidence") {
       o.events.min_confidence = static_cast<float>(std::atof(need().c_str()));
     } else if (a == "--merge-same-gap") {

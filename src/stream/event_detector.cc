@@ -25,6 +25,7 @@ Status EventDetector::Init(uint32_t input_rate, int num_classes, const EventOpti
   max_duration_ = static_cast<int64_t>(o.max_duration_s * input_rate);
   same_label_gap_ = static_cast<int64_t>(o.merge_same_label_gap_s * input_rate);
   slow_label_ = o.slow_label;
+  subtract_background_ = o.subtract_background;
   Reset();
   return Status::Ok();
 }
@@ -34,6 +35,8 @@ void EventDetector::Reset() {
   scanned_ = 0;
   dropped_short_ = dropped_unsure_ = 0;
   has_waiting_ = false;
+  background_windows_ = 0;
+  for (double& b : background_) b = 0;
 }
 
 int EventDetector::Label(const Segment& s) const {
@@ -44,7 +47,7 @@ int EventDetector::Label(const Segment& s) const {
 }
 
 int EventDetector::Emit(const Segment& s, SoundEvent* out) {
-  if (s.offset - s.onset < min_duration_) {
+  if (s.sound < min_duration_) {
     ++dropped_short_;
     return 0;
   }
@@ -75,9 +78,10 @@ int EventDetector::Finish(int i, SoundEvent* out) {
   }
   const int label = Label(s);
   if (has_waiting_ && s.onset - waiting_.offset <= same_label_gap_ && label == slow_label_ &&
-      Label(waiting_) == label) {
-    // One event: its votes are both segments' votes.
+      Label(waiting_) == label && s.offset - waiting_.onset <= max_duration_) {
+    // One event (no longer than the longest): its votes are both segments' votes.
     waiting_.offset = s.offset;
+    waiting_.sound += s.sound;
     waiting_.closed = s.closed;
     waiting_.windows += s.windows;
     waiting_.weight += s.weight;
@@ -131,7 +135,26 @@ void EventDetector::Scan(const ActivityTracker& a, SoundEvent* out, int* n) {
     }
     if (open) open->offset = end;
     else Start(start, end, out, n);
+    segments_[count_ - 1].sound += block;
   }
+}
+
+void EventDetector::Vote(const float* p, double share, double* q) const {
+  double total = 0;
+  for (int c = 0; c < num_classes_; ++c) {
+    q[c] = p[c];
+    if (subtract_background_ && background_windows_ > 0) {
+      q[c] = (p[c] - (1 - share) * background_[c]) / share;
+      if (q[c] < 0) q[c] = 0;
+    }
+    total += q[c];
+  }
+  // All of it explained by the background: the window's own answer.
+  if (!(total > 0)) {
+    for (int c = 0; c < num_classes_; ++c) q[c] = p[c];
+    return;
+  }
+  for (int c = 0; c < num_classes_; ++c) q[c] /= total;
 }
 
 int EventDetector::AddWindow(const StreamWindow& w, const float* p, const ActivityTracker& a,
@@ -141,6 +164,13 @@ int EventDetector::AddWindow(const StreamWindow& w, const float* p, const Activi
   const int64_t start = w.first_sample, end = w.first_sample + w.num_samples;
   const int64_t block = a.block_samples();
   const int in_window = static_cast<int>((end - start + block - 1) / block);
+  if (a.CountActive(start, end) == 0) {
+    // Background alone: what the gate says when nothing sounds.
+    const double seen = static_cast<double>(background_windows_ + 1);
+    const double rate = background_windows_ < 16 ? 1.0 / seen : 1.0 / 16;
+    for (int c = 0; c < num_classes_; ++c) background_[c] += rate * (p[c] - background_[c]);
+    ++background_windows_;
+  }
   for (int i = 0; i < count_; ++i) {
     Segment& s = segments_[i];
     const int64_t lo = s.onset > start ? s.onset : start;
@@ -150,7 +180,9 @@ int EventDetector::AddWindow(const StreamWindow& w, const float* p, const Activi
     if (mine == 0) continue;
     const double share = static_cast<double>(mine) / in_window;
     const double weight = share * share * share * share;
-    for (int c = 0; c < num_classes_; ++c) s.score[c] += weight * p[c];
+    double q[kMaxClasses];
+    Vote(p, share, q);
+    for (int c = 0; c < num_classes_; ++c) s.score[c] += weight * q[c];
     s.weight += weight;
     ++s.windows;
   }

@@ -14,12 +14,20 @@
 //   blocks that lie in the segment (a window that mostly hears the previous
 //   sound says little about this one). The event's label is the top of the
 //   weighted mean, its confidence that mean.
+// - Background out of the vote: the gate has no background class and
+//   names room noise too (the shipped gate says "breathing", 0.98). A
+//   window whose segment fills a share s of it is read as a mixture,
+//   p = s * q + (1 - s) * b, where b is the gate's mean answer on the
+//   stream's recent windows without any active block; the window votes
+//   with the sound's own q = max(0, p - (1 - s) b) / s, renormalised
+//   (subtract_background; before any window without sound, q = p).
 // - Slow sounds in one piece: consecutive segments both labelled
 //   slow_label (breathing), with a silence of at most
 //   merge_same_label_gap_s between them, become one event (their votes
 //   summed); the last such event waits until no neighbour can follow.
-// - Kept: a segment shorter than min_duration_s, or whose confidence is
-//   below min_confidence, is dropped.
+// - Kept: a segment holding less than min_duration_s of sound (active
+//   blocks, not its span: two clicks a second apart are not an event), or
+//   whose confidence is below min_confidence, is dropped.
 // - When: an event is final once its segment has ended and the gate's
 //   windows have moved past it (a window length plus the merge gap after
 //   its offset).
@@ -44,7 +52,7 @@
 namespace tm2 {
 
 struct EventOptions {
-  float min_duration_s = 0.3f;   // shorter segments are dropped
+  float min_duration_s = 0.3f;   // segments with less sound (active blocks) are dropped
   float merge_gap_s = 1.5f;      // silences up to this long stay inside an event
   float max_duration_s = 30.0f;  // longer segments are cut here
   float min_confidence = 0.5f;   // events the gate is less sure of are dropped
@@ -56,6 +64,8 @@ struct EventOptions {
   // much later. Listener sets slow_label from ListenerOptions::slow_label.
   float merge_same_label_gap_s = 3.0f;
   int slow_label = -1;
+  // Votes without the gate's answer to the background (see above).
+  bool subtract_background = true;
 };
 
 struct SoundEvent {
@@ -95,10 +105,13 @@ class EventDetector {
     int64_t onset = 0, offset = 0;
     bool closed = false;
     int windows = 0;
+    int64_t sound = 0;  // frames of its active blocks
     double weight = 0;
     double score[kMaxClasses] = {};
   };
   void Scan(const ActivityTracker& a, SoundEvent* out, int* n);
+  // The window's vote for a segment filling `share` of it (0 < share <= 1).
+  void Vote(const float* p, double share, double* q) const;
   void Start(int64_t onset, int64_t offset, SoundEvent* out, int* n);
   // Removes segment i and either merges it into the waiting one (same
   // label, near) or emits the waiting one and waits with i: 0 or 1 events.
@@ -112,6 +125,11 @@ class EventDetector {
   int64_t min_duration_ = 0, merge_gap_ = 0, max_duration_ = 0;  // frames
   int64_t same_label_gap_ = 0;
   int slow_label_ = -1;
+  bool subtract_background_ = true;
+  // The gate's mean answer on windows without sound: the first 16 such
+  // windows' mean, then a moving mean over about the last 16.
+  double background_[kMaxClasses] = {};
+  int64_t background_windows_ = 0;
   Segment waiting_;  // finished, held for a same-label neighbour
   bool has_waiting_ = false;
   Segment segments_[kMaxSegments];  // oldest first; only the last may be open
