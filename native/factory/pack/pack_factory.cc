@@ -154,7 +154,6 @@ torch::Tensor Ints(const NetLayer& l) {
   return ints;
 }
 
-
 // k-means over the pooled int8 sub-vectors of the members' codable layers.
 std::vector<int8_t> LearnCodebook(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, int dim, int k) {
   std::vector<int8_t> points;
