@@ -74,6 +74,12 @@ TEST_CASE("pack factory: shared codebook, fine-tuned members, the engine agrees 
   CHECK(gm["finetune_epochs"] == 2);  // the member's own, over the pack's 1
   CHECK(pk["models"][0]["pack"]["finetune_epochs"] == 1);
   CHECK(r["generalization"]["models"][0]["pack"]["engine_agreement"].get<double>() == 1.0);
+  // The generalization models reuse the pack's codebook: their budget is charged only their own bytes.
+  CHECK(pk["codebook_charged"] == true);
+  CHECK(pk["charged_weight_bytes"].get<long long>() == pk["pack_weight_bytes"].get<long long>());
+  CHECK(r["generalization"]["codebook_charged"] == false);
+  CHECK(r["generalization"]["charged_weight_bytes"].get<long long>() ==
+        r["generalization"]["pack_weight_bytes"].get<long long>() - r["generalization"]["codebook_bytes"].get<long long>());
   REQUIRE(r.at("sweep").size() == 1);
   CHECK(r["sweep"][0]["dim"].get<int>() == 4);
   CHECK(fs::exists(fs::path(o.out_dir) / "pack-results.json"));

@@ -10,10 +10,11 @@
 #include "engine/pack_runner.h"
 #include "format/pack.h"
 #include "kmeans.h"
+#include "pack/layer_choice.h"
+#include "pack/pack_bytes.h"
 #include "pipeline.h"
 #include "quant/int_sim.h"
 #include "quant/pq.h"
-#include "quant/sensitivity.h"
 #include "recipe/model_stats.h"
 #include "results/rows.h"
 
@@ -153,11 +154,6 @@ torch::Tensor Ints(const NetLayer& l) {
   return ints;
 }
 
-bool Codable(const NetLayer& l, const PackRecipe& p, int dim) {
-  if (!l.def.weighted() || static_cast<size_t>(l.weight.numel()) < p.min_weights) return false;
-  return ToFileRows(l.weight, l.def.kind).size(1) >= dim;
-}
-
 // k-means over the pooled int8 sub-vectors of the members' codable layers.
 std::vector<int8_t> LearnCodebook(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, int dim, int k) {
   std::vector<int8_t> points;
@@ -189,155 +185,12 @@ std::vector<int8_t> LearnCodebook(std::vector<std::unique_ptr<Member>>& members,
   return pack::KMeans(points, dim, k, p.iterations, p.seed, -127, 127);
 }
 
-// Bytes of a layer's weights: coded (codes of `k` centroids over `dim`-long
-// sub-vectors) or uncoded at `bits`.
-long long LayerBytes(const NetLayer& l, bool coded, int bits, int dim, int k) {
-  const auto rows = ToFileRows(l.weight, l.def.kind);
-  const long long n = rows.size(0), len = rows.size(1);
-  const long long per_row = coded ? (len + dim - 1) / dim : len;
-  const bool nibbles = coded ? k <= 16 : bits == 4;
-  return n * (nibbles ? (per_row + 1) / 2 : per_row);
-}
-
-// The layer choice (step 3 in pack_factory.h): per member, per weighted
-// layer, 0 = int8 (not codable), 1 = coded, 2 = kept uncoded at keep_bits.
-struct LayerPlan {
-  std::vector<int> state;
-  std::vector<double> share;  // sensitivity share of a codable layer when coded
-};
-
-std::vector<LayerPlan> ChooseLayers(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p,
-                                    const torch::Tensor& centroids, int dim, int k, long long fixed_bytes, bool quiet) {
-  struct Candidate {
-    size_t member, layer;
-    double gain;
-    long long extra;
-  };
-  std::vector<LayerPlan> plans(members.size());
-  std::vector<Candidate> cands;
-  long long total = fixed_bytes, float_bytes = 0;
-  for (size_t mi = 0; mi < members.size(); ++mi) {
-    Member& m = *members[mi];
-    float_bytes += m.float_bytes;
-    TinyNet q = Folded(m);
-    const auto layers = q->WeightedLayers();
-    std::vector<double> trace(layers.size(), 1.0);
-    if (p.min_compression > 0 && p.sensitivity_samples > 0)
-      trace = HessianTraces(q, m.d.train, p.sensitivity_samples, m.r.train.seed);
-    LayerPlan& plan = plans[mi];
-    plan.state.assign(layers.size(), 0);
-    plan.share.assign(layers.size(), 0.0);
-    std::vector<double> omega_pq(layers.size(), 0.0), omega_keep(layers.size(), 0.0);
-    double sum = 0;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      const NetLayer& l = *layers[i];
-      if (!Codable(l, p, dim)) {
-        total += LayerBytes(l, false, 8, dim, k);
-        continue;
-      }
-      torch::Tensor ints, scales, ik, sk;
-      QuantizeWeight(l.weight, 8, &ints, &scales);
-      const double energy = (ints * ints).sum().item<double>();
-      const auto decoded = PqQuantize(ints, l.def.kind, centroids);
-      const double err = (decoded - ints).pow(2).sum().item<double>();
-      if (energy > 0 && err / energy > p.max_error) {
-        total += LayerBytes(l, false, 8, dim, k);
-        continue;
-      }
-      auto shape = std::vector<int64_t>(l.weight.dim(), 1);
-      shape[0] = l.weight.size(0);
-      const auto w = l.weight.detach().to(torch::kFloat64);
-      QuantizeWeight(l.weight, p.keep_bits, &ik, &sk);
-      const double t = std::max(0.0, trace[i]);
-      omega_pq[i] = t * (w - decoded * scales.reshape(shape)).pow(2).sum().item<double>();
-      omega_keep[i] = t * (w - ik * sk.reshape(shape)).pow(2).sum().item<double>();
-      sum += omega_pq[i];
-      plan.state[i] = 1;
-      total += LayerBytes(l, true, 8, dim, k);
-    }
-    for (size_t i = 0; i < layers.size(); ++i) {
-      if (plan.state[i] != 1) continue;
-      const NetLayer& l = *layers[i];
-      plan.share[i] = sum > 0 ? omega_pq[i] / sum : 0;
-      const double gain = sum > 0 ? (omega_pq[i] - omega_keep[i]) / sum : 0;
-      const long long extra = LayerBytes(l, false, p.keep_bits, dim, k) - LayerBytes(l, true, 8, dim, k);
-      if (std::find(m.keep.begin(), m.keep.end(), l.def.name) != m.keep.end()) {
-        plan.state[i] = 2;
-        total += extra;
-      } else if (p.min_compression > 0 && gain > 0) {
-        cands.push_back({mi, i, gain, extra});
-      }
-    }
-  }
-  if (p.min_compression > 0) {
-    const double budget = static_cast<double>(float_bytes) / p.min_compression;
-    std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
-      return a.gain / std::max<long long>(1, a.extra) > b.gain / std::max<long long>(1, b.extra);
-    });
-    for (const Candidate& c : cands) {
-      if (static_cast<double>(total + c.extra) > budget) continue;
-      plans[c.member].state[c.layer] = 2;
-      total += c.extra;
-    }
-    if (!quiet)
-      std::printf("layer choice d=%d K=%d: %lld weight bytes (budget %.0f = float %lld / %.2f)\n", dim, k, total,
-                  budget, float_bytes, p.min_compression);
-  }
-  return plans;
-}
-
-size_t Rows(const LayerSpec& l) {
-  return l.kind == LayerKind::kDepthwiseConv2D ? static_cast<size_t>(l.kernel_h) * l.kernel_w
-                                               : static_cast<size_t>(l.out_channels);
-}
-
-// Weight bytes of a pack model (codes or kept weights) and its per-channel vectors.
-void SpecBytes(const ModelSpec& m, int dim, long long* weights, long long* channels) {
-  auto add = [&](const LayerSpec& l) {
-    *channels += static_cast<long long>(l.bias.size() * 4 + l.multiplier.size() * 4 + l.shift.size() + l.weight_scales.size() * 4);
-    if (l.weights.empty()) return;
-    const size_t rows = Rows(l), len = l.weights.size() / rows;
-    const size_t per_row = l.pq_codebook >= 0 ? (len + dim - 1) / dim : len;
-    *weights += static_cast<long long>(rows * (l.weight_bits == 4 ? (per_row + 1) / 2 : per_row));
-  };
-  for (const auto& b : m.branches)
-    for (const auto& l : b.layers) add(l);
-  for (const auto& l : m.head) add(l);
-}
-
-// What the per-channel vectors would take in an exact narrower encoding
-// (not a format yet; the figure says what one would buy): bias in the
-// narrowest of int8/int16/int32 that holds every value of the layer, one
-// shift for the layer when all are equal, one multiplier when all are
-// equal, else each multiplier in the bytes its largest value needs.
-long long ExactChannelBytes(const ModelSpec& m) {
-  long long total = 0;
-  auto add = [&](const LayerSpec& l) {
-    const long long c = static_cast<long long>(l.multiplier.size());
-    if (c == 0) return;
-    int bias_bytes = 1;
-    for (int32_t b : l.bias)
-      bias_bytes = std::max(bias_bytes, b >= -128 && b <= 127 ? 1 : b >= -32768 && b <= 32767 ? 2 : 4);
-    total += static_cast<long long>(l.bias.size()) * bias_bytes;
-    const bool one_shift = std::all_of(l.shift.begin(), l.shift.end(), [&](int8_t s) { return s == l.shift[0]; });
-    total += one_shift ? 1 : c;
-    const bool one_mult = std::all_of(l.multiplier.begin(), l.multiplier.end(), [&](int32_t v) { return v == l.multiplier[0]; });
-    int32_t top = 0;
-    for (int32_t v : l.multiplier) top = std::max(top, v);
-    const int mult_bytes = top < (1 << 8) ? 1 : top < (1 << 16) ? 2 : top < (1 << 24) ? 3 : 4;
-    total += one_mult ? 4 : c * mult_bytes;
-  };
-  for (const auto& b : m.branches)
-    for (const auto& l : b.layers) add(l);
-  for (const auto& l : m.head) add(l);
-  return total;
-}
 
 // Codes and fine-tunes every member with the codebook fixed, writes the
 // pack, checks the engine against the integer model. Returns the
 // configuration's json (models, bytes).
 json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, const PackOptions& o,
-            const std::vector<int8_t>& codebook, int dim, int k, int epochs, bool member_epochs,
+            const std::vector<int8_t>& codebook, bool own_codebook, int dim, int k, int epochs, bool member_epochs,
             const std::string& tag, const std::string& pack_path) {
   const auto centroids = torch::tensor(std::vector<double>(codebook.begin(), codebook.end()), torch::kFloat64)
                              .reshape({k, dim});
@@ -349,7 +202,12 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
   std::vector<torch::Tensor> factory_pred;
   long long weights = static_cast<long long>(codebook.size()), channels = 0;
   const double tc = NowSeconds();
-  const auto plans = ChooseLayers(members, p, centroids, dim, k, weights, o.quiet);
+  std::vector<ChoiceModel> choice;
+  for (auto& m : members) choice.push_back({Folded(*m), &m->d.train, m->r.train.seed, m->float_bytes, m->keep});
+  // Models coded with a codebook another pack carries are charged only their own bytes.
+  long long charged = 0;
+  const auto plans = ChooseLayers(choice, p, centroids, dim, k, own_codebook ? weights : 0, o.quiet, &charged);
+  choice.clear();
   const double choice_seconds = NowSeconds() - tc;
   long long exact_channels = 0;
   for (size_t mi = 0; mi < members.size(); ++mi) {
@@ -363,11 +221,11 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
       NetLayer* l = weighted[i];
       ++layers;
       const int state = plans[mi].state[i];
-      if (state == 2) {
+      if (state == kLayerKept) {
         l->weight_bits = p.keep_bits;
         kept.push_back({{"layer", l->def.name}, {"bits", p.keep_bits}, {"sensitivity_share", plans[mi].share[i]}});
       }
-      if (state != 1) continue;
+      if (state != kLayerCoded) continue;
       l->pq_centroids = centroids;
       l->pq_codebook = 0;
       ++coded;
@@ -434,6 +292,8 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
   if (!s.ok()) throw std::runtime_error(std::string("WritePack: ") + s.message());
   if (!pack_path.empty()) std::ofstream(pack_path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   out["layer_choice_seconds"] = choice_seconds;
+  out["codebook_charged"] = own_codebook;
+  out["charged_weight_bytes"] = charged;  // what the layer choice's budget counted
   out["pack_weight_bytes"] = weights;
   out["pack_channel_bytes"] = channels;
   out["pack_channel_bytes_exact_narrow"] = exact_channels;
@@ -520,11 +380,11 @@ json RunPack(const PackRecipe& p, const PackOptions& o, const std::function<void
   const auto codebook = LearnCodebook(members, p, p.dim, p.centroids);
   const std::string pack_path = (fs::path(o.out_dir) / (p.name + ".pack.tm2")).string();
   const std::string tag = "pack-d" + std::to_string(p.dim) + "k" + std::to_string(p.centroids);
-  res["pack"] = PackAt(members, p, o, codebook, p.dim, p.centroids, epochs, o.finetune_epochs <= 0, tag, pack_path);
+  res["pack"] = PackAt(members, p, o, codebook, true, p.dim, p.centroids, epochs, o.finetune_epochs <= 0, tag, pack_path);
   res["pack"]["file"] = fs::path(pack_path).filename().string();
   if (!general.empty()) {
     const std::string gpath = (fs::path(o.out_dir) / (p.name + ".generalization.pack.tm2")).string();
-    res["generalization"] = PackAt(general, p, o, codebook, p.dim, p.centroids, epochs, o.finetune_epochs <= 0, tag, gpath);
+    res["generalization"] = PackAt(general, p, o, codebook, false, p.dim, p.centroids, epochs, o.finetune_epochs <= 0, tag, gpath);
   }
   auto write = [&] {
     res["seconds"] = NowSeconds() - t0;
@@ -536,7 +396,7 @@ json RunPack(const PackRecipe& p, const PackOptions& o, const std::function<void
     for (const auto& [dim, k] : p.sweep) {
       const auto cb = LearnCodebook(members, p, dim, k);
       const std::string stag = "sweep-d" + std::to_string(dim) + "k" + std::to_string(k);
-      res["sweep"].push_back(PackAt(members, p, o, cb, dim, k, p.sweep_epochs, false, stag, ""));
+      res["sweep"].push_back(PackAt(members, p, o, cb, true, dim, k, p.sweep_epochs, false, stag, ""));
     }
     write();
   }

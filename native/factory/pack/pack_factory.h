@@ -18,8 +18,10 @@
 //    while the pack's weights stay within sum(float bytes) / min_compression:
 //    HAWQ-style sensitivity tr(H)/n * ||W - Q(W)||^2 (quant/sensitivity.h,
 //    `sensitivity_samples` Hutchinson probes), as a share of the member's
-//    total, gained per extra byte, greedily (YONO's per-layer choice).
-//    A member's "keep" names layers that stay uncoded regardless.
+//    total, gained per extra byte, greedily (YONO's per-layer choice;
+//    pack/layer_choice.h). The generalization models reuse the pack's
+//    codebook, so their budget counts only their own codes and uncoded
+//    weights. A member's "keep" names layers that stay uncoded regardless.
 // 4. Fine-tuning, codebook fixed: quantization-aware training whose forward
 //    pass uses, for a coded layer, the per-channel scale times the nearest
 //    centroid of each int8 sub-vector (assignments re-chosen at every step

@@ -92,7 +92,11 @@ std::string PackMarkdown(const json& r, const std::string& plot) {
     const json& g = r["generalization"];
     o << "\nGeneralization: models whose data and architecture were not used to learn the codebook, coded with it "
          "(fine-tuned the same way), in a pack of their own (" << Bytes(g["pack_file_bytes"]) << " B, weights "
-      << Bytes(g["pack_weight_bytes"]) << " B):\n\n";
+      << Bytes(g["pack_weight_bytes"]) << " B";
+    if (!g.value("codebook_charged", true))
+      o << ", of which " << Bytes(g["pack_weight_bytes"].get<long long>() - g["codebook_bytes"].get<long long>())
+        << " B its own; the layer choice's budget counts only these, as the codebook is the pack's";
+    o << "):\n\n";
     ModelTable(o, g);
   }
   if (r.contains("sweep")) {
