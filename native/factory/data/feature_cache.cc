@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <unistd.h>
 
 #include "data/audio_file.h"
 
@@ -101,8 +102,9 @@ Features FeatureCache::Get(const std::string& path, uint64_t content_hash,
         path);
   if (!dir_.empty()) {
     // Write to a temporary name and rename, so an interrupted run never
-    // leaves a truncated entry under the real name.
-    const fs::path tmp = file.string() + ".tmp";
+    // leaves a truncated entry under the real name; the process id keeps
+    // two runs that share a cache folder from renaming each other's file.
+    const fs::path tmp = file.string() + "." + std::to_string(getpid()) + ".tmp";
     {
       std::ofstream out(tmp, std::ios::binary);
       const uint32_t header[3] = {kCacheMagic, static_cast<uint32_t>(f.frames),
