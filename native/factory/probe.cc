@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iomanip>
 #include <map>
 #include <random>
 #include <stdexcept>
@@ -204,6 +206,18 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
   }
   std::vector<int> label(val.size());
   for (size_t i = 0; i < val.size(); ++i) label[i] = val[i]->label;
+  if (!o.predictions.empty()) {
+    std::ofstream csv(o.predictions);
+    if (!csv) throw std::runtime_error("probe: cannot write " + o.predictions);
+    csv << "group,source,label";
+    for (const auto& l : r.labels) csv << ",p_" << l;
+    csv << "\n" << std::setprecision(9);
+    for (size_t i = 0; i < val.size(); ++i) {
+      csv << val[i]->group << "," << val[i]->source << "," << r.labels[label[i]];
+      for (double v : prob[0][i]) csv << "," << v;
+      csv << "\n";
+    }
+  }
   res.calibration = CalibrationOf(prob[0], label, 15);
   if (o.threshold > 0)  // the page refuses a clip whose requested label scores below the threshold
     for (size_t i = 0; i < val.size(); ++i) {

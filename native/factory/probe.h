@@ -35,6 +35,9 @@ struct ProbeOptions {
   // "validation": measure the validation split even when an evaluation
   // split is held out (to choose a threshold without touching evaluation).
   std::string split;
+  // Non-empty: one CSV row per clip at delay 0 (group, source, label, the
+  // model's probability of every label), to study calibration offline.
+  std::string predictions;
 };
 
 struct ProbeResult {

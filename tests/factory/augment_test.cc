@@ -2,7 +2,10 @@
 // mix achieves, shifts (sample-exact, and a whole hop = one frame of the
 // core's features), the telephone band's pass and stop bands.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
+#include <random>
+#include <set>
 
 #include "augment/band_limit.h"
 #include "augment/pcm_augment.h"
@@ -140,4 +143,39 @@ TEST_CASE("the telephone band keeps 300-3400 Hz at 8 kHz and removes the rest") 
   const Audio out = AugmentPcm(ReadAudio(Fixture("covid_telegram_cough_48k.wav")), c, NoisePool{}, rng);
   CHECK(out.sample_rate == 8000);
   CHECK(out.channels == 1);
+}
+
+TEST_CASE("a loud crop is a window among the loud ones, and recipes without crops keep their views") {
+  // 1 s quiet, 1 s loud, 1 s quiet, 1 s loud at 8 kHz; 0.5 s windows.
+  const uint32_t rate = 8000;
+  std::vector<float> x;
+  for (int part = 0; part < 4; ++part) {
+    const auto t = Tone(440, rate, 1.0);
+    for (float v : t) x.push_back(part % 2 ? v : 0.001f * v);
+  }
+  std::set<size_t> starts;
+  for (int k = 0; k < 20; ++k) {
+    const auto c = LoudCrop(x, rate, 0.5, 0.25, k / 20.0);
+    REQUIRE(c.size() == 4000);
+    // The window is one of x's, and its power is at least a quarter of the loudest.
+    const auto at = std::search(x.begin(), x.end(), c.begin(), c.end()) - x.begin();
+    starts.insert(static_cast<size_t>(at));
+    CHECK(MeanPower(c) >= 0.25 * 0.125);
+  }
+  CHECK(starts.size() >= 10);  // many different crops, not one loudest window
+  CHECK(LoudCrop(x, rate, 5.0, 0.25, 0.3) == x);  // shorter than the window: unchanged
+
+  // crop_seconds = 0 leaves the hash and the random draws as before.
+  const Audio a = ReadAudio(Fixture("coswara_cough_16k.wav"));
+  AugmentConfig off = AllOn(), ratio = AllOn(), on = AllOn();
+  ratio.crop_min_power_ratio = 0.5;
+  on.crop_seconds = 0.5;
+  NoisePool pool;
+  CHECK(AugmentHash(off, pool) == AugmentHash(ratio, pool));
+  CHECK(AugmentHash(off, pool) != AugmentHash(on, pool));
+  std::mt19937_64 r1(7), r2(7), r3(7);
+  const Audio v_off = AugmentPcm(a, off, pool, r1), v_ratio = AugmentPcm(a, ratio, pool, r2);
+  CHECK(v_off.samples == v_ratio.samples);
+  const Audio v_on = AugmentPcm(a, on, pool, r3);
+  CHECK(v_on.samples.size() <= static_cast<size_t>(0.5 * a.sample_rate + 0.064 * a.sample_rate + 1));
 }

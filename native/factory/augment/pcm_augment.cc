@@ -44,6 +44,20 @@ double LoudestSecondPower(const std::vector<float>& x, uint32_t rate) {
   return *std::max_element(p.begin(), p.end());
 }
 
+std::vector<float> LoudCrop(const std::vector<float>& x, uint32_t rate, double seconds, double min_ratio,
+                            double u) {
+  const size_t len = static_cast<size_t>(std::lround(seconds * rate));
+  if (len == 0 || x.size() <= len) return x;
+  const size_t hop = std::max<size_t>(1, rate / 100);
+  const auto p = WindowPowers(x, len, hop);
+  const double floor = min_ratio * *std::max_element(p.begin(), p.end());
+  std::vector<size_t> loud;
+  for (size_t i = 0; i < p.size(); ++i)
+    if (p[i] >= floor) loud.push_back(i);
+  const size_t pick = loud[std::min(loud.size() - 1, static_cast<size_t>(u * loud.size()))];
+  return std::vector<float>(x.begin() + pick * hop, x.begin() + pick * hop + len);
+}
+
 std::vector<float> Shift(const std::vector<float>& x, long samples) {
   if (samples >= 0) {
     std::vector<float> y(samples, 0.0f);
@@ -106,6 +120,8 @@ uint64_t AugmentHash(const AugmentConfig& c, const NoisePool& pool) {
   mix(c.seed); mix(c.gain_db); mix(c.shift_ms); mix(c.noise_probability); mix(c.snr_db_low);
   mix(c.snr_db_high); mix(c.telephone_probability); mix(c.noise_recordings); mix(c.noise_seconds);
   mix(pool.hash);
+  // Only when used, so views of recipes without crops keep their cache keys.
+  if (c.crop_seconds > 0) { mix(c.crop_seconds); mix(c.crop_min_power_ratio); }
   return h;
 }
 
@@ -120,11 +136,14 @@ Audio AugmentPcm(const Audio& in, const AugmentConfig& c, const NoisePool& pool,
   const size_t pick = pool.segments.empty() ? 0 : static_cast<size_t>(rng() % pool.segments.size());
   const double offset_u = unit(rng);
   const bool telephone = unit(rng) < c.telephone_probability;
+  // Drawn last and only when used: views of recipes without crops stay the same.
+  const double crop_u = c.crop_seconds > 0 ? unit(rng) : 0;
 
   Audio out;
   out.channels = 1;
   out.sample_rate = in.sample_rate;
   std::vector<float> x = MixToMono(in);
+  if (c.crop_seconds > 0) x = LoudCrop(x, in.sample_rate, c.crop_seconds, c.crop_min_power_ratio, crop_u);
   const float g = static_cast<float>(std::pow(10.0, gain_db / 20));
   for (float& v : x) v *= g;
   x = Shift(x, std::lround(shift_s * in.sample_rate));

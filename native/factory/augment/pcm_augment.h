@@ -36,6 +36,11 @@ std::vector<float> MixToMono(const Audio& a);
 // a cough's power, not diluted by the silence around it.
 double LoudestSecondPower(const std::vector<float>& x, uint32_t rate);
 double MeanPower(const std::vector<float>& x);
+// A window of `seconds` (on a 10 ms grid) chosen by u in [0, 1) among those
+// whose mean square is >= min_ratio x the loudest window's; x itself when
+// it is not longer.
+std::vector<float> LoudCrop(const std::vector<float>& x, uint32_t rate, double seconds, double min_ratio,
+                            double u);
 // Delay by `samples` (> 0 prepends silence, < 0 drops the start).
 std::vector<float> Shift(const std::vector<float>& x, long samples);
 // x += s * noise (looped from `offset`), s chosen so that

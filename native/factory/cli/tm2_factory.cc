@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   probe->add_option("--bootstrap", po.bootstrap, "bootstrap resamples (1000)");
   probe->add_option("--split", po.split, "evaluation | validation (default: evaluation if held out, else validation)");
   probe->add_option("--threshold", po.threshold, "per source, share of clips whose true label scores below it");
+  probe->add_option("--predictions", po.predictions, "write each clip's probabilities at delay 0 to this CSV");
   probe->add_option("--against", po.against, "another model of the recipe: paired differences (this minus that)")
       ->check(CLI::ExistingFile);
   std::string pack_recipe, pack_report, pack_plot;

@@ -214,6 +214,10 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       c.time_mask_frames = a.value("time_mask_frames", c.time_mask_frames);
       c.freq_masks = a.value("freq_masks", c.freq_masks);
       c.freq_mask_bins = a.value("freq_mask_bins", c.freq_mask_bins);
+      c.crop_seconds = a.value("crop_seconds", c.crop_seconds);
+      c.crop_min_power_ratio = a.value("crop_min_power_ratio", c.crop_min_power_ratio);
+      if (c.crop_seconds < 0 || c.crop_min_power_ratio <= 0 || c.crop_min_power_ratio > 1)
+        Fail(path, "augment: crop_seconds >= 0, crop_min_power_ratio in (0, 1]");
       if (c.copies < 0 || c.gain_db < 0 || c.shift_ms < 0 || c.snr_db_low > c.snr_db_high ||
           c.noise_seconds <= 0 || c.time_masks < 0 || c.freq_masks < 0)
         Fail(path, "augment: copies, gain_db, shift_ms, masks >= 0, noise_seconds > 0, snr_db [low, high]");

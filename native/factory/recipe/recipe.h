@@ -107,6 +107,11 @@ struct AugmentConfig {
   // SpecAugment (Park et al. 2019) on normalised features: masks set to 0,
   // the training mean. Widths uniform in [0, max].
   int time_masks = 0, time_mask_frames = 0, freq_masks = 0, freq_mask_bins = 0;
+  // > 0: each view starts from a random window of this many seconds among
+  // the windows whose mean square is at least crop_min_power_ratio of the
+  // loudest one, so a long recording gives several different crops, not the
+  // one loudest window every time. 0 = whole recording (the default).
+  double crop_seconds = 0, crop_min_power_ratio = 0.25;
 };
 
 struct DistillConfig {

@@ -22,6 +22,9 @@ void WriteCard(const Recipe& r, const FactoryResult& res, const std::string& dir
                {"too_quiet_removed", res.quiet_dropped}, {"min_peak", r.data.min_peak},
                {"min_loudest_second_rms", r.data.min_loudest_second_rms}};
   if (r.metadata.count("licence")) j["data"]["licence"] = r.metadata.at("licence");
+  j["data"]["evaluation_items"] = res.evaluation_items;
+  // The split every figure below is measured on (card.md says the same).
+  j["reported_split"] = res.evaluation_items > 0 ? "evaluation" : "validation";
   j["metric"] = r.train.metric;
   j["metrics"] = {{"float", res.float_metric}, {"quantized", res.quant_metric},
                   {"engine", res.engine_metric}, {"engine_agreement", res.agreement},
@@ -40,14 +43,16 @@ void WriteCard(const Recipe& r, const FactoryResult& res, const std::string& dir
   j["confidence_intervals"] = "95 % percentile bootstrap over the groups of the reported split (participants, speakers, or recordings where there are no ids)";
   for (const auto& row : res.rows) j["results"].push_back(RowJson(row, false));
   std::ofstream(fs::path(dir) / (r.name + ".card.json")) << j.dump(2) << "\n";
+  const std::string split = j["reported_split"];
   std::ofstream md(fs::path(dir) / (r.name + ".card.md"));
   md << "# " << r.name << "\n\n" << r.description << "\n\n"
      << "| | |\n|---|---|\n"
      << "| labels | " << nlohmann::json(r.labels).dump() << " |\n"
      << "| data | " << r.data.format << ", " << res.train_items << " train / " << res.validation_items
-     << " validation items, split by group (seed " << r.data.split_seed << "), " << res.duplicates
+     << " validation" << (res.evaluation_items > 0 ? " / " + std::to_string(res.evaluation_items) + " evaluation" : "")
+     << " items, split by group (seed " << r.data.split_seed << "), " << res.duplicates
      << " duplicate recordings removed, " << res.quiet_dropped << " too quiet for the page's level check removed |\n"
-     << "| validation " << r.train.metric << " | float " << res.float_metric << ", quantized "
+     << "| " << split << " " << r.train.metric << " | float " << res.float_metric << ", quantized "
      << res.quant_metric << ", engine " << res.engine_metric << " |\n"
      << "| engine agreement | " << res.agreement << " |\n"
      << "| size | " << res.params << " params, " << res.macs << " MACs, " << res.weight_bytes
@@ -63,12 +68,12 @@ void WriteCard(const Recipe& r, const FactoryResult& res, const std::string& dir
      << "| temperature | " << res.temperature << " |\n";
   for (const auto& s : res.per_source_metric) md << "| " << r.train.metric << " on " << s.first << " | " << s.second << " |\n";
   if (!res.rows.empty()) {
-    md << "\n## Results on the validation split (" << r.train.metric
+    md << "\n## Results on the " << split << " split (" << r.train.metric
        << ", 95 % bootstrap CI)\n\n| row | overall | per source | weight KB | arena KB |\n|---|---|---|---|---|\n";
     for (const auto& row : res.rows) md << RowMarkdown(row);
     for (const auto& row : res.rows) {
       if (row.name.find(", shipped") == std::string::npos) continue;
-      md << "\nShipped model, confusion on validation (rows = true label, columns = predicted):\n\n| |";
+      md << "\nShipped model, confusion on " << split << " (rows = true label, columns = predicted):\n\n| |";
       for (const auto& l : r.labels) md << " " << l << " |";
       md << " share with P(label) >= 0.2 / 0.3 / 0.5 | share of other labels with P(label) >= 0.2 / 0.3 / 0.5 |\n|---|";
       for (size_t k = 0; k < r.labels.size() + 2; ++k) md << "---|";
@@ -82,7 +87,8 @@ void WriteCard(const Recipe& r, const FactoryResult& res, const std::string& dir
         md << "\n";
       }
       md << "\nReliability of the shipped model's top-label probability (temperature fitted on validation, "
-            "measured on the reported split):\n\n"
+            "measured on the "
+         << split << " split):\n\n"
          << ReliabilityMarkdown(row.reliability);
     }
   }

@@ -42,6 +42,10 @@ std::string ResultsMarkdown(const std::vector<std::string>& files) {
          << " groups in all" << (by_group ? ", each scored once by the mean probability of its items" : "")
          << "; in each fold a quarter of the remaining groups pick the epoch and the temperature. Fold 0 had "
          << j["train_items"].get<int>() << " train and " << j["validation_items"].get<int>() << " validation items;";
+    } else if (j.value("evaluation_items", 0) > 0) {
+      md << "Held-out evaluation split (every row below): " << j["evaluation_items"].get<int>() << " items ("
+         << j["train_items"].get<int>() << " train, " << j["validation_items"].get<int>()
+         << " validation for the epoch and the temperature,";
     } else {
       md << "Validation split: " << j["validation_items"].get<int>() << " items (" << j["train_items"].get<int>()
          << " train,";

@@ -146,6 +146,8 @@ nlohmann::json RowJson(const ResultRow& r, bool with_predictions) {
                       {"accuracy", r.accuracy}, {"ece15", r.ece}, {"n", r.n}, {"groups", r.groups},
                       {"weight_bytes", r.weight_bytes}, {"arena_bytes", r.arena_bytes}, {"seconds", r.seconds}};
   if (r.agreement >= 0) j["engine_agreement"] = r.agreement;
+  // What a perfectly calibrated model with these confidences would score (mean, 95 % range).
+  j["ece15_calibrated"] = {r.reliability.calibrated_mean, r.reliability.calibrated_lo, r.reliability.calibrated_hi};
   j["confusion"] = r.confusion;
   j["pass_rate"] = r.pass_rate;
   j["false_pass_rate"] = r.false_pass_rate;
@@ -174,6 +176,8 @@ nlohmann::json ResultsJson(const Recipe& r, const FactoryResult& res, const std:
                         {"validation_items", res.validation_items}, {"duplicates_removed", res.duplicates},
                         {"too_quiet_removed", res.quiet_dropped}, {"total_seconds", res.total_seconds},
                         {"threads", r.train.threads}, {"ci", "groups"}};
+  // Rows are measured on the held-out evaluation split when there is one.
+  if (res.folds <= 1 && res.evaluation_items > 0) out["evaluation_items"] = res.evaluation_items;
   if (res.folds > 1) {
     out["cross_validation"] = {{"folds", res.folds}, {"repeats", res.repeats},
                                {"evaluation_items", res.evaluation_items}};
