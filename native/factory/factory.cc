@@ -197,6 +197,7 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
     if (qat_epochs > 0) {
       TrainConfig qcfg = r.train;
       qcfg.patience = 0;
+      qcfg.mixup = 0;  // QAT fits the rounding on the clips the engine will see, not blends
       Train(qnet, d.train, d.val, qcfg, MakeRun(r, d, o, vname.empty() ? "qat" : "qat-" + vname, qat_epochs, r.train.qat_lr));
     }
     qnet->FreezeObservers(true);

@@ -1,5 +1,5 @@
-// Recipe training options: train.label_smoothing, train.lr_schedule and
-// augment.noise_label (parsing, the noise sources chosen, and their effect
+// Recipe training options: train.label_smoothing, train.lr_schedule,
+// train.mixup and augment.noise_label (parsing, the noise sources chosen, and their effect
 // on a tiny training run).
 // libtorch first: its glog-style CHECK macro would otherwise replace Catch's.
 #include "pipeline.h"
@@ -53,6 +53,13 @@ TEST_CASE("training options parse and bad values are refused by name") {
   bad = TinyRecipeText();
   bad.replace(bad.find(key), key.size(), key + R"("label_smoothing": 1, )");
   CHECK_THROWS_WITH(ParseRecipe(bad, "r"), Catch::Contains("label_smoothing"));
+  CHECK(plain.train.mixup == 0);
+  bad = TinyRecipeText();
+  bad.replace(bad.find(key), key.size(), key + R"("mixup": -0.2, )");
+  CHECK_THROWS_WITH(ParseRecipe(bad, "r"), Catch::Contains("train.mixup"));
+  t = TinyRecipeText();
+  t.replace(t.find(key), key.size(), key + R"("mixup": 0.2, )");
+  CHECK(ParseRecipe(t, "r").train.mixup == Approx(0.2));
   CHECK_THROWS_WITH(With(R"("augment": {"copies": 1, "noise_probability": 1, "noise_label": "maybe"})"),
                     Catch::Contains("noise_label 'maybe'"));
   CHECK(With(R"("augment": {"copies": 1, "noise_probability": 1, "noise_label": "no"})").augment.noise_label == "no");
@@ -103,4 +110,17 @@ TEST_CASE("label smoothing keeps training probabilities off 1; cosine ends with 
   CHECK(hard > 0.95);
   CHECK(smooth < 0.9);
   CHECK(smooth > 0.6);
+}
+
+TEST_CASE("MixBatch blends every branch with the same partners and weight") {
+  const auto a = torch::tensor({1.0f, 2.0f, 3.0f}).reshape({3, 1, 1, 1});
+  const auto b = torch::tensor({10.0f, 20.0f, 30.0f}).reshape({3, 1, 1, 1});
+  const auto partner = torch::tensor({2, 0, 1}, torch::kLong);
+  const auto m = MixBatch({a, b}, partner, 0.75);
+  REQUIRE(m.size() == 2);
+  // Row 0 mixes with row 2: 0.75 * 1 + 0.25 * 3 = 1.5; row 1 with row 0: 1.75.
+  CHECK(m[0].flatten()[0].item<float>() == Approx(1.5));
+  CHECK(m[0].flatten()[1].item<float>() == Approx(1.75));
+  CHECK(m[1].flatten()[2].item<float>() == Approx(0.75 * 30 + 0.25 * 20));
+  CHECK(MixBatch({a}, partner, 1.0)[0].equal(a));
 }

@@ -185,6 +185,8 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       c.balance = t.value("balance", c.balance);
       c.label_smoothing = t.value("label_smoothing", c.label_smoothing);
       c.lr_schedule = t.value("lr_schedule", c.lr_schedule);
+      c.mixup = t.value("mixup", c.mixup);
+      if (c.mixup < 0) Fail(path, "train.mixup (Beta alpha) >= 0");
       if (c.label_smoothing < 0 || c.label_smoothing >= 1) Fail(path, "train.label_smoothing in [0, 1)");
       if (c.lr_schedule != "constant" && c.lr_schedule != "cosine")
         Fail(path, "train.lr_schedule '" + c.lr_schedule + "' (constant, cosine)");

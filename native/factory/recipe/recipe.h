@@ -85,6 +85,10 @@ struct TrainConfig {
   // over the run's E epochs, float and QAT alike), so the last epochs take small
   // steps instead of the best epoch being picked from a noisy plateau.
   std::string lr_schedule = "constant";
+  // Mixup (Zhang et al. 2018): each batch is mixed with a shuffled copy of
+  // itself, x = l x_i + (1 - l) x_j and the loss weighted l / (1 - l) between
+  // the two labels, l ~ Beta(alpha, alpha) per batch; 0 = off.
+  double mixup = 0;
 };
 
 // Augmentation of the training split ("augment" in a recipe; off by

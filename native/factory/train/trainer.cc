@@ -66,6 +66,12 @@ torch::Tensor ItemWeights(const TensorSet& train, const std::string& balance) {
   return torch::tensor(w);
 }
 
+std::vector<torch::Tensor> MixBatch(const std::vector<torch::Tensor>& x, const torch::Tensor& partner, double l) {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : x) out.push_back(l * t + (1 - l) * t.index_select(0, partner));
+  return out;
+}
+
 double LearningRate(const std::string& schedule, double lr, int epoch, int epochs) {
   if (schedule != "cosine") return lr;
   return lr * 0.5 * (1.0 + std::cos(std::acos(-1.0) * epoch / std::max(1, epochs)));
@@ -153,12 +159,27 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
         x.push_back(SpecMask(Augment(run.gain_unit, cfg, xb, b), run.augment));
       }
       const auto y = train.y.index_select(0, idx);
-      const auto logits = net->forward(x);
+      const torch::Tensor w = item_weight.defined() ? item_weight.index_select(0, idx) : torch::Tensor();
       const double ls = cfg.label_smoothing;
-      auto loss = item_weight.defined()
-                      ? (torch::cross_entropy_loss(logits, y, {}, at::Reduction::None, -100, ls) *
-                         item_weight.index_select(0, idx)).mean()
-                      : torch::cross_entropy_loss(logits, y, {}, at::Reduction::Mean, -100, ls);
+      auto ce = [&](const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& weight) {
+        return weight.defined()
+                   ? (torch::cross_entropy_loss(logits, target, {}, at::Reduction::None, -100, ls) * weight).mean()
+                   : torch::cross_entropy_loss(logits, target, {}, at::Reduction::Mean, -100, ls);
+      };
+      torch::Tensor loss, logits;
+      if (cfg.mixup > 0) {
+        // Mixup: one l per batch, each item mixed with a shuffled partner.
+        const auto g = torch::_standard_gamma(torch::full({2}, cfg.mixup, torch::kDouble));
+        const double l = (g[0] / (g[0] + g[1])).item<double>();
+        const auto partner = torch::randperm(idx.size(0), torch::kLong);
+        x = MixBatch(x, partner, l);
+        logits = net->forward(x);
+        loss = l * ce(logits, y, w) +
+               (1 - l) * ce(logits, y.index_select(0, partner), w.defined() ? w.index_select(0, partner) : w);
+      } else {
+        logits = net->forward(x);
+        loss = ce(logits, y, w);
+      }
       if (run.teacher && run.kd_weight > 0) {
         torch::Tensor soft;
         {

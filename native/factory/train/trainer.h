@@ -1,6 +1,6 @@
 // Training loop: Adam, cross-entropy (+ distillation), augmentation (a
 // random augmented view per item, SpecAugment masks, feature-domain gain,
-// noise and shift), early stopping on the validation metric, progress line,
+// noise and shift, mixup), early stopping on the validation metric, progress line,
 // log file, checkpoint/resume.
 #ifndef TM2_FACTORY_TRAIN_TRAINER_H_
 #define TM2_FACTORY_TRAIN_TRAINER_H_
@@ -55,6 +55,10 @@ torch::Tensor ItemWeights(const TensorSet& train, const std::string& balance);
 // train.lr_schedule: the learning rate of epoch `epoch` (0-based) of `epochs`;
 // "constant" gives `lr`, "cosine" lr x (1 + cos(pi epoch / epochs)) / 2.
 double LearningRate(const std::string& schedule, double lr, int epoch, int epochs);
+
+// train.mixup: every branch's batch x mixed with its rows in `partner` order,
+// l x + (1 - l) x[partner] (same partner and l for all branches).
+std::vector<torch::Tensor> MixBatch(const std::vector<torch::Tensor>& x, const torch::Tensor& partner, double l);
 
 torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set);
 // accuracy | balanced_accuracy | auc (binary: P(label 1)) from scores [N, C].
