@@ -195,6 +195,12 @@ int Listen(int argc, char** argv) {
                   listener.gate().stream().hop_samples() * seconds_per_sample,
                   static_cast<long long>(listener.screen_windows()));
     summary_line = line;
+    // Say why nothing was found rather than print an empty result as if the
+    // audio held no sound: the gate needs one whole window.
+    if (s.ok() && windows == 0)
+      std::fprintf(stderr, "tinym2 listen: the input is shorter than one gate window (%.3f s): "
+                   "nothing was classified\n",
+                   listener.gate().stream().window_samples() * seconds_per_sample);
   }
 
   if (source->trailing_bytes() != 0)

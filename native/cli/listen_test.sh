@@ -76,6 +76,13 @@ grep -q '^# 3 windows (hop 64 frames' "$dir/err" || fail "no windows line on std
 raw=$(tail -c +45 "$clip" | "${run[@]}" listen --windows --gate "$gate" - 2>/dev/null)
 [ "$raw" = "$out" ] || fail "stdin gave other windows than the file"
 
+# A clip shorter than one gate window (1.1 s at 48 kHz) is not silently
+# "no events": stderr says why.
+"${run[@]}" listen "$audio/covid_telegram_cough_48k.wav" >/dev/null 2>"$dir/err" || fail "short clip exited $?"
+grep -q "shorter than one gate window" "$dir/err" || fail "short clip: no note on stderr"
+"${run[@]}" listen "$clip" >/dev/null 2>"$dir/err"
+grep -q "shorter than" "$dir/err" && fail "a 5 s clip was called shorter than one window"
+
 expect_error() {  # expect_error STATUS TEXT ARGS...
   local want=$1 text=$2
   shift 2
