@@ -148,7 +148,7 @@ test('every participant screen on this device is German with ?lang=de', async ()
     await page.click('#review-button');
     await page.waitForSelector('#review-view:not([hidden])');
     const review = await check('review');
-    assert.ok(review.some(([, text]) => /^Husten, Aufnahme 2 von 2: 1\.\d s mit \d+ Hz$/.test(text)), 'the review names the takes');
+    assert.ok(review.some(([, text]) => /^Husten, Aufnahme 2 von 2: 1,\d s mit \d+ Hz$/.test(text)), 'the review names the takes');
     await page.click('#finish');
     await page.waitForSelector('#done-view:not([hidden])');
     assert.match(await page.textContent('#done-text'), /^Vielen Dank\. Die Sitzung der Teilnahme p-\w+ ist vollständig und gespeichert \(4 Aufnahmen\)\.$/);
