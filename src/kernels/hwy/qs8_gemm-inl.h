@@ -128,8 +128,17 @@ struct ChunkRequant {
 // channel vectors; out[m][c] receives the requantized byte of group channel c
 // (`first` is the group's first channel in the layer, `live` how many of
 // its lanes are real channels).
+// On WASM a function of its own: V8's register allocator, given the whole
+// layer inlined into one function, kept every accumulator of this loop on
+// the stack (a load and a store per i32x4.dot_i16x8_s); alone, they stay
+// in registers.
+#if HWY_TARGET == HWY_WASM
+#define TM2_GEMM_GROUP_INLINE HWY_NOINLINE
+#else
+#define TM2_GEMM_GROUP_INLINE HWY_INLINE
+#endif
 template <int NV, int MR>
-HWY_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr, const int16_t* tile,
+TM2_GEMM_GROUP_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr, const int16_t* tile,
                               const int32_t* bias, const ChunkRequant& cr, int group_offset,
                               int first, int live, int8_t* const* out) {
   const hn::ScalableTag<int32_t> d32;
