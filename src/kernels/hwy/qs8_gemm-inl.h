@@ -138,9 +138,9 @@ struct ChunkRequant {
 #define TM2_GEMM_GROUP_INLINE HWY_INLINE
 #endif
 template <int NV, int MR>
-TM2_GEMM_GROUP_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr, const int16_t* tile,
-                              const int32_t* bias, const ChunkRequant& cr, int group_offset,
-                              int first, int live, int8_t* const* out) {
+HWY_INLINE void PairGemmGroupOnce(const int16_t* const* patch, const PatchRows& pr,
+                                  const int16_t* tile, const int32_t* bias, const ChunkRequant& cr,
+                                  int group_offset, int first, int live, int8_t* const* out) {
   const hn::ScalableTag<int32_t> d32;
   const hn::Repartition<int16_t, decltype(d32)> d16;
   const size_t n32 = hn::Lanes(d32), n16 = hn::Lanes(d16);
@@ -213,12 +213,38 @@ TM2_GEMM_GROUP_INLINE void PairGemmGroup(const int16_t* const* patch, const Patc
   }
 }
 
+// `count` runs of MR patches; run j reads patch[m] + j * patch_step and
+// writes out[m] + j * out_step. WASM hands a whole row of pixels to one
+// call (each call of a separate function costs V8 a spill and reload of
+// the caller's live values); elsewhere count is 1.
+struct Repeat {
+  int count = 1;
+  size_t patch_step = 0;
+  size_t out_step = 0;
+};
+
+template <int NV, int MR>
+TM2_GEMM_GROUP_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr,
+                                         const int16_t* tile, const int32_t* bias,
+                                         const ChunkRequant& cr, int group_offset, int first,
+                                         int live, int8_t* const* out, Repeat rp) {
+  for (int j = 0; j < rp.count; ++j) {
+    const int16_t* p[MR];
+    int8_t* o[MR];
+    for (int m = 0; m < MR; ++m) {
+      p[m] = patch[m] + j * rp.patch_step;
+      o[m] = out[m] + j * rp.out_step;
+    }
+    PairGemmGroupOnce<NV, MR>(p, pr, tile, bias, cr, group_offset, first, live, o);
+  }
+}
+
 // Runs every group of a packed chunk [oc0, oc0 + ocn) for MR patches and
 // writes requantized bytes to out[m] + oc.
 template <int MR>
 HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, const int16_t* tile,
                               const int32_t* bias_chunk, const ChunkRequant& cr, int oc0, int ocn,
-                              int8_t* const* out) {
+                              int8_t* const* out, Repeat rp) {
   const hn::ScalableTag<int32_t> d32;
   const int n32 = static_cast<int>(hn::Lanes(d32));
   const int nvec = (ocn + n32 - 1) / n32;
@@ -234,10 +260,10 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, 
     // few channels): more accumulators would not fit the registers.
     constexpr int kMaxNV = MR > 2 ? 2 : 4;
     switch (nv < kMaxNV ? nv : kMaxNV) {
-      case 4: PairGemmGroup<(kMaxNV > 2 ? 4 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
-      case 3: PairGemmGroup<(kMaxNV > 2 ? 3 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
-      case 2: PairGemmGroup<2, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
-      default: PairGemmGroup<1, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
+      case 4: PairGemmGroup<(kMaxNV > 2 ? 4 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o, rp); break;
+      case 3: PairGemmGroup<(kMaxNV > 2 ? 3 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o, rp); break;
+      case 2: PairGemmGroup<2, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o, rp); break;
+      default: PairGemmGroup<1, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o, rp); break;
     }
   }
 }
@@ -353,10 +379,10 @@ inline int ChunkChannels(int pairs, int n32) {
 template <int MR>
 HWY_INLINE void PairGemmPacked(const int16_t* const* patch, const PatchRows& pr,
                                const PackedPairs& pk, const Requantization& rq, int oc0, int ocn,
-                               int8_t* const* out) {
+                               int8_t* const* out, Repeat rp = Repeat()) {
   const ChunkRequant cr{&rq, pk.vector, pk.mult + oc0, pk.rnd + oc0, pk.pow + oc0, pk.shift};
   PairGemmChunk<MR>(patch, pr, pk.tile + static_cast<size_t>(oc0) * pr.pairs() * 2,
-                    pk.bias + oc0, cr, oc0, ocn, out);
+                    pk.bias + oc0, cr, oc0, ocn, out, rp);
 }
 
 }  // namespace HWY_NAMESPACE
