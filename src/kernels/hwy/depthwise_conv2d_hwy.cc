@@ -354,9 +354,13 @@ template <class D16>
 static void DepthwiseWidth(D16 d16, const ConvGeometry& g, const uint8_t* packed, bool vector,
                            int32_t zp, const Requantization& rq, const int8_t* input,
                            int8_t* output) {
+#if HWY_TARGET == HWY_WASM
   hwyk::DwHeader h;
   memcpy(&h, packed, sizeof(h));
   const int shift = h.vector == kScaledFormat ? h.shift : 0;
+#else
+  constexpr int shift = 0;  // the scaled form is WASM's only
+#endif
   if (g.kernel_h == 3 && g.kernel_w == 3) {
     DepthwiseBlocks<3, 3>(d16, g, packed, vector, shift, zp, rq, input, output);
   } else {

@@ -164,18 +164,19 @@ HWY_INLINE void PairGemmGroupOnce(const int16_t* const* patch, const PatchRows& 
       }
     }
   }
-  // The output stage reads the sums through `result`. On WASM they go to
+  // The output stage reads the sums through TM2_GEMM_SUM. On WASM they go to
   // memory first, once: clang 14 otherwise keeps acc itself in memory (the
   // output loops index it with a variable m) and stores every accumulator
   // on every pair of the loop above, one v128.store per i32x4.dot_i16x8_s.
+#undef TM2_GEMM_SUM
 #if HWY_TARGET == HWY_WASM
   HWY_ALIGN int32_t sums[MR][NV * 4];
   for (int m = 0; m < MR; ++m) {
     for (int v = 0; v < NV; ++v) hn::Store(acc[m][v], d32, sums[m] + v * n32);
   }
-  const auto result = [&](int m, int v) { return hn::Load(d32, sums[m] + v * n32); };
+#define TM2_GEMM_SUM(m, v) hn::Load(d32, sums[m] + (v) * n32)
 #else
-  const auto result = [&](int m, int v) { return acc[m][v]; };
+#define TM2_GEMM_SUM(m, v) acc[m][v]
 #endif
   if (cr.vector) {
     const VectorRequant<decltype(d32)> vr(d32, *cr.rq, cr.shift);
@@ -186,7 +187,7 @@ HWY_INLINE void PairGemmGroupOnce(const int16_t* const* patch, const PatchRows& 
         v128_t y[NV];
         for (int v = 0; v < NV; ++v) {
           const int c = group_offset + v * static_cast<int>(n32);
-          y[v] = vr.Scaled(d32, result(m, v), hn::LoadU(d32, cr.mult + c),
+          y[v] = vr.Scaled(d32, TM2_GEMM_SUM(m, v), hn::LoadU(d32, cr.mult + c),
                            hn::LoadU(d32, cr.rnd + c), hn::LoadU(d32, cr.pow + c)).raw;
         }
         StoreScaledBytes<NV>(y, *cr.rq, out[m]);
@@ -201,16 +202,17 @@ HWY_INLINE void PairGemmGroupOnce(const int16_t* const* patch, const PatchRows& 
       const auto rnd = hn::LoadU(d32, cr.rnd + group_offset + c);
       const auto pow = hn::LoadU(d32, cr.pow + group_offset + c);
       for (int m = 0; m < MR; ++m) {
-        StoreBytes(d32, vr.Apply(d32, result(m, v), mult, rnd, pow), n, out[m] + c);
+        StoreBytes(d32, vr.Apply(d32, TM2_GEMM_SUM(m, v), mult, rnd, pow), n, out[m] + c);
       }
     }
     return;
   }
   HWY_ALIGN int32_t lanes[NV * HWY_MAX_BYTES / 4];
   for (int m = 0; m < MR; ++m) {
-    for (int v = 0; v < NV; ++v) hn::Store(result(m, v), d32, lanes + v * n32);
+    for (int v = 0; v < NV; ++v) hn::Store(TM2_GEMM_SUM(m, v), d32, lanes + v * n32);
     hwyk::RequantizeRow(lanes, first, live, *cr.rq, out[m]);
   }
+#undef TM2_GEMM_SUM
 }
 
 // `count` runs of MR patches; run j reads patch[m] + j * patch_step and
@@ -228,6 +230,7 @@ TM2_GEMM_GROUP_INLINE void PairGemmGroup(const int16_t* const* patch, const Patc
                                          const int16_t* tile, const int32_t* bias,
                                          const ChunkRequant& cr, int group_offset, int first,
                                          int live, int8_t* const* out, Repeat rp) {
+#if HWY_TARGET == HWY_WASM
   for (int j = 0; j < rp.count; ++j) {
     const int16_t* p[MR];
     int8_t* o[MR];
@@ -237,6 +240,10 @@ TM2_GEMM_GROUP_INLINE void PairGemmGroup(const int16_t* const* patch, const Patc
     }
     PairGemmGroupOnce<NV, MR>(p, pr, tile, bias, cr, group_offset, first, live, o);
   }
+#else
+  (void)rp;  // always one run here
+  PairGemmGroupOnce<NV, MR>(patch, pr, tile, bias, cr, group_offset, first, live, out);
+#endif
 }
 
 // Runs every group of a packed chunk [oc0, oc0 + ocn) for MR patches and
