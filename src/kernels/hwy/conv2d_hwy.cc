@@ -134,6 +134,16 @@ static void Conv2DBand(const ConvGeometry& g, const PatchRows pr, const PackedPa
       BuildBand(g, oy, zp, input, band);
       int8_t* orow = output + static_cast<size_t>(oy) * g.out_w * g.out_c;
       int ox = 0;
+#if HWY_TARGET == HWY_WASM
+      // The row's pixel pairs in one call (Repeat, qs8_gemm-inl.h).
+      if (g.out_w >= 2) {
+        const int16_t* patches[2] = {band, band + step};
+        int8_t* outs[2] = {orow, orow + g.out_c};
+        const Repeat rp{g.out_w / 2, static_cast<size_t>(2 * step), static_cast<size_t>(2 * g.out_c)};
+        PairGemmPacked<2>(patches, pr, pk, rq, oc0, ocn, outs, rp);
+        ox = g.out_w / 2 * 2;
+      }
+#endif
       for (; ox + 2 <= g.out_w; ox += 2) {
         const int16_t* patches[2] = {band + ox * step, band + (ox + 1) * step};
         int8_t* outs[2] = {orow + static_cast<size_t>(ox) * g.out_c,

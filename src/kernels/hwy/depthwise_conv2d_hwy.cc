@@ -47,7 +47,7 @@ namespace hwyk {
 // The header names the width and shape it was made for, so a table
 // switched after packing (tests force Highway targets) is noticed.
 struct DwHeader {
-  int32_t width, taps, channels, vector, masked;
+  int32_t width, taps, channels, vector, masked, shift;  // shift: R of the scaled form
 };
 constexpr size_t kDwHeaderBytes = 64;
 inline int DwBlocks(int channels, int width) { return (channels + width - 1) / width; }
@@ -135,9 +135,24 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w;
   const size_t tap_bytes = WeightRowBytes(channels, w.bits);
   const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
+  int shift = 0;
+#if HWY_TARGET == HWY_WASM
+  if (vector) {
+    shift = ScaledShift(rq, channels, [&](int c) {
+      int64_t sum = 0;
+      for (int t = 0; t < taps; ++t) {
+        const int v = hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits);
+        sum += v < 0 ? -v : v;
+      }
+      const int64_t b = w.bias ? w.bias[c] : 0;
+      return (b < 0 ? -b : b) + 255 * sum;
+    });
+  }
+#endif
   uint8_t* base = static_cast<uint8_t*>(packed);
   memset(base, 0, hwyk::kDwHeaderBytes);
-  const hwyk::DwHeader h{width, taps, channels, vector ? kVectorFormat : 0, kDwMasked};
+  const hwyk::DwHeader h{width, taps, channels,
+                         shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, kDwMasked, shift};
   memcpy(base, &h, sizeof(h));
   HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
@@ -151,7 +166,11 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
     int32_t* wsum = pow + width;
     int16_t* wt = reinterpret_cast<int16_t*>(wsum + width);
     for (int i = 0; i < width; ++i) m[i] = r[i] = p[i] = 0;
-    if (vector) FillVectorRequantFor(rq, c0, live, m, r, p);
+    if (shift != 0) {
+      FillScaledRequant(rq, c0, live, shift, m, r, p);
+    } else if (vector) {
+      FillVectorRequantFor(rq, c0, live, m, r, p);
+    }
     for (int j = 0; j < width; ++j) {
       const int c = hwyk::DwLaneChannel(j, width);
       bias[j] = w.bias && c < live ? w.bias[c0 + c] : 0;
@@ -198,14 +217,14 @@ HWY_INLINE hn::Vec<D32> DwMulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
 // its pair vectors held in registers.
 template <int KH, int KW, class D16>
 static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed, bool vector,
-                            int32_t zp, const Requantization& rq, const int8_t* input,
+                            int shift, int32_t zp, const Requantization& rq, const int8_t* input,
                             int8_t* output) {
   const hn::Rebind<int8_t, D16> d8;
   const hn::Repartition<int32_t, D16> d32;
   const int width = static_cast<int>(hn::Lanes(d16));
   const int n32 = width / 2;
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w, pairs = hwyk::DwPairs(taps);
-  const VectorRequant<decltype(d32)> vr(d32, rq);
+  const VectorRequant<decltype(d32)> vr(d32, rq, shift);
   const ptrdiff_t pixel = channels;
   // Padded taps read this row: zp * w, cancelled by the bias term.
   HWY_ALIGN int8_t zero_row[HWY_MAX_BYTES];
@@ -284,6 +303,17 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
           }
         }
         int8_t* out = orow + static_cast<size_t>(ox) * channels;
+#if HWY_TARGET == HWY_WASM
+        if (shift != 0 && width == 8) {
+          // a = channels 0-3, b = 4-7: narrowed in order (qs8_requant-inl.h).
+          const v128_t y[2] = {
+              vr.Scaled(d32, acc_a, hn::LoadU(d32, mult), hn::LoadU(d32, rnd), hn::LoadU(d32, pow)).raw,
+              vr.Scaled(d32, acc_b, hn::LoadU(d32, mult + n32), hn::LoadU(d32, rnd + n32),
+                        hn::LoadU(d32, pow + n32)).raw};
+          StoreScaledBytes<2>(y, rq, out);
+          continue;
+        }
+#endif
         if (vector) {
           const auto ya = vr.Apply(d32, acc_a, hn::LoadU(d32, mult), hn::LoadU(d32, rnd),
                                    hn::LoadU(d32, pow));
@@ -324,10 +354,17 @@ template <class D16>
 static void DepthwiseWidth(D16 d16, const ConvGeometry& g, const uint8_t* packed, bool vector,
                            int32_t zp, const Requantization& rq, const int8_t* input,
                            int8_t* output) {
+#if HWY_TARGET == HWY_WASM
+  hwyk::DwHeader h;
+  memcpy(&h, packed, sizeof(h));
+  const int shift = h.vector == kScaledFormat ? h.shift : 0;
+#else
+  constexpr int shift = 0;  // the scaled form is WASM's only
+#endif
   if (g.kernel_h == 3 && g.kernel_w == 3) {
-    DepthwiseBlocks<3, 3>(d16, g, packed, vector, zp, rq, input, output);
+    DepthwiseBlocks<3, 3>(d16, g, packed, vector, shift, zp, rq, input, output);
   } else {
-    DepthwiseBlocks<0, 0>(d16, g, packed, vector, zp, rq, input, output);
+    DepthwiseBlocks<0, 0>(d16, g, packed, vector, shift, zp, rq, input, output);
   }
 }
 
@@ -337,7 +374,7 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
   hwyk::DwHeader h{};
   if (w.packed) memcpy(&h, w.packed, sizeof(h));
   if (width == 0 || !w.packed || h.width != width || h.taps != g.kernel_h * g.kernel_w ||
-      h.channels != g.out_c || g.in_c != g.out_c || h.masked != kDwMasked || (h.vector != 0 && h.vector != kVectorFormat)) {
+      h.channels != g.out_c || g.in_c != g.out_c || h.masked != kDwMasked || (h.vector != 0 && h.vector != kVectorFormat && h.vector != kScaledFormat)) {
     qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }

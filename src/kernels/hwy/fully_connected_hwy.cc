@@ -173,6 +173,24 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
       }
       int8_t* o = output + static_cast<size_t>(r0) * out;
       int m = 0;
+#if HWY_TARGET == HWY_WASM
+      // All pairs (or fours) of the block's rows in one call (Repeat,
+      // qs8_gemm-inl.h).
+      if (four && nb >= 4) {
+        const int16_t* patches[4] = {buf, buf + stride, buf + 2 * stride, buf + 3 * stride};
+        int8_t* outs[4] = {o, o + out, o + 2 * static_cast<size_t>(out), o + 3 * static_cast<size_t>(out)};
+        const Repeat rp{nb / 4, static_cast<size_t>(4 * stride), 4 * static_cast<size_t>(out)};
+        PairGemmPacked<4>(patches, pr, pk, rq, oc0, ocn, outs, rp);
+        m = nb / 4 * 4;
+      }
+      if (nb - m >= 2) {
+        const int16_t* patches[2] = {buf + m * stride, buf + (m + 1) * stride};
+        int8_t* outs[2] = {o + static_cast<size_t>(m) * out, o + static_cast<size_t>(m + 1) * out};
+        const Repeat rp{(nb - m) / 2, static_cast<size_t>(2 * stride), 2 * static_cast<size_t>(out)};
+        PairGemmPacked<2>(patches, pr, pk, rq, oc0, ocn, outs, rp);
+        m += (nb - m) / 2 * 2;
+      }
+#endif
       if (four) {
         for (; m + 4 <= nb; m += 4) {
           const int16_t* patches[4] = {buf + m * stride, buf + (m + 1) * stride,

@@ -121,16 +121,26 @@ struct ChunkRequant {
   const int32_t* mult;
   const int32_t* rnd;
   const int32_t* pow;
+  int shift;  // R of the scaled form (WASM), 0: kVectorFormat
 };
 
 // MR patches (int16 tap pairs laid out as `pr`) times one group of NV
 // channel vectors; out[m][c] receives the requantized byte of group channel c
 // (`first` is the group's first channel in the layer, `live` how many of
 // its lanes are real channels).
+// On WASM a function of its own: V8's register allocator, given the whole
+// layer inlined into one function, kept every accumulator of this loop on
+// the stack (a load and a store per i32x4.dot_i16x8_s); alone, they stay
+// in registers.
+#if HWY_TARGET == HWY_WASM
+#define TM2_GEMM_GROUP_INLINE HWY_NOINLINE
+#else
+#define TM2_GEMM_GROUP_INLINE HWY_INLINE
+#endif
 template <int NV, int MR>
-HWY_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr, const int16_t* tile,
-                              const int32_t* bias, const ChunkRequant& cr, int group_offset,
-                              int first, int live, int8_t* const* out) {
+HWY_INLINE void PairGemmGroupOnce(const int16_t* const* patch, const PatchRows& pr,
+                                  const int16_t* tile, const int32_t* bias, const ChunkRequant& cr,
+                                  int group_offset, int first, int live, int8_t* const* out) {
   const hn::ScalableTag<int32_t> d32;
   const hn::Repartition<int16_t, decltype(d32)> d16;
   const size_t n32 = hn::Lanes(d32), n16 = hn::Lanes(d16);
@@ -154,8 +164,37 @@ HWY_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr, 
       }
     }
   }
+  // The output stage reads the sums through TM2_GEMM_SUM. On WASM they go to
+  // memory first, once: clang 14 otherwise keeps acc itself in memory (the
+  // output loops index it with a variable m) and stores every accumulator
+  // on every pair of the loop above, one v128.store per i32x4.dot_i16x8_s.
+#undef TM2_GEMM_SUM
+#if HWY_TARGET == HWY_WASM
+  HWY_ALIGN int32_t sums[MR][NV * 4];
+  for (int m = 0; m < MR; ++m) {
+    for (int v = 0; v < NV; ++v) hn::Store(acc[m][v], d32, sums[m] + v * n32);
+  }
+#define TM2_GEMM_SUM(m, v) hn::Load(d32, sums[m] + (v) * n32)
+#else
+#define TM2_GEMM_SUM(m, v) acc[m][v]
+#endif
   if (cr.vector) {
-    const VectorRequant<decltype(d32)> vr(d32, *cr.rq);
+    const VectorRequant<decltype(d32)> vr(d32, *cr.rq, cr.shift);
+#if HWY_TARGET == HWY_WASM
+    // Whole vectors in the scaled form: narrowed together (StoreScaledBytes).
+    if (cr.shift != 0 && live == NV * static_cast<int>(n32)) {
+      for (int m = 0; m < MR; ++m) {
+        v128_t y[NV];
+        for (int v = 0; v < NV; ++v) {
+          const int c = group_offset + v * static_cast<int>(n32);
+          y[v] = vr.Scaled(d32, TM2_GEMM_SUM(m, v), hn::LoadU(d32, cr.mult + c),
+                           hn::LoadU(d32, cr.rnd + c), hn::LoadU(d32, cr.pow + c)).raw;
+        }
+        StoreScaledBytes<NV>(y, *cr.rq, out[m]);
+      }
+      return;
+    }
+#endif
     for (int v = 0; v < NV; ++v) {
       const int c = v * static_cast<int>(n32);
       const int n = live - c < static_cast<int>(n32) ? live - c : static_cast<int>(n32);
@@ -163,16 +202,48 @@ HWY_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr, 
       const auto rnd = hn::LoadU(d32, cr.rnd + group_offset + c);
       const auto pow = hn::LoadU(d32, cr.pow + group_offset + c);
       for (int m = 0; m < MR; ++m) {
-        StoreBytes(d32, vr.Apply(d32, acc[m][v], mult, rnd, pow), n, out[m] + c);
+        StoreBytes(d32, vr.Apply(d32, TM2_GEMM_SUM(m, v), mult, rnd, pow), n, out[m] + c);
       }
     }
     return;
   }
   HWY_ALIGN int32_t lanes[NV * HWY_MAX_BYTES / 4];
   for (int m = 0; m < MR; ++m) {
-    for (int v = 0; v < NV; ++v) hn::Store(acc[m][v], d32, lanes + v * n32);
+    for (int v = 0; v < NV; ++v) hn::Store(TM2_GEMM_SUM(m, v), d32, lanes + v * n32);
     hwyk::RequantizeRow(lanes, first, live, *cr.rq, out[m]);
   }
+#undef TM2_GEMM_SUM
+}
+
+// `count` runs of MR patches; run j reads patch[m] + j * patch_step and
+// writes out[m] + j * out_step. WASM hands a whole row of pixels to one
+// call (each call of a separate function costs V8 a spill and reload of
+// the caller's live values); elsewhere count is 1.
+struct Repeat {
+  int count = 1;
+  size_t patch_step = 0;
+  size_t out_step = 0;
+};
+
+template <int NV, int MR>
+TM2_GEMM_GROUP_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr,
+                                         const int16_t* tile, const int32_t* bias,
+                                         const ChunkRequant& cr, int group_offset, int first,
+                                         int live, int8_t* const* out, Repeat rp) {
+#if HWY_TARGET == HWY_WASM
+  for (int j = 0; j < rp.count; ++j) {
+    const int16_t* p[MR];
+    int8_t* o[MR];
+    for (int m = 0; m < MR; ++m) {
+      p[m] = patch[m] + j * rp.patch_step;
+      o[m] = out[m] + j * rp.out_step;
+    }
+    PairGemmGroupOnce<NV, MR>(p, pr, tile, bias, cr, group_offset, first, live, o);
+  }
+#else
+  (void)rp;  // always one run here
+  PairGemmGroupOnce<NV, MR>(patch, pr, tile, bias, cr, group_offset, first, live, out);
+#endif
 }
 
 // Runs every group of a packed chunk [oc0, oc0 + ocn) for MR patches and
@@ -180,7 +251,7 @@ HWY_INLINE void PairGemmGroup(const int16_t* const* patch, const PatchRows& pr, 
 template <int MR>
 HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, const int16_t* tile,
                               const int32_t* bias_chunk, const ChunkRequant& cr, int oc0, int ocn,
-                              int8_t* const* out) {
+                              int8_t* const* out, Repeat rp) {
   const hn::ScalableTag<int32_t> d32;
   const int n32 = static_cast<int>(hn::Lanes(d32));
   const int nvec = (ocn + n32 - 1) / n32;
@@ -196,10 +267,10 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, 
     // few channels): more accumulators would not fit the registers.
     constexpr int kMaxNV = MR > 2 ? 2 : 4;
     switch (nv < kMaxNV ? nv : kMaxNV) {
-      case 4: PairGemmGroup<(kMaxNV > 2 ? 4 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
-      case 3: PairGemmGroup<(kMaxNV > 2 ? 3 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
-      case 2: PairGemmGroup<2, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
-      default: PairGemmGroup<1, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o); break;
+      case 4: PairGemmGroup<(kMaxNV > 2 ? 4 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o, rp); break;
+      case 3: PairGemmGroup<(kMaxNV > 2 ? 3 : 1), MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o, rp); break;
+      case 2: PairGemmGroup<2, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o, rp); break;
+      default: PairGemmGroup<1, MR>(patch, pr, t, b, cr, c0, oc0 + c0, live, o, rp); break;
     }
   }
 }
@@ -213,7 +284,7 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, 
 // count and row layout it was made for, so a table switched after packing
 // (tests force Highway targets) is noticed instead of misread.
 struct PackedHeader {
-  int32_t lanes, pairs, out_c, vector;
+  int32_t lanes, pairs, out_c, vector, shift;  // shift: R when vector is kScaledFormat
 };
 constexpr size_t kPackedHeaderBytes = 64;
 static_assert(sizeof(PackedHeader) <= kPackedHeaderBytes, "packed header grew");
@@ -241,9 +312,29 @@ inline void PackPairs(const QuantizedWeights& w, const Requantization& rq, int k
   for (size_t c = 0; c < 4 * np; ++c) bias[c] = 0;
   for (int c = 0; c < out_c && w.bias; ++c) bias[c] = w.bias[c];
   const bool vector = hwyk::VectorRequantOk(rq, 0, out_c);
-  if (vector) FillVectorRequantFor(rq, 0, out_c, mult, rnd, pow);
+  int shift = 0;
+#if HWY_TARGET == HWY_WASM
+  if (vector) {
+    const size_t row_bytes = WeightRowBytes(k, w.bits);
+    shift = ScaledShift(rq, out_c, [&](int c) {
+      int64_t sum = 0;
+      for (int i = 0; i < k; ++i) {
+        const int v = hwyk::WeightAt16(w.data + static_cast<size_t>(c) * row_bytes, i, w.bits);
+        sum += v < 0 ? -v : v;
+      }
+      const int64_t b = w.bias ? w.bias[c] : 0;
+      return (b < 0 ? -b : b) + 255 * sum;
+    });
+  }
+#endif
+  if (shift != 0) {
+    FillScaledRequant(rq, 0, out_c, shift, mult, rnd, pow);
+  } else if (vector) {
+    FillVectorRequantFor(rq, 0, out_c, mult, rnd, pow);
+  }
   PackPairTile(w, k, pr, len, out_c, n32, reinterpret_cast<int16_t*>(pow + np));
-  const PackedHeader h{n32, pr.pairs(), out_c, vector ? kVectorFormat : 0};
+  const PackedHeader h{n32, pr.pairs(), out_c,
+                       shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, shift};
   memset(base, 0, kPackedHeaderBytes);
   memcpy(base, &h, sizeof(h));
 }
@@ -257,6 +348,7 @@ struct PackedPairs {
   const int32_t* pow;
   const int16_t* tile;
   bool vector;
+  int shift;  // R of the scaled form, 0: kVectorFormat
 };
 inline bool OpenPacked(const void* packed, int pairs, int out_c, int n32, PackedPairs* v) {
   if (!packed) return false;
@@ -264,7 +356,7 @@ inline bool OpenPacked(const void* packed, int pairs, int out_c, int n32, Packed
   PackedHeader h;
   memcpy(&h, base, sizeof(h));
   if (h.lanes != n32 || h.pairs != pairs || h.out_c != out_c) return false;
-  if (h.vector != 0 && h.vector != kVectorFormat) return false;
+  if (h.vector != 0 && h.vector != kVectorFormat && h.vector != kScaledFormat) return false;
   const size_t np = PaddedChannels(out_c, n32);
   v->bias = reinterpret_cast<const int32_t*>(base + kPackedHeaderBytes);
   v->mult = v->bias + np;
@@ -272,6 +364,7 @@ inline bool OpenPacked(const void* packed, int pairs, int out_c, int n32, Packed
   v->pow = v->rnd + np;
   v->tile = reinterpret_cast<const int16_t*>(v->pow + np);
   v->vector = h.vector != 0;
+  v->shift = h.vector == kScaledFormat ? h.shift : 0;
   return true;
 }
 
@@ -293,10 +386,10 @@ inline int ChunkChannels(int pairs, int n32) {
 template <int MR>
 HWY_INLINE void PairGemmPacked(const int16_t* const* patch, const PatchRows& pr,
                                const PackedPairs& pk, const Requantization& rq, int oc0, int ocn,
-                               int8_t* const* out) {
-  const ChunkRequant cr{&rq, pk.vector, pk.mult + oc0, pk.rnd + oc0, pk.pow + oc0};
+                               int8_t* const* out, Repeat rp = Repeat()) {
+  const ChunkRequant cr{&rq, pk.vector, pk.mult + oc0, pk.rnd + oc0, pk.pow + oc0, pk.shift};
   PairGemmChunk<MR>(patch, pr, pk.tile + static_cast<size_t>(oc0) * pr.pairs() * 2,
-                    pk.bias + oc0, cr, oc0, ocn, out);
+                    pk.bias + oc0, cr, oc0, ocn, out, rp);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -1,0 +1,76 @@
+// The WASM output stage's scaled form (qs8_requant-inl.h, kScaledFormat)
+// is exact only while H s + 2^(R-1) stays inside int32; the pack step
+// proves that from |bias| + 255 sum |w|. These layers reach that bound
+// exactly (every weight -128, every x - zp = -255 or +255, Valid padding)
+// and sweep it across the limit for several spreads of per-channel shifts,
+// so a bound that is too loose shows as a wrong byte. Every variant runs
+// them; natively they are more cases of the other output stages.
+#include <vector>
+
+#include "catch2/catch.hpp"
+#include "kernel_case.h"
+#include "kernels/select.h"
+#include "variants.h"
+
+namespace tm2 {
+namespace test {
+namespace {
+
+void CheckAtBound(const KernelTable& k, const std::string& variant, bool depthwise, int r_base,
+                  int r_spread, int bias_log2, int sign) {
+  const int c = 16;  // whole vectors on every target
+  ConvGeometry g;
+  REQUIRE(MakeGeometry(5, 5, depthwise ? c : 1, c, 3, 3, 1, 1, Pad::kValid, &g));
+  const int taps = 9;
+  Rng rng(static_cast<uint64_t>(r_base * 1000 + r_spread * 100 + bias_log2 * 2 + (sign > 0)));
+  LayerCase lc;
+  lc.Fill(rng, depthwise ? taps : c, depthwise ? c : taps, c, 8, taps, RqStyle::kTypical);
+  lc.has_bias = true;
+  for (auto& b : lc.weights) b = 0x80;  // -128
+  // x - zp = -255 * sign: every product is +-255 * 128 with the bias's sign.
+  lc.input_zero_point = sign > 0 ? 127 : -128;
+  const int8_t x = sign > 0 ? -128 : 127;
+  for (int ch = 0; ch < c; ++ch) {
+    lc.bias[ch] = sign * ((1 << bias_log2) + ch);
+    lc.multiplier[ch] = ch % 3 == 0 ? INT32_MAX : ch % 3 == 1 ? -(1 << 30) - ch : (1 << 30) + 12345 * ch;
+    const int r = r_base + ch % r_spread;  // n = 32 + r
+    lc.shift[ch] = static_cast<int8_t>(31 - (32 + r));
+  }
+  lc.rq.output_zero_point = static_cast<int32_t>(rng.Int(-20, 20));
+  lc.rq.output_min = -128;
+  lc.rq.output_max = 127;
+  if (depthwise) lc.PackDepthwise(k, g);
+  else lc.PackConv(k, g);
+  const std::vector<int8_t> input(static_cast<size_t>(g.in_h) * g.in_w * g.in_c, x);
+  const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
+  std::vector<int8_t> want(out_n), got(out_n, 0x55);
+  const ConvFn ref = depthwise ? ReferenceKernels().depthwise_conv2d : ReferenceKernels().conv2d;
+  const ConvFn fn = depthwise ? k.depthwise_conv2d : k.conv2d;
+  ref(g, lc.w, lc.input_zero_point, lc.rq, input.data(), want.data());
+  fn(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+  const std::string diff = FirstDifference(want.data(), got.data(), g.out_h, g.out_w, g.out_c);
+  INFO(variant << (depthwise ? " depthwise" : " conv2d") << ", r " << r_base << "+" << r_spread
+               << ", bias 2^" << bias_log2 << ", sign " << sign << ": " << diff);
+  REQUIRE(diff.empty());
+}
+
+}  // namespace
+
+TEST_CASE("conv2d and depthwise where the scaled output stage reaches its bound") {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    for (int depthwise = 0; depthwise < 2; ++depthwise) {
+      for (int r_base : {1, 6, 18}) {
+        for (int r_spread : {1, 5, 12}) {
+          for (int bias_log2 = 10; bias_log2 <= 30; bias_log2 += 2) {
+            for (int sign : {1, -1}) {
+              CheckAtBound(k, variant, depthwise != 0, r_base, r_spread, bias_log2, sign);
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace test
+}  // namespace tm2
