@@ -89,6 +89,11 @@ struct PackSpec {
   std::string name, description;
   std::vector<CodebookSpec> codebooks;
   std::vector<ModelSpec> models;  // 1..16, unique names
+  // By default each weighted layer's bias, multiplier and shift are stored
+  // Narrow (format 1.2, FORMAT.md 4.5) where that is smaller; the values
+  // decode exactly, so outputs do not change. true: always the wide vectors
+  // (a 1.1 file when nothing else needs 1.2).
+  bool wide_channels = false;
 };
 
 // Serializes, checksums and verifies with LoadPack. `out` is replaced.
