@@ -80,6 +80,17 @@ bool NarrowIsSmaller(const LayerSpec& l, size_t narrow_bytes) {
   return vec(narrow_bytes) < wide;
 }
 
+// Narrow only for vectors the loader would take as wide (one multiplier
+// and shift a channel, bias empty or full), so both forms decode alike.
+std::vector<uint8_t> NarrowBlock(const LayerSpec& l, size_t oc) {
+  if (oc == 0 || l.multiplier.size() != oc || l.shift.size() != oc ||
+      !(l.bias.empty() || l.bias.size() == oc))
+    return {};
+  std::vector<uint8_t> narrow = format_internal::EncodeNarrowChannels(l.bias, l.multiplier, l.shift);
+  if (!NarrowIsSmaller(l, narrow.size())) narrow.clear();
+  return narrow;
+}
+
 // Serializes one layer whose input shape is `in`; `in` becomes its output.
 Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, BuildContext& ctx,
                   TensorShape* in, Offset<fb::Layer>* built) {
@@ -109,15 +120,9 @@ Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, BuildContext& ctx,
   }
   const auto name = l.name.empty() ? 0 : fbb.CreateString(l.name);
   const auto weights = packed.empty() ? 0 : fbb.CreateVector(packed);
-  // Narrow only for vectors the loader would take as wide (one multiplier
-  // and shift a channel, bias empty or full), so both forms decode alike.
-  const size_t oc = static_cast<size_t>(out.c);
-  std::vector<uint8_t> narrow;
-  if (ctx.narrow && format_internal::LayerHasWeights(p.type) && l.multiplier.size() == oc &&
-      l.shift.size() == oc && (l.bias.empty() || l.bias.size() == oc) && oc > 0) {
-    narrow = format_internal::EncodeNarrowChannels(l.bias, l.multiplier, l.shift);
-    if (!NarrowIsSmaller(l, narrow.size())) narrow.clear();
-  }
+  const std::vector<uint8_t> narrow = ctx.narrow && format_internal::LayerHasWeights(p.type)
+                                          ? NarrowBlock(l, static_cast<size_t>(out.c))
+                                          : std::vector<uint8_t>();
   const bool is_narrow = !narrow.empty();
   ctx.used_narrow = ctx.used_narrow || is_narrow;
   const auto channel_params = is_narrow ? fbb.CreateVector(narrow) : 0;
@@ -308,6 +313,13 @@ std::vector<uint8_t> WithHeader(const FlatBufferBuilder& fbb, uint16_t minor) {
 }
 
 }  // namespace
+
+size_t ChannelParamBytes(const LayerSpec& l, bool narrow) {
+  const size_t wide = 4 * l.bias.size() + 4 * l.multiplier.size() + l.shift.size();
+  if (!narrow || !format_internal::LayerHasWeights(static_cast<int>(l.kind))) return wide;
+  const std::vector<uint8_t> block = NarrowBlock(l, l.multiplier.size());
+  return block.empty() ? wide : block.size();
+}
 
 Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out) {
   if (out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "writer: null output");

@@ -96,6 +96,12 @@ struct PackSpec {
   bool wide_channels = false;
 };
 
+// The bytes a weighted layer's bias, multiplier and shift take as WritePack
+// stores them (data only, without FlatBuffers' vector lengths and padding):
+// the Narrow block where that is smaller (FORMAT.md 4.5), else the wide
+// vectors; `narrow` false: the wide vectors. weight_scales not included.
+size_t ChannelParamBytes(const LayerSpec& layer, bool narrow = true);
+
 // Serializes, checksums and verifies with LoadPack. `out` is replaced.
 Status WritePack(const PackSpec& spec, std::vector<uint8_t>* out);
 
