@@ -12,15 +12,13 @@ int BiasWidth(uint8_t header) {
   return kWidth[header & 3u];
 }
 
-// Sign-extends a little-endian value of `width` bytes (1, 2 or 4).
-int32_t ReadSigned(const uint8_t* p, int width) {
-  uint32_t u = 0;
-  for (int i = 0; i < width; ++i) u |= static_cast<uint32_t>(p[i]) << (8 * i);
-  if (width < 4) {
-    const uint32_t sign = 1u << (8 * width - 1);
-    u = (u ^ sign) - sign;  // two's complement, no implementation-defined shift
-  }
-  return static_cast<int32_t>(u);
+inline int32_t Read32(const uint8_t* p) {
+  return static_cast<int32_t>(static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+                              static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24);
+}
+
+inline int32_t Read16(const uint8_t* p) {
+  return static_cast<int16_t>(static_cast<uint16_t>(p[0] | p[1] << 8));
 }
 
 struct Layout {
@@ -67,7 +65,7 @@ Status CheckNarrowChannels(const uint8_t* params, size_t bytes, int channels) {
   }
   const Layout l = LayoutOf(header, c);
   for (size_t i = 0; i < (l.shared_multiplier ? 1 : c); ++i) {
-    const int32_t m = ReadSigned(params + l.multiplier + 4 * i, 4);
+    const int32_t m = Read32(params + l.multiplier + 4 * i);
     if (m < 0) {
       return Status::Error(StatusCode::kBadModel, "channel %lu: multiplier %" PRId32 " is negative",
                            static_cast<unsigned long>(i), m);
@@ -86,12 +84,35 @@ Status CheckNarrowChannels(const uint8_t* params, size_t bytes, int channels) {
 
 void DecodeNarrowChannels(const uint8_t* params, int channels, int32_t* bias, int32_t* multiplier,
                           int8_t* shift) {
+  // One loop per part, each with a fixed width: a re-planning pack switch
+  // decodes every layer of the model it selects (M4: a few instructions a
+  // channel).
   const size_t c = static_cast<size_t>(channels);
   const Layout l = LayoutOf(params[0], c);
-  for (size_t i = 0; i < c; ++i) {
-    if (bias && l.width) bias[i] = ReadSigned(params + l.bias + i * static_cast<size_t>(l.width), l.width);
-    shift[i] = static_cast<int8_t>(params[l.shift + (l.shared_shift ? 0 : i)]);
-    multiplier[i] = ReadSigned(params + l.multiplier + 4 * (l.shared_multiplier ? 0 : i), 4);
+  const uint8_t* p = params + l.bias;
+  if (bias != nullptr) {
+    switch (l.width) {
+      case 1:
+        for (size_t i = 0; i < c; ++i) bias[i] = static_cast<int8_t>(p[i]);
+        break;
+      case 2:
+        for (size_t i = 0; i < c; ++i) bias[i] = Read16(p + 2 * i);
+        break;
+      case 4:
+        for (size_t i = 0; i < c; ++i) bias[i] = Read32(p + 4 * i);
+        break;
+      default:
+        break;
+    }
+  }
+  p = params + l.shift;
+  for (size_t i = 0; i < c; ++i) shift[i] = static_cast<int8_t>(p[l.shared_shift ? 0 : i]);
+  p = params + l.multiplier;
+  if (l.shared_multiplier) {
+    const int32_t m = Read32(p);
+    for (size_t i = 0; i < c; ++i) multiplier[i] = m;
+  } else {
+    for (size_t i = 0; i < c; ++i) multiplier[i] = Read32(p + 4 * i);
   }
 }
 
