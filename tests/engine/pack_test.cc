@@ -143,6 +143,38 @@ TEST_CASE("Narrow per-channel parameters run byte-identical to the wide vectors"
   CHECK(Run(runner.engine(), 3) == first);
 }
 
+TEST_CASE("The shipped pack in format 1.2 runs as its 1.1 file did, which still loads",
+          "[engine][pack]") {
+  // shipped_v1_1.pack.tm2 is the parity pack as tm2-pack wrote it before
+  // format 1.2 (wide vectors); shipped.pack.tm2 is the same pack Narrow.
+  std::vector<uint8_t> old_bytes, new_bytes;
+  REQUIRE(tm2::test::ReadFileBytes("models/shipped_v1_1.pack.tm2", &old_bytes));
+  REQUIRE(tm2::test::ReadFileBytes("models/shipped.pack.tm2", &new_bytes));
+  CHECK(old_bytes[6] == 1);
+  CHECK(new_bytes[6] == 2);
+  CHECK(new_bytes.size() < old_bytes.size());
+  std::vector<uint32_t> sa, sb;
+  tm2::Pack older, newer;
+  REQUIRE(tm2::test::LoadPackCopy(old_bytes, &sa, &older).ok());
+  REQUIRE(tm2::test::LoadPackCopy(new_bytes, &sb, &newer).ok());
+  REQUIRE(older.num_models() == newer.num_models());
+  for (int m = 0; m < newer.num_models(); ++m) {
+    for (const tm2::KernelTable* k : {&tm2::ReferenceKernels(), &tm2::SelectKernels()}) {
+      INFO("model " << newer.model(m).name() << ", kernels " << k->name);
+      tm2::EngineOptions options;
+      options.kernels = k;
+      size_t na = 0, nb = 0;
+      REQUIRE(tm2::Engine::ArenaBytes(older.model(m), &na, options).ok());
+      REQUIRE(tm2::Engine::ArenaBytes(newer.model(m), &nb, options).ok());
+      std::vector<uint8_t> arena_a(na), arena_b(nb);
+      tm2::Engine a, b;
+      REQUIRE(a.Init(older.model(m), arena_a.data(), na, options).ok());
+      REQUIRE(b.Init(newer.model(m), arena_b.data(), nb, options).ok());
+      for (uint32_t seed = 11; seed <= 14; ++seed) CHECK(Run(a, seed) == Run(b, seed));
+    }
+  }
+}
+
 TEST_CASE("PackRunner switches models in place in one arena", "[engine][pack]") {
   Loaded l;
   LoadSamplePack(&l);
