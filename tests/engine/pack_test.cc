@@ -148,8 +148,8 @@ TEST_CASE("The shipped pack in format 1.2 runs as its 1.1 file did, which still 
   // shipped_v1_1.pack.tm2 is the parity pack as tm2-pack wrote it before
   // format 1.2 (wide vectors); shipped.pack.tm2 is the same pack Narrow.
   std::vector<uint8_t> old_bytes, new_bytes;
-  REQUIRE(tm2::test::ReadFileBytes("models/shipped_v1_1.pack.tm2", &old_bytes));
-  REQUIRE(tm2::test::ReadFileBytes("models/shipped.pack.tm2", &new_bytes));
+  REQUIRE(tm2::test::ReadFileBytes(std::string(TM2_FIXTURES_DIR) + "/models/shipped_v1_1.pack.tm2", &old_bytes));
+  REQUIRE(tm2::test::ReadFileBytes(std::string(TM2_FIXTURES_DIR) + "/models/shipped.pack.tm2", &new_bytes));
   CHECK(old_bytes[6] == 1);
   CHECK(new_bytes[6] == 2);
   CHECK(new_bytes.size() < old_bytes.size());
