@@ -348,11 +348,11 @@ class Engine::Planner final : public ModelVisitor {
     const size_t c = static_cast<size_t>(v.out.c);
     const bool bias = NarrowChannelsHaveBias(v.channel_params);
     const size_t bias_bytes = bias ? 4 * c : 0;
-    const size_t before = arena_.used();
-    // Whole 16-byte units, so the parts planned after it keep their padding.
+    // Whole 16-byte units: the padding before it is what the next part
+    // would have needed anyway, so the arena grows by exactly these bytes.
     const size_t bytes = (bias_bytes + 4 * c + c + kAlign - 1) / kAlign * kAlign;
     uint8_t* block = static_cast<uint8_t*>(arena_.Take(bytes));
-    report_.channel_params += arena_.used() - before;
+    report_.channel_params += bytes;
     if (block == nullptr) return;  // sizing, or the arena is too small (reported after the walk)
     int32_t* b = bias ? reinterpret_cast<int32_t*>(block) : nullptr;
     int32_t* m = reinterpret_cast<int32_t*>(block + bias_bytes);
