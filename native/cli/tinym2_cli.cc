@@ -157,6 +157,7 @@ int Info(const tm2::Model& model, size_t file_bytes) {
       {"features", &tm2::ArenaReport::features},
       {"layer plans", &tm2::ArenaReport::layer_plans},
       {"packed weights", &tm2::ArenaReport::packed_weights},
+      {"narrow channel params", &tm2::ArenaReport::channel_params},
       {"logits, probabilities", &tm2::ArenaReport::outputs},
       {"shared: max of", &tm2::ArenaReport::shared},
       {"  preprocessing scratch", &tm2::ArenaReport::preprocess_scratch},

@@ -121,7 +121,7 @@ Status Build(const std::vector<ModelSpec>& sources, const Options& o, PackSpec* 
     choice.bytes_after = choice.bytes_before;
     rep.channel_bytes_in += ChannelBytes(l);
     if (!o.keep_weight_scales) l.weight_scales.clear();
-    rep.channel_bytes_out += ChannelBytes(l);
+    rep.channel_bytes_out += ChannelParamBytes(l) + 4 * l.weight_scales.size();
     const int g = l.weight_bits == 4 ? 1 : 0;
     if (codebook_index[g] < 0 || l.weights.size() < o.min_weights) continue;
     const size_t per_row = (len + static_cast<size_t>(o.dim) - 1) / static_cast<size_t>(o.dim);

@@ -177,7 +177,8 @@ int main(int argc, char** argv) {
   std::printf("weights only: %zu B (sum of inputs) -> %zu B (pack, codebooks included): %.2fx\n",
               report.weight_bytes_in, report.weight_bytes_out,
               static_cast<double>(report.weight_bytes_in) / static_cast<double>(report.weight_bytes_out));
-  std::printf("per-channel vectors: %zu B -> %zu B (weight_scales dropped: the engine never reads them)\n",
+  std::printf("per-channel vectors: %zu B -> %zu B (Narrow where smaller, format 1.2; weight_scales "
+              "dropped: the engine never reads them)\n",
               report.channel_bytes_in, report.channel_bytes_out);
   std::printf("whole files: %zu B (sum of inputs) -> %zu B (%s): %.2fx\n", file_bytes_in,
               packed.size(), out_path,

@@ -113,6 +113,8 @@ struct ArenaReport {
   size_t packed_weights = 0;     // the kernel table's weight layouts (kernels.h)
   size_t pq_scratch = 0;         // product-quantized layers: the largest one decoded
                                  // (pq_decode.h) and one small plan per PQ layer
+  size_t channel_params = 0;     // format 1.2 Narrow layers' bias, multiplier and shift,
+                                 // decoded at Init (format/channel_params.h)
   size_t outputs = 0;            // logits and probabilities
   // One region used in turn: by SetInput's preprocessing, then by Invoke.
   size_t preprocess_scratch = 0;  // the largest branch's

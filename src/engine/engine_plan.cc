@@ -11,6 +11,7 @@
 #include "engine/memory_plan.h"
 #include "engine/pq_layer.h"
 #include "engine/weight_packing.h"
+#include "format/channel_params.h"
 
 namespace tm2 {
 namespace {
@@ -188,6 +189,7 @@ class Engine::Planner final : public ModelVisitor {
       p.weights.bias = v.bias;
       p.rq.multiplier = v.multiplier;
       p.rq.shift = v.shift;
+      if (v.channel_params) DecodeChannels(v, &p);
       p.rq.output_zero_point = v.output_zero_point;
       if (v.pq) {
         // Decoded into the scratch before every run, and now for packing.
@@ -338,6 +340,29 @@ class Engine::Planner final : public ModelVisitor {
   // The chain of layers whose outputs share one planned buffer: its index,
   // first and last layer, its extent and the last output's offset, in bytes
   // from the first output's start.
+  // A Narrow layer's bias, multiplier and shift (format 1.2), decoded once
+  // into the kept part of the arena: the kernels read int32 / int32 / int8
+  // arrays as for a wide layer, and Invoke does no decoding. CheckLayer has
+  // checked the bytes. One block: biases, multipliers, then shifts.
+  void DecodeChannels(const LayerView& v, LayerPlan* p) {
+    const size_t c = static_cast<size_t>(v.out.c);
+    const bool bias = NarrowChannelsHaveBias(v.channel_params);
+    const size_t bias_bytes = bias ? 4 * c : 0;
+    // Whole 16-byte units: the padding before it is what the next part
+    // would have needed anyway, so the arena grows by exactly these bytes.
+    const size_t bytes = (bias_bytes + 4 * c + c + kAlign - 1) / kAlign * kAlign;
+    uint8_t* block = static_cast<uint8_t*>(arena_.Take(bytes));
+    report_.channel_params += bytes;
+    if (block == nullptr) return;  // sizing, or the arena is too small (reported after the walk)
+    int32_t* b = bias ? reinterpret_cast<int32_t*>(block) : nullptr;
+    int32_t* m = reinterpret_cast<int32_t*>(block + bias_bytes);
+    int8_t* sh = reinterpret_cast<int8_t*>(block + bias_bytes + 4 * c);
+    DecodeNarrowChannels(v.channel_params, v.out.c, b, m, sh);
+    p->weights.bias = b;
+    p->rq.multiplier = m;
+    p->rq.shift = sh;
+  }
+
   bool band_ = false;
   int group_ = -1;
   int group_first_ = 0, group_last_ = 0;
@@ -420,7 +445,7 @@ Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report,
   report->total = arena.used() + kAlign;  // slack for an unaligned arena start
   report->alignment = report->total - report->preprocess_tables - report->resampler_cache -
                       report->features - report->layer_plans - report->packed_weights -
-                      report->pq_scratch - report->outputs - (external ? 0 : report->shared);
+                      report->channel_params - report->pq_scratch - report->outputs - (external ? 0 : report->shared);
   if (external && !arena.dry() &&
       (options_.shared_region_bytes < report->shared ||
        reinterpret_cast<uintptr_t>(options_.shared_region) % kAlign != 0))

@@ -2,6 +2,7 @@
 #include "engine/layer_check.h"
 
 #include "engine/pq_layer.h"
+#include "format/channel_params.h"
 
 namespace tm2 {
 namespace engine_internal {
@@ -67,6 +68,16 @@ Status CheckLayer(const LayerView& v, PqWeights* pq) {
   if (v.pq) TM2_RETURN_IF_ERROR(engine_internal::CheckPqLayer(v, rows, row, pq));
   const size_t weight_bytes =
       v.pq ? v.weight_bytes : rows * WeightRowBytes(static_cast<int>(row), v.weight_bits);
+  if (v.channel_params != nullptr) {
+    // Narrow (format 1.2): decoded at Init; the same rules as the vectors.
+    if (v.weights == nullptr || v.weight_bytes != weight_bytes || v.multiplier || v.shift || v.bias)
+      return Status::Error(StatusCode::kBadModel,
+                           "engine: %lu weight bytes (the plan needs %lu) or vectors beside "
+                           "narrow channel parameters",
+                           static_cast<unsigned long>(v.weight_bytes),
+                           static_cast<unsigned long>(weight_bytes));
+    return CheckNarrowChannels(v.channel_params, v.channel_params_bytes, v.out.c);
+  }
   if (v.weights == nullptr || v.weight_bytes != weight_bytes || v.multiplier == nullptr ||
       v.multiplier_count != channels || v.shift == nullptr || v.shift_count != channels ||
       (v.bias != nullptr && v.bias_count != channels))

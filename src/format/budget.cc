@@ -94,6 +94,9 @@ Status BudgetVisitor::Layer(const LayerView& v) {
     if (decoded > largest_pq_) largest_pq_ = decoded;
     ++cost_.pq_layers;
   }
+  // Narrow per-channel parameters (1.2) are decoded into the arena at Init:
+  // int32 bias, int32 multiplier, int8 shift a channel.
+  if (v.channel_params) cost_.memory_bytes = SatAdd(cost_.memory_bytes, 9 * static_cast<uint64_t>(v.out.c));
   ++layers_;
   return Status::Ok();
 }

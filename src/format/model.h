@@ -37,6 +37,7 @@ struct Branch;
 constexpr uint16_t kFormatMajor = 1;
 constexpr uint16_t kFormatMinor = 0;      // what WriteModel writes (the lowest that suffices)
 constexpr uint16_t kFormatMinorPack = 1;  // model packs and ProductQuantized weights
+constexpr uint16_t kFormatMinorNarrow = 2;  // Narrow per-channel parameters (packs that use them)
 constexpr size_t kHeaderBytes = 16;
 
 // CRC-32 (IEEE, reflected, polynomial 0xEDB88320), as stored in the header.
@@ -120,6 +121,10 @@ struct LayerView {
   size_t multiplier_count = 0;
   const int8_t* shift = nullptr;
   size_t shift_count = 0;
+  // Format 1.2 Narrow layers: bias, multiplier and shift above are null and
+  // these bytes hold them (format/channel_params.h, FORMAT.md 4.5; verified).
+  const uint8_t* channel_params = nullptr;
+  size_t channel_params_bytes = 0;
   // Cost: multiply-accumulates, and all inner-loop steps (MACs, pool
   // cells, one per output value for requantization or the final divide).
   uint64_t macs = 0;

@@ -103,12 +103,18 @@ LayerView MakeView(const fb::Layer& layer, int branch, int index, const TensorIn
     v.weight_bytes = layer.weights()->size();
     // An empty bias vector is no bias, like a missing one (FORMAT.md 3.3):
     // a kernel given its pointer would read past it.
-    v.bias = Len(layer.bias()) ? layer.bias()->data() : nullptr;
-    v.bias_count = Len(layer.bias());
-    v.multiplier = layer.multiplier()->data();
-    v.multiplier_count = layer.multiplier()->size();
-    v.shift = layer.shift()->data();
-    v.shift_count = layer.shift()->size();
+    if (layer.channel_encoding() == fb::ChannelEncoding::Narrow) {
+      // Decoded by the engine at Init (format/channel_params.h).
+      v.channel_params = layer.channel_params()->data();
+      v.channel_params_bytes = layer.channel_params()->size();
+    } else {
+      v.bias = Len(layer.bias()) ? layer.bias()->data() : nullptr;
+      v.bias_count = Len(layer.bias());
+      v.multiplier = layer.multiplier()->data();
+      v.multiplier_count = layer.multiplier()->size();
+      v.shift = layer.shift()->data();
+      v.shift_count = layer.shift()->size();
+    }
   }
   SetCost(&v);
   return v;
@@ -130,7 +136,8 @@ Status CheckStackSize(const LayerVector* layers, const char* where, bool is_head
 // `where` is "branch 1 'speech'" or "head"; the head must end with Softmax,
 // branches must not contain it.
 Status WalkStack(const LayerVector* layers, int branch, const char* where, TensorInfo in,
-                 const CodebookVector* codebooks, ModelVisitor* visitor, TensorInfo* out) {
+                 const CodebookVector* codebooks, uint16_t minor, ModelVisitor* visitor,
+                 TensorInfo* out) {
   const bool is_head = branch < 0;
   const size_t n = Len(layers);
   for (size_t i = 0; i < n; ++i) {
@@ -153,7 +160,7 @@ Status WalkStack(const LayerVector* layers, int branch, const char* where, Tenso
     }
     TensorShape next;
     LayerWindow window;
-    Status s = VerifyLayer(layer, in.shape, codebooks, &next, &window);
+    Status s = VerifyLayer(layer, in.shape, codebooks, minor, &next, &window);
     if (!s.ok()) return fail(s);
     const LayerView view = MakeView(layer, branch, static_cast<int>(i), in, next, window, codebooks);
     s = visitor->Layer(view);
@@ -194,7 +201,7 @@ Status Walk(const Model& model, ModelVisitor* visitor) {
     TM2_RETURN_IF_ERROR(
         WithContext(visitor->BeginStack(b, in, static_cast<int>(Len(branch.layers()))), pre_where));
     TensorInfo out;
-    TM2_RETURN_IF_ERROR(WalkStack(branch.layers(), b, where, in, codebooks, visitor, &out));
+    TM2_RETURN_IF_ERROR(WalkStack(branch.layers(), b, where, in, codebooks, model.format_minor(), visitor, &out));
     TM2_RETURN_IF_ERROR(WithContext(visitor->EndStack(b, out), where));
     head_in = out;
     fused += out.shape.size();
@@ -213,7 +220,8 @@ Status Walk(const Model& model, ModelVisitor* visitor) {
   const int head_layers = static_cast<int>(Len(model.root()->head()));
   TM2_RETURN_IF_ERROR(WithContext(visitor->BeginStack(-1, head_in, head_layers), "head"));
   TensorInfo logits;
-  TM2_RETURN_IF_ERROR(WalkStack(model.root()->head(), -1, "head", head_in, codebooks, visitor, &logits));
+  TM2_RETURN_IF_ERROR(WalkStack(model.root()->head(), -1, "head", head_in, codebooks,
+                                        model.format_minor(), visitor, &logits));
   if (logits.shape.size() != static_cast<size_t>(model.num_labels())) {
     return Status::Error(StatusCode::kBadModel, "head: outputs %d values for %d labels",
                          static_cast<int>(logits.shape.size()), model.num_labels());

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "format/channel_params.h"
 #include "format/layer_params.h"
 #include "format/layer_rules.h"
 #include "format/tm2_generated.h"
@@ -86,9 +87,19 @@ class SpecVisitor final : public ModelVisitor {
           format_internal::WeightLayout(format_internal::ParamsOf(f), v.in);
       l.weights = Values(v, m);
       l.weight_bits = v.pq ? 8 : v.weight_bits;
-      l.bias = Copy<int32_t>(f.bias());
-      l.multiplier = Copy<int32_t>(f.multiplier());
-      l.shift = Copy<int8_t>(f.shift());
+      if (v.channel_params != nullptr) {
+        // Narrow (1.2): the same values as wide vectors (verified).
+        const size_t c = static_cast<size_t>(v.out.c);
+        l.multiplier.resize(c);
+        l.shift.resize(c);
+        if (NarrowChannelsHaveBias(v.channel_params)) l.bias.resize(c);
+        DecodeNarrowChannels(v.channel_params, v.out.c, l.bias.empty() ? nullptr : l.bias.data(),
+                             l.multiplier.data(), l.shift.data());
+      } else {
+        l.bias = Copy<int32_t>(f.bias());
+        l.multiplier = Copy<int32_t>(f.multiplier());
+        l.shift = Copy<int8_t>(f.shift());
+      }
       l.weight_scales = Copy<float>(f.weight_scales());
       l.output_zero_point = f.output_zero_point();
       l.output_scale = f.output_scale();

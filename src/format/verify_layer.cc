@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "format/channel_params.h"
 #include "format/layer_params.h"
 #include "format/layer_rules.h"
 #include "format/verify_model.h"
@@ -54,7 +55,8 @@ void DescribeWeights(const fb::Layer& layer, const TensorShape& in, char* buf, s
 
 Status CheckNoWeights(const fb::Layer& layer) {
   if (Len(layer.weights()) || Len(layer.bias()) || Len(layer.multiplier()) || Len(layer.shift()) ||
-      Len(layer.weight_scales())) {
+      Len(layer.weight_scales()) || Len(layer.channel_params()) ||
+      layer.channel_encoding() != fb::ChannelEncoding::Wide) {
     return Status::Error(StatusCode::kBadModel,
                          "carries weights or per-channel vectors but has no weights");
   }
@@ -71,8 +73,48 @@ Status CheckChannelVector(const char* what, size_t len, int channels, bool requi
   return Status::Ok();
 }
 
+// Today's vectors: one multiplier and shift a channel, bias optional.
+Status CheckWide(const fb::Layer& layer, int oc) {
+  if (Len(layer.channel_params())) {
+    return Status::Error(StatusCode::kBadModel, "a Wide layer carries %lu channel_params bytes",
+                         static_cast<unsigned long>(Len(layer.channel_params())));
+  }
+  TM2_RETURN_IF_ERROR(CheckChannelVector("multiplier", Len(layer.multiplier()), oc, true));
+  TM2_RETURN_IF_ERROR(CheckChannelVector("shift", Len(layer.shift()), oc, true));
+  TM2_RETURN_IF_ERROR(CheckChannelVector("bias", Len(layer.bias()), oc, false));
+  for (int c = 0; c < oc; ++c) {
+    const int32_t m = layer.multiplier()->Get(c);
+    const int s = layer.shift()->Get(c);
+    if (m < 0) {
+      return Status::Error(StatusCode::kBadModel, "channel %d: multiplier %" PRId32 " is negative",
+                           c, m);
+    }
+    if (31 - s < 1 || 31 - s > 62) {
+      return Status::Error(StatusCode::kBadModel,
+                           "channel %d: shift %d gives n = 31 - shift = %d, outside [1, 62]", c, s,
+                           31 - s);
+    }
+  }
+  return Status::Ok();
+}
+
+// Format 1.2 (FORMAT.md 4.5): the same values in one block, no vectors.
+Status CheckNarrow(const fb::Layer& layer, int oc, uint16_t minor) {
+  if (minor < 2) {
+    return Status::Error(StatusCode::kBadModel,
+                         "narrow per-channel parameters need format 1.2 (the file says 1.%u)",
+                         static_cast<unsigned>(minor));
+  }
+  if (Len(layer.bias()) || Len(layer.multiplier()) || Len(layer.shift())) {
+    return Status::Error(StatusCode::kBadModel,
+                         "a Narrow layer also carries bias, multiplier or shift vectors");
+  }
+  const auto* p = layer.channel_params();
+  return CheckNarrowChannels(p ? p->data() : nullptr, Len(p), oc);
+}
+
 Status CheckWeighted(const fb::Layer& layer, const TensorShape& in, const TensorShape& out,
-                     const CodebookVector* codebooks) {
+                     const CodebookVector* codebooks, uint16_t minor) {
   const int bits = layer.weight_bits();
   if (bits != 4 && bits != 8) {
     return Status::Error(StatusCode::kBadModel, "weight_bits %d, expected 4 or 8", bits);
@@ -92,22 +134,11 @@ Status CheckWeighted(const fb::Layer& layer, const TensorShape& in, const Tensor
                          static_cast<unsigned long>(have), static_cast<unsigned long>(expected), dims, bits);
   }
   const int oc = out.c;
-  TM2_RETURN_IF_ERROR(CheckChannelVector("multiplier", Len(layer.multiplier()), oc, true));
-  TM2_RETURN_IF_ERROR(CheckChannelVector("shift", Len(layer.shift()), oc, true));
-  TM2_RETURN_IF_ERROR(CheckChannelVector("bias", Len(layer.bias()), oc, false));
   TM2_RETURN_IF_ERROR(CheckChannelVector("weight_scales", Len(layer.weight_scales()), oc, false));
-  for (int c = 0; c < oc; ++c) {
-    const int32_t m = layer.multiplier()->Get(c);
-    const int s = layer.shift()->Get(c);
-    if (m < 0) {
-      return Status::Error(StatusCode::kBadModel, "channel %d: multiplier %" PRId32 " is negative",
-                           c, m);
-    }
-    if (31 - s < 1 || 31 - s > 62) {
-      return Status::Error(StatusCode::kBadModel,
-                           "channel %d: shift %d gives n = 31 - shift = %d, outside [1, 62]", c, s,
-                           31 - s);
-    }
+  if (layer.channel_encoding() == fb::ChannelEncoding::Narrow) {
+    TM2_RETURN_IF_ERROR(CheckNarrow(layer, oc, minor));
+  } else {
+    TM2_RETURN_IF_ERROR(CheckWide(layer, oc));
   }
   const float scale = layer.output_scale();
   if (!(std::isfinite(scale) && scale > 0.0f)) {
@@ -120,7 +151,7 @@ Status CheckWeighted(const fb::Layer& layer, const TensorShape& in, const Tensor
 }  // namespace
 
 Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, const CodebookVector* codebooks,
-                   TensorShape* out, LayerWindow* window) {
+                   uint16_t minor, TensorShape* out, LayerWindow* window) {
   const int type = static_cast<int>(layer.type());
   if (type >= kNumLayerTypes) {
     return Status::Error(StatusCode::kUnsupported, "layer type %d needs a newer reader", type);
@@ -131,6 +162,12 @@ Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, const Codebook
                          "weight encoding %d needs a newer reader (this one reads Dense and "
                          "ProductQuantized)",
                          static_cast<int>(layer.weight_encoding()));
+  }
+  if (layer.channel_encoding() != fb::ChannelEncoding::Wide &&
+      layer.channel_encoding() != fb::ChannelEncoding::Narrow) {
+    return Status::Error(StatusCode::kUnsupported,
+                         "channel encoding %d needs a newer reader (this one reads Wide and Narrow)",
+                         static_cast<int>(layer.channel_encoding()));
   }
   if (layer.padding() != fb::Padding::Valid && layer.padding() != fb::Padding::Same) {
     return Status::Error(StatusCode::kUnsupported, "padding %d needs a newer reader",
@@ -144,7 +181,7 @@ Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, const Codebook
     }
     return CheckNoWeights(layer);
   }
-  return CheckWeighted(layer, in, *out, codebooks);
+  return CheckWeighted(layer, in, *out, codebooks, minor);
 }
 
 Status WithContext(const Status& inner, const char* context) {

@@ -34,10 +34,11 @@ using CodebookVector = flatbuffers::Vector<flatbuffers::Offset<fb::Codebook>>;
 
 // One layer on input `in`: fields, shape, weight and per-channel vectors.
 // `codebooks`: the pack's (null for a standalone model, where a
-// ProductQuantized layer is an error). The message carries no context;
+// ProductQuantized layer is an error); `minor`: the file's format minor
+// (Narrow per-channel parameters need 1.2). The message carries no context;
 // the caller prefixes where the layer is.
 Status VerifyLayer(const fb::Layer& layer, const TensorShape& in, const CodebookVector* codebooks,
-                   TensorShape* out, LayerWindow* window);
+                   uint16_t minor, TensorShape* out, LayerWindow* window);
 
 // A ProductQuantized layer's codes against its codebook (verify_pq.cc):
 // the codebook exists, code bits 4 or 8, the exact code byte count of

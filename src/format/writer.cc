@@ -65,9 +65,36 @@ Offset<flatbuffers::Vector<T>> OptionalVector(FlatBufferBuilder& fbb, const std:
 // Codebook dims of the pack being written (empty for a plain model).
 using CodebookDims = std::vector<int>;
 
+// What a pack's layers may use, and whether one did.
+struct BuildContext {
+  CodebookDims dims;
+  bool narrow = false;       // Narrow per-channel parameters where smaller (1.2)
+  bool used_narrow = false;  // some layer is Narrow: the file needs minor 2
+};
+
+// Flat bytes of the wide vectors against the narrow block (each vector:
+// a 4-byte length, its data padded to 4). Narrow when strictly smaller.
+bool NarrowIsSmaller(const LayerSpec& l, size_t narrow_bytes) {
+  auto vec = [](size_t data) { return data ? 4 + (data + 3) / 4 * 4 : 0; };
+  const size_t wide = vec(4 * l.bias.size()) + vec(4 * l.multiplier.size()) + vec(l.shift.size());
+  return vec(narrow_bytes) < wide;
+}
+
+// Narrow only for vectors the loader would take as wide (one multiplier
+// and shift a channel, bias empty or full), so both forms decode alike.
+std::vector<uint8_t> NarrowBlock(const LayerSpec& l, size_t oc) {
+  if (oc == 0 || l.multiplier.size() != oc || l.shift.size() != oc ||
+      !(l.bias.empty() || l.bias.size() == oc))
+    return {};
+  std::vector<uint8_t> narrow = format_internal::EncodeNarrowChannels(l.bias, l.multiplier, l.shift);
+  if (!NarrowIsSmaller(l, narrow.size())) narrow.clear();
+  return narrow;
+}
+
 // Serializes one layer whose input shape is `in`; `in` becomes its output.
-Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, const CodebookDims& dims,
+Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, BuildContext& ctx,
                   TensorShape* in, Offset<fb::Layer>* built) {
+  const CodebookDims& dims = ctx.dims;
   TM2_RETURN_IF_ERROR(CheckStorable(l));
   const LayerParams p = ParamsOf(l);
   TensorShape out;
@@ -93,9 +120,15 @@ Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, const CodebookDims
   }
   const auto name = l.name.empty() ? 0 : fbb.CreateString(l.name);
   const auto weights = packed.empty() ? 0 : fbb.CreateVector(packed);
-  const auto bias = OptionalVector(fbb, l.bias);
-  const auto multiplier = OptionalVector(fbb, l.multiplier);
-  const auto shift = OptionalVector(fbb, l.shift);
+  const std::vector<uint8_t> narrow = ctx.narrow && format_internal::LayerHasWeights(p.type)
+                                          ? NarrowBlock(l, static_cast<size_t>(out.c))
+                                          : std::vector<uint8_t>();
+  const bool is_narrow = !narrow.empty();
+  ctx.used_narrow = ctx.used_narrow || is_narrow;
+  const auto channel_params = is_narrow ? fbb.CreateVector(narrow) : 0;
+  const auto bias = is_narrow ? 0 : OptionalVector(fbb, l.bias);
+  const auto multiplier = is_narrow ? 0 : OptionalVector(fbb, l.multiplier);
+  const auto shift = is_narrow ? 0 : OptionalVector(fbb, l.shift);
   const auto scales = OptionalVector(fbb, l.weight_scales);
   fb::LayerBuilder b(fbb);
   b.add_type(static_cast<fb::LayerType>(l.kind));
@@ -119,17 +152,21 @@ Status BuildLayer(FlatBufferBuilder& fbb, const LayerSpec& l, const CodebookDims
   b.add_act_min(static_cast<int8_t>(l.act_min));
   b.add_act_max(static_cast<int8_t>(l.act_max));
   b.add_name(name);
+  if (is_narrow) {
+    b.add_channel_encoding(fb::ChannelEncoding::Narrow);
+    b.add_channel_params(channel_params);
+  }
   *built = b.Finish();
   *in = out;
   return Status::Ok();
 }
 
 Status BuildStack(FlatBufferBuilder& fbb, const std::vector<LayerSpec>& layers, const char* where,
-                  const CodebookDims& dims, TensorShape* in,
+                  BuildContext& ctx, TensorShape* in,
                   Offset<flatbuffers::Vector<Offset<fb::Layer>>>* built) {
   std::vector<Offset<fb::Layer>> offsets(layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
-    const Status s = BuildLayer(fbb, layers[i], dims, in, &offsets[i]);
+    const Status s = BuildLayer(fbb, layers[i], ctx, in, &offsets[i]);
     if (!s.ok()) {
       return Status::Error(s.code(), "%s layer %zu (%s): %s", where, i,
                            format_internal::LayerTypeName(static_cast<int>(layers[i].kind)),
@@ -168,8 +205,8 @@ Offset<fb::Preprocess> BuildPreprocess(FlatBufferBuilder& fbb, const BranchSpec&
   return b.Finish();
 }
 
-Status BuildBranch(FlatBufferBuilder& fbb, const BranchSpec& spec, int index,
-                   const CodebookDims& dims, TensorShape* out, Offset<fb::Branch>* built) {
+Status BuildBranch(FlatBufferBuilder& fbb, const BranchSpec& spec, int index, BuildContext& ctx,
+                   TensorShape* out, Offset<fb::Branch>* built) {
   char where[64];
   std::snprintf(where, sizeof(where), "branch %d '%.32s'", index, spec.name.c_str());
   TensorShape shape;
@@ -177,7 +214,7 @@ Status BuildBranch(FlatBufferBuilder& fbb, const BranchSpec& spec, int index,
   shape.w = spec.preprocess.num_features();
   shape.c = 1;
   Offset<flatbuffers::Vector<Offset<fb::Layer>>> layers;
-  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.layers, where, dims, &shape, &layers));
+  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.layers, where, ctx, &shape, &layers));
   const auto name = fbb.CreateString(spec.name);
   const auto modality = fbb.CreateString(spec.modality);
   const auto prompt = fbb.CreateString(spec.prompt);
@@ -210,7 +247,7 @@ void AppendU32(std::vector<uint8_t>* out, uint32_t v) {
 }
 
 // The Model table of `spec` (its layers may index `dims`' codebooks).
-Status BuildModel(FlatBufferBuilder& fbb, const ModelSpec& spec, const CodebookDims& dims,
+Status BuildModel(FlatBufferBuilder& fbb, const ModelSpec& spec, BuildContext& ctx,
                   Offset<fb::Model>* built) {
   if (spec.branches.empty()) {
     return Status::Error(StatusCode::kInvalidArgument, "writer: a model needs at least 1 branch");
@@ -220,7 +257,7 @@ Status BuildModel(FlatBufferBuilder& fbb, const ModelSpec& spec, const CodebookD
   uint64_t fused = 0;
   for (size_t b = 0; b < spec.branches.size(); ++b) {
     TM2_RETURN_IF_ERROR(
-        BuildBranch(fbb, spec.branches[b], static_cast<int>(b), dims, &head_in, &branches[b]));
+        BuildBranch(fbb, spec.branches[b], static_cast<int>(b), ctx, &head_in, &branches[b]));
     fused += head_in.size();
   }
   if (spec.branches.size() > 1) {
@@ -228,7 +265,7 @@ Status BuildModel(FlatBufferBuilder& fbb, const ModelSpec& spec, const CodebookD
     head_in.c = fused > format_internal::kMaxTensorElements ? 0 : static_cast<int>(fused);
   }
   Offset<flatbuffers::Vector<Offset<fb::Layer>>> head;
-  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.head, "head", dims, &head_in, &head));
+  TM2_RETURN_IF_ERROR(BuildStack(fbb, spec.head, "head", ctx, &head_in, &head));
   Offset<fb::Fusion> fusion = 0;
   if (spec.branches.size() > 1) {
     TM2_RETURN_IF_ERROR(
@@ -277,12 +314,20 @@ std::vector<uint8_t> WithHeader(const FlatBufferBuilder& fbb, uint16_t minor) {
 
 }  // namespace
 
+size_t ChannelParamBytes(const LayerSpec& l, bool narrow) {
+  const size_t wide = 4 * l.bias.size() + 4 * l.multiplier.size() + l.shift.size();
+  if (!narrow || !format_internal::LayerHasWeights(static_cast<int>(l.kind))) return wide;
+  const std::vector<uint8_t> block = NarrowBlock(l, l.multiplier.size());
+  return block.empty() ? wide : block.size();
+}
+
 Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out) {
   if (out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "writer: null output");
   out->clear();
   FlatBufferBuilder fbb(4096);
   Offset<fb::Model> root;
-  TM2_RETURN_IF_ERROR(BuildModel(fbb, spec, CodebookDims(), &root));
+  BuildContext ctx;  // a plain model stays 1.0: wide vectors
+  TM2_RETURN_IF_ERROR(BuildModel(fbb, spec, ctx, &root));
   fb::FinishModelBuffer(fbb, root);
   std::vector<uint8_t> file = WithHeader(fbb, kFormatMinor);
   Model check;
@@ -295,7 +340,9 @@ Status WritePack(const PackSpec& spec, std::vector<uint8_t>* out) {
   if (out == nullptr) return Status::Error(StatusCode::kInvalidArgument, "writer: null output");
   out->clear();
   FlatBufferBuilder fbb(16384);
-  CodebookDims dims;
+  BuildContext ctx;
+  ctx.narrow = !spec.wide_channels;
+  CodebookDims& dims = ctx.dims;
   std::vector<Offset<fb::Codebook>> codebooks;
   for (const CodebookSpec& c : spec.codebooks) {
     TM2_RETURN_IF_ERROR(FitsRange("codebook dim", c.dim, 1, format_internal::kMaxPqDim));
@@ -305,7 +352,7 @@ Status WritePack(const PackSpec& spec, std::vector<uint8_t>* out) {
   }
   std::vector<Offset<fb::Model>> models(spec.models.size());
   for (size_t i = 0; i < spec.models.size(); ++i) {
-    const Status s = BuildModel(fbb, spec.models[i], dims, &models[i]);
+    const Status s = BuildModel(fbb, spec.models[i], ctx, &models[i]);
     if (!s.ok()) {
       return Status::Error(s.code(), "pack model %zu '%s': %s", i, spec.models[i].name.c_str(),
                            s.message());
@@ -321,7 +368,8 @@ Status WritePack(const PackSpec& spec, std::vector<uint8_t>* out) {
   p.add_codebooks(codebook_vector);
   p.add_models(model_vector);
   fbb.Finish(p.Finish(), format_internal::kPackIdentifier);
-  std::vector<uint8_t> file = WithHeader(fbb, kFormatMinorPack);
+  // The lowest minor that reads it (FORMAT.md 8).
+  std::vector<uint8_t> file = WithHeader(fbb, ctx.used_narrow ? kFormatMinorNarrow : kFormatMinorPack);
   // The loader needs 4-byte alignment; a vector's data has it.
   Pack check;
   TM2_RETURN_IF_ERROR(LoadPack(file.data(), file.size(), &check));

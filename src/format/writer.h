@@ -89,7 +89,18 @@ struct PackSpec {
   std::string name, description;
   std::vector<CodebookSpec> codebooks;
   std::vector<ModelSpec> models;  // 1..16, unique names
+  // By default each weighted layer's bias, multiplier and shift are stored
+  // Narrow (format 1.2, FORMAT.md 4.5) where that is smaller; the values
+  // decode exactly, so outputs do not change. true: always the wide vectors
+  // (a 1.1 file when nothing else needs 1.2).
+  bool wide_channels = false;
 };
+
+// The bytes a weighted layer's bias, multiplier and shift take as WritePack
+// stores them (data only, without FlatBuffers' vector lengths and padding):
+// the Narrow block where that is smaller (FORMAT.md 4.5), else the wide
+// vectors; `narrow` false: the wide vectors. weight_scales not included.
+size_t ChannelParamBytes(const LayerSpec& layer, bool narrow = true);
 
 // Serializes, checksums and verifies with LoadPack. `out` is replaced.
 Status WritePack(const PackSpec& spec, std::vector<uint8_t>* out);

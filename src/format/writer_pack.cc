@@ -1,5 +1,7 @@
 #include "format/writer_pack.h"
 
+#include "format/channel_params.h"
+
 namespace tm2 {
 namespace format_internal {
 namespace {
@@ -77,6 +79,40 @@ Status PackCodes(const std::vector<uint8_t>& codes, const WeightMatrix& m, int b
   }
   PackNibbleRows(codes, m, packed);
   return Status::Ok();
+}
+
+std::vector<uint8_t> EncodeNarrowChannels(const std::vector<int32_t>& bias,
+                                          const std::vector<int32_t>& multiplier,
+                                          const std::vector<int8_t>& shift) {
+  const size_t c = multiplier.size();
+  uint8_t header = 0;
+  if (!bias.empty()) {
+    header = 1;
+    for (int32_t b : bias) {
+      if (b < -32768 || b > 32767) header = 3;
+      else if ((b < -128 || b > 127) && header < 2) header = 2;
+    }
+  }
+  bool one_shift = c > 0, one_multiplier = c > 0;
+  for (size_t i = 1; i < c; ++i) {
+    one_shift = one_shift && shift[i] == shift[0];
+    one_multiplier = one_multiplier && multiplier[i] == multiplier[0];
+  }
+  if (one_shift) header |= kNarrowSharedShift;
+  if (one_multiplier) header |= kNarrowSharedMultiplier;
+  std::vector<uint8_t> out;
+  out.reserve(NarrowChannelBytes(header, c));
+  out.push_back(header);
+  static constexpr int kWidth[4] = {0, 1, 2, 4};
+  const int width = kWidth[header & 3u];
+  for (int32_t b : bias) {
+    for (int i = 0; i < width; ++i) out.push_back(static_cast<uint8_t>(static_cast<uint32_t>(b) >> (8 * i)));
+  }
+  for (size_t i = 0; i < (one_shift ? 1 : c); ++i) out.push_back(static_cast<uint8_t>(shift[i]));
+  for (size_t i = 0; i < (one_multiplier ? 1 : c); ++i) {
+    for (int k = 0; k < 4; ++k) out.push_back(static_cast<uint8_t>(static_cast<uint32_t>(multiplier[i]) >> (8 * k)));
+  }
+  return out;
 }
 
 }  // namespace format_internal

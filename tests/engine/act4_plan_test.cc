@@ -34,7 +34,7 @@ tm2::ArenaReport Report(const tm2::Model& m, const tm2::KernelTable& k, bool in_
   tm2::ArenaReport r;
   REQUIRE(tm2::Engine::ArenaBytes(m, &r, o).ok());
   CHECK(r.total == r.preprocess_tables + r.resampler_cache + r.features + r.layer_plans +
-                       r.packed_weights + r.pq_scratch + r.outputs + r.shared + r.alignment);
+                       r.packed_weights + r.channel_params + r.pq_scratch + r.outputs + r.shared + r.alignment);
   return r;
 }
 

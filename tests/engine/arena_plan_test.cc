@@ -149,7 +149,7 @@ TEST_CASE("the engine plans activations over the lifetimes of every branch and t
     CHECK(report.activations <= LiveBound(b) + 16 * b.size());
     CHECK(report.shared == std::max(report.activations, report.preprocess_scratch));
     CHECK(report.total == report.preprocess_tables + report.resampler_cache + report.features +
-                              report.layer_plans + report.packed_weights + report.outputs +
+                              report.layer_plans + report.packed_weights + report.channel_params + report.outputs +
                               report.shared + report.alignment);
     CHECK(report.alignment < 16 * 64);
   }

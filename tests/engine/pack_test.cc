@@ -74,16 +74,105 @@ TEST_CASE("Pack models equal their decoded Dense twins byte for byte", "[engine]
       REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(m), &packed_report, options).ok());
       REQUIRE(tm2::Engine::ArenaBytes(twin, &twin_report, options).ok());
       // The only extra memory: the largest PQ layer decoded, the PQ layer
-      // plans (and alignment).
+      // plans, the narrow per-channel parameters decoded (and alignment).
       CHECK(packed_report.pq_scratch > 0);
       CHECK(twin_report.pq_scratch == 0);
-      CHECK(packed_report.total - twin_report.total <= packed_report.pq_scratch + 32);
+      CHECK(packed_report.channel_params > 0);
+      CHECK(twin_report.channel_params == 0);
+      CHECK(packed_report.total - twin_report.total <=
+            packed_report.pq_scratch + packed_report.channel_params + 32);
       CHECK(packed_report.total - twin_report.total >= packed_report.pq_scratch);
       std::vector<uint8_t> arena_a(packed_report.total), arena_b(twin_report.total);
       tm2::Engine a, b;
       REQUIRE(a.Init(l.pack.model(m), arena_a.data(), arena_a.size(), options).ok());
       REQUIRE(b.Init(twin, arena_b.data(), arena_b.size(), options).ok());
       for (uint32_t seed = 1; seed <= 8; ++seed) CHECK(Run(a, seed) == Run(b, seed));
+    }
+  }
+}
+
+TEST_CASE("Narrow per-channel parameters run byte-identical to the wide vectors",
+          "[engine][pack]") {
+  // The same pack written twice: Narrow where smaller (format 1.2, the
+  // default) and with every layer's wide vectors (1.1).
+  tm2::PackSpec spec = tm2::test::SamplePackSpec();
+  std::vector<uint8_t> narrow_file, wide_file;
+  REQUIRE(tm2::WritePack(spec, &narrow_file).ok());
+  spec.wide_channels = true;
+  REQUIRE(tm2::WritePack(spec, &wide_file).ok());
+  CHECK(narrow_file[6] == 2);
+  CHECK(wide_file[6] == 1);
+  CHECK(narrow_file.size() < wide_file.size());
+  std::vector<uint32_t> sa, sb;
+  tm2::Pack narrow, wide;
+  REQUIRE(tm2::test::LoadPackCopy(narrow_file, &sa, &narrow).ok());
+  REQUIRE(tm2::test::LoadPackCopy(wide_file, &sb, &wide).ok());
+  for (int m = 0; m < narrow.num_models(); ++m) {
+    for (const tm2::KernelTable* k : {&tm2::ReferenceKernels(), &tm2::SelectKernels()}) {
+      INFO("model " << narrow.model(m).name() << ", kernels " << k->name);
+      tm2::EngineOptions options;
+      options.kernels = k;
+      tm2::ArenaReport rn, rw;
+      REQUIRE(tm2::Engine::ArenaBytes(narrow.model(m), &rn, options).ok());
+      REQUIRE(tm2::Engine::ArenaBytes(wide.model(m), &rw, options).ok());
+      // 9 bytes a channel (bias, multiplier, shift) at most, in whole
+      // 16-byte units per layer: the arena grows by exactly that.
+      CHECK(rn.channel_params > 0);
+      CHECK(rn.channel_params % 16 == 0);
+      CHECK(rw.channel_params == 0);
+      CHECK(rn.total - rw.total == rn.channel_params);
+      std::vector<uint8_t> arena_a(rn.total), arena_b(rw.total);
+      tm2::Engine a, b;
+      REQUIRE(a.Init(narrow.model(m), arena_a.data(), arena_a.size(), options).ok());
+      REQUIRE(b.Init(wide.model(m), arena_b.data(), arena_b.size(), options).ok());
+      CHECK(a.arena_report().channel_params == rn.channel_params);
+      for (uint32_t seed = 1; seed <= 8; ++seed) CHECK(Run(a, seed) == Run(b, seed));
+      // One byte short of the decoded parameters: an error, not an overflow.
+      tm2::Engine tight;
+      CHECK(tight.Init(narrow.model(m), arena_a.data(), rw.total, options).code() ==
+            tm2::StatusCode::kArenaTooSmall);
+    }
+  }
+  // A runner switching between narrow models re-decodes each time.
+  size_t need = 0;
+  REQUIRE(tm2::PackRunner::ArenaBytes(narrow, &need).ok());
+  std::vector<uint8_t> arena(need);
+  tm2::PackRunner runner;
+  REQUIRE(runner.Init(narrow, arena.data(), arena.size()).ok());
+  const std::vector<uint8_t> first = Run(runner.engine(), 3);
+  REQUIRE(runner.Select(1).ok());
+  REQUIRE(runner.Select(0).ok());
+  CHECK(Run(runner.engine(), 3) == first);
+}
+
+TEST_CASE("The shipped pack in format 1.2 runs as its 1.1 file did, which still loads",
+          "[engine][pack]") {
+  // shipped_v1_1.pack.tm2 is the parity pack as tm2-pack wrote it before
+  // format 1.2 (wide vectors); shipped.pack.tm2 is the same pack Narrow.
+  std::vector<uint8_t> old_bytes, new_bytes;
+  REQUIRE(tm2::test::ReadFileBytes(std::string(TM2_FIXTURES_DIR) + "/models/shipped_v1_1.pack.tm2", &old_bytes));
+  REQUIRE(tm2::test::ReadFileBytes(std::string(TM2_FIXTURES_DIR) + "/models/shipped.pack.tm2", &new_bytes));
+  CHECK(old_bytes[6] == 1);
+  CHECK(new_bytes[6] == 2);
+  CHECK(new_bytes.size() < old_bytes.size());
+  std::vector<uint32_t> sa, sb;
+  tm2::Pack older, newer;
+  REQUIRE(tm2::test::LoadPackCopy(old_bytes, &sa, &older).ok());
+  REQUIRE(tm2::test::LoadPackCopy(new_bytes, &sb, &newer).ok());
+  REQUIRE(older.num_models() == newer.num_models());
+  for (int m = 0; m < newer.num_models(); ++m) {
+    for (const tm2::KernelTable* k : {&tm2::ReferenceKernels(), &tm2::SelectKernels()}) {
+      INFO("model " << newer.model(m).name() << ", kernels " << k->name);
+      tm2::EngineOptions options;
+      options.kernels = k;
+      size_t na = 0, nb = 0;
+      REQUIRE(tm2::Engine::ArenaBytes(older.model(m), &na, options).ok());
+      REQUIRE(tm2::Engine::ArenaBytes(newer.model(m), &nb, options).ok());
+      std::vector<uint8_t> arena_a(na), arena_b(nb);
+      tm2::Engine a, b;
+      REQUIRE(a.Init(older.model(m), arena_a.data(), na, options).ok());
+      REQUIRE(b.Init(newer.model(m), arena_b.data(), nb, options).ok());
+      for (uint32_t seed = 11; seed <= 14; ++seed) CHECK(Run(a, seed) == Run(b, seed));
     }
   }
 }

@@ -6,7 +6,8 @@
 #   cmake -DSRC=<repo>/src -P check_layering.cmake
 set(order common preprocess format kernels engine stream)
 set(public_headers common/status.h common/det_math.h preprocess/preprocess.h
-    preprocess/stream.h format/model.h format/pack.h kernels/kernels.h kernels/select.h
+    preprocess/stream.h format/model.h format/pack.h format/channel_params.h kernels/kernels.h
+    kernels/select.h
     kernels/pq_decode.h engine/engine.h engine/pack_runner.h)
 set(bad 0)
 foreach(component IN LISTS order)

@@ -110,6 +110,9 @@ uint64_t WalkStack(const flatbuffers::Vector<flatbuffers::Offset<fb::Layer>>* la
       h = Mix(h, static_cast<uint8_t>(l->shift()->Get(c)));
       if (l->bias()) h = Mix(h, static_cast<uint32_t>(l->bias()->Get(c)));
     }
+    // Narrow (1.2): every byte the engine will decode.
+    if (l->channel_params())
+      for (uint8_t b : *l->channel_params()) h = Mix(h, b);
     h = Mix(h, static_cast<uint64_t>(g.pad_top) * 31 + g.pad_left);
     *shape = out;
   }

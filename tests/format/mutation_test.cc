@@ -117,8 +117,11 @@ TEST_CASE("10,000+ random mutations never crash the loader", "[format][mutation]
 }
 
 TEST_CASE("Random mutations of a pack never crash LoadPack", "[format][mutation][pack]") {
+  // Format 1.2: both PQ code widths and Narrow per-channel parameters (a
+  // mutated header or length must be refused, never read past).
   std::vector<uint8_t> seed;
   REQUIRE(tm2::WritePack(tm2::test::SamplePackSpec(), &seed).ok());
+  REQUIRE(seed[6] == tm2::kFormatMinorNarrow);
   Rng rng(777);
   std::map<std::string, int> stages;
   int loaded = 0;

@@ -8,6 +8,7 @@
 
 #include "catch2/catch.hpp"
 #include "file_edit.h"
+#include "format/channel_params.h"
 #include "format/pack.h"
 #include "format/spec_reader.h"
 #include "format/writer.h"
@@ -29,6 +30,19 @@ const std::vector<uint8_t>& BasePack() {
   return file;
 }
 
+// The first weighted layer stored Narrow (format 1.2), in model order.
+LayerT* FindNarrow(ModelPackT& p) {
+  for (auto& m : p.models) {
+    for (auto& b : m->branches)
+      for (auto& l : b->layers)
+        if (l->channel_encoding == tm2::fbt::ChannelEncoding::Narrow) return l.get();
+    for (auto& l : m->head)
+      if (l->channel_encoding == tm2::fbt::ChannelEncoding::Narrow) return l.get();
+  }
+  FAIL("no Narrow layer");
+  return nullptr;
+}
+
 // The first ProductQuantized layer of any model that uses `codebook`.
 LayerT* FindPq(ModelPackT& p, int codebook) {
   for (auto& m : p.models) {
@@ -45,7 +59,7 @@ LayerT* FindPq(ModelPackT& p, int codebook) {
 }
 
 void ExpectPackError(StatusCode code, const char* text, const std::function<void(ModelPackT&)>& edit,
-                     uint16_t minor = tm2::kFormatMinorPack) {
+                     uint16_t minor = tm2::kFormatMinorNarrow) {
   std::unique_ptr<ModelPackT> p = tm2::test::UnpackPack(BasePack());
   edit(*p);
   std::vector<uint32_t> storage;
@@ -74,7 +88,7 @@ struct PqCounter final : tm2::ModelVisitor {
 
 TEST_CASE("Packs: written, loaded in place, listed and found by name", "[format][pack]") {
   const std::vector<uint8_t>& file = BasePack();
-  CHECK(file[6] == 1);  // minor 1: the lowest version with packs
+  CHECK(file[6] == 2);  // minor 2: the lowest version with Narrow per-channel parameters
   CHECK(std::memcmp(file.data() + tm2::kHeaderBytes + 4, "TM2K", 4) == 0);
   std::vector<uint32_t> storage;
   tm2::Pack pack;
@@ -82,7 +96,7 @@ TEST_CASE("Packs: written, loaded in place, listed and found by name", "[format]
   INFO(st.message());
   REQUIRE(st.ok());
   CHECK(pack.is_pack_file());
-  CHECK(pack.format_minor() == 1);
+  CHECK(pack.format_minor() == 2);
   CHECK(std::string(pack.name()) == "sample-pack");
   REQUIRE(pack.num_models() == 2);
   CHECK(std::string(pack.model(0).name()) == "small");
@@ -220,4 +234,135 @@ TEST_CASE("Packs: the verifier names every broken pack field", "[format][pack]")
   // A model's own rules still apply inside a pack.
   ExpectPackError(StatusCode::kBadModel, "pack: model 1 'multi': model: 1 labels",
                   [](ModelPackT& p) { p.models[1]->labels.resize(1); });
+}
+
+TEST_CASE("Packs: Narrow per-channel parameters read back as the wide vectors", "[format][pack]") {
+  tm2::PackSpec spec = tm2::test::SamplePackSpec();
+  spec.wide_channels = true;
+  std::vector<uint8_t> wide_file;
+  REQUIRE(tm2::WritePack(spec, &wide_file).ok());
+  CHECK(wide_file[6] == 1);  // nothing needs 1.2: the file stays 1.1
+  const std::vector<uint8_t>& narrow_file = BasePack();
+  CHECK(narrow_file.size() < wide_file.size());
+  std::vector<uint32_t> sa, sb;
+  tm2::Pack narrow, wide;
+  REQUIRE(tm2::test::LoadPackCopy(narrow_file, &sa, &narrow).ok());
+  REQUIRE(tm2::test::LoadPackCopy(wide_file, &sb, &wide).ok());
+  std::unique_ptr<ModelPackT> unpacked = tm2::test::UnpackPack(narrow_file);
+  int narrow_layers = 0;
+  for (auto& m : unpacked->models) {
+    std::vector<LayerT*> all;
+    for (auto& b : m->branches)
+      for (auto& l : b->layers) all.push_back(l.get());
+    for (auto& l : m->head) all.push_back(l.get());
+    for (LayerT* l : all)
+      if (l->channel_encoding == tm2::fbt::ChannelEncoding::Narrow) {
+        ++narrow_layers;
+        CHECK(l->bias.empty());
+        CHECK(l->multiplier.empty());
+        CHECK(l->shift.empty());
+      }
+  }
+  CHECK(narrow_layers >= 4);
+  tm2::PackSpec reread;
+  reread.name = spec.name;
+  reread.description = spec.description;
+  reread.codebooks = spec.codebooks;
+  for (int m = 0; m < narrow.num_models(); ++m) {
+    tm2::ModelSpec a, b;
+    REQUIRE(tm2::ReadModelSpec(narrow.model(m), &a).ok());
+    REQUIRE(tm2::ReadModelSpec(wide.model(m), &b).ok());
+    const tm2::ModelSpec& source = spec.models[static_cast<size_t>(m)];
+    auto same = [](const tm2::LayerSpec& x, const tm2::LayerSpec& y) {
+      CHECK(x.bias == y.bias);
+      CHECK(x.multiplier == y.multiplier);
+      CHECK(x.shift == y.shift);
+    };
+    for (size_t br = 0; br < source.branches.size(); ++br)
+      for (size_t i = 0; i < source.branches[br].layers.size(); ++i) {
+        same(a.branches[br].layers[i], source.branches[br].layers[i]);
+        same(b.branches[br].layers[i], source.branches[br].layers[i]);
+      }
+    for (size_t i = 0; i < source.head.size(); ++i) {
+      same(a.head[i], source.head[i]);
+      same(b.head[i], source.head[i]);
+    }
+    // PQ layers read back decoded; keep the source's codes to rewrite.
+    for (size_t br = 0; br < source.branches.size(); ++br)
+      for (size_t i = 0; i < source.branches[br].layers.size(); ++i) {
+        a.branches[br].layers[i].pq_codebook = source.branches[br].layers[i].pq_codebook;
+        a.branches[br].layers[i].pq_codes = source.branches[br].layers[i].pq_codes;
+        a.branches[br].layers[i].weight_bits = source.branches[br].layers[i].weight_bits;
+      }
+    for (size_t i = 0; i < source.head.size(); ++i) {
+      a.head[i].pq_codebook = source.head[i].pq_codebook;
+      a.head[i].pq_codes = source.head[i].pq_codes;
+      a.head[i].weight_bits = source.head[i].weight_bits;
+    }
+    reread.models.push_back(a);
+  }
+  // Written again from what was read: the same bytes (the form follows
+  // from the values alone).
+  std::vector<uint8_t> again;
+  REQUIRE(tm2::WritePack(reread, &again).ok());
+  CHECK(again == narrow_file);
+}
+
+TEST_CASE("Packs: the verifier names every broken Narrow field", "[format][pack]") {
+  // Where the sample's first Narrow layer keeps its parts.
+  std::unique_ptr<ModelPackT> base = tm2::test::UnpackPack(BasePack());
+  const LayerT& first = *FindNarrow(*base);
+  const uint8_t header = first.channel_params[0];
+  const size_t c = first.channel_params.size();
+  INFO("header " << static_cast<int>(header) << ", " << c << " bytes");
+  ExpectPackError(StatusCode::kBadModel, "narrow per-channel parameters need format 1.2 (the file says 1.1)",
+                  [](ModelPackT&) {}, 1);
+  ExpectPackError(StatusCode::kBadModel, "header 0x", [](ModelPackT& p) {
+    FindNarrow(p)->channel_params[0] |= 0x10;
+  });
+  ExpectPackError(StatusCode::kBadModel, "bytes, expected", [](ModelPackT& p) {
+    FindNarrow(p)->channel_params.pop_back();
+  });
+  ExpectPackError(StatusCode::kBadModel, "bytes, expected", [](ModelPackT& p) {
+    FindNarrow(p)->channel_params.push_back(0);
+  });
+  ExpectPackError(StatusCode::kBadModel, "narrow channel_params: empty",
+                  [](ModelPackT& p) { FindNarrow(p)->channel_params.clear(); });
+  // A wider bias code than written: the length no longer matches.
+  ExpectPackError(StatusCode::kBadModel, "bytes, expected", [](ModelPackT& p) {
+    LayerT* l = FindNarrow(p);
+    l->channel_params[0] = static_cast<uint8_t>((l->channel_params[0] & ~3u) | 3u);
+  });
+  ExpectPackError(StatusCode::kBadModel, "is negative", [](ModelPackT& p) {
+    LayerT* l = FindNarrow(p);
+    l->channel_params.back() = 0x80;  // the last multiplier's top byte
+  });
+  ExpectPackError(StatusCode::kBadModel, "outside [1, 62]", [](ModelPackT& p) {
+    LayerT* l = FindNarrow(p);
+    // The shift(s) sit just before the multiplier(s).
+    const uint8_t h = l->channel_params[0];
+    const bool one_shift = (h & tm2::kNarrowSharedShift) != 0;
+    const bool one_mult = (h & tm2::kNarrowSharedMultiplier) != 0;
+    const size_t width = (h & 3) == 3 ? 4 : (h & 3);
+    // size = 1 + c x width + (1 or c) + 4 x (1 or c), solved for c.
+    const size_t oc = (l->channel_params.size() - 1 - (one_shift ? 1 : 0) - (one_mult ? 4 : 0)) /
+                      (width + (one_shift ? 0 : 1) + (one_mult ? 0 : 4));
+    const size_t at = l->channel_params.size() - 4 * (one_mult ? 1 : oc) - 1;
+    l->channel_params[at] = static_cast<uint8_t>(-40);  // n = 71
+  });
+  ExpectPackError(StatusCode::kBadModel, "a Narrow layer also carries", [](ModelPackT& p) {
+    LayerT* l = FindNarrow(p);
+    l->multiplier.assign(static_cast<size_t>(l->out_channels), 1 << 30);
+  });
+  ExpectPackError(StatusCode::kBadModel, "a Wide layer carries", [](ModelPackT& p) {
+    FindNarrow(p)->channel_encoding = tm2::fbt::ChannelEncoding::Wide;
+  });
+  ExpectPackError(StatusCode::kUnsupported, "channel encoding 2 needs a newer reader",
+                  [](ModelPackT& p) { FindNarrow(p)->channel_encoding = tm2::fbt::ChannelEncoding::Future; });
+  ExpectPackError(StatusCode::kBadModel, "carries weights or per-channel vectors but has no weights",
+                  [](ModelPackT& p) {
+                    for (auto& l : p.models[0]->head)
+                      if (l->type == tm2::fbt::LayerType::Softmax)
+                        l->channel_encoding = tm2::fbt::ChannelEncoding::Narrow;
+                  });
 }

@@ -45,14 +45,24 @@ int main(int argc, char** argv) {
   seeds.push_back({"v1_1.tm2", tm2::test::Pack(*m, 1, 1)});
   m->head[0]->weight_encoding = tm2::fbt::WeightEncoding::Future;
   seeds.push_back({"v1_1_pq.tm2", tm2::test::Pack(*m, 1, 1)});
-  // A model pack with both PQ code widths (format 1.1).
+  // A model pack with both PQ code widths and Narrow per-channel parameters.
   std::vector<uint8_t> pack;
   const tm2::Status pk = tm2::WritePack(tm2::test::SamplePackSpec(), &pack);
   if (!pk.ok()) {
     std::fprintf(stderr, "pack writer failed: %s\n", pk.message());
     return 1;
   }
-  seeds.push_back({"sample.pack.tm2", pack});
+  seeds.push_back({"sample.pack.tm2", pack});  // format 1.2: Narrow per-channel parameters
+  // The same pack with the wide per-channel vectors (format 1.1).
+  tm2::PackSpec wide_spec = tm2::test::SamplePackSpec();
+  wide_spec.wide_channels = true;
+  std::vector<uint8_t> wide;
+  const tm2::Status wk = tm2::WritePack(wide_spec, &wide);
+  if (!wk.ok() || wide == pack) {
+    std::fprintf(stderr, "wide pack writer failed: %s\n", wk.message());
+    return 1;
+  }
+  seeds.push_back({"sample_wide.pack.tm2", wide});
   // For fuzz_engine: one branch with a (well-formed, unused) fusion table,
   // and the small model followed by a PCM description (float samples at
   // 44.1 kHz, stereo, with NaN, inf and huge values).

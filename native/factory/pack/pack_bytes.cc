@@ -1,7 +1,5 @@
 #include "pack/pack_bytes.h"
 
-#include <algorithm>
-
 #include "quant/pq.h"
 
 namespace tm2 {
@@ -43,19 +41,7 @@ void SpecBytes(const ModelSpec& m, int dim, long long* weights, long long* chann
 long long ExactChannelBytes(const ModelSpec& m) {
   long long total = 0;
   ForEachLayer(m, [&](const LayerSpec& l) {
-    const long long c = static_cast<long long>(l.multiplier.size());
-    if (c == 0) return;
-    int bias_bytes = 1;
-    for (int32_t b : l.bias)
-      bias_bytes = std::max(bias_bytes, b >= -128 && b <= 127 ? 1 : b >= -32768 && b <= 32767 ? 2 : 4);
-    total += static_cast<long long>(l.bias.size()) * bias_bytes;
-    const bool one_shift = std::all_of(l.shift.begin(), l.shift.end(), [&](int8_t s) { return s == l.shift[0]; });
-    total += one_shift ? 1 : c;
-    const bool one_mult = std::all_of(l.multiplier.begin(), l.multiplier.end(), [&](int32_t v) { return v == l.multiplier[0]; });
-    int32_t top = 0;
-    for (int32_t v : l.multiplier) top = std::max(top, v);
-    const int mult_bytes = top < (1 << 8) ? 1 : top < (1 << 16) ? 2 : top < (1 << 24) ? 3 : 4;
-    total += one_mult ? 4 : c * mult_bytes;
+    if (!l.multiplier.empty()) total += static_cast<long long>(ChannelParamBytes(l));
   });
   return total;
 }

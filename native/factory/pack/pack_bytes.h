@@ -1,6 +1,6 @@
 // Byte accounting of a pack (issue 11): what a layer's weights take coded
 // or uncoded, a pack model's weight and per-channel bytes as written, and
-// what the per-channel vectors would take in an exact narrower encoding.
+// what the per-channel parameters take as written (Narrow where smaller).
 //
 //   long long coded = LayerBytes(layer, /*coded=*/true, 8, dim, k);
 //   long long weights = 0, channels = 0;
@@ -24,11 +24,10 @@ long long LayerBytes(const NetLayer& l, bool coded, int bits, int dim, int k);
 // weight_scales) to *channels.
 void SpecBytes(const ModelSpec& m, int dim, long long* weights, long long* channels);
 
-// What the per-channel vectors would take in an exact narrower encoding
-// (not a format yet; the figure says what one would buy): bias in the
-// narrowest of int8/int16/int32 that holds every value of the layer, one
-// shift for the layer when all are equal, one multiplier when all are
-// equal, else each multiplier in the bytes its largest value needs.
+// What the per-channel parameters take as WritePack stores them: Narrow
+// (format 1.2, FORMAT.md 4.5: bias in the narrowest of 1/2/4 bytes that
+// holds every value of the layer, one shift or multiplier where all are
+// equal, a header byte) where that is smaller, data bytes only.
 long long ExactChannelBytes(const ModelSpec& m);
 
 }  // namespace factory

@@ -13,6 +13,7 @@
 #include "pack/layer_choice.h"
 #include "pack/pack_bytes.h"
 #include "pipeline.h"
+#include "quant/calibrate.h"
 #include "quant/int_sim.h"
 #include "quant/pq.h"
 #include "recipe/model_stats.h"
@@ -230,16 +231,7 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
       l->pq_codebook = 0;
       ++coded;
     }
-    q->EnableFakeQuant(true);
-    q->train();
-    {
-      torch::NoGradGuard ng;
-      for (int64_t i = 0; i < m.d.train.size(); i += 64) {
-        std::vector<torch::Tensor> x;
-        for (const auto& t : m.d.train.x) x.push_back(t.slice(0, i, std::min<int64_t>(m.d.train.size(), i + 64)));
-        q->forward(x);
-      }
-    }
+    CalibrateObservers(q, m.d.train);
     const int member_ft = member_epochs && m.finetune_epochs > 0 ? m.finetune_epochs : epochs;
     if (member_ft > 0) {
       TrainConfig cfg = m.r.train;

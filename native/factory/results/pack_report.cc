@@ -29,12 +29,13 @@ std::string Kept(const json& pack) {
   return s;
 }
 
-// The exact narrower per-channel encoding's size, when the results have it.
+// The per-channel parameters as the pack stores them (format 1.2 Narrow
+// where smaller), when the results have the figure.
 std::string ExactNarrow(const json& p) {
   if (!p.contains("pack_channel_bytes_exact_narrow")) return "";
-  return " (an exact narrower encoding, not in the format yet: bias in int8/int16 where every value of a layer fits, "
-         "one shift or multiplier per layer where all are equal, would take " +
-         Bytes(p["pack_channel_bytes_exact_narrow"]) + " B)";
+  return " as wide vectors; the pack stores them Narrow (format 1.2: bias in int8/int16 where every value of a layer "
+         "fits, one shift or multiplier per layer where all are equal, a header byte; decoded exactly at Init) in " +
+         Bytes(p["pack_channel_bytes_exact_narrow"]) + " B";
 }
 
 double Delta(const json& m) { return 100 * (m["pack"]["value"].get<double>() - m["w8a8"]["value"].get<double>()); }
