@@ -21,6 +21,26 @@ inline float CleanSample(float x) {
   return x;
 }
 
+// One mono sample of `ch` interleaved channels at s. MixToMono and
+// MonoSquares both mix through these, so they see the same values.
+inline float MixF32(const float* s, int ch, float div) {
+  float acc = CleanSample(s[0]);
+  for (int c = 1; c < ch; ++c) acc += CleanSample(s[c]);
+  return acc / div;
+}
+
+inline float MixS16(const int16_t* s, int ch, float div) {
+  int32_t acc = 0;
+  for (int c = 0; c < ch; ++c) acc += s[c];
+  return static_cast<float>(acc) / div;
+}
+
+// q = trunc(x * 32768) of a mixed sample (|x| <= 1, so in range), squared.
+inline uint64_t Square16(float x) {
+  const int64_t q = static_cast<int32_t>(x * 32768.0f);
+  return static_cast<uint64_t>(q * q);
+}
+
 }  // namespace
 
 void MixToMono(const PcmView& pcm, int64_t begin, int count, float* dst) {
@@ -41,12 +61,7 @@ void MixToMono(const PcmView& pcm, int64_t begin, int count, float* dst) {
       for (int i = 0; i < real; ++i) out[i] = CleanSample(src[i]);
     } else {
       const float div = static_cast<float>(ch);
-      for (int i = 0; i < real; ++i) {
-        const float* s = src + static_cast<int64_t>(i) * ch;
-        float acc = CleanSample(s[0]);
-        for (int c = 1; c < ch; ++c) acc += CleanSample(s[c]);
-        out[i] = acc / div;
-      }
+      for (int i = 0; i < real; ++i) out[i] = MixF32(src + static_cast<int64_t>(i) * ch, ch, div);
     }
   } else {
     const int16_t* src = pcm.s16 + lo * ch;
@@ -54,15 +69,37 @@ void MixToMono(const PcmView& pcm, int64_t begin, int count, float* dst) {
     if (ch == 1) {
       for (int i = 0; i < real; ++i) out[i] = static_cast<float>(src[i]) / div;
     } else {
-      for (int i = 0; i < real; ++i) {
-        const int16_t* s = src + static_cast<int64_t>(i) * ch;
-        int32_t acc = 0;
-        for (int c = 0; c < ch; ++c) acc += s[c];
-        out[i] = static_cast<float>(acc) / div;
-      }
+      for (int i = 0; i < real; ++i) out[i] = MixS16(src + static_cast<int64_t>(i) * ch, ch, div);
     }
   }
   for (int i = lead + real; i < count; ++i) dst[i] = 0.0f;
+}
+
+uint64_t MonoSquares(const PcmView& pcm, int64_t begin, int64_t end) {
+  const int ch = pcm.channels;
+  uint64_t sum = 0;
+  if (pcm.f32) {
+    const float* src = pcm.f32 + begin * ch;
+    const int64_t count = end - begin;
+    if (ch == 1) {
+      for (int64_t i = 0; i < count; ++i) sum += Square16(CleanSample(src[i]));
+    } else {
+      const float div = static_cast<float>(ch);
+      for (int64_t i = 0; i < count; ++i) sum += Square16(MixF32(src + i * ch, ch, div));
+    }
+  } else if (ch == 1) {
+    // s / 32768 * 32768 is s exactly: q is the sample itself.
+    const int16_t* src = pcm.s16 + begin;
+    for (int64_t i = 0; i < end - begin; ++i) {
+      const int32_t q = src[i];
+      sum += static_cast<uint64_t>(static_cast<uint32_t>(q * q));
+    }
+  } else {
+    const int16_t* src = pcm.s16 + begin * ch;
+    const float div = 32768.0f * static_cast<float>(ch);
+    for (int64_t i = 0; i < end - begin; ++i) sum += Square16(MixS16(src + i * ch, ch, div));
+  }
+  return sum;
 }
 
 bool AllFinite(const PcmView& pcm) {

@@ -117,6 +117,7 @@ Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features)
   if (!AllFinite(pcm)) return Status::Error(kArg, "pcm has non-finite samples (inf or NaN)");
 
   pipe.resampler.SetInputRate(pcm.sample_rate);
+  pipe.resampler.Forget();  // a new recording: mixed samples of the last one are stale
   // Model-rate length: output m exists while its input position m*in/out < n.
   const uint64_t in = pcm.sample_rate, out = p.sample_rate;
   const int64_t model_len = static_cast<int64_t>((pcm.frames * out + in - 1) / in);

@@ -40,7 +40,7 @@ void FillFromPcm(const void* context, int64_t begin, int count, float* dst) {
 
 }  // namespace
 
-MonoSource PcmSource(const PcmView* pcm) { return MonoSource{&FillFromPcm, pcm}; }
+MonoSource PcmSource(const PcmView* pcm) { return MonoSource{&FillFromPcm, pcm, true}; }
 
 InputReach InputReach::For(uint32_t in_rate, uint32_t out_rate) {
   InputReach r;
@@ -75,10 +75,12 @@ void Resampler::Carve(uint32_t out_rate, int max_run, bool cache, uint32_t in_ra
   cache_ = carver->Take<float>(static_cast<size_t>(cache_phases_) * max_taps_pad_);
   weights_ = carver->TakeScratch<float>(max_taps_pad_);
   mono_ = carver->TakeScratch<float>(mono_capacity_);
+  Forget();
 }
 
 void Resampler::SetInputRate(uint32_t in_rate) {
   if (in_rate == in_rate_) return;
+  Forget();
   in_rate_ = in_rate;
   passthrough_ = in_rate == out_rate_;
   gcd_ = Gcd(in_rate, out_rate_);
@@ -142,6 +144,47 @@ float Resampler::Dot(const float* w, const float* x) const {
   return ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a1[0] + a1[1]) + (a1[2] + a1[3]));
 }
 
+void Resampler::Dot4(const float* const* w, const float* const* x, float* out) const {
+  F4 a0 = {0.0f, 0.0f, 0.0f, 0.0f};
+  F4 a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+  const float *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+  for (int i = 0; i < taps_pad_; i += kLanes) {
+    a0 += Load4(w0 + i) * Load4(x0 + i);
+    a1 += Load4(w0 + i + 4) * Load4(x0 + i + 4);
+    b0 += Load4(w1 + i) * Load4(x1 + i);
+    b1 += Load4(w1 + i + 4) * Load4(x1 + i + 4);
+    c0 += Load4(w2 + i) * Load4(x2 + i);
+    c1 += Load4(w2 + i + 4) * Load4(x2 + i + 4);
+    d0 += Load4(w3 + i) * Load4(x3 + i);
+    d1 += Load4(w3 + i + 4) * Load4(x3 + i + 4);
+  }
+  out[0] = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a1[0] + a1[1]) + (a1[2] + a1[3]));
+  out[1] = ((b0[0] + b0[1]) + (b0[2] + b0[3])) + ((b1[0] + b1[1]) + (b1[2] + b1[3]));
+  out[2] = ((c0[0] + c0[1]) + (c0[2] + c0[3])) + ((c1[0] + c1[1]) + (c1[2] + c1[3]));
+  out[3] = ((d0[0] + d0[1]) + (d0[2] + d0[3])) + ((d1[0] + d1[1]) + (d1[2] + d1[3]));
+}
+
+void Resampler::FillMono(const MonoSource& source, int64_t base, int span) {
+  const int64_t end = base + span;
+  if (source.stable && source.context == held_context_ && base >= held_begin_ &&
+      base < held_end_) {
+    // Keep the held samples from base on (at most mono_capacity_ of them),
+    // mix only those past the held end.
+    const int keep = static_cast<int>(held_end_ - base);
+    if (base > held_begin_)
+      std::memmove(mono_, mono_ + (base - held_begin_), sizeof(float) * keep);
+    if (end > held_end_) source.fill(source.context, held_end_, static_cast<int>(end - held_end_), mono_ + keep);
+    held_begin_ = base;
+    if (end > held_end_) held_end_ = end;
+    return;
+  }
+  source.fill(source.context, base, span, mono_);
+  held_context_ = source.stable ? source.context : nullptr;
+  held_begin_ = base;
+  held_end_ = end;
+}
+
 void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
                         float* out) {
   int64_t ma = m_begin < 0 ? 0 : m_begin;
@@ -165,12 +208,27 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
     int64_t k_last = InputIndexOf(m + run - 1);
     int64_t base = k_first - half_taps_ + 1;
     int span = static_cast<int>(k_last - k_first) + taps_pad_;
-    source.fill(source.context, base, span, mono_);
+    FillMono(source, base, span);
     uint64_t pos = static_cast<uint64_t>(m) * in_rate_;
     int64_t k0 = static_cast<int64_t>(pos / out_rate_);
     uint32_t phase = static_cast<uint32_t>(pos % out_rate_) / gcd_;
     float* dst = out + (m - m_begin);
-    for (int i = 0; i < run; ++i) {
+    int i = 0;
+    if (cached_) {
+      for (; i + 4 <= run; i += 4) {
+        const float* w[4];
+        const float* x[4];
+        for (int j = 0; j < 4; ++j) {
+          w[j] = cache_ + phase * taps_pad_;
+          x[j] = mono_ + (k0 - k_first);
+          phase += phase_step_;
+          k0 += phase / phases_;
+          phase %= phases_;
+        }
+        Dot4(w, x, dst + i);
+      }
+    }
+    for (; i < run; ++i) {
       const float* w;
       if (cached_) {
         w = cache_ + phase * taps_pad_;

@@ -34,13 +34,18 @@ constexpr uint32_t kMaxRate = 48000;
 // Where Produce() reads its mono input: fill(context, begin, count, dst)
 // writes input samples [begin, begin + count) to dst, 0 where there is no
 // input. The batch path reads a PcmView (PcmSource); the stream reads its
-// history of mixed samples.
+// history of mixed samples. `stable`: sample i has one value for as long
+// as the resampler reads this source (until Forget()), so mixed samples
+// one Produce() holds may serve the next: a batch recording is; a stream's
+// history, whose future samples read as 0 until pushed, is not.
 struct MonoSource {
   void (*fill)(const void* context, int64_t begin, int count, float* dst);
   const void* context;
+  bool stable = false;
 };
 
-// The mixed-down samples of `*pcm` (MixToMono), zero outside the recording.
+// The mixed-down samples of `*pcm` (MixToMono), zero outside the
+// recording; stable until the recording changes.
 MonoSource PcmSource(const PcmView* pcm);
 
 // The input samples Produce() reads for output sample m >= 0 at a given
@@ -93,9 +98,15 @@ class Resampler {
   void SetInputRate(uint32_t in_rate);
 
   // out[i] = resampled sample (m_begin + i) for i < count; samples outside
-  // [0, model_len) are 0. Reads input from `source` (see InputReach).
+  // [0, model_len) are 0. Reads input from `source` (see InputReach). For a
+  // stable source, the mixed samples the last call read and this one needs
+  // again (the kernel's overlap of consecutive runs) are kept, not mixed
+  // anew: each input sample of increasing runs is mixed once.
   void Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
                float* out);
+  // Drops the mixed samples kept from a stable source: call when its
+  // samples change (Preprocessor::Run does, for each recording).
+  void Forget() { held_end_ = held_begin_ = 0; held_context_ = nullptr; }
 
   // Exact floor(m * in / out) for the selected rate.
   int64_t InputIndexOf(int64_t m) const;
@@ -105,6 +116,12 @@ class Resampler {
  private:
   void PhaseWeights(uint32_t phase, float* w) const;
   float Dot(const float* w, const float* x) const;
+  // Dot for four outputs at once (each its own weights and input), the
+  // same operations per output: four independent chains hide the adds'
+  // latency, which bounds a single dot product.
+  void Dot4(const float* const* w, const float* const* x, float* out) const;
+  // Mono input [base, base + span) into mono_[0, span), reusing held samples.
+  void FillMono(const MonoSource& source, int64_t base, int span);
 
   uint32_t out_rate_ = 0;
   int max_run_ = 0;
@@ -115,6 +132,11 @@ class Resampler {
   float* cache_ = nullptr;    // kCachePhases * max_taps_pad_
   float* weights_ = nullptr;  // max_taps_pad_, uncached path
   float* mono_ = nullptr;     // mono_capacity_
+  // mono_[0, held_end_ - held_begin_) holds input [held_begin_, held_end_)
+  // of the stable source with context held_context_.
+  int64_t held_begin_ = 0;
+  int64_t held_end_ = 0;
+  const void* held_context_ = nullptr;
 
   // Per input rate.
   uint32_t in_rate_ = 0;
