@@ -86,6 +86,8 @@ void Resampler::SetInputRate(uint32_t in_rate) {
   gcd_ = Gcd(in_rate, out_rate_);
   phases_ = out_rate_ / gcd_;
   phase_step_ = in_rate / gcd_;
+  step_whole_ = phase_step_ / phases_;
+  step_frac_ = phase_step_ % phases_;
   span_ = in_rate > out_rate_ ? in_rate : out_rate_;
   const InputReach reach = InputReach::For(in_rate, out_rate_);
   half_taps_ = reach.half_taps;
@@ -144,20 +146,25 @@ float Resampler::Dot(const float* w, const float* x) const {
   return ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a1[0] + a1[1]) + (a1[2] + a1[3]));
 }
 
+template <bool kOneWeight>
 void Resampler::Dot4(const float* const* w, const float* const* x, float* out) const {
   F4 a0 = {0.0f, 0.0f, 0.0f, 0.0f};
   F4 a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
-  const float *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+  const float* w0 = w[0];
+  const float* w1 = kOneWeight ? w0 : w[1];
+  const float* w2 = kOneWeight ? w0 : w[2];
+  const float* w3 = kOneWeight ? w0 : w[3];
   const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
   for (int i = 0; i < taps_pad_; i += kLanes) {
-    a0 += Load4(w0 + i) * Load4(x0 + i);
-    a1 += Load4(w0 + i + 4) * Load4(x0 + i + 4);
-    b0 += Load4(w1 + i) * Load4(x1 + i);
-    b1 += Load4(w1 + i + 4) * Load4(x1 + i + 4);
-    c0 += Load4(w2 + i) * Load4(x2 + i);
-    c1 += Load4(w2 + i + 4) * Load4(x2 + i + 4);
-    d0 += Load4(w3 + i) * Load4(x3 + i);
-    d1 += Load4(w3 + i + 4) * Load4(x3 + i + 4);
+    const F4 v0 = Load4(w0 + i), v1 = Load4(w0 + i + 4);
+    a0 += v0 * Load4(x0 + i);
+    a1 += v1 * Load4(x0 + i + 4);
+    b0 += (kOneWeight ? v0 : Load4(w1 + i)) * Load4(x1 + i);
+    b1 += (kOneWeight ? v1 : Load4(w1 + i + 4)) * Load4(x1 + i + 4);
+    c0 += (kOneWeight ? v0 : Load4(w2 + i)) * Load4(x2 + i);
+    c1 += (kOneWeight ? v1 : Load4(w2 + i + 4)) * Load4(x2 + i + 4);
+    d0 += (kOneWeight ? v0 : Load4(w3 + i)) * Load4(x3 + i);
+    d1 += (kOneWeight ? v1 : Load4(w3 + i + 4)) * Load4(x3 + i + 4);
   }
   out[0] = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a1[0] + a1[1]) + (a1[2] + a1[3]));
   out[1] = ((b0[0] + b0[1]) + (b0[2] + b0[3])) + ((b1[0] + b1[1]) + (b1[2] + b1[3]));
@@ -183,6 +190,17 @@ void Resampler::FillMono(const MonoSource& source, int64_t base, int span) {
   held_context_ = source.stable ? source.context : nullptr;
   held_begin_ = base;
   held_end_ = end;
+}
+
+void Resampler::Step(uint32_t* phase, int64_t* k0) const {
+  // (phase + phase_step_) split into whole input samples and a phase,
+  // without a division per output sample.
+  *phase += step_frac_;
+  *k0 += step_whole_;
+  if (*phase >= phases_) {
+    *phase -= phases_;
+    ++*k0;
+  }
 }
 
 void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
@@ -221,11 +239,13 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
         for (int j = 0; j < 4; ++j) {
           w[j] = cache_ + phase * taps_pad_;
           x[j] = mono_ + (k0 - k_first);
-          phase += phase_step_;
-          k0 += phase / phases_;
-          phase %= phases_;
+          Step(&phase, &k0);
         }
-        Dot4(w, x, dst + i);
+        if (phases_ == 1) {
+          Dot4<true>(w, x, dst + i);
+        } else {
+          Dot4<false>(w, x, dst + i);
+        }
       }
     }
     for (; i < run; ++i) {
@@ -237,9 +257,7 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
         w = weights_;
       }
       dst[i] = Dot(w, mono_ + (k0 - k_first));
-      phase += phase_step_;
-      k0 += phase / phases_;
-      phase %= phases_;
+      Step(&phase, &k0);
     }
     m += run;
   }

@@ -119,7 +119,12 @@ class Resampler {
   // Dot for four outputs at once (each its own weights and input), the
   // same operations per output: four independent chains hide the adds'
   // latency, which bounds a single dot product.
+  // kOneWeight: all four share w[0] (one phase: integer ratios such as
+  // 48 -> 16 kHz), loaded once.
+  template <bool kOneWeight>
   void Dot4(const float* const* w, const float* const* x, float* out) const;
+  // The next output's phase and first input index (phase_step_ on).
+  void Step(uint32_t* phase, int64_t* k0) const;
   // Mono input [base, base + span) into mono_[0, span), reusing held samples.
   void FillMono(const MonoSource& source, int64_t base, int span);
 
@@ -143,6 +148,8 @@ class Resampler {
   uint32_t gcd_ = 1;
   uint32_t phases_ = 1;     // out / gcd
   uint32_t phase_step_ = 0; // in / gcd
+  uint32_t step_whole_ = 0; // phase_step_ / phases_
+  uint32_t step_frac_ = 0;  // phase_step_ % phases_
   uint32_t span_ = 0;       // max(in, out): kernel time unit denominator
   int half_taps_ = 0;       // J: taps are k0 - J + 1 .. k0 + J
   int taps_ = 0;
