@@ -40,7 +40,7 @@ void FillFromPcm(const void* context, int64_t begin, int count, float* dst) {
 
 }  // namespace
 
-MonoSource PcmSource(const PcmView* pcm) { return MonoSource{&FillFromPcm, pcm, true}; }
+MonoSource PcmSource(const PcmView* pcm) { return MonoSource{&FillFromPcm, pcm}; }
 
 InputReach InputReach::For(uint32_t in_rate, uint32_t out_rate) {
   InputReach r;
@@ -75,19 +75,15 @@ void Resampler::Carve(uint32_t out_rate, int max_run, bool cache, uint32_t in_ra
   cache_ = carver->Take<float>(static_cast<size_t>(cache_phases_) * max_taps_pad_);
   weights_ = carver->TakeScratch<float>(max_taps_pad_);
   mono_ = carver->TakeScratch<float>(mono_capacity_);
-  Forget();
 }
 
 void Resampler::SetInputRate(uint32_t in_rate) {
   if (in_rate == in_rate_) return;
-  Forget();
   in_rate_ = in_rate;
   passthrough_ = in_rate == out_rate_;
   gcd_ = Gcd(in_rate, out_rate_);
   phases_ = out_rate_ / gcd_;
   phase_step_ = in_rate / gcd_;
-  step_whole_ = phase_step_ / phases_;
-  step_frac_ = phase_step_ % phases_;
   span_ = in_rate > out_rate_ ? in_rate : out_rate_;
   const InputReach reach = InputReach::For(in_rate, out_rate_);
   half_taps_ = reach.half_taps;
@@ -172,39 +168,28 @@ void Resampler::Dot4(const float* const* w, const float* const* x, float* out) c
   out[3] = ((d0[0] + d0[1]) + (d0[2] + d0[3])) + ((d1[0] + d1[1]) + (d1[2] + d1[3]));
 }
 
-void Resampler::FillMono(const MonoSource& source, int64_t base, int span) {
+void Resampler::FillMono(const MonoSource& source, int64_t base, int span, MonoHold* hold) {
   const int64_t end = base + span;
-  if (source.stable && source.context == held_context_ && base >= held_begin_ &&
-      base < held_end_) {
-    // Keep the held samples from base on (at most mono_capacity_ of them),
-    // mix only those past the held end.
-    const int keep = static_cast<int>(held_end_ - base);
-    if (base > held_begin_)
-      std::memmove(mono_, mono_ + (base - held_begin_), sizeof(float) * keep);
-    if (end > held_end_) source.fill(source.context, held_end_, static_cast<int>(end - held_end_), mono_ + keep);
-    held_begin_ = base;
-    if (end > held_end_) held_end_ = end;
+  if (hold && base >= hold->begin && base < hold->end) {
+    // Keep the held samples from base on (fewer than mono_capacity_), mix
+    // only those past the held end.
+    const int keep = static_cast<int>(hold->end - base);
+    if (base > hold->begin) std::memmove(mono_, mono_ + (base - hold->begin), sizeof(float) * keep);
+    if (end > hold->end)
+      source.fill(source.context, hold->end, static_cast<int>(end - hold->end), mono_ + keep);
+    hold->begin = base;
+    if (end > hold->end) hold->end = end;
     return;
   }
   source.fill(source.context, base, span, mono_);
-  held_context_ = source.stable ? source.context : nullptr;
-  held_begin_ = base;
-  held_end_ = end;
-}
-
-void Resampler::Step(uint32_t* phase, int64_t* k0) const {
-  // (phase + phase_step_) split into whole input samples and a phase,
-  // without a division per output sample.
-  *phase += step_frac_;
-  *k0 += step_whole_;
-  if (*phase >= phases_) {
-    *phase -= phases_;
-    ++*k0;
+  if (hold) {
+    hold->begin = base;
+    hold->end = end;
   }
 }
 
 void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
-                        float* out) {
+                        float* out, MonoHold* hold) {
   int64_t ma = m_begin < 0 ? 0 : m_begin;
   int64_t mb = m_begin + count < model_len ? m_begin + count : model_len;
   if (mb <= ma) {
@@ -219,6 +204,9 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
     source.fill(source.context, ma, static_cast<int>(mb - ma), out + (ma - m_begin));
     return;
   }
+  // Each output moves phase_step_ phases on: whole input samples and a
+  // remainder, so the loop below needs no division per output.
+  const uint32_t step_whole = phase_step_ / phases_, step_frac = phase_step_ % phases_;
   int64_t m = ma;
   while (m < mb) {
     int run = static_cast<int>(mb - m < max_run_ ? mb - m : max_run_);
@@ -226,7 +214,7 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
     int64_t k_last = InputIndexOf(m + run - 1);
     int64_t base = k_first - half_taps_ + 1;
     int span = static_cast<int>(k_last - k_first) + taps_pad_;
-    FillMono(source, base, span);
+    FillMono(source, base, span, hold);
     uint64_t pos = static_cast<uint64_t>(m) * in_rate_;
     int64_t k0 = static_cast<int64_t>(pos / out_rate_);
     uint32_t phase = static_cast<uint32_t>(pos % out_rate_) / gcd_;
@@ -239,7 +227,12 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
         for (int j = 0; j < 4; ++j) {
           w[j] = cache_ + phase * taps_pad_;
           x[j] = mono_ + (k0 - k_first);
-          Step(&phase, &k0);
+          phase += step_frac;  // phase + phase_step_, without a division
+          k0 += step_whole;
+          if (phase >= phases_) {
+            phase -= phases_;
+            ++k0;
+          }
         }
         if (phases_ == 1) {
           Dot4<true>(w, x, dst + i);
@@ -257,7 +250,12 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
         w = weights_;
       }
       dst[i] = Dot(w, mono_ + (k0 - k_first));
-      Step(&phase, &k0);
+      phase += step_frac;
+      k0 += step_whole;
+      if (phase >= phases_) {
+        phase -= phases_;
+        ++k0;
+      }
     }
     m += run;
   }

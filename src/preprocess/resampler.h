@@ -34,19 +34,25 @@ constexpr uint32_t kMaxRate = 48000;
 // Where Produce() reads its mono input: fill(context, begin, count, dst)
 // writes input samples [begin, begin + count) to dst, 0 where there is no
 // input. The batch path reads a PcmView (PcmSource); the stream reads its
-// history of mixed samples. `stable`: sample i has one value for as long
-// as the resampler reads this source (until Forget()), so mixed samples
-// one Produce() holds may serve the next: a batch recording is; a stream's
-// history, whose future samples read as 0 until pushed, is not.
+// history of mixed samples.
 struct MonoSource {
   void (*fill)(const void* context, int64_t begin, int count, float* dst);
   const void* context;
-  bool stable = false;
 };
 
-// The mixed-down samples of `*pcm` (MixToMono), zero outside the
-// recording; stable until the recording changes.
+// The mixed-down samples of `*pcm` (MixToMono), zero outside the recording.
 MonoSource PcmSource(const PcmView* pcm);
+
+// A caller's record of the mixed input the resampler's scratch holds
+// between its Produce() calls over one source (Preprocessor::Run keeps one
+// per recording, on its stack): the kernel's overlap of consecutive runs
+// is then mixed once, not once per run. Only for a source whose sample i
+// keeps its value (a recording; not a stream's history, whose future
+// samples read as 0 until pushed), and no other Produce() in between.
+struct MonoHold {
+  int64_t begin = 0;
+  int64_t end = 0;  // empty when end == begin
+};
 
 // The input samples Produce() reads for output sample m >= 0 at a given
 // pair of rates: [First(m), End(m)). Sums use every sample of that span
@@ -98,15 +104,11 @@ class Resampler {
   void SetInputRate(uint32_t in_rate);
 
   // out[i] = resampled sample (m_begin + i) for i < count; samples outside
-  // [0, model_len) are 0. Reads input from `source` (see InputReach). For a
-  // stable source, the mixed samples the last call read and this one needs
-  // again (the kernel's overlap of consecutive runs) are kept, not mixed
-  // anew: each input sample of increasing runs is mixed once.
+  // [0, model_len) are 0. Reads input from `source` (see InputReach). With
+  // `hold` (see MonoHold), the samples the last call mixed and this one
+  // needs again are kept: each input sample of increasing runs is mixed once.
   void Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
-               float* out);
-  // Drops the mixed samples kept from a stable source: call when its
-  // samples change (Preprocessor::Run does, for each recording).
-  void Forget() { held_end_ = held_begin_ = 0; held_context_ = nullptr; }
+               float* out, MonoHold* hold = nullptr);
 
   // Exact floor(m * in / out) for the selected rate.
   int64_t InputIndexOf(int64_t m) const;
@@ -123,10 +125,8 @@ class Resampler {
   // 48 -> 16 kHz), loaded once.
   template <bool kOneWeight>
   void Dot4(const float* const* w, const float* const* x, float* out) const;
-  // The next output's phase and first input index (phase_step_ on).
-  void Step(uint32_t* phase, int64_t* k0) const;
   // Mono input [base, base + span) into mono_[0, span), reusing held samples.
-  void FillMono(const MonoSource& source, int64_t base, int span);
+  void FillMono(const MonoSource& source, int64_t base, int span, MonoHold* hold);
 
   uint32_t out_rate_ = 0;
   int max_run_ = 0;
@@ -137,19 +137,12 @@ class Resampler {
   float* cache_ = nullptr;    // kCachePhases * max_taps_pad_
   float* weights_ = nullptr;  // max_taps_pad_, uncached path
   float* mono_ = nullptr;     // mono_capacity_
-  // mono_[0, held_end_ - held_begin_) holds input [held_begin_, held_end_)
-  // of the stable source with context held_context_.
-  int64_t held_begin_ = 0;
-  int64_t held_end_ = 0;
-  const void* held_context_ = nullptr;
 
   // Per input rate.
   uint32_t in_rate_ = 0;
   uint32_t gcd_ = 1;
   uint32_t phases_ = 1;     // out / gcd
   uint32_t phase_step_ = 0; // in / gcd
-  uint32_t step_whole_ = 0; // phase_step_ / phases_
-  uint32_t step_frac_ = 0;  // phase_step_ % phases_
   uint32_t span_ = 0;       // max(in, out): kernel time unit denominator
   int half_taps_ = 0;       // J: taps are k0 - J + 1 .. k0 + J
   int taps_ = 0;
