@@ -15,6 +15,12 @@ namespace preprocess_internal {
 // dst[i] = mono sample (begin + i), 0 outside [0, pcm.frames).
 void MixToMono(const PcmView& pcm, int64_t begin, int count, float* dst);
 
+// Sum of q * q over the mono samples [begin, end) (inside the recording),
+// q = trunc(mono * 32768): the mixed samples in 16-bit fixed point, exact
+// for int16 input. Wraps modulo 2^64 (LoudestStart takes differences).
+// The same mono values as MixToMono, without writing them anywhere.
+uint64_t MonoSquares(const PcmView& pcm, int64_t begin, int64_t end);
+
 // True when every float sample is finite (int16 input always is).
 bool AllFinite(const PcmView& pcm);
 

@@ -31,7 +31,8 @@ void Pipeline::Carve(const PreprocessParams& p, WorkspaceCarver* carver, bool fr
   logmel = carver->TakeScratch<float>(m);
   row = carver->TakeScratch<float>(nf);
   const bool loudest = p.crop == CropPolicy::kLoudest;  // only LoudestStart uses these
-  energy_mono = loudest ? carver->TakeScratch<float>(kEnergyChunk) : nullptr;
+  energy_pending =
+      loudest ? carver->TakeScratch<uint64_t>(LoudestPendingSlots(len, p.frame_step)) : nullptr;
   energy_ring = loudest ? carver->TakeScratch<uint64_t>(p.num_frames) : nullptr;
 }
 

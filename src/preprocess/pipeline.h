@@ -10,9 +10,9 @@
 // Scratch, written by each Run before it is read:
 //   FFT work[N] | resampler weights[T], mono[64*R/rate + T]
 //   | frame[L+1] | fft_in[N] = power[N/2+1] | logmel[M] | row[F]
-//   | energy_mono[256], energy_ring[num_frames] (uint64; Loudest only)
+//   | energy_pending[(L+8)/S+3], energy_ring[num_frames] (uint64; Loudest only)
 // with L frame_length, N fft_size, M mel_bins, K dct_coefficients,
-// F num_features, R the input rate (48 kHz unless input_rate fixes it),
+// F num_features, S frame_step, R the input rate (48 kHz unless input_rate fixes it),
 // T padded kernel taps at R. An input_rate equal to the model rate drops
 // the resampler table, cache, weights and mono.
 #ifndef TM2_PREPROCESS_PIPELINE_H_
@@ -29,8 +29,6 @@
 namespace tm2 {
 namespace preprocess_internal {
 
-constexpr int kEnergyChunk = 256;
-
 struct Pipeline {
   PreprocessParams params;
   RealFft fft;
@@ -46,7 +44,7 @@ struct Pipeline {
   float* power = nullptr;
   float* logmel = nullptr;
   float* row = nullptr;
-  float* energy_mono = nullptr;
+  uint64_t* energy_pending = nullptr;  // LoudestStart's frames entered, not finished
   uint64_t* energy_ring = nullptr;
 
   // frame_kept: `frame` is state kept between calls (a stream reuses the
@@ -71,8 +69,11 @@ int64_t FrameCount(int64_t samples, int frame_length, int frame_step);
 
 // First frame of the num_frames window with the most energy, measured on
 // the mixed input samples each frame spans (in 16-bit fixed point, exact);
-// the earliest wins a tie. Linear in the input: each sample is mixed twice.
+// the earliest wins a tie. One pass over the input: each sample is mixed
+// once, into no buffer.
 int64_t LoudestStart(const Pipeline& pipe, const PcmView& pcm, int64_t frames);
+// Entries of LoudestStart's ring of frames entered but not finished.
+int LoudestPendingSlots(int frame_length, int frame_step);
 
 }  // namespace preprocess_internal
 }  // namespace tm2

@@ -131,6 +131,7 @@ Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features)
   const int nf = p.num_features();
   const int buf = p.frame_length + 1;
   const MonoSource source = PcmSource(&pcm);
+  MonoHold hold;  // frames only move forward: the resampler mixes each input sample once
   bool held = false;
   int64_t have = 0;  // model index of frame[0] currently held
   for (int64_t i = 0; i < keep; ++i) {
@@ -139,9 +140,10 @@ Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features)
     if (shift > 0 && shift < buf) {
       const int reuse = buf - static_cast<int>(shift);
       std::memmove(pipe.frame, pipe.frame + shift, sizeof(float) * reuse);
-      pipe.resampler.Produce(source, begin + reuse, buf - reuse, model_len, pipe.frame + reuse);
+      pipe.resampler.Produce(source, begin + reuse, buf - reuse, model_len, pipe.frame + reuse,
+                             &hold);
     } else {
-      pipe.resampler.Produce(source, begin, buf, model_len, pipe.frame);
+      pipe.resampler.Produce(source, begin, buf, model_len, pipe.frame, &hold);
     }
     have = begin;
     held = true;

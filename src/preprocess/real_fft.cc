@@ -50,15 +50,6 @@ void TwoStages(float* __restrict re, float* __restrict im, const float* __restri
   }
 }
 
-// Fusing stages saves loads and stores on the Cortex-M4 (few registers,
-// no cache); in WASM the plain stages measured faster (issue 16), so the
-// WASM build keeps them. Both compute the same bits.
-#if defined(__wasm__)
-constexpr bool kFuseStages = false;
-#else
-constexpr bool kFuseStages = true;
-#endif
-
 }  // namespace
 
 void RealFft::Carve(int n, WorkspaceCarver* carver) {
@@ -92,7 +83,8 @@ void RealFft::FillTables() {
   if (own_bitrev_) ComputeBitReverse(half_, own_bitrev_);
 }
 
-void RealFft::PowerSpectrum(const float* in, float* power) const {
+void RealFft::PowerSpectrum(const float* in, float* power, FftStages stages) const {
+  const bool paired = stages == FftStages::kPaired;
   float* re = re_;
   float* im = im_;
   const int h = half_;
@@ -103,7 +95,7 @@ void RealFft::PowerSpectrum(const float* in, float* power) const {
   // products by 0 only change the sign of a zero sum, which the power
   // spectrum squares away. Every other operation is the plain radix-2
   // one, in the same order, so the power spectrum is the same to the bit.
-  if (kFuseStages && h >= 4) {
+  if (paired && h >= 4) {
     for (int b = 0; b < h; b += 4) {
       const float* z0 = in + 2 * (bitrev_[b] >> bitrev_shift_);
       const float* z1 = in + 2 * (bitrev_[b + 1] >> bitrev_shift_);
@@ -135,8 +127,8 @@ void RealFft::PowerSpectrum(const float* in, float* power) const {
   // Remaining radix-2 decimation-in-time stages, two at a time where two
   // are left (each value loaded and stored once per pair of stages; the
   // same operations as two single stages).
-  int hl = kFuseStages && h >= 4 ? 4 : 2;
-  for (; kFuseStages && 2 * hl < h; hl <<= 2) {
+  int hl = paired && h >= 4 ? 4 : 2;
+  for (; paired && 2 * hl < h; hl <<= 2) {
     for (int b = 0; b < h; b += 4 * hl) TwoStages(re + b, im + b, twiddle_cos_, twiddle_sin_, hl);
   }
   for (; hl < h; hl <<= 1) {

@@ -17,12 +17,30 @@
 namespace tm2 {
 namespace preprocess_internal {
 
+// How the radix-2 stages run, with the same bits either way: two stages
+// per pass over the data (fewer loads and stores: the Cortex-M4, with few
+// registers and no cache, and native targets) or one per pass (measured
+// faster under WASM, issue 16).
+enum class FftStages : uint8_t { kPaired, kSingle };
+
+// This build's choice. The build picks it per target (TM2_FFT_SINGLE_STAGES,
+// src/preprocess/CMakeLists.txt), where it picks the other per-target
+// preprocessing variants (const tables computed at start-up or compiled in,
+// -O2 for the firmware's per-frame steps), as the kernels' variants are
+// picked by the build and kernels/select.cc: no ISA test in this code.
+#if defined(TM2_FFT_SINGLE_STAGES)
+constexpr FftStages kBuildFftStages = FftStages::kSingle;
+#else
+constexpr FftStages kBuildFftStages = FftStages::kPaired;
+#endif
+
 class RealFft {
  public:
   void Carve(int n, WorkspaceCarver* carver);  // n: power of two, 32..4096
   void FillTables();
   // power[k] = |X[k]|^2, k = 0..n/2, for the real input in[0..n).
-  void PowerSpectrum(const float* in, float* power) const;
+  // `stages` other than the build's only for tests (both give the same bits).
+  void PowerSpectrum(const float* in, float* power, FftStages stages = kBuildFftStages) const;
   int size() const { return n_; }
 
  private:

@@ -142,8 +142,54 @@ float Resampler::Dot(const float* w, const float* x) const {
   return ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a1[0] + a1[1]) + (a1[2] + a1[3]));
 }
 
+template <bool kOneWeight>
+void Resampler::Dot4(const float* const* w, const float* const* x, float* out) const {
+  F4 a0 = {0.0f, 0.0f, 0.0f, 0.0f};
+  F4 a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+  const float* w0 = w[0];
+  const float* w1 = kOneWeight ? w0 : w[1];
+  const float* w2 = kOneWeight ? w0 : w[2];
+  const float* w3 = kOneWeight ? w0 : w[3];
+  const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+  for (int i = 0; i < taps_pad_; i += kLanes) {
+    const F4 v0 = Load4(w0 + i), v1 = Load4(w0 + i + 4);
+    a0 += v0 * Load4(x0 + i);
+    a1 += v1 * Load4(x0 + i + 4);
+    b0 += (kOneWeight ? v0 : Load4(w1 + i)) * Load4(x1 + i);
+    b1 += (kOneWeight ? v1 : Load4(w1 + i + 4)) * Load4(x1 + i + 4);
+    c0 += (kOneWeight ? v0 : Load4(w2 + i)) * Load4(x2 + i);
+    c1 += (kOneWeight ? v1 : Load4(w2 + i + 4)) * Load4(x2 + i + 4);
+    d0 += (kOneWeight ? v0 : Load4(w3 + i)) * Load4(x3 + i);
+    d1 += (kOneWeight ? v1 : Load4(w3 + i + 4)) * Load4(x3 + i + 4);
+  }
+  out[0] = ((a0[0] + a0[1]) + (a0[2] + a0[3])) + ((a1[0] + a1[1]) + (a1[2] + a1[3]));
+  out[1] = ((b0[0] + b0[1]) + (b0[2] + b0[3])) + ((b1[0] + b1[1]) + (b1[2] + b1[3]));
+  out[2] = ((c0[0] + c0[1]) + (c0[2] + c0[3])) + ((c1[0] + c1[1]) + (c1[2] + c1[3]));
+  out[3] = ((d0[0] + d0[1]) + (d0[2] + d0[3])) + ((d1[0] + d1[1]) + (d1[2] + d1[3]));
+}
+
+void Resampler::FillMono(const MonoSource& source, int64_t base, int span, MonoHold* hold) {
+  const int64_t end = base + span;
+  if (hold && base >= hold->begin && base < hold->end) {
+    // Keep the held samples from base on (fewer than mono_capacity_), mix
+    // only those past the held end.
+    const int keep = static_cast<int>(hold->end - base);
+    if (base > hold->begin) std::memmove(mono_, mono_ + (base - hold->begin), sizeof(float) * keep);
+    if (end > hold->end)
+      source.fill(source.context, hold->end, static_cast<int>(end - hold->end), mono_ + keep);
+    hold->begin = base;
+    if (end > hold->end) hold->end = end;
+    return;
+  }
+  source.fill(source.context, base, span, mono_);
+  if (hold) {
+    hold->begin = base;
+    hold->end = end;
+  }
+}
+
 void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
-                        float* out) {
+                        float* out, MonoHold* hold) {
   int64_t ma = m_begin < 0 ? 0 : m_begin;
   int64_t mb = m_begin + count < model_len ? m_begin + count : model_len;
   if (mb <= ma) {
@@ -158,6 +204,9 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
     source.fill(source.context, ma, static_cast<int>(mb - ma), out + (ma - m_begin));
     return;
   }
+  // Each output moves phase_step_ phases on: whole input samples and a
+  // remainder, so the loop below needs no division per output.
+  const uint32_t step_whole = phase_step_ / phases_, step_frac = phase_step_ % phases_;
   int64_t m = ma;
   while (m < mb) {
     int run = static_cast<int>(mb - m < max_run_ ? mb - m : max_run_);
@@ -165,12 +214,34 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
     int64_t k_last = InputIndexOf(m + run - 1);
     int64_t base = k_first - half_taps_ + 1;
     int span = static_cast<int>(k_last - k_first) + taps_pad_;
-    source.fill(source.context, base, span, mono_);
+    FillMono(source, base, span, hold);
     uint64_t pos = static_cast<uint64_t>(m) * in_rate_;
     int64_t k0 = static_cast<int64_t>(pos / out_rate_);
     uint32_t phase = static_cast<uint32_t>(pos % out_rate_) / gcd_;
     float* dst = out + (m - m_begin);
-    for (int i = 0; i < run; ++i) {
+    int i = 0;
+    if (cached_) {
+      for (; i + 4 <= run; i += 4) {
+        const float* w[4];
+        const float* x[4];
+        for (int j = 0; j < 4; ++j) {
+          w[j] = cache_ + phase * taps_pad_;
+          x[j] = mono_ + (k0 - k_first);
+          phase += step_frac;  // phase + phase_step_, without a division
+          k0 += step_whole;
+          if (phase >= phases_) {
+            phase -= phases_;
+            ++k0;
+          }
+        }
+        if (phases_ == 1) {
+          Dot4<true>(w, x, dst + i);
+        } else {
+          Dot4<false>(w, x, dst + i);
+        }
+      }
+    }
+    for (; i < run; ++i) {
       const float* w;
       if (cached_) {
         w = cache_ + phase * taps_pad_;
@@ -179,9 +250,12 @@ void Resampler::Produce(const MonoSource& source, int64_t m_begin, int count, in
         w = weights_;
       }
       dst[i] = Dot(w, mono_ + (k0 - k_first));
-      phase += phase_step_;
-      k0 += phase / phases_;
-      phase %= phases_;
+      phase += step_frac;
+      k0 += step_whole;
+      if (phase >= phases_) {
+        phase -= phases_;
+        ++k0;
+      }
     }
     m += run;
   }

@@ -43,6 +43,17 @@ struct MonoSource {
 // The mixed-down samples of `*pcm` (MixToMono), zero outside the recording.
 MonoSource PcmSource(const PcmView* pcm);
 
+// A caller's record of the mixed input the resampler's scratch holds
+// between its Produce() calls over one source (Preprocessor::Run keeps one
+// per recording, on its stack): the kernel's overlap of consecutive runs
+// is then mixed once, not once per run. Only for a source whose sample i
+// keeps its value (a recording; not a stream's history, whose future
+// samples read as 0 until pushed), and no other Produce() in between.
+struct MonoHold {
+  int64_t begin = 0;
+  int64_t end = 0;  // empty when end == begin
+};
+
 // The input samples Produce() reads for output sample m >= 0 at a given
 // pair of rates: [First(m), End(m)). Sums use every sample of that span
 // (the padding taps have weight 0), so two calls whose spans hold the same
@@ -93,9 +104,11 @@ class Resampler {
   void SetInputRate(uint32_t in_rate);
 
   // out[i] = resampled sample (m_begin + i) for i < count; samples outside
-  // [0, model_len) are 0. Reads input from `source` (see InputReach).
+  // [0, model_len) are 0. Reads input from `source` (see InputReach). With
+  // `hold` (see MonoHold), the samples the last call mixed and this one
+  // needs again are kept: each input sample of increasing runs is mixed once.
   void Produce(const MonoSource& source, int64_t m_begin, int count, int64_t model_len,
-               float* out);
+               float* out, MonoHold* hold = nullptr);
 
   // Exact floor(m * in / out) for the selected rate.
   int64_t InputIndexOf(int64_t m) const;
@@ -105,6 +118,15 @@ class Resampler {
  private:
   void PhaseWeights(uint32_t phase, float* w) const;
   float Dot(const float* w, const float* x) const;
+  // Dot for four outputs at once (each its own weights and input), the
+  // same operations per output: four independent chains hide the adds'
+  // latency, which bounds a single dot product.
+  // kOneWeight: all four share w[0] (one phase: integer ratios such as
+  // 48 -> 16 kHz), loaded once.
+  template <bool kOneWeight>
+  void Dot4(const float* const* w, const float* const* x, float* out) const;
+  // Mono input [base, base + span) into mono_[0, span), reusing held samples.
+  void FillMono(const MonoSource& source, int64_t base, int span, MonoHold* hold);
 
   uint32_t out_rate_ = 0;
   int max_run_ = 0;

@@ -162,6 +162,9 @@ TEST_CASE("the engine plans activations over the lifetimes of every branch and t
 // Since 2026-12-03 the FFT twiddles and bit reversal (up to 1024 points) and
 // the resampler kernel are constants (preprocess/const_tables.h), not arena;
 // and the mel weights take only the bins inside the band (KWS: 4 of 8 kHz).
+// Since 2026-12-04 the Loudest crop's search mixes into no buffer: its 1 KB
+// chunk is a 40-byte ring (scratch -976 bytes; totals unchanged, the
+// activations are larger).
 TEST_CASE("the shipped models' arena, part by part") {
   struct Pin {
     const char* name;
@@ -170,15 +173,15 @@ TEST_CASE("the shipped models' arena, part by part") {
         tables32;
   };
   const Pin pins[] = {
-      {"models/covid-cough", true, 2863, 122880, 3072, 10, 8239, 12576, 143552, 142944, 2719},
-      {"models/covid-cough", false, 2863, 0, 3072, 10, 8239, 12576, 20672, 20064, 2719},
-      {"models/sound-gate", true, 5247, 61440, 5120, 20, 10095, 20848, 94464, 93920, 5103},
-      {"models/sound-gate", false, 5247, 0, 5120, 20, 10095, 20848, 33024, 32480, 5103},
+      {"models/covid-cough", true, 2863, 122880, 3072, 10, 7263, 12576, 143552, 142944, 2719},
+      {"models/covid-cough", false, 2863, 0, 3072, 10, 7263, 12576, 20672, 20064, 2719},
+      {"models/sound-gate", true, 5247, 61440, 5120, 20, 9119, 20848, 94464, 93920, 5103},
+      {"models/sound-gate", false, 5247, 0, 5120, 20, 9119, 20848, 33024, 32480, 5103},
       {"models/kws-dscnn", true, 7039, 61440, 490, 60, 12535, 10624, 83703, 83079, 6895},
       {"models/kws-dscnn", false, 7039, 0, 490, 60, 12535, 10624, 22263, 21639, 6895},
-      {"fixtures/parity_multibranch", true, 14525, 245760, 8590, 15, 9775, 33048, 305672, 304424,
+      {"fixtures/parity_multibranch", true, 14525, 245760, 8590, 15, 8799, 33048, 305672, 304424,
        14093},
-      {"fixtures/parity_multibranch", false, 14525, 0, 8590, 15, 9775, 33048, 59912, 58664,
+      {"fixtures/parity_multibranch", false, 14525, 0, 8590, 15, 8799, 33048, 59912, 58664,
        14093},
   };
   for (const Pin& pin : pins) {

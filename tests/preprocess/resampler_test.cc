@@ -2,6 +2,7 @@
 // above the output Nyquist are stopped, and images of upsampling too.
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "catch2/catch.hpp"
@@ -122,6 +123,62 @@ TEST_CASE("equal rates pass samples through bit for bit", "[preprocess][resample
   for (size_t i = 0; i < r.y.size(); ++i) {
     float x = static_cast<float>(0.7 * std::sin(2 * kPi * 1234.0 * i / 16000));
     REQUIRE(r.y[i] == x);
+  }
+}
+
+TEST_CASE("a MonoHold across runs gives the bits of mixing every run anew",
+          "[preprocess][resampler]") {
+  // Stereo int16 noise, so the mixed values are not the raw samples.
+  const int kFrames = 3 * 48000;
+  std::vector<int16_t> pcm(2 * kFrames);
+  uint32_t s = 3;
+  for (int16_t& v : pcm) {
+    s = s * 1664525u + 1013904223u;
+    v = static_cast<int16_t>(s >> 16);
+  }
+  for (uint32_t in_rate : {48000u, 44100u, 32000u, 22050u, 8000u}) {
+    for (uint32_t out_rate : {16000u, 8000u}) {
+      if (in_rate == out_rate) continue;
+      INFO(in_rate << " -> " << out_rate);
+      const int run = 401;
+      // Two resamplers: a hold is only valid with no other Produce() between.
+      const bool cache = in_rate != 22050u;  // and one uncached ratio
+      WorkspaceCarver measure(nullptr, 0);
+      Resampler probe;
+      probe.Carve(out_rate, run, cache, /*in_rate=*/0, &measure);
+      std::vector<uint8_t> ws_held(measure.used()), ws_fresh(measure.used());
+      Resampler r, f;
+      WorkspaceCarver carve_held(ws_held.data(), ws_held.size());
+      WorkspaceCarver carve_fresh(ws_fresh.data(), ws_fresh.size());
+      r.Carve(out_rate, run, cache, 0, &carve_held);
+      f.Carve(out_rate, run, cache, 0, &carve_fresh);
+      r.SetInputRate(in_rate);
+      f.SetInputRate(in_rate);
+      const uint32_t frames = kFrames * in_rate / 48000;
+      const PcmView view = PcmView::S16(pcm.data(), frames, in_rate, 2);
+      const preprocess_internal::MonoSource source = preprocess_internal::PcmSource(&view);
+      const int64_t len = (static_cast<int64_t>(frames) * out_rate + in_rate - 1) / in_rate;
+      preprocess_internal::MonoHold hold;
+      std::vector<float> held(run), fresh(run);
+      // Frames as Run asks for them (overlapping, then only the new part),
+      // a jump back and one past the end.
+      int64_t begin = -1;
+      int calls = 0;
+      for (int step : {0, 160, 160, 1, 17, 400, 401, 900, -700, 160, 160, 5000}) {
+        begin += step;
+        for (int count : {run, 160, 3}) {
+          r.Produce(source, begin, count, len, held.data(), &hold);
+          f.Produce(source, begin, count, len, fresh.data());
+          CHECK(std::memcmp(held.data(), fresh.data(), sizeof(float) * count) == 0);
+          ++calls;
+        }
+      }
+      begin = len - 100;
+      r.Produce(source, begin, run, len, held.data(), &hold);
+      f.Produce(source, begin, run, len, fresh.data());
+      CHECK(std::memcmp(held.data(), fresh.data(), sizeof(float) * run) == 0);
+      CHECK(calls == 36);
+    }
   }
 }
 
