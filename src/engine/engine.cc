@@ -52,22 +52,6 @@ Status Engine::ArenaBytes(const Model& model, EnginePlan* plan, const EngineOpti
   return Status::Ok();
 }
 
-Status Engine::ChoosePacking(PreprocessBytes* measured, ArenaReport* report) {
-  TM2_RETURN_IF_ERROR(Plan(nullptr, SIZE_MAX, report, measured));
-  if (report->packed_outputs == 0) return Status::Ok();
-  // Ties go to int8, which the SIMD kernels run.
-  ArenaReport int8;
-  options_.pack_int4_activations = false;
-  TM2_RETURN_IF_ERROR(Plan(nullptr, SIZE_MAX, &int8, measured));
-  // With an external shared region the totals leave it out: compare all.
-  const size_t outside = options_.shared_region ? 1 : 0;
-  if (int8.total + outside * int8.shared <= report->total + outside * report->shared)
-    *report = int8;
-  else
-    options_.pack_int4_activations = true;
-  return Status::Ok();
-}
-
 Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
                     const EngineOptions& options) {
   ready_ = false;

@@ -252,7 +252,7 @@ class Engine {
   // `measured` has kMaxBranches entries, filled on first use.
   Status Plan(uint8_t* base, size_t capacity, ArenaReport* report, PreprocessBytes* measured);
   // Sizes the plan with 4-bit outputs packed and, if any is, int8 too, and
-  // keeps the lower peak in options_ and *report (act_packing.h): packed
+  // keeps the lower peak in options_ and *report (act_packing.cc): packed
   // layers run whole, so packing pays only where the peak falls.
   Status ChoosePacking(PreprocessBytes* measured, ArenaReport* report);
   Status RunStack(const LayerPlan* layers, int count) const;
