@@ -19,7 +19,7 @@
 //
 //   tm2::Pack pack;
 //   TM2_RETURN_IF_ERROR(tm2::LoadPack(bytes, size, &pack));
-//   static tm2::PackPlan plan;                   // ~8 KB: not on a small stack
+//   static tm2::PackPlan plan;                   // ~8 KB: off a small stack
 //   TM2_RETURN_IF_ERROR(tm2::PackRunner::ArenaBytes(pack, &plan, {}, tm2::PackMode::kResident));
 //   tm2::PackRunner runner;
 //   TM2_RETURN_IF_ERROR(runner.Init(plan, arena, plan.bytes));   // arena of plan.bytes
@@ -51,9 +51,10 @@ struct SwitchCost {
   size_t layer_plans = 0;        // of which layer plans
 };
 
-// What PackRunner::ArenaBytes measured, for Init: the arena bytes and, in
-// resident mode, each model's EnginePlan. Points at the pack, which must
-// outlive it.
+// What PackRunner::ArenaBytes measured, for Init: the arena bytes and
+// each model's EnginePlan (resident mode plans every model from them; a
+// re-planning runner plans at each switch). Points at the pack, which must
+// outlive it. 7,896 bytes on a 64-bit host.
 struct PackPlan {
   size_t bytes = 0;  // the arena Init needs
   const Pack* pack = nullptr;
