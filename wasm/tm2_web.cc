@@ -89,11 +89,11 @@ class Tm2Engine {
     options_ = EngineOptions();
     options_.kernels = reference ? &ReferenceKernels() : &SelectKernels();
     options_.keep_float_features = true;  // the page draws them
-    size_t need = 0;
-    s = PackRunner::ArenaBytes(pack_, &need, options_, PackMode::kResident);
+    // Sized once: Init follows the plan without measuring again.
+    s = PackRunner::ArenaBytes(pack_, &plan_, options_, PackMode::kResident);
     if (!s.ok()) return Fail(s.message());
-    if (!arena_.Resize(need, 16)) return Fail("out of memory for the arena");
-    s = runner_.Init(pack_, arena_.data, arena_.size, options_, 0, PackMode::kResident);
+    if (!arena_.Resize(plan_.bytes, 16)) return Fail("out of memory for the arena");
+    s = runner_.Init(plan_, arena_.data, arena_.size);
     if (!s.ok()) return Fail(s.message());
     ready_ = true;
     Selected();
@@ -251,6 +251,7 @@ class Tm2Engine {
   HeapBytes model_bytes_;
   HeapBytes arena_;
   Pack pack_;
+  PackPlan plan_;  // points at pack_
   PackRunner runner_;
   EngineOptions options_;
   std::vector<float> f32_;

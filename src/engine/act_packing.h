@@ -6,11 +6,19 @@
 // of the same stack can read it. A stack's last output (the branch output
 // that fusion or the head reads, the logits) stays int8, as does a 4-bit
 // output whose reader cannot unpack (global average pool, Softmax): the
-// planner then takes the packing back (ReadsPacked). Packing changes only
-// the storage: every value, and so every result, is the same.
+// planner then takes the packing back (unpack_previous). Packing changes
+// only the storage: every value, and so every result, is the same.
 //
-//   bool out4 = WritesPacked(v, num_layers);         // at the producer
-//   if (prev_out4 && !ReadsPacked(v.kind)) ...       // at the consumer
+// Whether a model packs at all is chosen here too (Engine::ChoosePacking in
+// act_packing.cc): packed layers run whole, so the plan keeps packing only
+// where the arena's peak falls.
+//
+//   engine_internal::StackPacking packing(options.pack_int4_activations);
+//   packing.BeginStack();                        // each branch, then the head
+//   for each layer v of the stack:
+//     const engine_internal::ActBits bits = packing.Next(v, num_layers);
+//     if (bits.unpack_previous) ...              // plan the previous output int8
+//     geometry.in_bits = bits.in; geometry.out_bits = bits.out;
 #ifndef TM2_ENGINE_ACT_PACKING_H_
 #define TM2_ENGINE_ACT_PACKING_H_
 
@@ -19,18 +27,26 @@
 namespace tm2 {
 namespace engine_internal {
 
-// Kinds whose kernels read and write packed int4 activations.
-inline bool ReadsPacked(LayerKind k) {
-  return k == LayerKind::kConv2D || k == LayerKind::kDepthwiseConv2D ||
-         k == LayerKind::kPointwiseConv2D || k == LayerKind::kFullyConnected ||
-         k == LayerKind::kMaxPool2D || k == LayerKind::kAvgPool2D;
-}
+// A layer's activation storage: 4 (packed) or 8 bits.
+struct ActBits {
+  uint8_t in = 8, out = 8;
+  // The previous output was planned packed, but this layer cannot read it:
+  // it is int8 after all (`in` is then 8).
+  bool unpack_previous = false;
+};
 
-// Whether `v`'s output may be stored packed, before its reader is known.
-inline bool WritesPacked(const LayerView& v, int num_layers) {
-  return v.act_bits == 4 && v.act_min >= -8 && v.act_max <= 7 && ReadsPacked(v.kind) &&
-         v.index + 1 < num_layers;
-}
+// Decides layer by layer, in a stack's order, before each output's reader
+// is known (so at times after the fact: unpack_previous).
+class StackPacking {
+ public:
+  explicit StackPacking(bool enabled) : enabled_(enabled) {}
+  void BeginStack() { prev_packed_ = false; }
+  ActBits Next(const LayerView& v, int num_layers);
+
+ private:
+  bool enabled_;
+  bool prev_packed_ = false;
+};
 
 }  // namespace engine_internal
 }  // namespace tm2

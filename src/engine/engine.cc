@@ -29,29 +29,26 @@ Status Engine::ArenaBytes(const Model& model, size_t* bytes, const EngineOptions
 }
 
 Status Engine::ArenaBytes(const Model& model, ArenaReport* report, const EngineOptions& options) {
-  if (!model.root() || !report)
-    return Status::Error(StatusCode::kInvalidArgument, "engine: no model");
+  if (!report) return Status::Error(StatusCode::kInvalidArgument, "engine: no result pointer");
+  EnginePlan plan;
+  TM2_RETURN_IF_ERROR(ArenaBytes(model, &plan, options));
+  *report = plan.report_;
+  return Status::Ok();
+}
+
+Status Engine::ArenaBytes(const Model& model, EnginePlan* plan, const EngineOptions& options) {
+  if (!plan) return Status::Error(StatusCode::kInvalidArgument, "engine: no result pointer");
+  plan->made_ = false;
+  if (!model.root()) return Status::Error(StatusCode::kInvalidArgument, "engine: no model");
   Engine dry;
   dry.model_ = model;
   dry.options_ = options;
   dry.kernels_ = options.kernels ? options.kernels : &SelectKernels();  // sizes packed weights
-  PreprocessBytes measured[kMaxBranches];
-  return dry.ChoosePacking(measured, report);
-}
-
-Status Engine::ChoosePacking(PreprocessBytes* measured, ArenaReport* report) {
-  TM2_RETURN_IF_ERROR(Plan(nullptr, SIZE_MAX, report, measured));
-  if (report->packed_outputs == 0) return Status::Ok();
-  // Ties go to int8, which the SIMD kernels run.
-  ArenaReport int8;
-  options_.pack_int4_activations = false;
-  TM2_RETURN_IF_ERROR(Plan(nullptr, SIZE_MAX, &int8, measured));
-  // With an external shared region the totals leave it out: compare all.
-  const size_t outside = options_.shared_region ? 1 : 0;
-  if (int8.total + outside * int8.shared <= report->total + outside * report->shared)
-    *report = int8;
-  else
-    options_.pack_int4_activations = true;
+  for (PreprocessBytes& m : plan->measured_) m = PreprocessBytes();
+  TM2_RETURN_IF_ERROR(dry.ChoosePacking(plan->measured_, &plan->report_));
+  plan->model_ = model;
+  plan->options_ = dry.options_;  // the packing chosen
+  plan->made_ = true;
   return Status::Ok();
 }
 
@@ -73,27 +70,26 @@ Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
   return Status::Ok();
 }
 
-Status Engine::Init(const Model& model, void* arena, size_t arena_bytes,
-                    const EngineOptions& options, const ArenaReport& sized) {
+Status Engine::Init(const EnginePlan& plan, void* arena, size_t arena_bytes,
+                    uint8_t* shared_region, size_t shared_region_bytes) {
   ready_ = false;
-  if (!model.root()) return Status::Error(StatusCode::kInvalidArgument, "engine: model not loaded");
+  if (!plan.made_)
+    return Status::Error(StatusCode::kInvalidArgument, "engine: the plan was not made (ArenaBytes)");
   if (!arena) return Status::Error(StatusCode::kInvalidArgument, "engine: arena is null");
-  model_ = model;
-  options_ = options;
-  options_.pack_int4_activations = options.pack_int4_activations && sized.packed_outputs > 0;
-  kernels_ = options.kernels ? options.kernels : &SelectKernels();
-  PreprocessBytes measured[kMaxBranches];
+  if (shared_region && !plan.options_.shared_region)
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "engine: a shared region for a plan sized without one");
+  model_ = plan.model_;
+  options_ = plan.options_;
+  if (shared_region) {
+    options_.shared_region = shared_region;
+    options_.shared_region_bytes = shared_region_bytes;
+  }
+  kernels_ = options_.kernels ? options_.kernels : &SelectKernels();
+  PreprocessBytes measured[kMaxBranches];  // Plan wants them writable; all are measured
+  for (int b = 0; b < kMaxBranches; ++b) measured[b] = plan.measured_[b];
   ArenaReport report;
   TM2_RETURN_IF_ERROR(Plan(static_cast<uint8_t*>(arena), arena_bytes, &report, measured));
-  if (report.packed_outputs != sized.packed_outputs || report.activations != sized.activations ||
-      report.preprocess_tables != sized.preprocess_tables)
-    return Status::Error(StatusCode::kInvalidArgument,
-                         "engine: the plan (%lu activation bytes, %lu packed outputs) is not the "
-                         "one sized (%lu, %lu): other model or options",
-                         static_cast<unsigned long>(report.activations),
-                         static_cast<unsigned long>(report.packed_outputs),
-                         static_cast<unsigned long>(sized.activations),
-                         static_cast<unsigned long>(sized.packed_outputs));
   report_ = report;
   ready_ = true;
   return Status::Ok();

@@ -23,6 +23,10 @@
 //   static uint8_t arena[64 * 1024];            // or malloc(need) on a host
 //   tm2::Engine engine;
 //   TM2_RETURN_IF_ERROR(engine.Init(model, arena, sizeof(arena)));
+//   // Or size once and keep what sizing measured and chose (EnginePlan):
+//   //   tm2::EnginePlan plan;
+//   //   TM2_RETURN_IF_ERROR(tm2::Engine::ArenaBytes(model, &plan));
+//   //   TM2_RETURN_IF_ERROR(engine.Init(plan, malloc(plan.report().total), plan.report().total));
 //   for (int b = 0; b < engine.num_branches(); ++b)   // one recording each
 //     TM2_RETURN_IF_ERROR(engine.SetInput(b, tm2::PcmView::S16(pcm[b], n[b], 48000, 1)));
 //   TM2_RETURN_IF_ERROR(engine.Invoke());
@@ -127,6 +131,32 @@ struct ArenaReport {
   size_t total = 0;               // what ArenaBytes reports
 };
 
+// A model's plan as Engine::ArenaBytes made it, kept for Init: the model,
+// the options with the packing choice made (EngineOptions::
+// pack_int4_activations), and each branch's preprocessing bytes as
+// measured. Init(plan, ...) plans once and measures nothing again, where
+// ArenaBytes then Init(model, ...) would size everything twice. The
+// model's bytes must outlive the plan. 488 bytes on a 64-bit host.
+class EnginePlan {
+ public:
+  const ArenaReport& report() const { return report_; }  // report().total: what Init needs
+
+ private:
+  friend class Engine;
+  // A branch's preprocessing bytes. Measuring carves its tables (the mel
+  // table counts its weights), so each branch is measured once and the
+  // figures go to every plan made from them.
+  struct PreprocessBytes {
+    size_t tables = 0, scratch = 0, cache = 0;
+    bool measured = false;
+  };
+  Model model_;
+  EngineOptions options_;
+  ArenaReport report_;
+  PreprocessBytes measured_[kMaxBranches];
+  bool made_ = false;
+};
+
 class Engine {
  public:
   Engine() = default;
@@ -140,18 +170,21 @@ class Engine {
   // The same figure by part (report->total is the peak above).
   static Status ArenaBytes(const Model& model, ArenaReport* report,
                            const EngineOptions& options = EngineOptions());
+  // The same, kept as a plan for Init(plan, ...) (plan->report() is the
+  // figure by part).
+  static Status ArenaBytes(const Model& model, EnginePlan* plan,
+                           const EngineOptions& options = EngineOptions());
 
   // Plans into `arena` (any alignment; the engine aligns inside). Pass
   // options.kernels = &ReferenceKernels() to run the scalar reference.
   Status Init(const Model& model, void* arena, size_t arena_bytes,
               const EngineOptions& options = EngineOptions());
-  // The same, after ArenaBytes gave `sized` for this model and options:
-  // Init takes its choice of packed or int8 4-bit outputs as made
-  // (sized.packed_outputs > 0: packed) and plans once, where plain Init
-  // compares both plans first. A plan that comes out unlike `sized` (other
-  // options or model) is an error.
-  Status Init(const Model& model, void* arena, size_t arena_bytes, const EngineOptions& options,
-              const ArenaReport& sized);
+  // The same for the plan ArenaBytes made: its model, options and packing
+  // choice, without sizing again. A plan sized with an outside shared
+  // region (EngineOptions::shared_region) may take the region here instead,
+  // when the one it was sized with only stood in; null keeps the plan's.
+  Status Init(const EnginePlan& plan, void* arena, size_t arena_bytes,
+              uint8_t* shared_region = nullptr, size_t shared_region_bytes = 0);
 
   // Preprocesses one recording into branch `branch`'s input features.
   Status SetInput(int branch, const PcmView& pcm);
@@ -216,18 +249,12 @@ class Engine {
   Engine(const Engine&) = default;
   Engine& operator=(const Engine&) = default;
 
-  // A branch's preprocessing bytes. Measuring carves its tables (the mel
-  // table counts its weights), so ArenaBytes and Init measure each branch
-  // once and hand the figures to every plan they make.
-  struct PreprocessBytes {
-    size_t tables = 0, scratch = 0, cache = 0;
-    bool measured = false;
-  };
+  using PreprocessBytes = EnginePlan::PreprocessBytes;
   // Lays out the arena (engine_plan.cc); a null base only sizes it.
   // `measured` has kMaxBranches entries, filled on first use.
   Status Plan(uint8_t* base, size_t capacity, ArenaReport* report, PreprocessBytes* measured);
   // Sizes the plan with 4-bit outputs packed and, if any is, int8 too, and
-  // keeps the lower peak in options_ and *report (act_packing.h): packed
+  // keeps the lower peak in options_ and *report (act_packing.cc): packed
   // layers run whole, so packing pays only where the peak falls.
   Status ChoosePacking(PreprocessBytes* measured, ArenaReport* report);
   Status RunStack(const LayerPlan* layers, int count) const;

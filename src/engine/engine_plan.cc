@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/act_packing.h"
+#include "engine/arena_cursor.h"
 #include "engine/band.h"
 #include "engine/engine.h"
 #include "engine/layer_check.h"
@@ -16,44 +17,20 @@
 namespace tm2 {
 namespace {
 
+using engine_internal::ArenaCursor;
 using engine_internal::CheckLayer;
 using engine_internal::Geometry;
 using engine_internal::HasWeights;
 using engine_internal::PlannedBuffer;
 using engine_internal::RequantOk;
 
-constexpr size_t kAlign = 16;
+constexpr size_t kAlign = ArenaCursor::kAlign;
 // Activation buffers the plan can hold: a record per layer of at most 64
 // (FORMAT.md) in each of 8 branches and the head, and the fusion vector.
 // The records sit on Init's stack, sized by the model (12 bytes a layer:
 // KWS 0.4 KB; a fixed 640 took 7.7 KB, more than a 32 KB part has left
 // beside KWS's arena).
 constexpr int kMaxPlannedBuffers = 640;
-
-// Bump allocator over the caller's arena. With a null base it only counts,
-// which is how ArenaBytes() sizes a plan without memory.
-class ArenaCursor {
- public:
-  ArenaCursor(uint8_t* base, size_t capacity) : base_(base), capacity_(capacity) {}
-  void* Take(size_t bytes) {
-    const uintptr_t start = reinterpret_cast<uintptr_t>(base_) + used_;
-    const size_t pad = (kAlign - start % kAlign) % kAlign;
-    if (bytes > SIZE_MAX - used_ - pad) { overflow_ = true; return nullptr; }
-    void* p = base_ ? base_ + used_ + pad : nullptr;
-    used_ += pad + bytes;
-    if (used_ > capacity_) overflow_ = true;
-    return overflow_ ? nullptr : p;
-  }
-  size_t used() const { return used_; }
-  bool overflow() const { return overflow_; }
-  bool dry() const { return base_ == nullptr; }
-
- private:
-  uint8_t* base_;
-  size_t capacity_;
-  size_t used_ = 0;
-  bool overflow_ = false;
-};
 
 // The kernel table's packed form of a layer's weights (weight_packing.h);
 // null when the table packs nothing for the layer, or on a dry or
@@ -86,7 +63,8 @@ class Engine::Planner final : public ModelVisitor {
   Planner(Engine* engine, ArenaCursor* arena, PlannedBuffer* buffers, int buffer_capacity,
           ArenaReport* report, int pq_capacity, size_t pq_bytes, PreprocessBytes* measured)
       : e_(*engine), arena_(*arena), buffers_(buffers), buffer_capacity_(buffer_capacity),
-        report_(*report), pq_capacity_(pq_capacity), pq_bytes_(pq_bytes), measured_(measured) {
+        report_(*report), pq_capacity_(pq_capacity), pq_bytes_(pq_bytes), measured_(measured),
+        packing_(engine->options_.pack_int4_activations) {
     // A table that packs weights runs those layers whole, and banding only
     // the others can raise the peak: such tables (hosts) keep one buffer
     // per layer output, as they trade memory for speed anyway.
@@ -102,7 +80,7 @@ class Engine::Planner final : public ModelVisitor {
     group_ = -1;
     saw_softmax_ = false;
     head_ = branch < 0;
-    prev_packed_ = false;
+    packing_.BeginStack();
     const size_t plan_bytes = sizeof(LayerPlan) * static_cast<size_t>(num_layers ? num_layers : 1);
     report_.layer_plans += plan_bytes;
     if (head_) {
@@ -161,13 +139,11 @@ class Engine::Planner final : public ModelVisitor {
   Status Layer(const LayerView& v) override {
     if (v.index < 0 || v.index >= num_layers_)
       return Status::Error(StatusCode::kBadModel, "engine: layer %d of %d", v.index, num_layers_);
-    // The previous output was planned packed; a reader that cannot unpack
-    // gets it int8 after all (act_packing.h).
-    if (prev_packed_ && !engine_internal::ReadsPacked(v.kind)) Unpack(v.index - 1);
-    const bool in_packed = prev_packed_;
-    const bool out_packed =
-        e_.options_.pack_int4_activations && engine_internal::WritesPacked(v, num_layers_);
-    prev_packed_ = out_packed;
+    // Activation storage (act_packing.h); a previous output planned packed
+    // whose reader cannot unpack is int8 after all.
+    const engine_internal::ActBits bits = packing_.Next(v, num_layers_);
+    if (bits.unpack_previous) Unpack(v.index - 1);
+    const bool in_packed = bits.in == 4, out_packed = bits.out == 4;
     if (v.kind == LayerKind::kSoftmax) {
       // Runs in float after the stack (SoftmaxLogits), on the logits.
       if (v.branch >= 0 || v.index != num_layers_ - 1)
@@ -205,8 +181,8 @@ class Engine::Planner final : public ModelVisitor {
     }
     p.rq.output_min = static_cast<int16_t>(v.act_min);
     p.rq.output_max = static_cast<int16_t>(v.act_max);
-    p.geometry.in_bits = p.rq.in_bits = in_packed ? 4 : 8;
-    p.geometry.out_bits = p.rq.out_bits = out_packed ? 4 : 8;
+    p.geometry.in_bits = p.rq.in_bits = bits.in;
+    p.geometry.out_bits = p.rq.out_bits = bits.out;
     const size_t before = arena_.used();
     p.weights.packed =
         PackWeights(*e_.kernels_, v.kind, p.geometry, p.in, p.out, p.weights, p.rq, &arena_);
@@ -278,7 +254,6 @@ class Engine::Planner final : public ModelVisitor {
     group_end_ = prev_values_;
     buffers_[group_].size = static_cast<uint32_t>(prev_values_);
     --report_.packed_outputs;
-    prev_packed_ = false;
   }
 
   // Ends the chain of layers sharing one buffer: offsets from its lowest byte.
@@ -328,14 +303,14 @@ class Engine::Planner final : public ModelVisitor {
   int pq_capacity_;
   size_t pq_bytes_;
   PreprocessBytes* measured_;
+  engine_internal::StackPacking packing_;
   int count_ = 0;
   uint16_t step_ = 0;
   LayerPlan* plans_ = nullptr;
   int num_layers_ = 0;
   bool head_ = false;
   bool saw_softmax_ = false;
-  // The previous layer of this stack: its output planned packed, its values.
-  bool prev_packed_ = false;
+  // The previous layer of this stack: its output's values.
   int64_t prev_values_ = 0;
   // The chain of layers whose outputs share one planned buffer: its index,
   // first and last layer, its extent and the last output's offset, in bytes

@@ -9,30 +9,10 @@ constexpr size_t kAlign = 16;
 
 size_t AlignUp(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
-// Resident layout, from the 16-aligned start: the shared region (the
-// largest model's), the engines, then each model's kept part. Each model's
-// report carries its packing choice into its Init (Engine::Init).
-struct ResidentSizes {
-  size_t shared = 0;
-  size_t engines = 0;
-  ArenaReport kept[kMaxPackModels];
-  size_t total = 0;
-};
-
-Status MeasureResident(const Pack& pack, const EngineOptions& options, ResidentSizes* out) {
-  EngineOptions o = options;
-  uint8_t probe[kAlign];
-  o.shared_region = probe;  // measuring only: leaves the shared part out of each total
-  o.shared_region_bytes = 0;
-  *out = ResidentSizes();
-  for (int i = 0; i < pack.num_models(); ++i) {
-    ArenaReport& r = out->kept[i];
-    TM2_RETURN_IF_ERROR(Engine::ArenaBytes(pack.model(i), &r, o));
-    if (r.shared > out->shared) out->shared = r.shared;
-  }
-  out->engines = AlignUp(sizeof(Engine) * static_cast<size_t>(pack.num_models()));
-  out->total = kAlign + AlignUp(out->shared ? out->shared : 1) + out->engines;
-  for (int i = 0; i < pack.num_models(); ++i) out->total += out->kept[i].total;
+Status CheckOptions(const Pack& pack, const EngineOptions& options) {
+  if (pack.num_models() < 1) return Status::Error(StatusCode::kInvalidArgument, "pack: not loaded");
+  if (options.shared_region)
+    return Status::Error(StatusCode::kInvalidArgument, "pack: the runner places the shared region");
   return Status::Ok();
 }
 
@@ -41,22 +21,41 @@ Status MeasureResident(const Pack& pack, const EngineOptions& options, ResidentS
 Status PackRunner::ArenaBytes(const Pack& pack, size_t* bytes, const EngineOptions& options,
                               PackMode mode) {
   if (bytes == nullptr) return Status::Error(StatusCode::kInvalidArgument, "pack: no result pointer");
-  if (pack.num_models() < 1) return Status::Error(StatusCode::kInvalidArgument, "pack: not loaded");
-  if (options.shared_region)
-    return Status::Error(StatusCode::kInvalidArgument, "pack: the runner places the shared region");
-  if (mode == PackMode::kResident) {
-    ResidentSizes sizes;
-    TM2_RETURN_IF_ERROR(MeasureResident(pack, options, &sizes));
-    *bytes = sizes.total;
-    return Status::Ok();
+  PackPlan plan;
+  TM2_RETURN_IF_ERROR(ArenaBytes(pack, &plan, options, mode));
+  *bytes = plan.bytes;
+  return Status::Ok();
+}
+
+// Resident layout, from the 16-aligned start: the shared region (the
+// largest model's), the engines, then each model's kept part, sized with a
+// stand-in shared region so that each model's total leaves it out.
+Status PackRunner::ArenaBytes(const Pack& pack, PackPlan* plan, const EngineOptions& options,
+                              PackMode mode) {
+  if (plan == nullptr) return Status::Error(StatusCode::kInvalidArgument, "pack: no result pointer");
+  plan->pack = nullptr;
+  TM2_RETURN_IF_ERROR(CheckOptions(pack, options));
+  const bool resident = mode == PackMode::kResident;
+  EngineOptions o = options;
+  uint8_t probe[kAlign];
+  if (resident) {
+    o.shared_region = probe;
+    o.shared_region_bytes = 0;
   }
-  size_t most = 0;
+  size_t most = 0, shared = 0, kept = 0;
   for (int i = 0; i < pack.num_models(); ++i) {
-    size_t need = 0;
-    TM2_RETURN_IF_ERROR(Engine::ArenaBytes(pack.model(i), &need, options));
-    if (need > most) most = need;
+    EnginePlan& p = plan->models[i];
+    TM2_RETURN_IF_ERROR(Engine::ArenaBytes(pack.model(i), &p, o));
+    if (p.report().total > most) most = p.report().total;
+    if (p.report().shared > shared) shared = p.report().shared;
+    kept += p.report().total;
   }
-  *bytes = most;
+  plan->shared = shared;
+  plan->engines = AlignUp(sizeof(Engine) * static_cast<size_t>(pack.num_models()));
+  plan->bytes = resident ? kAlign + AlignUp(shared ? shared : 1) + plan->engines + kept : most;
+  plan->options = options;
+  plan->mode = mode;
+  plan->pack = &pack;
   return Status::Ok();
 }
 
@@ -66,34 +65,51 @@ Status PackRunner::Init(const Pack& pack, void* arena, size_t arena_bytes,
   current_ = -1;
   resident_ = nullptr;
   active_ = &engine_;
-  if (pack.num_models() < 1) return Status::Error(StatusCode::kInvalidArgument, "pack: not loaded");
+  TM2_RETURN_IF_ERROR(CheckOptions(pack, options));
+  if (mode == PackMode::kReplan) {  // nothing to size first: each switch plans
+    if (arena == nullptr) return Status::Error(StatusCode::kInvalidArgument, "pack: arena is null");
+    arena_ = arena;
+    arena_bytes_ = arena_bytes;
+    options_ = options;
+    mode_ = mode;
+    pack_ = &pack;
+    return Select(model);
+  }
+  PackPlan plan;
+  TM2_RETURN_IF_ERROR(ArenaBytes(pack, &plan, options, mode));
+  return Init(plan, arena, arena_bytes, model);
+}
+
+Status PackRunner::Init(const PackPlan& plan, void* arena, size_t arena_bytes, int model) {
+  pack_ = nullptr;
+  current_ = -1;
+  resident_ = nullptr;
+  active_ = &engine_;
+  if (plan.pack == nullptr)
+    return Status::Error(StatusCode::kInvalidArgument, "pack: the plan was not made (ArenaBytes)");
   if (arena == nullptr) return Status::Error(StatusCode::kInvalidArgument, "pack: arena is null");
-  if (options.shared_region)
-    return Status::Error(StatusCode::kInvalidArgument, "pack: the runner places the shared region");
+  const Pack& pack = *plan.pack;
   arena_ = arena;
   arena_bytes_ = arena_bytes;
-  options_ = options;
-  mode_ = mode;
-  if (mode == PackMode::kResident) {
-    ResidentSizes sizes;
-    TM2_RETURN_IF_ERROR(MeasureResident(pack, options, &sizes));
-    if (arena_bytes < sizes.total)
+  options_ = plan.options;
+  mode_ = plan.mode;
+  if (mode_ == PackMode::kResident) {
+    if (arena_bytes < plan.bytes)
       return Status::Error(StatusCode::kArenaTooSmall,
                            "pack: arena of %lu bytes is too small, resident models need %lu",
                            static_cast<unsigned long>(arena_bytes),
-                           static_cast<unsigned long>(sizes.total));
+                           static_cast<unsigned long>(plan.bytes));
     const uintptr_t start = reinterpret_cast<uintptr_t>(arena);
     uint8_t* p = static_cast<uint8_t*>(arena) + (kAlign - start % kAlign) % kAlign;
-    EngineOptions o = options;
-    o.shared_region = p;
-    o.shared_region_bytes = sizes.shared;
-    p += AlignUp(sizes.shared ? sizes.shared : 1);
+    uint8_t* shared = p;
+    p += AlignUp(plan.shared ? plan.shared : 1);
     Engine* engines = reinterpret_cast<Engine*>(p);
-    p += sizes.engines;
+    p += plan.engines;
     for (int i = 0; i < pack.num_models(); ++i) {
       Engine* e = new (engines + i) Engine();
-      TM2_RETURN_IF_ERROR(e->Init(pack.model(i), p, sizes.kept[i].total, o, sizes.kept[i]));
-      p += sizes.kept[i].total;
+      const size_t kept = plan.models[i].report().total;
+      TM2_RETURN_IF_ERROR(e->Init(plan.models[i], p, kept, shared, plan.shared));
+      p += kept;
     }
     resident_ = engines;
   }

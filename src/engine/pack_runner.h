@@ -13,12 +13,16 @@
 // (flash on the MCU, the ArrayBuffer on the page), and product-quantized
 // layers decode into a scratch of the largest such layer at each Invoke.
 //
+// Sizing measures every model (its preprocessing, its packing choice); a
+// PackPlan keeps what it measured, so that Init plans each model once more
+// into the arena and measures nothing again.
+//
 //   tm2::Pack pack;
 //   TM2_RETURN_IF_ERROR(tm2::LoadPack(bytes, size, &pack));
-//   size_t need = 0;
-//   TM2_RETURN_IF_ERROR(tm2::PackRunner::ArenaBytes(pack, &need, {}, tm2::PackMode::kResident));
+//   static tm2::PackPlan plan;                   // ~8 KB: off a small stack
+//   TM2_RETURN_IF_ERROR(tm2::PackRunner::ArenaBytes(pack, &plan, {}, tm2::PackMode::kResident));
 //   tm2::PackRunner runner;
-//   TM2_RETURN_IF_ERROR(runner.Init(pack, arena, need, {}, 0, tm2::PackMode::kResident));
+//   TM2_RETURN_IF_ERROR(runner.Init(plan, arena, plan.bytes));   // arena of plan.bytes
 //   TM2_RETURN_IF_ERROR(runner.Select(pack.Find("kws-dscnn")));
 //   runner.engine().SetInput(0, pcm); runner.engine().Invoke();
 //   printf("switch planned %lu arena bytes\n", (unsigned long)runner.last_switch().arena_bytes);
@@ -47,6 +51,22 @@ struct SwitchCost {
   size_t layer_plans = 0;        // of which layer plans
 };
 
+// What PackRunner::ArenaBytes measured, for Init: the arena bytes and
+// each model's EnginePlan (resident mode plans every model from them; a
+// re-planning runner plans at each switch). Points at the pack, which must
+// outlive it. 7,896 bytes on a 64-bit host.
+struct PackPlan {
+  size_t bytes = 0;  // the arena Init needs
+  const Pack* pack = nullptr;
+  EngineOptions options;
+  PackMode mode = PackMode::kReplan;
+  // Resident layout (pack_runner.cc): the shared region (the largest
+  // model's), the engines, then each model's kept part (its plan's total).
+  size_t shared = 0;
+  size_t engines = 0;
+  EnginePlan models[kMaxPackModels];
+};
+
 class PackRunner {
  public:
   PackRunner() = default;
@@ -60,12 +80,18 @@ class PackRunner {
   static Status ArenaBytes(const Pack& pack, size_t* bytes,
                            const EngineOptions& options = EngineOptions(),
                            PackMode mode = PackMode::kReplan);
+  // The same, kept as a plan for Init(plan, ...).
+  static Status ArenaBytes(const Pack& pack, PackPlan* plan,
+                           const EngineOptions& options = EngineOptions(),
+                           PackMode mode = PackMode::kReplan);
 
   // Keeps `pack` by pointer (it must outlive the runner) and selects
   // `model`. options.shared_region must be null (the runner places it).
   Status Init(const Pack& pack, void* arena, size_t arena_bytes,
               const EngineOptions& options = EngineOptions(), int model = 0,
               PackMode mode = PackMode::kReplan);
+  // The same for the plan ArenaBytes made (its pack, options and mode).
+  Status Init(const PackPlan& plan, void* arena, size_t arena_bytes, int model = 0);
   // Switches to model `model` (0 <= model < num_models) in the same arena.
   // On failure no model is selected (current() is -1).
   Status Select(int model);

@@ -2,6 +2,7 @@
 // 4-bit output takes ceil(n / 2) bytes, the plan keeps packing only when
 // the peak falls, a reader that cannot unpack (Softmax, global average
 // pool) gets int8, and packed or not the engine gives the same bytes.
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -115,57 +116,86 @@ TEST_CASE("with the shared region outside the arena the same plan is chosen") {
   CHECK(e.arena_report().packed_outputs == 8);
 }
 
-TEST_CASE("Init follows the packing ArenaBytes chose and refuses a plan sized otherwise") {
-  // One load decides once: ArenaBytes compares packed and int8, and Init
-  // given its report plans that choice without comparing again.
+TEST_CASE("Init follows the plan ArenaBytes made") {
+  // One load sizes once: ArenaBytes compares packed and int8 and keeps its
+  // choice and the preprocessing it measured in the plan; Init plans that.
   Built a4(tm2::test::MakeA4ModelSpec(false));
   Built mixed(tm2::test::MakeA4ModelSpec(true));
   for (const Built* m : {&a4, &mixed}) {
-    tm2::EngineOptions o;
-    o.kernels = &tm2::ReferenceKernels();
-    o.features_only = true;
-    tm2::ArenaReport sized;
-    REQUIRE(tm2::Engine::ArenaBytes(m->model, &sized, o).ok());
-    std::vector<uint8_t> arena(sized.total);
-    tm2::Engine chosen, plain;
-    tm2::Status s = chosen.Init(m->model, arena.data(), arena.size(), o, sized);
-    INFO(s.message());
-    REQUIRE(s.ok());
-    std::vector<uint8_t> arena2(sized.total);
-    REQUIRE(plain.Init(m->model, arena2.data(), arena2.size(), o).ok());
-    CHECK(chosen.arena_report().packed_outputs == sized.packed_outputs);
-    // Totals differ with each arena's start alignment: compare the parts.
-    CHECK(chosen.arena_report().activations == plain.arena_report().activations);
-    CHECK(chosen.arena_report().shared == plain.arena_report().shared);
-    CHECK(chosen.arena_report().packed_outputs == plain.arena_report().packed_outputs);
+    for (const bool features_only : {true, false}) {
+      tm2::EngineOptions o;
+      o.kernels = &tm2::ReferenceKernels();
+      o.features_only = features_only;
+      tm2::EnginePlan plan;
+      REQUIRE(tm2::Engine::ArenaBytes(m->model, &plan, o).ok());
+      tm2::ArenaReport sized;
+      REQUIRE(tm2::Engine::ArenaBytes(m->model, &sized, o).ok());
+      CHECK(plan.report().total == sized.total);
+      CHECK(plan.report().preprocess_tables == sized.preprocess_tables);
+      CHECK((plan.report().preprocess_tables > 0) == !features_only);
+      std::vector<uint8_t> arena(plan.report().total);
+      tm2::Engine chosen, plain;
+      tm2::Status s = chosen.Init(plan, arena.data(), arena.size());
+      INFO(s.message());
+      REQUIRE(s.ok());
+      std::vector<uint8_t> arena2(plan.report().total);
+      REQUIRE(plain.Init(m->model, arena2.data(), arena2.size(), o).ok());
+      // Totals differ with each arena's start alignment: compare the parts.
+      const tm2::ArenaReport& c = chosen.arena_report();
+      const tm2::ArenaReport& p = plain.arena_report();
+      CHECK(c.packed_outputs == plan.report().packed_outputs);
+      CHECK(c.packed_outputs == p.packed_outputs);
+      CHECK(c.activations == p.activations);
+      CHECK(c.shared == p.shared);
+      CHECK(c.preprocess_tables == p.preprocess_tables);
+      CHECK(c.preprocess_scratch == p.preprocess_scratch);
+      CHECK(c.features == p.features);
+      // The same logits from the same features.
+      std::vector<int8_t> features(chosen.input_shape(0).size());
+      for (size_t i = 0; i < features.size(); ++i) features[i] = static_cast<int8_t>(i * 37 % 23 - 11);
+      for (tm2::Engine* e : {&chosen, &plain}) {
+        for (int b = 0; b < e->num_branches(); ++b)
+          REQUIRE(e->SetFeatures(b, features.data(), features.size()).ok());
+        REQUIRE(e->Invoke().ok());
+      }
+      CHECK(std::memcmp(chosen.logits(), plain.logits(), static_cast<size_t>(chosen.num_classes())) == 0);
+    }
   }
-  // The all-A4 model packs (8 outputs); a report sized with packing off
-  // does not match a plan with it on, nor the other model's.
   tm2::EngineOptions o;
   o.kernels = &tm2::ReferenceKernels();
   o.features_only = true;
   o.in_place = false;
-  tm2::ArenaReport packed, other;
-  REQUIRE(tm2::Engine::ArenaBytes(a4.model, &packed, o).ok());
-  REQUIRE(packed.packed_outputs == 8);
-  REQUIRE(tm2::Engine::ArenaBytes(mixed.model, &other, o).ok());
   std::vector<uint8_t> arena(1 << 20);
   tm2::Engine e;
-  tm2::Status s = e.Init(a4.model, arena.data(), arena.size(), o, other);
-  CHECK(s.code() == tm2::StatusCode::kInvalidArgument);
-  CHECK(std::string(s.message()).find("not the one sized") != std::string::npos);
-  CHECK_FALSE(e.Invoke().ok());
-  // Sized int8, planned int8: the choice carried is int8 even though the
-  // options ask for packing.
+  // Planned int8 with packing off: Init keeps that, not the default's choice.
+  tm2::EnginePlan packed, int8;
+  REQUIRE(tm2::Engine::ArenaBytes(a4.model, &packed, o).ok());
+  REQUIRE(packed.report().packed_outputs == 8);
   tm2::EngineOptions int8_options = o;
   int8_options.pack_int4_activations = false;
-  tm2::ArenaReport int8;
   REQUIRE(tm2::Engine::ArenaBytes(a4.model, &int8, int8_options).ok());
-  s = e.Init(a4.model, arena.data(), arena.size(), o, int8);
+  tm2::Status s = e.Init(int8, arena.data(), arena.size());
   INFO(s.message());
   REQUIRE(s.ok());
   CHECK(e.arena_report().packed_outputs == 0);
-  CHECK(e.arena_report().activations == int8.activations);
+  CHECK(e.arena_report().activations == int8.report().activations);
+  // A plan never made, or left by a failed ArenaBytes, is refused.
+  tm2::EnginePlan none;
+  s = e.Init(none, arena.data(), arena.size());
+  CHECK(s.code() == tm2::StatusCode::kInvalidArgument);
+  CHECK(std::string(s.message()).find("not made") != std::string::npos);
+  CHECK_FALSE(e.Invoke().ok());
+  tm2::EnginePlan failed = packed;
+  CHECK_FALSE(tm2::Engine::ArenaBytes(tm2::Model(), &failed, o).ok());
+  CHECK(e.Init(failed, arena.data(), arena.size()).code() == tm2::StatusCode::kInvalidArgument);
+  // Too small an arena, and a shared region for a plan sized without one.
+  CHECK(e.Init(packed, arena.data(), packed.report().total - 17).code() ==
+        tm2::StatusCode::kArenaTooSmall);
+  alignas(16) static uint8_t region[1 << 16];
+  CHECK(e.Init(packed, arena.data(), arena.size(), region, sizeof(region)).code() ==
+        tm2::StatusCode::kInvalidArgument);
+  REQUIRE(e.Init(packed, arena.data(), arena.size()).ok());
+  CHECK(e.arena_report().packed_outputs == 8);
 }
 
 TEST_CASE("packed or int8, the engine gives the same logits; a 4-bit logits layer stays int8") {

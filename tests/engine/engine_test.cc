@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "common/loaded_model.h"
 #include "common/wav.h"
 #include "engine/engine.h"
 #include "format/writer.h"
@@ -37,15 +38,19 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); 
 
 namespace {
 
-struct Fixture {
-  std::vector<uint8_t> bytes;
-  tm2::Model model;
-  Fixture() {
-    REQUIRE(tm2::test::ReadFileBytes(std::string(TM2_FIXTURES_DIR) + "/models/parity_multibranch.tm2",
-                                     &bytes));
-    const tm2::Status s = tm2::LoadModel(bytes.data(), bytes.size(), &model);
-    INFO(s.message());
-    REQUIRE(s.ok());
+struct Fixture : tm2::test::LoadedModel {
+  Fixture() : LoadedModel(std::string(TM2_FIXTURES_DIR) + "/models/parity_multibranch.tm2") {}
+};
+
+// An engine on an arena of the size its plan gave (Engine::ArenaBytes).
+struct Ready {
+  std::vector<uint8_t> arena;
+  tm2::Engine engine;
+  explicit Ready(const tm2::Model& model) {
+    tm2::EnginePlan plan;
+    REQUIRE(tm2::Engine::ArenaBytes(model, &plan).ok());
+    arena.resize(plan.report().total);
+    REQUIRE(engine.Init(plan, arena.data(), arena.size()).ok());
   }
 };
 
@@ -106,11 +111,8 @@ TEST_CASE("packed weights are planned in the arena for the table that packs them
 
 TEST_CASE("calls out of order and bad inputs give errors") {
   Fixture f;
-  size_t need = 0;
-  REQUIRE(tm2::Engine::ArenaBytes(f.model, &need).ok());
-  std::vector<uint8_t> arena(need);
-  tm2::Engine engine;
-  REQUIRE(engine.Init(f.model, arena.data(), arena.size()).ok());
+  Ready ready(f.model);
+  tm2::Engine& engine = ready.engine;
   const tm2::Status no_input = engine.Invoke();
   CHECK(no_input.code() == tm2::StatusCode::kNotReady);
   CHECK(std::string(no_input.message()).find("cough") != std::string::npos);
@@ -128,11 +130,8 @@ TEST_CASE("calls out of order and bad inputs give errors") {
 
 TEST_CASE("inference on real clips allocates nothing and gives probabilities") {
   Fixture f;
-  size_t need = 0;
-  REQUIRE(tm2::Engine::ArenaBytes(f.model, &need).ok());
-  std::vector<uint8_t> arena(need);
-  tm2::Engine engine;
-  REQUIRE(engine.Init(f.model, arena.data(), arena.size()).ok());
+  Ready ready(f.model);
+  tm2::Engine& engine = ready.engine;
   const auto cough = Clip("coswara_cough_16k.wav");
   const auto speech = Clip("coswara_counting_16k.wav");
   const auto breath = Clip("covid_callcenter_cough_8k_stereo.wav");

@@ -274,6 +274,23 @@ TEST_CASE("A resident PackRunner plans every model once and switches without re-
   const uint8_t* f = reinterpret_cast<const uint8_t*>(runner.engine().features(0));
   CHECK(f >= arena.data());
   CHECK(f < arena.data() + arena.size());
+  // Sized once and kept as a plan: the same arena bytes and results.
+  tm2::PackPlan plan;
+  REQUIRE(tm2::PackRunner::ArenaBytes(l.pack, &plan, {}, tm2::PackMode::kResident).ok());
+  CHECK(plan.bytes == need);
+  tm2::PackRunner planned;
+  std::vector<uint8_t> planned_arena(plan.bytes);
+  REQUIRE(planned.Init(plan, planned_arena.data(), planned_arena.size(), 1).ok());
+  CHECK(planned.mode() == tm2::PackMode::kResident);
+  CHECK(Run(planned.engine(), 6) == multi);
+  REQUIRE(planned.Select(0).ok());
+  CHECK_FALSE(planned.last_switch().replanned);
+  CHECK(Run(planned.engine(), 5) == first);
+  CHECK(planned.Init(plan, planned_arena.data(), plan.bytes - 1).code() ==
+        tm2::StatusCode::kArenaTooSmall);
+  CHECK(planned.Init(tm2::PackPlan(), planned_arena.data(), plan.bytes).code() ==
+        tm2::StatusCode::kInvalidArgument);
+  CHECK(planned.Select(0).code() == tm2::StatusCode::kNotReady);
   // Errors: an arena one byte short, a caller's shared region.
   tm2::PackRunner tight;
   CHECK(tight.Init(l.pack, arena.data(), need - 1, {}, 0, tm2::PackMode::kResident).code() ==

@@ -1,5 +1,7 @@
 #include "sample_model.h"
 
+#include <initializer_list>
+
 namespace tm2 {
 namespace test {
 namespace {
@@ -172,16 +174,29 @@ ModelSpec MultiBranchSpec() {
   return spec;
 }
 
-ModelSpec SmallSpec() {
-  Rng rng(7);
+namespace {
+
+// A 3 x 3 "same" Conv2D of a no/yes model (NoYesSpec).
+struct Conv3x3 {
+  int stride, out_channels, weight_bits;
+};
+
+// One "audio" branch of int8-output 3 x 3 convs on frames x features and a
+// global average pool, then a dense layer to the labels "no" and "yes" and
+// Softmax; weights and requantization drawn from `seed` in layer order.
+ModelSpec NoYesSpec(const char* name, uint64_t seed, int frames, int features,
+                    std::initializer_list<Conv3x3> convs) {
+  Rng rng(seed);
   ModelSpec spec;
-  spec.name = "small";
+  spec.name = name;
   spec.labels = {"no", "yes"};
   BranchSpec b;
   b.name = b.modality = "audio";
-  b.preprocess = SamplePreprocess(6, 8);
-  Shape s{6, 8, 1};
-  b.layers.push_back(Weighted(LayerKind::kConv2D, &s, 3, 2, true, 3, 4, 8, rng));
+  b.preprocess = SamplePreprocess(frames, features);
+  Shape s{frames, features, 1};
+  for (const Conv3x3& c : convs)
+    b.layers.push_back(
+        Weighted(LayerKind::kConv2D, &s, 3, c.stride, true, c.out_channels, c.weight_bits, 8, rng));
   b.layers.push_back(Pool(LayerKind::kGlobalAvgPool, &s, 1, 1, false));
   spec.branches.push_back(b);
   spec.head.push_back(Weighted(LayerKind::kFullyConnected, &s, 1, 1, false, 2, 8, 8, rng));
@@ -189,23 +204,12 @@ ModelSpec SmallSpec() {
   return spec;
 }
 
+}  // namespace
+
+ModelSpec SmallSpec() { return NoYesSpec("small", 7, 6, 8, {{2, 3, 4}}); }
+
 ModelSpec ConvChainSpec() {
-  Rng rng(11);
-  ModelSpec spec;
-  spec.name = "conv-chain";
-  spec.labels = {"no", "yes"};
-  BranchSpec b;
-  b.name = b.modality = "audio";
-  b.preprocess = SamplePreprocess(32, 16);
-  Shape s{32, 16, 1};
-  b.layers.push_back(Weighted(LayerKind::kConv2D, &s, 3, 1, true, 16, 8, 8, rng));
-  b.layers.push_back(Weighted(LayerKind::kConv2D, &s, 3, 1, true, 16, 8, 8, rng));
-  b.layers.push_back(Weighted(LayerKind::kConv2D, &s, 3, 2, true, 16, 8, 8, rng));
-  b.layers.push_back(Pool(LayerKind::kGlobalAvgPool, &s, 1, 1, false));
-  spec.branches.push_back(b);
-  spec.head.push_back(Weighted(LayerKind::kFullyConnected, &s, 1, 1, false, 2, 8, 8, rng));
-  spec.head.push_back(Softmax());
-  return spec;
+  return NoYesSpec("conv-chain", 11, 32, 16, {{1, 16, 8}, {1, 16, 8}, {2, 16, 8}});
 }
 
 namespace {
