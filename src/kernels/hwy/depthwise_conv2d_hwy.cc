@@ -383,9 +383,6 @@ void qs8_depthwise_conv2d_pack_hwy(const ConvGeometry& g, const QuantizedWeights
 }
 void qs8_depthwise_conv2d_hwy(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
                               const Requantization& rq, const int8_t* input, int8_t* output) {
-  // Packed int4 activations: the reference loops (kernels.h).
-  if (g.in_bits != 8 || g.out_bits != 8)
-    return qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
   TM2_HWY_DISPATCH(DepthwiseConv2D)(g, w, zp, rq, input, output);
 }
 }  // namespace tm2

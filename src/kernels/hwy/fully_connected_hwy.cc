@@ -218,9 +218,6 @@ void qs8_fully_connected_pack_hwy(int rows, int in, int out, const QuantizedWeig
 }
 void qs8_fully_connected_hwy(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
                              const Requantization& rq, const int8_t* input, int8_t* output) {
-  // Packed int4 activations: the reference loops (kernels.h).
-  if (rq.in_bits != 8 || rq.out_bits != 8)
-    return qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
   TM2_HWY_DISPATCH(FullyConnected)(rows, in, out, w, zp, rq, input, output);
 }
 }  // namespace tm2

@@ -15,6 +15,10 @@
 
 namespace tm2 {
 
+// The int8 kernels read and write int8 storage only (in_bits = out_bits =
+// 8): select.cc reaches them solely through act4's bands (act4_bands.h),
+// which unpack packed int4 layers into int8 scratch first
+// (tests/kernels/act4_test.cc checks no packed geometry gets through).
 void qs8_conv2d_hwy(const ConvGeometry&, const QuantizedWeights&, int32_t, const Requantization&,
                     const int8_t*, int8_t*);
 size_t qs8_conv2d_packed_bytes_hwy(const ConvGeometry&);

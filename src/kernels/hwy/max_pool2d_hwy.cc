@@ -101,8 +101,6 @@ HWY_EXPORT(MaxPool2D);
 #endif
 void s8_max_pool2d_hwy(const ConvGeometry& g, int32_t lo, int32_t hi, const int8_t* input,
                        int8_t* output) {
-  // Packed int4 activations: the reference loops (kernels.h).
-  if (g.in_bits != 8 || g.out_bits != 8) return s8_max_pool2d_ref(g, lo, hi, input, output);
   TM2_HWY_DISPATCH(MaxPool2D)(g, lo, hi, input, output);
 }
 }  // namespace tm2
