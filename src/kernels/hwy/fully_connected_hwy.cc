@@ -201,12 +201,34 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
 
 #endif  // HWY_TARGET == HWY_SCALAR
 
-// The table's entry (select.cc): int8 storage straight to FullyConnected,
-// packed int4 layers band by band over it (act4_bands.h).
-void FullyConnectedAnyStorage(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
-                              const Requantization& rq, const int8_t* input, int8_t* output) {
+// Packed int4 layers band by band over FullyConnected (act4_bands.h);
+// out of line, so its scratch and frame stay off the int8 path.
+HWY_NOINLINE void FullyConnectedBands(int rows, int in, int out, const QuantizedWeights& w,
+                                      int32_t zp, const Requantization& rq, const int8_t* input,
+                                      int8_t* output) {
   act4::FullyConnected<FullyConnected, act4::kHwyBudget, act4_unpack_hwy, act4_pack_hwy>(
       rows, in, out, w, zp, rq, input, output);
+}
+
+// The table's entry (select.cc). A dense layer (one row) on VNNI goes
+// straight to the quad kernel from here: one indirect call from the
+// engine, no further call or stack frame on the way (its MACs take a few
+// ns, so the way there was most of a call).
+#if HWY_TARGET == HWY_AVX3_DL
+TM2_VNNI_ATTR
+#endif
+void FullyConnectedAnyStorage(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
+                              const Requantization& rq, const int8_t* input, int8_t* output) {
+  if (rq.in_bits != 8 || rq.out_bits != 8) {
+    return FullyConnectedBands(rows, in, out, w, zp, rq, input, output);
+  }
+#if HWY_TARGET == HWY_AVX3_DL
+  PackedQuads pq;
+  if (rows == 1 && (in & 3) == 0 && UsesPairGemm(rows, in) && OpenQuads(w.packed, in, out, &pq)) {
+    return QuadDense(in, out, pq, zp, rq, input, output);
+  }
+#endif
+  FullyConnected(rows, in, out, w, zp, rq, input, output);
 }
 }  // namespace HWY_NAMESPACE
 }  // namespace tm2
