@@ -3,8 +3,6 @@
 #define HWY_TARGET_INCLUDE "kernels/hwy/target_name_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include <string>
-
 #include "hwy/highway.h"
 #include "kernels/hwy/hwy_kernels.h"
 
@@ -14,9 +12,18 @@ namespace HWY_NAMESPACE {
 // Compiled once per target, so dispatch itself answers which one won.
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 // "hwy:" + TargetName(), built once per target (each has its own buffer).
+struct NameBuffer {
+  char s[32];
+};
 const char* TableName() {
-  static const std::string name = std::string("hwy:") + hwy::TargetName(HWY_TARGET);
-  return name.c_str();
+  static const NameBuffer name = [] {
+    NameBuffer b{};
+    int n = 0;
+    for (const char* p = "hwy:"; *p; ++p) b.s[n++] = *p;
+    for (const char* p = hwy::TargetName(HWY_TARGET); *p && n < 31; ++p) b.s[n++] = *p;
+    return b;
+  }();
+  return name.s;
 }
 }  // namespace HWY_NAMESPACE
 }  // namespace tm2
