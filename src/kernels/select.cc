@@ -7,7 +7,6 @@
 #include "kernels/act4/act4_bands.h"
 
 #if defined(TM2_KERNELS_HWY)
-#include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/hwy_kernels.h"
 #endif
 #if defined(TM2_KERNELS_CM4DSP)
@@ -38,37 +37,21 @@ const KernelTable& ReferenceKernels() {
 
 #if defined(TM2_KERNELS_HWY)
 namespace {
-// Elementwise requantize stays reference: it only runs at a fusion
-// (concat), a few hundred bytes per inference. Packed int4 activations run
-// the same int8 kernels band by band (kernels/act4/act4_bands.h).
+// Highway's choice of target resolved once, into plain function pointers
+// (hwy_kernels.h). Elementwise requantize stays reference: it only runs at
+// a fusion (concat), a few hundred bytes per inference. Packed int4
+// activations run the same int8 kernels band by band (act4_bands.h).
 KernelTable MakeHwyTable() {
-  static char name[32];
-  const char* target = HwyTargetName();
-  int n = 0;
-  for (const char* p = "hwy:"; *p; ++p) name[n++] = *p;
-  for (const char* p = target; *p && n < 31; ++p) name[n++] = *p;
-  name[n] = '\0';
-  return KernelTable{
-      name,
-      act4::Conv2D<qs8_conv2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
-                                act4_pack_hwy>,
-      act4::DepthwiseConv2D<qs8_depthwise_conv2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
-                                act4_pack_hwy>,
-      act4::FullyConnected<qs8_fully_connected_hwy, act4::kHwyBudget, act4_unpack_hwy,
-                                act4_pack_hwy>,
-      act4::MaxPool2D<s8_max_pool2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
-                                act4_pack_hwy>,
-      act4::AvgPool2D<qs8_avg_pool2d_hwy, act4::kHwyBudget, act4_unpack_hwy,
-                                act4_pack_hwy>,
-      qs8_global_avg_pool_hwy,
-      qs8_requantize_ref,
-      qs8_conv2d_packed_bytes_hwy,
-      qs8_conv2d_pack_hwy,
-      qs8_fully_connected_packed_bytes_hwy,
-      qs8_fully_connected_pack_hwy,
-      qs8_depthwise_conv2d_packed_bytes_hwy,
-      qs8_depthwise_conv2d_pack_hwy,
-  };
+  KernelTable t{};
+  t.name = HwyTableName();
+  SetConv2DHwy(&t);
+  SetDepthwiseConv2DHwy(&t);
+  SetFullyConnectedHwy(&t);
+  SetMaxPool2DHwy(&t);
+  SetAvgPool2DHwy(&t);
+  SetGlobalAvgPoolHwy(&t);
+  t.requantize = qs8_requantize_ref;
+  return t;
 }
 }  // namespace
 #endif
@@ -107,6 +90,14 @@ const KernelTable& SelectKernels() {
   return kCm4DspTable;
 #else
   return ReferenceKernels();
+#endif
+}
+
+KernelTable SelectKernelsNow() {
+#if defined(TM2_KERNELS_HWY)
+  return MakeHwyTable();
+#else
+  return SelectKernels();
 #endif
 }
 

@@ -2,7 +2,8 @@
 //
 // Compile time: the build (CMake option TM2_KERNELS=hwy|ref, and the
 // target ISA flags) decides which variants exist. Run time (native x86-64
-// only): Highway's dynamic dispatch picks the best ISA the CPU supports.
+// only): Highway's dynamic dispatch picks the best ISA the CPU supports,
+// once per table.
 //
 //   const tm2::KernelTable& k = tm2::SelectKernels();   // fastest available
 //   const tm2::KernelTable& r = tm2::ReferenceKernels(); // scalar reference
@@ -14,8 +15,13 @@
 namespace tm2 {
 
 const KernelTable& ReferenceKernels();
-// The fastest bit-identical table for this build and CPU.
+// The fastest bit-identical table for this build and CPU. Highway's run-
+// time choice of target is resolved into the table once, at the first call.
 const KernelTable& SelectKernels();
+// The same table resolved again now, for tests that force Highway targets
+// one at a time (hwy::SetSupportedTargetsForTest; SelectKernels() keeps
+// the target of its first call).
+KernelTable SelectKernelsNow();
 
 }  // namespace tm2
 

@@ -132,17 +132,27 @@ double NowUs() {
 // fastest round is the figure that repeats on a busy machine.
 std::vector<double> TimeAll(const std::vector<std::function<void()>>& fns, double min_us,
                             int rounds) {
+  // Calls per clock read, per function: enough for about 20 us, so that
+  // reading the thread CPU clock (a system call of about 0.2 us) stays
+  // under 1 % of what is timed. Eight calls per read (stage 3) still
+  // left about 25 ns of clock in each call of a 20 ns dense layer, which
+  // pulled the tinym2 / XNNPACK ratio of such layers toward 1.
+  std::vector<long> batch(fns.size(), 8);
+  for (size_t which = 0; which < fns.size(); ++which) {
+    const double t0 = NowUs();
+    for (int i = 0; i < 64; ++i) fns[which]();
+    const double per_call = (NowUs() - t0) / 64;
+    if (per_call > 0) batch[which] = std::max(8L, std::min(1L << 16, static_cast<long>(20.0 / per_call)));
+  }
   std::vector<std::vector<double>> t(fns.size());
   for (int r = 0; r < rounds; ++r) {
     for (size_t which = 0; which < fns.size(); ++which) {
       long n = 0;
       const double t0 = NowUs();
       double now = t0;
-      // Eight calls per clock read: reading the thread CPU clock is a
-      // system call of about 0.2 us, as long as a small dense layer.
       do {
-        for (int i = 0; i < 8; ++i) fns[which]();
-        n += 8;
+        for (long i = 0; i < batch[which]; ++i) fns[which]();
+        n += batch[which];
         now = NowUs();
       } while (now - t0 < min_us / (fns.size() * rounds));
       t[which].push_back((now - t0) / n);
@@ -199,7 +209,10 @@ void XnnRun(LayerRun&) {}
 int XnnMaxDiff(const LayerRun&) { return 0; }
 #endif
 
-bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool smoke) {
+// `only`: time just the layers of this kind ("FullyConnected", ...), or
+// all when empty; a profiler then sees those layers alone.
+bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool smoke,
+                const std::string& only) {
   FILE* f = fopen(path, "rb");
   if (!f) {
     printf("cannot open %s\n", path);
@@ -230,10 +243,14 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
   printf("\n");
   unsigned seed = 12345;
   bool same = true;
-  double sum_ref = 0, sum_fast = 0, sum_xnn = 0, sum_fast_xnn = 0;
+  double sum_ref = 0, sum_fast = 0, sum_xnn = 0, sum_fast_xnn = 0, sum_macs = 0;
   int max_diff_all = 0;
   int i = 0;
   for (LayerRun& l : c.layers) {
+    if (!only.empty() && only != LayerKindName(l.v.kind)) {
+      ++i;
+      continue;
+    }
     Pack(fast, l);
     l.in.resize(l.v.in.size());
     for (int8_t& x : l.in) x = static_cast<int8_t>((seed = seed * 1103515245u + 12345u) >> 24);
@@ -259,6 +276,7 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
     const double tr = t[0], tf = t[1], tx = t.size() > 2 ? t[2] : 0;
     sum_ref += tr;
     sum_fast += tf;
+    sum_macs += static_cast<double>(l.v.macs);
     if (t.size() > 2) {
       sum_xnn += tx;
       sum_fast_xnn += tf;
@@ -277,11 +295,11 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
     int min_n = 99;
     for (size_t ch = 0; ch < l.v.shift_count; ++ch) min_n = std::min(min_n, 31 - l.v.shift[ch]);
     if (l.v.shift_count) snprintf(n, sizeof(n), "%d", min_n);
-    printf("%-4d %-15s %-22s %4s %5s %9llu %9.2f %9.2f %6.1fx %7.2f %5.0f%%", i++, LayerKindName(l.v.kind),
+    printf("%-4d %-15s %-22s %4s %5s %9llu %9.3f %9.3f %6.1fx %7.2f %5.0f%%", i++, LayerKindName(l.v.kind),
            shape, k, n, static_cast<unsigned long long>(l.v.macs), tr, tf, tf > 0 ? tr / tf : 0, gmacs,
            l.v.macs ? 100 * gmacs / bound : 0);
     if (xnn_on && max_diff >= 0) {
-      printf(" %9.2f %7.2fx %5d", tx, tf > 0 ? tx / tf : 0, max_diff);
+      printf(" %9.3f %7.2fx %5d", tx, tf > 0 ? tx / tf : 0, max_diff);
     } else if (xnn_on) {
       printf(" %9s %8s %5s", "-", "-", "-");
     }
@@ -290,7 +308,7 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
   }
   printf("sum of layers: ref %.1f us, fast %.1f us (%.1fx), %.2f GMAC/s; identical: %s\n", sum_ref,
          sum_fast, sum_fast > 0 ? sum_ref / sum_fast : 0,
-         sum_fast > 0 ? model.cost().macs / (sum_fast * 1e3) : 0, same ? "yes" : "NO");
+         sum_fast > 0 ? sum_macs / (sum_fast * 1e3) : 0, same ? "yes" : "NO");
   if (xnn_on) {
     printf("layers XNNPACK runs: tinym2 %.1f us, XNNPACK %.1f us (tinym2 %.2fx XNNPACK's speed); "
            "largest output difference %d\n",
@@ -306,16 +324,18 @@ int main(int argc, char** argv) {
   bool smoke = false, ok = true, any = false;
   double min_ms = 100, ghz = 2.6;
   int rounds = 21;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--smoke")) { smoke = true; continue; }
     if (!strcmp(argv[i], "--min-ms") && i + 1 < argc) { min_ms = atof(argv[++i]); continue; }
     if (!strcmp(argv[i], "--rounds") && i + 1 < argc) { rounds = atoi(argv[++i]); continue; }
     if (!strcmp(argv[i], "--ghz") && i + 1 < argc) { ghz = atof(argv[++i]); continue; }
+    if (!strcmp(argv[i], "--only") && i + 1 < argc) { only = argv[++i]; continue; }
     any = true;
-    ok = tm2::BenchModel(argv[i], min_ms * 1000, rounds < 1 ? 1 : rounds, ghz, smoke) && ok;
+    ok = tm2::BenchModel(argv[i], min_ms * 1000, rounds < 1 ? 1 : rounds, ghz, smoke, only) && ok;
   }
   if (!any) {
-    printf("usage: model_bench [--smoke] [--min-ms N] [--rounds N] [--ghz G] MODEL.tm2 ...\n");
+    printf("usage: model_bench [--smoke] [--min-ms N] [--rounds N] [--ghz G] [--only KIND] MODEL.tm2 ...\n");
     return 2;
   }
   printf("\n%s\n", ok ? "all outputs identical" : "OUTPUTS DIFFER");

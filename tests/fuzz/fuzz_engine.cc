@@ -37,7 +37,6 @@
 
 #if defined(TM2_FUZZ_HWY_DYNAMIC)
 #include "hwy/targets.h"
-#include "kernels/hwy/hwy_kernels.h"
 #endif
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
@@ -202,9 +201,8 @@ void ForEachSimdTable(Fn&& fn) {
   const int64_t all = hwy::SupportedTargets() & HWY_TARGETS;
   for (int64_t rest = all; rest != 0; rest &= rest - 1) {
     hwy::SetSupportedTargetsForTest(rest & -rest);
-    char name[40];
-    std::snprintf(name, sizeof(name), "hwy:%s", tm2::HwyTargetName());
-    fn(tm2::SelectKernels(), name);
+    const tm2::KernelTable k = tm2::SelectKernelsNow();  // resolved for the forced target
+    fn(k, k.name);
   }
   hwy::SetSupportedTargetsForTest(0);
 #else

@@ -54,6 +54,59 @@ TEST_CASE("packed int4 activations: bands of every size give the same bytes", "[
   }
 }
 
+// The int8 kernels a band runs are told int8 storage only: the Highway
+// and cm4dsp tables reach their int8 kernels solely through these bands
+// (select.cc), so those kernels carry no packed-geometry route of their
+// own. Int8 kernels that count any call with packed storage prove it over
+// the same sweep (the counters would catch a route that let one through).
+int g_packed_calls = 0;
+void CountingConv(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
+                  const Requantization& rq, const int8_t* x, int8_t* y) {
+  g_packed_calls += g.in_bits != 8 || g.out_bits != 8;
+  qs8_conv2d_ref(g, w, zp, rq, x, y);
+}
+void CountingDepthwise(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
+                       const Requantization& rq, const int8_t* x, int8_t* y) {
+  g_packed_calls += g.in_bits != 8 || g.out_bits != 8;
+  qs8_depthwise_conv2d_ref(g, w, zp, rq, x, y);
+}
+void CountingDense(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
+                   const Requantization& rq, const int8_t* x, int8_t* y) {
+  g_packed_calls += rq.in_bits != 8 || rq.out_bits != 8;
+  qs8_fully_connected_ref(rows, in, out, w, zp, rq, x, y);
+}
+void CountingMaxPool(const ConvGeometry& g, int32_t lo, int32_t hi, const int8_t* x, int8_t* y) {
+  g_packed_calls += g.in_bits != 8 || g.out_bits != 8;
+  s8_max_pool2d_ref(g, lo, hi, x, y);
+}
+void CountingAvgPool(const ConvGeometry& g, int32_t lo, int32_t hi, const int8_t* x, int8_t* y) {
+  g_packed_calls += g.in_bits != 8 || g.out_bits != 8;
+  qs8_avg_pool2d_ref(g, lo, hi, x, y);
+}
+
+TEST_CASE("packed int4 activations: bands hand the int8 kernels int8 storage only",
+          "[kernels][act4]") {
+  KernelTable t = ReferenceKernels();
+  t.name = "ref-counting";
+  t.conv2d = act4::Conv2D<CountingConv, act4::kHwyBudget>;
+  t.depthwise_conv2d = act4::DepthwiseConv2D<CountingDepthwise, act4::kHwyBudget>;
+  t.fully_connected = act4::FullyConnected<CountingDense, act4::kHwyBudget>;
+  t.max_pool2d = act4::MaxPool2D<CountingMaxPool, act4::kHwyBudget>;
+  t.avg_pool2d = act4::AvgPool2D<CountingAvgPool, act4::kHwyBudget>;
+  g_packed_calls = 0;
+  const std::string diff = SweepAct4(t, 4047, 40);
+  INFO(diff);
+  CHECK(diff.empty());
+  CHECK(g_packed_calls == 0);
+  // The counters do count: a packed geometry handed straight to one.
+  ConvGeometry g{1, 1, 2, 1, 1, 2, 1, 1, 1, 1, 0, 0};
+  g.in_bits = 4;
+  const int8_t x[2] = {0x21, 0};
+  int8_t y[2] = {0, 0};
+  CountingMaxPool(g, -128, 127, x, y);
+  CHECK(g_packed_calls == 1);
+}
+
 TEST_CASE("packed int4 activations: word-at-a-time unpack and pack", "[kernels][act4]") {
   Rng rng(4046);
   for (int it = 0; it < 300; ++it) {

@@ -4,7 +4,6 @@
 
 #if defined(TM2_TEST_HWY_DYNAMIC)
 #include "hwy/targets.h"
-#include "kernels/hwy/hwy_kernels.h"
 #endif
 
 namespace tm2 {
@@ -16,7 +15,8 @@ void ForEachVariant(const std::function<void(const KernelTable&, const std::stri
   for (int64_t rest = all; rest != 0; rest &= rest - 1) {
     const int64_t target = rest & -rest;
     hwy::SetSupportedTargetsForTest(target);
-    fn(SelectKernels(), std::string("hwy:") + HwyTargetName());
+    const KernelTable k = SelectKernelsNow();  // resolved for the forced target
+    fn(k, k.name);
   }
   hwy::SetSupportedTargetsForTest(0);
 #else

@@ -13,6 +13,8 @@
 #include <cstring>
 
 #include "hwy/highway.h"
+#include "kernels/act4/act4_bands.h"
+#include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/hwy_kernels.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -110,6 +112,14 @@ void AvgPool2D(const ConvGeometry& g, int32_t lo, int32_t hi, const int8_t* inpu
 }
 
 #endif  // HWY_TARGET == HWY_SCALAR
+
+// The table's entry (select.cc): int8 storage straight to AvgPool2D,
+// packed int4 layers band by band over it (act4_bands.h).
+void AvgPool2DAnyStorage(const ConvGeometry& g, int32_t lo, int32_t hi, const int8_t* input,
+                         int8_t* output) {
+  act4::AvgPool2D<AvgPool2D, act4::kHwyBudget, act4_unpack_hwy, act4_pack_hwy>(
+      g, lo, hi, input, output);
+}
 }  // namespace HWY_NAMESPACE
 }  // namespace tm2
 HWY_AFTER_NAMESPACE();
@@ -117,13 +127,10 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
-HWY_EXPORT(AvgPool2D);
+HWY_EXPORT(AvgPool2DAnyStorage);
 #endif
-void qs8_avg_pool2d_hwy(const ConvGeometry& g, int32_t lo, int32_t hi, const int8_t* input,
-                        int8_t* output) {
-  // Packed int4 activations: the reference loops (kernels.h).
-  if (g.in_bits != 8 || g.out_bits != 8) return qs8_avg_pool2d_ref(g, lo, hi, input, output);
-  TM2_HWY_DISPATCH(AvgPool2D)(g, lo, hi, input, output);
+void SetAvgPool2DHwy(KernelTable* t) {
+  t->avg_pool2d = TM2_HWY_POINTER(AvgPool2DAnyStorage);
 }
 }  // namespace tm2
 #endif

@@ -10,6 +10,8 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "kernels/act4/act4_bands.h"
+#include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_gemm-inl.h"
 
@@ -203,6 +205,14 @@ void Conv2D(const ConvGeometry& geometry, const QuantizedWeights& w, int32_t zp,
 }
 
 #endif  // HWY_TARGET == HWY_SCALAR
+
+// The table's entry (select.cc): int8 storage straight to Conv2D,
+// packed int4 layers band by band over it (act4_bands.h).
+void Conv2DAnyStorage(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
+                      const Requantization& rq, const int8_t* input, int8_t* output) {
+  act4::Conv2D<Conv2D, act4::kHwyBudget, act4_unpack_hwy, act4_pack_hwy>(
+      g, w, zp, rq, input, output);
+}
 }  // namespace HWY_NAMESPACE
 }  // namespace tm2
 HWY_AFTER_NAMESPACE();
@@ -210,22 +220,14 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
-HWY_EXPORT(Conv2D);
+HWY_EXPORT(Conv2DAnyStorage);
 HWY_EXPORT(Conv2DPackedBytes);
 HWY_EXPORT(Conv2DPack);
 #endif
-size_t qs8_conv2d_packed_bytes_hwy(const ConvGeometry& g) {
-  return TM2_HWY_DISPATCH(Conv2DPackedBytes)(g);
-}
-void qs8_conv2d_pack_hwy(const ConvGeometry& g, const QuantizedWeights& w,
-                         const Requantization& rq, void* packed) {
-  TM2_HWY_DISPATCH(Conv2DPack)(g, w, rq, packed);
-}
-void qs8_conv2d_hwy(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
-                    const Requantization& rq, const int8_t* input, int8_t* output) {
-  // Packed int4 activations: the reference loops (kernels.h).
-  if (g.in_bits != 8 || g.out_bits != 8) return qs8_conv2d_ref(g, w, zp, rq, input, output);
-  TM2_HWY_DISPATCH(Conv2D)(g, w, zp, rq, input, output);
+void SetConv2DHwy(KernelTable* t) {
+  t->conv2d = TM2_HWY_POINTER(Conv2DAnyStorage);
+  t->conv2d_packed_bytes = TM2_HWY_POINTER(Conv2DPackedBytes);
+  t->conv2d_pack = TM2_HWY_POINTER(Conv2DPack);
 }
 }  // namespace tm2
 #endif

@@ -31,6 +31,8 @@
 #include <cstring>
 
 #include "hwy/highway.h"
+#include "kernels/act4/act4_bands.h"
+#include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_requant-inl.h"
 #include "kernels/hwy/requant_row.h"
@@ -400,6 +402,14 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
 }
 
 #endif  // HWY_TARGET == HWY_SCALAR
+
+// The table's entry (select.cc): int8 storage straight to DepthwiseConv2D,
+// packed int4 layers band by band over it (act4_bands.h).
+void DepthwiseAnyStorage(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
+                         const Requantization& rq, const int8_t* input, int8_t* output) {
+  act4::DepthwiseConv2D<DepthwiseConv2D, act4::kHwyBudget, act4_unpack_hwy, act4_pack_hwy>(
+      g, w, zp, rq, input, output);
+}
 }  // namespace HWY_NAMESPACE
 }  // namespace tm2
 HWY_AFTER_NAMESPACE();
@@ -407,23 +417,14 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
-HWY_EXPORT(DepthwiseConv2D);
+HWY_EXPORT(DepthwiseAnyStorage);
 HWY_EXPORT(DepthwisePackedBytes);
 HWY_EXPORT(DepthwisePack);
 #endif
-size_t qs8_depthwise_conv2d_packed_bytes_hwy(const ConvGeometry& g) {
-  return TM2_HWY_DISPATCH(DepthwisePackedBytes)(g);
-}
-void qs8_depthwise_conv2d_pack_hwy(const ConvGeometry& g, const QuantizedWeights& w,
-                                   const Requantization& rq, void* packed) {
-  TM2_HWY_DISPATCH(DepthwisePack)(g, w, rq, packed);
-}
-void qs8_depthwise_conv2d_hwy(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
-                              const Requantization& rq, const int8_t* input, int8_t* output) {
-  // Packed int4 activations: the reference loops (kernels.h).
-  if (g.in_bits != 8 || g.out_bits != 8)
-    return qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
-  TM2_HWY_DISPATCH(DepthwiseConv2D)(g, w, zp, rq, input, output);
+void SetDepthwiseConv2DHwy(KernelTable* t) {
+  t->depthwise_conv2d = TM2_HWY_POINTER(DepthwiseAnyStorage);
+  t->depthwise_conv2d_packed_bytes = TM2_HWY_POINTER(DepthwisePackedBytes);
+  t->depthwise_conv2d_pack = TM2_HWY_POINTER(DepthwisePack);
 }
 }  // namespace tm2
 #endif

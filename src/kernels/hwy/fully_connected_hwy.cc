@@ -10,6 +10,8 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "kernels/act4/act4_bands.h"
+#include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_gemm-inl.h"
 #include "kernels/hwy/qs8_quad_vnni-inl.h"
@@ -216,6 +218,36 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
 }
 
 #endif  // HWY_TARGET == HWY_SCALAR
+
+// Packed int4 layers band by band over FullyConnected (act4_bands.h);
+// out of line, so its scratch and frame stay off the int8 path.
+HWY_NOINLINE void FullyConnectedBands(int rows, int in, int out, const QuantizedWeights& w,
+                                      int32_t zp, const Requantization& rq, const int8_t* input,
+                                      int8_t* output) {
+  act4::FullyConnected<FullyConnected, act4::kHwyBudget, act4_unpack_hwy, act4_pack_hwy>(
+      rows, in, out, w, zp, rq, input, output);
+}
+
+// The table's entry (select.cc). A dense layer (one row) on VNNI goes
+// straight to the quad kernel from here: one indirect call from the
+// engine, no further call or stack frame on the way (its MACs take a few
+// ns, so the way there was most of a call).
+#if HWY_TARGET == HWY_AVX3_DL
+TM2_VNNI_ATTR
+#endif
+void FullyConnectedAnyStorage(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
+                              const Requantization& rq, const int8_t* input, int8_t* output) {
+  if (rq.in_bits != 8 || rq.out_bits != 8) {
+    return FullyConnectedBands(rows, in, out, w, zp, rq, input, output);
+  }
+#if HWY_TARGET == HWY_AVX3_DL
+  PackedQuads pq;
+  if (rows == 1 && (in & 3) == 0 && UsesPairGemm(rows, in) && OpenQuads(w.packed, in, out, &pq)) {
+    return QuadDense(in, out, pq, zp, rq, input, output);
+  }
+#endif
+  FullyConnected(rows, in, out, w, zp, rq, input, output);
+}
 }  // namespace HWY_NAMESPACE
 }  // namespace tm2
 HWY_AFTER_NAMESPACE();
@@ -223,23 +255,14 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
-HWY_EXPORT(FullyConnected);
+HWY_EXPORT(FullyConnectedAnyStorage);
 HWY_EXPORT(FullyConnectedPackedBytes);
 HWY_EXPORT(FullyConnectedPack);
 #endif
-size_t qs8_fully_connected_packed_bytes_hwy(int rows, int in, int out) {
-  return TM2_HWY_DISPATCH(FullyConnectedPackedBytes)(rows, in, out);
-}
-void qs8_fully_connected_pack_hwy(int rows, int in, int out, const QuantizedWeights& w,
-                                  const Requantization& rq, void* packed) {
-  TM2_HWY_DISPATCH(FullyConnectedPack)(rows, in, out, w, rq, packed);
-}
-void qs8_fully_connected_hwy(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
-                             const Requantization& rq, const int8_t* input, int8_t* output) {
-  // Packed int4 activations: the reference loops (kernels.h).
-  if (rq.in_bits != 8 || rq.out_bits != 8)
-    return qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
-  TM2_HWY_DISPATCH(FullyConnected)(rows, in, out, w, zp, rq, input, output);
+void SetFullyConnectedHwy(KernelTable* t) {
+  t->fully_connected = TM2_HWY_POINTER(FullyConnectedAnyStorage);
+  t->fully_connected_packed_bytes = TM2_HWY_POINTER(FullyConnectedPackedBytes);
+  t->fully_connected_pack = TM2_HWY_POINTER(FullyConnectedPack);
 }
 }  // namespace tm2
 #endif

@@ -83,9 +83,8 @@ namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
 HWY_EXPORT(GlobalAvgPool);
 #endif
-void qs8_global_avg_pool_hwy(int hw, int c, int32_t lo, int32_t hi, const int8_t* input,
-                             int8_t* output) {
-  TM2_HWY_DISPATCH(GlobalAvgPool)(hw, c, lo, hi, input, output);
+void SetGlobalAvgPoolHwy(KernelTable* t) {
+  t->global_avg_pool = TM2_HWY_POINTER(GlobalAvgPool);
 }
 }  // namespace tm2
 #endif

@@ -1,7 +1,21 @@
-// Internal: the Highway kernel entry points and how they are dispatched.
-// Native x86-64 links Debian's libhwy and picks SSE4 or AVX2 at run time;
-// wasm (SIMD128) and aarch64 (NEON) builds use Highway header-only with the
-// target fixed at compile time (TM2_HWY_STATIC, set by CMake).
+// Internal: the Highway kernels as KernelTable entries, and how they are
+// dispatched. Native x86-64 links Debian's libhwy and picks SSE4, AVX2,
+// AVX3 or AVX3_DL at run time; wasm (SIMD128) and aarch64 (NEON) builds use
+// Highway header-only with the target fixed at compile time
+// (TM2_HWY_STATIC, set by CMake).
+//
+// Each Set*Hwy fills its entries of a table with the variants of the
+// target Highway has chosen now, resolved once (select.cc builds a table
+// at its first use): a call is then one indirect call into that target's
+// code, not a dispatch lookup plus a wrapper per call, which mattered for
+// a 20 ns dense layer. The kernel entries take any activation storage:
+// packed int4 layers run band by band over the target's int8 kernel
+// (act4_bands.h), the only caller of those kernels, so they read and write
+// int8 storage only (tests/kernels/act4_test.cc checks no packed geometry
+// gets through).
+//
+//   KernelTable t{};
+//   SetFullyConnectedHwy(&t);  // t.fully_connected, *_packed_bytes, *_pack
 #ifndef TM2_KERNELS_HWY_HWY_KERNELS_H_
 #define TM2_KERNELS_HWY_HWY_KERNELS_H_
 
@@ -9,32 +23,41 @@
 
 #if defined(TM2_HWY_STATIC)
 #define TM2_HWY_DISPATCH(fn) HWY_STATIC_DISPATCH(fn)
+#define TM2_HWY_POINTER(fn) (&HWY_STATIC_DISPATCH(fn))
 #else
+#include "hwy/targets.h"
 #define TM2_HWY_DISPATCH(fn) HWY_DYNAMIC_DISPATCH(fn)
+// The function HWY_DYNAMIC_DISPATCH(fn) would call now. Highway chooses
+// its target at the first dynamic dispatch, and before that the table's
+// entry is its choose-and-call stub, so choose first. (A build with one
+// target has a table of one entry.)
+#define TM2_HWY_POINTER(fn)                                                     \
+  (sizeof(HWY_DISPATCH_TABLE(fn)) == sizeof(HWY_DISPATCH_TABLE(fn)[0])          \
+       ? HWY_DISPATCH_TABLE(fn)[0]                                              \
+       : (::tm2::hwyk::ChooseTarget(),                                          \
+          HWY_DISPATCH_TABLE(fn)[::hwy::GetChosenTarget().GetIndex()]))
+namespace tm2 {
+namespace hwyk {
+inline void ChooseTarget() {
+  hwy::ChosenTarget& chosen = hwy::GetChosenTarget();
+  if (!chosen.IsInitialized()) chosen.Update(hwy::SupportedTargets());
+}
+}  // namespace hwyk
+}  // namespace tm2
 #endif
 
 namespace tm2 {
 
-void qs8_conv2d_hwy(const ConvGeometry&, const QuantizedWeights&, int32_t, const Requantization&,
-                    const int8_t*, int8_t*);
-size_t qs8_conv2d_packed_bytes_hwy(const ConvGeometry&);
-void qs8_conv2d_pack_hwy(const ConvGeometry&, const QuantizedWeights&, const Requantization&,
-                         void*);
-void qs8_depthwise_conv2d_hwy(const ConvGeometry&, const QuantizedWeights&, int32_t,
-                              const Requantization&, const int8_t*, int8_t*);
-size_t qs8_depthwise_conv2d_packed_bytes_hwy(const ConvGeometry&);
-void qs8_depthwise_conv2d_pack_hwy(const ConvGeometry&, const QuantizedWeights&,
-                                   const Requantization&, void*);
-void qs8_fully_connected_hwy(int, int, int, const QuantizedWeights&, int32_t,
-                             const Requantization&, const int8_t*, int8_t*);
-size_t qs8_fully_connected_packed_bytes_hwy(int, int, int);
-void qs8_fully_connected_pack_hwy(int, int, int, const QuantizedWeights&, const Requantization&,
-                                  void*);
-void s8_max_pool2d_hwy(const ConvGeometry&, int32_t, int32_t, const int8_t*, int8_t*);
-void qs8_avg_pool2d_hwy(const ConvGeometry&, int32_t, int32_t, const int8_t*, int8_t*);
-void qs8_global_avg_pool_hwy(int, int, int32_t, int32_t, const int8_t*, int8_t*);
-// "hwy:AVX2", "hwy:SSE4", "hwy:WASM", "hwy:NEON", ...: the target the
-// kernels above run on in this process.
+void SetConv2DHwy(KernelTable* t);           // conv2d, conv2d_packed_bytes, conv2d_pack
+void SetDepthwiseConv2DHwy(KernelTable* t);  // depthwise_conv2d and its pack steps
+void SetFullyConnectedHwy(KernelTable* t);   // fully_connected and its pack steps
+void SetMaxPool2DHwy(KernelTable* t);
+void SetAvgPool2DHwy(KernelTable* t);
+void SetGlobalAvgPoolHwy(KernelTable* t);
+// "hwy:AVX2", "hwy:SSE4", "hwy:WASM", "hwy:NEON", ...: the table name for
+// the target chosen now (a string that lives as long as the process).
+const char* HwyTableName();
+// "AVX2", "SSE4", ...: the target chosen now.
 const char* HwyTargetName();
 
 }  // namespace tm2

@@ -268,6 +268,33 @@ TM2_VNNI_ATTR HWY_INLINE void QuadGemmBlock(const uint8_t* buf, int stride, int 
   QuadGemmRowsOf<NV, 1>(buf, stride, m, nb, quads, tile, pk, zp128, rq, c0, live, o, out_stride);
 }
 
+// One row (a dense layer) of `in` inputs, in a multiple of 4: its quads
+// straight from the input, flipped to x + 128 in the broadcast, not copied
+// first. A function of its own, without QuadGemm's 4 KB row buffer, so a
+// call of a few tens of ns sets up no large, realigned stack frame.
+TM2_VNNI_ATTR HWY_INLINE void QuadDense(int in, int out, const PackedQuads& pk, int32_t zp,
+                                        const Requantization& rq, const int8_t* input,
+                                        int8_t* output) {
+  const int quads = in / 4;
+  const int nvec = static_cast<int>(PaddedChannels(out, kQuadLanes)) / kQuadLanes;
+  const int32_t zp128 = 128 + zp;
+  const uint8_t* x[1] = {reinterpret_cast<const uint8_t*>(input)};
+  for (int v0 = 0; v0 < nvec; v0 += 4) {
+    const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
+    const int8_t* t = pk.tile + static_cast<size_t>(v0) * quads * 4 * kQuadLanes;
+    const int c0 = v0 * kQuadLanes;
+    const int live = out - c0 < nv * kQuadLanes ? out - c0 : nv * kQuadLanes;
+    int8_t* o[1] = {output + c0};
+    constexpr uint32_t kFlip = 0x80808080u;
+    switch (nv) {
+      case 4: QuadGemmGroup<4, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
+      case 3: QuadGemmGroup<3, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
+      case 2: QuadGemmGroup<2, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
+      default: QuadGemmGroup<1, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
+    }
+  }
+}
+
 // output[r][c] for `rows` rows of `in` int8 inputs (zero point zp).
 TM2_VNNI_ATTR HWY_NOINLINE void QuadGemm(int rows, int in, int out, const PackedQuads& pk,
                                          int32_t zp, const Requantization& rq,
@@ -276,26 +303,7 @@ TM2_VNNI_ATTR HWY_NOINLINE void QuadGemm(int rows, int in, int out, const Packed
   const int stride = 4 * quads;
   const int nvec = static_cast<int>(PaddedChannels(out, kQuadLanes)) / kQuadLanes;
   const int32_t zp128 = 128 + zp;
-  if (rows == 1 && stride == in) {
-    // A dense layer: its quads straight from the input, flipped to x + 128
-    // in the broadcast, not copied first; channel groups as below.
-    const uint8_t* x[1] = {reinterpret_cast<const uint8_t*>(input)};
-    for (int v0 = 0; v0 < nvec; v0 += 4) {
-      const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
-      const int8_t* t = pk.tile + static_cast<size_t>(v0) * quads * 4 * kQuadLanes;
-      const int c0 = v0 * kQuadLanes;
-      const int live = out - c0 < nv * kQuadLanes ? out - c0 : nv * kQuadLanes;
-      int8_t* o[1] = {output + c0};
-      constexpr uint32_t kFlip = 0x80808080u;
-      switch (nv) {
-        case 4: QuadGemmGroup<4, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
-        case 3: QuadGemmGroup<3, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
-        case 2: QuadGemmGroup<2, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
-        default: QuadGemmGroup<1, 1>(x, quads, t, pk, zp128, rq, c0, live, o, kFlip); break;
-      }
-    }
-    return;
-  }
+  if (rows == 1 && stride == in) return QuadDense(in, out, pk, zp, rq, input, output);
   HWY_ALIGN uint8_t buf[4096 + 64];
   const int block_rows = 4096 / stride > 0 ? 4096 / stride : 1;
   const hn::ScalableTag<uint8_t> d8;

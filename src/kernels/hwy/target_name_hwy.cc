@@ -11,6 +11,20 @@ namespace tm2 {
 namespace HWY_NAMESPACE {
 // Compiled once per target, so dispatch itself answers which one won.
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+// "hwy:" + TargetName(), built once per target (each has its own buffer).
+struct NameBuffer {
+  char s[32];
+};
+const char* TableName() {
+  static const NameBuffer name = [] {
+    NameBuffer b{};
+    int n = 0;
+    for (const char* p = "hwy:"; *p; ++p) b.s[n++] = *p;
+    for (const char* p = hwy::TargetName(HWY_TARGET); *p && n < 31; ++p) b.s[n++] = *p;
+    return b;
+  }();
+  return name.s;
+}
 }  // namespace HWY_NAMESPACE
 }  // namespace tm2
 HWY_AFTER_NAMESPACE();
@@ -19,7 +33,9 @@ HWY_AFTER_NAMESPACE();
 namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
 HWY_EXPORT(TargetName);
+HWY_EXPORT(TableName);
 #endif
 const char* HwyTargetName() { return TM2_HWY_DISPATCH(TargetName)(); }
+const char* HwyTableName() { return TM2_HWY_DISPATCH(TableName)(); }
 }  // namespace tm2
 #endif
