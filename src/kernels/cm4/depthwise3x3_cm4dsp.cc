@@ -251,6 +251,9 @@ __attribute__((noinline)) bool Depthwise3x3Asm(const ConvGeometry& g, const TapW
                                                const int32_t* bias, int32_t zp,
                                                const Requantization& rq, const int8_t* input,
                                                int8_t* output) {
+  // Where channel i of a group sits among a tap's four int16 weights:
+  // (w0, w2), (w1, w3).
+  static constexpr int kLane[4] = {0, 2, 1, 3};
   alignas(8) int16_t band_mem[kBandElems];
   DwGroup blk[kMaxAsmGroups];
   const int c = g.out_c;
@@ -263,7 +266,17 @@ __attribute__((noinline)) bool Depthwise3x3Asm(const ConvGeometry& g, const TapW
       const int ch = 4 * q + i;
       b.bias[i] = bias ? bias[ch] : 0;
       b.mrz[2 * i] = rq.multiplier[ch];
-      if (!QuadOutStage::Constants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i])) return false;
+      bool doubled = false;
+      if (!QuadOutStage::Constants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i], &doubled)) return false;
+      if (doubled) {
+        // A shift -1 channel runs as r = 1 on 2 * acc (qs8_quad_out_cm4dsp.h):
+        // doubled weights (|2w| <= 256 fits int16) and bias give 2 * acc
+        // exactly while |bias| < 2^29, since the nine taps add at most
+        // 9 * 255 * 128 < 2^19 (x - zp and w in int8 ranges).
+        if (b.bias[i] <= -(1 << 29) || b.bias[i] >= (1 << 29)) return false;
+        b.bias[i] *= 2;
+        for (int t = 0; t < 9; ++t) b.w[t * 4 + kLane[i]] *= 2;
+      }
     }
     b.lo4 = lo4;
     b.hi4 = hi4;

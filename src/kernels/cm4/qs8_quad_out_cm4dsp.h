@@ -9,11 +9,25 @@
 // (max with lo first, then min with hi, as the reference does, so an
 // inverted clamp gives hi). About 4 instructions per output instead of ~15.
 //
-// It holds when every channel has 1 <= r <= 22 and the output zero point
-// lies in int8, so |rz| < 2^30 and H + rz cannot overflow (|H| <= 2^30),
-// and when the clamp bounds lie in int8 (the reference casts a clamped
-// value outside int8 to int8, SSAT would saturate it); Ok() says so.
-// Trained layers qualify.
+// A channel qualifies when 1 <= r <= 30 and -2^30 <= rz < 2^30: then
+// H + rz cannot overflow (|H| <= 2^30). With the zero point in int8 that
+// is every r <= 23, and beyond it the channels whose zp * 2^r is small
+// enough (zp = 0 up to r = 30). The clamp bounds must lie in int8 (the
+// reference casts a clamped value outside int8 to int8, SSAT would
+// saturate it); Ok() says whether every channel qualifies.
+//
+// r = 0 (shift -1) does not fit this form: the reference's result is
+// floor((P + 2^31) / 2^32) + zp = H + [L >= 2^31] + zp (P = H * 2^32 + L),
+// which depends on L's top bit, and no integer rz makes SMMLA (which drops
+// L) or SMMLAR (which rounds for every r, off by half a step for r >= 1)
+// exact for every channel at once. But with the accumulator doubled,
+// hi32(2P) = 2H + [L >= 2^31] exactly, and
+//   floor((2H + [L >= 2^31] + 2^0 + 2 zp) / 2^1) = H + zp + [L >= 2^31],
+// so a shift -1 channel is an r = 1 channel of 2 * acc (rz = 1 + 2 zp).
+// Doubling is exact while |2 acc| < 2^31; kernels that can double the
+// accumulator for free (the 3x3 depthwise doubles the channel's widened
+// weights and its bias, and checks the bound) ask Constants for it with
+// `doubled`; the others take r = 0 channels on the general path.
 #ifndef TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 #define TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 
@@ -61,18 +75,26 @@ struct QuadOutStage {
   int32_t rz[kMaxStageChannels];
   int8_t rsh[kMaxStageChannels];
 
-  // Whether the clamp bounds and the zero point allow this stage (with the
-  // zero point in int8, |zp * 2^r| + 2^(r-1) < 2^30 for every r <= 22).
+  // Whether the clamp bounds and the zero point allow this stage.
   static bool BoundsOk(const Requantization& rq) {
     return rq.output_min >= -128 && rq.output_min <= 127 && rq.output_max >= -128 &&
            rq.output_max <= 127 && rq.output_zero_point >= -128 && rq.output_zero_point <= 127;
   }
-  // Channel ch's rz and r (BoundsOk holding); false when it does not qualify.
-  static bool Constants(const Requantization& rq, int ch, int32_t* rz, int32_t* r) {
-    const int rr = -1 - rq.shift[ch];  // n - 32 = 31 - shift - 32
-    if (rr < 1 || rr > 22) return false;
-    *rz = static_cast<int32_t>((1u << (rr - 1)) +
-                               (static_cast<uint32_t>(rq.output_zero_point) << rr));
+  // Channel ch's rz and r (BoundsOk holding); false when it does not
+  // qualify. With `doubled` given, a shift -1 channel qualifies as r = 1
+  // with *doubled = true: the caller must feed it 2 * acc (see above).
+  static bool Constants(const Requantization& rq, int ch, int32_t* rz, int32_t* r,
+                        bool* doubled = nullptr) {
+    int rr = -1 - rq.shift[ch];  // n - 32 = 31 - shift - 32
+    if (doubled) *doubled = false;
+    if (rr == 0 && doubled) {
+      *doubled = true;
+      rr = 1;
+    }
+    if (rr < 1 || rr > 30) return false;
+    const int64_t v = (int64_t{1} << (rr - 1)) + int64_t{rq.output_zero_point} * (int64_t{1} << rr);
+    if (v < -(int64_t{1} << 30) || v >= (int64_t{1} << 30)) return false;
+    *rz = static_cast<int32_t>(v);
     *r = rr;
     return true;
   }
