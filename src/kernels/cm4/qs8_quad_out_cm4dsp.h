@@ -80,17 +80,26 @@ struct QuadOutStage {
     return rq.output_min >= -128 && rq.output_min <= 127 && rq.output_max >= -128 &&
            rq.output_max <= 127 && rq.output_zero_point >= -128 && rq.output_zero_point <= 127;
   }
-  // Channel ch's rz and r (BoundsOk holding); false when it does not
-  // qualify. With `doubled` given, a shift -1 channel qualifies as r = 1
-  // with *doubled = true: the caller must feed it 2 * acc (see above).
-  static bool Constants(const Requantization& rq, int ch, int32_t* rz, int32_t* r,
-                        bool* doubled = nullptr) {
-    int rr = -1 - rq.shift[ch];  // n - 32 = 31 - shift - 32
-    if (doubled) *doubled = false;
-    if (rr == 0 && doubled) {
-      *doubled = true;
-      rr = 1;
-    }
+  // Channel ch's rz and r for the common 1 <= r <= 23 (BoundsOk holding);
+  // false otherwise. Runs per channel on every call, so it stays a few
+  // 32-bit instructions; callers retry a channel it refuses with
+  // EdgeConstants, out of their loop.
+  static bool Constants(const Requantization& rq, int ch, int32_t* rz, int32_t* r) {
+    const int rr = -1 - rq.shift[ch];  // n - 32 = 31 - shift - 32
+    if (rr < 1 || rr > 23) return false;
+    *rz = static_cast<int32_t>((1u << (rr - 1)) +
+                               (static_cast<uint32_t>(rq.output_zero_point) << rr));
+    *r = rr;
+    return true;
+  }
+  // Any channel that qualifies: 1 <= r <= 30 with rz in [-2^30, 2^30), and
+  // with `doubled` given, a shift -1 channel as r = 1 with *doubled set
+  // (the caller must then feed it 2 * acc, see above).
+  __attribute__((noinline)) static bool EdgeConstants(const Requantization& rq, int ch,
+                                                      int32_t* rz, int32_t* r, bool* doubled) {
+    int rr = -1 - rq.shift[ch];
+    if (doubled) *doubled = rr == 0;
+    if (rr == 0 && doubled) rr = 1;
     if (rr < 1 || rr > 30) return false;
     const int64_t v = (int64_t{1} << (rr - 1)) + int64_t{rq.output_zero_point} * (int64_t{1} << rr);
     if (v < -(int64_t{1} << 30) || v >= (int64_t{1} << 30)) return false;
@@ -104,9 +113,22 @@ struct QuadOutStage {
         ok(channels <= kMaxStageChannels && BoundsOk(rq)) {
     for (int ch = 0; ok && ch < channels; ++ch) {
       int32_t r = 0;
-      ok = Constants(rq, ch, &rz[ch], &r);
+      if (!Constants(rq, ch, &rz[ch], &r)) {
+        ok = FillEdge(rq, ch, channels);
+        break;
+      }
       rsh[ch] = static_cast<int8_t>(r);
     }
+  }
+  // Channels [from, channels) with EdgeConstants (r = 0 is not taken: this
+  // stage cannot double accumulators).
+  __attribute__((noinline)) bool FillEdge(const Requantization& rq, int from, int channels) {
+    for (int ch = from; ch < channels; ++ch) {
+      int32_t r = 0;
+      if (!EdgeConstants(rq, ch, &rz[ch], &r, nullptr)) return false;
+      rsh[ch] = static_cast<int8_t>(r);
+    }
+    return true;
   }
   bool Ok() const { return ok; }
 
