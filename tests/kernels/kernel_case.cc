@@ -55,8 +55,8 @@ void LayerCase::Fill(Rng& rng, int rows, int row_len, int channels, int bits_in,
   // over the int8 range.
   int log_acc = 8 + (bits == 8 ? 7 : 3);
   for (int k = k_sum; k > 1; k >>= 2) ++log_acc;
-  // kShiftEdges: one layer in six has a shift -1 channel whose bias is
-  // past 2^29, which the M4 3x3 depthwise cannot double.
+  // kShiftEdges: one layer in six has a shift -1 channel with a large
+  // bias: just inside what the M4 3x3 depthwise doubles, or past 2^30.
   const int big_bias_channel = style == RqStyle::kShiftEdges && rng.Chance(16)
                                    ? rng.Int(0, channels - 1)
                                    : -1;
@@ -89,7 +89,11 @@ void LayerCase::Fill(Rng& rng, int rows, int row_len, int channels, int bits_in,
           const int top = log_acc < 31 ? 39 - log_acc : 8;
           if (rng.Chance(60)) multiplier[c] = rng.Int(1 << (top - 2), (1 << top) - 1);
           if (rng.Chance(20)) multiplier[c] = -multiplier[c];
-          if (c == big_bias_channel) bias[c] = rng.Chance(50) ? (1 << 29) : -(1 << 29) - 1;
+          if (c == big_bias_channel) {
+            // Just inside the bound (doubled) or past 2^30 (2 * acc would wrap).
+            const int32_t b = rng.Chance(50) ? (1 << 29) - (1 << 19) - 1 : (1 << 30) + rng.Int(0, 1 << 20);
+            bias[c] = rng.Chance(50) ? b : -b;
+          }
         } else if (pick < 8) {
           const int edges[4] = {33, 54, 55, 62};
           n = edges[pick - 4];

@@ -265,10 +265,8 @@ __attribute__((noinline)) bool FillGroups(const TapWeights& wd, const int32_t* b
       const int ch = 4 * q + i;
       b.bias[i] = bias ? bias[ch] : 0;
       b.mrz[2 * i] = rq.multiplier[ch];
-      if (!kEdge) {
-        if (!QuadOutStage::Constants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i])) return false;
-        continue;
-      }
+      if (QuadOutStage::Constants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i])) continue;
+      if (!kEdge) return false;
       bool doubled = false;
       if (!QuadOutStage::EdgeConstants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i], &doubled)) {
         return false;
