@@ -4,7 +4,8 @@
 // interior one: nine taps at fixed offsets, two LDRD and four
 // multiply-accumulates (SMLABB/SMLATT) each. For strides 1 and 2 and up to
 // 64 channels the whole row loop of a channel group, output stage included
-// (qs8_quad_out_cm4dsp.h), is assembly: about 90 instructions for 36 MACs.
+// (qs8_quad_out_cm4dsp.h), is assembly: about 90 instructions for 36 MACs;
+// shift -1 channels run there too, on doubled weights and bias (FillGroups).
 // Otherwise the same band runs in C.
 #include <climits>
 #include <cstdint>
