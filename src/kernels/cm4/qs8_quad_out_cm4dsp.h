@@ -18,16 +18,18 @@
 //
 // r = 0 (shift -1) does not fit this form: the reference's result is
 // floor((P + 2^31) / 2^32) + zp = H + [L >= 2^31] + zp (P = H * 2^32 + L),
-// which depends on L's top bit, and no integer rz makes SMMLA (which drops
-// L) or SMMLAR (which rounds for every r, off by half a step for r >= 1)
-// exact for every channel at once. But with the accumulator doubled,
+// which depends on L's top bit. SMMLA drops L, so no rz fits; SMMLAR
+// (a + floor((P + 2^31) / 2^32)) fits it with a = zp, but for r >= 1 it
+// would need a = 2^(r-1) - 1/2 + zp * 2^r, not an integer, so one
+// instruction cannot serve both kinds of channel, and choosing per output
+// (compare + IT) would cost every layer. With the accumulator doubled,
 // hi32(2P) = 2H + [L >= 2^31] exactly, and
 //   floor((2H + [L >= 2^31] + 2^0 + 2 zp) / 2^1) = H + zp + [L >= 2^31],
 // so a shift -1 channel is an r = 1 channel of 2 * acc (rz = 1 + 2 zp).
 // Doubling is exact while |2 acc| < 2^31; kernels that can double the
 // accumulator for free (the 3x3 depthwise doubles the channel's widened
-// weights and its bias, and checks the bound) ask Constants for it with
-// `doubled`; the others take r = 0 channels on the general path.
+// weights and its bias, and checks the bound) ask EdgeConstants for it
+// with `doubled`; the others take such layers on the general path.
 #ifndef TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 #define TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 
