@@ -55,6 +55,11 @@ void LayerCase::Fill(Rng& rng, int rows, int row_len, int channels, int bits_in,
   // over the int8 range.
   int log_acc = 8 + (bits == 8 ? 7 : 3);
   for (int k = k_sum; k > 1; k >>= 2) ++log_acc;
+  // kShiftEdges: one layer in six has a shift -1 channel with a large
+  // bias: just inside what the M4 3x3 depthwise doubles, or past 2^30.
+  const int big_bias_channel = style == RqStyle::kShiftEdges && rng.Chance(16)
+                                   ? rng.Int(0, channels - 1)
+                                   : -1;
   for (int c = 0; c < channels; ++c) {
     bias[c] = rng.Int(-(1 << 12), 1 << 12);
     multiplier[c] = (1 << 30) + rng.Int(0, (1 << 30) - 1);
@@ -76,6 +81,26 @@ void LayerCase::Fill(Rng& rng, int rows, int row_len, int channels, int bits_in,
         if (rng.Chance(20)) bias[c] = rng.Chance(50) ? INT32_MAX - rng.Int(0, 1 << 16) : INT32_MIN + rng.Int(0, 1 << 16);
         break;
       }
+      case RqStyle::kShiftEdges: {
+        const int pick = rng.Int(0, 9);
+        if (pick < 4 || c == big_bias_channel) {
+          n = 32;
+          // hi32(acc * m) inside int8 for typical sums: m below 2^(39 - log_acc).
+          const int top = log_acc < 31 ? 39 - log_acc : 8;
+          if (rng.Chance(60)) multiplier[c] = rng.Int(1 << (top - 2), (1 << top) - 1);
+          if (rng.Chance(20)) multiplier[c] = -multiplier[c];
+          if (c == big_bias_channel) {
+            // Just inside the bound (doubled) or past 2^30 (2 * acc would wrap).
+            const int32_t b = rng.Chance(50) ? (1 << 29) - (1 << 19) - 1 : (1 << 30) + rng.Int(0, 1 << 20);
+            bias[c] = rng.Chance(50) ? b : -b;
+          }
+        } else if (pick < 8) {
+          const int edges[4] = {33, 54, 55, 62};
+          n = edges[pick - 4];
+          if (n > 33) bias[c] = rng.Int(-(1 << 28), 1 << 28);  // outputs away from 0
+        }
+        break;
+      }
       case RqStyle::kSaturating:
         bias[c] = rng.Chance(50) ? rng.Int(1 << 20, 1 << 28) : -rng.Int(1 << 20, 1 << 28);
         if (rng.Chance(10)) bias[c] = rng.Chance(50) ? INT32_MAX : INT32_MIN;  // wraps
@@ -88,7 +113,7 @@ void LayerCase::Fill(Rng& rng, int rows, int row_len, int channels, int bits_in,
     if (n > 62) n = 62;
     shift[c] = static_cast<int8_t>(31 - n);
   }
-  rq.output_zero_point = rng.Int(-128, 127);
+  rq.output_zero_point = style == RqStyle::kShiftEdges && rng.Chance(60) ? 0 : rng.Int(-128, 127);
   rq.output_min = -128;
   rq.output_max = 127;
   if (style == RqStyle::kRelu6) {

@@ -39,7 +39,11 @@ std::string Describe(const ConvGeometry& g);
 // How a case picks its output stage.
 // kShallowShift: n = 33..35 per channel with any multiplier, the edge of
 // the Highway kernels' vector output stage (requant_row.h).
-enum class RqStyle { kTypical, kExtremeShift, kSaturating, kRelu6, kShallowShift };
+// kShiftEdges: n = 32 (shift -1), 33, 54, 55 and 62 among typical
+// channels, the edges of the Cortex-M4 SIMD output stage
+// (qs8_quad_out_cm4dsp.h); multipliers small enough for n = 32 outputs to
+// land inside int8, output zero point 0 in most layers.
+enum class RqStyle { kTypical, kExtremeShift, kSaturating, kRelu6, kShallowShift, kShiftEdges };
 
 struct LayerCase {
   std::vector<uint8_t> weights;

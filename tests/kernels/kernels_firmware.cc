@@ -273,8 +273,19 @@ void Run() {
       MakeGeometry(7, 9, c, c, 3, 3, s, s, Pad::kSame, &g);
       CheckConv(Op::kDepthwise, g, c % 3 ? 8 : 4, RqStyle::kRelu6, rng);
       CheckConv(Op::kDepthwise, g, 8, RqStyle::kShallowShift, rng);
+      CheckConv(Op::kDepthwise, g, c % 2 ? 4 : 8, RqStyle::kShiftEdges, rng);
     }
   }
+  // Shift -1 channels (the 3x3 assembly doubles their accumulators) and
+  // the other edges of the SIMD output stage: the KWS depthwise shape, a
+  // pointwise and a dense layer (the GEMM tile's stage).
+  MakeGeometry(25, 5, 64, 64, 3, 3, 1, 1, Pad::kSame, &g);
+  for (int i = 0; i < 12; ++i) CheckConv(Op::kDepthwise, g, i % 3 ? 8 : 4, RqStyle::kShiftEdges, rng);
+  MakeGeometry(13, 7, 24, 24, 3, 3, 2, 2, Pad::kSame, &g);
+  for (int i = 0; i < 4; ++i) CheckConv(Op::kDepthwise, g, 8, RqStyle::kShiftEdges, rng);
+  MakeGeometry(5, 5, 32, 20, 1, 1, 1, 1, Pad::kSame, &g);
+  for (int i = 0; i < 4; ++i) CheckConv(Op::kConv, g, i % 2 ? 4 : 8, RqStyle::kShiftEdges, rng);
+  for (int i = 0; i < 4; ++i) CheckFc(9, 64, 13, i % 2 ? 4 : 8, RqStyle::kShiftEdges, rng);
   MakeGeometry(5, 60, 16, 16, 3, 3, 1, 1, Pad::kSame, &g);  // band past kBandElems
   CheckConv(Op::kDepthwise, g, 4, RqStyle::kTypical, rng);
   MakeGeometry(9, 7, 24, 24, 3, 3, 1, 1, Pad::kSame, &g);

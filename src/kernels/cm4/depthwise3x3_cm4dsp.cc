@@ -4,7 +4,8 @@
 // interior one: nine taps at fixed offsets, two LDRD and four
 // multiply-accumulates (SMLABB/SMLATT) each. For strides 1 and 2 and up to
 // 64 channels the whole row loop of a channel group, output stage included
-// (qs8_quad_out_cm4dsp.h), is assembly: about 90 instructions for 36 MACs.
+// (qs8_quad_out_cm4dsp.h), is assembly: about 90 instructions for 36 MACs;
+// shift -1 channels run there too, on doubled weights and bias (FillGroups).
 // Otherwise the same band runs in C.
 #include <climits>
 #include <cstdint>
@@ -242,6 +243,48 @@ bool AsmPathHolds(const ConvGeometry& g, const Requantization& rq) {
   return true;  // and every channel's constants qualify (Depthwise3x3Asm checks)
 }
 
+// Where channel i of a group sits among a tap's four int16 weights:
+// (w0, w2), (w1, w3).
+constexpr int kLane[4] = {0, 2, 1, 3};
+
+// The assembly's per-group blocks; false when a channel's output stage
+// does not qualify. kEdge = false takes the common constants only (the
+// loop every call runs); kEdge = true, out of line, also the edges,
+// shift -1 channels included: they run as r = 1 on 2 * acc
+// (qs8_quad_out_cm4dsp.h), with doubled weights (|2w| <= 256 fits int16)
+// and bias, exact while |bias| < 2^29 since the nine taps add at most
+// 9 * 255 * 128 < 2^19 (x - zp and w in int8 ranges).
+template <bool kEdge>
+__attribute__((noinline)) bool FillGroups(const TapWeights& wd, const int32_t* bias,
+                                          const Requantization& rq, int c, DwGroup* blk) {
+  const int groups = c >> 2;
+  const int32_t lo4 = Splat8(rq.output_min), hi4 = Splat8(rq.output_max);
+  for (int q = 0; q < groups; ++q) {
+    DwGroup& b = blk[q];
+    for (int t = 0; t < 9; ++t) wd.Widen4(t, 4 * q, b.w + t * 4);
+    for (int i = 0; i < 4; ++i) {
+      const int ch = 4 * q + i;
+      b.bias[i] = bias ? bias[ch] : 0;
+      b.mrz[2 * i] = rq.multiplier[ch];
+      if (QuadOutStage::Constants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i])) continue;
+      if (!kEdge) return false;
+      bool doubled = false;
+      if (!QuadOutStage::EdgeConstants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i], &doubled)) {
+        return false;
+      }
+      if (doubled) {
+        if (b.bias[i] <= -(1 << 29) || b.bias[i] >= (1 << 29)) return false;
+        b.bias[i] *= 2;
+        for (int t = 0; t < 9; ++t) b.w[t * 4 + kLane[i]] *= 2;
+      }
+    }
+    b.lo4 = lo4;
+    b.hi4 = hi4;
+    b.out_step = c;
+  }
+  return true;
+}
+
 // The 3x3 path with the whole row loop in assembly (GroupRow3x3): for the
 // SIMD output stage, strides 1 and 2 across, at most kMaxAsmGroups groups
 // and a band of at most kBandElems. Its own frame (about 6.5 KB): the
@@ -255,19 +298,9 @@ __attribute__((noinline)) bool Depthwise3x3Asm(const ConvGeometry& g, const TapW
   DwGroup blk[kMaxAsmGroups];
   const int c = g.out_c;
   const int groups = c >> 2;
-  const int32_t lo4 = Splat8(rq.output_min), hi4 = Splat8(rq.output_max);
-  for (int q = 0; q < groups; ++q) {
-    DwGroup& b = blk[q];
-    for (int t = 0; t < 9; ++t) wd.Widen4(t, 4 * q, b.w + t * 4);
-    for (int i = 0; i < 4; ++i) {
-      const int ch = 4 * q + i;
-      b.bias[i] = bias ? bias[ch] : 0;
-      b.mrz[2 * i] = rq.multiplier[ch];
-      if (!QuadOutStage::Constants(rq, ch, &b.mrz[2 * i + 1], &b.rsh[i])) return false;
-    }
-    b.lo4 = lo4;
-    b.hi4 = hi4;
-    b.out_step = c;
+  if (!FillGroups</*kEdge=*/false>(wd, bias, rq, c, blk) &&
+      !FillGroups</*kEdge=*/true>(wd, bias, rq, c, blk)) {
+    return false;
   }
   const GeneralStage tail{OutStage(rq)};
   const int band_w = (g.out_w - 1) * kStride + 3;

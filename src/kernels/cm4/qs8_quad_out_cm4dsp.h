@@ -9,11 +9,27 @@
 // (max with lo first, then min with hi, as the reference does, so an
 // inverted clamp gives hi). About 4 instructions per output instead of ~15.
 //
-// It holds when every channel has 1 <= r <= 22 and the output zero point
-// lies in int8, so |rz| < 2^30 and H + rz cannot overflow (|H| <= 2^30),
-// and when the clamp bounds lie in int8 (the reference casts a clamped
-// value outside int8 to int8, SSAT would saturate it); Ok() says so.
-// Trained layers qualify.
+// A channel qualifies when 1 <= r <= 30 and -2^30 <= rz < 2^30: then
+// H + rz cannot overflow (|H| <= 2^30). With the zero point in int8 that
+// is every r <= 23, and beyond it the channels whose zp * 2^r is small
+// enough (zp = 0 up to r = 30). The clamp bounds must lie in int8 (the
+// reference casts a clamped value outside int8 to int8, SSAT would
+// saturate it); Ok() says whether every channel qualifies.
+//
+// r = 0 (shift -1) does not fit this form: the reference's result is
+// floor((P + 2^31) / 2^32) + zp = H + [L >= 2^31] + zp (P = H * 2^32 + L),
+// which depends on L's top bit. SMMLA drops L, so no rz fits; SMMLAR
+// (a + floor((P + 2^31) / 2^32)) fits it with a = zp, but for r >= 1 it
+// would need a = 2^(r-1) - 1/2 + zp * 2^r, not an integer, so one
+// instruction cannot serve both kinds of channel, and choosing per output
+// (compare + IT) would cost every layer. With the accumulator doubled,
+// hi32(2P) = 2H + [L >= 2^31] exactly, and
+//   floor((2H + [L >= 2^31] + 2^0 + 2 zp) / 2^1) = H + zp + [L >= 2^31],
+// so a shift -1 channel is an r = 1 channel of 2 * acc (rz = 1 + 2 zp).
+// Doubling is exact while |2 acc| < 2^31; kernels that can double the
+// accumulator for free (the 3x3 depthwise doubles the channel's widened
+// weights and its bias, and checks the bound) ask EdgeConstants for it
+// with `doubled`; the others take such layers on the general path.
 #ifndef TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 #define TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 
@@ -61,18 +77,35 @@ struct QuadOutStage {
   int32_t rz[kMaxStageChannels];
   int8_t rsh[kMaxStageChannels];
 
-  // Whether the clamp bounds and the zero point allow this stage (with the
-  // zero point in int8, |zp * 2^r| + 2^(r-1) < 2^30 for every r <= 22).
+  // Whether the clamp bounds and the zero point allow this stage.
   static bool BoundsOk(const Requantization& rq) {
     return rq.output_min >= -128 && rq.output_min <= 127 && rq.output_max >= -128 &&
            rq.output_max <= 127 && rq.output_zero_point >= -128 && rq.output_zero_point <= 127;
   }
-  // Channel ch's rz and r (BoundsOk holding); false when it does not qualify.
+  // Channel ch's rz and r for the common 1 <= r <= 23 (BoundsOk holding);
+  // false otherwise. Runs per channel on every call, so it stays a few
+  // 32-bit instructions; callers retry a channel it refuses with
+  // EdgeConstants, out of their loop.
   static bool Constants(const Requantization& rq, int ch, int32_t* rz, int32_t* r) {
     const int rr = -1 - rq.shift[ch];  // n - 32 = 31 - shift - 32
-    if (rr < 1 || rr > 22) return false;
+    if (rr < 1 || rr > 23) return false;
     *rz = static_cast<int32_t>((1u << (rr - 1)) +
                                (static_cast<uint32_t>(rq.output_zero_point) << rr));
+    *r = rr;
+    return true;
+  }
+  // Any channel that qualifies: 1 <= r <= 30 with rz in [-2^30, 2^30), and
+  // with `doubled` given, a shift -1 channel as r = 1 with *doubled set
+  // (the caller must then feed it 2 * acc, see above).
+  __attribute__((noinline)) static bool EdgeConstants(const Requantization& rq, int ch,
+                                                      int32_t* rz, int32_t* r, bool* doubled) {
+    int rr = -1 - rq.shift[ch];
+    if (doubled) *doubled = rr == 0;
+    if (rr == 0 && doubled) rr = 1;
+    if (rr < 1 || rr > 30) return false;
+    const int64_t v = (int64_t{1} << (rr - 1)) + int64_t{rq.output_zero_point} * (int64_t{1} << rr);
+    if (v < -(int64_t{1} << 30) || v >= (int64_t{1} << 30)) return false;
+    *rz = static_cast<int32_t>(v);
     *r = rr;
     return true;
   }
@@ -82,9 +115,22 @@ struct QuadOutStage {
         ok(channels <= kMaxStageChannels && BoundsOk(rq)) {
     for (int ch = 0; ok && ch < channels; ++ch) {
       int32_t r = 0;
-      ok = Constants(rq, ch, &rz[ch], &r);
+      if (!Constants(rq, ch, &rz[ch], &r)) {
+        ok = FillEdge(rq, ch, channels);
+        break;
+      }
       rsh[ch] = static_cast<int8_t>(r);
     }
+  }
+  // Channels [from, channels) with EdgeConstants (r = 0 is not taken: this
+  // stage cannot double accumulators).
+  __attribute__((noinline)) bool FillEdge(const Requantization& rq, int from, int channels) {
+    for (int ch = from; ch < channels; ++ch) {
+      int32_t r = 0;
+      if (!EdgeConstants(rq, ch, &rz[ch], &r, nullptr)) return false;
+      rsh[ch] = static_cast<int8_t>(r);
+    }
+    return true;
   }
   bool Ok() const { return ok; }
 
