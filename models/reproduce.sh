@@ -32,7 +32,7 @@ runs=${TM2_RUNS:-build/factory-runs}
 case $task in
   gate)  recipe=sound-gate-balanced ship=sound-gate  extra="" ;;
   covid) recipe=covid-cough        ship=covid-cough extra="--variants w8a8,w4a4 --compare-distill" ;;
-  kws)   recipe=kws-dscnn          ship=kws-dscnn   extra="--variants w8a8,w4a4" ;;
+  kws)   recipe=kws-dscnn-kd       ship=kws-dscnn   extra="--variants w8a8,w4a4" ;;
   covid-cv|fusion|pack) ;;
   *) echo "unknown task $task (gate, covid, kws, covid-cv, fusion, pack)" >&2; exit 2 ;;
 esac
