@@ -68,5 +68,32 @@ ConvGeometry BandGeometry(LayerKind kind, const ConvGeometry& g, int y0, int y1,
   return b;
 }
 
+bool ChooseBand(LayerKind kind, const ConvGeometry& g, int64_t out_bytes, const BandChain& chain,
+                BandPlace* place) {
+  const int rows = BandRows(g);
+  int64_t best = INT64_MAX;
+  for (int order = 0; order < 2; ++order) {
+    int32_t delta;
+    if (!BandDelta(kind, g, rows, order == 1, &delta)) continue;
+    const int64_t at = chain.tail + delta;
+    const int64_t lo = at < chain.min ? at : chain.min;
+    const int64_t hi = at + out_bytes > chain.end ? at + out_bytes : chain.end;
+    if (hi - lo < best) {
+      best = hi - lo;
+      place->rows = static_cast<int16_t>(rows);
+      place->descending = order == 1;
+      place->offset = static_cast<int32_t>(at);
+    }
+  }
+  const int64_t apart = chain.end - chain.min + (out_bytes + kAlign - 1) / kAlign * kAlign;
+  return best < apart && best <= UINT32_MAX;
+}
+
+void ExtendChain(const BandPlace& place, int64_t out_bytes, BandChain* chain) {
+  chain->tail = place.offset;
+  if (chain->tail < chain->min) chain->min = chain->tail;
+  if (chain->tail + out_bytes > chain->end) chain->end = chain->tail + out_bytes;
+}
+
 }  // namespace engine_internal
 }  // namespace tm2

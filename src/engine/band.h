@@ -16,6 +16,13 @@
 //   int32_t delta;
 //   if (BandDelta(kind, g, rows, /*descending=*/false, &delta))
 //     output = input + delta;   // then RunBands(...) in that order
+//
+// The planner's choice for a layer reading the last output of a chain of
+// layers that share one buffer (ChooseBand):
+//
+//   BandPlace place;
+//   if (ChooseBand(kind, g, out_bytes, chain, &place)) ExtendChain(place, out_bytes, &chain);
+//   else ...                      // the output gets a buffer of its own
 #ifndef TM2_ENGINE_BAND_H_
 #define TM2_ENGINE_BAND_H_
 
@@ -48,6 +55,30 @@ bool BandDelta(LayerKind kind, const ConvGeometry& g, int rows, bool descending,
 // and output row.
 ConvGeometry BandGeometry(LayerKind kind, const ConvGeometry& g, int y0, int y1, size_t* in_offset,
                           size_t* out_offset);
+
+// A chain of layer outputs sharing one planned buffer: its extent [min,
+// end) and where its last output starts (tail), in bytes from the first
+// output's start.
+struct BandChain {
+  int64_t min = 0, end = 0, tail = 0;
+};
+
+// A banded layer's calls and output: rows per call, the order, and the
+// output's start in the chain (bytes from the first output's start).
+struct BandPlace {
+  int16_t rows = 0;
+  bool descending = false;
+  int32_t offset = 0;
+};
+
+// Bands a layer over the chain's last output in the order that keeps the
+// chain's bytes smallest; true, with *place, when that beats an output
+// buffer of its own (out_bytes rounded up to 16) beside the chain.
+bool ChooseBand(LayerKind kind, const ConvGeometry& g, int64_t out_bytes, const BandChain& chain,
+                BandPlace* place);
+
+// The chain with a banded layer's output (ChooseBand's place) added.
+void ExtendChain(const BandPlace& place, int64_t out_bytes, BandChain* chain);
 
 }  // namespace engine_internal
 }  // namespace tm2

@@ -7,12 +7,12 @@
 #include "engine/act_packing.h"
 #include "engine/arena_cursor.h"
 #include "engine/band.h"
+#include "engine/channel_plan.h"
 #include "engine/engine.h"
 #include "engine/layer_check.h"
 #include "engine/memory_plan.h"
 #include "engine/pq_layer.h"
 #include "engine/weight_packing.h"
-#include "format/channel_params.h"
 
 namespace tm2 {
 namespace {
@@ -165,7 +165,15 @@ class Engine::Planner final : public ModelVisitor {
       p.weights.bias = v.bias;
       p.rq.multiplier = v.multiplier;
       p.rq.shift = v.shift;
-      if (v.channel_params) DecodeChannels(v, &p);
+      if (v.channel_params) {
+        engine_internal::DecodedChannels ch;
+        report_.channel_params += engine_internal::DecodeChannels(v, &arena_, &ch);
+        if (ch.multiplier) {
+          p.weights.bias = ch.bias;
+          p.rq.multiplier = ch.multiplier;
+          p.rq.shift = ch.shift;
+        }
+      }
       p.rq.output_zero_point = v.output_zero_point;
       if (v.pq) {
         // Decoded into the scratch before every run, and now for packing.
@@ -194,34 +202,13 @@ class Engine::Planner final : public ModelVisitor {
         static_cast<int64_t>(ActivationBytes(v.out.size(), p.geometry.out_bits));
     if (out_packed) ++report_.packed_outputs;
     prev_values_ = static_cast<int64_t>(v.out.size());
-    bool merge = false;
-    // Bands work in whole bytes per row: packed layers run whole.
-    if (band_ && !head_ && group_ >= 0 && !packed && !in_packed && !out_packed) {
-      // Band over the input (engine/band.h) in the order that keeps the
-      // chain's bytes smallest, if that beats a buffer of its own.
-      const int rows = engine_internal::BandRows(p.geometry);
-      int64_t best = INT64_MAX;
-      for (int order = 0; order < 2; ++order) {
-        int32_t delta;
-        if (!engine_internal::BandDelta(v.kind, p.geometry, rows, order == 1, &delta)) continue;
-        const int64_t at = tail_ + delta;
-        const int64_t lo = at < group_min_ ? at : group_min_;
-        const int64_t hi = at + out_bytes > group_end_ ? at + out_bytes : group_end_;
-        if (hi - lo < best) {
-          best = hi - lo;
-          p.band_rows = static_cast<int16_t>(rows);
-          p.band_descending = order == 1;
-          p.dst_offset = static_cast<int32_t>(at);
-        }
-      }
-      const int64_t apart = group_end_ - group_min_ + (out_bytes + kAlign - 1) / kAlign * kAlign;
-      merge = best < apart && best <= UINT32_MAX;
-    }
-    if (merge) {
-      tail_ = p.dst_offset;
-      if (tail_ < group_min_) group_min_ = tail_;
-      if (tail_ + out_bytes > group_end_) group_end_ = tail_ + out_bytes;
-      buffers_[group_].size = static_cast<uint32_t>(group_end_ - group_min_);
+    // Band over the input (engine/band.h) when that beats a buffer of its
+    // own; bands work in whole bytes per row, so packed layers run whole.
+    engine_internal::BandPlace place;
+    if (band_ && !head_ && group_ >= 0 && !packed && !in_packed && !out_packed &&
+        engine_internal::ChooseBand(v.kind, p.geometry, out_bytes, chain_, &place)) {
+      engine_internal::ExtendChain(place, out_bytes, &chain_);
+      buffers_[group_].size = static_cast<uint32_t>(chain_.end - chain_.min);
       buffers_[group_].last = static_cast<uint16_t>(step_ + 1);
     } else {
       CloseGroup();
@@ -230,14 +217,14 @@ class Engine::Planner final : public ModelVisitor {
                              kMaxPlannedBuffers);
       group_ = count_;
       group_first_ = v.index;
-      group_min_ = tail_ = 0;
-      group_end_ = out_bytes;
+      chain_ = engine_internal::BandChain{0, out_bytes, 0};
       buffers_[count_++] = PlannedBuffer{static_cast<uint32_t>(out_bytes), step_,
                                          static_cast<uint16_t>(step_ + 1), 0};
-      p.band_rows = 0;
-      p.band_descending = false;
-      p.dst_offset = 0;
+      place = engine_internal::BandPlace();
     }
+    p.band_rows = place.rows;
+    p.band_descending = place.descending;
+    p.dst_offset = place.offset;
     p.dst_buffer = static_cast<uint16_t>(group_);
     if (PlanTrace* t = e_.options_.plan_trace)
       t->layer_buffer[head_ ? PlanTrace::kHead : v.branch][v.index] = static_cast<int16_t>(group_);
@@ -251,7 +238,7 @@ class Engine::Planner final : public ModelVisitor {
   // group) as int8 after all.
   void Unpack(int index) {
     if (plans_) plans_[index].geometry.out_bits = plans_[index].rq.out_bits = 8;
-    group_end_ = prev_values_;
+    chain_.end = prev_values_;
     buffers_[group_].size = static_cast<uint32_t>(prev_values_);
     --report_.packed_outputs;
   }
@@ -259,7 +246,7 @@ class Engine::Planner final : public ModelVisitor {
   // Ends the chain of layers sharing one buffer: offsets from its lowest byte.
   void CloseGroup() {
     if (group_ >= 0 && plans_) {
-      for (int i = group_first_; i <= group_last_; ++i) plans_[i].dst_offset -= group_min_;
+      for (int i = group_first_; i <= group_last_; ++i) plans_[i].dst_offset -= chain_.min;
     }
     group_ = -1;
   }
@@ -313,35 +300,11 @@ class Engine::Planner final : public ModelVisitor {
   // The previous layer of this stack: its output's values.
   int64_t prev_values_ = 0;
   // The chain of layers whose outputs share one planned buffer: its index,
-  // first and last layer, its extent and the last output's offset, in bytes
-  // from the first output's start.
-  // A Narrow layer's bias, multiplier and shift (format 1.2), decoded once
-  // into the kept part of the arena: the kernels read int32 / int32 / int8
-  // arrays as for a wide layer, and Invoke does no decoding. CheckLayer has
-  // checked the bytes. One block: biases, multipliers, then shifts.
-  void DecodeChannels(const LayerView& v, LayerPlan* p) {
-    const size_t c = static_cast<size_t>(v.out.c);
-    const bool bias = NarrowChannelsHaveBias(v.channel_params);
-    const size_t bias_bytes = bias ? 4 * c : 0;
-    // Whole 16-byte units: the padding before it is what the next part
-    // would have needed anyway, so the arena grows by exactly these bytes.
-    const size_t bytes = (bias_bytes + 4 * c + c + kAlign - 1) / kAlign * kAlign;
-    uint8_t* block = static_cast<uint8_t*>(arena_.Take(bytes));
-    report_.channel_params += bytes;
-    if (block == nullptr) return;  // sizing, or the arena is too small (reported after the walk)
-    int32_t* b = bias ? reinterpret_cast<int32_t*>(block) : nullptr;
-    int32_t* m = reinterpret_cast<int32_t*>(block + bias_bytes);
-    int8_t* sh = reinterpret_cast<int8_t*>(block + bias_bytes + 4 * c);
-    DecodeNarrowChannels(v.channel_params, v.out.c, b, m, sh);
-    p->weights.bias = b;
-    p->rq.multiplier = m;
-    p->rq.shift = sh;
-  }
-
+  // first and last layer, and its bytes (band.h).
   bool band_ = false;
   int group_ = -1;
   int group_first_ = 0, group_last_ = 0;
-  int64_t group_min_ = 0, group_end_ = 0, tail_ = 0;
+  engine_internal::BandChain chain_;
 };
 
 Status Engine::Plan(uint8_t* base, size_t capacity, ArenaReport* report,

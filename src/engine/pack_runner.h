@@ -23,7 +23,7 @@
 //   TM2_RETURN_IF_ERROR(tm2::PackRunner::ArenaBytes(pack, &plan, {}, tm2::PackMode::kResident));
 //   tm2::PackRunner runner;
 //   TM2_RETURN_IF_ERROR(runner.Init(plan, arena, plan.bytes));   // arena of plan.bytes
-//   TM2_RETURN_IF_ERROR(runner.Select(pack.Find("kws-dscnn")));
+//   TM2_RETURN_IF_ERROR(runner.Select(pack.Find("kws-dscnn-kd")));
 //   runner.engine().SetInput(0, pcm); runner.engine().Invoke();
 //   printf("switch planned %lu arena bytes\n", (unsigned long)runner.last_switch().arena_bytes);
 #ifndef TM2_ENGINE_PACK_RUNNER_H_

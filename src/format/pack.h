@@ -10,7 +10,7 @@
 //   tm2::Pack pack;
 //   TM2_RETURN_IF_ERROR(tm2::LoadPack(bytes, size, &pack));
 //   for (int i = 0; i < pack.num_models(); ++i) printf("%s\n", pack.model(i).name());
-//   const int kws = pack.Find("kws-dscnn");   // -1 when absent
+//   const int kws = pack.Find("kws-dscnn-kd");   // -1 when absent
 //   // then run pack.model(kws) like any Model (engine/pack_runner.h switches in place)
 #ifndef TM2_FORMAT_PACK_H_
 #define TM2_FORMAT_PACK_H_
