@@ -6,10 +6,10 @@
 // run is the figure to compare on a loaded machine.
 //
 //   node tests/web/bench-ab.mjs OLD_ENGINE_DIR NEW_ENGINE_DIR
-import { cpSync, mkdtempSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { openBenchPage, readBenchClips } from './bench-page.mjs';
 
 const [oldDir, newDir] = process.argv.slice(2).map((d) => path.resolve(d));
 if (!oldDir || !newDir) {
@@ -24,36 +24,18 @@ symlinkSync(oldDir, path.join(serve, 'old'));
 symlinkSync(newDir, path.join(serve, 'new'));
 process.env.TM2_WEB_ENGINE = serve;
 const { startServer, launch } = await import('./browser.mjs');
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const server = await startServer();
 const browser = await launch();
 const names = ['old', 'new'];
 try {
-  const context = await browser.newContext({ serviceWorkers: 'block' });
-  const page = await context.newPage();
-  await page.goto(server.url + '?sw=off');
-  await page.waitForFunction(() => document.body.dataset.ready === 'true');
-  const clips = ['coswara_cough_16k.wav', 'coswara_counting_16k.wav', 'coswara_breathing_16k.wav']
-    .map((f) => [...readFileSync(path.join(fixtures, 'audio', f))]);
+  const page = await openBenchPage(browser, server.url);
+  const clips = readBenchClips();
   for (const rate of [16000, 48000]) {
     const r = await page.evaluate(async ({ clips, rate, names }) => {
       const { loadEngine } = await import('/engine.js');
-      const { parseWav } = await import('/wav.js');
       const model = new Uint8Array(await (await fetch('/tests/fixtures/models/parity_multibranch.tm2')).arrayBuffer());
-      const pcm = [];
-      for (const c of clips) {
-        const wav = parseWav(new Uint8Array(c).buffer);
-        const src = new Float32Array(5 * wav.sampleRate);
-        for (let i = 0; i < src.length; i++) src[i] = wav.samples[i % wav.samples.length] / 32768;
-        if (rate === wav.sampleRate) { pcm.push(src); continue; }
-        const ctx = new OfflineAudioContext(1, 5 * rate, rate);
-        const buf = ctx.createBuffer(1, src.length, wav.sampleRate);
-        buf.copyToChannel(src, 0);
-        const node = ctx.createBufferSource();
-        node.buffer = buf; node.connect(ctx.destination); node.start();
-        pcm.push((await ctx.startRendering()).getChannelData(0).slice());
-      }
+      const pcm = await window.benchPcm(clips, rate);
       const engines = [];
       for (const n of names) engines.push(await loadEngine({ base: new URL(`/engine/${n}/`, location.href), variant: 'simd' }));
       const out = names.map(() => []);
@@ -80,7 +62,7 @@ try {
     });
     console.log('outputs equal:', r.probs.every((p) => p === r.probs[0]), r.probs[0].slice(0, 80));
   }
-  await context.close();
+  await page.context().close();
 } finally {
   await browser.close();
   await server.close();

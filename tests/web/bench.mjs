@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { startServer, launch } from './browser.mjs';
-import { engineDir, fixtures } from './paths.mjs';
+import { engineDir } from './paths.mjs';
+import { openBenchPage, readBenchClips } from './bench-page.mjs';
 
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -39,35 +40,14 @@ try {
   console.log(`time to interactive (localhost, cold, median of 5): ${median(tti).toFixed(0)} ms ` +
     `[${tti.map((t) => t.toFixed(0)).join(', ')}]`);
 
-  const context = await browser.newContext({ serviceWorkers: 'block' });
-  const page = await context.newPage();
-  await page.goto(server.url + '?sw=off');
-  await page.waitForFunction(() => document.body.dataset.ready === 'true');
-  const clips = ['coswara_cough_16k.wav', 'coswara_counting_16k.wav', 'coswara_breathing_16k.wav']
-    .map((f) => [...readFileSync(path.join(fixtures, 'audio', f))]);
+  const page = await openBenchPage(browser, server.url);
+  const clips = readBenchClips();
   for (const variant of ['simd', 'scalar']) {
     for (const rate of [16000, 48000]) {
       const r = await page.evaluate(async ({ clips, rate, variant }) => {
         const { loadEngine } = await import('/engine.js');
-        const { parseWav } = await import('/wav.js');
         const model = new Uint8Array(await (await fetch('/tests/fixtures/models/parity_multibranch.tm2')).arrayBuffer());
-        // Three 5-second recordings at `rate`: the clips looped to 5 s, then
-        // resampled by the browser when rate is not 16 kHz.
-        const pcm = [];
-        for (const c of clips) {
-          const wav = parseWav(new Uint8Array(c).buffer);
-          const src = new Float32Array(5 * wav.sampleRate);
-          for (let i = 0; i < src.length; i++) src[i] = wav.samples[i % wav.samples.length] / 32768;
-          if (rate === wav.sampleRate) { pcm.push(src); continue; }
-          const ctx = new OfflineAudioContext(1, 5 * rate, rate);
-          const buf = ctx.createBuffer(1, src.length, wav.sampleRate);
-          buf.copyToChannel(src, 0);
-          const node = ctx.createBufferSource();
-          node.buffer = buf;
-          node.connect(ctx.destination);
-          node.start();
-          pcm.push((await ctx.startRendering()).getChannelData(0).slice());
-        }
+        const pcm = await window.benchPcm(clips, rate);
         const engine = await loadEngine({ base: new URL('/engine/', location.href), variant });
         const runs = [];
         for (let i = 0; i < 60; i++) {
@@ -87,7 +67,7 @@ try {
         `preprocess ${col(1)} ms + inference ${col(2)} ms = ${col(3)} ms`);
     }
   }
-  await context.close();
+  await page.context().close();
 } finally {
   await browser.close();
   await server.close();
