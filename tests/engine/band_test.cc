@@ -2,6 +2,7 @@
 // call's writes miss every byte it or a later call reads, the calls cover
 // each output row once and read only inside the input; and a banded
 // engine gives the bytes of one that runs each layer whole.
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -23,37 +24,51 @@ int OutSize(int in, int k, int s, int pad_before, int pad_after) {
   return (in + pad_before + pad_after - k) / s + 1;
 }
 
+// Seeded draws in [0, n).
+struct Lcg {
+  uint32_t seed;
+  int operator()(int n) {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<int>((seed >> 8) % static_cast<uint32_t>(n));
+  }
+};
+
+const LayerKind kKinds[] = {LayerKind::kConv2D, LayerKind::kDepthwiseConv2D,
+                            LayerKind::kPointwiseConv2D, LayerKind::kMaxPool2D,
+                            LayerKind::kAvgPool2D};
+
+// A random layer shape of `kind`; false when its window does not fit.
+bool RandomGeometry(LayerKind kind, Lcg& next, ConvGeometry* out) {
+  ConvGeometry g{};
+  g.in_h = 1 + next(40);
+  g.in_w = 1 + next(12);
+  g.in_c = 1 + next(24);
+  const bool pointwise = kind == LayerKind::kPointwiseConv2D;
+  g.kernel_h = pointwise ? 1 : 1 + next(4);
+  g.kernel_w = pointwise ? 1 : 1 + next(4);
+  g.stride_h = pointwise ? 1 : 1 + next(2);
+  g.stride_w = pointwise ? 1 : 1 + next(2);
+  g.pad_top = pointwise ? 0 : next(g.kernel_h);
+  g.pad_left = pointwise ? 0 : next(g.kernel_w);
+  const int pad_bottom = pointwise ? 0 : next(g.kernel_h);
+  if (g.in_h + g.pad_top + pad_bottom < g.kernel_h || g.in_w + g.pad_left < g.kernel_w) return false;
+  g.out_h = OutSize(g.in_h, g.kernel_h, g.stride_h, g.pad_top, pad_bottom);
+  g.out_w = OutSize(g.in_w, g.kernel_w, g.stride_w, g.pad_left, 0);
+  const bool keeps = kind != LayerKind::kConv2D && kind != LayerKind::kPointwiseConv2D;
+  g.out_c = keeps ? g.in_c : 1 + next(32);
+  *out = g;
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("band offsets: no call writes what it or a later call reads") {
-  uint32_t seed = 777;
-  auto next = [&seed](int n) {
-    seed = seed * 1664525u + 1013904223u;
-    return static_cast<int>((seed >> 8) % static_cast<uint32_t>(n));
-  };
-  const LayerKind kinds[] = {LayerKind::kConv2D, LayerKind::kDepthwiseConv2D,
-                             LayerKind::kPointwiseConv2D, LayerKind::kMaxPool2D,
-                             LayerKind::kAvgPool2D};
+  Lcg next{777};
   int banded = 0;
   for (int trial = 0; trial < 2000; ++trial) {
-    const LayerKind kind = kinds[next(5)];
+    const LayerKind kind = kKinds[next(5)];
     ConvGeometry g{};
-    g.in_h = 1 + next(40);
-    g.in_w = 1 + next(12);
-    g.in_c = 1 + next(24);
-    const bool pointwise = kind == LayerKind::kPointwiseConv2D;
-    g.kernel_h = pointwise ? 1 : 1 + next(4);
-    g.kernel_w = pointwise ? 1 : 1 + next(4);
-    g.stride_h = pointwise ? 1 : 1 + next(2);
-    g.stride_w = pointwise ? 1 : 1 + next(2);
-    g.pad_top = pointwise ? 0 : next(g.kernel_h);
-    g.pad_left = pointwise ? 0 : next(g.kernel_w);
-    const int pad_bottom = pointwise ? 0 : next(g.kernel_h);
-    if (g.in_h + g.pad_top + pad_bottom < g.kernel_h || g.in_w + g.pad_left < g.kernel_w) continue;
-    g.out_h = OutSize(g.in_h, g.kernel_h, g.stride_h, g.pad_top, pad_bottom);
-    g.out_w = OutSize(g.in_w, g.kernel_w, g.stride_w, g.pad_left, 0);
-    const bool keeps = kind != LayerKind::kConv2D && kind != LayerKind::kPointwiseConv2D;
-    g.out_c = keeps ? g.in_c : 1 + next(32);
+    if (!RandomGeometry(kind, next, &g)) continue;
     const int rows = 1 + next(4);
     const int64_t in_row = static_cast<int64_t>(g.in_w) * g.in_c;
     const int64_t out_row = static_cast<int64_t>(g.out_w) * g.out_c;
@@ -102,6 +117,55 @@ TEST_CASE("band offsets: no call writes what it or a later call reads") {
     }
   }
   CHECK(banded > 500);
+}
+
+TEST_CASE("band choice: the order giving the smaller chain, only when it beats a buffer") {
+  // A layer reads the last output of a chain of banded outputs (its input
+  // at `tail` inside the chain's [min, end)); ChooseBand must pick the
+  // order whose output extends the chain least, and band only when the
+  // grown chain is smaller than the chain plus a 16-byte-rounded buffer.
+  Lcg next{4242};
+  int chosen = 0, refused = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const LayerKind kind = kKinds[next(5)];
+    ConvGeometry g{};
+    if (!RandomGeometry(kind, next, &g)) continue;
+    const int64_t in_bytes = static_cast<int64_t>(g.in_h) * g.in_w * g.in_c;
+    const int64_t out_bytes = static_cast<int64_t>(g.out_h) * g.out_w * g.out_c;
+    ei::BandChain chain;
+    chain.tail = 16 * (next(9) - 4);
+    chain.min = chain.tail - 16 * next(4);
+    chain.end = chain.tail + in_bytes + next(64);
+    const int64_t apart = chain.end - chain.min + (out_bytes + 15) / 16 * 16;
+    // The chain's bytes with the output in each order (-1: cannot band).
+    int64_t extent[2] = {-1, -1};
+    for (int order = 0; order < 2; ++order) {
+      int32_t delta;
+      if (!ei::BandDelta(kind, g, ei::BandRows(g), order == 1, &delta)) continue;
+      const int64_t at = chain.tail + delta;
+      extent[order] = std::max(chain.end, at + out_bytes) - std::min(chain.min, at);
+    }
+    ei::BandPlace place;
+    const bool band = ei::ChooseBand(kind, g, out_bytes, chain, &place);
+    INFO("trial " << trial << " extents " << extent[0] << " / " << extent[1] << " apart " << apart);
+    if (!band) {
+      ++refused;
+      for (int64_t e : extent) CHECK((e < 0 || e >= apart));
+      continue;
+    }
+    ++chosen;
+    const int order = place.descending ? 1 : 0;
+    REQUIRE(extent[order] >= 0);
+    CHECK(place.rows == ei::BandRows(g));
+    CHECK((extent[1 - order] < 0 || extent[order] <= extent[1 - order]));
+    ei::BandChain grown = chain;
+    ei::ExtendChain(place, out_bytes, &grown);
+    CHECK(grown.tail == place.offset);
+    CHECK(grown.end - grown.min == extent[order]);
+    CHECK(grown.end - grown.min < apart);
+  }
+  CHECK(chosen > 200);
+  CHECK(refused > 200);
 }
 
 namespace {
