@@ -32,19 +32,6 @@ constexpr size_t kAlign = ArenaCursor::kAlign;
 // beside KWS's arena).
 constexpr int kMaxPlannedBuffers = 640;
 
-// The kernel table's packed form of a layer's weights (weight_packing.h);
-// null when the table packs nothing for the layer, or on a dry or
-// overflowing plan.
-const void* PackWeights(const KernelTable& k, LayerKind t, const ConvGeometry& g,
-                        const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
-                        const Requantization& rq, ArenaCursor* arena) {
-  const size_t bytes = engine_internal::PackedWeightBytes(k, t, g, in, out);
-  if (bytes == 0) return nullptr;
-  void* dst = arena->Take(bytes);
-  if (dst) engine_internal::PackWeightsInto(k, t, g, in, out, w, rq, dst);
-  return dst;
-}
-
 }  // namespace
 
 // Arena layout: first what lives from Init on, in this order
@@ -192,8 +179,8 @@ class Engine::Planner final : public ModelVisitor {
     p.geometry.in_bits = p.rq.in_bits = bits.in;
     p.geometry.out_bits = p.rq.out_bits = bits.out;
     const size_t before = arena_.used();
-    p.weights.packed =
-        PackWeights(*e_.kernels_, v.kind, p.geometry, p.in, p.out, p.weights, p.rq, &arena_);
+    p.weights.packed = engine_internal::PackWeightsIn(*e_.kernels_, v.kind, p.geometry, p.in,
+                                                      p.out, p.weights, p.rq, &arena_);
     report_.packed_weights += arena_.used() - before;
     // Packed weights hold for one shape (kernels.h), so such a layer runs whole.
     const bool packed = arena_.used() > before;

@@ -31,5 +31,15 @@ void PackWeightsInto(const KernelTable& k, LayerKind kind, const ConvGeometry& g
   }
 }
 
+const void* PackWeightsIn(const KernelTable& k, LayerKind kind, const ConvGeometry& g,
+                          const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
+                          const Requantization& rq, ArenaCursor* arena) {
+  const size_t bytes = PackedWeightBytes(k, kind, g, in, out);
+  if (bytes == 0) return nullptr;
+  void* dst = arena->Take(bytes);
+  if (dst) PackWeightsInto(k, kind, g, in, out, w, rq, dst);
+  return dst;
+}
+
 }  // namespace engine_internal
 }  // namespace tm2

@@ -5,11 +5,14 @@
 //
 //   size_t bytes = PackedWeightBytes(k, kind, g, in, out);
 //   if (bytes) PackWeightsInto(k, kind, g, in, out, weights, rq, arena_bytes);
+//   // or both at once from the planner's arena:
+//   weights.packed = PackWeightsIn(k, kind, g, in, out, weights, rq, &arena);
 #ifndef TM2_ENGINE_WEIGHT_PACKING_H_
 #define TM2_ENGINE_WEIGHT_PACKING_H_
 
 #include <cstddef>
 
+#include "engine/arena_cursor.h"
 #include "format/model.h"
 #include "kernels/kernels.h"
 
@@ -26,6 +29,12 @@ size_t PackedWeightBytes(const KernelTable& k, LayerKind kind, const ConvGeometr
 void PackWeightsInto(const KernelTable& k, LayerKind kind, const ConvGeometry& g,
                      const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
                      const Requantization& rq, void* dst);
+
+// Both: the packed weights in bytes taken from *arena; null when the table
+// packs nothing for the layer, or on a dry or overflowing arena.
+const void* PackWeightsIn(const KernelTable& k, LayerKind kind, const ConvGeometry& g,
+                          const TensorShape& in, const TensorShape& out, const QuantizedWeights& w,
+                          const Requantization& rq, ArenaCursor* arena);
 
 }  // namespace engine_internal
 }  // namespace tm2
