@@ -38,9 +38,14 @@ class RealFft {
  public:
   void Carve(int n, WorkspaceCarver* carver);  // n: power of two, 32..4096
   void FillTables();
-  // power[k] = |X[k]|^2, k = 0..n/2, for the real input in[0..n).
-  // `stages` other than the build's only for tests (both give the same bits).
-  void PowerSpectrum(const float* in, float* power, FftStages stages = kBuildFftStages) const;
+  // power[k] = |X[k]|^2, k = 0..n/2, for the real input in[0..n), with
+  // this build's stages.
+  void PowerSpectrum(const float* in, float* power) const;
+  // The same with the given stages (same bits either way). Defined in
+  // real_fft-inl.h, which only real_fft.cc and the tests include: the page
+  // engine holds one stage path.
+  template <FftStages kStages>
+  void PowerSpectrumWith(const float* in, float* power) const;
   int size() const { return n_; }
 
  private:

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadEngine, hasWasmSimd } from '../../web/engine.js';
@@ -137,4 +138,15 @@ test('errors come back as thrown Errors with the core message', async () => {
 
 test('SIMD is detected in this node', () => {
   assert.equal(hasWasmSimd(), true);
+});
+
+// Issue 16's download budget: each variant's js + wasm, gzipped as
+// tests/web/bench.mjs measures it, within 100 KB (docs/web.md, "Where the
+// engine's bytes go", says what is in it).
+test('engine js + wasm stay within 100 KB gzipped', () => {
+  for (const variant of ['simd', 'scalar']) {
+    const gz = ['js', 'wasm'].reduce((sum, ext) =>
+      sum + gzipSync(readFileSync(path.join(engineDir, `tinym2-${variant}.${ext}`)), { level: 9 }).length, 0);
+    assert.ok(gz <= 100 * 1024, `${variant}: ${(gz / 1024).toFixed(1)} KB gzipped`);
+  }
 });
