@@ -33,52 +33,11 @@
 #include "hwy/highway.h"
 #include "kernels/act4/act4_bands.h"
 #include "kernels/hwy/act4_nibbles_hwy.h"
+#include "kernels/hwy/depthwise_layout.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_depthwise_wasm-inl.h"
 #include "kernels/hwy/qs8_requant-inl.h"
 #include "kernels/hwy/requant_row.h"
-
-#ifndef TM2_KERNELS_HWY_DEPTHWISE_PACKED_ONCE_
-#define TM2_KERNELS_HWY_DEPTHWISE_PACKED_ONCE_
-namespace tm2 {
-namespace hwyk {
-// Packed layout: header (64 bytes) then per block
-//   bias[W] | mult[W] | rnd[W] | pow[W] | wsum[W] (int32) | weights[pairs][2][W] (int16)
-// with the int32 arrays in accumulator order (DwLaneChannel) and, per
-// pair of taps (an odd count ends with a zero-weight tap), the "a" and "b"
-// vectors of interleaved weights (DwPairLane).
-// The header names the width and shape it was made for, so a table
-// switched after packing (tests force Highway targets) is noticed.
-struct DwHeader {
-  int32_t width, taps, channels, vector, masked, shift;  // shift: R of the scaled form
-};
-constexpr size_t kDwHeaderBytes = 64;
-inline int DwBlocks(int channels, int width) { return (channels + width - 1) / width; }
-inline int DwBlockStart(int b, int channels, int width) {
-  return b * width + width <= channels ? b * width : channels - width;
-}
-inline int DwPairs(int taps) { return (taps + 1) / 2; }
-inline size_t DwBlockBytes(int taps, int width) {
-  return 5 * sizeof(int32_t) * width + sizeof(int16_t) * 2 * static_cast<size_t>(DwPairs(taps)) * width;
-}
-// Channel (within its block of W) of int32 accumulator lane j: lanes
-// 0..W/2-1 are the "a" vector, W/2..W-1 the "b" vector.
-inline int DwLaneChannel(int j, int width) {
-  const int b = width < 8 ? width : 8, half = width / 2;
-  const int second = j >= half, l = second ? j - half : j;
-  return b * (l / (b / 2)) + l % (b / 2) + (second ? b / 2 : 0);
-}
-// For int16 lane `lane` of a pair vector ("a" or "b"): the channel it
-// multiplies and which tap of the pair (0 or 1).
-inline void DwPairLane(int lane, int width, bool b_vector, int* channel, int* tap) {
-  const int b = width < 8 ? width : 8;
-  const int block = lane / b, i = (lane % b) / 2;
-  *tap = lane % 2;
-  *channel = block * b + i + (b_vector ? b / 2 : 0);
-}
-}  // namespace hwyk
-}  // namespace tm2
-#endif
 
 HWY_BEFORE_NAMESPACE();
 namespace tm2 {
@@ -145,7 +104,9 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
     return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits) * (1 << scaled.Lift(c));
   };
   const auto bias_of = [&](int c) { return w.bias[c] * (1 << scaled.Lift(c)); };
+  const bool sums16 = DwSums16Ok(taps, channels, width, shift, weight);
 #else
+  constexpr bool sums16 = false;
   constexpr int shift = 0;  // the scaled form is WASM's only
   const auto weight = [&](int t, int c) { return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits); };
   const auto bias_of = [&](int c) { return w.bias[c]; };
@@ -153,7 +114,8 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   uint8_t* base = static_cast<uint8_t*>(packed);
   memset(base, 0, hwyk::kDwHeaderBytes);
   const hwyk::DwHeader h{width, taps, channels,
-                         shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, kDwMasked, shift};
+                         shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, kDwMasked, shift,
+                         sums16 ? 1 : 0};
   memcpy(base, &h, sizeof(h));
   HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
@@ -186,6 +148,12 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
         sum += static_cast<uint32_t>(weight(t, c0 + c));
       }
       wsum[j] = static_cast<int32_t>(sum);
+    }
+    if (sums16) {  // [tap][W] in channel order
+      for (int t = 0; t < taps; ++t) {
+        for (int c = 0; c < width; ++c) wt[t * width + c] = c < live ? weight(t, c0 + c) : 0;
+      }
+      continue;
     }
     for (int pair = 0; pair < hwyk::DwPairs(taps); ++pair) {
       for (int v = 0; v < 2; ++v) {
@@ -229,6 +197,9 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
   const int n32 = width / 2;
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w, pairs = hwyk::DwPairs(taps);
   const VectorRequant<decltype(d32)> vr(d32, rq, shift);
+#if HWY_TARGET == HWY_WASM
+  const DwOutVectors out_vectors(rq);
+#endif
   const ptrdiff_t pixel = channels;
   // Padded taps read this row: zp * w, cancelled by the bias term.
   HWY_ALIGN int8_t zero_row[HWY_MAX_BYTES];
@@ -309,7 +280,7 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
         int8_t* out = orow + static_cast<size_t>(ox) * channels;
 #if HWY_TARGET == HWY_WASM
         if (shift != 0 && width == 8) {
-          DwStoreScaled8(d32, vr, acc_a, acc_b, mult, rnd, pow, rq, out);
+          DwStoreScaled8(d32, vr, acc_a, acc_b, mult, rnd, pow, out_vectors, out);
           continue;
         }
 #endif
@@ -378,6 +349,15 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
     return;
   }
   const uint8_t* packed = static_cast<const uint8_t*>(w.packed);
+#if HWY_TARGET == HWY_WASM
+  if (h.sums16 == 1 && width == 8 && h.vector == kScaledFormat && g.kernel_h == 3 &&
+      g.kernel_w == 3) {
+    const hn::Full128<int32_t> d32;
+    DepthwiseSums16(d32, VectorRequant<hn::Full128<int32_t>>(d32, rq, h.shift), g, packed, zp, rq,
+                    input, output);
+    return;
+  }
+#endif
   const hn::ScalableTag<int16_t> d16;
   if (width == static_cast<int>(hn::Lanes(d16))) {
     DepthwiseWidth(d16, g, packed, h.vector != 0, zp, rq, input, output);
