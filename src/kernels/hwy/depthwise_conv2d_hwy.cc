@@ -104,9 +104,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
     return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits) * (1 << scaled.Lift(c));
   };
   const auto bias_of = [&](int c) { return w.bias[c] * (1 << scaled.Lift(c)); };
-  const bool sums16 = DwSums16Ok(taps, channels, width, shift, weight);
 #else
-  constexpr bool sums16 = false;
   constexpr int shift = 0;  // the scaled form is WASM's only
   const auto weight = [&](int t, int c) { return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits); };
   const auto bias_of = [&](int c) { return w.bias[c]; };
@@ -114,8 +112,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   uint8_t* base = static_cast<uint8_t*>(packed);
   memset(base, 0, hwyk::kDwHeaderBytes);
   const hwyk::DwHeader h{width, taps, channels,
-                         shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, kDwMasked, shift,
-                         sums16 ? 1 : 0};
+                         shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, kDwMasked, shift};
   memcpy(base, &h, sizeof(h));
   HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
   for (int b = 0; b < hwyk::DwBlocks(channels, width); ++b) {
@@ -148,12 +145,6 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
         sum += static_cast<uint32_t>(weight(t, c0 + c));
       }
       wsum[j] = static_cast<int32_t>(sum);
-    }
-    if (sums16) {  // [tap][W] in channel order
-      for (int t = 0; t < taps; ++t) {
-        for (int c = 0; c < width; ++c) wt[t * width + c] = c < live ? weight(t, c0 + c) : 0;
-      }
-      continue;
     }
     for (int pair = 0; pair < hwyk::DwPairs(taps); ++pair) {
       for (int v = 0; v < 2; ++v) {
@@ -349,15 +340,6 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
     return;
   }
   const uint8_t* packed = static_cast<const uint8_t*>(w.packed);
-#if HWY_TARGET == HWY_WASM
-  if (h.sums16 == 1 && width == 8 && h.vector == kScaledFormat && g.kernel_h == 3 &&
-      g.kernel_w == 3) {
-    const hn::Full128<int32_t> d32;
-    DepthwiseSums16(d32, VectorRequant<hn::Full128<int32_t>>(d32, rq, h.shift), g, packed, zp, rq,
-                    input, output);
-    return;
-  }
-#endif
   const hn::ScalableTag<int16_t> d16;
   if (width == static_cast<int>(hn::Lanes(d16))) {
     DepthwiseWidth(d16, g, packed, h.vector != 0, zp, rq, input, output);

@@ -18,8 +18,7 @@ namespace hwyk {
 // switched after packing (tests force Highway targets) is noticed.
 struct DwHeader {
   int32_t width, taps, channels, vector, masked;
-  int32_t shift;   // R of the scaled form (WASM)
-  int32_t sums16;  // 1: the int16-sum form (WASM, qs8_depthwise_wasm-inl.h)
+  int32_t shift;  // R of the scaled form (WASM, qs8_depthwise_wasm-inl.h)
 };
 constexpr size_t kDwHeaderBytes = 64;
 inline int DwBlocks(int channels, int width) { return (channels + width - 1) / width; }
