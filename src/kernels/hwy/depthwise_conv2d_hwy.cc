@@ -188,9 +188,6 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
   const int n32 = width / 2;
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w, pairs = hwyk::DwPairs(taps);
   const VectorRequant<decltype(d32)> vr(d32, rq, shift);
-#if HWY_TARGET == HWY_WASM
-  const DwOutVectors out_vectors(rq);
-#endif
   const ptrdiff_t pixel = channels;
   // Padded taps read this row: zp * w, cancelled by the bias term.
   HWY_ALIGN int8_t zero_row[HWY_MAX_BYTES];
@@ -271,7 +268,7 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
         int8_t* out = orow + static_cast<size_t>(ox) * channels;
 #if HWY_TARGET == HWY_WASM
         if (shift != 0 && width == 8) {
-          DwStoreScaled8(d32, vr, acc_a, acc_b, mult, rnd, pow, out_vectors, out);
+          DwStoreScaled8(d32, vr, acc_a, acc_b, mult, rnd, pow, rq, out);
           continue;
         }
 #endif

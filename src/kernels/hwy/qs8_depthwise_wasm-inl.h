@@ -74,31 +74,16 @@ class DwScaledPlan {
   int big_ = 0;
 };
 
-// The output stage's layer-wide vectors, splatted once per call: read
-// per pixel from `rq`, V8 reloads them after every store (it cannot rule
-// out that the store wrote them).
-struct DwOutVectors {
-  v128_t zp16, lo8, hi8;
-  explicit DwOutVectors(const Requantization& rq)
-      : zp16(wasm_i16x8_splat(static_cast<int16_t>(rq.output_zero_point))),
-        lo8(wasm_i8x16_splat(static_cast<int8_t>(rq.output_min))),
-        hi8(wasm_i8x16_splat(static_cast<int8_t>(rq.output_max))) {}
-};
-
 // Requantizes and stores the 8 channels of a width-8 block: a holds
-// channels 0-3, b 4-7, narrowed in order (as StoreScaledBytes in
-// qs8_requant-inl.h).
+// channels 0-3, b 4-7, narrowed in order (qs8_requant-inl.h).
 template <class D32, class Requant>
 HWY_INLINE void DwStoreScaled8(D32 d32, const Requant& vr, hn::Vec<D32> a, hn::Vec<D32> b,
                                const int32_t* mult, const int32_t* rnd, const int32_t* pow,
-                               const DwOutVectors& o, int8_t* out) {
-  const v128_t ya =
-      vr.Scaled(d32, a, hn::LoadU(d32, mult), hn::LoadU(d32, rnd), hn::LoadU(d32, pow)).raw;
-  const v128_t yb =
-      vr.Scaled(d32, b, hn::LoadU(d32, mult + 4), hn::LoadU(d32, rnd + 4), hn::LoadU(d32, pow + 4)).raw;
-  const v128_t h = wasm_i16x8_add_sat(wasm_i16x8_narrow_i32x4(ya, yb), o.zp16);
-  const v128_t bytes = wasm_i8x16_min(wasm_i8x16_max(wasm_i8x16_narrow_i16x8(h, h), o.lo8), o.hi8);
-  wasm_v128_store64_lane(out, bytes, 0);
+                               const Requantization& rq, int8_t* out) {
+  const v128_t y[2] = {
+      vr.Scaled(d32, a, hn::LoadU(d32, mult), hn::LoadU(d32, rnd), hn::LoadU(d32, pow)).raw,
+      vr.Scaled(d32, b, hn::LoadU(d32, mult + 4), hn::LoadU(d32, rnd + 4), hn::LoadU(d32, pow + 4)).raw};
+  StoreScaledBytes<2>(y, rq, out);
 }
 
 }  // namespace HWY_NAMESPACE
