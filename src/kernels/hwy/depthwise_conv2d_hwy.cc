@@ -23,6 +23,10 @@
 // call folds the last term into the bias. Taps in the padding read a row
 // of zero points, whose zp w cancels against that term, so every pixel
 // runs the same pairs.
+//
+// The packed layout is in depthwise_layout.h; what WASM does differently
+// (the scaled output stage: its pack-time plan, channels of n <= 32 lifted
+// into it, the 8-channel store) in qs8_depthwise_wasm-inl.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
