@@ -3,7 +3,9 @@
 // proves that from |bias| + 255 sum |w|. These layers reach that bound
 // exactly (every weight -128, every x - zp = -255 or +255, Valid padding)
 // and sweep it across the limit for several spreads of per-channel shifts,
-// so a bound that is too loose shows as a wrong byte. Every variant runs
+// so a bound that is too loose shows as a wrong byte. r below 1 (n <= 32)
+// is lifted into the form on WASM depthwise (weights and bias times 2^k,
+// qs8_depthwise_wasm-inl.h) up to k = 7; r = -7 stays out. Every variant runs
 // them; natively they are more cases of the other output stages.
 #include <vector>
 
@@ -59,7 +61,7 @@ void CheckAtBound(const KernelTable& k, const std::string& variant, bool depthwi
 TEST_CASE("conv2d and depthwise where the scaled output stage reaches its bound") {
   ForEachVariant([&](const KernelTable& k, const std::string& variant) {
     for (int depthwise = 0; depthwise < 2; ++depthwise) {
-      for (int r_base : {1, 6, 18}) {
+      for (int r_base : {-7, -1, 1, 6, 18}) {
         for (int r_spread : {1, 5, 12}) {
           for (int bias_log2 = 10; bias_log2 <= 30; bias_log2 += 2) {
             for (int sign : {1, -1}) {

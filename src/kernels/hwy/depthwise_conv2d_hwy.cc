@@ -23,6 +23,10 @@
 // call folds the last term into the bias. Taps in the padding read a row
 // of zero points, whose zp w cancels against that term, so every pixel
 // runs the same pairs.
+//
+// The packed layout is in depthwise_layout.h; what WASM does differently
+// (the scaled output stage: its pack-time plan, channels of n <= 32 lifted
+// into it, the 8-channel store) in qs8_depthwise_wasm-inl.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -33,51 +37,11 @@
 #include "hwy/highway.h"
 #include "kernels/act4/act4_bands.h"
 #include "kernels/hwy/act4_nibbles_hwy.h"
+#include "kernels/hwy/depthwise_layout.h"
 #include "kernels/hwy/hwy_kernels.h"
+#include "kernels/hwy/qs8_depthwise_wasm-inl.h"
 #include "kernels/hwy/qs8_requant-inl.h"
 #include "kernels/hwy/requant_row.h"
-
-#ifndef TM2_KERNELS_HWY_DEPTHWISE_PACKED_ONCE_
-#define TM2_KERNELS_HWY_DEPTHWISE_PACKED_ONCE_
-namespace tm2 {
-namespace hwyk {
-// Packed layout: header (64 bytes) then per block
-//   bias[W] | mult[W] | rnd[W] | pow[W] | wsum[W] (int32) | weights[pairs][2][W] (int16)
-// with the int32 arrays in accumulator order (DwLaneChannel) and, per
-// pair of taps (an odd count ends with a zero-weight tap), the "a" and "b"
-// vectors of interleaved weights (DwPairLane).
-// The header names the width and shape it was made for, so a table
-// switched after packing (tests force Highway targets) is noticed.
-struct DwHeader {
-  int32_t width, taps, channels, vector, masked, shift;  // shift: R of the scaled form
-};
-constexpr size_t kDwHeaderBytes = 64;
-inline int DwBlocks(int channels, int width) { return (channels + width - 1) / width; }
-inline int DwBlockStart(int b, int channels, int width) {
-  return b * width + width <= channels ? b * width : channels - width;
-}
-inline int DwPairs(int taps) { return (taps + 1) / 2; }
-inline size_t DwBlockBytes(int taps, int width) {
-  return 5 * sizeof(int32_t) * width + sizeof(int16_t) * 2 * static_cast<size_t>(DwPairs(taps)) * width;
-}
-// Channel (within its block of W) of int32 accumulator lane j: lanes
-// 0..W/2-1 are the "a" vector, W/2..W-1 the "b" vector.
-inline int DwLaneChannel(int j, int width) {
-  const int b = width < 8 ? width : 8, half = width / 2;
-  const int second = j >= half, l = second ? j - half : j;
-  return b * (l / (b / 2)) + l % (b / 2) + (second ? b / 2 : 0);
-}
-// For int16 lane `lane` of a pair vector ("a" or "b"): the channel it
-// multiplies and which tap of the pair (0 or 1).
-inline void DwPairLane(int lane, int width, bool b_vector, int* channel, int* tap) {
-  const int b = width < 8 ? width : 8;
-  const int block = lane / b, i = (lane % b) / 2;
-  *tap = lane % 2;
-  *channel = block * b + i + (b_vector ? b / 2 : 0);
-}
-}  // namespace hwyk
-}  // namespace tm2
-#endif
 
 HWY_BEFORE_NAMESPACE();
 namespace tm2 {
@@ -137,19 +101,17 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w;
   const size_t tap_bytes = WeightRowBytes(channels, w.bits);
   const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
-  int shift = 0;
 #if HWY_TARGET == HWY_WASM
-  if (vector) {
-    shift = ScaledShift(rq, channels, [&](int c) {
-      int64_t sum = 0;
-      for (int t = 0; t < taps; ++t) {
-        const int v = hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits);
-        sum += v < 0 ? -v : v;
-      }
-      const int64_t b = w.bias ? w.bias[c] : 0;
-      return (b < 0 ? -b : b) + 255 * sum;
-    });
-  }
+  const DwScaledPlan scaled(w, rq, taps, channels);
+  const int shift = scaled.Shift();
+  const auto weight = [&](int t, int c) {
+    return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits) * (1 << scaled.Lift(c));
+  };
+  const auto bias_of = [&](int c) { return w.bias[c] * (1 << scaled.Lift(c)); };
+#else
+  constexpr int shift = 0;  // the scaled form is WASM's only
+  const auto weight = [&](int t, int c) { return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits); };
+  const auto bias_of = [&](int c) { return w.bias[c]; };
 #endif
   uint8_t* base = static_cast<uint8_t*>(packed);
   memset(base, 0, hwyk::kDwHeaderBytes);
@@ -168,20 +130,23 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
     int32_t* wsum = pow + width;
     int16_t* wt = reinterpret_cast<int16_t*>(wsum + width);
     for (int i = 0; i < width; ++i) m[i] = r[i] = p[i] = 0;
+#if HWY_TARGET == HWY_WASM
     if (shift != 0) {
-      FillScaledRequant(rq, c0, live, shift, m, r, p);
-    } else if (vector) {
+      scaled.Fill(c0, live, m, r, p);
+    } else
+#endif
+    if (vector) {
       FillVectorRequantFor(rq, c0, live, m, r, p);
     }
     for (int j = 0; j < width; ++j) {
       const int c = hwyk::DwLaneChannel(j, width);
-      bias[j] = w.bias && c < live ? w.bias[c0 + c] : 0;
+      bias[j] = w.bias && c < live ? bias_of(c0 + c) : 0;
       mult[j] = m[c];
       rnd[j] = r[c];
       pow[j] = p[c];
       uint32_t sum = 0;
       for (int t = 0; t < taps && c < live; ++t) {
-        sum += static_cast<uint32_t>(hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits));
+        sum += static_cast<uint32_t>(weight(t, c0 + c));
       }
       wsum[j] = static_cast<int32_t>(sum);
     }
@@ -192,7 +157,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
           hwyk::DwPairLane(lane, width, v == 1, &c, &which);
           const int t = 2 * pair + which;
           wt[(2 * pair + v) * width + lane] =
-              t < taps && c < live ? hwyk::WeightAt16(w.data + t * tap_bytes, c0 + c, w.bits) : 0;
+              t < taps && c < live ? weight(t, c0 + c) : 0;
         }
       }
     }
@@ -307,12 +272,7 @@ static void DepthwiseBlocks(D16 d16, const ConvGeometry g, const uint8_t* packed
         int8_t* out = orow + static_cast<size_t>(ox) * channels;
 #if HWY_TARGET == HWY_WASM
         if (shift != 0 && width == 8) {
-          // a = channels 0-3, b = 4-7: narrowed in order (qs8_requant-inl.h).
-          const v128_t y[2] = {
-              vr.Scaled(d32, acc_a, hn::LoadU(d32, mult), hn::LoadU(d32, rnd), hn::LoadU(d32, pow)).raw,
-              vr.Scaled(d32, acc_b, hn::LoadU(d32, mult + n32), hn::LoadU(d32, rnd + n32),
-                        hn::LoadU(d32, pow + n32)).raw};
-          StoreScaledBytes<2>(y, rq, out);
+          DwStoreScaled8(d32, vr, acc_a, acc_b, mult, rnd, pow, rq, out);
           continue;
         }
 #endif
