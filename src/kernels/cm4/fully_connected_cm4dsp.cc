@@ -38,7 +38,7 @@ void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeight
     for (int o = 0; o < out; ++o) {
       cm4::WidenWeightMember(w.data + o * row_bytes, in, 4, buf + 4);
       const int32_t acc = cm4::MemberDot(buf, kpad, w.bias ? w.bias[o] : 0);
-      output[o] = st.quad.Ok() ? st.quad(acc, o) : st.general(acc, o);
+      output[o] = cm4::OutputOf(st, acc, o);
     }
     return;
   }

@@ -29,7 +29,15 @@
 // Doubling is exact while |2 acc| < 2^31; kernels that can double the
 // accumulator for free (the 3x3 depthwise doubles the channel's widened
 // weights and its bias, and checks the bound) ask EdgeConstants for it
-// with `doubled`; the others take such layers on the general path.
+// with `doubled`.
+//
+// The GEMM kernels (conv2d, pointwise, fully connected) do not double:
+// a channel this stage does not take (shift -1, shift >= 0, rz out of
+// range) is marked slow (rsh = -1), and Mixed() layers run their channel
+// pairs in runs (ForEachRun): pairs of fast channels on this stage, a pair
+// holding a slow channel on the general one (exact, per channel). One
+// such channel then costs its pair's outputs ~10 more instructions each,
+// not the whole layer; layers without one keep the loop they had.
 #ifndef TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 #define TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 
@@ -73,9 +81,13 @@ inline int32_t Min8x4(int32_t a, int32_t b) {
 struct QuadOutStage {
   const int32_t* mult;
   int32_t lo4, hi4;
-  bool ok;
+  bool ok;     // every channel fast
+  bool mixed;  // some channels slow, the rest fast (rsh < 0 marks slow)
+  int n_slow_pairs = 0;
   int32_t rz[kMaxStageChannels];
   int8_t rsh[kMaxStageChannels];
+  // Channel pairs (2p, 2p + 1) holding a slow channel, ascending.
+  uint8_t slow_pairs[kMaxStageChannels / 2];
 
   // Whether the clamp bounds and the zero point allow this stage.
   static bool BoundsOk(const Requantization& rq) {
@@ -112,27 +124,54 @@ struct QuadOutStage {
 
   QuadOutStage(const Requantization& rq, int channels)
       : mult(rq.multiplier), lo4(Splat8(rq.output_min)), hi4(Splat8(rq.output_max)),
-        ok(channels <= kMaxStageChannels && BoundsOk(rq)) {
+        ok(channels <= kMaxStageChannels && BoundsOk(rq)), mixed(false) {
     for (int ch = 0; ok && ch < channels; ++ch) {
       int32_t r = 0;
       if (!Constants(rq, ch, &rz[ch], &r)) {
         ok = FillEdge(rq, ch, channels);
+        mixed = !ok;
         break;
       }
       rsh[ch] = static_cast<int8_t>(r);
     }
   }
   // Channels [from, channels) with EdgeConstants (r = 0 is not taken: this
-  // stage cannot double accumulators).
+  // stage cannot double accumulators); the ones it refuses are marked slow
+  // and their pairs listed. True when none is.
   __attribute__((noinline)) bool FillEdge(const Requantization& rq, int from, int channels) {
     for (int ch = from; ch < channels; ++ch) {
       int32_t r = 0;
-      if (!EdgeConstants(rq, ch, &rz[ch], &r, nullptr)) return false;
-      rsh[ch] = static_cast<int8_t>(r);
+      if (EdgeConstants(rq, ch, &rz[ch], &r, nullptr)) {
+        rsh[ch] = static_cast<int8_t>(r);
+        continue;
+      }
+      rsh[ch] = -1;
+      const uint8_t pair = static_cast<uint8_t>(ch >> 1);
+      if (n_slow_pairs == 0 || slow_pairs[n_slow_pairs - 1] != pair) slow_pairs[n_slow_pairs++] = pair;
     }
-    return true;
+    return n_slow_pairs == 0;
   }
   bool Ok() const { return ok; }
+  bool Mixed() const { return mixed; }
+  // Whether channel ch takes this stage (Ok() or Mixed() holding).
+  bool Fast(int ch) const { return rsh[ch] >= 0; }
+
+  // Mixed() layers: f(fast, from, to) over consecutive runs of
+  // [begin, end) (begin even), each run whole channel pairs (the last one
+  // may end at an odd `end`), fast when no channel of the run is slow.
+  template <class F>
+  void ForEachRun(int begin, int end, F&& f) const {
+    int from = begin;
+    for (int i = 0; i < n_slow_pairs; ++i) {
+      const int s = 2 * slow_pairs[i];
+      if (s < from) continue;
+      if (s >= end) break;
+      if (s > from) f(true, from, s);
+      from = s + 2 < end ? s + 2 : end;
+      f(false, s, from);
+    }
+    if (from < end) f(true, from, end);
+  }
 
   // Channel ch's value saturated to int8 (before the [lo, hi] clamp).
   int32_t Sat(int32_t acc, int ch) const {

@@ -226,13 +226,49 @@ struct GeneralStage2x2 {
   }
 };
 
+// A layer with slow channels (QuadOutStage::Mixed): runs of channel pairs,
+// fast ones on the SIMD stage, pairs holding a slow channel on the
+// general one. Out of line: the common all-fast layers keep their loop.
+__attribute__((noinline)) inline void PatchTimesWeightsMixed(const LayerStages& st,
+                                                             const int16_t* p0, int k, int out_c,
+                                                             const QuantizedWeights& w,
+                                                             int8_t* out) {
+  st.quad.ForEachRun(0, out_c, [&](bool fast, int from, int to) {
+    if (fast) {
+      PatchTimesWeightsWith(st.quad, p0, k, from, to, w, out);
+    } else {
+      PatchTimesWeightsWith(st.general, p0, k, from, to, w, out);
+    }
+  });
+}
+
 inline void PatchTimesWeights(const LayerStages& st, const int16_t* p0, int k, int out_c,
                               const QuantizedWeights& w, int8_t* out) {
   if (st.quad.Ok()) {
-    PatchTimesWeightsWith(st.quad, p0, k, out_c, w, out);
+    PatchTimesWeightsWith(st.quad, p0, k, 0, out_c, w, out);
+  } else if (st.quad.Mixed()) {
+    PatchTimesWeightsMixed(st, p0, k, out_c, w, out);
   } else {
-    PatchTimesWeightsWith(st.general, p0, k, out_c, w, out);
+    PatchTimesWeightsWith(st.general, p0, k, 0, out_c, w, out);
   }
+}
+
+// Tile pair j of a pass starting at channel oc0 is at tile + j * kpad (j
+// even), so a run [from, to) is a pass of its own at tile + (from - oc0) * kpad.
+__attribute__((noinline)) inline void TileTimesPatchesMixed(const LayerStages& st,
+                                                            const int16_t* p, int kpad, int oc0,
+                                                            int n, const int16_t* tile,
+                                                            const int32_t* bias, int8_t* out0,
+                                                            int8_t* out1) {
+  st.quad.ForEachRun(oc0, oc0 + n, [&](bool fast, int from, int to) {
+    const int16_t* t = tile + (from - oc0) * kpad;
+    if (fast) {
+      TileTimesPatchesWith(st.quad, p, kpad, from, to - from, t, bias, out0, out1);
+    } else {
+      TileTimesPatchesWith(GeneralStage2x2{st.general}, p, kpad, from, to - from, t, bias, out0,
+                           out1);
+    }
+  });
 }
 
 inline void TileTimesPatches(const LayerStages& st, const int16_t* p, int kpad, int oc0, int n,
@@ -240,9 +276,18 @@ inline void TileTimesPatches(const LayerStages& st, const int16_t* p, int kpad, 
                              int8_t* out1) {
   if (st.quad.Ok()) {
     TileTimesPatchesWith(st.quad, p, kpad, oc0, n, tile, bias, out0, out1);
+  } else if (st.quad.Mixed()) {
+    TileTimesPatchesMixed(st, p, kpad, oc0, n, tile, bias, out0, out1);
   } else {
     TileTimesPatchesWith(GeneralStage2x2{st.general}, p, kpad, oc0, n, tile, bias, out0, out1);
   }
+}
+
+// One output of channel o (the int4 dense loop): the SIMD stage where it
+// takes the channel.
+inline int8_t OutputOf(const LayerStages& st, int32_t acc, int o) {
+  if (st.quad.Ok() || (st.quad.Mixed() && st.quad.Fast(o))) return st.quad(acc, o);
+  return st.general(acc, o);
 }
 
 }  // namespace cm4
