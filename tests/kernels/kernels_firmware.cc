@@ -134,23 +134,30 @@ void CheckMixed(Gemm op, int out_c, const std::vector<int>& slow, int kind, Rng&
   Report(kNames[static_cast<int>(op)], g, bits, zp, want.data(), got.data(), n);
 }
 
+// QuadOutStage takes a layer per channel while at most an eighth of its
+// channels are slow (more: the general stage whole), so the sweeps use 8
+// channels and more; fewer, and too many slow ones, check that fallback.
 void MixedSweep(uint64_t seed) {
   Rng rng(seed);
   const Gemm ops[] = {Gemm::kConvDirect, Gemm::kConv, Gemm::kPointwise, Gemm::kFc, Gemm::kDense8,
                       Gemm::kDense4};
   for (Gemm op : ops) {
-    // One slow channel at every position of 1..9 channels, each kind.
-    for (int c = 1; c <= 9; ++c) {
+    // One slow channel at every position of 8..11 and 17 channels, each kind.
+    for (int c : {8, 9, 10, 11, 17}) {
       for (int ch = 0; ch < c; ++ch) CheckMixed(op, c, {ch}, (c + ch) % 3, rng);
     }
-    // Pairs, neighbours across a pair, first + last, all slow.
-    CheckMixed(op, 8, {2, 3}, 0, rng);
-    CheckMixed(op, 8, {3, 4}, 1, rng);
-    CheckMixed(op, 9, {0, 8}, 0, rng);
-    CheckMixed(op, 7, {0, 1, 2, 3, 4, 5, 6}, 0, rng);
-    CheckMixed(op, 13, {1, 6, 7, 12}, 2, rng);
-    // The KWS width: first, middle and last channel.
+    // Pairs, neighbours across a pair, first + last, lone middle ones.
+    CheckMixed(op, 16, {2, 3}, 0, rng);
+    CheckMixed(op, 16, {7, 8}, 1, rng);
+    CheckMixed(op, 17, {0, 16}, 0, rng);
+    CheckMixed(op, 40, {1, 6, 7, 12, 39}, 2, rng);
+    // The KWS width: first, middle and last channel; eight slow.
     for (int ch : {0, 31, 32, 63}) CheckMixed(op, 64, {ch}, 0, rng);
+    CheckMixed(op, 64, {0, 1, 9, 20, 33, 34, 61, 63}, 1, rng);
+    // Past an eighth (general stage whole), few channels, all slow.
+    CheckMixed(op, 16, {4, 5, 11}, 0, rng);
+    CheckMixed(op, 5, {2}, 0, rng);
+    CheckMixed(op, 7, {0, 1, 2, 3, 4, 5, 6}, 0, rng);
   }
   // Tile passes of 12 channels (k = 300): slow channels at both sides of
   // a pass boundary and in the short last pass.

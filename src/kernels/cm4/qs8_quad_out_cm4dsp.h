@@ -83,11 +83,10 @@ struct QuadOutStage {
   int32_t lo4, hi4;
   bool ok;     // every channel fast
   bool mixed;  // some channels slow, the rest fast (rsh < 0 marks slow)
-  int n_slow_pairs = 0;
   int32_t rz[kMaxStageChannels];
   int8_t rsh[kMaxStageChannels];
-  // Channel pairs (2p, 2p + 1) holding a slow channel, ascending.
-  uint8_t slow_pairs[kMaxStageChannels / 2];
+  // Bit p set: channel pair (2p, 2p + 1) holds a slow channel (Mixed only).
+  uint32_t slow_pairs[kMaxStageChannels / 64];
 
   // Whether the clamp bounds and the zero point allow this stage.
   static bool BoundsOk(const Requantization& rq) {
@@ -128,8 +127,9 @@ struct QuadOutStage {
     for (int ch = 0; ok && ch < channels; ++ch) {
       int32_t r = 0;
       if (!Constants(rq, ch, &rz[ch], &r)) {
-        ok = FillEdge(rq, ch, channels);
-        mixed = !ok;
+        const int fast = FillEdge(rq, ch, channels);
+        ok = fast == channels;
+        mixed = !ok && fast > 0;  // none fast: the general stage alone
         break;
       }
       rsh[ch] = static_cast<int8_t>(r);
@@ -137,19 +137,31 @@ struct QuadOutStage {
   }
   // Channels [from, channels) with EdgeConstants (r = 0 is not taken: this
   // stage cannot double accumulators); the ones it refuses are marked slow
-  // and their pairs listed. True when none is.
-  __attribute__((noinline)) bool FillEdge(const Requantization& rq, int from, int channels) {
+  // and their pairs' bits set. Returns the number of fast channels (those
+  // before `from` are), or 0 once more than an eighth of the channels are
+  // slow: then the layer takes the general stage whole, as before, and a
+  // layer whose every channel is slow (the cough model's last dense
+  // layers: shift 0 and -1 throughout) stops after a few cheap tests
+  // instead of testing every channel on every call.
+  __attribute__((noinline)) int FillEdge(const Requantization& rq, int from, int channels) {
+    const int max_slow = channels >> 3;
+    int slow = 0;
     for (int ch = from; ch < channels; ++ch) {
+      const int rr = -1 - rq.shift[ch];
       int32_t r = 0;
-      if (EdgeConstants(rq, ch, &rz[ch], &r, nullptr)) {
+      if (Constants(rq, ch, &rz[ch], &r) ||
+          (rr >= 1 && rr <= 30 && EdgeConstants(rq, ch, &rz[ch], &r, nullptr))) {
         rsh[ch] = static_cast<int8_t>(r);
         continue;
       }
+      if (++slow > max_slow) return 0;
+      if (slow == 1) {
+        for (uint32_t& b : slow_pairs) b = 0;
+      }
       rsh[ch] = -1;
-      const uint8_t pair = static_cast<uint8_t>(ch >> 1);
-      if (n_slow_pairs == 0 || slow_pairs[n_slow_pairs - 1] != pair) slow_pairs[n_slow_pairs++] = pair;
+      slow_pairs[ch >> 6] |= 1u << ((ch >> 1) & 31);
     }
-    return n_slow_pairs == 0;
+    return channels - slow;
   }
   bool Ok() const { return ok; }
   bool Mixed() const { return mixed; }
@@ -159,17 +171,26 @@ struct QuadOutStage {
   // Mixed() layers: f(fast, from, to) over consecutive runs of
   // [begin, end) (begin even), each run whole channel pairs (the last one
   // may end at an odd `end`), fast when no channel of the run is slow.
+  // Visits only the slow pairs' bits, not every pair.
   template <class F>
   void ForEachRun(int begin, int end, F&& f) const {
     int from = begin;
-    for (int i = 0; i < n_slow_pairs; ++i) {
-      const int s = 2 * slow_pairs[i];
-      if (s < from) continue;
-      if (s >= end) break;
-      if (s > from) f(true, from, s);
-      from = s + 2 < end ? s + 2 : end;
-      f(false, s, from);
+    for (int word = begin >> 6; word < kMaxStageChannels / 64 && 64 * word < end; ++word) {
+      uint32_t bits = slow_pairs[word];
+      while (bits) {
+        const int s = 64 * word + 2 * __builtin_ctz(bits);
+        bits &= bits - 1;
+        if (s < from) continue;
+        if (s >= end) return FinishRuns(from, end, f);
+        if (s > from) f(true, from, s);
+        from = s + 2 < end ? s + 2 : end;
+        f(false, s, from);
+      }
     }
+    FinishRuns(from, end, f);
+  }
+  template <class F>
+  static void FinishRuns(int from, int end, F& f) {
     if (from < end) f(true, from, end);
   }
 

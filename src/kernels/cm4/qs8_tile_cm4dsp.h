@@ -226,40 +226,52 @@ struct GeneralStage2x2 {
   }
 };
 
-// A layer with slow channels (QuadOutStage::Mixed): runs of channel pairs,
-// fast ones on the SIMD stage, pairs holding a slow channel on the
-// general one. Out of line: the common all-fast layers keep their loop.
-__attribute__((noinline)) inline void PatchTimesWeightsMixed(const LayerStages& st,
-                                                             const int16_t* p0, int k, int out_c,
-                                                             const QuantizedWeights& w,
-                                                             int8_t* out) {
-  st.quad.ForEachRun(0, out_c, [&](bool fast, int from, int to) {
-    if (fast) {
-      PatchTimesWeightsWith(st.quad, p0, k, from, to, w, out);
-    } else {
-      PatchTimesWeightsWith(st.general, p0, k, from, to, w, out);
-    }
-  });
+// Per output, the SIMD stage where it takes the channel, else the general
+// one (Mixed layers whose weights are used once: dense rows, where a split
+// into runs would cost more than it saves).
+struct MixedStage {
+  const LayerStages& st;
+  int8_t operator()(int32_t acc, int ch) const {
+    return st.quad.Fast(ch) ? st.quad(acc, ch) : st.general(acc, ch);
+  }
+};
+
+// Layers that are not all fast: Mixed() ones in runs of channel pairs,
+// fast runs on the SIMD stage and pairs holding a slow channel on the
+// general one; the rest on the general stage. Out of line, so that the
+// callers' loops keep the code (and the registers) they had for the
+// common all-fast layers: one test and one call in the other branch.
+__attribute__((noinline)) inline void PatchTimesWeightsSlow(const LayerStages& st,
+                                                            const int16_t* p0, int k, int out_c,
+                                                            const QuantizedWeights& w,
+                                                            int8_t* out) {
+  if (st.quad.Mixed()) {
+    PatchTimesWeightsWith(MixedStage{st}, p0, k, 0, out_c, w, out);
+  } else {
+    PatchTimesWeightsWith(st.general, p0, k, 0, out_c, w, out);
+  }
 }
 
 inline void PatchTimesWeights(const LayerStages& st, const int16_t* p0, int k, int out_c,
                               const QuantizedWeights& w, int8_t* out) {
   if (st.quad.Ok()) {
     PatchTimesWeightsWith(st.quad, p0, k, 0, out_c, w, out);
-  } else if (st.quad.Mixed()) {
-    PatchTimesWeightsMixed(st, p0, k, out_c, w, out);
   } else {
-    PatchTimesWeightsWith(st.general, p0, k, 0, out_c, w, out);
+    PatchTimesWeightsSlow(st, p0, k, out_c, w, out);
   }
 }
 
 // Tile pair j of a pass starting at channel oc0 is at tile + j * kpad (j
 // even), so a run [from, to) is a pass of its own at tile + (from - oc0) * kpad.
-__attribute__((noinline)) inline void TileTimesPatchesMixed(const LayerStages& st,
-                                                            const int16_t* p, int kpad, int oc0,
-                                                            int n, const int16_t* tile,
-                                                            const int32_t* bias, int8_t* out0,
-                                                            int8_t* out1) {
+__attribute__((noinline)) inline void TileTimesPatchesSlow(const LayerStages& st,
+                                                           const int16_t* p, int kpad, int oc0,
+                                                           int n, const int16_t* tile,
+                                                           const int32_t* bias, int8_t* out0,
+                                                           int8_t* out1) {
+  if (!st.quad.Mixed()) {
+    TileTimesPatchesWith(GeneralStage2x2{st.general}, p, kpad, oc0, n, tile, bias, out0, out1);
+    return;
+  }
   st.quad.ForEachRun(oc0, oc0 + n, [&](bool fast, int from, int to) {
     const int16_t* t = tile + (from - oc0) * kpad;
     if (fast) {
@@ -276,18 +288,9 @@ inline void TileTimesPatches(const LayerStages& st, const int16_t* p, int kpad, 
                              int8_t* out1) {
   if (st.quad.Ok()) {
     TileTimesPatchesWith(st.quad, p, kpad, oc0, n, tile, bias, out0, out1);
-  } else if (st.quad.Mixed()) {
-    TileTimesPatchesMixed(st, p, kpad, oc0, n, tile, bias, out0, out1);
   } else {
-    TileTimesPatchesWith(GeneralStage2x2{st.general}, p, kpad, oc0, n, tile, bias, out0, out1);
+    TileTimesPatchesSlow(st, p, kpad, oc0, n, tile, bias, out0, out1);
   }
-}
-
-// One output of channel o (the int4 dense loop): the SIMD stage where it
-// takes the channel.
-inline int8_t OutputOf(const LayerStages& st, int32_t acc, int o) {
-  if (st.quad.Ok() || (st.quad.Mixed() && st.quad.Fast(o))) return st.quad(acc, o);
-  return st.general(acc, o);
 }
 
 }  // namespace cm4
