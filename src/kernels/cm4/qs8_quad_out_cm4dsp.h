@@ -124,16 +124,30 @@ struct QuadOutStage {
   QuadOutStage(const Requantization& rq, int channels)
       : mult(rq.multiplier), lo4(Splat8(rq.output_min)), hi4(Splat8(rq.output_max)),
         ok(channels <= kMaxStageChannels && BoundsOk(rq)), mixed(false) {
-    for (int ch = 0; ok && ch < channels; ++ch) {
+    if (ok) Fill(rq, channels);
+  }
+  // The same with the channel loop out of line: inlined into conv2d's
+  // frame it cost GCC 12's register allocation of the pixel loop ~2
+  // instructions per pixel; inlined into fully_connected it saves ~9 per
+  // call (QEMU counts, docs/bench.md).
+  struct OutOfLine {};
+  QuadOutStage(const Requantization& rq, int channels, OutOfLine)
+      : mult(rq.multiplier), lo4(Splat8(rq.output_min)), hi4(Splat8(rq.output_max)),
+        ok(channels <= kMaxStageChannels && BoundsOk(rq)), mixed(false) {
+    if (ok) FillOutOfLine(rq, channels);
+  }
+  void Fill(const Requantization& rq, int channels) {
+    for (int ch = 0; ch < channels; ++ch) {
       int32_t r = 0;
       if (!Constants(rq, ch, &rz[ch], &r)) {
-        const int fast = FillEdge(rq, ch, channels);
-        ok = fast == channels;
-        mixed = !ok && fast > 0;  // none fast: the general stage alone
-        break;
+        FillEdge(rq, ch, channels);
+        return;
       }
       rsh[ch] = static_cast<int8_t>(r);
     }
+  }
+  __attribute__((noinline)) void FillOutOfLine(const Requantization& rq, int channels) {
+    Fill(rq, channels);
   }
   // Channels [from, channels) with EdgeConstants (r = 0 is not taken: this
   // stage cannot double accumulators); the ones it refuses are marked slow
@@ -143,7 +157,12 @@ struct QuadOutStage {
   // layer whose every channel is slow (the cough model's last dense
   // layers: shift 0 and -1 throughout) stops after a few cheap tests
   // instead of testing every channel on every call.
-  __attribute__((noinline)) int FillEdge(const Requantization& rq, int from, int channels) {
+  __attribute__((noinline)) void FillEdge(const Requantization& rq, int from, int channels) {
+    const int fast = FastAfterEdges(rq, from, channels);
+    ok = fast == channels;
+    mixed = !ok && fast > 0;  // none fast: the general stage alone
+  }
+  int FastAfterEdges(const Requantization& rq, int from, int channels) {
     const int max_slow = channels >> 3;
     int slow = 0;
     for (int ch = from; ch < channels; ++ch) {

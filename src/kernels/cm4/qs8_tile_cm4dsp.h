@@ -210,6 +210,8 @@ struct LayerStages {
   QuadOutStage quad;
   OutStage general;
   LayerStages(const Requantization& rq, int channels) : quad(rq, channels), general(rq) {}
+  LayerStages(const Requantization& rq, int channels, QuadOutStage::OutOfLine o)
+      : quad(rq, channels, o), general(rq) {}
 };
 
 // The general stage with the 2x2 store TileTimesPatchesWith calls.
