@@ -179,14 +179,14 @@ inline int32_t Dot1x1(const int16_t* p0, const int8_t* w0, int k, int32_t acc) {
   return TailDot(p0, w0, groups * 4, k, acc);
 }
 
-// output[oc] for oc in [from, out_c) of one patch p0; weights [out][k]
-// int8, read as stored (dense layers, where each weight is used once).
+// output[oc] for oc in [0, out_c) of one patch p0; weights [out][k] int8,
+// read as stored (dense layers, where each weight is used once).
 template <class Stage>
-inline void PatchTimesWeightsWith(const Stage& os, const int16_t* p0, int k, int from, int out_c,
+inline void PatchTimesWeightsWith(const Stage& os, const int16_t* p0, int k, int out_c,
                                   const QuantizedWeights& w, int8_t* out) {
   const int8_t* const wd = reinterpret_cast<const int8_t*>(w.data);
   const int32_t* const bias = w.bias;
-  int oc = from;
+  int oc = 0;
   for (; oc + 2 <= out_c; oc += 2) {
     const int8_t* w0 = wd + static_cast<size_t>(oc) * k;
     int32_t acc[2] = {bias ? bias[oc] : 0, bias ? bias[oc + 1] : 0};

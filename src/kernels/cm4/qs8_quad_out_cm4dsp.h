@@ -33,11 +33,14 @@
 //
 // The GEMM kernels (conv2d, pointwise, fully connected) do not double:
 // a channel this stage does not take (shift -1, shift >= 0, rz out of
-// range) is marked slow (rsh = -1), and Mixed() layers run their channel
-// pairs in runs (ForEachRun): pairs of fast channels on this stage, a pair
-// holding a slow channel on the general one (exact, per channel). One
-// such channel then costs its pair's outputs ~10 more instructions each,
-// not the whole layer; layers without one keep the loop they had.
+// range) is marked slow (rsh = -1), and in Mixed() layers the tile kernels
+// run their channel pairs in runs (ForEachRun): pairs of fast channels on
+// this stage, a pair holding a slow channel on the general one (exact, per
+// channel); dense rows choose per output (MixedStage, qs8_tile_cm4dsp.h).
+// One such channel then costs its pair's outputs ~10 more instructions
+// each, not the whole layer (a KWS pointwise 733 k -> 609 k); layers
+// without one keep the loop they had. Past an eighth of the channels slow
+// the layer takes the general stage whole, as before.
 #ifndef TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 #define TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 
@@ -127,9 +130,9 @@ struct QuadOutStage {
     if (ok) Fill(rq, channels);
   }
   // The same with the channel loop out of line: inlined into conv2d's
-  // frame it cost GCC 12's register allocation of the pixel loop ~2
-  // instructions per pixel; inlined into fully_connected it saves ~9 per
-  // call (QEMU counts, docs/bench.md).
+  // frame, GCC 12's register allocation of the pixel loop cost ~3
+  // instructions per pixel; inlined into fully_connected the loop saves
+  // ~60 per call over a call (QEMU counts, docs/bench.md 2026-12-04).
   struct OutOfLine {};
   QuadOutStage(const Requantization& rq, int channels, OutOfLine)
       : mult(rq.multiplier), lo4(Splat8(rq.output_min)), hi4(Splat8(rq.output_max)),
@@ -149,19 +152,20 @@ struct QuadOutStage {
   __attribute__((noinline)) void FillOutOfLine(const Requantization& rq, int channels) {
     Fill(rq, channels);
   }
-  // Channels [from, channels) with EdgeConstants (r = 0 is not taken: this
-  // stage cannot double accumulators); the ones it refuses are marked slow
-  // and their pairs' bits set. Returns the number of fast channels (those
-  // before `from` are), or 0 once more than an eighth of the channels are
-  // slow: then the layer takes the general stage whole, as before, and a
-  // layer whose every channel is slow (the cough model's last dense
-  // layers: shift 0 and -1 throughout) stops after a few cheap tests
-  // instead of testing every channel on every call.
+  // Channel `from` failed Constants: sets ok and mixed from the rest.
   __attribute__((noinline)) void FillEdge(const Requantization& rq, int from, int channels) {
     const int fast = FastAfterEdges(rq, from, channels);
     ok = fast == channels;
     mixed = !ok && fast > 0;  // none fast: the general stage alone
   }
+  // Channels [from, channels) with Constants or EdgeConstants (r = 0 is
+  // not taken: this stage cannot double accumulators); the ones refused
+  // are marked slow and their pairs' bits set. Returns the number of fast
+  // channels (those before `from` are), or 0 once more than an eighth of
+  // the channels are slow: then the layer takes the general stage whole,
+  // and a layer whose every channel is slow (the cough model's 32->16
+  // dense: shift 0 and -1 throughout) stops after a few tests instead of
+  // testing every channel on every call.
   int FastAfterEdges(const Requantization& rq, int from, int channels) {
     const int max_slow = channels >> 3;
     int slow = 0;

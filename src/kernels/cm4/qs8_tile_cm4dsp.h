@@ -248,16 +248,16 @@ __attribute__((noinline)) inline void PatchTimesWeightsSlow(const LayerStages& s
                                                             const QuantizedWeights& w,
                                                             int8_t* out) {
   if (st.quad.Mixed()) {
-    PatchTimesWeightsWith(MixedStage{st}, p0, k, 0, out_c, w, out);
+    PatchTimesWeightsWith(MixedStage{st}, p0, k, out_c, w, out);
   } else {
-    PatchTimesWeightsWith(st.general, p0, k, 0, out_c, w, out);
+    PatchTimesWeightsWith(st.general, p0, k, out_c, w, out);
   }
 }
 
 inline void PatchTimesWeights(const LayerStages& st, const int16_t* p0, int k, int out_c,
                               const QuantizedWeights& w, int8_t* out) {
   if (st.quad.Ok()) {
-    PatchTimesWeightsWith(st.quad, p0, k, 0, out_c, w, out);
+    PatchTimesWeightsWith(st.quad, p0, k, out_c, w, out);
   } else {
     PatchTimesWeightsSlow(st, p0, k, out_c, w, out);
   }
