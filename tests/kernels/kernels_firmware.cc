@@ -77,6 +77,94 @@ void CheckFc(int rows, int in, int out, int bits, RqStyle style, Rng& rng) {
   Report("fully_connected", g, bits, lc.input_zero_point, want.data(), got.data(), want.size());
 }
 
+// Channel ch moved out of the M4 SIMD output stage's range, keeping its
+// scale where it can: kind 0 shift -1 (n = 32), 1 shift 0 (n = 31, the
+// reference's other branch), 2 n = 62 with a zero point that puts
+// 2^29 + zp * 2^30 outside [-2^30, 2^30) and a large bias.
+void ForceSlow(LayerCase& lc, int ch, int kind) {
+  const int n = 31 - lc.shift[ch];
+  if (kind == 2) {
+    lc.shift[ch] = -31;
+    lc.multiplier[ch] = INT32_MAX - ch;
+    lc.bias[ch] = (ch & 1 ? -1 : 1) * ((1 << 30) + 12345 * ch);
+    if (lc.rq.output_zero_point >= -1 && lc.rq.output_zero_point <= 0) lc.rq.output_zero_point = 3;
+    return;
+  }
+  const int target = kind == 0 ? 32 : 31;
+  if (n > target) lc.multiplier[ch] >>= n - target;
+  lc.shift[ch] = static_cast<int8_t>(31 - target);
+}
+
+// The GEMM kernels' per-channel fallback (qs8_quad_out_cm4dsp.h, Mixed):
+// layers whose channel set mixes fast and slow channels, the slow ones at
+// every position (first, middle, last, a lone channel), in pairs, at tile
+// pass boundaries and all slow, through conv2d (direct and gathered
+// patches), pointwise (tile), fully connected (tile, int8 dense as
+// stored, int4 dense). Every output byte against the reference.
+enum class Gemm { kConvDirect, kConv, kPointwise, kFc, kDense8, kDense4 };
+
+void CheckMixed(Gemm op, int out_c, const std::vector<int>& slow, int kind, Rng& rng) {
+  ConvGeometry g;
+  const int bits = op == Gemm::kDense4 || (op != Gemm::kDense8 && rng.Chance(40)) ? 4 : 8;
+  if (op == Gemm::kConvDirect || op == Gemm::kConv) {
+    MakeGeometry(5, 4, op == Gemm::kConv ? 6 : 1, out_c, 3, 2, 1, 1, Pad::kSame, &g);
+  } else {
+    const int rows = op == Gemm::kDense8 || op == Gemm::kDense4 ? 1 : 5;
+    MakeGeometry(1, rows, op == Gemm::kFc ? 300 : 19, out_c, 1, 1, 1, 1, Pad::kValid, &g);
+  }
+  const int k = g.kernel_h * g.kernel_w * g.in_c;
+  LayerCase lc;
+  lc.Fill(rng, out_c, k, out_c, bits, k, rng.Chance(50) ? RqStyle::kTypical : RqStyle::kRelu6);
+  for (int ch : slow) ForceSlow(lc, ch, kind);
+  lc.Bind();
+  const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(g.in_h) * g.in_w * g.in_c);
+  const size_t n = static_cast<size_t>(g.out_h) * g.out_w * out_c;
+  std::vector<int8_t> want(n), got(n, 0x55);
+  const int32_t zp = lc.input_zero_point;
+  if (op == Gemm::kConvDirect || op == Gemm::kConv) {
+    ReferenceKernels().conv2d(g, lc.w, zp, lc.rq, input.data(), want.data());
+    SelectKernels().conv2d(g, lc.w, zp, lc.rq, input.data(), got.data());
+  } else {
+    const int rows = g.out_w;
+    ReferenceKernels().fully_connected(rows, g.in_c, out_c, lc.w, zp, lc.rq, input.data(), want.data());
+    SelectKernels().fully_connected(rows, g.in_c, out_c, lc.w, zp, lc.rq, input.data(), got.data());
+  }
+  static const char* const kNames[] = {"mixed conv direct", "mixed conv", "mixed pointwise",
+                                        "mixed fc (tile)", "mixed dense int8", "mixed dense int4"};
+  Report(kNames[static_cast<int>(op)], g, bits, zp, want.data(), got.data(), n);
+}
+
+// QuadOutStage takes a layer per channel while at most an eighth of its
+// channels are slow (more: the general stage whole), so the sweeps use 8
+// channels and more; fewer, and too many slow ones, check that fallback.
+void MixedSweep(uint64_t seed) {
+  Rng rng(seed);
+  const Gemm ops[] = {Gemm::kConvDirect, Gemm::kConv, Gemm::kPointwise, Gemm::kFc, Gemm::kDense8,
+                      Gemm::kDense4};
+  for (Gemm op : ops) {
+    // One slow channel at every position of 8..11 and 17 channels, each kind.
+    for (int c : {8, 9, 10, 11, 17}) {
+      for (int ch = 0; ch < c; ++ch) CheckMixed(op, c, {ch}, (c + ch) % 3, rng);
+    }
+    // Pairs, neighbours across a pair, first + last, lone middle ones.
+    CheckMixed(op, 16, {2, 3}, 0, rng);
+    CheckMixed(op, 16, {7, 8}, 1, rng);
+    CheckMixed(op, 17, {0, 16}, 0, rng);
+    CheckMixed(op, 40, {1, 6, 7, 12, 39}, 2, rng);
+    // The KWS width: first, middle and last channel; eight slow.
+    for (int ch : {0, 31, 32, 63}) CheckMixed(op, 64, {ch}, 0, rng);
+    CheckMixed(op, 64, {0, 1, 9, 20, 33, 34, 61, 63}, 1, rng);
+    // Past an eighth (general stage whole), few channels, all slow.
+    CheckMixed(op, 16, {4, 5, 11}, 0, rng);
+    CheckMixed(op, 5, {2}, 0, rng);
+    CheckMixed(op, 7, {0, 1, 2, 3, 4, 5, 6}, 0, rng);
+  }
+  // Tile passes of 12 channels (k = 300): slow channels at both sides of
+  // a pass boundary and in the short last pass.
+  for (int ch : {10, 11, 12, 13, 23, 24, 25}) CheckMixed(Gemm::kFc, 26, {ch}, 0, rng);
+  CheckMixed(Gemm::kFc, 26, {11, 12, 25}, 1, rng);
+}
+
 void RandomConv(Op op, uint64_t seed, int iterations) {
   Rng rng(seed);
   for (int it = 0; it < iterations; ++it) {
@@ -286,6 +374,7 @@ void Run() {
   MakeGeometry(5, 5, 32, 20, 1, 1, 1, 1, Pad::kSame, &g);
   for (int i = 0; i < 4; ++i) CheckConv(Op::kConv, g, i % 2 ? 4 : 8, RqStyle::kShiftEdges, rng);
   for (int i = 0; i < 4; ++i) CheckFc(9, 64, 13, i % 2 ? 4 : 8, RqStyle::kShiftEdges, rng);
+  MixedSweep(51);
   MakeGeometry(5, 60, 16, 16, 3, 3, 1, 1, Pad::kSame, &g);  // band past kBandElems
   CheckConv(Op::kDepthwise, g, 4, RqStyle::kTypical, rng);
   MakeGeometry(9, 7, 24, 24, 3, 3, 1, 1, Pad::kSame, &g);

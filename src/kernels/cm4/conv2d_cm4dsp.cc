@@ -68,7 +68,7 @@ void qs8_conv2d_cm4dsp(const ConvGeometry& geometry, const QuantizedWeights& w, 
     qs8_conv2d_ref(g, w, zp, rq, input, output);
     return;
   }
-  const cm4::LayerStages st(rq, g.out_c);
+  const cm4::LayerStages st(rq, g.out_c, cm4::QuadOutStage::OutOfLine{});
   const int kpad = cm4::PadTo4(k);
   const int chunk = cm4::TileChannels(kpad, g.out_c);
   const int pixels = g.out_h * g.out_w;

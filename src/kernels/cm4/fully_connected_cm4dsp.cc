@@ -8,6 +8,34 @@
 #include "kernels/cm4/qs8_tile_cm4dsp.h"
 
 namespace tm2 {
+namespace {
+
+// int4 dense: each row widened next to the input patch (member 0 of buf).
+template <class Stage>
+inline void Dense4(const Stage& os, int16_t* buf, int in, int out, const QuantizedWeights& w,
+                   int8_t* output) {
+  const int kpad = cm4::PadTo4(in);
+  const size_t row_bytes = WeightRowBytes(in, 4);
+  for (int o = 0; o < out; ++o) {
+    cm4::WidenWeightMember(w.data + o * row_bytes, in, 4, buf + 4);
+    output[o] = os(cm4::MemberDot(buf, kpad, w.bias ? w.bias[o] : 0), o);
+  }
+}
+
+// Layers that are not all fast, out of line beside the common loop. The
+// general stage is copied into a local: its fields then stay in registers
+// across the byte stores.
+__attribute__((noinline)) void Dense4Slow(const cm4::LayerStages& st, int16_t* buf, int in,
+                                          int out, const QuantizedWeights& w, int8_t* output) {
+  if (st.quad.Mixed()) {
+    Dense4(cm4::MixedStage{st}, buf, in, out, w, output);
+    return;
+  }
+  const cm4::OutStage general = st.general;
+  Dense4(general, buf, in, out, w, output);
+}
+
+}  // namespace
 
 void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeights& w, int32_t zp,
                                 const Requantization& rq, const int8_t* input, int8_t* output) {
@@ -34,11 +62,10 @@ void qs8_fully_connected_cm4dsp(int rows, int in, int out, const QuantizedWeight
   if (rows == 1) {
     // int4 dense: the input and each widened row as an interleaved pair.
     cm4::BuildPatchMember(input, in, zp, buf);
-    const size_t row_bytes = WeightRowBytes(in, 4);
-    for (int o = 0; o < out; ++o) {
-      cm4::WidenWeightMember(w.data + o * row_bytes, in, 4, buf + 4);
-      const int32_t acc = cm4::MemberDot(buf, kpad, w.bias ? w.bias[o] : 0);
-      output[o] = st.quad.Ok() ? st.quad(acc, o) : st.general(acc, o);
+    if (st.quad.Ok()) {
+      Dense4(st.quad, buf, in, out, w, output);
+    } else {
+      Dense4Slow(st, buf, in, out, w, output);
     }
     return;
   }

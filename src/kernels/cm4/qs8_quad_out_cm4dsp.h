@@ -29,7 +29,18 @@
 // Doubling is exact while |2 acc| < 2^31; kernels that can double the
 // accumulator for free (the 3x3 depthwise doubles the channel's widened
 // weights and its bias, and checks the bound) ask EdgeConstants for it
-// with `doubled`; the others take such layers on the general path.
+// with `doubled`.
+//
+// The GEMM kernels (conv2d, pointwise, fully connected) do not double:
+// a channel this stage does not take (shift -1, shift >= 0, rz out of
+// range) is marked slow (rsh = -1), and in Mixed() layers the tile kernels
+// run their channel pairs in runs (ForEachRun): pairs of fast channels on
+// this stage, a pair holding a slow channel on the general one (exact, per
+// channel); dense rows choose per output (MixedStage, qs8_tile_cm4dsp.h).
+// One such channel then costs its pair's outputs ~10 more instructions
+// each, not the whole layer (a KWS pointwise 733 k -> 609 k); layers
+// without one keep the loop they had. Past an eighth of the channels slow
+// the layer takes the general stage whole, as before.
 #ifndef TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 #define TM2_KERNELS_CM4_QS8_QUAD_OUT_CM4DSP_H_
 
@@ -73,9 +84,12 @@ inline int32_t Min8x4(int32_t a, int32_t b) {
 struct QuadOutStage {
   const int32_t* mult;
   int32_t lo4, hi4;
-  bool ok;
+  bool ok;     // every channel fast
+  bool mixed;  // some channels slow, the rest fast (rsh < 0 marks slow)
   int32_t rz[kMaxStageChannels];
   int8_t rsh[kMaxStageChannels];
+  // Bit p set: channel pair (2p, 2p + 1) holds a slow channel (Mixed only).
+  uint32_t slow_pairs[kMaxStageChannels / 64];
 
   // Whether the clamp bounds and the zero point allow this stage.
   static bool BoundsOk(const Requantization& rq) {
@@ -112,27 +126,96 @@ struct QuadOutStage {
 
   QuadOutStage(const Requantization& rq, int channels)
       : mult(rq.multiplier), lo4(Splat8(rq.output_min)), hi4(Splat8(rq.output_max)),
-        ok(channels <= kMaxStageChannels && BoundsOk(rq)) {
-    for (int ch = 0; ok && ch < channels; ++ch) {
+        ok(channels <= kMaxStageChannels && BoundsOk(rq)), mixed(false) {
+    if (ok) Fill(rq, channels);
+  }
+  // The same with the channel loop out of line: inlined into conv2d's
+  // frame, GCC 12's register allocation of the pixel loop cost ~3
+  // instructions per pixel; inlined into fully_connected the loop saves
+  // ~60 per call over a call (QEMU counts, docs/bench.md 2026-12-04).
+  struct OutOfLine {};
+  QuadOutStage(const Requantization& rq, int channels, OutOfLine)
+      : mult(rq.multiplier), lo4(Splat8(rq.output_min)), hi4(Splat8(rq.output_max)),
+        ok(channels <= kMaxStageChannels && BoundsOk(rq)), mixed(false) {
+    if (ok) FillOutOfLine(rq, channels);
+  }
+  void Fill(const Requantization& rq, int channels) {
+    for (int ch = 0; ch < channels; ++ch) {
       int32_t r = 0;
       if (!Constants(rq, ch, &rz[ch], &r)) {
-        ok = FillEdge(rq, ch, channels);
-        break;
+        FillEdge(rq, ch, channels);
+        return;
       }
       rsh[ch] = static_cast<int8_t>(r);
     }
   }
-  // Channels [from, channels) with EdgeConstants (r = 0 is not taken: this
-  // stage cannot double accumulators).
-  __attribute__((noinline)) bool FillEdge(const Requantization& rq, int from, int channels) {
+  __attribute__((noinline)) void FillOutOfLine(const Requantization& rq, int channels) {
+    Fill(rq, channels);
+  }
+  // Channel `from` failed Constants: sets ok and mixed from the rest.
+  __attribute__((noinline)) void FillEdge(const Requantization& rq, int from, int channels) {
+    const int fast = FastAfterEdges(rq, from, channels);
+    ok = fast == channels;
+    mixed = !ok && fast > 0;  // none fast: the general stage alone
+  }
+  // Channels [from, channels) with Constants or EdgeConstants (r = 0 is
+  // not taken: this stage cannot double accumulators); the ones refused
+  // are marked slow and their pairs' bits set. Returns the number of fast
+  // channels (those before `from` are), or 0 once more than an eighth of
+  // the channels are slow: then the layer takes the general stage whole,
+  // and a layer whose every channel is slow (the cough model's 32->16
+  // dense: shift 0 and -1 throughout) stops after a few tests instead of
+  // testing every channel on every call.
+  int FastAfterEdges(const Requantization& rq, int from, int channels) {
+    const int max_slow = channels >> 3;
+    int slow = 0;
     for (int ch = from; ch < channels; ++ch) {
+      const int rr = -1 - rq.shift[ch];
       int32_t r = 0;
-      if (!EdgeConstants(rq, ch, &rz[ch], &r, nullptr)) return false;
-      rsh[ch] = static_cast<int8_t>(r);
+      if (Constants(rq, ch, &rz[ch], &r) ||
+          (rr >= 1 && rr <= 30 && EdgeConstants(rq, ch, &rz[ch], &r, nullptr))) {
+        rsh[ch] = static_cast<int8_t>(r);
+        continue;
+      }
+      if (++slow > max_slow) return 0;
+      if (slow == 1) {
+        for (uint32_t& b : slow_pairs) b = 0;
+      }
+      rsh[ch] = -1;
+      slow_pairs[ch >> 6] |= 1u << ((ch >> 1) & 31);
     }
-    return true;
+    return channels - slow;
   }
   bool Ok() const { return ok; }
+  bool Mixed() const { return mixed; }
+  // Whether channel ch takes this stage (Ok() or Mixed() holding).
+  bool Fast(int ch) const { return rsh[ch] >= 0; }
+
+  // Mixed() layers: f(fast, from, to) over consecutive runs of
+  // [begin, end) (begin even), each run whole channel pairs (the last one
+  // may end at an odd `end`), fast when no channel of the run is slow.
+  // Visits only the slow pairs' bits, not every pair.
+  template <class F>
+  void ForEachRun(int begin, int end, F&& f) const {
+    int from = begin;
+    for (int word = begin >> 6; word < kMaxStageChannels / 64 && 64 * word < end; ++word) {
+      uint32_t bits = slow_pairs[word];
+      while (bits) {
+        const int s = 64 * word + 2 * __builtin_ctz(bits);
+        bits &= bits - 1;
+        if (s < from) continue;
+        if (s >= end) return FinishRuns(from, end, f);
+        if (s > from) f(true, from, s);
+        from = s + 2 < end ? s + 2 : end;
+        f(false, s, from);
+      }
+    }
+    FinishRuns(from, end, f);
+  }
+  template <class F>
+  static void FinishRuns(int from, int end, F& f) {
+    if (from < end) f(true, from, end);
+  }
 
   // Channel ch's value saturated to int8 (before the [lo, hi] clamp).
   int32_t Sat(int32_t acc, int ch) const {

@@ -210,6 +210,8 @@ struct LayerStages {
   QuadOutStage quad;
   OutStage general;
   LayerStages(const Requantization& rq, int channels) : quad(rq, channels), general(rq) {}
+  LayerStages(const Requantization& rq, int channels, QuadOutStage::OutOfLine o)
+      : quad(rq, channels, o), general(rq) {}
 };
 
 // The general stage with the 2x2 store TileTimesPatchesWith calls.
@@ -226,13 +228,61 @@ struct GeneralStage2x2 {
   }
 };
 
+// Per output, the SIMD stage where it takes the channel, else the general
+// one (Mixed layers whose weights are used once: dense rows, where a split
+// into runs would cost more than it saves).
+struct MixedStage {
+  const LayerStages& st;
+  int8_t operator()(int32_t acc, int ch) const {
+    return st.quad.Fast(ch) ? st.quad(acc, ch) : st.general(acc, ch);
+  }
+};
+
+// Layers that are not all fast: Mixed() ones in runs of channel pairs,
+// fast runs on the SIMD stage and pairs holding a slow channel on the
+// general one; the rest on the general stage. Out of line, so that the
+// callers' loops keep the code (and the registers) they had for the
+// common all-fast layers: one test and one call in the other branch.
+__attribute__((noinline)) inline void PatchTimesWeightsSlow(const LayerStages& st,
+                                                            const int16_t* p0, int k, int out_c,
+                                                            const QuantizedWeights& w,
+                                                            int8_t* out) {
+  if (st.quad.Mixed()) {
+    PatchTimesWeightsWith(MixedStage{st}, p0, k, out_c, w, out);
+  } else {
+    PatchTimesWeightsWith(st.general, p0, k, out_c, w, out);
+  }
+}
+
 inline void PatchTimesWeights(const LayerStages& st, const int16_t* p0, int k, int out_c,
                               const QuantizedWeights& w, int8_t* out) {
   if (st.quad.Ok()) {
     PatchTimesWeightsWith(st.quad, p0, k, out_c, w, out);
   } else {
-    PatchTimesWeightsWith(st.general, p0, k, out_c, w, out);
+    PatchTimesWeightsSlow(st, p0, k, out_c, w, out);
   }
+}
+
+// Tile pair j of a pass starting at channel oc0 is at tile + j * kpad (j
+// even), so a run [from, to) is a pass of its own at tile + (from - oc0) * kpad.
+__attribute__((noinline)) inline void TileTimesPatchesSlow(const LayerStages& st,
+                                                           const int16_t* p, int kpad, int oc0,
+                                                           int n, const int16_t* tile,
+                                                           const int32_t* bias, int8_t* out0,
+                                                           int8_t* out1) {
+  if (!st.quad.Mixed()) {
+    TileTimesPatchesWith(GeneralStage2x2{st.general}, p, kpad, oc0, n, tile, bias, out0, out1);
+    return;
+  }
+  st.quad.ForEachRun(oc0, oc0 + n, [&](bool fast, int from, int to) {
+    const int16_t* t = tile + (from - oc0) * kpad;
+    if (fast) {
+      TileTimesPatchesWith(st.quad, p, kpad, from, to - from, t, bias, out0, out1);
+    } else {
+      TileTimesPatchesWith(GeneralStage2x2{st.general}, p, kpad, from, to - from, t, bias, out0,
+                           out1);
+    }
+  });
 }
 
 inline void TileTimesPatches(const LayerStages& st, const int16_t* p, int kpad, int oc0, int n,
@@ -241,7 +291,7 @@ inline void TileTimesPatches(const LayerStages& st, const int16_t* p, int kpad, 
   if (st.quad.Ok()) {
     TileTimesPatchesWith(st.quad, p, kpad, oc0, n, tile, bias, out0, out1);
   } else {
-    TileTimesPatchesWith(GeneralStage2x2{st.general}, p, kpad, oc0, n, tile, bias, out0, out1);
+    TileTimesPatchesSlow(st, p, kpad, oc0, n, tile, bias, out0, out1);
   }
 }
 
