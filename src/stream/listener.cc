@@ -114,7 +114,7 @@ void Listener::Reset() {
   if (has_screen_) screen_.Reset();
   activity_.Reset();
   detector_.Reset();
-  screen_windows_ = gate_windows_ = frames_ = 0;
+  screen_windows_ = gate_windows_ = tail_windows_ = frames_ = heard_until_ = 0;
   num_events_ = 0;
 }
 
@@ -129,16 +129,25 @@ Status Listener::FeedScreen(const PcmView& pcm) {
     TM2_RETURN_IF_ERROR(screen_.Push(rest, &used));
     done += used;
     if (screen_.result_ready()) {
-      ScreenResult& r = screen_ring_[screen_windows_ % kScreenHistory];
-      r.first = screen_.window().first_sample;
-      r.num = screen_.window().num_samples;
-      r.p = screen_.probabilities()[positive_];
-      ++screen_windows_;
+      KeepScreen();
     } else if (used == 0) {
       break;  // nothing more in this block
     }
   } while (done < pcm.frames);
   return Status::Ok();
+}
+
+int Listener::AddWholeWindow(SoundEvent* found) {
+  heard_until_ = gate_.window().first_sample + gate_.window().num_samples;
+  return detector_.AddWindow(gate_.window(), gate_.probabilities(), activity_, found);
+}
+
+void Listener::KeepScreen() {
+  ScreenResult& r = screen_ring_[screen_windows_ % kScreenHistory];
+  r.first = screen_.window().first_sample;
+  r.num = screen_.window().num_samples;  // a tail's: the samples it holds
+  r.p = screen_.probabilities()[positive_];
+  ++screen_windows_;
 }
 
 float Listener::Screening(const SoundEvent& e) const {
@@ -189,8 +198,7 @@ Status Listener::Push(const PcmView& pcm, size_t* consumed) {
     if (gate_.result_ready()) {
       ++gate_windows_;
       SoundEvent found[EventDetector::kMaxOut];
-      const int n = detector_.AddWindow(gate_.window(), gate_.probabilities(), activity_, found);
-      TakeWindowEvents(n, found);
+      TakeWindowEvents(AddWholeWindow(found), found);
     } else if (used == 0) {
       // The stream takes at least a frame of a non-empty block; a caller
       // looping on *consumed would otherwise spin.
@@ -203,18 +211,32 @@ Status Listener::Push(const PcmView& pcm, size_t* consumed) {
 Status Listener::Finish() {
   num_events_ = 0;
   if (!ready_) return Status::Error(StatusCode::kNotReady, "listener: Finish before a successful Init");
-  // A 0-frame block completes frames whose input is already in.
-  SoundEvent found[2 * EventDetector::kMaxOut];
-  int n = 0;
-  const StreamOptions& so = gate_stream_options_;
-  size_t used = 0;
-  TM2_RETURN_IF_ERROR(gate_.Push(PcmView::S16(nullptr, 0, so.input_rate, so.channels), &used));
-  if (gate_.result_ready()) {
-    ++gate_windows_;
-    n += detector_.AddWindow(gate_.window(), gate_.probabilities(), activity_, found);
+  // Screening first, so that the events below find every screening window,
+  // the tail (cut at the end, padded as a short clip is) among them.
+  if (has_screen_) {
+    for (;;) {
+      TM2_RETURN_IF_ERROR(screen_.Finish());
+      if (!screen_.result_ready()) break;
+      KeepScreen();
+    }
   }
-  n += detector_.Flush(activity_, found + n);
-  TakeWindowEvents(n, found);
+  for (;;) {
+    TM2_RETURN_IF_ERROR(gate_.Finish());
+    if (!gate_.result_ready()) break;
+    ++gate_windows_;
+    SoundEvent found[EventDetector::kMaxOut];
+    int n = 0;
+    if (gate_.tail_ready()) {
+      ++tail_windows_;
+      n = detector_.AddTail(gate_.window(), gate_.probabilities(), heard_until_, activity_,
+                            found);
+    } else {
+      n = AddWholeWindow(found);
+    }
+    TakeWindowEvents(n, found);
+  }
+  SoundEvent found[EventDetector::kMaxOut];
+  TakeWindowEvents(detector_.Flush(activity_, found), found);
   return Status::Ok();
 }
 
