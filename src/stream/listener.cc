@@ -1,6 +1,7 @@
 #include "stream/listener.h"
 
 #include <cstring>
+#include <initializer_list>
 
 namespace tm2 {
 namespace {
@@ -147,24 +148,31 @@ void Listener::KeepScreen() {
   r.first = screen_.window().first_sample;
   r.num = screen_.window().num_samples;  // a tail's: the samples it holds
   r.p = screen_.probabilities()[positive_];
+  r.tail = screen_.tail_ready();
   ++screen_windows_;
 }
 
 float Listener::Screening(const SoundEvent& e) const {
+  // Whole windows first; the tail (padded, so a weaker view) only when none
+  // of them holds enough of the event: long inputs keep their values.
   const int64_t kept = screen_windows_ < kScreenHistory ? screen_windows_ : kScreenHistory;
-  double sum = 0;
-  int n = 0;
-  for (int64_t i = screen_windows_ - kept; i < screen_windows_; ++i) {
-    const ScreenResult& r = screen_ring_[i % kScreenHistory];
-    const int64_t lo = r.first > e.onset ? r.first : e.onset;
-    const int64_t hi = r.first + r.num < e.offset ? r.first + r.num : e.offset;
-    const int64_t length = e.offset - e.onset < r.num ? e.offset - e.onset : r.num;
-    if (hi > lo && 2 * (hi - lo) >= length) {
-      sum += r.p;
-      ++n;
+  for (bool tail : {false, true}) {
+    double sum = 0;
+    int n = 0;
+    for (int64_t i = screen_windows_ - kept; i < screen_windows_; ++i) {
+      const ScreenResult& r = screen_ring_[i % kScreenHistory];
+      if (r.tail != tail) continue;
+      const int64_t lo = r.first > e.onset ? r.first : e.onset;
+      const int64_t hi = r.first + r.num < e.offset ? r.first + r.num : e.offset;
+      const int64_t length = e.offset - e.onset < r.num ? e.offset - e.onset : r.num;
+      if (hi > lo && 2 * (hi - lo) >= length) {
+        sum += r.p;
+        ++n;
+      }
     }
+    if (n) return static_cast<float>(sum / n);
   }
-  return n ? static_cast<float>(sum / n) : -1.0f;
+  return -1.0f;
 }
 
 void Listener::TakeWindowEvents(int n, const SoundEvent* found) {

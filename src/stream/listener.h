@@ -10,7 +10,9 @@
 // from Finish() at the end. A cough event's screening probability is the
 // mean of the screening model's positive-label probability over its
 // windows that hold at least half of the event (half of the window, for
-// events longer than one), among the last kScreenHistory windows.
+// events longer than one), among the last kScreenHistory windows; the
+// screening tail at the end of input counts only for an event no whole
+// screening window holds enough of (a recording shorter than a window).
 // Allocates nothing after Init; memory is the caller's arena.
 //
 //   tm2::ListenerOptions o;                // 16 kHz mono, default hops
@@ -104,6 +106,7 @@ class Listener {
   struct ScreenResult {
     int64_t first = 0, num = 0;
     float p = 0;
+    bool tail = false;  // the padded tail Finish ran
   };
   Status FeedScreen(const PcmView& pcm);
   void TakeWindowEvents(int n, const SoundEvent* found);
