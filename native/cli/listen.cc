@@ -110,20 +110,40 @@ int Listen(int argc, char** argv) {
                 }
                 if (!runner.result_ready()) return true;
                 const int top = runner.top_class();
-                PrintWindow(gate.model, runner.window(), top, runner.probabilities()[top],
+                PrintWindow(gate.model, runner.window(), top, runner.probabilities()[top], false,
                             seconds_per_sample);
                 ++windows;
                 return true;
               },
               &error);
+    // The end of input: windows still due, then the tail (the first window
+    // not completed, cut at the end and padded as a short clip is).
+    bool tail = false;
+    for (Status fs = Status::Ok(); ok;) {
+      const auto t0 = Clock::now();
+      fs = runner.Finish();
+      compute_s += std::chrono::duration<double>(Clock::now() - t0).count();
+      if (!fs.ok()) {
+        ok = false;
+        error = input + ": " + fs.message();
+      }
+      if (!ok || !runner.result_ready()) break;
+      const int top = runner.top_class();
+      tail = runner.tail_ready();
+      PrintWindow(gate.model, runner.window(), top, runner.probabilities()[top], tail,
+                  seconds_per_sample);
+      ++windows;
+    }
     char line[200];
     std::snprintf(line, sizeof(line), "%lld windows (hop %d frames = %.3f s, window %.3f s)",
                   static_cast<long long>(windows), runner.stream().hop_frames(),
                   runner.stream().hop_samples() * seconds_per_sample,
                   runner.stream().window_samples() * seconds_per_sample);
     summary_line = line;
-    if (ok && windows == 0)
-      std::fprintf(stderr, "tinym2 listen: the input is shorter than one window (%.3f s)\n",
+    if (ok && windows == 1 && tail)
+      std::fprintf(stderr,
+                   "tinym2 listen: the input is shorter than one window (%.3f s): its one "
+                   "window is the clip padded with silence, as `tinym2 run` pads it\n",
                    runner.stream().window_samples() * seconds_per_sample);
   } else {
     ListenerOptions o;
@@ -190,16 +210,19 @@ int Listen(int argc, char** argv) {
     windows = listener.gate_windows();
     char line[200];
     std::snprintf(line, sizeof(line),
-                  "%lld events from %lld gate windows (hop %.3f s) and %lld screening windows",
+                  "%lld events from %lld gate windows (hop %.3f s%s) and %lld screening windows",
                   static_cast<long long>(events), static_cast<long long>(windows),
                   listener.gate().stream().hop_samples() * seconds_per_sample,
+                  listener.tail_windows() ? ", the last a padded tail" : "",
                   static_cast<long long>(listener.screen_windows()));
     summary_line = line;
-    // Say why nothing was found rather than print an empty result as if the
-    // audio held no sound: the gate needs one whole window.
-    if (s.ok() && windows == 0)
-      std::fprintf(stderr, "tinym2 listen: the input is shorter than one gate window (%.3f s): "
-                   "nothing was classified\n",
+    // Say that a short recording was judged as one padded clip (the page and
+    // `tinym2 run` do the same), not windowed.
+    if (s.ok() && windows == listener.tail_windows() && windows > 0)
+      std::fprintf(stderr,
+                   "tinym2 listen: the input is shorter than one gate window (%.3f s): it was "
+                   "classified as one clip padded with silence, as the page and `tinym2 run` "
+                   "do\n",
                    listener.gate().stream().window_samples() * seconds_per_sample);
   }
 

@@ -25,13 +25,14 @@ void PrintEvent(const Model& gate, const SoundEvent& e, double seconds_per_sampl
               screening_text);
 }
 
-void PrintWindow(const Model& model, const StreamWindow& w, int top, float probability,
+void PrintWindow(const Model& model, const StreamWindow& w, int top, float probability, bool tail,
                  double seconds_per_sample) {
   std::printf("{\"window\": %lld, \"start\": %.3f, \"end\": %.3f, \"top\": %s, "
-              "\"probability\": %.4f}\n",
+              "\"probability\": %.4f, \"tail\": %s}\n",
               static_cast<long long>(w.index), w.first_sample * seconds_per_sample,
               (w.first_sample + w.num_samples) * seconds_per_sample,
-              JsonString(model.label(top)).c_str(), static_cast<double>(probability));
+              JsonString(model.label(top)).c_str(), static_cast<double>(probability),
+              tail ? "true" : "false");
   std::fflush(stdout);
 }
 

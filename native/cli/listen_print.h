@@ -25,8 +25,10 @@ std::string JsonString(const char* s);
 
 // {"type": ..., "time": ..., "duration": ..., "confidence": ..., "screening": ...}
 void PrintEvent(const Model& gate, const SoundEvent& e, double seconds_per_sample);
-// {"window": ..., "start": ..., "end": ..., "top": ..., "probability": ...}
-void PrintWindow(const Model& model, const StreamWindow& w, int top, float probability,
+// {"window": ..., "start": ..., "end": ..., "top": ..., "probability": ..., "tail": ...};
+// tail = the last window at the end of input, cut there and padded with
+// silence (end = the end of input).
+void PrintWindow(const Model& model, const StreamWindow& w, int top, float probability, bool tail,
                  double seconds_per_sample);
 
 // Events per gate label over a stretch of the stream.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `tinym2 listen` end to end: events (with the shipped models found by
 # default) from WAV files, the same from raw s16le on stdin, a clean stop
-# on SIGINT that prints the event held, the per-window output, and clear
-# errors for bad input.
+# on SIGINT that prints the event held, the per-window output with the
+# tail at the end, a recording shorter than one window classified as `tinym2
+# run` classifies it, and clear errors for bad input.
 #   listen_test.sh SOURCE_DIR [EMULATOR ...] TINYM2
 set -uo pipefail
 src=$1
@@ -33,7 +34,8 @@ for kind in cough counting breathing; do
   fi
   echo "$out" | tail -1 | grep -q "^{\"summary\": \"total\", \"from\": 0.000, \"to\": 5.000, .*\"$kind\": 1\b" ||
     fail "$kind: no total summary counting it"
-  grep -q '^# 1 events from 6 gate windows' "$dir/err" || fail "$kind: no stderr line"
+  grep -q '^# 1 events from 7 gate windows (hop 0.512 s, the last a padded tail)' "$dir/err" ||
+    fail "$kind: no stderr line (6 whole windows and the tail)"
 done
 
 # Periodic summaries every 2 s of audio, then the rest and the total.
@@ -68,18 +70,30 @@ grep -q 'stopped by a signal' "$dir/err" || fail "SIGINT: not reported"
 
 # Per-window output of one model (any one-branch model).
 out=$("${run[@]}" listen --windows --gate "$gate" "$clip" 2>"$dir/err") || fail "--windows exited $?"
-[ "$(echo "$out" | wc -l)" -eq 3 ] || fail "expected 3 windows of 2.064 s every 1.024 s in 5 s"
-echo "$out" | head -1 | grep -q '^{"window": 0, "start": 0.000, "end": 2.064, "top": "[a-z]*", "probability": [01]\.[0-9]\{4\}}$' ||
+[ "$(echo "$out" | wc -l)" -eq 4 ] ||
+  fail "expected 3 windows of 2.064 s every 1.024 s in 5 s and the tail"
+echo "$out" | head -1 | grep -q '^{"window": 0, "start": 0.000, "end": 2.064, "top": "[a-z]*", "probability": [01]\.[0-9]\{4\}, "tail": false}$' ||
   fail "first window line is not the expected JSON"
-echo "$out" | tail -1 | grep -q '"window": 2, "start": 2.048, "end": 4.112' || fail "third window's times"
-grep -q '^# 3 windows (hop 64 frames' "$dir/err" || fail "no windows line on stderr"
+echo "$out" | sed -n 3p | grep -q '"window": 2, "start": 2.048, "end": 4.112' || fail "third window's times"
+echo "$out" | tail -1 | grep -q '"window": 3, "start": 3.072, "end": 5.000, .*"tail": true}$' ||
+  fail "the tail (3.072 s to the end) is missing"
+grep -q '^# 4 windows (hop 64 frames' "$dir/err" || fail "no windows line on stderr"
 raw=$(tail -c +45 "$clip" | "${run[@]}" listen --windows --gate "$gate" - 2>/dev/null)
 [ "$raw" = "$out" ] || fail "stdin gave other windows than the file"
 
-# A clip shorter than one gate window (1.1 s at 48 kHz) is not silently
-# "no events": stderr says why.
-"${run[@]}" listen "$audio/covid_telegram_cough_48k.wav" >/dev/null 2>"$dir/err" || fail "short clip exited $?"
-grep -q "shorter than one gate window" "$dir/err" || fail "short clip: no note on stderr"
+# A cough shorter than one gate window (0.98 s, call-centre telephone) is
+# classified as one clip padded with silence: the label, confidence and
+# screening `tinym2 run` gives on the same file; stderr says so.
+short="$audio/covid_callcenter_short_cough_8k_stereo.wav"
+out=$("${run[@]}" listen "$short" 2>"$dir/err") || fail "short clip exited $?"
+echo "$out" | head -1
+grep -q "shorter than one gate window (2.064 s): it was classified as one clip" "$dir/err" ||
+  fail "short clip: no note on stderr"
+gate_p=$("${run[@]}" run "$gate" "$short" | awk '$1 == "cough" {print $2}')
+screen_p=$("${run[@]}" run "$src/models/covid-cough.tm2" "$short" | awk '$1 == "positive" {print $2}')
+[ -n "$gate_p" ] && [ -n "$screen_p" ] || fail "tinym2 run gave no cough/positive line"
+echo "$out" | grep -q "^{\"type\": \"cough\", .*\"confidence\": $gate_p, \"screening\": $screen_p}$" ||
+  fail "short cough: expected one cough event of confidence $gate_p, screening $screen_p (tinym2 run)"
 "${run[@]}" listen "$clip" >/dev/null 2>"$dir/err"
 grep -q "shorter than" "$dir/err" && fail "a 5 s clip was called shorter than one window"
 

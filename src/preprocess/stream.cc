@@ -201,6 +201,8 @@ void StreamPreprocessor::Reset() {
   next_window_ = 0;
   ready_window_ = -1;
   window_ready_ = false;
+  tail_samples_ = 0;
+  tail_done_ = false;
   if (state_) state_->frame_held = false;
 }
 
@@ -221,6 +223,8 @@ Status StreamPreprocessor::Push(const PcmView& pcm, size_t* consumed) {
     return Status::Error(kArg, "pcm: sample pointer is null");
   if (pcm.f32 && pcm.s16) return Status::Error(kArg, "pcm: both f32 and s16 samples are set");
   window_ready_ = false;
+  tail_samples_ = 0;
+  tail_done_ = false;
   StreamState& s = *state_;
   const PreprocessParams& p = s.params;
   size_t used = 0;
@@ -299,17 +303,76 @@ void StreamPreprocessor::ComputeFrame() {
 
 void StreamPreprocessor::ComputeEdgeFrame(int64_t window, int frame_in_window) {
   StreamState& s = *state_;
+  const int64_t at = EdgeSlot(window, frame_in_window) * s.params.num_features();
+  ComputeClipFrame(window, frame_in_window, window_samples_, s.clip_model_len, s.edge_rows + at,
+                   s.float_edge_rows ? s.float_edge_rows + at : nullptr);
+}
+
+void StreamPreprocessor::ComputeClipFrame(int64_t window, int frame_in_window,
+                                          int64_t clip_samples, int64_t clip_model_len,
+                                          int8_t* q_out, float* f_out) {
+  StreamState& s = *state_;
   const PreprocessParams& p = s.params;
   // As the batch path sees the clip: input outside it, and model samples
-  // before it, are 0. Window starts are whole input samples (Prepare), so
-  // clip sample m has the stream's resampling phase.
-  const HistoryView view{s.history, s.history_size, window * hop_samples_, window_samples_};
+  // past its model-rate length, are 0. Window starts are whole input
+  // samples (Prepare), so clip sample m has the stream's resampling phase.
+  const HistoryView view{s.history, s.history_size, window * hop_samples_, clip_samples};
   const MonoSource source{&FillFromHistory, &view};
   s.resampler.Produce(source, static_cast<int64_t>(frame_in_window) * p.frame_step - 1,
-                      p.frame_length + 1, s.clip_model_len, s.clip_frame);
+                      p.frame_length + 1, clip_model_len, s.clip_frame);
   s.FrameFeatures(s.clip_frame, s.row);
-  const int64_t at = EdgeSlot(window, frame_in_window) * p.num_features();
-  StoreRow(s.row, s.edge_rows + at, s.float_edge_rows ? s.float_edge_rows + at : nullptr);
+  StoreRow(s.row, q_out, f_out);
+}
+
+Status StreamPreprocessor::Finish() {
+  if (!state_)
+    return Status::Error(StatusCode::kNotReady, "stream: Finish before a successful Prepare");
+  if (tail_done_) {
+    window_ready_ = false;
+    tail_samples_ = 0;
+    return Status::Ok();
+  }
+  size_t used = 0;
+  TM2_RETURN_IF_ERROR(
+      Push(PcmView::S16(nullptr, 0, options_.input_rate, options_.channels), &used));
+  if (window_ready_) return Status::Ok();
+  MakeTail();
+  tail_done_ = true;
+  return Status::Ok();
+}
+
+// The first incomplete window as the batch path computes its clip, cut at
+// the end of input. Its frames already computed (received_ covered all
+// they read, so they lie inside the cut) are read where they are, as
+// ReadWindow reads a whole window's; the others are computed now from the
+// history ring, which holds what the next frame reads and so all later
+// frames' input before the end. They go to their ring slots: frames not
+// computed yet, whose slots hold frames older than this window.
+void StreamPreprocessor::MakeTail() {
+  StreamState& s = *state_;
+  const PreprocessParams& p = s.params;
+  const int64_t w = next_window_;
+  const int64_t start = w * hop_samples_;
+  const int64_t avail = received_ - start;
+  if (avail <= 0) return;  // the input ends where this window starts: nothing to add
+  const int64_t len = avail < window_samples_ ? avail : window_samples_;
+  const uint64_t in = options_.input_rate, out = p.sample_rate;
+  const int64_t model_len = static_cast<int64_t>((static_cast<uint64_t>(len) * out + in - 1) / in);
+  int64_t keep = preprocess_internal::FrameCount(model_len, p.frame_length, p.frame_step);
+  if (keep > p.num_frames) keep = p.num_frames;
+  const int n = p.num_frames;
+  const int64_t nf = p.num_features();
+  for (int i = 0; i < n; ++i) {
+    const int64_t t = w * hop_frames_ + i;
+    if (t < next_frame_) continue;
+    const int64_t at = (t % n) * nf;
+    float* f_out = s.float_rows ? s.float_rows + at : nullptr;
+    if (i < keep) ComputeClipFrame(w, i, len, model_len, s.rows + at, f_out);
+    else StoreRow(s.silence, s.rows + at, f_out);  // the batch path's padding
+  }
+  ready_window_ = w;
+  window_ready_ = true;
+  tail_samples_ = len;
 }
 
 int64_t StreamPreprocessor::EdgeSlot(int64_t window, int frame_in_window) const {
@@ -346,7 +409,9 @@ Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
   const int n = p.num_frames, nf = p.num_features();
   const int64_t w = ready_window_;
   for (int i = 0; i < n; ++i) {
-    const bool edge = i < s.edge_left || i >= s.right_start;
+    // A tail's frames not computed before Finish are in the ring (MakeTail).
+    const bool computed = tail_samples_ == 0 || w * hop_frames_ + i < next_frame_;
+    const bool edge = computed && (i < s.edge_left || i >= s.right_start);
     const int64_t at = (edge ? EdgeSlot(w, i) : (w * hop_frames_ + i) % n) * nf;
     std::memcpy(quantized + static_cast<size_t>(i) * nf, (edge ? s.edge_rows : s.rows) + at, nf);
     if (features)
@@ -356,7 +421,7 @@ Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
   if (where) {
     where->index = w;
     where->first_sample = w * hop_samples_;
-    where->num_samples = window_samples_;
+    where->num_samples = tail_samples_ > 0 ? tail_samples_ : window_samples_;
   }
   return Status::Ok();
 }

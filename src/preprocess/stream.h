@@ -101,7 +101,22 @@ class StreamPreprocessor {
   // chunk that holds them (the stream stays usable). Allocates nothing.
   Status Push(const PcmView& pcm, size_t* consumed);
 
+  // End of input: call after the last Push, again until no window is
+  // ready. Each call readies the next whole window whose input is all in
+  // (as a 0-frame Push would), and once none is left the tail: the first
+  // window not yet complete, cut at the end of input, byte for byte what
+  // Preprocessor::Run gives on exactly the input samples [first_sample,
+  // first_sample + num_samples) - frames past the cut are the batch path's
+  // silence padding (a short clip). `where->num_samples` of a tail is the
+  // samples it holds (< window_samples() unless the input ended inside the
+  // right edge); no tail when the input ends where a window starts. Push
+  // may follow (the stream goes on; the tail was a look ahead). Allocates
+  // nothing.
+  Status Finish();
+
   bool window_ready() const { return window_ready_; }
+  // The ready window is the tail (Finish) rather than a whole window.
+  bool tail_ready() const { return window_ready_ && tail_samples_ > 0; }
 
   // The ready window: num_frames x num_features int8 features (the model
   // input) and, when `features` is not null, their float values (only if
@@ -130,6 +145,12 @@ class StreamPreprocessor {
  private:
   void ComputeFrame();
   void ComputeEdgeFrame(int64_t window, int frame_in_window);
+  // Frame `frame_in_window` of the clip [window start, + clip_samples)
+  // that the batch path would compute, from the history ring, into `q_out`
+  // (and `f_out` if not null).
+  void ComputeClipFrame(int64_t window, int frame_in_window, int64_t clip_samples,
+                        int64_t clip_model_len, int8_t* q_out, float* f_out);
+  void MakeTail();
   int64_t EdgeSlot(int64_t window, int frame_in_window) const;
   // Quantizes the float row into the int8 ring (and keeps it if asked).
   void StoreRow(const float* row, int8_t* q_out, float* f_out) const;
@@ -148,6 +169,8 @@ class StreamPreprocessor {
   int64_t next_window_ = 0;   // the next window to complete
   int64_t ready_window_ = -1;
   bool window_ready_ = false;
+  int64_t tail_samples_ = 0;  // > 0: the ready window is the tail of this many samples
+  bool tail_done_ = false;    // Finish gave the tail (or found none) since the last Push
 };
 
 }  // namespace tm2

@@ -159,12 +159,22 @@ void EventDetector::Vote(const float* p, double share, double* q) const {
 
 int EventDetector::AddWindow(const StreamWindow& w, const float* p, const ActivityTracker& a,
                              SoundEvent* out) {
+  return Add(w, p, w.first_sample, true, a, out);
+}
+
+int EventDetector::AddTail(const StreamWindow& w, const float* p, int64_t seen_until,
+                           const ActivityTracker& a, SoundEvent* out) {
+  return Add(w, p, seen_until, false, a, out);
+}
+
+int EventDetector::Add(const StreamWindow& w, const float* p, int64_t seen_until, bool background,
+                       const ActivityTracker& a, SoundEvent* out) {
   int n = 0;
   Scan(a, out, &n);
   const int64_t start = w.first_sample, end = w.first_sample + w.num_samples;
   const int64_t block = a.block_samples();
   const int in_window = static_cast<int>((end - start + block - 1) / block);
-  if (a.CountActive(start, end) == 0) {
+  if (background && a.CountActive(start, end) == 0) {
     // Background alone: what the gate says when nothing sounds.
     const double seen = static_cast<double>(background_windows_ + 1);
     const double rate = background_windows_ < 16 ? 1.0 / seen : 1.0 / 16;
@@ -175,7 +185,8 @@ int EventDetector::AddWindow(const StreamWindow& w, const float* p, const Activi
     Segment& s = segments_[i];
     const int64_t lo = s.onset > start ? s.onset : start;
     const int64_t hi = s.offset < end ? s.offset : end;
-    if (hi <= lo) continue;
+    if (hi <= lo || hi <= seen_until) continue;
+    if (lo < seen_until && a.CountActive(seen_until, hi) == 0) continue;  // heard already
     const int mine = a.CountActive(lo, hi);
     if (mine == 0) continue;
     const double share = static_cast<double>(mine) / in_window;

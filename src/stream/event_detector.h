@@ -93,6 +93,15 @@ class EventDetector {
   // `out`, returns how many (0..kMaxOut).
   int AddWindow(const StreamWindow& window, const float* probabilities,
                 const ActivityTracker& activity, SoundEvent* out);
+  // The tail at the end of input (StreamRunner::Finish: the first window
+  // not completed, cut at the end and padded with silence as a short clip
+  // is): it votes as a window does, but only for segments with sound at or
+  // after `seen_until` (the end of the last whole window, 0 if none), so
+  // audio the whole windows heard gets no second vote and a long input's
+  // events change only where it ended inside a sound. Not a background
+  // sample (its padding is digital silence, not the room).
+  int AddTail(const StreamWindow& window, const float* probabilities, int64_t seen_until,
+              const ActivityTracker& activity, SoundEvent* out);
   // Ends the stream: every segment held becomes final (0..kMaxOut).
   int Flush(const ActivityTracker& activity, SoundEvent* out);
 
@@ -110,6 +119,9 @@ class EventDetector {
     double score[kMaxClasses] = {};
   };
   void Scan(const ActivityTracker& a, SoundEvent* out, int* n);
+  // AddWindow and AddTail: votes for segments with sound from `seen_until`.
+  int Add(const StreamWindow& window, const float* p, int64_t seen_until, bool background,
+          const ActivityTracker& a, SoundEvent* out);
   // The window's vote for a segment filling `share` of it (0 < share <= 1).
   void Vote(const float* p, double share, double* q) const;
   void Start(int64_t onset, int64_t offset, SoundEvent* out, int* n);

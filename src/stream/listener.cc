@@ -1,6 +1,7 @@
 #include "stream/listener.h"
 
 #include <cstring>
+#include <initializer_list>
 
 namespace tm2 {
 namespace {
@@ -114,7 +115,7 @@ void Listener::Reset() {
   if (has_screen_) screen_.Reset();
   activity_.Reset();
   detector_.Reset();
-  screen_windows_ = gate_windows_ = frames_ = 0;
+  screen_windows_ = gate_windows_ = tail_windows_ = frames_ = heard_until_ = 0;
   num_events_ = 0;
 }
 
@@ -129,11 +130,7 @@ Status Listener::FeedScreen(const PcmView& pcm) {
     TM2_RETURN_IF_ERROR(screen_.Push(rest, &used));
     done += used;
     if (screen_.result_ready()) {
-      ScreenResult& r = screen_ring_[screen_windows_ % kScreenHistory];
-      r.first = screen_.window().first_sample;
-      r.num = screen_.window().num_samples;
-      r.p = screen_.probabilities()[positive_];
-      ++screen_windows_;
+      KeepScreen();
     } else if (used == 0) {
       break;  // nothing more in this block
     }
@@ -141,21 +138,41 @@ Status Listener::FeedScreen(const PcmView& pcm) {
   return Status::Ok();
 }
 
+int Listener::AddWholeWindow(SoundEvent* found) {
+  heard_until_ = gate_.window().first_sample + gate_.window().num_samples;
+  return detector_.AddWindow(gate_.window(), gate_.probabilities(), activity_, found);
+}
+
+void Listener::KeepScreen() {
+  ScreenResult& r = screen_ring_[screen_windows_ % kScreenHistory];
+  r.first = screen_.window().first_sample;
+  r.num = screen_.window().num_samples;  // a tail's: the samples it holds
+  r.p = screen_.probabilities()[positive_];
+  r.tail = screen_.tail_ready();
+  ++screen_windows_;
+}
+
 float Listener::Screening(const SoundEvent& e) const {
+  // Whole windows first; the tail (padded, so a weaker view) only when none
+  // of them holds enough of the event: long inputs keep their values.
   const int64_t kept = screen_windows_ < kScreenHistory ? screen_windows_ : kScreenHistory;
-  double sum = 0;
-  int n = 0;
-  for (int64_t i = screen_windows_ - kept; i < screen_windows_; ++i) {
-    const ScreenResult& r = screen_ring_[i % kScreenHistory];
-    const int64_t lo = r.first > e.onset ? r.first : e.onset;
-    const int64_t hi = r.first + r.num < e.offset ? r.first + r.num : e.offset;
-    const int64_t length = e.offset - e.onset < r.num ? e.offset - e.onset : r.num;
-    if (hi > lo && 2 * (hi - lo) >= length) {
-      sum += r.p;
-      ++n;
+  for (bool tail : {false, true}) {
+    double sum = 0;
+    int n = 0;
+    for (int64_t i = screen_windows_ - kept; i < screen_windows_; ++i) {
+      const ScreenResult& r = screen_ring_[i % kScreenHistory];
+      if (r.tail != tail) continue;
+      const int64_t lo = r.first > e.onset ? r.first : e.onset;
+      const int64_t hi = r.first + r.num < e.offset ? r.first + r.num : e.offset;
+      const int64_t length = e.offset - e.onset < r.num ? e.offset - e.onset : r.num;
+      if (hi > lo && 2 * (hi - lo) >= length) {
+        sum += r.p;
+        ++n;
+      }
     }
+    if (n) return static_cast<float>(sum / n);
   }
-  return n ? static_cast<float>(sum / n) : -1.0f;
+  return -1.0f;
 }
 
 void Listener::TakeWindowEvents(int n, const SoundEvent* found) {
@@ -189,8 +206,7 @@ Status Listener::Push(const PcmView& pcm, size_t* consumed) {
     if (gate_.result_ready()) {
       ++gate_windows_;
       SoundEvent found[EventDetector::kMaxOut];
-      const int n = detector_.AddWindow(gate_.window(), gate_.probabilities(), activity_, found);
-      TakeWindowEvents(n, found);
+      TakeWindowEvents(AddWholeWindow(found), found);
     } else if (used == 0) {
       // The stream takes at least a frame of a non-empty block; a caller
       // looping on *consumed would otherwise spin.
@@ -203,18 +219,32 @@ Status Listener::Push(const PcmView& pcm, size_t* consumed) {
 Status Listener::Finish() {
   num_events_ = 0;
   if (!ready_) return Status::Error(StatusCode::kNotReady, "listener: Finish before a successful Init");
-  // A 0-frame block completes frames whose input is already in.
-  SoundEvent found[2 * EventDetector::kMaxOut];
-  int n = 0;
-  const StreamOptions& so = gate_stream_options_;
-  size_t used = 0;
-  TM2_RETURN_IF_ERROR(gate_.Push(PcmView::S16(nullptr, 0, so.input_rate, so.channels), &used));
-  if (gate_.result_ready()) {
-    ++gate_windows_;
-    n += detector_.AddWindow(gate_.window(), gate_.probabilities(), activity_, found);
+  // Screening first, so that the events below find every screening window,
+  // the tail (cut at the end, padded as a short clip is) among them.
+  if (has_screen_) {
+    for (;;) {
+      TM2_RETURN_IF_ERROR(screen_.Finish());
+      if (!screen_.result_ready()) break;
+      KeepScreen();
+    }
   }
-  n += detector_.Flush(activity_, found + n);
-  TakeWindowEvents(n, found);
+  for (;;) {
+    TM2_RETURN_IF_ERROR(gate_.Finish());
+    if (!gate_.result_ready()) break;
+    ++gate_windows_;
+    SoundEvent found[EventDetector::kMaxOut];
+    int n = 0;
+    if (gate_.tail_ready()) {
+      ++tail_windows_;
+      n = detector_.AddTail(gate_.window(), gate_.probabilities(), heard_until_, activity_,
+                            found);
+    } else {
+      n = AddWholeWindow(found);
+    }
+    TakeWindowEvents(n, found);
+  }
+  SoundEvent found[EventDetector::kMaxOut];
+  TakeWindowEvents(detector_.Flush(activity_, found), found);
   return Status::Ok();
 }
 

@@ -10,7 +10,9 @@
 // from Finish() at the end. A cough event's screening probability is the
 // mean of the screening model's positive-label probability over its
 // windows that hold at least half of the event (half of the window, for
-// events longer than one), among the last kScreenHistory windows.
+// events longer than one), among the last kScreenHistory windows; the
+// screening tail at the end of input counts only for an event no whole
+// screening window holds enough of (a recording shorter than a window).
 // Allocates nothing after Init; memory is the caller's arena.
 //
 //   tm2::ListenerOptions o;                // 16 kHz mono, default hops
@@ -74,7 +76,14 @@ class Listener {
   // up; *consumed = frames taken (push the rest again). Same block rules as
   // StreamPreprocessor::Push (the Init rate and channels).
   Status Push(const PcmView& pcm, size_t* consumed);
-  // End of input (or a stop): finishes the last window and the event held.
+  // End of input (or a stop): runs the windows still due, then the tail -
+  // the first gate window not completed, cut at the end of input and
+  // padded with silence exactly as the page and the factory pad a short
+  // clip (StreamRunner::Finish) - and makes the events held final. A
+  // recording shorter than one window is classified this way as one clip.
+  // The tail votes only for sounds that reach past the last whole window
+  // (EventDetector::AddTail); the screening model's tail is kept the same
+  // way for the events' screening. Push may follow (the stream goes on).
   Status Finish();
   // Starts a new stream at sample 0, dropping what is held.
   void Reset();
@@ -87,7 +96,8 @@ class Listener {
   bool screening() const { return has_screen_; }
   int screened_label() const { return screened_label_; }
   int64_t frames_pushed() const { return frames_; }
-  int64_t gate_windows() const { return gate_windows_; }
+  int64_t gate_windows() const { return gate_windows_; }  // tails included
+  int64_t tail_windows() const { return tail_windows_; }  // gate tails run by Finish
   int64_t screen_windows() const { return screen_windows_; }
   const ActivityTracker& activity() const { return activity_; }
   const EventDetector& detector() const { return detector_; }
@@ -96,10 +106,13 @@ class Listener {
   struct ScreenResult {
     int64_t first = 0, num = 0;
     float p = 0;
+    bool tail = false;  // the padded tail Finish ran
   };
   Status FeedScreen(const PcmView& pcm);
   void TakeWindowEvents(int n, const SoundEvent* found);
   float Screening(const SoundEvent& e) const;
+  void KeepScreen();  // the screening runner's result into the ring
+  int AddWholeWindow(SoundEvent* found);  // the gate's whole window to the detector
 
   StreamRunner gate_;
   StreamOptions gate_stream_options_;
@@ -113,6 +126,8 @@ class Listener {
   ScreenResult screen_ring_[kScreenHistory];
   int64_t screen_windows_ = 0;
   int64_t gate_windows_ = 0;
+  int64_t tail_windows_ = 0;
+  int64_t heard_until_ = 0;  // end of the last whole gate window, in input frames
   int64_t frames_ = 0;
   SoundEvent events_[kMaxEvents];
   int num_events_ = 0;

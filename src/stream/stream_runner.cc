@@ -111,6 +111,18 @@ Status StreamRunner::Push(const PcmView& pcm, size_t* consumed) {
     return Status::Error(StatusCode::kNotReady, "stream runner: Push before a successful Init");
   result_ready_ = false;
   TM2_RETURN_IF_ERROR(stream_.Push(pcm, consumed));
+  return RunWindow();
+}
+
+Status StreamRunner::Finish() {
+  if (!window_features_)
+    return Status::Error(StatusCode::kNotReady, "stream runner: Finish before a successful Init");
+  result_ready_ = false;
+  TM2_RETURN_IF_ERROR(stream_.Finish());
+  return RunWindow();
+}
+
+Status StreamRunner::RunWindow() {
   if (!stream_.window_ready()) return Status::Ok();
   TM2_RETURN_IF_ERROR(stream_.ReadWindow(window_features_, nullptr, &window_));
   TM2_RETURN_IF_ERROR(engine_.SetFeatures(0, window_features_, window_size_));

@@ -56,6 +56,14 @@ class StreamRunner {
   // stops (result_ready()), or until the block is used up; *consumed =
   // frames taken. Same rules as StreamPreprocessor::Push.
   Status Push(const PcmView& pcm, size_t* consumed);
+  // End of input: runs the model on the next window StreamPreprocessor::
+  // Finish readies (whole windows still due, then the tail cut at the end
+  // and padded as the batch path pads a short clip); call until
+  // !result_ready(). A tail's probabilities are exactly Engine::SetInput +
+  // Invoke on its samples (tail_ready(); window().num_samples is its
+  // length).
+  Status Finish();
+  bool tail_ready() const { return result_ready_ && stream_.tail_ready(); }
 
   // The last window's result, valid until the next Push or Reset.
   bool result_ready() const { return result_ready_; }
@@ -69,6 +77,8 @@ class StreamRunner {
   size_t arena_used() const { return arena_used_; }
 
  private:
+  Status RunWindow();  // the model on the stream's ready window, if any
+
   StreamPreprocessor stream_;
   Engine engine_;
   int8_t* window_features_ = nullptr;

@@ -38,6 +38,24 @@ StreamCheck StreamAndCompare(const PreprocessParams& params, StreamOptions optio
   const size_t size = static_cast<size_t>(stream.num_frames()) * stream.num_features();
   std::vector<int8_t> q(size), batch_q(size);
   std::vector<float> f(size), batch_f(size);
+  // The ready window against the batch path on its samples; false on an error.
+  auto compare = [&](int64_t index, StreamWindow* where) {
+    r.status = stream.ReadWindow(q.data(), f.data(), where);
+    if (!r.status.ok()) return false;
+    r.status = batch.Run(Slice(pcm, where->first_sample, static_cast<size_t>(where->num_samples)),
+                         batch_q.data(), batch_f.data());
+    if (!r.status.ok()) return false;
+    if (where->index != index || where->first_sample != index * stream.hop_samples() ||
+        std::memcmp(f.data(), batch_f.data(), sizeof(float) * size) != 0 || q != batch_q) {
+      if (r.mismatches++ == 0) {
+        r.first_mismatch = where->index;
+        for (size_t i = 0; i < size && r.first_mismatch_row < 0; ++i)
+          if (std::memcmp(&f[i], &batch_f[i], sizeof(float)) != 0 || q[i] != batch_q[i])
+            r.first_mismatch_row = static_cast<int64_t>(i) / stream.num_features();
+      }
+    }
+    return true;
+  };
   r.hash = Fnv1a64(nullptr, 0);
   size_t done = 0;
   int block = first_size;
@@ -55,20 +73,7 @@ StreamCheck StreamAndCompare(const PreprocessParams& params, StreamOptions optio
       in_block += used;
       if (!stream.window_ready()) continue;
       StreamWindow where;
-      r.status = stream.ReadWindow(q.data(), f.data(), &where);
-      if (!r.status.ok()) return r;
-      r.status = batch.Run(Slice(pcm, where.first_sample, static_cast<size_t>(where.num_samples)),
-                           batch_q.data(), batch_f.data());
-      if (!r.status.ok()) return r;
-      if (where.index != r.windows || where.first_sample != r.windows * stream.hop_samples() ||
-          std::memcmp(f.data(), batch_f.data(), sizeof(float) * size) != 0 || q != batch_q) {
-        if (r.mismatches++ == 0) {
-          r.first_mismatch = where.index;
-          for (size_t i = 0; i < size && r.first_mismatch_row < 0; ++i)
-            if (std::memcmp(&f[i], &batch_f[i], sizeof(float)) != 0 || q[i] != batch_q[i])
-              r.first_mismatch_row = static_cast<int64_t>(i) / stream.num_features();
-        }
-      }
+      if (!compare(r.windows, &where)) return r;
       r.hash = Fnv1a64(&where.index, sizeof(where.index), r.hash);
       r.hash = Fnv1a64(&where.first_sample, sizeof(where.first_sample), r.hash);
       r.hash = Fnv1a64(f.data(), sizeof(float) * size, r.hash);
@@ -79,7 +84,20 @@ StreamCheck StreamAndCompare(const PreprocessParams& params, StreamOptions optio
     done += n;
   }
   r.left_over = static_cast<int64_t>(pcm.frames) - last_end;
-  return r;
+  r.covered_to = last_end;
+  for (;;) {
+    r.status = stream.Finish();
+    if (!r.status.ok() || !stream.window_ready()) return r;
+    StreamWindow where;
+    if (!compare(r.windows + r.finished, &where)) return r;
+    r.covered_to = where.first_sample + where.num_samples;
+    ++r.finished;
+    if (stream.tail_ready()) {
+      ++r.tails;
+      r.tail_first = where.first_sample;
+      r.tail_samples = where.num_samples;
+    }
+  }
 }
 
 }  // namespace test

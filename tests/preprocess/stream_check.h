@@ -22,11 +22,19 @@ struct StreamCheck {
   int64_t first_mismatch_row = -1;  // frame of that window where it differs
   int64_t left_over = 0;   // input frames after the last window's clip
   uint64_t hash = 0;       // FNV-1a 64 of every window: index, first sample, floats, int8
+  // StreamPreprocessor::Finish at the end: the windows it gave (whole ones
+  // still due, then the tail), each compared with the batch path on its
+  // samples too (in mismatches), but not in `windows` or `hash`.
+  int64_t finished = 0;
+  int64_t tails = 0;
+  int64_t tail_first = -1, tail_samples = 0;  // where the tail lies
+  int64_t covered_to = 0;  // end of the last window's clip, Finish's included
 };
 
 // Pushes all of `pcm` (its rate and channels go into `options`) in blocks
 // whose sizes cycle through block_sizes[0..num_sizes), starting at
-// block_sizes[first_size % num_sizes].
+// block_sizes[first_size % num_sizes], then calls Finish until no window
+// is ready.
 StreamCheck StreamAndCompare(const PreprocessParams& params, StreamOptions options,
                              const PcmView& pcm, const size_t* block_sizes, int num_sizes,
                              int first_size);

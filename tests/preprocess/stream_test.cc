@@ -55,9 +55,11 @@ void LoadShipped(const char* name, ShippedModel* out) {
 // the batch path, and no window missed at the end: the input left after
 // the last window's clip is less than a hop plus the resampler's
 // look-ahead (its kernel's right half, 16 periods of the lower rate, plus
-// up to 7 padding taps, in input samples).
+// up to 7 padding taps, in input samples). Finish then covers the rest: a
+// tail reaching the end of input (or, when the input ends inside a
+// window's look-ahead, that whole window), equal to the batch path too.
 void RequireEqualToBatch(const StreamCheck& r, const StreamPreprocessor& geometry,
-                         uint32_t input_rate, const std::string& what) {
+                         uint32_t input_rate, const std::string& what, int64_t input_frames) {
   const uint32_t out = geometry.params().sample_rate;
   const int64_t lookahead = 16 * (input_rate > out ? input_rate : out) / out + 8;
   INFO(what << ": " << r.status.message() << ", " << r.windows << " windows, first mismatch "
@@ -69,6 +71,18 @@ void RequireEqualToBatch(const StreamCheck& r, const StreamPreprocessor& geometr
     CHECK(r.left_over < geometry.hop_samples() + lookahead);
   else
     CHECK(r.left_over < geometry.window_samples() + lookahead);
+  CHECK(r.tails <= 1);
+  CHECK(r.covered_to <= input_frames);
+  CHECK(input_frames - r.covered_to < lookahead);
+  if (r.tails == 1) {
+    CHECK(r.tail_samples > 0);
+    CHECK(r.tail_samples <= geometry.window_samples());
+    CHECK((r.tail_first + r.tail_samples == input_frames ||
+           r.tail_samples == geometry.window_samples()));
+  } else {
+    // No tail: the input ended where the next window would start.
+    CHECK(r.covered_to - geometry.window_samples() + geometry.hop_samples() >= input_frames);
+  }
 }
 
 // A prepared stream for the geometry figures of (params, options).
@@ -101,7 +115,45 @@ TEST_CASE("stream windows equal the batch path on the window's samples, shipped 
       REQUIRE(geometry.status.ok());
       const StreamCheck r = StreamAndCompare(p, o, pcm, kBlocks, kNumBlocks, c);
       RequireEqualToBatch(r, geometry.stream, wav.sample_rate,
-                          std::string(name) + " on " + kClips[c]);
+                          std::string(name) + " on " + kClips[c],
+                          static_cast<int64_t>(wav.frames()));
+    }
+  }
+}
+
+TEST_CASE("the tail at the end of input is the batch path's padded short clip", "[stream]") {
+  // The gate on real clips cut at lengths around its edges: one sample,
+  // under one frame, under a window (a short cough), a window and a few
+  // samples (inside the resampler's look-ahead: the last window is not yet
+  // complete), and a hop into the next window; 48 kHz and 8 kHz stereo.
+  ShippedModel gate;
+  LoadShipped("sound-gate", &gate);
+  const PreprocessParams p = gate.model.preprocess(0);
+  for (const char* clip : {"covid_telegram_cough_48k.wav", "covid_callcenter_cough_8k_stereo.wav"}) {
+    const WavData wav = ReadClip(clip);
+    StreamOptions o;
+    o.input_rate = wav.sample_rate;
+    o.channels = wav.channels;
+    o.hop_frames = 32;
+    PreparedStream geometry(p, o);
+    REQUIRE(geometry.status.ok());
+    const int64_t win = geometry.stream.window_samples(), hop = geometry.stream.hop_samples();
+    const int64_t one_frame = p.frame_length * static_cast<int64_t>(wav.sample_rate) / p.sample_rate;
+    for (int64_t cut : {int64_t{1}, one_frame - 1, one_frame + 1, win / 3, win - 1, win, win + 3,
+                        win + hop / 2, win + hop, win + hop + 1}) {
+      if (cut > static_cast<int64_t>(wav.frames())) continue;
+      const PcmView pcm = PcmView::S16(wav.samples.data(), static_cast<size_t>(cut),
+                                       wav.sample_rate, wav.channels);
+      const StreamCheck r = StreamAndCompare(p, o, pcm, kBlocks, kNumBlocks, static_cast<int>(cut));
+      RequireEqualToBatch(r, geometry.stream, wav.sample_rate,
+                          std::string(clip) + " cut at " + std::to_string(cut), cut);
+      // Shorter than a window: no whole window, the clip is one padded tail.
+      if (cut < win) {
+        CHECK(r.windows == 0);
+        CHECK(r.tails == 1);
+        CHECK(r.tail_first == 0);
+        CHECK(r.tail_samples == cut);
+      }
     }
   }
 }
@@ -131,9 +183,11 @@ TEST_CASE("every hop, one frame apart, and float input", "[stream]") {
         PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate, wav.channels);
     const PcmView f32 = PcmView::F32(as_float.data(), wav.frames(), wav.sample_rate, wav.channels);
     const StreamCheck a = StreamAndCompare(p, o, s16, kBlocks, kNumBlocks, 0);
-    RequireEqualToBatch(a, geometry.stream, wav.sample_rate, std::string("int16 ") + clip);
+    RequireEqualToBatch(a, geometry.stream, wav.sample_rate, std::string("int16 ") + clip,
+                        static_cast<int64_t>(wav.frames()));
     const StreamCheck b = StreamAndCompare(p, o, f32, kBlocks, kNumBlocks, 3);
-    RequireEqualToBatch(b, geometry.stream, wav.sample_rate, std::string("float ") + clip);
+    RequireEqualToBatch(b, geometry.stream, wav.sample_rate, std::string("float ") + clip,
+                        static_cast<int64_t>(wav.frames()));
     CHECK(a.windows > 50);
   }
 }
@@ -168,7 +222,8 @@ TEST_CASE("rates whose hops need several frames: 44.1, 22.05 and 11.025 kHz", "[
         p, o, PcmView::S16(longer.data(), longer.size(), r.rate, 1), kBlocks, kNumBlocks, 1);
     PreparedStream hop15(p, o);
     REQUIRE(hop15.status.ok());
-    RequireEqualToBatch(c, hop15.stream, r.rate, "sound-gate at " + std::to_string(r.rate) + " Hz");
+    RequireEqualToBatch(c, hop15.stream, r.rate, "sound-gate at " + std::to_string(r.rate) + " Hz",
+                        static_cast<int64_t>(longer.size()));
     CHECK(c.windows >= 10);
   }
 }
@@ -198,7 +253,8 @@ TEST_CASE("short steps (several edge frames) and steps longer than frames (gaps)
     const StreamCheck r = StreamAndCompare(p, o, pcm, kBlocks, kNumBlocks, 2);
     RequireEqualToBatch(r, geometry.stream, 48000,
                         "frame_length " + std::to_string(g.frame_length) + ", step " +
-                            std::to_string(g.frame_step));
+                            std::to_string(g.frame_step),
+                        static_cast<int64_t>(wav.frames()));
     CHECK(r.windows >= 5);
   }
 }
@@ -387,7 +443,7 @@ TEST_CASE("a long stream never fails and stays equal to the batch path", "[strea
   o.channels = 2;
   PreparedStream geometry(p, o);
   REQUIRE(geometry.status.ok());
-  RequireEqualToBatch(r, geometry.stream, 8000, "ten minutes");
+  RequireEqualToBatch(r, geometry.stream, 8000, "ten minutes", static_cast<int64_t>(frames));
   // (4,800,000 - 8016) / 4000 + 1: 1 s clips (8000 samples) every 0.5 s,
   // each complete 16 samples after its clip (the kernel's look-ahead).
   CHECK(r.windows == 1198);

@@ -237,6 +237,100 @@ TEST_CASE("listener merges sounds closer than the merge gap and drops short ones
   CHECK(run.events.size() == 1);
 }
 
+TEST_CASE("listener classifies a recording shorter than one window as the engine does",
+          "[stream]") {
+  // A 0.98 s call-centre cough (8 kHz stereo) is under the gate's 2.064 s
+  // window: Finish runs the tail, the clip padded with silence as the page
+  // (Engine::SetInput) pads it. With no window before it, the event's
+  // confidence is the engine's cough probability on the clip and its
+  // screening the screening model's, to the bit.
+  const LoadedModel gate(Shipped("sound-gate")), screen(Shipped("covid-cough"));
+  WavData wav;
+  std::string error;
+  REQUIRE(ReadWavFile("audio/covid_callcenter_short_cough_8k_stereo.wav", &wav, &error));
+  const PcmView clip =
+      PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate, wav.channels);
+  auto engine_p = [&](const Model& m, const char* label) {
+    size_t need = 0;
+    REQUIRE(Engine::ArenaBytes(m, &need).ok());
+    std::vector<uint8_t> arena(need);
+    Engine engine;
+    REQUIRE(engine.Init(m, arena.data(), arena.size()).ok());
+    REQUIRE(engine.SetInput(0, clip).ok());
+    REQUIRE(engine.Invoke().ok());
+    return engine.probabilities()[Label(m, label)];
+  };
+  const float cough_p = engine_p(gate.model, "cough");
+  const float positive_p = engine_p(screen.model, "positive");
+  ListenerOptions o;
+  o.input_rate = wav.sample_rate;
+  o.channels = wav.channels;
+  size_t need = 0;
+  REQUIRE(Listener::ArenaBytes(gate.model, &screen.model, o, &need).ok());
+  std::vector<uint8_t> arena(need);
+  Listener listener;
+  REQUIRE(listener.Init(gate.model, &screen.model, o, arena.data(), arena.size()).ok());
+  REQUIRE(wav.frames() < static_cast<size_t>(listener.gate().stream().window_samples()));
+  std::vector<SoundEvent> events;
+  for (size_t at = 0; at < wav.frames();) {
+    size_t used = 0;
+    const size_t n = std::min<size_t>(333, wav.frames() - at);
+    REQUIRE(listener
+                .Push(PcmView::S16(wav.samples.data() + at * wav.channels, n, wav.sample_rate,
+                                   wav.channels),
+                      &used)
+                .ok());
+    at += used;
+    CHECK(listener.num_events() == 0);
+  }
+  CHECK(listener.gate_windows() == 0);
+  REQUIRE(listener.Finish().ok());
+  for (int i = 0; i < listener.num_events(); ++i) events.push_back(listener.event(i));
+  INFO(Describe(events));
+  CHECK(listener.gate_windows() == 1);
+  CHECK(listener.tail_windows() == 1);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].label == Label(gate.model, "cough"));
+  CHECK(events[0].windows == 1);
+  CHECK(events[0].confidence == cough_p);
+  CHECK(events[0].screening == positive_p);
+  CHECK(events[0].offset <= static_cast<int64_t>(wav.frames()));
+}
+
+TEST_CASE("listener: the tail votes only for sound after the last whole window", "[stream]") {
+  // 10.24 s: whole gate windows (2.064 s every 0.512 s) end at 9.744 s at
+  // the latest, so a cough from 9.85 s is heard by the tail alone (from
+  // 8.192 s). Counting that ends at 8.25 s, inside this tail and that of
+  // the stream cut at 9.75 s (the same whole windows, a tail of other
+  // samples), but heard by whole windows, gets no tail's vote: the same
+  // event in both.
+  const LoadedModel gate(Shipped("sound-gate"));
+  const std::vector<int16_t> cough = Clip("coswara_cough_16k.wav");
+  const std::vector<int16_t> counting = Clip("coswara_counting_16k.wav");
+  size_t a = 0, b = 0;
+  SoundSpan(counting, &a, &b);
+  Stream s(10.24);
+  s.Add(counting, a, b, 8.25 - double(b - a) / kRate);
+  size_t ca = 0, cb = 0;
+  SoundSpan(cough, &ca, &cb);
+  const int64_t cough_at = s.Add(cough, ca, ca + kRate * 38 / 100, 9.85);
+  const Run run = Listen(gate.model, nullptr, s.pcm, 4096);
+  INFO(Describe(run.events));
+  REQUIRE(run.events.size() == 2);
+  const SoundEvent& late = run.events[1];
+  CHECK(std::llabs(late.onset - cough_at) <= kRate / 20);
+  CHECK(late.windows == 1);  // the tail's vote alone
+  CHECK(late.label == Label(gate.model, "cough"));
+  const std::vector<int16_t> cut(s.pcm.begin(), s.pcm.begin() + kRate * 975 / 100);
+  const Run before = Listen(gate.model, nullptr, cut, 4096);
+  REQUIRE(before.events.size() == 1);
+  CHECK(before.events[0].label == run.events[0].label);
+  CHECK(before.events[0].onset == run.events[0].onset);
+  CHECK(before.events[0].offset == run.events[0].offset);
+  CHECK(before.events[0].windows == run.events[0].windows);
+  CHECK(before.events[0].confidence == run.events[0].confidence);
+}
+
 TEST_CASE("listener hears nothing in three minutes of background", "[stream]") {
   const LoadedModel gate(Shipped("sound-gate"));
   Stream s(180);
