@@ -1,16 +1,20 @@
 // PCM augmentation on real fixture clips: seeded determinism, the SNR a
 // mix achieves, shifts (sample-exact, and a whole hop = one frame of the
-// core's features), the telephone band's pass and stop bands.
+// core's features), the telephone band's pass and stop bands, loud crops
+// of one length or of lengths drawn from a range.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "augment/band_limit.h"
 #include "augment/pcm_augment.h"
 #include "data/audio_file.h"
 #include "preprocess/preprocess.h"
+#include "recipe/recipe.h"
 
 using namespace tm2;
 using namespace tm2::factory;
@@ -178,4 +182,62 @@ TEST_CASE("a loud crop is a window among the loud ones, and recipes without crop
   CHECK(v_off.samples == v_ratio.samples);
   const Audio v_on = AugmentPcm(a, on, pool, r3);
   CHECK(v_on.samples.size() <= static_cast<size_t>(0.5 * a.sample_rate + 0.064 * a.sample_rate + 1));
+}
+
+TEST_CASE("crop lengths drawn from a range: seeded, inside the range, many lengths; bad ranges refused") {
+  // 4 s of a loud tone at 16 kHz: every window is loud, so the crop's
+  // length is the drawn one (no shift, so nothing is added to it).
+  const uint32_t rate = 16000;
+  Audio a;
+  a.channels = 1;
+  a.sample_rate = rate;
+  a.samples = Tone(440, rate, 4.0);
+  AugmentConfig c;
+  c.crop_seconds_min = 0.5;
+  c.crop_seconds_max = 2.0;
+  std::set<size_t> lengths;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    std::mt19937_64 r1(seed), r2(seed);
+    const Audio v = AugmentPcm(a, c, NoisePool{}, r1);
+    CHECK(v.samples == AugmentPcm(a, c, NoisePool{}, r2).samples);  // same seed, same view
+    CHECK(v.samples.size() >= static_cast<size_t>(0.5 * rate));
+    CHECK(v.samples.size() <= static_cast<size_t>(2.0 * rate));
+    lengths.insert(v.samples.size());
+  }
+  CHECK(lengths.size() >= 30);  // a length per view, not one length
+  size_t shorter = 0;
+  for (size_t n : lengths) shorter += n < static_cast<size_t>(1.25 * rate);
+  CHECK(shorter >= 10);  // spread over the range, not bunched at one end
+  CHECK(shorter <= 30);
+
+  // A range is a different view set from one length and from none.
+  AugmentConfig fixed, none;
+  fixed.crop_seconds = 1.0;
+  NoisePool pool;
+  CHECK(AugmentHash(c, pool) != AugmentHash(fixed, pool));
+  CHECK(AugmentHash(c, pool) != AugmentHash(none, pool));
+  AugmentConfig wider = c;
+  wider.crop_seconds_max = 2.5;
+  CHECK(AugmentHash(c, pool) != AugmentHash(wider, pool));
+
+  // Recipe parsing: both ends together, 0 < min <= max, not beside crop_seconds.
+  // The factory's tiny test recipe with an augment section spliced in.
+  std::ifstream in(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto with = [&text](const std::string& augment) {
+    std::string t = text.str();
+    t.insert(t.find('{') + 1, R"("augment": {"copies": 1, )" + augment + "},");
+    return ParseRecipe(t, "r");
+  };
+  const Recipe r = with(R"("crop_seconds_min": 0.5, "crop_seconds_max": 2.0)");
+  CHECK(r.augment.crop_seconds_min == Approx(0.5));
+  CHECK(r.augment.crop_seconds_max == Approx(2.0));
+  CHECK(r.augment.crop_seconds == 0);
+  CHECK_THROWS_WITH(with(R"("crop_seconds_max": 2.0)"), Catch::Contains("go together"));
+  CHECK_THROWS_WITH(with(R"("crop_seconds_min": 2.0, "crop_seconds_max": 1.0)"),
+                    Catch::Contains("crop_seconds_min <= crop_seconds_max"));
+  CHECK_THROWS_WITH(with(R"("crop_seconds_min": 0, "crop_seconds_max": 1.0)"), Catch::Contains("crop_seconds_min"));
+  CHECK_THROWS_WITH(with(R"("crop_seconds": 1.0, "crop_seconds_min": 0.5, "crop_seconds_max": 2.0)"),
+                    Catch::Contains("no crop_seconds beside them"));
 }

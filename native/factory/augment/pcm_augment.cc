@@ -122,6 +122,7 @@ uint64_t AugmentHash(const AugmentConfig& c, const NoisePool& pool) {
   mix(pool.hash);
   // Only when used, so views of recipes without crops keep their cache keys.
   if (c.crop_seconds > 0) { mix(c.crop_seconds); mix(c.crop_min_power_ratio); }
+  if (c.crop_seconds_max > 0) { mix(c.crop_seconds_min); mix(c.crop_seconds_max); mix(c.crop_min_power_ratio); }
   return h;
 }
 
@@ -137,13 +138,16 @@ Audio AugmentPcm(const Audio& in, const AugmentConfig& c, const NoisePool& pool,
   const double offset_u = unit(rng);
   const bool telephone = unit(rng) < c.telephone_probability;
   // Drawn last and only when used: views of recipes without crops stay the same.
-  const double crop_u = c.crop_seconds > 0 ? unit(rng) : 0;
+  const bool ranged = c.crop_seconds_max > 0;
+  const double crop_u = c.crop_seconds > 0 || ranged ? unit(rng) : 0;
+  const double crop_s = ranged ? c.crop_seconds_min + unit(rng) * (c.crop_seconds_max - c.crop_seconds_min)
+                               : c.crop_seconds;
 
   Audio out;
   out.channels = 1;
   out.sample_rate = in.sample_rate;
   std::vector<float> x = MixToMono(in);
-  if (c.crop_seconds > 0) x = LoudCrop(x, in.sample_rate, c.crop_seconds, c.crop_min_power_ratio, crop_u);
+  if (crop_s > 0) x = LoudCrop(x, in.sample_rate, crop_s, c.crop_min_power_ratio, crop_u);
   const float g = static_cast<float>(std::pow(10.0, gain_db / 20));
   for (float& v : x) v *= g;
   x = Shift(x, std::lround(shift_s * in.sample_rate));

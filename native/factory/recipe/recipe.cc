@@ -220,6 +220,13 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       c.crop_min_power_ratio = a.value("crop_min_power_ratio", c.crop_min_power_ratio);
       if (c.crop_seconds < 0 || c.crop_min_power_ratio <= 0 || c.crop_min_power_ratio > 1)
         Fail(path, "augment: crop_seconds >= 0, crop_min_power_ratio in (0, 1]");
+      if (a.contains("crop_seconds_min") != a.contains("crop_seconds_max"))
+        Fail(path, "augment: crop_seconds_min and crop_seconds_max go together");
+      c.crop_seconds_min = a.value("crop_seconds_min", c.crop_seconds_min);
+      c.crop_seconds_max = a.value("crop_seconds_max", c.crop_seconds_max);
+      if (a.contains("crop_seconds_max") &&
+          (c.crop_seconds > 0 || c.crop_seconds_min <= 0 || c.crop_seconds_max < c.crop_seconds_min))
+        Fail(path, "augment: 0 < crop_seconds_min <= crop_seconds_max, and no crop_seconds beside them");
       if (c.copies < 0 || c.gain_db < 0 || c.shift_ms < 0 || c.snr_db_low > c.snr_db_high ||
           c.noise_seconds <= 0 || c.time_masks < 0 || c.freq_masks < 0)
         Fail(path, "augment: copies, gain_db, shift_ms, masks >= 0, noise_seconds > 0, snr_db [low, high]");

@@ -116,6 +116,11 @@ struct AugmentConfig {
   // loudest one, so a long recording gives several different crops, not the
   // one loudest window every time. 0 = whole recording (the default).
   double crop_seconds = 0, crop_min_power_ratio = 0.25;
+  // crop_seconds_max > 0: each view's crop length is drawn uniformly from
+  // [crop_seconds_min, crop_seconds_max] instead of one crop_seconds, so
+  // every label is seen at many lengths, short ones padded to the window
+  // as the 0.3-1 s speech clips are (replaces crop_seconds; same windows).
+  double crop_seconds_min = 0, crop_seconds_max = 0;
 };
 
 struct DistillConfig {
