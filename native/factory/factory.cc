@@ -70,26 +70,39 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
                 res.evaluation_items, res.duplicates, res.quiet_dropped, res.other_modality, res.incomplete_groups);
   const int epochs = o.epochs > 0 ? o.epochs : r.train.epochs;
 
-  // Teacher (distillation): same data and features, its own architecture.
-  TinyNet teacher{nullptr};
-  double teacher_seconds = 0;
-  if (!r.distill.teacher.empty() && r.distill.weight > 0) {
-    const Recipe tr = LoadRecipe((fs::path(r.path).parent_path() / r.distill.teacher).string());
-    if (tr.branches.size() != r.branches.size())
-      throw std::runtime_error("teacher and student need the same branches");
-    for (size_t b = 0; b < tr.branches.size(); ++b)
-      if (FeatureParamsHash(tr.branches[b].preprocess) != FeatureParamsHash(r.branches[b].preprocess) ||
-          tr.branches[b].normalization != r.branches[b].normalization)
-        throw std::runtime_error("teacher and student need the same preprocessing");
-    torch::manual_seed(tr.train.seed);
-    teacher = TinyNet(tr);
-    teacher_seconds = Train(teacher, d.train, d.val, tr.train, MakeRun(tr, d, o, "teacher", epochs, tr.train.lr)).seconds;
+  // Teachers (distillation): same data and features, their own architectures.
+  // The first keeps the checkpoint tag "teacher", so one-teacher runs resume
+  // as before; further ones are "teacher2", "teacher3", ...
+  std::vector<TinyNet> teachers;
+  std::vector<Recipe> teacher_recipes;
+  std::vector<double> teacher_seconds;
+  if (r.distill.weight > 0) {
+    for (const std::string& tpath : r.distill.teachers) {
+      const Recipe tr = LoadRecipe((fs::path(r.path).parent_path() / tpath).string());
+      if (tr.branches.size() != r.branches.size())
+        throw std::runtime_error("teacher '" + tpath + "' and the student need the same branches");
+      for (size_t b = 0; b < tr.branches.size(); ++b)
+        if (FeatureParamsHash(tr.branches[b].preprocess) != FeatureParamsHash(r.branches[b].preprocess) ||
+            tr.branches[b].normalization != r.branches[b].normalization)
+          throw std::runtime_error("teacher '" + tpath + "' and the student need the same preprocessing");
+      const std::string tag = teachers.empty() ? "teacher" : "teacher" + std::to_string(teachers.size() + 1);
+      torch::manual_seed(tr.train.seed);
+      TinyNet t(tr);
+      teacher_seconds.push_back(Train(t, d.train, d.val, tr.train, MakeRun(tr, d, o, tag, epochs, tr.train.lr)).seconds);
+      teachers.push_back(t);
+      teacher_recipes.push_back(tr);
+    }
   }
+  const bool distilled = !teachers.empty();
 
   torch::manual_seed(r.train.seed);
   TinyNet net(r);
   TrainRun run = MakeRun(r, d, o, "float", epochs, r.train.lr);
-  if (teacher) { run.teacher = &teacher; run.kd_temperature = r.distill.temperature; run.kd_weight = r.distill.weight; }
+  if (distilled) {
+    for (TinyNet& t : teachers) run.teachers.push_back(&t);
+    run.kd_temperature = r.distill.temperature;
+    run.kd_weight = r.distill.weight;
+  }
   const TrainResult tres = Train(net, d.train, d.val, r.train, run);
   res.first_loss = tres.first_loss;
   res.last_loss = tres.last_loss;
@@ -99,12 +112,27 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
 
   // Rows of the results table: every metric on the same validation split.
   const uint64_t bseed = r.train.seed + 1000;
-  if (teacher) {
-    ResultRow t = MakeRow("float teacher", r.train.metric, PredictLogits(teacher, rep), rep, by_group, o.bootstrap, bseed);
-    const Recipe tr = LoadRecipe((fs::path(r.path).parent_path() / r.distill.teacher).string());
-    t.weight_bytes = ComputeStats(tr).params * 4;
-    t.seconds = teacher_seconds;
+  for (size_t k = 0; k < teachers.size(); ++k) {
+    const std::string name = teachers.size() == 1 ? "float teacher"
+                                                  : "float teacher " + std::to_string(k + 1) + " (" + teacher_recipes[k].name + ")";
+    ResultRow t = MakeRow(name, r.train.metric, PredictLogits(teachers[k], rep), rep, by_group, o.bootstrap, bseed);
+    t.weight_bytes = ComputeStats(teacher_recipes[k]).params * 4;
+    t.seconds = teacher_seconds[k];
     res.rows.push_back(t);
+  }
+  if (teachers.size() > 1) {
+    // The ensemble the student learns from, at temperature 1: log of the
+    // mean probability, so the row's metric is that of the averaged teachers.
+    std::vector<torch::Tensor> probs;
+    for (TinyNet& t : teachers) probs.push_back(torch::softmax(PredictLogits(t, rep), 1));
+    const auto mean = torch::stack(probs).mean(0);
+    ResultRow e = MakeRow("float teacher ensemble (mean probability)", r.train.metric, torch::log(mean.clamp_min(1e-12)),
+                          rep, by_group, o.bootstrap, bseed);
+    for (size_t k = 0; k < teachers.size(); ++k) {
+      e.weight_bytes += ComputeStats(teacher_recipes[k]).params * 4;
+      e.seconds += teacher_seconds[k];
+    }
+    res.rows.push_back(e);
   }
   // Channel-only baseline: the training positive rate of the item's source
   // as its score (what knowing the source alone gives).
@@ -129,7 +157,7 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
                       100.0 * q.second.first / q.second.second, r.labels[1].c_str());
     }
   }
-  if (o.compare_distill && teacher) {
+  if (o.compare_distill && distilled) {
     torch::manual_seed(r.train.seed);
     TinyNet plain(r);
     const TrainResult pres = Train(plain, d.train, d.val, r.train, MakeRun(r, d, o, "float-nokd", epochs, r.train.lr));
@@ -140,7 +168,7 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
     res.rows.push_back(p);
   }
   {
-    ResultRow f = MakeRow(teacher ? "float student, distilled" : "float student", r.train.metric, float_logits,
+    ResultRow f = MakeRow(distilled ? "float student, distilled" : "float student", r.train.metric, float_logits,
                           rep, by_group, o.bootstrap, bseed);
     res.float_metric = f.value;
     f.weight_bytes = stats0.params * 4;

@@ -67,6 +67,29 @@ TEST_CASE("splits never put a group on both sides and are seeded") {
   CHECK(val < 60);
 }
 
+TEST_CASE("rows with a named split leave the seeded draw of the other rows unchanged") {
+  // models/kws-extra-unknown.sh relies on it: extra training-only rows
+  // (another dataset's speakers) must not move any Speech Commands clip
+  // between training and validation.
+  std::vector<Example> rows;
+  for (int i = 0; i < 200; ++i) rows.push_back(Row("p" + std::to_string(i), "l", "g" + std::to_string(i % 37)));
+  auto extra = rows;
+  for (int i = 0; i < 60; ++i) {
+    Example e = Row("x" + std::to_string(i), "l", "other/" + std::to_string(i % 4));
+    e.split = "train";
+    extra.push_back(e);
+  }
+  SplitByGroup(&rows, 0.25, 5);
+  SplitByGroup(&extra, 0.25, 5);
+  int val = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CHECK(extra[i].split == rows[i].split);
+    val += rows[i].split == "validation";
+  }
+  CHECK(val > 0);
+  for (size_t i = rows.size(); i < extra.size(); ++i) CHECK(extra[i].split == "train");
+}
+
 TEST_CASE("a split of a few uneven groups always leaves both sides non-empty") {
   // Two participants, 3 and 4 recordings (a small research-mode export):
   // whichever group is drawn first, training keeps the other.

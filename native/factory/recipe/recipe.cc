@@ -233,7 +233,20 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
     }
     if (j.contains("distill")) {
       const json& d = j["distill"];
-      r.distill.teacher = d.value("teacher", "");
+      if (d.contains("teacher")) {
+        const json& t = d["teacher"];
+        if (t.is_string()) {
+          if (!t.get<std::string>().empty()) r.distill.teachers.push_back(t.get<std::string>());
+        } else if (t.is_array() && !t.empty()) {
+          for (const json& e : t) {
+            if (!e.is_string() || e.get<std::string>().empty())
+              Fail(path, "distill.teacher: a list of recipe paths, each a non-empty string");
+            r.distill.teachers.push_back(e.get<std::string>());
+          }
+        } else {
+          Fail(path, "distill.teacher: a recipe path or a non-empty list of them");
+        }
+      }
       r.distill.temperature = d.value("temperature", r.distill.temperature);
       r.distill.weight = d.value("weight", r.distill.weight);
     }

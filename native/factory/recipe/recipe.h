@@ -124,7 +124,10 @@ struct AugmentConfig {
 };
 
 struct DistillConfig {
-  std::string teacher;  // recipe path (relative to this recipe), empty = none
+  // Recipe paths (relative to this recipe), empty = none. "teacher" in the
+  // JSON is one path or a list: with several, the student learns from the
+  // mean of their softened probabilities (an ensemble of teachers).
+  std::vector<std::string> teachers;
   double temperature = 4.0, weight = 0.5;
 };
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 #include "augment/spec_mask.h"
@@ -89,6 +90,19 @@ double Metric(const std::string& metric, const torch::Tensor& scores, const torc
     label[i] = static_cast<int>(labels.data_ptr<int64_t>()[i]);
   }
   return MetricOf(metric, rows, label);
+}
+
+torch::Tensor TeacherSoftTargets(const std::vector<TinyNet*>& teachers, const std::vector<torch::Tensor>& x,
+                                 double temperature) {
+  if (teachers.empty()) throw std::runtime_error("TeacherSoftTargets: no teacher");
+  torch::NoGradGuard ng;
+  torch::Tensor sum;
+  for (TinyNet* t : teachers) {
+    (*t)->eval();
+    const auto p = torch::softmax((*t)->forward(x) / temperature, 1);
+    sum = sum.defined() ? sum + p : p;
+  }
+  return teachers.size() == 1 ? sum : sum / static_cast<double>(teachers.size());
 }
 
 torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set) {
@@ -180,13 +194,8 @@ TrainResult Train(TinyNet& net, const TensorSet& train, const TensorSet& val,
         logits = net->forward(x);
         loss = ce(logits, y, w);
       }
-      if (run.teacher && run.kd_weight > 0) {
-        torch::Tensor soft;
-        {
-          torch::NoGradGuard ng;
-          (*run.teacher)->eval();
-          soft = torch::softmax((*run.teacher)->forward(x) / run.kd_temperature, 1);
-        }
+      if (!run.teachers.empty() && run.kd_weight > 0) {
+        const torch::Tensor soft = TeacherSoftTargets(run.teachers, x, run.kd_temperature);
         // Hinton et al.: T^2 keeps the soft term's gradient scale comparable.
         const auto kd = torch::kl_div(torch::log_softmax(logits / run.kd_temperature, 1), soft,
                                       at::Reduction::Sum) / static_cast<double>(idx.size(0)) *

@@ -36,7 +36,7 @@ struct TrainRun {
   // (log-mel: 2/std for every bin; MFCC: 2 sqrt(M)/std for c0 only).
   std::vector<torch::Tensor> gain_unit;
   AugmentConfig augment;  // views and masks (recipe "augment")
-  TinyNet* teacher = nullptr;
+  std::vector<TinyNet*> teachers;  // distillation: soft targets = mean of theirs
   double kd_temperature = 4, kd_weight = 0;
 };
 
@@ -59,6 +59,12 @@ double LearningRate(const std::string& schedule, double lr, int epoch, int epoch
 // train.mixup: every branch's batch x mixed with its rows in `partner` order,
 // l x + (1 - l) x[partner] (same partner and l for all branches).
 std::vector<torch::Tensor> MixBatch(const std::vector<torch::Tensor>& x, const torch::Tensor& partner, double l);
+
+// Distillation targets for a batch: the mean over `teachers` of
+// softmax(logits / temperature), [N, C] (rows sum to 1). Averaging
+// probabilities, not logits, keeps each teacher's own confidence.
+torch::Tensor TeacherSoftTargets(const std::vector<TinyNet*>& teachers, const std::vector<torch::Tensor>& x,
+                                 double temperature);
 
 torch::Tensor PredictLogits(TinyNet& net, const TensorSet& set);
 // accuracy | balanced_accuracy | auc (binary: P(label 1)) from scores [N, C].
