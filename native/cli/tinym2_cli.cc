@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/pack_runner.h"
+#include "engine/pack_runner_host.h"
 #include "format/pack.h"
 #include "kernels/select.h"
 #include "listen.h"
@@ -202,16 +202,14 @@ int PackInfo(const tm2::Pack& pack, size_t file_bytes) {
   // the largest model, or every model resident (planned once).
   for (tm2::PackMode mode : {tm2::PackMode::kReplan, tm2::PackMode::kResident}) {
     const bool resident = mode == tm2::PackMode::kResident;
-    size_t need = 0;
-    tm2::Status s = tm2::PackRunner::ArenaBytes(pack, &need, tm2::EngineOptions(), mode);
-    std::vector<uint8_t> arena(need);
-    tm2::PackRunner runner;
-    if (s.ok()) s = runner.Init(pack, arena.data(), arena.size(), tm2::EngineOptions(), 0, mode);
+    tm2::HostPackRunner host;
+    tm2::Status s = host.Init(pack, mode);
     if (!s.ok()) {
       std::fprintf(stderr, "error: %s\n", s.message());
       return 1;
     }
-    std::printf("%s %zu bytes %s (%s kernels)\n", resident ? "resident " : "arena    ", need,
+    tm2::PackRunner& runner = host.runner();
+    std::printf("%s %zu bytes %s (%s kernels)\n", resident ? "resident " : "arena    ", host.arena_bytes(),
                 resident ? "with every model planned once" : "for any model, re-planned per switch",
                 tm2::SelectKernels().name);
     for (int m = 0; m < pack.num_models(); ++m) {

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "../cli/read_file.h"
-#include "engine/pack_runner.h"
+#include "engine/pack_runner_host.h"
 #include "format/pack.h"
 #include "format/spec_reader.h"
 #include "agreement.h"
@@ -204,14 +204,11 @@ int main(int argc, char** argv) {
                 a.total, a.max_dp);
   }
   // What a switch costs on this machine (plan + preprocessing tables).
-  size_t need = 0;
-  s = tm2::PackRunner::ArenaBytes(pack, &need);
-  if (!s.ok()) return Fail(s, "arena");
-  std::vector<uint8_t> arena(need);
-  tm2::PackRunner runner;
-  s = runner.Init(pack, arena.data(), need);
+  tm2::HostPackRunner host;
+  s = host.Init(pack);
   if (!s.ok()) return Fail(s, "runner");
-  std::printf("one arena for all models: %zu B\n", need);
+  tm2::PackRunner& runner = host.runner();
+  std::printf("one arena for all models: %zu B\n", host.arena_bytes());
   for (int m = 0; m < pack.num_models(); ++m) {
     const int next = (m + 1) % pack.num_models();
     const auto t0 = std::chrono::steady_clock::now();

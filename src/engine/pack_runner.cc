@@ -59,40 +59,47 @@ Status PackRunner::ArenaBytes(const Pack& pack, PackPlan* plan, const EngineOpti
   return Status::Ok();
 }
 
-Status PackRunner::Init(const Pack& pack, void* arena, size_t arena_bytes,
-                        const EngineOptions& options, int model, PackMode mode) {
+// Until an Init succeeds the runner has no pack and no model: Select and
+// engine() must not reach a pack or resident engines of an earlier Init.
+void PackRunner::Unselect() {
   pack_ = nullptr;
   current_ = -1;
   resident_ = nullptr;
   active_ = &engine_;
+}
+
+// The arena and settings both Init paths keep (a re-planning runner needs
+// nothing more; a resident one then plans every model into the arena).
+Status PackRunner::Keep(void* arena, size_t arena_bytes, const EngineOptions& options,
+                        PackMode mode) {
+  if (arena == nullptr) return Status::Error(StatusCode::kInvalidArgument, "pack: arena is null");
+  arena_ = arena;
+  arena_bytes_ = arena_bytes;
+  options_ = options;
+  mode_ = mode;
+  return Status::Ok();
+}
+
+Status PackRunner::Init(const Pack& pack, void* arena, size_t arena_bytes,
+                        const EngineOptions& options, int model, PackMode mode) {
+  Unselect();
   TM2_RETURN_IF_ERROR(CheckOptions(pack, options));
-  if (mode == PackMode::kReplan) {  // nothing to size first: each switch plans
-    if (arena == nullptr) return Status::Error(StatusCode::kInvalidArgument, "pack: arena is null");
-    arena_ = arena;
-    arena_bytes_ = arena_bytes;
-    options_ = options;
-    mode_ = mode;
-    pack_ = &pack;
-    return Select(model);
+  if (mode == PackMode::kResident) {  // every model is sized, then planned once
+    PackPlan plan;
+    TM2_RETURN_IF_ERROR(ArenaBytes(pack, &plan, options, mode));
+    return Init(plan, arena, arena_bytes, model);
   }
-  PackPlan plan;
-  TM2_RETURN_IF_ERROR(ArenaBytes(pack, &plan, options, mode));
-  return Init(plan, arena, arena_bytes, model);
+  TM2_RETURN_IF_ERROR(Keep(arena, arena_bytes, options, mode));  // each switch plans
+  pack_ = &pack;
+  return Select(model);
 }
 
 Status PackRunner::Init(const PackPlan& plan, void* arena, size_t arena_bytes, int model) {
-  pack_ = nullptr;
-  current_ = -1;
-  resident_ = nullptr;
-  active_ = &engine_;
+  Unselect();
   if (plan.pack == nullptr)
     return Status::Error(StatusCode::kInvalidArgument, "pack: the plan was not made (ArenaBytes)");
-  if (arena == nullptr) return Status::Error(StatusCode::kInvalidArgument, "pack: arena is null");
+  TM2_RETURN_IF_ERROR(Keep(arena, arena_bytes, plan.options, plan.mode));
   const Pack& pack = *plan.pack;
-  arena_ = arena;
-  arena_bytes_ = arena_bytes;
-  options_ = plan.options;
-  mode_ = plan.mode;
   if (mode_ == PackMode::kResident) {
     if (arena_bytes < plan.bytes)
       return Status::Error(StatusCode::kArenaTooSmall,

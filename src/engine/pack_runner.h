@@ -105,6 +105,9 @@ class PackRunner {
   const SwitchCost& last_switch() const { return last_; }
 
  private:
+  void Unselect();  // the state before any Init: no pack, no model
+  Status Keep(void* arena, size_t arena_bytes, const EngineOptions& options, PackMode mode);
+
   const Pack* pack_ = nullptr;
   void* arena_ = nullptr;
   size_t arena_bytes_ = 0;

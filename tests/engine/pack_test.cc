@@ -11,6 +11,7 @@
 #include "catch2/catch.hpp"
 #include "common/wav.h"
 #include "engine/pack_runner.h"
+#include "engine/pack_runner_host.h"
 #include "file_edit.h"
 #include "format/pack.h"
 #include "format/spec_reader.h"
@@ -299,6 +300,18 @@ TEST_CASE("A resident PackRunner plans every model once and switches without re-
   CHECK(planned.Init(tm2::PackPlan(), planned_arena.data(), plan.bytes).code() ==
         tm2::StatusCode::kInvalidArgument);
   CHECK(planned.Select(0).code() == tm2::StatusCode::kNotReady);
+  // The host tools' one call (HostPackRunner) sizes as ArenaBytes does, in
+  // either mode, and runs the same bytes.
+  for (tm2::PackMode mode : {tm2::PackMode::kReplan, tm2::PackMode::kResident}) {
+    tm2::HostPackRunner host;
+    REQUIRE(host.Init(l.pack, mode).ok());
+    CHECK(host.arena_bytes() == (mode == tm2::PackMode::kResident ? need : replan));
+    CHECK(host.runner().mode() == mode);
+    CHECK(host.runner().current() == 0);
+    CHECK(Run(host.runner().engine(), 5) == first);
+    REQUIRE(host.runner().Select(1).ok());
+    CHECK(Run(host.runner().engine(), 6) == multi);
+  }
   // Errors: an arena one byte short, a caller's shared region.
   tm2::PackRunner tight;
   CHECK(tight.Init(l.pack, arena.data(), need - 1, {}, 0, tm2::PackMode::kResident).code() ==
@@ -309,6 +322,8 @@ TEST_CASE("A resident PackRunner plans every model once and switches without re-
   own.shared_region_bytes = arena.size();
   CHECK(tight.Init(l.pack, arena.data(), need, own, 0, tm2::PackMode::kResident).code() ==
         tm2::StatusCode::kInvalidArgument);
+  tm2::HostPackRunner host;
+  CHECK(host.Init(l.pack, tm2::PackMode::kResident, own).code() == tm2::StatusCode::kInvalidArgument);
   // The engine's own checks of a caller's shared region: size and alignment.
   tm2::ArenaReport r;
   REQUIRE(tm2::Engine::ArenaBytes(l.pack.model(0), &r).ok());

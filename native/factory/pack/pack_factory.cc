@@ -7,7 +7,7 @@
 #include <random>
 #include <sstream>
 
-#include "engine/pack_runner.h"
+#include "engine/pack_runner_host.h"
 #include "format/pack.h"
 #include "kmeans.h"
 #include "pack/layer_choice.h"
@@ -295,14 +295,11 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
   Pack loaded;
   s = LoadPack(bytes.data(), bytes.size(), &loaded);
   if (!s.ok()) throw std::runtime_error(std::string("pack does not load: ") + s.message());
-  size_t need = 0;
-  s = PackRunner::ArenaBytes(loaded, &need);
-  if (!s.ok()) throw std::runtime_error(s.message());
-  std::vector<uint8_t> arena(need);
-  PackRunner runner;
-  s = runner.Init(loaded, arena.data(), arena.size());
+  HostPackRunner host;
+  s = host.Init(loaded);
   if (!s.ok()) throw std::runtime_error(std::string("pack runner: ") + s.message());
-  out["arena_bytes"] = static_cast<long long>(need);
+  PackRunner& runner = host.runner();
+  out["arena_bytes"] = static_cast<long long>(host.arena_bytes());
   for (size_t i = 0; i < members.size(); ++i) {
     s = runner.Select(static_cast<int>(i));
     if (!s.ok()) throw std::runtime_error(std::string("select: ") + s.message());
