@@ -32,6 +32,41 @@ Recipe With(const std::string& extra) {
   return ParseRecipe(t, "test recipe");
 }
 
+// Two separable classes of 16 toy feature maps, the same for a seed:
+// label 1 has a bright first frame band, label 0 a dark one.
+TensorSet BrightBandSet(uint64_t seed) {
+  torch::manual_seed(seed);
+  const int64_t n = 16;
+  auto x = torch::randn({n, 1, 49, 10}) * 0.1;
+  auto y = torch::zeros({n}, torch::kLong);
+  for (int64_t i = 0; i < n; i += 2) {
+    y[i] = 1;
+    x[i].slice(1, 0, 10) += 2.0;
+  }
+  TensorSet set;
+  set.x = {x};
+  set.y = y;
+  return set;
+}
+
+// The recipe's training settings without augmentation or early stopping,
+// so that only the option under test differs between two runs.
+TrainConfig Plain(TrainConfig cfg) {
+  cfg.gain_db = cfg.noise = 0;
+  cfg.shift_frames = 0;
+  cfg.patience = 0;
+  return cfg;
+}
+
+// 40 quiet epochs at a rate that fits BrightBandSet in that time.
+TrainRun ShortRun() {
+  TrainRun run;
+  run.quiet = true;
+  run.epochs = 40;
+  run.lr = 0.02;
+  return run;
+}
+
 }  // namespace
 
 TEST_CASE("training options parse and bad values are refused by name") {
@@ -77,26 +112,9 @@ TEST_CASE("noise_label takes background only from that label's training recordin
 
 TEST_CASE("label smoothing keeps training probabilities off 1; cosine ends with a near-zero step") {
   const Recipe r = LoadRecipe(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
-  // Two separable classes: a bright or a dark first frame band.
-  torch::manual_seed(5);
-  const int64_t n = 16;
-  auto x = torch::randn({n, 1, 49, 10}) * 0.1;
-  auto y = torch::zeros({n}, torch::kLong);
-  for (int64_t i = 0; i < n; i += 2) {
-    y[i] = 1;
-    x[i].slice(1, 0, 10) += 2.0;
-  }
-  TensorSet set;
-  set.x = {x};
-  set.y = y;
-  TrainConfig cfg = r.train;
-  cfg.gain_db = cfg.noise = 0;
-  cfg.shift_frames = 0;
-  cfg.patience = 0;
-  TrainRun run;
-  run.quiet = true;
-  run.epochs = 40;
-  run.lr = 0.02;
+  const TensorSet set = BrightBandSet(5);
+  TrainConfig cfg = Plain(r.train);
+  const TrainRun run = ShortRun();
   auto top_prob = [&](const TrainConfig& c) {
     torch::manual_seed(r.train.seed);
     TinyNet net(r);
@@ -145,26 +163,13 @@ TEST_CASE("an ensemble of teachers gives the mean of their softened probabilitie
   const Recipe r = LoadRecipe(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
   // Two separable classes (a bright first band or not); teacher b learns the
   // opposite labels, so the two teachers disagree on every item.
-  torch::manual_seed(7);
-  const int64_t n = 16;
-  auto x = torch::randn({n, 1, 49, 10}) * 0.1;
-  auto y = torch::zeros({n}, torch::kLong);
-  for (int64_t i = 0; i < n; i += 2) {
-    y[i] = 1;
-    x[i].slice(1, 0, 10) += 2.0;
-  }
-  TensorSet set, flipped;
-  set.x = flipped.x = {x};
-  set.y = y;
+  const TensorSet set = BrightBandSet(7);
+  const torch::Tensor& y = set.y;
+  const int64_t n = y.size(0);
+  TensorSet flipped = set;
   flipped.y = 1 - y;
-  TrainConfig cfg = r.train;
-  cfg.gain_db = cfg.noise = 0;
-  cfg.shift_frames = 0;
-  cfg.patience = 0;
-  TrainRun run;
-  run.quiet = true;
-  run.epochs = 40;
-  run.lr = 0.02;
+  const TrainConfig cfg = Plain(r.train);
+  const TrainRun run = ShortRun();
   torch::manual_seed(1);
   TinyNet a(r);
   Train(a, set, set, cfg, run);
