@@ -36,6 +36,16 @@ WavData ReadClip(const std::string& name) {
   return wav;
 }
 
+// A stream of the clip's rate and channels, a window every `hop_frames`
+// frames (0: the default, about half a window).
+StreamOptions OptionsFor(const WavData& wav, uint16_t hop_frames) {
+  StreamOptions o;
+  o.input_rate = wav.sample_rate;
+  o.channels = wav.channels;
+  o.hop_frames = hop_frames;
+  return o;
+}
+
 // A shipped model's file, kept alive with the Model that points into it.
 struct ShippedModel {
   std::vector<uint8_t> bytes;
@@ -108,9 +118,7 @@ TEST_CASE("stream windows equal the batch path on the window's samples, shipped 
       const WavData wav = ReadClip(kClips[c]);
       const PcmView pcm =
           PcmView::S16(wav.samples.data(), wav.frames(), wav.sample_rate, wav.channels);
-      StreamOptions o;  // default hop: about half a window
-      o.input_rate = wav.sample_rate;
-      o.channels = wav.channels;
+      const StreamOptions o = OptionsFor(wav, 0);  // default hop: about half a window
       PreparedStream geometry(p, o);
       REQUIRE(geometry.status.ok());
       const StreamCheck r = StreamAndCompare(p, o, pcm, kBlocks, kNumBlocks, c);
@@ -131,10 +139,7 @@ TEST_CASE("the tail at the end of input is the batch path's padded short clip", 
   const PreprocessParams p = gate.model.preprocess(0);
   for (const char* clip : {"covid_telegram_cough_48k.wav", "covid_callcenter_cough_8k_stereo.wav"}) {
     const WavData wav = ReadClip(clip);
-    StreamOptions o;
-    o.input_rate = wav.sample_rate;
-    o.channels = wav.channels;
-    o.hop_frames = 32;
+    const StreamOptions o = OptionsFor(wav, 32);
     PreparedStream geometry(p, o);
     REQUIRE(geometry.status.ok());
     const int64_t win = geometry.stream.window_samples(), hop = geometry.stream.hop_samples();
@@ -172,10 +177,7 @@ TEST_CASE("every hop, one frame apart, and float input", "[stream]") {
     const WavData wav = ReadClip(clip);
     std::vector<float> as_float(wav.samples.size());
     for (size_t i = 0; i < as_float.size(); ++i) as_float[i] = wav.samples[i] / 32768.0f;
-    StreamOptions o;
-    o.input_rate = wav.sample_rate;
-    o.channels = wav.channels;
-    o.hop_frames = 1;
+    const StreamOptions o = OptionsFor(wav, 1);
     PreparedStream geometry(p, o);
     REQUIRE(geometry.status.ok());
     CHECK(geometry.stream.hop_unit_frames() == 1);
@@ -457,10 +459,7 @@ TEST_CASE("an int8-only stream gives the windows of a float-keeping one in a qua
   LoadShipped("kws-dscnn", &kws);
   const PreprocessParams p = kws.model.preprocess(0);
   const WavData wav = ReadClip("speech_commands_yes_16k.wav");
-  StreamOptions o;
-  o.input_rate = wav.sample_rate;
-  o.channels = wav.channels;
-  o.hop_frames = 25;
+  const StreamOptions o = OptionsFor(wav, 25);
   StreamOptions kept = o;
   kept.float_features = true;
   PreparedStream small(p, o), full(p, kept);
