@@ -217,13 +217,21 @@ int Listen(int argc, char** argv) {
                   static_cast<long long>(listener.screen_windows()));
     summary_line = line;
     // Say that a short recording was judged as one padded clip (the page and
-    // `tinym2 run` do the same), not windowed.
-    if (s.ok() && windows == listener.tail_windows() && windows > 0)
+    // `tinym2 run` do the same), not windowed, and, when that gave no event,
+    // the two rules that drop one, so that "0 events" does not read as "not
+    // classified".
+    if (s.ok() && windows == listener.tail_windows() && windows > 0) {
       std::fprintf(stderr,
                    "tinym2 listen: the input is shorter than one gate window (%.3f s): it was "
                    "classified as one clip padded with silence, as the page and `tinym2 run` "
                    "do\n",
                    listener.gate().stream().window_samples() * seconds_per_sample);
+      if (events == 0)
+        std::fprintf(stderr,
+                     "tinym2 listen: no event: it holds less than %.1f s of sound, or the gate's "
+                     "answer is below --min-confidence %.2f\n",
+                     o.events.min_duration_s, o.events.min_confidence);
+    }
   }
 
   if (source->trailing_bytes() != 0)

@@ -3,7 +3,8 @@
 # default) from WAV files, the same from raw s16le on stdin, a clean stop
 # on SIGINT that prints the event held, the per-window output with the
 # tail at the end, a recording shorter than one window classified as `tinym2
-# run` classifies it, and clear errors for bad input.
+# run` classifies it (without an event, stderr says why), and clear errors
+# for bad input.
 #   listen_test.sh SOURCE_DIR [EMULATOR ...] TINYM2
 set -uo pipefail
 src=$1
@@ -89,11 +90,20 @@ out=$("${run[@]}" listen "$short" 2>"$dir/err") || fail "short clip exited $?"
 echo "$out" | head -1
 grep -q "shorter than one gate window (2.064 s): it was classified as one clip" "$dir/err" ||
   fail "short clip: no note on stderr"
+grep -q "no event" "$dir/err" && fail "short cough: stderr says no event"
 gate_p=$("${run[@]}" run "$gate" "$short" | awk '$1 == "cough" {print $2}')
 screen_p=$("${run[@]}" run "$src/models/covid-cough.tm2" "$short" | awk '$1 == "positive" {print $2}')
 [ -n "$gate_p" ] && [ -n "$screen_p" ] || fail "tinym2 run gave no cough/positive line"
 echo "$out" | grep -q "^{\"type\": \"cough\", .*\"confidence\": $gate_p, \"screening\": $screen_p}$" ||
   fail "short cough: expected one cough event of confidence $gate_p, screening $screen_p (tinym2 run)"
+# A short clip without an event (1 s of background, no sound the listener
+# counts, though the gate's top answer is 0.59): stderr says why there can be none.
+out=$("${run[@]}" listen "$audio/speech_commands_silence_16k.wav" 2>"$dir/err") || fail "silence exited $?"
+echo "$out" | grep -q '"type"' && fail "silence: an event"
+grep -q "shorter than one gate window (2.064 s): it was classified as one clip" "$dir/err" ||
+  fail "silence: no note on stderr"
+grep -q "no event: it holds less than 0.3 s of sound, or the gate's answer is below --min-confidence 0.50" "$dir/err" ||
+  fail "silence: stderr does not say why there is no event"
 "${run[@]}" listen "$clip" >/dev/null 2>"$dir/err"
 grep -q "shorter than" "$dir/err" && fail "a 5 s clip was called shorter than one window"
 
