@@ -182,10 +182,18 @@ std::vector<int> EnginePredictWith(Engine& engine, const Model& model, const std
       const size_t limit = static_cast<size_t>(model.preprocess(b).max_seconds * a.sample_rate);
       if (a.frames() > limit) a.samples.resize(limit * a.channels);
       // Tiled here as the factory's features were (the core cannot yet).
-      if (static_cast<size_t>(b) < pads.size() && pads[b].tile)
-        a = TileToWindow(a, model.preprocess(b), pads[b].gap_seconds);
+      const bool tile = static_cast<size_t>(b) < pads.size() && pads[b].tile;
+      if (tile && !pads[b].frames) a = TileToWindow(a, model.preprocess(b), pads[b].gap_seconds);
       Status s = engine.SetInput(b, PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels));
       if (!s.ok()) throw std::runtime_error(it->paths[b] + ": " + s.message());
+      if (tile && pads[b].frames) {
+        const PreprocessParams& p = model.preprocess(b);
+        std::vector<int8_t> rows(engine.features(b), engine.features(b) + p.num_frames * p.num_features());
+        TileRows(rows.data(), p.num_frames, p.num_features(), KeptFrames(p, a.frames(), a.sample_rate),
+                 GapRows(p, pads[b].gap_seconds));
+        s = engine.SetFeatures(b, rows.data(), rows.size());
+        if (!s.ok()) throw std::runtime_error(it->paths[b] + ": " + s.message());
+      }
     }
     Status s = engine.Invoke();
     if (!s.ok()) throw std::runtime_error(s.message());

@@ -37,8 +37,15 @@ class Runner {
   std::vector<double> Run(const Audio& in) {
     // A tiling recipe's model gets the tiled clip the factory trained on
     // (the core zero-pads; data/tile_pad.h).
-    const Audio a = pad_.tile ? TileToWindow(in, model_.preprocess(0), pad_.gap_seconds) : in;
+    const Audio a = pad_.tile && !pad_.frames ? TileToWindow(in, model_.preprocess(0), pad_.gap_seconds) : in;
     Check(engine_.SetInput(0, PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels)), "input");
+    if (pad_.tile && pad_.frames) {
+      const PreprocessParams& p = model_.preprocess(0);
+      std::vector<int8_t> rows(engine_.features(0), engine_.features(0) + p.num_frames * p.num_features());
+      TileRows(rows.data(), p.num_frames, p.num_features(), KeptFrames(p, a.frames(), a.sample_rate),
+               GapRows(p, pad_.gap_seconds));
+      Check(engine_.SetFeatures(0, rows.data(), rows.size()), "features");
+    }
     Check(engine_.Invoke(), "invoke");
     return std::vector<double>(engine_.probabilities(), engine_.probabilities() + engine_.num_classes());
   }
@@ -293,8 +300,10 @@ std::string ProbeMarkdown(const Recipe& r, const ProbeOptions& o, const ProbeRes
                 r.train.metric.c_str(), p.metric_min, p.metric_max, r.train.metric.c_str());
   s += b;
   if (r.branches[0].pad.tile)
-    s.insert(0, "Input tiled to the window (pad_mode tile, gap " + std::to_string(r.branches[0].pad.gap_seconds).substr(0, 4) +
-                    " s) by the factory before the engine; the --against model " +
+    s.insert(0, std::string(r.branches[0].pad.frames ? "Feature rows tiled to the window (pad_mode tile_frames, gap "
+                                                         : "Input tiled to the window (pad_mode tile, gap ") +
+                    std::to_string(r.branches[0].pad.gap_seconds).substr(0, 4) +
+                    " s) by the factory around the engine; the --against model " +
                     (o.against_tile ? "tiled too" : "zero-padded by the core") + ".\n\n");
   s += row(p.at_zero) + row(p.mean_over_shifts);
   if (p.telephone.n) s += row(p.telephone);

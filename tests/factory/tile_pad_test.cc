@@ -139,6 +139,43 @@ TEST_CASE("tiled features have no padding frames, and the cache keeps tiled and 
   CHECK(wider.misses() == 1);
 }
 
+TEST_CASE("tile_frames repeats the clip's feature rows with whole silence rows between") {
+  const PreprocessParams p = GateParams();
+  const std::string dir = std::string(TM2_FACTORY_WORK_DIR) + "/tile-rows-cache";
+  std::filesystem::remove_all(dir);
+  const std::string path = Fixture("speech_commands_yes_16k.wav");
+  const uint64_t key = FeatureCache::ContentHash(path);
+  CHECK(KeptFrames(p, 16000, 16000) == 61);
+  CHECK(KeptFrames(p, 8000, 8000) == 61);  // the same second at 8 kHz
+  CHECK(KeptFrames(p, 80000, 16000) == 128);
+  CHECK(KeptFrames(p, 100, 16000) == 1);
+  CHECK(GapRows(p, 0.1) == 6);  // 1600 samples / 256
+  PadConfig rows_pad;
+  rows_pad.tile = rows_pad.frames = true;
+  FeatureCache padded(p, dir), rows(p, dir, rows_pad);
+  PadConfig pcm_pad;
+  pcm_pad.tile = true;
+  FeatureCache pcm(p, dir, pcm_pad);
+  const Features z = padded.Get(path, key), t = rows.Get(path, key), u = pcm.Get(path, key);
+  CHECK(rows.misses() == 1);  // its own cache entry, neither the padded nor the PCM-tiled one
+  CHECK(pcm.misses() == 1);
+  const int bins = z.bins;
+  auto row = [bins](const Features& f, int i) {
+    return std::vector<float>(f.values.begin() + i * bins, f.values.begin() + (i + 1) * bins);
+  };
+  const std::vector<float> silence = row(z, 127);
+  // Period 61 + 6: clip rows, six silence rows, the clip's rows again.
+  for (int i = 0; i < 128; ++i) {
+    const int j = i % 67;
+    REQUIRE(row(t, i) == (j < 61 ? row(z, j) : silence));
+  }
+  CHECK(t.values != u.values);  // not the PCM-tiled features (seams differ)
+  // int8 rows tile the same way.
+  std::vector<int8_t> q = {1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0};
+  TileRows(q.data(), 6, 2, 2, 1);
+  CHECK(q == std::vector<int8_t>{1, 2, 3, 4, 0, 0, 1, 2, 3, 4, 0, 0});
+}
+
 TEST_CASE("recipes choose the padding: zero by default, tile with a gap; bad values refused") {
   std::ifstream in(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
   std::stringstream text;
@@ -155,7 +192,11 @@ TEST_CASE("recipes choose the padding: zero by default, tile with a gap; bad val
   CHECK(r.branches[0].pad.tile);
   CHECK(r.branches[0].pad.gap_seconds == Approx(0.1));
   CHECK(with(R"("pad_mode": "tile", "tile_gap_seconds": 0.25)").branches[0].pad.gap_seconds == Approx(0.25));
-  CHECK_THROWS_WITH(with(R"("pad_mode": "repeat")"), Catch::Contains("pad_mode 'repeat' (zero, tile)"));
+  CHECK_FALSE(r.branches[0].pad.frames);
+  const Recipe rows = with(R"("pad_mode": "tile_frames")");
+  CHECK(rows.branches[0].pad.tile);
+  CHECK(rows.branches[0].pad.frames);
+  CHECK_THROWS_WITH(with(R"("pad_mode": "repeat")"), Catch::Contains("pad_mode 'repeat' (zero, tile, tile_frames)"));
   CHECK_THROWS_WITH(with(R"("tile_gap_seconds": 0.2)"), Catch::Contains("needs pad_mode 'tile'"));
   CHECK_THROWS_WITH(with(R"("pad_mode": "tile", "tile_gap_seconds": -0.1)"), Catch::Contains("[0, 1]"));
 }

@@ -52,6 +52,7 @@ FeatureCache::FeatureCache(const PreprocessParams& params, std::string dir, cons
     // Only when tiling, so zero-padded features keep their cache keys.
     params_hash_ = Fnv1a64("tile", 4, params_hash_);
     params_hash_ = Fnv1a64(&pad_.gap_seconds, sizeof(pad_.gap_seconds), params_hash_);
+    if (pad_.frames) params_hash_ = Fnv1a64("frames", 6, params_hash_);
   }
   Check(params_.Validate(), "preprocess");
   workspace_.resize(Preprocessor::WorkspaceBytes(params_));
@@ -104,11 +105,14 @@ Features FeatureCache::Get(const std::string& path, uint64_t content_hash,
     a = transform(a);
     cut(a);
   }
-  if (pad_.tile) a = TileToWindow(a, params_, pad_.gap_seconds);
+  if (pad_.tile && !pad_.frames) a = TileToWindow(a, params_, pad_.gap_seconds);
   std::vector<int8_t> q(f.values.size());
   Check(pre_.Run(PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels), q.data(),
                  f.values.data()),
         path);
+  if (pad_.frames)
+    TileRows(f.values.data(), f.frames, f.bins, KeptFrames(params_, a.frames(), a.sample_rate),
+             GapRows(params_, pad_.gap_seconds));
   if (!dir_.empty()) {
     // Write to a temporary name of this process and call, then rename
     // (atomic): an interrupted run never leaves a truncated entry under the

@@ -11,6 +11,17 @@ size_t WindowInputFrames(const PreprocessParams& p, uint32_t input_rate) {
   return static_cast<size_t>((window - 1) * input_rate / p.sample_rate + 1);
 }
 
+int KeptFrames(const PreprocessParams& p, size_t input_frames, uint32_t input_rate) {
+  const uint64_t model_len = (static_cast<uint64_t>(input_frames) * p.sample_rate + input_rate - 1) / input_rate;
+  int64_t frames = 0;
+  if (model_len > 0) frames = model_len < p.frame_length ? 1 : 1 + static_cast<int64_t>((model_len - p.frame_length) / p.frame_step);
+  return static_cast<int>(frames < p.num_frames ? frames : p.num_frames);
+}
+
+int GapRows(const PreprocessParams& p, double gap_seconds) {
+  return static_cast<int>(std::lround(gap_seconds * p.sample_rate / p.frame_step));
+}
+
 Audio TileToWindow(const Audio& a, const PreprocessParams& p, double gap_seconds) {
   const size_t n = a.frames();
   const size_t want = WindowInputFrames(p, a.sample_rate);

@@ -31,6 +31,25 @@ size_t WindowInputFrames(const PreprocessParams& p, uint32_t input_rate);
 // the window or is empty.
 Audio TileToWindow(const Audio& a, const PreprocessParams& p, double gap_seconds);
 
+// Feature-domain tiling ("tile_frames"): the rows the core computes for a
+// clip of `input_frames` at `input_rate` (the others are its silence
+// padding), and the gap in whole rows.
+int KeptFrames(const PreprocessParams& p, size_t input_frames, uint32_t input_rate);
+int GapRows(const PreprocessParams& p, double gap_seconds);
+// Rows [keep, frames) of a frames x bins matrix whose rows from `keep` on
+// are the silence row: row i becomes row (i mod (keep + gap)) where that
+// is below keep, and stays silence in the gap. Float or int8 rows alike
+// (the core's normalisation and quantization act per element).
+template <typename T>
+void TileRows(T* rows, int frames, int bins, int keep, int gap) {
+  if (keep <= 0 || keep >= frames) return;
+  for (int i = keep; i < frames; ++i) {
+    const int j = i % (keep + gap);
+    if (j < keep)
+      for (int k = 0; k < bins; ++k) rows[static_cast<size_t>(i) * bins + k] = rows[static_cast<size_t>(j) * bins + k];
+  }
+}
+
 }  // namespace factory
 }  // namespace tm2
 

@@ -153,8 +153,10 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       br.preprocess = ParsePreprocess(b.at("preprocess"), path + " branch " + br.name);
       br.normalization = b.at("preprocess").value("normalization", "per_bin");
       const std::string pad = b.at("preprocess").value("pad_mode", "zero");
-      if (pad != "zero" && pad != "tile") Fail(path, "pad_mode '" + pad + "' (zero, tile)");
-      br.pad.tile = pad == "tile";
+      if (pad != "zero" && pad != "tile" && pad != "tile_frames")
+        Fail(path, "pad_mode '" + pad + "' (zero, tile, tile_frames)");
+      br.pad.tile = pad != "zero";
+      br.pad.frames = pad == "tile_frames";
       br.pad.gap_seconds = b.at("preprocess").value("tile_gap_seconds", br.pad.gap_seconds);
       if (b.at("preprocess").contains("tile_gap_seconds") && !br.pad.tile)
         Fail(path, "tile_gap_seconds needs pad_mode 'tile'");

@@ -33,6 +33,9 @@ struct OpDef {
 // How a clip shorter than the window is filled (preprocess.pad_mode).
 struct PadConfig {
   bool tile = false;         // "zero" (false): the core's silence padding; "tile": data/tile_pad.h
+  // "tile_frames": the clip's feature rows are repeated (the gap in whole
+  // silence rows) instead of its PCM.
+  bool frames = false;
   double gap_seconds = 0.1;  // preprocess.tile_gap_seconds: silence between repeats
 };
 
