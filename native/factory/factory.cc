@@ -250,7 +250,7 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
       throw std::runtime_error("planned RAM " + std::to_string(planned_ram) + " bytes exceeds the budget of " +
                                std::to_string(rv.quant.ram_budget_bytes));
     size_t arena = 0;
-    const std::vector<int> engine_pred = EnginePredict(bytes, d.report_items(), &arena);
+    const std::vector<int> engine_pred = EnginePredict(bytes, d.report_items(), &arena, PadsOf(r));
     const auto factory_pred = qlogits.argmax(1);
     int agree = 0, correct = 0;
     for (size_t i = 0; i < engine_pred.size(); ++i) {

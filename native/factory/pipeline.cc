@@ -9,6 +9,7 @@
 #include "augment/pcm_augment.h"
 #include "data/audio_file.h"
 #include "data/feature_cache.h"
+#include "data/tile_pad.h"
 #include "engine/engine.h"
 #include "format/model.h"
 
@@ -139,7 +140,7 @@ Data BuildData(const Recipe& r, const std::vector<Item>& items, const std::strin
   }
   for (size_t b = 0; b < r.branches.size(); ++b) {
     const PreprocessParams& p = r.branches[b].preprocess;
-    FeatureCache cache(p, cache_dir);
+    FeatureCache cache(p, cache_dir, r.branches[b].pad);
     const auto rt = RawFeatures(cache, tr, b, p);
     d.norm.push_back(FitNorm(rt, r.branches[b].normalization));
     d.train.x.push_back(Normalise(rt, d.norm.back()));
@@ -172,15 +173,27 @@ TrainRun MakeRun(const Recipe& r, const Data& d, const FactoryOptions& o, const 
 
 // Engine predictions on the reported recordings, from their PCM through
 // the core's preprocessing: the whole deployed path.
-std::vector<int> EnginePredictWith(Engine& engine, const Model& model, const std::vector<const Item*>& items) {
+std::vector<int> EnginePredictWith(Engine& engine, const Model& model, const std::vector<const Item*>& items,
+                                   const std::vector<PadConfig>& pads) {
   std::vector<int> out;
   for (const Item* it : items) {
     for (int b = 0; b < engine.num_branches(); ++b) {
       Audio a = ReadAudio(it->paths[b]);
       const size_t limit = static_cast<size_t>(model.preprocess(b).max_seconds * a.sample_rate);
       if (a.frames() > limit) a.samples.resize(limit * a.channels);
+      // Tiled here as the factory's features were (the core cannot yet).
+      const bool tile = static_cast<size_t>(b) < pads.size() && pads[b].tile;
+      if (tile && !pads[b].frames) a = TileToWindow(a, model.preprocess(b), pads[b].gap_seconds);
       Status s = engine.SetInput(b, PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels));
       if (!s.ok()) throw std::runtime_error(it->paths[b] + ": " + s.message());
+      if (tile && pads[b].frames) {
+        const PreprocessParams& p = model.preprocess(b);
+        std::vector<int8_t> rows(engine.features(b), engine.features(b) + p.num_frames * p.num_features());
+        TileRows(rows.data(), p.num_frames, p.num_features(), KeptFrames(p, a.frames(), a.sample_rate),
+                 GapRows(p, pads[b].gap_seconds));
+        s = engine.SetFeatures(b, rows.data(), rows.size());
+        if (!s.ok()) throw std::runtime_error(it->paths[b] + ": " + s.message());
+      }
     }
     Status s = engine.Invoke();
     if (!s.ok()) throw std::runtime_error(s.message());
@@ -193,7 +206,7 @@ std::vector<int> EnginePredictWith(Engine& engine, const Model& model, const std
 }
 
 std::vector<int> EnginePredict(const std::vector<uint8_t>& bytes, const std::vector<const Item*>& items,
-                               size_t* arena_bytes) {
+                               size_t* arena_bytes, const std::vector<PadConfig>& pads) {
   Model model;
   Status s = LoadModel(bytes.data(), bytes.size(), &model);
   if (!s.ok()) throw std::runtime_error(std::string("exported model does not load: ") + s.message());
@@ -203,7 +216,13 @@ std::vector<int> EnginePredict(const std::vector<uint8_t>& bytes, const std::vec
   Engine engine;
   s = engine.Init(model, arena.data(), arena.size());
   if (!s.ok()) throw std::runtime_error(std::string("engine init: ") + s.message());
-  return EnginePredictWith(engine, model, items);
+  return EnginePredictWith(engine, model, items, pads);
+}
+
+std::vector<PadConfig> PadsOf(const Recipe& r) {
+  std::vector<PadConfig> pads;
+  for (const auto& b : r.branches) pads.push_back(b.pad);
+  return pads;
 }
 
 double NowSeconds() {

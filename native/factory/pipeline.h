@@ -40,10 +40,14 @@ TrainRun MakeRun(const Recipe& r, const Data& d, const FactoryOptions& o, const 
                  int epochs, double lr);
 // Engine predictions (top label) on `items`, from their PCM through the
 // core's preprocessing: the whole deployed path. `engine` is an Init-ed
-// engine of the model (a standalone one or a PackRunner's).
-std::vector<int> EnginePredictWith(Engine& engine, const Model& model, const std::vector<const Item*>& items);
+// engine of the model (a standalone one or a PackRunner's). `pads` (per
+// branch, empty = none): branches whose recipe tiles get tiled PCM.
+std::vector<int> EnginePredictWith(Engine& engine, const Model& model, const std::vector<const Item*>& items,
+                                   const std::vector<PadConfig>& pads = {});
 std::vector<int> EnginePredict(const std::vector<uint8_t>& bytes, const std::vector<const Item*>& items,
-                               size_t* arena_bytes);
+                               size_t* arena_bytes, const std::vector<PadConfig>& pads = {});
+// Each branch's pad_mode, for the two above.
+std::vector<PadConfig> PadsOf(const Recipe& r);
 double NowSeconds();
 // Parameters and buffers of `from` into `to` (same architecture).
 void CopyState(TinyNet& from, TinyNet& to);

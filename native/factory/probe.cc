@@ -12,6 +12,7 @@
 #include "augment/pcm_augment.h"
 #include "data/audio_file.h"
 #include "data/items.h"
+#include "data/tile_pad.h"
 #include "engine/engine.h"
 #include "format/model.h"
 #include "results/metric.h"
@@ -24,7 +25,7 @@ namespace {
 
 class Runner {
  public:
-  explicit Runner(const std::string& path) : bytes_(ReadBytes(path)) {
+  Runner(const std::string& path, const PadConfig& pad) : bytes_(ReadBytes(path)), pad_(pad) {
     Check(LoadModel(bytes_.data(), bytes_.size(), &model_), path);
     size_t arena = 0;
     Check(Engine::ArenaBytes(model_, &arena), path);
@@ -33,8 +34,18 @@ class Runner {
     if (engine_.num_branches() != 1) throw std::runtime_error("probe: one-branch models only");
   }
   double max_seconds() const { return model_.preprocess(0).max_seconds; }
-  std::vector<double> Run(const Audio& a) {
+  std::vector<double> Run(const Audio& in) {
+    // A tiling recipe's model gets the tiled clip the factory trained on
+    // (the core zero-pads; data/tile_pad.h).
+    const Audio a = pad_.tile && !pad_.frames ? TileToWindow(in, model_.preprocess(0), pad_.gap_seconds) : in;
     Check(engine_.SetInput(0, PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels)), "input");
+    if (pad_.tile && pad_.frames) {
+      const PreprocessParams& p = model_.preprocess(0);
+      std::vector<int8_t> rows(engine_.features(0), engine_.features(0) + p.num_frames * p.num_features());
+      TileRows(rows.data(), p.num_frames, p.num_features(), KeptFrames(p, a.frames(), a.sample_rate),
+               GapRows(p, pad_.gap_seconds));
+      Check(engine_.SetFeatures(0, rows.data(), rows.size()), "features");
+    }
     Check(engine_.Invoke(), "invoke");
     return std::vector<double>(engine_.probabilities(), engine_.probabilities() + engine_.num_classes());
   }
@@ -44,6 +55,7 @@ class Runner {
     if (!s.ok()) throw std::runtime_error(what + ": " + s.message());
   }
   std::vector<uint8_t> bytes_, arena_;
+  PadConfig pad_;
   Model model_;
   Engine engine_;
 };
@@ -76,9 +88,9 @@ struct Scores {
   std::vector<double> spread;                           // [clip]
 };
 
-Scores ScoreClips(const std::string& model_path, const std::vector<const Item*>& val, const ProbeOptions& o,
-                  bool binary) {
-  Runner run(model_path);
+Scores ScoreClips(const std::string& model_path, const PadConfig& pad, const std::vector<const Item*>& val,
+                  const ProbeOptions& o, bool binary) {
+  Runner run(model_path, pad);
   const int steps = std::max(1, o.shifts);
   Scores sc;
   sc.prob.resize(steps);
@@ -189,7 +201,7 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
   res.split = held;
   set.y = torch::tensor(y, torch::kLong);
   const bool binary = r.labels.size() == 2;
-  const Scores sc = ScoreClips(model_path, val, o, binary);
+  const Scores sc = ScoreClips(model_path, r.branches[0].pad, val, o, binary);
   const auto& prob = sc.prob;
   const auto& mean = sc.mean;
   const auto& tel = sc.tel;
@@ -263,7 +275,11 @@ ProbeResult Probe(const Recipe& r, const std::string& model_path, const ProbeOpt
   res.spread_median = spread[spread.size() / 2];
   res.spread_p90 = spread[static_cast<size_t>(0.9 * (spread.size() - 1))];
   res.spread_max = spread.back();
-  if (!o.against.empty()) ComparePaired(r, val, label, sc, ScoreClips(o.against, val, o, binary), o, &res);
+  if (!o.against.empty()) {
+    PadConfig against_pad = r.branches[0].pad;
+    against_pad.tile = o.against_tile;
+    ComparePaired(r, val, label, sc, ScoreClips(o.against, against_pad, val, o, binary), o, &res);
+  }
   return res;
 }
 
@@ -283,6 +299,12 @@ std::string ProbeMarkdown(const Recipe& r, const ProbeOptions& o, const ProbeRes
                 p.spread_mean, p.spread_lo, p.spread_hi, p.spread_median, p.spread_p90, p.spread_max,
                 r.train.metric.c_str(), p.metric_min, p.metric_max, r.train.metric.c_str());
   s += b;
+  if (r.branches[0].pad.tile)
+    s.insert(0, std::string(r.branches[0].pad.frames ? "Feature rows tiled to the window (pad_mode tile_frames, gap "
+                                                         : "Input tiled to the window (pad_mode tile, gap ") +
+                    std::to_string(r.branches[0].pad.gap_seconds).substr(0, 4) +
+                    " s) by the factory around the engine; the --against model " +
+                    (o.against_tile ? "tiled too" : "zero-padded by the core") + ".\n\n");
   s += row(p.at_zero) + row(p.mean_over_shifts);
   if (p.telephone.n) s += row(p.telephone);
   for (const ResultRow* x : {&p.at_zero, &p.telephone}) {

@@ -7,7 +7,7 @@
 //   tm2-factory manifest FORMAT DIR OUT.csv      a dataset layout as a manifest CSV
 //   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
 //   tm2-factory probe RECIPE MODEL.tm2 --data DIR [--shift-ms 64] [--shifts 33] [--telephone] [--against M.tm2]
-//                     [--threshold T]
+//                     [--threshold T] [--against-tile]
 //   tm2-factory pack PACK.json --out DIR [--data-root DIR] [--report REPORT.md --plot SVG] [--retrain] [--no-sweep]
 //                    [--train-only I/N]   (members only, those of lane I of N: several processes at once)
 //                     shared PQ codebook, fine-tuning with it fixed, the pack, its card and REPORT section
@@ -87,6 +87,8 @@ int main(int argc, char** argv) {
   probe->add_option("--predictions", po.predictions, "write each clip's probabilities at delay 0 to this CSV");
   probe->add_option("--against", po.against, "another model of the recipe: paired differences (this minus that)")
       ->check(CLI::ExistingFile);
+  probe->add_flag("--against-tile", po.against_tile,
+                  "tile the --against model's input too (default: zero padding, as the core gives shipped models)");
   std::string pack_recipe, pack_report, pack_plot;
   PackOptions pk;
   bool no_sweep = false;

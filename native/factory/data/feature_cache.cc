@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "data/audio_file.h"
+#include "data/tile_pad.h"
 
 namespace tm2 {
 namespace factory {
@@ -45,8 +46,14 @@ uint64_t FeatureParamsHash(const PreprocessParams& in) {
   return h;
 }
 
-FeatureCache::FeatureCache(const PreprocessParams& params, std::string dir)
-    : params_(Unnormalised(params)), dir_(std::move(dir)), params_hash_(FeatureParamsHash(params)) {
+FeatureCache::FeatureCache(const PreprocessParams& params, std::string dir, const PadConfig& pad)
+    : params_(Unnormalised(params)), pad_(pad), dir_(std::move(dir)), params_hash_(FeatureParamsHash(params)) {
+  if (pad_.tile) {
+    // Only when tiling, so zero-padded features keep their cache keys.
+    params_hash_ = Fnv1a64("tile", 4, params_hash_);
+    params_hash_ = Fnv1a64(&pad_.gap_seconds, sizeof(pad_.gap_seconds), params_hash_);
+    if (pad_.frames) params_hash_ = Fnv1a64("frames", 6, params_hash_);
+  }
   Check(params_.Validate(), "preprocess");
   workspace_.resize(Preprocessor::WorkspaceBytes(params_));
   Check(pre_.Prepare(params_, workspace_.data(), workspace_.size()), "preprocess");
@@ -98,10 +105,14 @@ Features FeatureCache::Get(const std::string& path, uint64_t content_hash,
     a = transform(a);
     cut(a);
   }
+  if (pad_.tile && !pad_.frames) a = TileToWindow(a, params_, pad_.gap_seconds);
   std::vector<int8_t> q(f.values.size());
   Check(pre_.Run(PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels), q.data(),
                  f.values.data()),
         path);
+  if (pad_.frames)
+    TileRows(f.values.data(), f.frames, f.bins, KeptFrames(params_, a.frames(), a.sample_rate),
+             GapRows(params_, pad_.gap_seconds));
   if (!dir_.empty()) {
     // Write to a temporary name of this process and call, then rename
     // (atomic): an interrupted run never leaves a truncated entry under the

@@ -16,6 +16,7 @@
 
 #include "data/audio_file.h"
 #include "preprocess/preprocess.h"
+#include "recipe/recipe.h"
 
 namespace tm2 {
 namespace factory {
@@ -29,7 +30,9 @@ class FeatureCache {
  public:
   // `dir` empty = no disk cache. Longer recordings are cut to
   // params.max_seconds before preprocessing (the engine rejects them).
-  FeatureCache(const PreprocessParams& params, std::string dir);
+  // pad.tile: shorter ones are tiled to the window (data/tile_pad.h), last,
+  // after any transform; the key then includes the gap.
+  FeatureCache(const PreprocessParams& params, std::string dir, const PadConfig& pad = PadConfig());
   // Content hash of a file (used for deduplication as well).
   static uint64_t ContentHash(const std::string& path);
   Features Get(const std::string& path, uint64_t content_hash);
@@ -43,6 +46,7 @@ class FeatureCache {
 
  private:
   PreprocessParams params_;
+  PadConfig pad_;
   std::string dir_;
   uint64_t params_hash_ = 0;
   std::vector<uint8_t> workspace_;

@@ -303,7 +303,8 @@ json PackAt(std::vector<std::unique_ptr<Member>>& members, const PackRecipe& p, 
   for (size_t i = 0; i < members.size(); ++i) {
     s = runner.Select(static_cast<int>(i));
     if (!s.ok()) throw std::runtime_error(std::string("select: ") + s.message());
-    const auto pred = EnginePredictWith(runner.engine(), runner.model(), members[i]->d.report_items());
+    const auto pred = EnginePredictWith(runner.engine(), runner.model(), members[i]->d.report_items(),
+                                         PadsOf(members[i]->r));
     int agree = 0;
     for (size_t j = 0; j < pred.size(); ++j) agree += pred[j] == factory_pred[i][static_cast<int64_t>(j)].item<int64_t>();
     const double share = pred.empty() ? 1.0 : static_cast<double>(agree) / pred.size();

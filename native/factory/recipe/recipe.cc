@@ -152,6 +152,16 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
       br.prompt = b.value("prompt", "");
       br.preprocess = ParsePreprocess(b.at("preprocess"), path + " branch " + br.name);
       br.normalization = b.at("preprocess").value("normalization", "per_bin");
+      const std::string pad = b.at("preprocess").value("pad_mode", "zero");
+      if (pad != "zero" && pad != "tile" && pad != "tile_frames")
+        Fail(path, "pad_mode '" + pad + "' (zero, tile, tile_frames)");
+      br.pad.tile = pad != "zero";
+      br.pad.frames = pad == "tile_frames";
+      br.pad.gap_seconds = b.at("preprocess").value("tile_gap_seconds", br.pad.gap_seconds);
+      if (b.at("preprocess").contains("tile_gap_seconds") && !br.pad.tile)
+        Fail(path, "tile_gap_seconds needs pad_mode 'tile'");
+      if (!(br.pad.gap_seconds >= 0 && br.pad.gap_seconds <= 1))
+        Fail(path, "tile_gap_seconds must be in [0, 1]");
       if (br.normalization != "per_bin" && br.normalization != "global" && br.normalization != "none")
         Fail(path, "normalization '" + br.normalization + "' (per_bin, global, none)");
       for (const json& op : b.at("layers")) ParseOp(op, br.name + "/", &br.ops, path);

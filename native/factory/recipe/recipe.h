@@ -30,9 +30,21 @@ struct OpDef {
   bool weighted() const { return kind <= OpKind::kFc; }
 };
 
+// How a clip shorter than the window is filled (preprocess.pad_mode).
+struct PadConfig {
+  bool tile = false;         // "zero" (false): the core's silence padding; "tile": data/tile_pad.h
+  // "tile_frames": the clip's feature rows are repeated (the gap in whole
+  // silence rows) instead of its PCM.
+  bool frames = false;
+  double gap_seconds = 0.1;  // preprocess.tile_gap_seconds: silence between repeats
+};
+
 struct BranchDef {
   std::string name, modality, prompt;
   PreprocessParams preprocess;  // normalization filled at export
+  // Factory-side only (the model file cannot declare it yet): the factory's
+  // features, engine check and probe tile; the core zero-pads.
+  PadConfig pad;
   std::string normalization = "per_bin";  // per_bin | global | none
   std::vector<OpDef> ops;
 };
