@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   train->add_flag("--resume", o.resume, "continue from the checkpoints in --out");
   train->add_option("--epochs", o.epochs, "override train.epochs");
   train->add_option("--qat-epochs", o.qat_epochs, "override train.qat_epochs");
+  int threads = 0;
+  train->add_option("--threads", threads, "override train.threads (libtorch's results depend on it: compare runs "
+                                          "at one thread count)")->check(CLI::Range(1, 256));
   train->add_option("--max-per-label", o.max_per_label, "use at most N recordings per label");
   train->add_option("--variants", o.variants, "also evaluate and export these quantized variants: w8a8 mixed w4a4")
       ->delimiter(',');
@@ -149,8 +152,10 @@ int main(int argc, char** argv) {
         o.ram_budget = b.ram;
         o.flash_budget = b.flash;
       }
-      if (o.folds > 1) CrossValidate(LoadRecipe(recipe_path), o);
-      else RunFactory(LoadRecipe(recipe_path), o);
+      Recipe r = LoadRecipe(recipe_path);
+      if (threads > 0) r.train.threads = threads;
+      if (o.folds > 1) CrossValidate(r, o);
+      else RunFactory(r, o);
     } else if (*probe) {
       const Recipe r = LoadRecipe(recipe_path);
       std::printf("%s", ProbeMarkdown(r, po, Probe(r, model_path, po)).c_str());
