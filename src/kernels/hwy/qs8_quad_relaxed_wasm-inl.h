@@ -281,7 +281,7 @@ HWY_INLINE int32_t SumTimes64(const int8_t* x, int n) {
 }
 
 // output[r][c] for `rows` rows of `in` int8 inputs (zero point zp).
-HWY_NOINLINE void RelaxedGemm(int rows, int in, int out, const PackedRelaxed& packed, int32_t zp,
+HWY_NOINLINE inline void RelaxedGemm(int rows, int in, int out, const PackedRelaxed& packed, int32_t zp,
                               const Requantization& rq, const int8_t* input, int8_t* output) {
   PackedRelaxed pk = packed;
   pk.cr.rq = &rq;
