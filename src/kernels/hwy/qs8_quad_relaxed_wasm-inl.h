@@ -243,25 +243,27 @@ HWY_NOINLINE void RelaxedGroup(const int8_t* x0, size_t row_stride, const int32_
   }
 }
 
-// Rows [m, m + count * MR) of a block, every channel group.
-template <int MR>
+// Rows [0, 2 * count) of a block (rows `row_stride` bytes apart, outputs
+// `out_stride` apart), every channel group. Two rows per pass only, which
+// keeps the engine small (each instantiation carries an output stage); a
+// last odd row runs as a pair of itself (strides 0: the same bytes written
+// twice).
 HWY_INLINE void RelaxedRows(const int8_t* x, size_t row_stride, const int32_t* sx64, int count,
                             int quads, const PackedRelaxed& pk, const int32_t* start, int out,
-                            int8_t* o) {
+                            size_t out_stride, int8_t* o) {
   if (count == 0) return;
   const int nvec = static_cast<int>(PaddedChannels(out, kRelaxedLanes)) / kRelaxedLanes;
-  constexpr int kMaxNV = MR > 2 ? 2 : 4;
-  for (int v0 = 0; v0 < nvec; v0 += kMaxNV) {
-    const int nv = nvec - v0 < kMaxNV ? nvec - v0 : kMaxNV;
+  for (int v0 = 0; v0 < nvec; v0 += 4) {
+    const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
     const uint8_t* t = pk.tile + static_cast<size_t>(v0) * quads * 16;
     const int c0 = v0 * kRelaxedLanes;
     const int live = out - c0 < nv * kRelaxedLanes ? out - c0 : nv * kRelaxedLanes;
     const int32_t* s = start + c0;
     switch (nv) {
-      case 4: RelaxedGroup<(kMaxNV > 2 ? 4 : 1), MR>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out, count); break;
-      case 3: RelaxedGroup<(kMaxNV > 2 ? 3 : 1), MR>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out, count); break;
-      case 2: RelaxedGroup<2, MR>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out, count); break;
-      default: RelaxedGroup<1, MR>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out, count); break;
+      case 4: RelaxedGroup<4, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      case 3: RelaxedGroup<3, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      case 2: RelaxedGroup<2, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      default: RelaxedGroup<1, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
     }
   }
 }
@@ -297,7 +299,6 @@ HWY_NOINLINE inline void RelaxedGemm(int rows, int in, int out, const PackedRela
     start[c] = static_cast<int32_t>(static_cast<uint32_t>(pk.bias[c]) -
                                     static_cast<uint32_t>(zp) * static_cast<uint32_t>(pk.wsum[c]));
   }
-  const bool four = out <= 8;
   for (int r0 = 0; r0 < rows; r0 += kBlockRows) {
     const int nb = rows - r0 < kBlockRows ? rows - r0 : kBlockRows;
     const int8_t* x = input + static_cast<size_t>(r0) * in;
@@ -309,21 +310,17 @@ HWY_NOINLINE inline void RelaxedGemm(int rows, int in, int out, const PackedRela
       for (int m = 0; m < nb; ++m) {
         memset(buf, 0, static_cast<size_t>(stride));
         memcpy(buf, x + static_cast<size_t>(m) * in, static_cast<size_t>(in));
-        RelaxedRows<1>(buf, 0, sx64 + m, 1, quads, pk, start, out, o + static_cast<size_t>(m) * out);
+        const int32_t sx[2] = {sx64[m], sx64[m]};
+        RelaxedRows(buf, 0, sx, 1, quads, pk, start, out, 0, o + static_cast<size_t>(m) * out);
       }
       continue;
     }
-    int m = 0;
-    if (four) {
-      RelaxedRows<4>(x, in, sx64, nb / 4, quads, pk, start, out, o);
-      m = nb / 4 * 4;
-    }
-    RelaxedRows<2>(x + static_cast<size_t>(m) * in, in, sx64 + m, (nb - m) / 2, quads, pk, start,
-                   out, o + static_cast<size_t>(m) * out);
-    m += (nb - m) / 2 * 2;
-    if (m < nb) {
-      RelaxedRows<1>(x + static_cast<size_t>(m) * in, in, sx64 + m, 1, quads, pk, start, out,
-                     o + static_cast<size_t>(m) * out);
+    RelaxedRows(x, in, sx64, nb / 2, quads, pk, start, out, out, o);
+    if (nb % 2) {
+      const int m = nb - 1;
+      const int32_t sx[2] = {sx64[m], sx64[m]};
+      RelaxedRows(x + static_cast<size_t>(m) * in, 0, sx, 1, quads, pk, start, out, 0,
+                  o + static_cast<size_t>(m) * out);
     }
   }
 }
