@@ -93,6 +93,8 @@ if (!RELAXED_CHILD) {
 
 for (const [variant, reference] of VARIANTS) {
   test(`${variant}${reference ? ' (reference kernels)' : ''} engine matches the native parity hashes`, async () => {
+    // The loader's probe agrees with node's flag (the child has it on).
+    if (variant === 'relaxed') assert.equal(hasWasmRelaxedSimd(), true);
     const e = await engine(variant);
     const info = e.load(model, { reference });
     assert.equal(info.branches.length, 3);
