@@ -129,7 +129,7 @@ function describeModel(model, screening, variant, cardUrl, pack) {
     card.append('.');
   }
   $('engine-info').textContent =
-    `Engine: ${variant === 'simd' ? 'WebAssembly SIMD' : 'WebAssembly without SIMD (slower, same results)'}, ` +
+    `Engine: ${{ relaxed: 'WebAssembly relaxed SIMD', simd: 'WebAssembly SIMD' }[variant] ?? 'WebAssembly without SIMD (slower, same results)'}, ` +
     (pack ? `one models file (${pack.join(', ')}) ` : `model file ${model.name} `) +
     `${(model.modelBytes / 1024).toFixed(1)} KB, ${(model.arenaBytes / 1024).toFixed(0)} KB working memory.`;
 }

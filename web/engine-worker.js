@@ -16,7 +16,7 @@
 //
 // `audio` is {samples, sampleRate, channels}; samples are copied in, never
 // transferred, so the page keeps its recordings.
-import { loadEngine, hasWasm, hasWasmSimd } from './engine.js';
+import { loadEngine, hasWasm, bestVariant } from './engine.js';
 
 // {engine, name}: the engine holding the model and, for a pack, its name
 // (selected before each use; a resident switch costs nothing).
@@ -81,7 +81,7 @@ const ops = {
   async init({ base, variant, screening: sUrl, gate: gUrl, pack }) {
     const baseUrl = new URL(base);
     if (!hasWasm()) throw new Error('This browser cannot run WebAssembly, which the screening needs.');
-    const chosen = variant ?? (hasWasmSimd() ? 'simd' : 'scalar');
+    const chosen = variant ?? bestVariant();
     if (pack) {
       const engine = await engineWithPack(baseUrl, chosen, pack);
       screeningHandle = { engine, name: pack.screening };

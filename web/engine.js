@@ -1,6 +1,8 @@
-// The page's handle on the tinym2 engine (wasm/tm2_web.cc): picks the WASM
-// SIMD build when the browser validates a SIMD instruction, the scalar build
-// otherwise, and turns the engine's {ok, error} results into thrown Errors.
+// The page's handle on the tinym2 engine (wasm/tm2_web.cc): picks the
+// relaxed-SIMD build when the browser validates a relaxed int8 dot product,
+// else the WASM SIMD build when it validates a SIMD instruction, else the
+// scalar build (bestVariant), and turns the engine's {ok, error} results
+// into thrown Errors. All three give the same bytes.
 // Runs in browsers and, for the tests, in node (pass `wasmBinary`).
 //
 //   const engine = await loadEngine({ base: new URL('engine/', location.href) });
@@ -22,12 +24,39 @@ const SIMD_PROBE = new Uint8Array([
   0x41, 0x00, 0xfd, 0x0f, 0x0b,                   // i32.const 0; i8x16.splat; end
 ]);
 
-export function hasWasmSimd() {
+// A module whose only function returns
+// i32x4.relaxed_dot_i8x16_i7x16_add_s of three i8x16.splat(i32.const 0):
+// valid only where relaxed SIMD is supported.
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,       // type: () -> v128
+  0x03, 0x02, 0x01, 0x00,                         // function 0 has type 0
+  0x0a, 0x13, 0x01, 0x11, 0x00,                   // code: one body, no locals
+  0x41, 0x00, 0xfd, 0x0f, 0x41, 0x00, 0xfd, 0x0f, // three i8x16.splat(0)
+  0x41, 0x00, 0xfd, 0x0f,
+  0xfd, 0x93, 0x02, 0x0b,                         // relaxed dot (0x113); end
+]);
+
+function validates(bytes) {
   try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+    return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
   } catch {
     return false;
   }
+}
+
+export function hasWasmSimd() {
+  return validates(SIMD_PROBE);
+}
+
+export function hasWasmRelaxedSimd() {
+  return validates(RELAXED_PROBE);
+}
+
+// 'relaxed' | 'simd' | 'scalar': the fastest build this browser runs.
+export function bestVariant() {
+  if (!hasWasmSimd()) return 'scalar';
+  return hasWasmRelaxedSimd() ? 'relaxed' : 'simd';
 }
 
 export function hasWasm() {
@@ -44,7 +73,7 @@ function unwrap(result, what) {
 export class Engine {
   constructor(module, variant) {
     this.module = module;
-    this.variant = variant; // 'simd' | 'scalar'
+    this.variant = variant; // 'relaxed' | 'simd' | 'scalar'
     this.native = new module.Tm2Engine();
     this.model = null;
     this.probabilities = null; // Float32Array, one per class, refilled by run()
@@ -129,14 +158,14 @@ export class Engine {
   }
 }
 
-// Loads the engine module from `base` (a URL ending in '/'): the SIMD build
-// when supported, else the scalar one. `variant` forces one; `wasmBinary`
+// Loads the engine module from `base` (a URL ending in '/'): the fastest
+// build the browser supports (bestVariant). `variant` forces one; `wasmBinary`
 // (node) skips the loader's fetch.
 export async function loadEngine({ base, variant, wasmBinary } = {}) {
   if (!hasWasm()) {
     throw new Error('This browser cannot run WebAssembly, which the screening needs.');
   }
-  const chosen = variant ?? (hasWasmSimd() ? 'simd' : 'scalar');
+  const chosen = variant ?? bestVariant();
   const url = new URL(`tinym2-${chosen}.js`, base);
   const { default: create } = await import(url.href);
   const options = {

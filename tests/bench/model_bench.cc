@@ -176,6 +176,10 @@ int Int16Lanes(const char* name) {
 // AVX3_DL tables run pointwise and dense layers on vpdpbusd: four int8
 // products per int32 lane, twice the pair bound.
 bool VnniQuads(const char* name) { return std::string(name).find("AVX3_DL") != std::string::npos; }
+// The relaxed WASM build runs pointwise layers with int4 weights (and
+// int8 ones inside 7 bits, which this table cannot tell) on
+// i32x4.relaxed_dot_i8x16_i7x16_add_s: four int8 products per lane too.
+bool RelaxedQuads(const char* name) { return std::string(name).find("+relaxed") != std::string::npos; }
 
 #if defined(TM2_HAVE_XNNPACK)
 bool HaveXnn() { return true; }
@@ -235,7 +239,9 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
   const double peak = 2.0 * Int16Lanes(fast.name) * ghz;  // GMAC/s, pairwise int16 multiply-add
   printf("\n%s (%s, %.2f M MACs): reference '%s' vs '%s'; bound %.0f GMAC/s (%.0f depthwise%s)\n", path,
          model.name(), model.cost().macs / 1e6, ref.name, fast.name, peak, peak / 2,
-         VnniQuads(fast.name) ? ", twice for pointwise and dense" : "");
+         VnniQuads(fast.name)      ? ", twice for pointwise and dense"
+         : RelaxedQuads(fast.name) ? ", twice for int4 pointwise"
+                                   : "");
   const bool xnn_on = HaveXnn();
   printf("%-4s %-15s %-22s %4s %5s %9s %9s %9s %7s %7s %6s", "#", "layer", "shape", "bits", "min n",
          "MACs", "ref us", "fast us", "speedup", "GMAC/s", "bound");
@@ -285,8 +291,10 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
     snprintf(shape, sizeof(shape), "%dx%dx%d>%dx%dx%d", l.v.in.h, l.v.in.w, l.v.in.c, l.v.out.h,
              l.v.out.w, l.v.out.c);
     const double gmacs = tf > 0 ? l.v.macs / (tf * 1e3) : 0;
-    const bool quads = VnniQuads(fast.name) && (l.v.kind == LayerKind::kPointwiseConv2D ||
-                                                 l.v.kind == LayerKind::kFullyConnected);
+    const bool quads = (VnniQuads(fast.name) && (l.v.kind == LayerKind::kPointwiseConv2D ||
+                                                  l.v.kind == LayerKind::kFullyConnected)) ||
+                       (RelaxedQuads(fast.name) && l.v.kind == LayerKind::kPointwiseConv2D &&
+                        l.v.weight_bits == 4);
     const double bound = l.v.kind == LayerKind::kDepthwiseConv2D ? peak / 2 : quads ? 2 * peak : peak;
     char k[16] = "", n[16] = "";
     if (l.v.weight_bits > 0) snprintf(k, sizeof(k), "%d", l.v.weight_bits);

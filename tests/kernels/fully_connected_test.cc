@@ -11,10 +11,25 @@ namespace tm2 {
 namespace test {
 namespace {
 
+// Int8 weights narrowed to 7 bits ([-64, 63], the relaxed-SIMD WASM
+// GEMM's range: qs8_quad_relaxed_wasm-inl.h), with both ends present;
+// `outlier` puts one weight just outside (-65 or 64), which must send the
+// layer back to the pair GEMM with the same bytes.
+enum class Narrow { kNo, kSevenBits, kOneOutlier };
+
 void CheckFc(int rows, int in, int out, int bits, RqStyle style, Rng& rng, const KernelTable& k,
-             const std::string& variant) {
+             const std::string& variant, Narrow narrow = Narrow::kNo) {
   LayerCase lc;
   lc.Fill(rng, out, in, out, bits, in, style);
+  if (narrow != Narrow::kNo) {
+    for (auto& b : lc.weights) b = static_cast<uint8_t>(static_cast<int8_t>(b) >> 1);
+    lc.weights[0] = static_cast<uint8_t>(-64);
+    lc.weights[lc.weights.size() - 1] = 63;
+    if (narrow == Narrow::kOneOutlier) {
+      lc.weights[rng.Int(0, static_cast<int>(lc.weights.size()) - 1)] =
+          static_cast<uint8_t>(rng.Chance(50) ? -65 : 64);
+    }
+  }
   lc.PackFullyConnected(k, rows, in, out);
   const std::vector<int8_t> input = RandomInt8(rng, static_cast<size_t>(rows) * in);
   std::vector<int8_t> want(static_cast<size_t>(rows) * out), got(want.size(), 0x55);
@@ -76,6 +91,25 @@ TEST_CASE("fully_connected edge cases: odd int4 rows, long rows, models' shapes"
         CheckFc(125, 64, out, bits, RqStyle::kShallowShift, rng, k, variant);
         CheckFc(3, 9, out, bits, RqStyle::kShallowShift, rng, k, variant);
       }
+    }
+  });
+}
+
+TEST_CASE("fully_connected: int8 weights inside 7 bits, and one weight outside") {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(23);
+    for (Narrow narrow : {Narrow::kSevenBits, Narrow::kOneOutlier}) {
+      for (int it = 0; it < 60; ++it) {
+        const int rows = rng.Int(2, 70);
+        const int in = rng.Chance(30) ? rng.Int(1, 9) : rng.Int(1, 200);
+        const int out = rng.Int(1, 80);
+        const int s = rng.Int(0, 9);
+        const RqStyle style = s < 5 ? RqStyle::kTypical : s < 7 ? RqStyle::kSaturating
+                                    : s < 8 ? RqStyle::kShallowShift : RqStyle::kExtremeShift;
+        CheckFc(rows, in, out, 8, style, rng, k, variant, narrow);
+      }
+      CheckFc(125, 64, 64, 8, RqStyle::kTypical, rng, k, variant, narrow);  // KWS pointwise
+      CheckFc(80, 48, 48, 8, RqStyle::kTypical, rng, k, variant, narrow);   // gate pointwise
     }
   });
 }

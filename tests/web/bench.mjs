@@ -14,7 +14,7 @@ import { openBenchPage, readBenchClips } from './bench-page.mjs';
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 
-for (const variant of ['simd', 'scalar']) {
+for (const variant of ['relaxed', 'simd', 'scalar']) {
   const sizes = ['js', 'wasm'].map((ext) => {
     const bytes = readFileSync(path.join(engineDir, `tinym2-${variant}.${ext}`));
     return { raw: bytes.length, gz: gzipSync(bytes, { level: 9 }).length };
@@ -42,7 +42,7 @@ try {
 
   const page = await openBenchPage(browser, server.url);
   const clips = readBenchClips();
-  for (const variant of ['simd', 'scalar']) {
+  for (const variant of ['relaxed', 'simd', 'scalar']) {
     for (const rate of [16000, 48000]) {
       const r = await page.evaluate(async ({ clips, rate, variant }) => {
         const { loadEngine } = await import('/engine.js');

@@ -1,14 +1,19 @@
 // The WASM engine under node on the parity model and the fixture clips:
 // features, int8 logits and probabilities hash to exactly the values every
 // native target prints (tests/parity/expected_hashes.txt), in both engine
-// variants (SIMD and scalar) and with the reference kernels.
+// variants (SIMD and scalar) and with the reference kernels; the relaxed-SIMD
+// variant too, in a child node with relaxed SIMD switched on (node 20 has
+// it behind a flag; its baseline compiler gets the instruction wrong, so
+// the child runs optimized code only: cmake/WasmRelaxed.cmake).
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadEngine, hasWasmSimd } from '../../web/engine.js';
+import { loadEngine, hasWasmSimd, hasWasmRelaxedSimd } from '../../web/engine.js';
 import { parseWav } from '../../web/wav.js';
 import { engineDir, fixtures, parityModel, root } from './paths.mjs';
 
@@ -68,13 +73,37 @@ function runCase(e, clips) {
 const expected = expectedHashes();
 const model = readFileSync(parityModel);
 
-for (const [variant, reference] of [['simd', false], ['simd', true], ['scalar', false]]) {
+const RELAXED_CHILD = process.env.TM2_RELAXED_CHILD === '1';
+const VARIANTS = RELAXED_CHILD ? [['relaxed', false]]
+  : [['simd', false], ['simd', true], ['scalar', false]];
+// The child runs the relaxed parity alone.
+const parentOnly = { skip: RELAXED_CHILD };
+const KERNELS = { simd: 'hwy:WASM', relaxed: 'hwy:WASM+relaxed' };
+
+if (!RELAXED_CHILD) {
+  test('relaxed engine matches the native parity hashes (child node with relaxed SIMD)', () => {
+    assert.equal(hasWasmRelaxedSimd(), false, 'plain node 20 has no relaxed SIMD');
+    // A plain TAP run of its own: without NODE_TEST_CONTEXT, which the
+    // parent runner sets and which makes a child report in its protocol.
+    const env = { ...process.env, TM2_RELAXED_CHILD: '1' };
+    delete env.NODE_TEST_CONTEXT;
+    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--no-liftoff', '--test',
+      '--test-reporter=tap', fileURLToPath(import.meta.url)], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /# pass [1-9]/);
+    assert.match(r.stdout, /# fail 0/);
+  });
+}
+
+for (const [variant, reference] of VARIANTS) {
   test(`${variant}${reference ? ' (reference kernels)' : ''} engine matches the native parity hashes`, async () => {
+    // The loader's probe agrees with node's flag (the child has it on).
+    if (variant === 'relaxed') assert.equal(hasWasmRelaxedSimd(), true);
     const e = await engine(variant);
     const info = e.load(model, { reference });
     assert.equal(info.branches.length, 3);
     assert.deepEqual(info.branches.map((b) => b.modality), ['cough', 'speech', 'breath']);
-    assert.equal(info.kernels, variant === 'simd' && !reference ? 'hwy:WASM' : 'ref');
+    assert.equal(info.kernels, reference ? 'ref' : KERNELS[variant] ?? 'ref');
     for (const [name, clips] of Object.entries(CASES)) {
       assert.deepEqual(runCase(e, clips), expected[name], `case ${name}`);
     }
@@ -82,7 +111,7 @@ for (const [variant, reference] of [['simd', false], ['simd', true], ['scalar', 
   });
 }
 
-test('float PCM gives the same bits as int16 PCM of the same samples', async () => {
+test('float PCM gives the same bits as int16 PCM of the same samples', parentOnly, async () => {
   const e = await engine('simd');
   e.load(model);
   const clips = CASES.coswara;
@@ -97,7 +126,7 @@ test('float PCM gives the same bits as int16 PCM of the same samples', async () 
   e.dispose();
 });
 
-test('run() refills the same arrays with invoke()\'s results, also after the heap grows', async () => {
+test('run() refills the same arrays with invoke()\'s results, also after the heap grows', parentOnly, async () => {
   const e = await engine('simd');
   e.load(model);
   const want = runCase(e, CASES.coswara);
@@ -121,7 +150,7 @@ test('run() refills the same arrays with invoke()\'s results, also after the hea
   e.dispose();
 });
 
-test('errors come back as thrown Errors with the core message', async () => {
+test('errors come back as thrown Errors with the core message', parentOnly, async () => {
   const e = await engine('simd');
   assert.throws(() => e.load(new Uint8Array([1, 2, 3, 4])), /cannot load the model: .+/);
   assert.throws(() => e.invoke(), /no model loaded/);
@@ -136,15 +165,15 @@ test('errors come back as thrown Errors with the core message', async () => {
   e.dispose();
 });
 
-test('SIMD is detected in this node', () => {
+test('SIMD is detected in this node', parentOnly, () => {
   assert.equal(hasWasmSimd(), true);
 });
 
 // Issue 16's download budget: each variant's js + wasm, gzipped as
 // tests/web/bench.mjs measures it, within 100 KB (docs/web.md, "Where the
 // engine's bytes go", says what is in it).
-test('engine js + wasm stay within 100 KB gzipped', () => {
-  for (const variant of ['simd', 'scalar']) {
+test('engine js + wasm stay within 100 KB gzipped', parentOnly, () => {
+  for (const variant of ['relaxed', 'simd', 'scalar']) {
     const gz = ['js', 'wasm'].reduce((sum, ext) =>
       sum + gzipSync(readFileSync(path.join(engineDir, `tinym2-${variant}.${ext}`)), { level: 9 }).length, 0);
     assert.ok(gz <= 100 * 1024, `${variant}: ${(gz / 1024).toFixed(1)} KB gzipped`);

@@ -47,9 +47,9 @@ test('research mode offline: the worker keeps the sound-type model and the page 
 
     // The worker installs (its precache filled) and takes control.
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
-    const cached = await page.evaluate(async () => (await (await caches.open('tinym2-research-v5')).keys())
+    const cached = await page.evaluate(async () => (await (await caches.open('tinym2-research-v6')).keys())
       .map((r) => new URL(r.url).pathname));
-    for (const f of ['/research/app.js', '/research/i18n.js', '/engine/tinym2-simd.wasm', '/models/manifest.json']) {
+    for (const f of ['/research/app.js', '/research/i18n.js', '/engine/tinym2-relaxed.wasm', '/engine/tinym2-simd.wasm', '/models/manifest.json']) {
       assert.ok(cached.includes(f), `${f} is precached (cache: ${cached.join(' ')})`);
     }
     await context.unrouteAll();

@@ -7,13 +7,14 @@ importScripts('../shared/offline-cache.js');
 
 offlineCache({
   name: 'tinym2-research',
-  version: 5,
+  version: 6,
   files: [
     './', 'index.html', 'research.css', 'app.js', 'page.js', 'study.js', 'session.js', 'takes.js',
     'stored-data.js', 'researcher.js', 'remote.js', 'upload-queue.js', 'protocol.js', 'store.js', 'manifest.js', 'metrics.js',
     'archive.js', 'lock.js', 'evaluate.js', 'eval-worker.js', 'audio-cache.js', 'i18n.js', 'i18n-messages.js', 'i18n-screens.js',
     '../shared/base.css', '../shared/guard.js', '../shared/audio-input.js',
     '../engine.js', '../recorder.js', '../quality.js', '../wav.js', '../capture-worklet.js',
+    '../engine/tinym2-relaxed.js', '../engine/tinym2-relaxed.wasm',
     '../engine/tinym2-simd.js', '../engine/tinym2-simd.wasm',
     '../engine/tinym2-scalar.js', '../engine/tinym2-scalar.wasm',
     '../vendor/fflate/browser.js', '../vendor/tus/tus.min.js',

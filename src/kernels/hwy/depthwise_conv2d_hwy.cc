@@ -39,6 +39,7 @@
 #include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/depthwise_layout.h"
 #include "kernels/hwy/hwy_kernels.h"
+#include "kernels/hwy/qs8_depthwise_relaxed_wasm-inl.h"
 #include "kernels/hwy/qs8_depthwise_wasm-inl.h"
 #include "kernels/hwy/qs8_requant-inl.h"
 #include "kernels/hwy/requant_row.h"
@@ -90,14 +91,22 @@ size_t DepthwisePackedBytes(const ConvGeometry& g) {
   const int width = DwWidth(g.out_c);
   if (width == 0 || g.in_c != g.out_c) return 0;
   const int taps = g.kernel_h * g.kernel_w;
-  return hwyk::kDwHeaderBytes +
-         static_cast<size_t>(hwyk::DwBlocks(g.out_c, width)) * hwyk::DwBlockBytes(taps, width);
+  const size_t pairs = hwyk::kDwHeaderBytes + static_cast<size_t>(hwyk::DwBlocks(g.out_c, width)) *
+                                                  hwyk::DwBlockBytes(taps, width);
+#if defined(TM2_WASM_RELAXED_DOT)
+  // Room for either layout: the pack step picks one from the weights.
+  if (DwRelaxedShape(g) && DwRelaxedBytes(g.out_c) > pairs) return DwRelaxedBytes(g.out_c);
+#endif
+  return pairs;
 }
 
 void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requantization& rq,
                    void* packed) {
   const int width = DwWidth(g.out_c);
   if (width == 0 || g.in_c != g.out_c) return;
+#if defined(TM2_WASM_RELAXED_DOT)
+  if (DwRelaxedPack(g, w, rq, packed)) return;
+#endif
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w;
   const size_t tap_bytes = WeightRowBytes(channels, w.bits);
   const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
@@ -332,6 +341,9 @@ static void DepthwiseWidth(D16 d16, const ConvGeometry& g, const uint8_t* packed
 
 void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
                      const Requantization& rq, const int8_t* input, int8_t* output) {
+#if defined(TM2_WASM_RELAXED_DOT)
+  if (DwRelaxedRun(g, w.packed, zp, rq, input, output)) return;
+#endif
   const int width = DwWidth(g.out_c);
   hwyk::DwHeader h{};
   if (w.packed) memcpy(&h, w.packed, sizeof(h));

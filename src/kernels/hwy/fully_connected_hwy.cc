@@ -14,6 +14,7 @@
 #include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_gemm-inl.h"
+#include "kernels/hwy/qs8_quad_relaxed_wasm-inl.h"
 #include "kernels/hwy/qs8_quad_vnni-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -106,7 +107,15 @@ size_t FullyConnectedPackedBytes(int rows, int in, int out) {
 #if HWY_TARGET == HWY_AVX3_DL
   return QuadPackedBytes(in, out);
 #endif
-  return PackedPairBytes(ContiguousPatch(in).pairs(), out, Lanes32());
+  const size_t pairs = PackedPairBytes(ContiguousPatch(in).pairs(), out, Lanes32());
+#if defined(TM2_WASM_RELAXED_DOT)
+  // Room for either layout: the pack step picks one from the weights.
+  if (RelaxedShapeOk(rows, in, out)) {
+    const size_t quads = RelaxedPackedBytes(in, out);
+    return quads > pairs ? quads : pairs;
+  }
+#endif
+  return pairs;
 }
 
 void FullyConnectedPack(int rows, int in, int out, const QuantizedWeights& w,
@@ -115,6 +124,12 @@ void FullyConnectedPack(int rows, int in, int out, const QuantizedWeights& w,
 #if HWY_TARGET == HWY_AVX3_DL
   PackQuads(w, rq, in, out, packed);
   return;
+#endif
+#if defined(TM2_WASM_RELAXED_DOT)
+  if (RelaxedShapeOk(rows, in, out) && FitsSevenBits(w, in, out)) {
+    PackRelaxed(w, rq, in, out, packed);
+    return;
+  }
 #endif
   PackPairs(w, rq, in, ContiguousPatch(in), in, out, Lanes32(), packed);
 }
@@ -142,6 +157,13 @@ void FullyConnected(int rows, int in, int out, const QuantizedWeights& w, int32_
     qs8_fully_connected_ref(rows, in, out, w, zp, rq, input, output);
   }
   return;
+#endif
+#if defined(TM2_WASM_RELAXED_DOT)
+  PackedRelaxed pq;
+  if (RelaxedShapeOk(rows, in, out) && OpenRelaxed(w.packed, in, out, &pq)) {
+    RelaxedGemm(rows, in, out, pq, zp, rq, input, output);
+    return;
+  }
 #endif
   const PatchRows pr = ContiguousPatch(in);
   PackedPairs pk;

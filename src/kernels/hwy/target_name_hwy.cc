@@ -21,6 +21,10 @@ const char* TableName() {
     int n = 0;
     for (const char* p = "hwy:"; *p; ++p) b.s[n++] = *p;
     for (const char* p = hwy::TargetName(HWY_TARGET); *p && n < 31; ++p) b.s[n++] = *p;
+#if HWY_TARGET == HWY_WASM && defined(__wasm_relaxed_simd__)
+    // The relaxed engine variant (qs8_quad_relaxed_wasm-inl.h).
+    for (const char* p = "+relaxed"; *p && n < 31; ++p) b.s[n++] = *p;
+#endif
     return b;
   }();
   return name.s;

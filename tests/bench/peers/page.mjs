@@ -1,5 +1,6 @@
 // One measurement in the page: ?model=kws-dscnn&runtime=tinym2|ort|tfjs|tfjs-folded
-// &runs=300&warmupMs=1000. The tinym2 engine always loads: it makes the
+// &runs=300&warmupMs=1000[&variant=relaxed|simd|scalar] (default: the build
+// the page would load, web/engine.js bestVariant). The tinym2 engine always loads: it makes the
 // input (its int8 features of seeded noise, dequantized for the float
 // twins) and the reference probabilities the twins are compared with.
 // Publishes window.benchResult = {p50, p90, mean, runs, maxDiff, ...} or {error}.
@@ -14,6 +15,7 @@ const cfg = {
   runtime: q.get('runtime') ?? 'tinym2',
   runs: Number(q.get('runs') ?? 300),
   warmupMs: Number(q.get('warmupMs') ?? 1000),
+  variant: q.get('variant') || undefined,
 };
 
 const loadScript = (src) => new Promise((resolve, reject) => {
@@ -52,7 +54,7 @@ const maxDiff = (a, b) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])
 
 async function main() {
   const bytes = new Uint8Array(await (await fetch(`/models/${cfg.model}.tm2`)).arrayBuffer());
-  const engine = await loadEngine({ base: new URL('/engine/', location.href), variant: 'simd' });
+  const engine = await loadEngine({ base: new URL('/engine/', location.href), variant: cfg.variant });
   const info = engine.load(bytes);
   const twin = readTwin(bytes);
   // Seeded noise, 1 s (or the branch's shortest useful length) at 16 kHz.

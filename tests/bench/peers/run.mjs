@@ -8,6 +8,7 @@
 //   npm run bench:peers                         (builds the engine first)
 //   node tests/bench/peers/run.mjs [--launches 3] [--runs 300] [--warmup-ms 1000]
 //                                  [--models kws-dscnn,covid-cough] [--json out.json]
+//                                  [--variant relaxed|simd|scalar]  (default: the page's choice)
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +29,8 @@ const opt = (name, def) => {
 const launches = Number(opt('launches', 3));
 const runs = Number(opt('runs', 300));
 const warmupMs = Number(opt('warmup-ms', 1000));
+// The engine build tinym2 runs: the page's own choice unless forced.
+const variant = opt('variant', '');
 const models = opt('models', 'kws-dscnn,covid-cough,sound-gate').split(',');
 const RUNTIMES = ['tinym2', 'ort', 'tfjs', 'tfjs-folded'];
 
@@ -68,7 +71,7 @@ const median = (a) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-for (const f of ['tinym2-simd.js', 'tinym2-simd.wasm']) {
+for (const f of ['tinym2-relaxed.js', 'tinym2-relaxed.wasm', 'tinym2-simd.js', 'tinym2-simd.wasm']) {
   if (!fs.existsSync(path.join(engineDir, f))) {
     console.error(`${path.join(engineDir, f)} is missing: run npm run build:web first`);
     process.exit(1);
@@ -98,7 +101,7 @@ try {
         const order = RUNTIMES.map((_, i) => RUNTIMES[(i + l) % RUNTIMES.length]);
         for (const runtime of order) {
           const page = await browser.newPage();
-          await page.goto(`${base}?model=${model}&runtime=${runtime}&runs=${runs}&warmupMs=${warmupMs}`, { timeout: 120000 });
+          await page.goto(`${base}?model=${model}&runtime=${runtime}&runs=${runs}&warmupMs=${warmupMs}&variant=${variant}`, { timeout: 120000 });
           await page.waitForFunction(() => window.benchResult, null, { timeout: 120000, polling: 500 });
           const r = await page.evaluate(() => window.benchResult);
           await page.close();
@@ -120,7 +123,8 @@ console.log(`# tinym2 against its peers, ${new Date().toISOString().slice(0, 16)
 console.log(`${os.cpus()[0].model}, ${os.cpus().length} cores, load average ${load0.toFixed(2)} -> ` +
   `${os.loadavg()[0].toFixed(2)}; Chromium ${chromiumVersion ?? '(version unknown)'}, ` +
   `onnxruntime-web ${pkg('onnxruntime-web')}, tfjs-backend-wasm ${pkg('@tensorflow/tfjs-backend-wasm')}; ` +
-  `batch 1, 1 thread, WASM SIMD; p50 ms per inference over ${runs} runs, median of ${launches} launches.`);
+  `batch 1, 1 thread, WASM SIMD; p50 ms per inference over ${runs} runs, median of ${launches} launches; ` +
+  `tinym2 kernels ${[...new Set(Object.values(results).flatMap((r) => r.tinym2.map((x) => x.kernels)))].join(', ')}.`);
 console.log('');
 console.log('| model | MACs | tinym2 run() | tinym2 invoke() | tinym2 Engine::Invoke | ORT-web | tfjs-wasm | tfjs-wasm, BN folded | ORT / tinym2 | tfjs / tinym2 | tfjs folded / tinym2 | max abs diff of probabilities vs tinym2 (ORT, tfjs) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');

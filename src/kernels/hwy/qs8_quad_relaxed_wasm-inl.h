@@ -1,0 +1,338 @@
+// Internal, WASM built with relaxed SIMD only (the "relaxed" engine
+// variant, -mrelaxed-simd): the pointwise / fully connected GEMM on
+// i32x4.relaxed_dot_i8x16_i7x16_add_s, four int8 products per int32 lane
+// per instruction (the int16 pair GEMM of qs8_gemm-inl.h does two per
+// i32x4.dot_i16x8_s, plus an add). On x86 with AVX-VNNI V8 emits one
+// vpdpbusd for it.
+//
+// Exactness: the instruction's result is implementation-defined only when
+// a lane of its second operand has the top bit set (read as signed on
+// some CPUs, unsigned on others). Its second operand here is w + 64,
+// which lies in [0, 127] exactly when w lies in [-64, 63] (every int4
+// layer; int8 layers whose weights happen to fit 7 bits): both readings
+// agree there, and with |x| <= 128 no intermediate saturates (two
+// products <= 2 * 128 * 127 < 2^15). The pack step checks the weights and
+// keeps the pair GEMM otherwise. With x the raw int8 input,
+//   sum (x - zp) * w = sum x * (w + 64) - 64 * sum x - zp * sum w,
+// so the pack step stores sum w per channel, each row's sum x is taken
+// once per call, and the accumulators start at
+// bias - zp * sum w - 64 * sum x. Every step wraps modulo 2^32 like the
+// reference's int32 sum, so the bytes out are the reference's exactly.
+//
+// clang 14 (emscripten 3.1.6) has no builtin for this instruction (it
+// predates the final opcodes), so the code calls i32x4.laneselect of the
+// same prototype proposal, which has the same operands and encoded length,
+// and the build rewrites that opcode in the linked module
+// (scripts/wasm_relaxed_patch.mjs; docs/kernels.md).
+//
+// Packed layout (made once at Init, read per call):
+//   header | bias[np] | mult[np] | rnd[np] | pow[np] | wsum[np] | tile
+// np = out_c rounded up to 4; tile: groups of up to 4 vectors of 4
+// channels; per group, per quad q of taps, per vector, 4 lanes of 4 bytes
+// (w[c][4q .. 4q+3] + 64; taps past `in` and padding channels are 0). The
+// header's `pairs` field holds -quads, so the pair GEMM never mistakes this
+// layout for its own.
+#if defined(TM2_KERNELS_HWY_QS8_QUAD_RELAXED_WASM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef TM2_KERNELS_HWY_QS8_QUAD_RELAXED_WASM_INL_H_
+#undef TM2_KERNELS_HWY_QS8_QUAD_RELAXED_WASM_INL_H_
+#else
+#define TM2_KERNELS_HWY_QS8_QUAD_RELAXED_WASM_INL_H_
+#endif
+
+#include <cstring>
+
+#include "hwy/highway.h"
+#include "kernels/hwy/qs8_gemm-inl.h"
+#include "kernels/hwy/qs8_requant-inl.h"
+#include "kernels/hwy/requant_row.h"
+
+#if HWY_TARGET == HWY_WASM && defined(__wasm_relaxed_simd__)
+#define TM2_WASM_RELAXED_DOT 1
+
+HWY_BEFORE_NAMESPACE();
+namespace tm2 {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// acc + per lane i: sum_{b<4} a[4i+b] * w7[4i+b], w7 in [0, 127]. Emitted as
+// i32x4.laneselect (prototype opcode 0xd2) and rewritten after linking
+// into i32x4.relaxed_dot_i8x16_i7x16_add_s (0x113); see the top.
+HWY_INLINE v128_t RelaxedDotAdd(v128_t a, v128_t w7, v128_t acc) {
+  return reinterpret_cast<v128_t>(__builtin_wasm_laneselect_i32x4(
+      reinterpret_cast<__i32x4>(a), reinterpret_cast<__i32x4>(w7), reinterpret_cast<__i32x4>(acc)));
+}
+
+constexpr int kRelaxedLanes = 4;
+
+inline int RelaxedQuads(int in) { return (in + 3) / 4; }
+
+inline size_t RelaxedPackedBytes(int in, int out_c) {
+  const size_t np = PaddedChannels(out_c, kRelaxedLanes);
+  return kPackedHeaderBytes + 5 * np * sizeof(int32_t) +
+         np * static_cast<size_t>(RelaxedQuads(in)) * 4;
+}
+
+// Whether every weight of the [out_c][in] matrix lies in [-64, 63].
+inline bool FitsSevenBits(const QuantizedWeights& w, int in, int out_c) {
+  if (w.bits == 4) return true;
+  const size_t row_bytes = WeightRowBytes(in, w.bits);
+  for (int c = 0; c < out_c; ++c) {
+    for (int i = 0; i < in; ++i) {
+      const int v = hwyk::WeightAt16(w.data + c * row_bytes, i, w.bits);
+      if (v < -64 || v > 63) return false;
+    }
+  }
+  return true;
+}
+
+inline void PackRelaxed(const QuantizedWeights& w, const Requantization& rq, int in, int out_c,
+                        void* dst) {
+  const size_t np = PaddedChannels(out_c, kRelaxedLanes);
+  const int quads = RelaxedQuads(in);
+  uint8_t* base = static_cast<uint8_t*>(dst);
+  int32_t* bias = reinterpret_cast<int32_t*>(base + kPackedHeaderBytes);
+  int32_t* mult = bias + np;
+  int32_t* rnd = mult + np;
+  int32_t* pow = rnd + np;
+  int32_t* wsum = pow + np;
+  for (size_t c = 0; c < 5 * np; ++c) bias[c] = 0;
+  for (int c = 0; c < out_c && w.bias; ++c) bias[c] = w.bias[c];
+  const size_t row_bytes = WeightRowBytes(in, w.bits);
+  const bool vector = hwyk::VectorRequantOk(rq, 0, out_c);
+  int shift = 0;
+  if (vector) {
+    // The same bound as the pair GEMM's (PackPairs): the sum is the same.
+    shift = ScaledShift(rq, out_c, [&](int c) {
+      int64_t sum = 0;
+      for (int i = 0; i < in; ++i) {
+        const int v = hwyk::WeightAt16(w.data + static_cast<size_t>(c) * row_bytes, i, w.bits);
+        sum += v < 0 ? -v : v;
+      }
+      const int64_t b = w.bias ? w.bias[c] : 0;
+      return (b < 0 ? -b : b) + 255 * sum;
+    });
+  }
+  if (shift != 0) {
+    FillScaledRequant(rq, 0, out_c, shift, mult, rnd, pow);
+  } else if (vector) {
+    FillVectorRequantFor(rq, 0, out_c, mult, rnd, pow);
+  }
+  for (int c = 0; c < out_c; ++c) {
+    uint32_t s = 0;
+    for (int i = 0; i < in; ++i) {
+      s += static_cast<uint32_t>(hwyk::WeightAt16(w.data + c * row_bytes, i, w.bits));
+    }
+    wsum[c] = static_cast<int32_t>(s);
+  }
+  uint8_t* t = reinterpret_cast<uint8_t*>(wsum + np);
+  const int nvec = static_cast<int>(np) / kRelaxedLanes;
+  for (int v0 = 0; v0 < nvec; v0 += 4) {
+    const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
+    for (int q = 0; q < quads; ++q) {
+      for (int v = 0; v < nv; ++v) {
+        for (int l = 0; l < kRelaxedLanes; ++l) {
+          const int oc = (v0 + v) * kRelaxedLanes + l;
+          for (int b = 0; b < 4; ++b) {
+            const int tap = 4 * q + b;
+            *t++ = oc < out_c && tap < in
+                       ? static_cast<uint8_t>(hwyk::WeightAt16(w.data + oc * row_bytes, tap, w.bits) + 64)
+                       : 0;
+          }
+        }
+      }
+    }
+  }
+  const PackedHeader h{kRelaxedLanes, -quads, out_c,
+                       shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, shift};
+  memset(base, 0, kPackedHeaderBytes);
+  memcpy(base, &h, sizeof(h));
+}
+
+struct PackedRelaxed {
+  const int32_t* bias;
+  const int32_t* wsum;
+  const uint8_t* tile;
+  ChunkRequant cr;  // rq filled per call
+};
+
+inline bool OpenRelaxed(const void* packed, int in, int out_c, PackedRelaxed* v) {
+  if (!packed) return false;
+  const uint8_t* base = static_cast<const uint8_t*>(packed);
+  PackedHeader h;
+  memcpy(&h, base, sizeof(h));
+  if (h.lanes != kRelaxedLanes || h.pairs != -RelaxedQuads(in) || h.out_c != out_c) return false;
+  if (h.vector != 0 && h.vector != kVectorFormat && h.vector != kScaledFormat) return false;
+  const size_t np = PaddedChannels(out_c, kRelaxedLanes);
+  v->bias = reinterpret_cast<const int32_t*>(base + kPackedHeaderBytes);
+  const int32_t* mult = v->bias + np;
+  const int32_t* rnd = mult + np;
+  const int32_t* pow = rnd + np;
+  v->wsum = pow + np;
+  v->tile = reinterpret_cast<const uint8_t*>(v->wsum + np);
+  v->cr = ChunkRequant{nullptr, h.vector != 0, mult, rnd, pow,
+                       h.vector == kScaledFormat ? h.shift : 0};
+  return true;
+}
+
+// Per-call constants of one group: start[v] = bias - zp * wsum per lane.
+// MR rows (4-byte aligned runs of `quads` quads; sx[m] = 64 * sum x of row
+// m) times one group of NV channel vectors starting at channel c0. A
+// function of its own, so V8 keeps the accumulators in registers (see
+// TM2_GEMM_GROUP_INLINE); `count` runs of MR rows per call.
+template <int NV, int MR>
+HWY_NOINLINE void RelaxedGroup(const int8_t* x0, size_t row_stride, const int32_t* sx64,
+                               int quads, const uint8_t* tile, const int32_t* start,
+                               const ChunkRequant& cr, int c0, int live, int8_t* o0,
+                               size_t out_stride, int count) {
+  const hn::Full128<int32_t> d32;
+  for (int j = 0; j < count; ++j) {
+    const int8_t* x[MR];
+    for (int m = 0; m < MR; ++m) x[m] = x0 + (static_cast<size_t>(j) * MR + m) * row_stride;
+    v128_t acc[MR][NV];
+    for (int v = 0; v < NV; ++v) {
+      const v128_t s = wasm_v128_load(start + 4 * v);
+      for (int m = 0; m < MR; ++m) acc[m][v] = wasm_i32x4_sub(s, wasm_i32x4_splat(sx64[j * MR + m]));
+    }
+    const uint8_t* t = tile;
+    for (int q = 0; q < quads; ++q, t += NV * 16) {
+      v128_t xb[MR];
+      for (int m = 0; m < MR; ++m) {
+        int32_t four;
+        memcpy(&four, x[m] + 4 * q, 4);
+        xb[m] = wasm_i32x4_splat(four);
+      }
+      for (int v = 0; v < NV; ++v) {
+        const v128_t wv = wasm_v128_load(t + 16 * v);
+        for (int m = 0; m < MR; ++m) acc[m][v] = RelaxedDotAdd(xb[m], wv, acc[m][v]);
+      }
+    }
+    HWY_ALIGN int32_t sums[MR][NV * 4];
+    for (int m = 0; m < MR; ++m) {
+      for (int v = 0; v < NV; ++v) wasm_v128_store(sums[m] + 4 * v, acc[m][v]);
+    }
+    int8_t* out[MR];
+    for (int m = 0; m < MR; ++m) out[m] = o0 + (static_cast<size_t>(j) * MR + m) * out_stride;
+    if (cr.vector) {
+      const VectorRequant<decltype(d32)> vr(d32, *cr.rq, cr.shift);
+      if (cr.shift != 0 && live == NV * 4) {
+        for (int m = 0; m < MR; ++m) {
+          v128_t y[NV];
+          for (int v = 0; v < NV; ++v) {
+            const int c = c0 + 4 * v;
+            y[v] = vr.Scaled(d32, hn::Load(d32, sums[m] + 4 * v), hn::LoadU(d32, cr.mult + c),
+                             hn::LoadU(d32, cr.rnd + c), hn::LoadU(d32, cr.pow + c)).raw;
+          }
+          StoreScaledBytes<NV>(y, *cr.rq, out[m]);
+        }
+        continue;
+      }
+      for (int v = 0; v < NV; ++v) {
+        const int c = 4 * v;
+        const int n = live - c < 4 ? live - c : 4;
+        const auto mult = hn::LoadU(d32, cr.mult + c0 + c);
+        const auto rnd = hn::LoadU(d32, cr.rnd + c0 + c);
+        const auto pow = hn::LoadU(d32, cr.pow + c0 + c);
+        for (int m = 0; m < MR; ++m) {
+          StoreBytes(d32, vr.Apply(d32, hn::Load(d32, sums[m] + c), mult, rnd, pow), n,
+                     out[m] + c);
+        }
+      }
+      continue;
+    }
+    for (int m = 0; m < MR; ++m) hwyk::RequantizeRow(sums[m], c0, live, *cr.rq, out[m]);
+  }
+}
+
+// Rows [0, 2 * count) of a block (rows `row_stride` bytes apart, outputs
+// `out_stride` apart), every channel group. Two rows per pass only, which
+// keeps the engine small (each instantiation carries an output stage); a
+// last odd row runs as a pair of itself (strides 0: the same bytes written
+// twice).
+HWY_INLINE void RelaxedRows(const int8_t* x, size_t row_stride, const int32_t* sx64, int count,
+                            int quads, const PackedRelaxed& pk, const int32_t* start, int out,
+                            size_t out_stride, int8_t* o) {
+  if (count == 0) return;
+  const int nvec = static_cast<int>(PaddedChannels(out, kRelaxedLanes)) / kRelaxedLanes;
+  for (int v0 = 0; v0 < nvec; v0 += 4) {
+    const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
+    const uint8_t* t = pk.tile + static_cast<size_t>(v0) * quads * 16;
+    const int c0 = v0 * kRelaxedLanes;
+    const int live = out - c0 < nv * kRelaxedLanes ? out - c0 : nv * kRelaxedLanes;
+    const int32_t* s = start + c0;
+    switch (nv) {
+      case 4: RelaxedGroup<4, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      case 3: RelaxedGroup<3, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      case 2: RelaxedGroup<2, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      default: RelaxedGroup<1, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+    }
+  }
+}
+
+// 64 * sum of n int8 values (wrapping like the accumulators).
+HWY_INLINE int32_t SumTimes64(const int8_t* x, int n) {
+  v128_t acc = wasm_i32x4_splat(0);
+  const v128_t ones = wasm_i8x16_splat(1);
+  int i = 0;
+  for (; i + 16 <= n; i += 16) acc = RelaxedDotAdd(wasm_v128_load(x + i), ones, acc);
+  uint32_t s = static_cast<uint32_t>(wasm_i32x4_extract_lane(acc, 0)) +
+               static_cast<uint32_t>(wasm_i32x4_extract_lane(acc, 1)) +
+               static_cast<uint32_t>(wasm_i32x4_extract_lane(acc, 2)) +
+               static_cast<uint32_t>(wasm_i32x4_extract_lane(acc, 3));
+  for (; i < n; ++i) s += static_cast<uint32_t>(x[i]);
+  return static_cast<int32_t>(s * 64u);
+}
+
+// output[r][c] for `rows` rows of `in` int8 inputs (zero point zp).
+HWY_NOINLINE inline void RelaxedGemm(int rows, int in, int out, const PackedRelaxed& packed, int32_t zp,
+                              const Requantization& rq, const int8_t* input, int8_t* output) {
+  PackedRelaxed pk = packed;
+  pk.cr.rq = &rq;
+  const int quads = RelaxedQuads(in);
+  const int stride = 4 * quads;
+  const size_t np = PaddedChannels(out, kRelaxedLanes);
+  constexpr int kMaxOut = 1024;
+  constexpr int kBlockRows = 64;
+  HWY_ALIGN int32_t start[kMaxOut];
+  HWY_ALIGN int32_t sx64[kBlockRows];
+  HWY_ALIGN int8_t buf[kBlockRows * 4];  // rows padded to whole quads, when in % 4 != 0
+  for (size_t c = 0; c < np; ++c) {
+    start[c] = static_cast<int32_t>(static_cast<uint32_t>(pk.bias[c]) -
+                                    static_cast<uint32_t>(zp) * static_cast<uint32_t>(pk.wsum[c]));
+  }
+  for (int r0 = 0; r0 < rows; r0 += kBlockRows) {
+    const int nb = rows - r0 < kBlockRows ? rows - r0 : kBlockRows;
+    const int8_t* x = input + static_cast<size_t>(r0) * in;
+    for (int m = 0; m < nb; ++m) sx64[m] = SumTimes64(x + static_cast<size_t>(m) * in, in);
+    int8_t* o = output + static_cast<size_t>(r0) * out;
+    if (stride != in) {
+      // Rows of in % 4 taps: one row at a time through a padded copy (the
+      // padding taps' weights are 0).
+      for (int m = 0; m < nb; ++m) {
+        memset(buf, 0, static_cast<size_t>(stride));
+        memcpy(buf, x + static_cast<size_t>(m) * in, static_cast<size_t>(in));
+        const int32_t sx[2] = {sx64[m], sx64[m]};
+        RelaxedRows(buf, 0, sx, 1, quads, pk, start, out, 0, o + static_cast<size_t>(m) * out);
+      }
+      continue;
+    }
+    RelaxedRows(x, in, sx64, nb / 2, quads, pk, start, out, out, o);
+    if (nb % 2) {
+      const int m = nb - 1;
+      const int32_t sx[2] = {sx64[m], sx64[m]};
+      RelaxedRows(x + static_cast<size_t>(m) * in, 0, sx, 1, quads, pk, start, out, 0,
+                  o + static_cast<size_t>(m) * out);
+    }
+  }
+}
+
+// Output channels the per-call start array holds.
+inline bool RelaxedShapeOk(int rows, int in, int out) {
+  return rows >= 2 && in <= hwyk::kMaxPatch && out <= 1024 && (in % 4 == 0 || in <= 256);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace tm2
+HWY_AFTER_NAMESPACE();
+#endif  // HWY_TARGET == HWY_WASM && __wasm_relaxed_simd__
+
+#endif  // include guard
