@@ -39,7 +39,7 @@ captured=$(timeout 60 "$tinym2" listen --device clip --seconds 5 2>"$dir/err") |
 echo "$captured"
 piped=$("$tinym2" listen - <"$dir/cough.raw" 2>/dev/null) || fail "stdin exited $?"
 [ -n "$captured" ] && [ "$captured" = "$piped" ] || fail "the device gave other output than stdin"
-echo "$captured" | grep -q '^{"type": "cough", "time": [0-9.]*, "duration": [0-9.]*, "confidence": 0\.[0-9]\{4\}, "screening": [01]\.[0-9]\{4\}}$' ||
+grep -q '^{"type": "cough", "time": [0-9.]*, "duration": [0-9.]*, "confidence": 0\.[0-9]\{4\}, "screening": [01]\.[0-9]\{4\}}$' <<<"$captured" ||
   fail "no screened cough event from the device"
 grep -q '5.0 s of audio at 16000 Hz x 1' "$dir/err" || fail "not 5 s at 16 kHz mono: $(cat "$dir/err")"
 
@@ -61,7 +61,7 @@ expect_error() {  # expect_error TEXT ARGS...
   err=$(timeout 60 "$tinym2" listen "$@" 2>&1 >/dev/null)
   local got=$?
   [ $got -eq 1 ] || fail "listen $* exited $got, expected 1"
-  echo "$err" | grep -q -- "$text" || fail "listen $*: no '$text' in: $err"
+  grep -q -- "$text" <<<"$err" || fail "listen $*: no '$text' in: $err"
 }
 expect_error "cannot open ALSA capture device 'nosuch'" --device nosuch
 expect_error "cannot capture 2 channels (it offers 1..1" --device mono --channels 2

@@ -47,7 +47,7 @@ if command -v systemd-analyze >/dev/null; then
   systemd-analyze verify --man=no "$work/tinym2-listen.service" 2>&1 | grep -v "^$" | tee "$work/verify.log" || true
   ! grep -qi "unknown\|failed\|error" "$work/verify.log" || fail "systemd-analyze verify"
 fi
-zcat "$work/x/usr/share/man/man1/tinym2.1.gz" | grep -q '^\.SH NAME' || fail "man page"
+grep -q '^\.SH NAME' <<<"$(zcat "$work/x/usr/share/man/man1/tinym2.1.gz")" || fail "man page"
 
 # The packaged command on a WAV, models found beside the binary.
 wav="$src/tests/fixtures/audio/coswara_cough_16k.wav"
@@ -58,7 +58,7 @@ if [ "$arch" = amd64 ]; then
   # Dependencies are the host's (the scratch root has no libc of its own).
   dpkg --root="$root" --admindir="$root/var/lib/dpkg" --force-depends --force-script-chrootless \
     -i "$deb" > "$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i into the scratch root"; }
-  dpkg --root="$root" --admindir="$root/var/lib/dpkg" -s tinym2 | grep -q '^Status: install ok installed' ||
+  grep -q '^Status: install ok installed' <<<"$(dpkg --root="$root" --admindir="$root/var/lib/dpkg" -s tinym2)" ||
     fail "dpkg does not list tinym2 as installed"
   run=("$root/usr/bin/tinym2")
   prefix=$root
@@ -71,8 +71,8 @@ fi
 out=$(env -u TINYM2_MODELS "${run[@]}" listen --summary 0 "$wav" 2>"$work/stderr") ||
   { cat "$work/stderr"; fail "packaged tinym2 listen"; }
 echo "$out"; cat "$work/stderr"
-echo "$out" | grep -q '"type": "cough"' || fail "no cough event"
-echo "$out" | grep -q '"summary": "total"' || fail "no total summary"
+grep -q '"type": "cough"' <<<"$out" || fail "no cough event"
+grep -q '"summary": "total"' <<<"$out" || fail "no total summary"
 grep -q "^# models: .*$prefix/usr/bin/../share/tinym2/models/sound-gate.tm2, .*/usr/bin/../share/tinym2/models/covid-cough.tm2\$" \
   "$work/stderr" || fail "the packaged models were not the ones used"
 echo "package test: ok ($arch)"
