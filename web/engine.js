@@ -1,6 +1,6 @@
 // The page's handle on the tinym2 engine (wasm/tm2_web.cc): picks the
-// relaxed-SIMD build when the browser validates a relaxed int8 dot product,
-// else the WASM SIMD build when it validates a SIMD instruction, else the
+// relaxed-SIMD build when the browser validates a relaxed int8 dot product
+// and runs it natively (not as saturating pairs), else the WASM SIMD build when it validates a SIMD instruction, else the
 // scalar build (bestVariant), and turns the engine's {ok, error} results
 // into thrown Errors. All three give the same bytes.
 // Runs in browsers and, for the tests, in node (pass `wasmBinary`).
@@ -37,6 +37,29 @@ const RELAXED_PROBE = new Uint8Array([
   0xfd, 0x93, 0x02, 0x0b,                         // relaxed dot (0x113); end
 ]);
 
+// A module exporting dot(a, b): lane 0 of
+// i32x4.relaxed_dot_i8x16_i7x16_add_s(i8x16.splat(a), i8x16.splat(b), 0).
+// With a = -128 and b = 255 (outside the 7 bits the kernels ever pass, so
+// the answer is implementation-defined) it tells how the browser lowers
+// the instruction: a native dot product adds four exact products (x86
+// VNNI: 4 * -128 * 255 = -130560; Arm, signed: 4 * -128 * -1 = 512), while
+// x86 without VNNI (pmaddubsw, then pmaddwd with ones) saturates each pair
+// to int16: 2 * -32768 = -65536. That lowering takes five instructions per
+// dot, and the relaxed build is then slower than the SIMD128 one (KWS
+// 0.135 vs 0.125-0.130 ms on an AMD EPYC with AVX-512 VNNI but not the
+// VEX-encoded AVX-VNNI that V8 uses, docs/bench.md stage 8).
+const RELAXED_LOWERING_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, // type: (i32, i32) -> i32
+  0x03, 0x02, 0x01, 0x00,                         // function 0 has type 0
+  0x07, 0x07, 0x01, 0x03, 0x64, 0x6f, 0x74, 0x00, 0x00, // export "dot" = function 0
+  0x0a, 0x16, 0x01, 0x14, 0x00,                   // code: one body, no locals
+  0x20, 0x00, 0xfd, 0x0f, 0x20, 0x01, 0xfd, 0x0f, // i8x16.splat(a), i8x16.splat(b)
+  0x41, 0x00, 0xfd, 0x0f,                         // i8x16.splat(0)
+  0xfd, 0x93, 0x02,                               // relaxed dot (0x113)
+  0xfd, 0x1b, 0x00, 0x0b,                         // i32x4.extract_lane 0; end
+]);
+
 function validates(bytes) {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
@@ -53,10 +76,25 @@ export function hasWasmRelaxedSimd() {
   return validates(RELAXED_PROBE);
 }
 
-// 'relaxed' | 'simd' | 'scalar': the fastest build this browser runs.
+// Whether the browser's relaxed dot product saturates its int16 pairs
+// (RELAXED_LOWERING_PROBE): false where relaxed SIMD is missing or the
+// probe cannot run.
+export function relaxedDotSaturates() {
+  if (!hasWasmRelaxedSimd()) return false;
+  try {
+    const { dot } = new WebAssembly.Instance(new WebAssembly.Module(RELAXED_LOWERING_PROBE)).exports;
+    return dot(-128, 255) === -65536;
+  } catch {
+    return false;
+  }
+}
+
+// 'relaxed' | 'simd' | 'scalar': the fastest build this browser runs. The
+// relaxed build only where its dot product is native (not emulated with
+// saturating pairs: there the SIMD128 build is faster).
 export function bestVariant() {
   if (!hasWasmSimd()) return 'scalar';
-  return hasWasmRelaxedSimd() ? 'relaxed' : 'simd';
+  return hasWasmRelaxedSimd() && !relaxedDotSaturates() ? 'relaxed' : 'simd';
 }
 
 export function hasWasm() {

@@ -145,6 +145,15 @@ TEST_CASE("conv2d and depthwise on the shipped models' shapes") {
       CheckOne(Op::kConv, g, bits, RqStyle::kTypical, rng, k, variant);
       MakeGeometry(5, 70, 63, 5, 2, 3, 2, 1, Pad::kValid, &g);
       CheckOne(Op::kConv, g, bits, RqStyle::kSaturating, rng, k, variant);
+      // Odd row widths on the band path: rows in twos, their last pixels
+      // paired (even and odd row counts), and rows whose two bands do not
+      // fit together (3 x 38 x 40 taps: one band only) running alone.
+      for (int h : {4, 7}) {
+        MakeGeometry(h, 5, 3, 10, 3, 3, 1, 1, Pad::kSame, &g);
+        CheckOne(Op::kConv, g, bits, RqStyle::kTypical, rng, k, variant);
+      }
+      MakeGeometry(3, 35, 40, 9, 3, 3, 1, 1, Pad::kSame, &g);
+      CheckOne(Op::kConv, g, bits, RqStyle::kTypical, rng, k, variant);
     }
   });
 }

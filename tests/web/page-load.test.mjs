@@ -102,17 +102,20 @@ test('the models run in a Web Worker, not on the page\'s main thread', async () 
   }
 });
 
-for (const [what, path, pattern, withoutPack] of [
+for (const [what, path, pattern, withoutPack, also = []] of [
   ['the models\' pack', '/models/screening.pack.tm2', /models' file is missing on the server \(\/models\/screening\.pack\.tm2: HTTP 404\)/],
   ['the sound-type model', '/models/sound-gate.tm2', /sound-check model is missing on the server \(\/models\/sound-gate\.tm2: HTTP 404\)/, true],
   ['the screening model', '/models/covid-cough.tm2', /screening model is missing on the server \(\/models\/covid-cough\.tm2: HTTP 404\)/, true],
   ['the models list', '/models/manifest.json', /list of models is missing on the server \(\/models\/manifest\.json: HTTP 404\)/],
-  // Chromium 156 validates relaxed SIMD, so the page loads that build.
-  ['the engine', '/engine/tinym2-relaxed.wasm', /screening engine is missing on the server/],
+  // Chromium 156 loads the relaxed build where its dot product is native
+  // and the SIMD128 one elsewhere (engine.js, bestVariant): both missing.
+  ['the engine', '/engine/tinym2-relaxed.wasm', /screening engine is missing on the server/, false,
+    ['/engine/tinym2-simd.wasm']],
 ]) {
   test(`a missing file (${what}) is a clear message, not a page without its check`, async () => {
     const browser = await launch();
     server.override(path, { status: 404, body: 'not found' });
+    for (const p of also) server.override(p, { status: 404, body: 'not found' });
     // The two model files are used when the manifest names no pack.
     if (withoutPack) server.override('/models/manifest.json', { body: JSON.stringify(SEPARATE), headers: { 'Content-Type': 'application/json' } });
     try {
@@ -128,6 +131,7 @@ for (const [what, path, pattern, withoutPack] of [
       await shot(page, `load-desktop-missing-${path.split('/').pop()}`);
     } finally {
       server.override(path, null);
+      for (const p of also) server.override(p, null);
       server.override('/models/manifest.json', null);
       await browser.close();
     }

@@ -9,6 +9,7 @@
 //   node tests/bench/peers/run.mjs [--launches 3] [--runs 300] [--warmup-ms 1000]
 //                                  [--models kws-dscnn,covid-cough] [--json out.json]
 //                                  [--variant relaxed|simd|scalar]  (default: the page's choice)
+//                                  [--runtimes tinym2,ort,tfjs,tfjs-folded]  (default: all four)
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,7 +33,12 @@ const warmupMs = Number(opt('warmup-ms', 1000));
 // The engine build tinym2 runs: the page's own choice unless forced.
 const variant = opt('variant', '');
 const models = opt('models', 'kws-dscnn,covid-cough,sound-gate').split(',');
-const RUNTIMES = ['tinym2', 'ort', 'tfjs', 'tfjs-folded'];
+const RUNTIMES = opt('runtimes', 'tinym2,ort,tfjs,tfjs-folded').split(',');
+const KNOWN = ['tinym2', 'ort', 'tfjs', 'tfjs-folded'];
+if (!RUNTIMES.includes('tinym2') || RUNTIMES.some((k) => !KNOWN.includes(k))) {
+  console.error(`--runtimes: a comma-separated list of ${KNOWN.join(', ')}, with tinym2 in it`);
+  process.exit(2);
+}
 
 // Static files with cross-origin isolation (ORT's wasm needs shared memory).
 const ROUTES = [
@@ -132,12 +138,13 @@ const json = [];
 for (const model of models) {
   const r = results[model];
   const p50 = Object.fromEntries(RUNTIMES.map((k) => [k, median(r[k].map((x) => x.p50))]));
+  // A runtime left out (--runtimes) prints as a dash.
   const core = median(r.tinym2.map((x) => x.coreP50));
   const invoke = median(r.tinym2.map((x) => x.invokeP50));
   const n = macs(readTwin(fs.readFileSync(path.join(root, 'models', `${model}.tm2`))));
-  const ms = (v) => v.toFixed(3);
-  const ratio = (k) => `${(p50[k] / p50.tinym2).toFixed(2)}×`;
-  const diff = (k) => Math.max(...r[k].map((x) => x.maxDiff)).toFixed(4);
+  const ms = (v) => (v === undefined ? '–' : v.toFixed(3));
+  const ratio = (k) => (p50[k] === undefined || !r.tinym2 ? '–' : `${(p50[k] / p50.tinym2).toFixed(2)}×`);
+  const diff = (k) => (r[k] ? Math.max(...r[k].map((x) => x.maxDiff)).toFixed(4) : '–');
   console.log(`| ${model} | ${(n / 1e6).toFixed(2)} M | ${ms(p50.tinym2)} | ${ms(invoke)} | ${ms(core)} | ${ms(p50.ort)} | ` +
     `${ms(p50.tfjs)} | ${ms(p50['tfjs-folded'])} | ${ratio('ort')} | ${ratio('tfjs')} | ${ratio('tfjs-folded')} | ` +
     `${diff('ort')}, ${diff('tfjs')} |`);
