@@ -11,6 +11,7 @@
 #include "preprocess/resampler.h"
 #include "preprocess/stream_geometry.h"
 #include "preprocess/stream_state.h"
+#include "preprocess/tile_source.h"
 #include "preprocess/workspace_carver.h"
 
 namespace tm2 {
@@ -45,6 +46,10 @@ void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& 
   s->edge_rows = carver->Take<int8_t>(edges);
   s->float_rows = float_features ? carver->Take<float>(ring) : nullptr;
   s->float_edge_rows = float_features ? carver->Take<float>(edges) : nullptr;
+  // A tiled tail differs from the stream's frames everywhere past the
+  // input: its own rows, written by Finish, read by ReadWindow.
+  s->tail_rows = g.tile_tail ? carver->Take<int8_t>(ring) : nullptr;
+  s->float_tail_rows = g.tile_tail && float_features ? carver->Take<float>(ring) : nullptr;
 }
 
 // Mixed input samples from the history ring as a MonoSource: index i of
@@ -161,6 +166,7 @@ Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamO
   s->right_start = g.right_start;
   s->pending = g.pending;
   s->clip_model_len = g.clip_model_len;
+  s->tile_tail = g.tile_tail;
   hop_frames_ = g.hop_frames;
   hop_unit_frames_ = g.hop_unit;
   hop_samples_ = g.hop_samples;
@@ -179,6 +185,8 @@ void StreamPreprocessor::Reset() {
   window_ready_ = false;
   tail_samples_ = 0;
   tail_done_ = false;
+  tail_tiled_ = false;
+  tail_skipped_ = false;
   if (state_) state_->frame_held = false;
 }
 
@@ -201,6 +209,8 @@ Status StreamPreprocessor::Push(const PcmView& pcm, size_t* consumed) {
   window_ready_ = false;
   tail_samples_ = 0;
   tail_done_ = false;
+  tail_tiled_ = false;
+  tail_skipped_ = false;
   StreamState& s = *state_;
   const PreprocessParams& p = s.params;
   size_t used = 0;
@@ -300,6 +310,30 @@ void StreamPreprocessor::ComputeClipFrame(int64_t window, int frame_in_window,
   StoreRow(s.row, q_out, f_out);
 }
 
+void StreamPreprocessor::MakeTiledTail(int64_t w, int64_t len) {
+  StreamState& s = *state_;
+  const PreprocessParams& p = s.params;
+  // The batch path's tiled clip (preprocessor.cc, TiledSource) over the
+  // tail's samples in the history ring, which holds them all (tile_tail).
+  const HistoryView view{s.history, s.history_size, w * hop_samples_, len};
+  preprocess_internal::TiledInput tiled;
+  tiled.input = MonoSource{&FillFromHistory, &view};
+  tiled.frames = len;
+  tiled.period = len + static_cast<int64_t>(p.TileGapFrames(options_.input_rate));
+  tiled.total = static_cast<int64_t>(p.WindowInputFrames(options_.input_rate));
+  const MonoSource source = preprocess_internal::TiledSource(&tiled);
+  const uint64_t in = options_.input_rate, out = p.sample_rate;
+  const int64_t model_len =
+      static_cast<int64_t>((static_cast<uint64_t>(tiled.total) * out + in - 1) / in);
+  const int64_t nf = p.num_features();
+  for (int i = 0; i < p.num_frames; ++i) {
+    s.resampler.Produce(source, static_cast<int64_t>(i) * p.frame_step - 1, p.frame_length + 1,
+                        model_len, s.clip_frame);
+    s.FrameFeatures(s.clip_frame, s.row);
+    StoreRow(s.row, s.tail_rows + i * nf, s.float_tail_rows ? s.float_tail_rows + i * nf : nullptr);
+  }
+}
+
 int64_t StreamPreprocessor::EdgeSlot(int64_t window, int frame_in_window) const {
   const StreamState& s = *state_;
   const int slot = frame_in_window < s.edge_left ? frame_in_window
@@ -333,7 +367,11 @@ Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
   const PreprocessParams& p = s.params;
   const int n = p.num_frames, nf = p.num_features();
   const int64_t w = ready_window_;
-  for (int i = 0; i < n; ++i) {
+  if (tail_tiled_) {
+    std::memcpy(quantized, s.tail_rows, static_cast<size_t>(n) * nf);
+    if (features) std::memcpy(features, s.float_tail_rows, sizeof(float) * n * nf);
+  }
+  for (int i = 0; i < n && !tail_tiled_; ++i) {
     // A tail's frames not computed before Finish are in the ring (MakeTail).
     const bool computed = tail_samples_ == 0 || w * hop_frames_ + i < next_frame_;
     const bool edge = computed && (i < s.edge_left || i >= s.right_start);
