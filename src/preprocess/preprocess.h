@@ -70,10 +70,12 @@ struct PreprocessParams {
   uint16_t norm_count = 0;
   float input_scale = 1.0f;
   int8_t input_zero_point = 0;
-  float min_seconds = 0.0f;
-  float max_seconds = 10.0f;
+  // (Here, in the bytes input_zero_point leaves before the next float, so
+  // the struct keeps its size.)
   PadMode pad = PadMode::kZero;
   uint16_t tile_gap_ms = 100;  // kTile: 0..1000
+  float min_seconds = 0.0f;
+  float max_seconds = 10.0f;
   // Runtime choice, not stored in the file: keep the resampler's per-phase
   // weights for the input rate in the workspace (~60 KB at a 16 kHz model
   // rate). Faster for 44.1/48 kHz input; a device that records at the

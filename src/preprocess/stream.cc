@@ -25,8 +25,12 @@ using preprocess_internal::PlanGeometry;
 using preprocess_internal::StreamState;
 using preprocess_internal::WorkspaceCarver;
 
+// tail_rows / float_tail_rows: a tiled tail's rows (pad Tile with
+// tile_history), null otherwise; kept by the StreamPreprocessor, not in
+// StreamState, so a stream that zero-pads has the bytes it had before.
 void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& g,
-                bool float_features, WorkspaceCarver* carver) {
+                bool float_features, WorkspaceCarver* carver, int8_t** tail_rows,
+                float** float_tail_rows) {
   // The stream never crops: no Loudest energy ring.
   PreprocessParams p = params;
   p.crop = CropPolicy::kStart;
@@ -48,8 +52,8 @@ void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& 
   s->float_edge_rows = float_features ? carver->Take<float>(edges) : nullptr;
   // A tiled tail differs from the stream's frames everywhere past the
   // input: its own rows, written by Finish, read by ReadWindow.
-  s->tail_rows = g.tile_tail ? carver->Take<int8_t>(ring) : nullptr;
-  s->float_tail_rows = g.tile_tail && float_features ? carver->Take<float>(ring) : nullptr;
+  *tail_rows = g.tile_tail ? carver->Take<int8_t>(ring) : nullptr;
+  *float_tail_rows = g.tile_tail && float_features ? carver->Take<float>(ring) : nullptr;
 }
 
 // Mixed input samples from the history ring as a MonoSource: index i of
@@ -99,7 +103,9 @@ bool MeasureParts(const PreprocessParams& params, const StreamOptions& options, 
   WorkspaceCarver carver(nullptr, 0, nullptr, 0);
   carver.Take<StreamState>(1);
   StreamState measure;
-  CarveState(&measure, params, g, options.float_features, &carver);
+  int8_t* tail_rows = nullptr;
+  float* float_tail_rows = nullptr;
+  CarveState(&measure, params, g, options.float_features, &carver, &tail_rows, &float_tail_rows);
   *state = carver.tables_used();
   *scratch = carver.scratch_used();
   return true;
@@ -155,7 +161,7 @@ Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamO
   if (!scratch) return Status::Error(StatusCode::kInvalidArgument, "stream scratch is null");
   WorkspaceCarver carver(state, state_bytes, scratch, scratch_bytes);
   StreamState* s = new (carver.Take<StreamState>(1)) StreamState();
-  CarveState(s, params, g, options.float_features, &carver);
+  CarveState(s, params, g, options.float_features, &carver, &tail_rows_, &float_tail_rows_);
   if (carver.overflowed())  // cannot happen when MeasureParts agrees
     return Status::Error(StatusCode::kArenaTooSmall, "stream workspace overflow");
   s->FillTables();
@@ -166,7 +172,6 @@ Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamO
   s->right_start = g.right_start;
   s->pending = g.pending;
   s->clip_model_len = g.clip_model_len;
-  s->tile_tail = g.tile_tail;
   hop_frames_ = g.hop_frames;
   hop_unit_frames_ = g.hop_unit;
   hop_samples_ = g.hop_samples;
@@ -330,7 +335,7 @@ void StreamPreprocessor::MakeTiledTail(int64_t w, int64_t len) {
     s.resampler.Produce(source, static_cast<int64_t>(i) * p.frame_step - 1, p.frame_length + 1,
                         model_len, s.clip_frame);
     s.FrameFeatures(s.clip_frame, s.row);
-    StoreRow(s.row, s.tail_rows + i * nf, s.float_tail_rows ? s.float_tail_rows + i * nf : nullptr);
+    StoreRow(s.row, tail_rows_ + i * nf, float_tail_rows_ ? float_tail_rows_ + i * nf : nullptr);
   }
 }
 
@@ -368,8 +373,8 @@ Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
   const int n = p.num_frames, nf = p.num_features();
   const int64_t w = ready_window_;
   if (tail_tiled_) {
-    std::memcpy(quantized, s.tail_rows, static_cast<size_t>(n) * nf);
-    if (features) std::memcpy(features, s.float_tail_rows, sizeof(float) * n * nf);
+    std::memcpy(quantized, tail_rows_, static_cast<size_t>(n) * nf);
+    if (features) std::memcpy(features, float_tail_rows_, sizeof(float) * n * nf);
   }
   for (int i = 0; i < n && !tail_tiled_; ++i) {
     // A tail's frames not computed before Finish are in the ring (MakeTail).

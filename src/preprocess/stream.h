@@ -193,6 +193,10 @@ class StreamPreprocessor {
   bool tail_done_ = false;    // Finish gave the tail (or found none) since the last Push
   bool tail_tiled_ = false;   // the ready tail is in the tail rows (pad Tile)
   bool tail_skipped_ = false; // see tail_skipped()
+  // pad Tile with tile_history: a tiled tail's rows, in the workspace
+  // (null otherwise).
+  int8_t* tail_rows_ = nullptr;
+  float* float_tail_rows_ = nullptr;
 };
 
 }  // namespace tm2

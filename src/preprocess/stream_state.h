@@ -23,14 +23,11 @@ struct StreamState : Pipeline {
   int8_t* edge_rows = nullptr;  // pending windows x edge frames int8 rows
   float* float_rows = nullptr;       // the same as floats (float_features only)
   float* float_edge_rows = nullptr;
-  int8_t* tail_rows = nullptr;       // pad Tile with history: a tiled tail's num_frames rows
-  float* float_tail_rows = nullptr;  // the same as floats (float_features only)
   int edge_left = 0;            // window frames [0, edge_left) are edge frames
   int right_start = 0;          // and so are [right_start, num_frames)
   int pending = 0;              // windows whose edge rows are held at once
   int64_t clip_model_len = 0;   // model-rate length of a window's batch clip
   bool frame_held = false;
-  bool tile_tail = false;       // Geometry::tile_tail
   // Pipeline::frame is state only when resampling: reusing the overlap
   // then saves kernel dot products. At the model's rate a frame is a copy
   // out of the history ring either way, so frame is scratch there.

@@ -50,7 +50,7 @@ Status StreamPreprocessor::MakeTail() {
     // Shorter than the window, and the model tiles: the batch path reads
     // the tail's samples from its start again, so every frame differs from
     // the stream's past the input.
-    if (!s.tile_tail) {
+    if (!tail_rows_) {
       tail_skipped_ = true;
       return Status::Error(StatusCode::kUnsupported,
                            "stream: tail of %lld samples not classifiable: the model tiles "
