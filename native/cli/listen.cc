@@ -142,8 +142,12 @@ int Listen(int argc, char** argv) {
     summary_line = line;
     if (ok && windows == 1 && tail)
       std::fprintf(stderr,
-                   "tinym2 listen: the input is shorter than one window (%.3f s): its one "
-                   "window is the clip padded with silence, as `tinym2 run` pads it\n",
+                   gate.model.preprocess(0).pad == PadMode::kTile
+                       ? "tinym2 listen: the input is shorter than one window (%.3f s): its one "
+                         "window is the clip tiled (clip, silence, clip, ...; the model's pad "
+                         "Tile), as `tinym2 run` tiles it\n"
+                       : "tinym2 listen: the input is shorter than one window (%.3f s): its one "
+                         "window is the clip padded with silence, as `tinym2 run` pads it\n",
                    runner.stream().window_samples() * seconds_per_sample);
   } else {
     ListenerOptions o;

@@ -181,9 +181,11 @@ std::vector<int> EnginePredictWith(Engine& engine, const Model& model, const std
       Audio a = ReadAudio(it->paths[b]);
       const size_t limit = static_cast<size_t>(model.preprocess(b).max_seconds * a.sample_rate);
       if (a.frames() > limit) a.samples.resize(limit * a.channels);
-      // Tiled here as the factory's features were (the core cannot yet).
+      // pad_mode "tile": the model file says Tile and the core tiles.
       const bool tile = static_cast<size_t>(b) < pads.size() && pads[b].tile;
-      if (tile && !pads[b].frames) a = TileToWindow(a, model.preprocess(b), pads[b].gap_seconds);
+      if (tile && !pads[b].frames && model.preprocess(b).pad != PadMode::kTile)
+        throw std::runtime_error("branch " + std::to_string(b) +
+                                 ": the recipe tiles (pad_mode tile) but the model file zero-pads");
       Status s = engine.SetInput(b, PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels));
       if (!s.ok()) throw std::runtime_error(it->paths[b] + ": " + s.message());
       if (tile && pads[b].frames) {

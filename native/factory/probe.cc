@@ -35,9 +35,13 @@ class Runner {
   }
   double max_seconds() const { return model_.preprocess(0).max_seconds; }
   std::vector<double> Run(const Audio& in) {
-    // A tiling recipe's model gets the tiled clip the factory trained on
-    // (the core zero-pads; data/tile_pad.h).
-    const Audio a = pad_.tile && !pad_.frames ? TileToWindow(in, model_.preprocess(0), pad_.gap_seconds) : in;
+    // A model file with pad Tile (1.3) is tiled by the core. Only a file
+    // that zero-pads while the recipe (or --against-tile) tiles, such as
+    // one exported before the format had the field, is tiled here, by the
+    // same rule (data/tile_pad.h).
+    const bool factory_tiles =
+        pad_.tile && !pad_.frames && model_.preprocess(0).pad != PadMode::kTile;
+    const Audio a = factory_tiles ? TileToWindow(in, model_.preprocess(0), pad_.gap_seconds) : in;
     Check(engine_.SetInput(0, PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels)), "input");
     if (pad_.tile && pad_.frames) {
       const PreprocessParams& p = model_.preprocess(0);
@@ -299,12 +303,17 @@ std::string ProbeMarkdown(const Recipe& r, const ProbeOptions& o, const ProbeRes
                 p.spread_mean, p.spread_lo, p.spread_hi, p.spread_median, p.spread_p90, p.spread_max,
                 r.train.metric.c_str(), p.metric_min, p.metric_max, r.train.metric.c_str());
   s += b;
-  if (r.branches[0].pad.tile)
-    s.insert(0, std::string(r.branches[0].pad.frames ? "Feature rows tiled to the window (pad_mode tile_frames, gap "
-                                                         : "Input tiled to the window (pad_mode tile, gap ") +
+  if (r.branches[0].pad.frames)
+    s.insert(0, "Feature rows tiled to the window (pad_mode tile_frames, gap " +
                     std::to_string(r.branches[0].pad.gap_seconds).substr(0, 4) +
                     " s) by the factory around the engine; the --against model " +
                     (o.against_tile ? "tiled too" : "zero-padded by the core") + ".\n\n");
+  else if (r.branches[0].pad.tile)
+    s.insert(0, "Input tiled to the window (pad_mode tile, gap " +
+                    std::to_string(r.branches[0].pad.gap_seconds).substr(0, 4) +
+                    " s) by the core (the model file's pad Tile); the --against model padded as its "
+                    "file says" + std::string(o.against_tile ? ", or tiled by the factory (--against-tile)" : "") +
+                    ".\n\n");
   s += row(p.at_zero) + row(p.mean_over_shifts);
   if (p.telephone.n) s += row(p.telephone);
   for (const ResultRow* x : {&p.at_zero, &p.telephone}) {

@@ -31,9 +31,10 @@ struct ProbeOptions {
   bool telephone = false;
   int bootstrap = 1000;
   std::string against;  // another .tm2 of the same recipe: paired differences
-  // The recipe's preprocess.pad_mode "tile" tiles the model's input; the
-  // `against` model is given zero-padded clips (as the core gives every
-  // shipped model) unless this is set.
+  // The recipe's preprocess.pad_mode "tile": the core tiles a model file
+  // whose pad is Tile; the `against` model is padded as its own file says
+  // (the shipped gate: zero-padded). Set, a zero-padding `against` file
+  // gets the clip tiled by the factory instead (data/tile_pad.h).
   bool against_tile = false;
   double threshold = 0;  // > 0: per source, clips whose true label scores below it (the page's refusals)
   // "validation": measure the validation split even when an evaluation

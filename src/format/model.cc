@@ -117,6 +117,8 @@ PreprocessParams Model::preprocess(int i) const {
   p.input_zero_point = f->input_zero_point();
   p.min_seconds = f->min_seconds();
   p.max_seconds = f->max_seconds();
+  p.pad = static_cast<PadMode>(f->pad());
+  p.tile_gap_ms = f->tile_gap_ms();
   return p;
 }
 

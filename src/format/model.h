@@ -38,6 +38,7 @@ constexpr uint16_t kFormatMajor = 1;
 constexpr uint16_t kFormatMinor = 0;      // what WriteModel writes (the lowest that suffices)
 constexpr uint16_t kFormatMinorPack = 1;  // model packs and ProductQuantized weights
 constexpr uint16_t kFormatMinorNarrow = 2;  // Narrow per-channel parameters (packs that use them)
+constexpr uint16_t kFormatMinorTile = 3;    // a branch with Preprocess.pad Tile
 constexpr size_t kHeaderBytes = 16;
 
 // CRC-32 (IEEE, reflected, polynomial 0xEDB88320), as stored in the header.

@@ -29,6 +29,26 @@ Status VerifyPreprocess(const Model& model, int b, const fb::Preprocess& p) {
                          static_cast<int>(p.window()), static_cast<int>(p.crop()),
                          static_cast<int>(p.normalization()));
   }
+  if (static_cast<int>(p.pad()) > static_cast<int>(fb::PadMode::MAX)) {
+    return Status::Error(StatusCode::kUnsupported,
+                         "pad mode %d needs a newer reader (this one reads Zero and Tile)",
+                         static_cast<int>(p.pad()));
+  }
+  if (p.pad() == fb::PadMode::Tile && model.format_minor() < kFormatMinorTile) {
+    return Status::Error(StatusCode::kBadModel,
+                         "pad mode Tile needs format 1.%u (the file says 1.%u)",
+                         static_cast<unsigned>(kFormatMinorTile),
+                         static_cast<unsigned>(model.format_minor()));
+  }
+  if (p.pad() != fb::PadMode::Tile && p.tile_gap_ms() != 100) {
+    return Status::Error(StatusCode::kBadModel,
+                         "tile_gap_ms %u given but the pad mode is Zero (only Tile reads it)",
+                         static_cast<unsigned>(p.tile_gap_ms()));
+  }
+  if (p.tile_gap_ms() > 1000) {
+    return Status::Error(StatusCode::kBadModel, "tile_gap_ms %u is outside 0..1000",
+                         static_cast<unsigned>(p.tile_gap_ms()));
+  }
   const size_t mean = Len(p.norm_mean()), std = Len(p.norm_std());
   const size_t features =
       static_cast<size_t>(p.dct_coefficients() > 0 ? p.dct_coefficients() : p.mel_bins());

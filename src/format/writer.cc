@@ -70,6 +70,7 @@ struct BuildContext {
   CodebookDims dims;
   bool narrow = false;       // Narrow per-channel parameters where smaller (1.2)
   bool used_narrow = false;  // some layer is Narrow: the file needs minor 2
+  bool used_tile = false;    // some branch tiles short input: the file needs minor 3
 };
 
 // Flat bytes of the wide vectors against the narrow block (each vector:
@@ -177,7 +178,8 @@ Status BuildStack(FlatBufferBuilder& fbb, const std::vector<LayerSpec>& layers, 
   return Status::Ok();
 }
 
-Offset<fb::Preprocess> BuildPreprocess(FlatBufferBuilder& fbb, const BranchSpec& spec) {
+Offset<fb::Preprocess> BuildPreprocess(FlatBufferBuilder& fbb, const BranchSpec& spec,
+                                       BuildContext& ctx) {
   const PreprocessParams& p = spec.preprocess;
   const auto mean = OptionalVector(fbb, spec.norm_mean);
   const auto std = OptionalVector(fbb, spec.norm_std);
@@ -202,6 +204,13 @@ Offset<fb::Preprocess> BuildPreprocess(FlatBufferBuilder& fbb, const BranchSpec&
   b.add_input_zero_point(p.input_zero_point);
   b.add_min_seconds(p.min_seconds);
   b.add_max_seconds(p.max_seconds);
+  // Only a Tile branch stores the pad fields (1.3): a Zero file keeps the
+  // bytes it had before they existed.
+  if (p.pad == PadMode::kTile) {
+    b.add_pad(fb::PadMode::Tile);
+    b.add_tile_gap_ms(p.tile_gap_ms);
+    ctx.used_tile = true;
+  }
   return b.Finish();
 }
 
@@ -218,7 +227,7 @@ Status BuildBranch(FlatBufferBuilder& fbb, const BranchSpec& spec, int index, Bu
   const auto name = fbb.CreateString(spec.name);
   const auto modality = fbb.CreateString(spec.modality);
   const auto prompt = fbb.CreateString(spec.prompt);
-  const auto preprocess = BuildPreprocess(fbb, spec);
+  const auto preprocess = BuildPreprocess(fbb, spec, ctx);
   *built = fb::CreateBranch(fbb, name, modality, prompt, preprocess, layers);
   *out = shape;
   return Status::Ok();
@@ -329,7 +338,7 @@ Status WriteModel(const ModelSpec& spec, std::vector<uint8_t>* out) {
   BuildContext ctx;  // a plain model stays 1.0: wide vectors
   TM2_RETURN_IF_ERROR(BuildModel(fbb, spec, ctx, &root));
   fb::FinishModelBuffer(fbb, root);
-  std::vector<uint8_t> file = WithHeader(fbb, kFormatMinor);
+  std::vector<uint8_t> file = WithHeader(fbb, ctx.used_tile ? kFormatMinorTile : kFormatMinor);
   Model check;
   TM2_RETURN_IF_ERROR(LoadModel(file.data(), file.size(), &check));
   *out = std::move(file);
@@ -369,7 +378,8 @@ Status WritePack(const PackSpec& spec, std::vector<uint8_t>* out) {
   p.add_models(model_vector);
   fbb.Finish(p.Finish(), format_internal::kPackIdentifier);
   // The lowest minor that reads it (FORMAT.md 8).
-  std::vector<uint8_t> file = WithHeader(fbb, ctx.used_narrow ? kFormatMinorNarrow : kFormatMinorPack);
+  std::vector<uint8_t> file = WithHeader(
+      fbb, ctx.used_tile ? kFormatMinorTile : ctx.used_narrow ? kFormatMinorNarrow : kFormatMinorPack);
   // The loader needs 4-byte alignment; a vector's data has it.
   Pack check;
   TM2_RETURN_IF_ERROR(LoadPack(file.data(), file.size(), &check));

@@ -80,6 +80,12 @@ Status PreprocessParams::Validate() const {
                              static_cast<double>(norm_std[i]));
     }
   }
+  if (static_cast<uint8_t>(pad) > static_cast<uint8_t>(PadMode::kTile))
+    return Status::Error(kBad, "preprocess.pad %u is not a known pad mode",
+                         static_cast<unsigned>(pad));
+  if (tile_gap_ms > 1000)
+    return Status::Error(kBad, "preprocess.tile_gap_ms %u is outside 0..1000",
+                         static_cast<unsigned>(tile_gap_ms));
   if (!Finite(input_scale) || !(input_scale > 0.0f))
     return Status::Error(kBad, "preprocess.input_scale %g must be finite and > 0",
                          static_cast<double>(input_scale));

@@ -5,7 +5,8 @@
 //   -> pre-emphasis -> frame + window -> real FFT -> power spectrum
 //   -> mel filterbank -> log(max(p, floor)) -> [DCT-II -> MFCC]
 //   -> normalise -> quantize to int8 (input_scale, input_zero_point)
-//   -> crop/zero-pad to num_frames.
+//   -> crop to num_frames; a shorter input is zero-padded (PadMode::kZero)
+//   or, before resampling, tiled: input, gap, input, ... (PadMode::kTile).
 //
 // Deterministic: identical float32 bits on x86-64, WASM, aarch64 and
 // Cortex-M4. Only IEEE-754 single-precision +,-,*,/ and comparisons are used
@@ -39,6 +40,13 @@ namespace tm2 {
 enum class WindowType : uint8_t { kHann = 0, kHamming = 1 };
 enum class CropPolicy : uint8_t { kStart = 0, kCenter = 1, kLoudest = 2 };
 enum class NormalizationType : uint8_t { kNone = 0, kFixed = 1 };
+// How an input shorter than the window (num_frames frames) fills it.
+// kZero: the frames past the input are the feature row of digital silence.
+// kTile: the input is repeated with tile_gap_ms of silence between repeats
+// (input, gap, input, ...), at its own rate and channel count, and cut at
+// the fewest input frames that fill the window (WindowInputFrames); the
+// window is then computed from that as from any recording of that length.
+enum class PadMode : uint8_t { kZero = 0, kTile = 1 };
 
 // Mirrors the model file's Preprocess table (models/tm2.fbs).
 struct PreprocessParams {
@@ -62,6 +70,10 @@ struct PreprocessParams {
   uint16_t norm_count = 0;
   float input_scale = 1.0f;
   int8_t input_zero_point = 0;
+  // (Here, in the bytes input_zero_point leaves before the next float, so
+  // the struct keeps its size.)
+  PadMode pad = PadMode::kZero;
+  uint16_t tile_gap_ms = 100;  // kTile: 0..1000
   float min_seconds = 0.0f;
   float max_seconds = 10.0f;
   // Runtime choice, not stored in the file: keep the resampler's per-phase
@@ -75,6 +87,21 @@ struct PreprocessParams {
   // (a device whose microphone records at the model rate).
   uint32_t input_rate = 0;
 
+  // Model-rate samples of the window: (num_frames - 1) * frame_step + frame_length.
+  uint64_t WindowSamples() const {
+    return static_cast<uint64_t>(num_frames - 1) * frame_step + frame_length;
+  }
+  // The fewest input frames at `input_rate` whose model-rate length
+  // ceil(n * sample_rate / input_rate) covers WindowSamples(): a kTile
+  // input shorter than this is tiled to exactly this length.
+  uint64_t WindowInputFrames(uint32_t input_rate) const {
+    return (WindowSamples() - 1) * input_rate / sample_rate + 1;
+  }
+  // kTile: silence between repeats in input frames at `input_rate`,
+  // round-half-up(tile_gap_ms * input_rate / 1000).
+  uint64_t TileGapFrames(uint32_t input_rate) const {
+    return (static_cast<uint64_t>(tile_gap_ms) * input_rate + 500) / 1000;
+  }
   // Features per frame: dct_coefficients if > 0, else mel_bins.
   int num_features() const { return dct_coefficients > 0 ? dct_coefficients : mel_bins; }
   // Checks ranges and consistency; the message names the bad field.

@@ -7,6 +7,7 @@
 #include "preprocess/pcm_mix.h"
 #include "preprocess/pipeline.h"
 #include "preprocess/preprocess.h"
+#include "preprocess/tile_source.h"
 
 namespace tm2 {
 
@@ -119,8 +120,21 @@ Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features)
   pipe.resampler.SetInputRate(pcm.sample_rate);
   // Model-rate length: output m exists while its input position m*in/out < n.
   const uint64_t in = pcm.sample_rate, out = p.sample_rate;
-  const int64_t model_len = static_cast<int64_t>((pcm.frames * out + in - 1) / in);
-  const int64_t frames = FrameCount(model_len, p.frame_length, p.frame_step);
+  int64_t model_len = static_cast<int64_t>((pcm.frames * out + in - 1) / in);
+  int64_t frames = FrameCount(model_len, p.frame_length, p.frame_step);
+  MonoSource source = PcmSource(&pcm);
+  TiledInput tiled;
+  if (p.pad == PadMode::kTile && frames < p.num_frames) {
+    // Shorter than the window: read the input tiled to WindowInputFrames
+    // instead, which fills the window from its start (no crop to choose).
+    tiled.input = source;
+    tiled.frames = static_cast<int64_t>(pcm.frames);
+    tiled.total = static_cast<int64_t>(p.WindowInputFrames(pcm.sample_rate));
+    tiled.period = static_cast<int64_t>(pcm.frames + p.TileGapFrames(pcm.sample_rate));
+    source = TiledSource(&tiled);
+    model_len = static_cast<int64_t>((static_cast<uint64_t>(tiled.total) * out + in - 1) / in);
+    frames = p.num_frames;
+  }
   const int64_t keep = frames < p.num_frames ? frames : p.num_frames;
   int64_t start = 0;
   if (frames > keep) {
@@ -130,7 +144,6 @@ Status Preprocessor::Run(const PcmView& pcm, int8_t* quantized, float* features)
 
   const int nf = p.num_features();
   const int buf = p.frame_length + 1;
-  const MonoSource source = PcmSource(&pcm);
   MonoHold hold;  // frames only move forward: the resampler mixes each input sample once
   bool held = false;
   int64_t have = 0;  // model index of frame[0] currently held

@@ -11,6 +11,7 @@
 #include "preprocess/resampler.h"
 #include "preprocess/stream_geometry.h"
 #include "preprocess/stream_state.h"
+#include "preprocess/tile_source.h"
 #include "preprocess/workspace_carver.h"
 
 namespace tm2 {
@@ -24,8 +25,12 @@ using preprocess_internal::PlanGeometry;
 using preprocess_internal::StreamState;
 using preprocess_internal::WorkspaceCarver;
 
+// tail_rows / float_tail_rows: a tiled tail's rows (pad Tile with
+// tile_history), null otherwise; kept by the StreamPreprocessor, not in
+// StreamState, so a stream that zero-pads has the bytes it had before.
 void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& g,
-                bool float_features, WorkspaceCarver* carver) {
+                bool float_features, WorkspaceCarver* carver, int8_t** tail_rows,
+                float** float_tail_rows) {
   // The stream never crops: no Loudest energy ring.
   PreprocessParams p = params;
   p.crop = CropPolicy::kStart;
@@ -45,6 +50,10 @@ void CarveState(StreamState* s, const PreprocessParams& params, const Geometry& 
   s->edge_rows = carver->Take<int8_t>(edges);
   s->float_rows = float_features ? carver->Take<float>(ring) : nullptr;
   s->float_edge_rows = float_features ? carver->Take<float>(edges) : nullptr;
+  // A tiled tail differs from the stream's frames everywhere past the
+  // input: its own rows, written by Finish, read by ReadWindow.
+  *tail_rows = g.tile_tail ? carver->Take<int8_t>(ring) : nullptr;
+  *float_tail_rows = g.tile_tail && float_features ? carver->Take<float>(ring) : nullptr;
 }
 
 // Mixed input samples from the history ring as a MonoSource: index i of
@@ -94,7 +103,9 @@ bool MeasureParts(const PreprocessParams& params, const StreamOptions& options, 
   WorkspaceCarver carver(nullptr, 0, nullptr, 0);
   carver.Take<StreamState>(1);
   StreamState measure;
-  CarveState(&measure, params, g, options.float_features, &carver);
+  int8_t* tail_rows = nullptr;
+  float* float_tail_rows = nullptr;
+  CarveState(&measure, params, g, options.float_features, &carver, &tail_rows, &float_tail_rows);
   *state = carver.tables_used();
   *scratch = carver.scratch_used();
   return true;
@@ -150,7 +161,7 @@ Status StreamPreprocessor::Prepare(const PreprocessParams& params, const StreamO
   if (!scratch) return Status::Error(StatusCode::kInvalidArgument, "stream scratch is null");
   WorkspaceCarver carver(state, state_bytes, scratch, scratch_bytes);
   StreamState* s = new (carver.Take<StreamState>(1)) StreamState();
-  CarveState(s, params, g, options.float_features, &carver);
+  CarveState(s, params, g, options.float_features, &carver, &tail_rows_, &float_tail_rows_);
   if (carver.overflowed())  // cannot happen when MeasureParts agrees
     return Status::Error(StatusCode::kArenaTooSmall, "stream workspace overflow");
   s->FillTables();
@@ -179,6 +190,8 @@ void StreamPreprocessor::Reset() {
   window_ready_ = false;
   tail_samples_ = 0;
   tail_done_ = false;
+  tail_tiled_ = false;
+  tail_skipped_ = false;
   if (state_) state_->frame_held = false;
 }
 
@@ -201,6 +214,8 @@ Status StreamPreprocessor::Push(const PcmView& pcm, size_t* consumed) {
   window_ready_ = false;
   tail_samples_ = 0;
   tail_done_ = false;
+  tail_tiled_ = false;
+  tail_skipped_ = false;
   StreamState& s = *state_;
   const PreprocessParams& p = s.params;
   size_t used = 0;
@@ -300,6 +315,30 @@ void StreamPreprocessor::ComputeClipFrame(int64_t window, int frame_in_window,
   StoreRow(s.row, q_out, f_out);
 }
 
+void StreamPreprocessor::MakeTiledTail(int64_t w, int64_t len) {
+  StreamState& s = *state_;
+  const PreprocessParams& p = s.params;
+  // The batch path's tiled clip (preprocessor.cc, TiledSource) over the
+  // tail's samples in the history ring, which holds them all (tile_tail).
+  const HistoryView view{s.history, s.history_size, w * hop_samples_, len};
+  preprocess_internal::TiledInput tiled;
+  tiled.input = MonoSource{&FillFromHistory, &view};
+  tiled.frames = len;
+  tiled.period = len + static_cast<int64_t>(p.TileGapFrames(options_.input_rate));
+  tiled.total = static_cast<int64_t>(p.WindowInputFrames(options_.input_rate));
+  const MonoSource source = preprocess_internal::TiledSource(&tiled);
+  const uint64_t in = options_.input_rate, out = p.sample_rate;
+  const int64_t model_len =
+      static_cast<int64_t>((static_cast<uint64_t>(tiled.total) * out + in - 1) / in);
+  const int64_t nf = p.num_features();
+  for (int i = 0; i < p.num_frames; ++i) {
+    s.resampler.Produce(source, static_cast<int64_t>(i) * p.frame_step - 1, p.frame_length + 1,
+                        model_len, s.clip_frame);
+    s.FrameFeatures(s.clip_frame, s.row);
+    StoreRow(s.row, tail_rows_ + i * nf, float_tail_rows_ ? float_tail_rows_ + i * nf : nullptr);
+  }
+}
+
 int64_t StreamPreprocessor::EdgeSlot(int64_t window, int frame_in_window) const {
   const StreamState& s = *state_;
   const int slot = frame_in_window < s.edge_left ? frame_in_window
@@ -333,7 +372,11 @@ Status StreamPreprocessor::ReadWindow(int8_t* quantized, float* features,
   const PreprocessParams& p = s.params;
   const int n = p.num_frames, nf = p.num_features();
   const int64_t w = ready_window_;
-  for (int i = 0; i < n; ++i) {
+  if (tail_tiled_) {
+    std::memcpy(quantized, tail_rows_, static_cast<size_t>(n) * nf);
+    if (features) std::memcpy(features, float_tail_rows_, sizeof(float) * n * nf);
+  }
+  for (int i = 0; i < n && !tail_tiled_; ++i) {
     // A tail's frames not computed before Finish are in the ring (MakeTail).
     const bool computed = tail_samples_ == 0 || w * hop_frames_ + i < next_frame_;
     const bool edge = computed && (i < s.edge_left || i >= s.right_start);

@@ -62,6 +62,14 @@ struct StreamOptions {
   // (tests comparing with the batch path). Off, the rings hold only the
   // int8 model input, quantized once per frame: a quarter of the bytes.
   bool float_features = false;
+  // For a model whose pad is Tile (a short input is tiled, not
+  // zero-padded): keep the mixed input of a whole window (window_samples()
+  // floats, about 132 KB at 16 kHz for a 2.064 s window) and a window of
+  // rows, so that Finish can tile the tail as the batch path tiles a short
+  // clip. Off (a microcontroller without the RAM), Finish refuses such a
+  // tail with kUnsupported ("not classifiable") and tail_skipped() is set.
+  // No effect, and no bytes, for a model that zero-pads.
+  bool tile_history = true;
 };
 
 // Where a window lies in the stream, in input frames (samples per channel)
@@ -111,8 +119,17 @@ class StreamPreprocessor {
   // samples it holds (< window_samples() unless the input ended inside the
   // right edge); no tail when the input ends where a window starts. Push
   // may follow (the stream goes on; the tail was a look ahead). Allocates
-  // nothing.
+  // nothing. A model with pad Tile gets its tail tiled as the batch path
+  // tiles a clip shorter than the window (from the history the stream kept
+  // for it, StreamOptions::tile_history); without that history the tail is
+  // refused with kUnsupported (tail_skipped()), once: the next call returns
+  // Ok with no window.
   Status Finish();
+
+  // Finish met a tail it cannot compute: the model tiles (pad Tile) and the
+  // stream keeps no history for it (StreamOptions::tile_history off). Set
+  // until the next Push or Reset.
+  bool tail_skipped() const { return tail_skipped_; }
 
   bool window_ready() const { return window_ready_; }
   // The ready window is the tail (Finish) rather than a whole window.
@@ -150,7 +167,10 @@ class StreamPreprocessor {
   // (and `f_out` if not null).
   void ComputeClipFrame(int64_t window, int frame_in_window, int64_t clip_samples,
                         int64_t clip_model_len, int8_t* q_out, float* f_out);
-  void MakeTail();
+  Status MakeTail();
+  // The tail of `len` samples at window `w`, tiled (pad Tile), into the
+  // tail rows.
+  void MakeTiledTail(int64_t w, int64_t len);
   int64_t EdgeSlot(int64_t window, int frame_in_window) const;
   // Quantizes the float row into the int8 ring (and keeps it if asked).
   void StoreRow(const float* row, int8_t* q_out, float* f_out) const;
@@ -171,6 +191,12 @@ class StreamPreprocessor {
   bool window_ready_ = false;
   int64_t tail_samples_ = 0;  // > 0: the ready window is the tail of this many samples
   bool tail_done_ = false;    // Finish gave the tail (or found none) since the last Push
+  bool tail_tiled_ = false;   // the ready tail is in the tail rows (pad Tile)
+  bool tail_skipped_ = false; // see tail_skipped()
+  // pad Tile with tile_history: a tiled tail's rows, in the workspace
+  // (null otherwise).
+  int8_t* tail_rows_ = nullptr;
+  float* float_tail_rows_ = nullptr;
 };
 
 }  // namespace tm2

@@ -67,6 +67,15 @@ Status PlanGeometry(const PreprocessParams& p, const StreamOptions& o, Geometry*
          r.End(static_cast<int64_t>(g->right_start - 1) * step + len - 1) > g->window_samples)
     --g->right_start;
   g->edge_frames = g->edge_left + n - g->right_start;
+  // A model that tiles a short input (pad Tile) needs the tail's first
+  // samples at Finish, after its later frames were computed: the ring then
+  // keeps every input sample a window's frames read (at most
+  // window_samples + the kernel's taps from the window's start).
+  g->tile_tail = p.pad == PadMode::kTile && o.tile_history;
+  if (g->tile_tail) {
+    const int64_t whole = g->window_samples + (r.passthrough ? 0 : r.taps_pad);
+    if (whole > g->history_size) g->history_size = static_cast<int>(whole);
+  }
   // Window w's edge rows live from its first frame to its last; windows
   // that overlap in time hold theirs together.
   g->pending = (n + hop - 1) / hop;

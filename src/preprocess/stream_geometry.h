@@ -27,6 +27,7 @@ struct Geometry {
   int edge_frames = 0;  // edge_left + num_frames - right_start
   int pending = 0;
   uint32_t input_rate = 0;  // the stream's one input rate
+  bool tile_tail = false;   // pad Tile and tile_history: the tail is tiled from the history ring
 };
 
 // Validates params and options and fills `g`; the Status names what is

@@ -44,6 +44,7 @@ Status MakePlan(const Model& gate, const Model* screen, const ListenerOptions& o
                          gate.num_branches());
   plan->gate.input_rate = o.input_rate;
   plan->gate.channels = o.channels;
+  plan->gate.tile_history = o.tile_history;
   plan->gate.hop_frames =
       o.gate_hop_frames ? o.gate_hop_frames : DefaultGateHop(gate.preprocess(0), o.input_rate);
   TM2_RETURN_IF_ERROR(StreamRunner::ArenaBytes(gate, plan->gate, &plan->gate_bytes, o.engine));
@@ -115,7 +116,7 @@ void Listener::Reset() {
   if (has_screen_) screen_.Reset();
   activity_.Reset();
   detector_.Reset();
-  screen_windows_ = gate_windows_ = tail_windows_ = frames_ = heard_until_ = 0;
+  screen_windows_ = gate_windows_ = tail_windows_ = tails_skipped_ = frames_ = heard_until_ = 0;
   num_events_ = 0;
 }
 
@@ -223,13 +224,23 @@ Status Listener::Finish() {
   // the tail (cut at the end, padded as a short clip is) among them.
   if (has_screen_) {
     for (;;) {
-      TM2_RETURN_IF_ERROR(screen_.Finish());
+      const Status s = screen_.Finish();
+      if (!s.ok() && screen_.tail_skipped()) {  // pad Tile without the history: no tail
+        ++tails_skipped_;
+        break;
+      }
+      TM2_RETURN_IF_ERROR(s);
       if (!screen_.result_ready()) break;
       KeepScreen();
     }
   }
   for (;;) {
-    TM2_RETURN_IF_ERROR(gate_.Finish());
+    const Status s = gate_.Finish();
+    if (!s.ok() && gate_.tail_skipped()) {  // pad Tile without the history: no tail
+      ++tails_skipped_;
+      break;
+    }
+    TM2_RETURN_IF_ERROR(s);
     if (!gate_.result_ready()) break;
     ++gate_windows_;
     SoundEvent found[EventDetector::kMaxOut];

@@ -59,6 +59,10 @@ struct ListenerOptions {
   ActivityOptions activity;
   EventOptions events;
   EngineOptions engine;
+  // StreamOptions::tile_history for both models: off on a microcontroller
+  // without the RAM, where a model that tiles short input (pad Tile) then
+  // has its tail skipped at Finish (tails_skipped()) instead of classified.
+  bool tile_history = true;
 };
 
 class Listener {
@@ -98,6 +102,9 @@ class Listener {
   int64_t frames_pushed() const { return frames_; }
   int64_t gate_windows() const { return gate_windows_; }  // tails included
   int64_t tail_windows() const { return tail_windows_; }  // gate tails run by Finish
+  // Tails Finish could not classify (pad Tile without tile_history), gate
+  // and screening model together.
+  int64_t tails_skipped() const { return tails_skipped_; }
   int64_t screen_windows() const { return screen_windows_; }
   const ActivityTracker& activity() const { return activity_; }
   const EventDetector& detector() const { return detector_; }
@@ -127,6 +134,7 @@ class Listener {
   int64_t screen_windows_ = 0;
   int64_t gate_windows_ = 0;
   int64_t tail_windows_ = 0;
+  int64_t tails_skipped_ = 0;
   int64_t heard_until_ = 0;  // end of the last whole gate window, in input frames
   int64_t frames_ = 0;
   SoundEvent events_[kMaxEvents];

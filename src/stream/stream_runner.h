@@ -64,6 +64,9 @@ class StreamRunner {
   // length).
   Status Finish();
   bool tail_ready() const { return result_ready_ && stream_.tail_ready(); }
+  // Finish refused the tail: the model tiles short input (pad Tile) and the
+  // stream keeps no history for it (StreamOptions::tile_history off).
+  bool tail_skipped() const { return stream_.tail_skipped(); }
 
   // The last window's result, valid until the next Push or Reset.
   bool result_ready() const { return result_ready_; }

@@ -5,6 +5,7 @@
 // recipe fields.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -199,4 +200,66 @@ TEST_CASE("recipes choose the padding: zero by default, tile with a gap; bad val
   CHECK_THROWS_WITH(with(R"("pad_mode": "repeat")"), Catch::Contains("pad_mode 'repeat' (zero, tile, tile_frames)"));
   CHECK_THROWS_WITH(with(R"("tile_gap_seconds": 0.2)"), Catch::Contains("needs pad_mode 'tile'"));
   CHECK_THROWS_WITH(with(R"("pad_mode": "tile", "tile_gap_seconds": -0.1)"), Catch::Contains("[0, 1]"));
+}
+
+TEST_CASE("the core's pad Tile is TileToWindow: Run on the clip equals Run with Zero on the tiled clip") {
+  // The factory's rule stays the reference; the core tiles by itself
+  // (PadMode::kTile), so the feature cache, the engine check and the
+  // probe hand it the clip as it is.
+  PreprocessParams zero = GateParams();
+  PreprocessParams tile = zero;
+  tile.pad = PadMode::kTile;
+  tile.tile_gap_ms = 100;
+  auto run = [](const PreprocessParams& p, const Audio& a) {
+    std::vector<uint8_t> ws(Preprocessor::WorkspaceBytes(p));
+    Preprocessor pre;
+    REQUIRE(pre.Prepare(p, ws.data(), ws.size()).ok());
+    std::vector<int8_t> q(static_cast<size_t>(p.num_frames) * p.num_features());
+    std::vector<float> f(q.size());
+    REQUIRE(pre.Run(PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels), q.data(), f.data()).ok());
+    return std::make_pair(q, f);
+  };
+  int tiled = 0;
+  for (const char* name : {"covid_callcenter_short_cough_8k_stereo.wav", "speech_commands_yes_16k.wav",
+                           "covid_telegram_cough_48k.wav", "coswara_cough_16k.wav"}) {
+    INFO(name);
+    const Audio a = ReadAudio(Fixture(name));
+    const Audio t = TileToWindow(a, zero, 0.1);
+    tiled += t.frames() != a.frames();
+    const auto core = run(tile, a);
+    const auto reference = run(zero, t);
+    CHECK(core.first == reference.first);
+    CHECK(std::memcmp(core.second.data(), reference.second.data(), sizeof(float) * core.second.size()) == 0);
+  }
+  CHECK(tiled == 3);  // all but the 5 s Coswara clip
+  // The feature cache hands the core the clip: the same values.
+  const std::string dir = std::string(TM2_FACTORY_WORK_DIR) + "/tile-core-cache";
+  std::filesystem::remove_all(dir);
+  PadConfig pad;
+  pad.tile = true;
+  FeatureCache cache(zero, dir, pad);
+  const std::string path = Fixture("covid_callcenter_short_cough_8k_stereo.wav");
+  const Audio a = ReadAudio(path);
+  CHECK(cache.Get(path, FeatureCache::ContentHash(path)).values == run(zero, TileToWindow(a, zero, 0.1)).second);
+}
+
+TEST_CASE("pad_mode tile sets the model's pad Tile with the gap in whole milliseconds") {
+  std::ifstream in(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto with = [&text](const std::string& fields) {
+    std::string t = text.str();
+    const std::string at = "\"preprocess\": {";
+    t.insert(t.find(at) + at.size(), fields + ", ");
+    return ParseRecipe(t, "r");
+  };
+  CHECK(ParseRecipe(text.str(), "r").branches[0].preprocess.pad == PadMode::kZero);
+  const Recipe r = with(R"("pad_mode": "tile", "tile_gap_seconds": 0.25)");
+  CHECK(r.branches[0].preprocess.pad == PadMode::kTile);
+  CHECK(r.branches[0].preprocess.tile_gap_ms == 250);
+  CHECK(with(R"("pad_mode": "tile")").branches[0].preprocess.tile_gap_ms == 100);
+  // Feature rows stay the factory's: the model file zero-pads.
+  CHECK(with(R"("pad_mode": "tile_frames")").branches[0].preprocess.pad == PadMode::kZero);
+  CHECK_THROWS_WITH(with(R"("pad_mode": "tile", "tile_gap_seconds": 0.1005)"),
+                    Catch::Contains("whole number of milliseconds"));
 }

@@ -221,3 +221,45 @@ TEST_CASE("Preprocessing rules", "[format][corrupt]") {
   ExpectBad("branch 2 'breath' layer 0 (Conv2D): kernel h 5 larger than the input's 4",
             [](ModelT& m) { m.branches[2]->preprocess->num_frames = 4; });
 }
+
+TEST_CASE("Pad mode rules (format 1.3)", "[format][corrupt]") {
+  auto load = [](uint16_t minor, const std::function<void(ModelT&)>& edit) {
+    std::unique_ptr<ModelT> m = tm2::test::Unpack(Base());
+    edit(*m);
+    return tm2::test::LoadCopy(tm2::test::Pack(*m, tm2::kFormatMajor, minor));
+  };
+  auto tile = [](ModelT& m) { m.branches[1]->preprocess->pad = tm2::fbt::PadMode::Tile; };
+  CHECK(load(3, tile).ok());
+  const tm2::Status old = load(2, tile);
+  CHECK(old.code() == StatusCode::kBadModel);
+  CHECK_THAT(old.message(), Catch::Contains("branch 1 'speech' preprocess: pad mode Tile needs "
+                                            "format 1.3 (the file says 1.2)"));
+  const tm2::Status future = load(3, [](ModelT& m) {
+    m.branches[0]->preprocess->pad = tm2::fbt::PadMode::Future;
+  });
+  CHECK(future.code() == StatusCode::kUnsupported);
+  CHECK_THAT(future.message(), Catch::Contains("branch 0 'cough' preprocess: pad mode 2 needs a "
+                                               "newer reader (this one reads Zero and Tile)"));
+  const tm2::Status wide = load(3, [](ModelT& m) {
+    m.branches[1]->preprocess->pad = tm2::fbt::PadMode::Tile;
+    m.branches[1]->preprocess->tile_gap_ms = 1001;
+  });
+  CHECK(wide.code() == StatusCode::kBadModel);
+  CHECK_THAT(wide.message(), Catch::Contains("tile_gap_ms 1001 is outside 0..1000"));
+  const tm2::Status stray = load(3, [](ModelT& m) { m.branches[2]->preprocess->tile_gap_ms = 50; });
+  CHECK(stray.code() == StatusCode::kBadModel);
+  CHECK_THAT(stray.message(), Catch::Contains("branch 2 'breath' preprocess: tile_gap_ms 50 given "
+                                              "but the pad mode is Zero"));
+  // The reader hands the fields to the preprocessing.
+  std::unique_ptr<ModelT> m = tm2::test::Unpack(Base());
+  m->branches[1]->preprocess->pad = tm2::fbt::PadMode::Tile;
+  m->branches[1]->preprocess->tile_gap_ms = 0;
+  std::vector<uint32_t> storage;
+  tm2::Model model;
+  REQUIRE(tm2::test::LoadCopy(tm2::test::Pack(*m, tm2::kFormatMajor, 3), &storage, &model).ok());
+  CHECK(model.format_minor() == 3);
+  CHECK(model.preprocess(0).pad == tm2::PadMode::kZero);
+  CHECK(model.preprocess(1).pad == tm2::PadMode::kTile);
+  CHECK(model.preprocess(1).tile_gap_ms == 0);
+  CHECK(model.preprocess(0).tile_gap_ms == 100);
+}

@@ -6,6 +6,7 @@
 #include "catch2/catch.hpp"
 #include "file_edit.h"
 #include "format/shapes.h"
+#include "format/spec_reader.h"
 #include "format/tm2_generated.h"
 #include "format/writer.h"
 #include "kernels/kernels.h"
@@ -251,4 +252,33 @@ TEST_CASE("The writer refuses what it cannot encode", "[format][writer]") {
   spec = tm2::test::SmallSpec();
   spec.labels.push_back("maybe");
   fails(spec, "head: outputs 2 values for 3 labels");
+}
+
+TEST_CASE("Only a model that tiles is written as 1.3; a zero-padding one keeps its bytes",
+          "[format][roundtrip]") {
+  tm2::ModelSpec spec = tm2::test::MultiBranchSpec();
+  std::vector<uint8_t> zero, tile, again;
+  REQUIRE(tm2::WriteModel(spec, &zero).ok());
+  CHECK(zero[6] == 0);  // minor 0: no pad field stored
+  spec.branches[2].preprocess.pad = tm2::PadMode::kTile;
+  spec.branches[2].preprocess.tile_gap_ms = 250;
+  REQUIRE(tm2::WriteModel(spec, &tile).ok());
+  CHECK(tile[6] == tm2::kFormatMinorTile);
+  CHECK(tile.size() > zero.size());
+  std::vector<uint32_t> storage;
+  tm2::Model m;
+  REQUIRE(tm2::test::LoadCopy(tile, &storage, &m).ok());
+  CHECK(m.preprocess(2).pad == tm2::PadMode::kTile);
+  CHECK(m.preprocess(2).tile_gap_ms == 250);
+  CHECK(m.preprocess(0).pad == tm2::PadMode::kZero);
+  // Spec -> file -> spec -> file: the same bytes, pad fields included.
+  tm2::ModelSpec back;
+  REQUIRE(tm2::ReadModelSpec(m, &back).ok());
+  REQUIRE(tm2::WriteModel(back, &again).ok());
+  CHECK(again == tile);
+  // Back to Zero: the bytes of the file that never had the fields.
+  back.branches[2].preprocess.pad = tm2::PadMode::kZero;
+  back.branches[2].preprocess.tile_gap_ms = 100;
+  REQUIRE(tm2::WriteModel(back, &again).ok());
+  CHECK(again == zero);
 }

@@ -76,6 +76,22 @@ int main(int argc, char** argv) {
   for (uint8_t b : {0x01, 0x05, 0x01, 0x10, 0x00, 0x80, 0xF8, 0x90, 0xF9, 0x20, 0xFB, 0x7F, 0xFC})
     with_pcm.push_back(b);
   seeds.push_back({"small_pcm_nan.tm2", with_pcm});
+  // Format 1.3: a branch that tiles short input (Preprocess.pad Tile, a 37 ms
+  // gap), alone and followed by the same PCM description (fuzz_engine runs
+  // the tiled batch path on it).
+  tm2::ModelSpec tile_spec = tm2::test::SmallSpec();
+  tile_spec.branches[0].preprocess.pad = tm2::PadMode::kTile;
+  tile_spec.branches[0].preprocess.tile_gap_ms = 37;
+  std::vector<uint8_t> tile;
+  const tm2::Status tk = tm2::WriteModel(tile_spec, &tile);
+  if (!tk.ok() || tile[6] != tm2::kFormatMinorTile) {
+    std::fprintf(stderr, "tile writer failed: %s\n", tk.message());
+    return 1;
+  }
+  seeds.push_back({"tile.tm2", tile});
+  std::vector<uint8_t> tile_pcm = tile;
+  tile_pcm.insert(tile_pcm.end(), with_pcm.begin() + static_cast<std::ptrdiff_t>(small.size()), with_pcm.end());
+  seeds.push_back({"tile_pcm.tm2", tile_pcm});
   for (const auto& s : seeds) {
     if (!WriteFile(std::filesystem::path(argv[1]) / s.first, s.second)) {
       std::fprintf(stderr, "cannot write %s\n", s.first.c_str());

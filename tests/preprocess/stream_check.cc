@@ -85,12 +85,17 @@ StreamCheck StreamAndCompare(const PreprocessParams& params, StreamOptions optio
   }
   r.left_over = static_cast<int64_t>(pcm.frames) - last_end;
   r.covered_to = last_end;
+  r.finish_hash = Fnv1a64(nullptr, 0);
   for (;;) {
     r.status = stream.Finish();
     if (!r.status.ok() || !stream.window_ready()) return r;
     StreamWindow where;
     if (!compare(r.windows + r.finished, &where)) return r;
     r.covered_to = where.first_sample + where.num_samples;
+    r.finish_hash = Fnv1a64(&where.index, sizeof(where.index), r.finish_hash);
+    r.finish_hash = Fnv1a64(&where.num_samples, sizeof(where.num_samples), r.finish_hash);
+    r.finish_hash = Fnv1a64(f.data(), sizeof(float) * size, r.finish_hash);
+    r.finish_hash = Fnv1a64(q.data(), size, r.finish_hash);
     ++r.finished;
     if (stream.tail_ready()) {
       ++r.tails;

@@ -26,6 +26,7 @@ struct StreamCheck {
   // still due, then the tail), each compared with the batch path on its
   // samples too (in mismatches), but not in `windows` or `hash`.
   int64_t finished = 0;
+  uint64_t finish_hash = 0;  // FNV-1a 64 of Finish's windows, as `hash`
   int64_t tails = 0;
   int64_t tail_first = -1, tail_samples = 0;  // where the tail lies
   int64_t covered_to = 0;  // end of the last window's clip, Finish's included

@@ -163,6 +163,104 @@ TEST_CASE("the tail at the end of input is the batch path's padded short clip", 
   }
 }
 
+TEST_CASE("a model that tiles short input (pad Tile) gets its tail tiled as the batch path tiles it",
+          "[stream]") {
+  // The gate's front end with pad Tile, on the same cuts: every tail
+  // equals Run (Tile) on its samples, and one shorter than the window is
+  // not the zero-padded clip. The stream keeps a window of history for it.
+  ShippedModel gate;
+  LoadShipped("sound-gate", &gate);
+  PreprocessParams zero = gate.model.preprocess(0);
+  zero.pad = PadMode::kZero;
+  PreprocessParams p = zero;
+  p.pad = PadMode::kTile;
+  for (const char* clip : {"covid_telegram_cough_48k.wav", "covid_callcenter_cough_8k_stereo.wav",
+                           "coswara_cough_16k.wav"}) {
+    const WavData wav = ReadClip(clip);
+    const StreamOptions o = OptionsFor(wav, 32);
+    PreparedStream geometry(p, o), plain(zero, o);
+    REQUIRE(geometry.status.ok());
+    REQUIRE(plain.status.ok());
+    // A window of mixed input (floats) and of rows more than zero-padding.
+    CHECK(StreamPreprocessor::StateBytes(p, o) >=
+          StreamPreprocessor::StateBytes(zero, o) + 4 * geometry.stream.window_samples() * 9 / 10);
+    StreamOptions no_history = o;
+    no_history.tile_history = false;
+    CHECK(StreamPreprocessor::StateBytes(p, no_history) == StreamPreprocessor::StateBytes(zero, o));
+    const int64_t win = geometry.stream.window_samples(), hop = geometry.stream.hop_samples();
+    const int64_t one_frame = p.frame_length * static_cast<int64_t>(wav.sample_rate) / p.sample_rate;
+    int tiled = 0;
+    // (Fewer cuts than the zero-padded case: each is a whole stream, and
+    // the emulated targets run this too.)
+    for (int64_t cut : {int64_t{1}, one_frame + 1, win / 3, win - 1, win + 3, win + hop + 1,
+                        win + 2 * hop + 5}) {
+      if (cut > static_cast<int64_t>(wav.frames())) continue;
+      const PcmView pcm = PcmView::S16(wav.samples.data(), static_cast<size_t>(cut),
+                                       wav.sample_rate, wav.channels);
+      const StreamCheck r = StreamAndCompare(p, o, pcm, kBlocks, kNumBlocks, static_cast<int>(cut));
+      RequireEqualToBatch(r, geometry.stream, wav.sample_rate,
+                          std::string(clip) + " (Tile) cut at " + std::to_string(cut), cut);
+      if (cut < win) {
+        CHECK(r.windows == 0);
+        CHECK(r.tails == 1);
+        // The batch path (compared above) tiled it: not the padded clip.
+        Prepared a(p), b(zero);
+        Status sa, sb;
+        std::vector<int8_t> qa, qb;
+        a.Run(pcm, &sa, &qa);
+        b.Run(pcm, &sb, &qb);
+        REQUIRE(sa.ok());
+        REQUIRE(sb.ok());
+        if (cut >= win / 3) CHECK(qa != qb);  // (a few samples may be digital silence)
+        ++tiled;
+      }
+    }
+    CHECK(tiled >= 3);
+  }
+}
+
+TEST_CASE("without the history (tile_history off) a tiling model's short tail is refused, once",
+          "[stream]") {
+  ShippedModel gate;
+  LoadShipped("sound-gate", &gate);
+  PreprocessParams p = gate.model.preprocess(0);
+  p.pad = PadMode::kTile;
+  const WavData wav = ReadClip("speech_commands_yes_16k.wav");  // 1 s: shorter than the window
+  StreamOptions o = OptionsFor(wav, 32);
+  o.tile_history = false;
+  PreparedStream ps(p, o);
+  REQUIRE(ps.status.ok());
+  size_t used = 0;
+  REQUIRE(ps.stream.Push(PcmView::S16(wav.samples.data(), wav.frames(), 16000, 1), &used).ok());
+  REQUIRE(used == wav.frames());
+  const Status s = ps.stream.Finish();
+  CHECK(s.code() == StatusCode::kUnsupported);
+  CHECK(std::string(s.message()).find("not classifiable") != std::string::npos);
+  CHECK(std::string(s.message()).find("tile_history") != std::string::npos);
+  CHECK(ps.stream.tail_skipped());
+  CHECK_FALSE(ps.stream.window_ready());
+  // Once: the next Finish has nothing left.
+  CHECK(ps.stream.Finish().ok());
+  CHECK_FALSE(ps.stream.window_ready());
+  // Whole windows are unaffected: a 5 s clip streams as with the history,
+  // and only its short tail is refused.
+  const WavData longer = ReadClip("coswara_cough_16k.wav");
+  ps.stream.Reset();
+  CHECK_FALSE(ps.stream.tail_skipped());
+  int64_t windows = 0;
+  size_t done = 0;
+  while (done < longer.frames()) {
+    REQUIRE(ps.stream.Push(PcmView::S16(longer.samples.data() + done, longer.frames() - done, 16000, 1),
+                           &used).ok());
+    done += used;
+    windows += ps.stream.window_ready();
+  }
+  CHECK(windows > 0);
+  Status f;
+  while ((f = ps.stream.Finish()).ok() && ps.stream.window_ready()) CHECK_FALSE(ps.stream.tail_ready());
+  CHECK((f.ok() || ps.stream.tail_skipped()));
+}
+
 TEST_CASE("every hop, one frame apart, and float input", "[stream]") {
   // Hop of one hop unit (a frame at these rates): every frame ends one
   // window and starts another, so edge frames of many windows overlap.
@@ -295,6 +393,22 @@ TEST_CASE("edge frames and geometry of the shipped models", "[stream]") {
       "stream workspace bytes at 16 kHz mono input: sound-gate %zu, kws-dscnn %zu, "
       "covid-cough %zu; at 48 kHz stereo: sound-gate %zu\n",
       g16.ws.size(), k16.ws.size(), c16.ws.size(), g48.ws.size());
+  // The gate's front end with pad Tile: a window of history and of rows
+  // more (tile_history), or nothing more without it.
+  PreprocessParams tiled = gate.model.preprocess(0);
+  tiled.pad = PadMode::kTile;
+  StreamOptions t16;
+  StreamOptions t48 = t16;
+  t48.input_rate = 48000;
+  t48.channels = 2;
+  StreamOptions bare = t16;
+  bare.tile_history = false;
+  CHECK(StreamPreprocessor::WorkspaceBytes(tiled, bare) == g16.ws.size());
+  std::printf("with pad Tile: sound-gate %zu at 16 kHz mono, %zu at 48 kHz stereo (%zu without "
+              "tile_history)\n",
+              StreamPreprocessor::WorkspaceBytes(tiled, t16),
+              StreamPreprocessor::WorkspaceBytes(tiled, t48),
+              StreamPreprocessor::WorkspaceBytes(tiled, bare));
 }
 
 TEST_CASE("stream errors say what is wrong", "[stream]") {

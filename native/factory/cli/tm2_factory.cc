@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   probe->add_option("--against", po.against, "another model of the recipe: paired differences (this minus that)")
       ->check(CLI::ExistingFile);
   probe->add_flag("--against-tile", po.against_tile,
-                  "tile the --against model's input too (default: zero padding, as the core gives shipped models)");
+                  "tile the --against model's input in the factory when its file zero-pads (default: padded as "
+                  "its file says; the core tiles a file whose pad is Tile)");
   std::string pack_recipe, pack_report, pack_plot;
   PackOptions pk;
   bool no_sweep = false;

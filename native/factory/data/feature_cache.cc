@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,12 @@ FeatureCache::FeatureCache(const PreprocessParams& params, std::string dir, cons
     params_hash_ = Fnv1a64(&pad_.gap_seconds, sizeof(pad_.gap_seconds), params_hash_);
     if (pad_.frames) params_hash_ = Fnv1a64("frames", 6, params_hash_);
   }
+  // pad_mode "tile": the core tiles (PadMode::kTile), as the exported
+  // model's file will tell every target to; the other modes zero-pad here.
+  params_.pad = pad_.tile && !pad_.frames ? PadMode::kTile : PadMode::kZero;
+  params_.tile_gap_ms = params_.pad == PadMode::kTile
+                            ? static_cast<uint16_t>(std::lround(pad_.gap_seconds * 1000.0))
+                            : uint16_t{100};
   Check(params_.Validate(), "preprocess");
   workspace_.resize(Preprocessor::WorkspaceBytes(params_));
   Check(pre_.Prepare(params_, workspace_.data(), workspace_.size()), "preprocess");
@@ -105,7 +112,7 @@ Features FeatureCache::Get(const std::string& path, uint64_t content_hash,
     a = transform(a);
     cut(a);
   }
-  if (pad_.tile && !pad_.frames) a = TileToWindow(a, params_, pad_.gap_seconds);
+  // pad_mode "tile": params_.pad is kTile, so Run tiles a short clip itself.
   std::vector<int8_t> q(f.values.size());
   Check(pre_.Run(PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels), q.data(),
                  f.values.data()),

@@ -30,8 +30,9 @@ class FeatureCache {
  public:
   // `dir` empty = no disk cache. Longer recordings are cut to
   // params.max_seconds before preprocessing (the engine rejects them).
-  // pad.tile: shorter ones are tiled to the window (data/tile_pad.h), last,
-  // after any transform; the key then includes the gap.
+  // pad.tile: shorter ones are tiled to the window by the core
+  // (params.pad == PadMode::kTile), after any transform; the key then
+  // includes the gap. pad.frames: the rows are tiled (data/tile_pad.h).
   FeatureCache(const PreprocessParams& params, std::string dir, const PadConfig& pad = PadConfig());
   // Content hash of a file (used for deduplication as well).
   static uint64_t ContentHash(const std::string& path);

@@ -1,14 +1,16 @@
 // Tiling a clip shorter than the model's window instead of padding it with
-// silence (recipe `preprocess.pad_mode: "tile"`, docs/factory.md): the clip,
-// a gap of digital silence, the clip again, ... cut at the first input
-// length whose model-rate length fills num_frames frames, so the core's
-// preprocessing sees a full window and pads nothing. Factory-side only for
-// now (a measurement; models/REPORT.md (b8)): the core still zero-pads, so
-// a model trained this way gets tiled input only where the factory tiles it
-// (its own features, its engine check, `probe`).
+// silence: the clip, a gap of digital silence, the clip again, ... cut at
+// the first input length whose model-rate length fills num_frames frames,
+// so the core's preprocessing sees a full window and pads nothing.
+// The core does this itself for a model whose Preprocess.pad is Tile
+// (PadMode::kTile, format 1.3; recipe `preprocess.pad_mode: "tile"`), so
+// the factory no longer tiles PCM for its features, engine check or probe.
+// TileToWindow stays as the reference the tests compare the core with, and
+// for `probe` on a zero-padding model file (`--against-tile`, or one
+// exported before the format had the field). The feature-row variant
+// ("tile_frames", TileRows) is factory-side only.
 //
-//   Audio a = ReadAudio(path);
-//   if (branch.pad.tile) a = TileToWindow(a, branch.preprocess, branch.pad.gap_seconds);
+//   Audio t = TileToWindow(a, params, 0.1);  // == what Run(kTile) reads
 #ifndef TM2_FACTORY_DATA_TILE_PAD_H_
 #define TM2_FACTORY_DATA_TILE_PAD_H_
 

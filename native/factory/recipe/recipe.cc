@@ -1,6 +1,7 @@
 #include "recipe/recipe.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -162,6 +163,16 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
         Fail(path, "tile_gap_seconds needs pad_mode 'tile'");
       if (!(br.pad.gap_seconds >= 0 && br.pad.gap_seconds <= 1))
         Fail(path, "tile_gap_seconds must be in [0, 1]");
+      if (pad == "tile") {
+        // The model file says it (Preprocess.pad Tile, format 1.3), in whole
+        // milliseconds, and the core tiles: features, engine check, probe
+        // and every deployed target alike.
+        const double ms = br.pad.gap_seconds * 1000.0;
+        if (std::fabs(ms - std::round(ms)) > 1e-6)
+          Fail(path, "tile_gap_seconds must be a whole number of milliseconds (the model file stores ms)");
+        br.preprocess.pad = PadMode::kTile;
+        br.preprocess.tile_gap_ms = static_cast<uint16_t>(std::lround(ms));
+      }
       if (br.normalization != "per_bin" && br.normalization != "global" && br.normalization != "none")
         Fail(path, "normalization '" + br.normalization + "' (per_bin, global, none)");
       for (const json& op : b.at("layers")) ParseOp(op, br.name + "/", &br.ops, path);

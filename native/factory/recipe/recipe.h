@@ -32,7 +32,8 @@ struct OpDef {
 
 // How a clip shorter than the window is filled (preprocess.pad_mode).
 struct PadConfig {
-  bool tile = false;         // "zero" (false): the core's silence padding; "tile": data/tile_pad.h
+  bool tile = false;         // "zero" (false): the core's silence padding; "tile": the core's
+                             // PadMode::kTile (BranchDef::preprocess.pad, written to the model)
   // "tile_frames": the clip's feature rows are repeated (the gap in whole
   // silence rows) instead of its PCM.
   bool frames = false;
@@ -42,8 +43,8 @@ struct PadConfig {
 struct BranchDef {
   std::string name, modality, prompt;
   PreprocessParams preprocess;  // normalization filled at export
-  // Factory-side only (the model file cannot declare it yet): the factory's
-  // features, engine check and probe tile; the core zero-pads.
+  // "tile" also sets preprocess.pad = kTile (the core tiles, the model file
+  // says so); "tile_frames" stays factory-side (features, engine check, probe).
   PadConfig pad;
   std::string normalization = "per_bin";  // per_bin | global | none
   std::vector<OpDef> ops;

@@ -114,6 +114,9 @@ tm2::ListenerOptions g_options;
 tm2::Status Setup(const tm2::Model& model, const tm2::EngineOptions& engine, size_t* need) {
   g_options.engine = engine;
   g_options.gate_hop_frames = TM2_HOP_FRAMES;
+  // No room for a window of history (40,960 B of RAM): a gate that tiles
+  // short input (pad Tile) has its tail skipped at Finish, not classified.
+  g_options.tile_history = false;
   TM2_RETURN_IF_ERROR(tm2::Listener::ArenaBytes(model, nullptr, g_options, need));
   return g_listener.Init(model, nullptr, g_options, g_listen_arena, sizeof(g_listen_arena));
 }
@@ -229,6 +232,7 @@ int main(int argc, char** argv) {
   // per-frame scratch and the engine's activations.
   tm2::StreamOptions so;
   so.hop_frames = static_cast<uint16_t>(Runner().stream().hop_frames());
+  so.tile_history = false;  // as Setup (the listener's options)
   const tm2::PreprocessParams pp = model.preprocess(0);
   const size_t stream_state = tm2::StreamPreprocessor::StateBytes(pp, so);
   const size_t stream_scratch = tm2::StreamPreprocessor::ScratchBytes(pp, so);
