@@ -8,7 +8,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(sh "$here/../bench/mcu_insn_count.sh" "$1")
 echo "$out"
-grep -q "pack switch firmware: same logits" <<<"$out" || { echo "FAIL: outputs differ"; exit 1; }
+echo "$out" | grep -q "pack switch firmware: same logits" || { echo "FAIL: outputs differ"; exit 1; }
 echo "$out" | awk '
   /^region/ || / instructions$/ {
     if (match($0, /\| [0-9]+ instructions$/)) {
