@@ -40,6 +40,20 @@ PreprocessParams GateParams() {
   return p;
 }
 
+// tiny_recipe.json with `fields` put first in its "preprocess" object
+// ("" leaves the recipe as it is).
+Recipe TinyRecipeWith(const std::string& fields) {
+  std::ifstream in(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string t = text.str();
+  if (!fields.empty()) {
+    const std::string at = "\"preprocess\": {";
+    t.insert(t.find(at) + at.size(), fields + ", ");
+  }
+  return ParseRecipe(t, "r");
+}
+
 }  // namespace
 
 TEST_CASE("a short clip is repeated with silence between and cut where the core's window is full") {
@@ -178,16 +192,8 @@ TEST_CASE("tile_frames repeats the clip's feature rows with whole silence rows b
 }
 
 TEST_CASE("recipes choose the padding: zero by default, tile with a gap; bad values refused") {
-  std::ifstream in(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto with = [&text](const std::string& fields) {
-    std::string t = text.str();
-    const std::string at = "\"preprocess\": {";
-    t.insert(t.find(at) + at.size(), fields + ", ");
-    return ParseRecipe(t, "r");
-  };
-  CHECK_FALSE(ParseRecipe(text.str(), "r").branches[0].pad.tile);
+  const auto with = TinyRecipeWith;
+  CHECK_FALSE(TinyRecipeWith("").branches[0].pad.tile);
   CHECK_FALSE(with(R"("pad_mode": "zero")").branches[0].pad.tile);
   const Recipe r = with(R"("pad_mode": "tile")");
   CHECK(r.branches[0].pad.tile);
@@ -244,16 +250,8 @@ TEST_CASE("the core's pad Tile is TileToWindow: Run on the clip equals Run with 
 }
 
 TEST_CASE("pad_mode tile sets the model's pad Tile with the gap in whole milliseconds") {
-  std::ifstream in(std::string(TM2_FACTORY_TEST_DIR) + "/tiny_recipe.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto with = [&text](const std::string& fields) {
-    std::string t = text.str();
-    const std::string at = "\"preprocess\": {";
-    t.insert(t.find(at) + at.size(), fields + ", ");
-    return ParseRecipe(t, "r");
-  };
-  CHECK(ParseRecipe(text.str(), "r").branches[0].preprocess.pad == PadMode::kZero);
+  const auto with = TinyRecipeWith;
+  CHECK(TinyRecipeWith("").branches[0].preprocess.pad == PadMode::kZero);
   const Recipe r = with(R"("pad_mode": "tile", "tile_gap_seconds": 0.25)");
   CHECK(r.branches[0].preprocess.pad == PadMode::kTile);
   CHECK(r.branches[0].preprocess.tile_gap_ms == 250);
