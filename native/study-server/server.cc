@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +17,10 @@
 #include "util.h"
 
 namespace tm2study {
+
+// Every read and write on a participant's connection, and the wait for its
+// first request (TuneListeningSocket).
+constexpr int kReadTimeoutSeconds = 15;
 
 void Fail(httplib::Response& res, int status, const std::string& text) {
   res.status = status;
@@ -42,8 +47,8 @@ StudyServer::StudyServer(const Config& config)
       logins_(config.logins_per_minute) {
   // Slow or stalled clients must not hold a worker: every read and write
   // times out, and a PATCH that stalls keeps what arrived (tus resumes it).
-  http_.set_read_timeout(15, 0);
-  http_.set_write_timeout(15, 0);
+  http_.set_read_timeout(kReadTimeoutSeconds, 0);
+  http_.set_write_timeout(kReadTimeoutSeconds, 0);
   // httplib serves one connection per pool thread, and an idle keep-alive
   // connection holds its thread until the keep-alive timeout: many threads
   // and a short timeout keep queued participants from waiting on idle ones.
@@ -72,14 +77,22 @@ StudyServer::StudyServer(const Config& config)
 
 namespace {
 
-// Debian's cpp-httplib 0.11 is a compiled library that listens with a
-// backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed when it was built): with
-// more participants connecting at once than that, the kernel drops their
-// handshakes, which retry after 1, 2, 4 s (seconds of latency) or end in a
-// reset. Calling listen() again on the listening socket raises the backlog
-// (Linux allows it); the socket is found by its port among this process's
-// descriptors, as httplib does not hand it out.
-void WidenListenBacklog(int port) {
+// Debian's cpp-httplib 0.11 is a compiled library, so two of its listening
+// socket's settings are fixed when it was built; both are set again here on
+// the socket itself, found by its port among this process's descriptors
+// (httplib does not hand it out).
+// - Backlog: httplib listens with 5 (CPPHTTPLIB_LISTEN_BACKLOG). With more
+//   participants connecting at once, the kernel drops their handshakes, which
+//   retry after 1, 2, 4 s (seconds of latency) or end in a reset. Calling
+//   listen() again raises it (Linux allows it).
+// - First request: a worker waits for every request on a connection,
+//   the first one included, only as long as the keep-alive timeout (1 s,
+//   see the constructor), then closes it unanswered. A client that connects
+//   and sends its request over a second later (a slow phone, or the load
+//   test on a busy machine: node's fetch reports "other side closed") loses
+//   the request. TCP_DEFER_ACCEPT hands a connection to accept() only once
+//   its first bytes have arrived, so the 1 s applies between requests only.
+void TuneListeningSocket(int port, int first_request_seconds) {
   DIR* fds = opendir("/proc/self/fd");
   if (!fds) return;
   while (const dirent* e = readdir(fds)) {
@@ -94,7 +107,9 @@ void WidenListenBacklog(int port) {
     const int bound = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
                       : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
                                                    : -1;
-    if (bound == port) ::listen(fd, SOMAXCONN);
+    if (bound != port) continue;
+    ::listen(fd, SOMAXCONN);
+    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &first_request_seconds, sizeof(first_request_seconds));
   }
   closedir(fds);
 }
@@ -107,7 +122,7 @@ bool StudyServer::Run() {
                  config_.port);
     return false;
   }
-  WidenListenBacklog(config_.port);
+  TuneListeningSocket(config_.port, kReadTimeoutSeconds);
   // Written through a temporary name and renamed, so `create-study` never
   // reads half an address.
   const std::string url = "http://" + config_.host + ":" + std::to_string(config_.port);

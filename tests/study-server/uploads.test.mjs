@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import net from 'node:net';
 import {
   startStudyServer, join, create, head, patch, cutPatch, upload, me, sha256, fixtures, root, dumpDatabase,
 } from './server.mjs';
@@ -133,6 +134,29 @@ test('a PATCH cut off mid-body and a server killed mid-upload lose nothing', asy
     const files = stored(server);
     assert.equal(files.length, 1);
     assert.ok(readFileSync(path.join(server.data, 'audio', files[0])).equals(COUNTING), 'byte-identical');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a request that follows its connection by 2 s is still answered', async () => {
+  // A loaded phone may open the connection and send its request a while
+  // later; the 1-s keep-alive timeout is for the wait between requests.
+  const server = await startStudyServer();
+  try {
+    const p = await join(server);
+    const reply = await new Promise((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => { text += d; });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.on('connect', () => setTimeout(() => socket.write(
+        `GET /api/studies/${server.study.id}/me HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `Authorization: ${p.auth.Authorization}\r\nConnection: close\r\n\r\n`), 2000));
+    });
+    assert.match(reply, /^HTTP\/1\.1 200 /, `reply: ${JSON.stringify(reply.slice(0, 80))}`);
+    assert.match(reply, /"takes"/);
   } finally {
     await server.stop();
   }
