@@ -4,9 +4,11 @@
 // exactly (every weight -128, every x - zp = -255 or +255, Valid padding)
 // and sweep it across the limit for several spreads of per-channel shifts,
 // so a bound that is too loose shows as a wrong byte. r below 1 (n <= 32)
-// is lifted into the form on WASM depthwise (weights and bias times 2^k,
-// qs8_depthwise_wasm-inl.h) up to k = 7; r = -7 stays out. Every variant runs
-// them; natively they are more cases of the other output stages.
+// is lifted on every target's depthwise (weights and bias times 2^k,
+// depthwise_lift.h) up to k = 7, into the scaled form on WASM and the
+// vector stage natively, while |2^k acc| keeps inside int32: the larger
+// biases here cross that limit too; r = -7 stays out. Every variant runs
+// them.
 #include <vector>
 
 #include "catch2/catch.hpp"

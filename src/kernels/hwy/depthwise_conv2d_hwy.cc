@@ -24,9 +24,10 @@
 // of zero points, whose zp w cancels against that term, so every pixel
 // runs the same pairs.
 //
-// The packed layout is in depthwise_layout.h; what WASM does differently
-// (the scaled output stage: its pack-time plan, channels of n <= 32 lifted
-// into it, the 8-channel store) in qs8_depthwise_wasm-inl.h.
+// The packed layout is in depthwise_layout.h; channels of n <= 32 are
+// lifted into the vector output stage by scaling their weights
+// (depthwise_lift.h); what WASM does differently (the scaled output stage:
+// its pack-time plan, the 8-channel store) in qs8_depthwise_wasm-inl.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -38,6 +39,7 @@
 #include "kernels/act4/act4_bands.h"
 #include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/depthwise_layout.h"
+#include "kernels/hwy/depthwise_lift.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_depthwise_relaxed_wasm-inl.h"
 #include "kernels/hwy/qs8_depthwise_wasm-inl.h"
@@ -109,19 +111,23 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
 #endif
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w;
   const size_t tap_bytes = WeightRowBytes(channels, w.bits);
-  const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
 #if HWY_TARGET == HWY_WASM
+  const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
   const DwScaledPlan scaled(w, rq, taps, channels);
   const int shift = scaled.Shift();
-  const auto weight = [&](int t, int c) {
-    return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits) * (1 << scaled.Lift(c));
-  };
-  const auto bias_of = [&](int c) { return w.bias[c] * (1 << scaled.Lift(c)); };
+  const auto lift = [&](int c) { return scaled.Lift(c); };
 #else
+  // Channels of scale 1/2 and above lifted into the vector stage
+  // (depthwise_lift.h); every channel has k = 0 when none needs it.
+  const hwyk::DwLift lifted(w, rq, taps, channels);
+  const bool vector = lifted.ok();
   constexpr int shift = 0;  // the scaled form is WASM's only
-  const auto weight = [&](int t, int c) { return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits); };
-  const auto bias_of = [&](int c) { return w.bias[c]; };
+  const auto lift = [&](int c) { return lifted.Lift(c); };
 #endif
+  const auto weight = [&](int t, int c) {
+    return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits) * (1 << lift(c));
+  };
+  const auto bias_of = [&](int c) { return w.bias[c] * (1 << lift(c)); };
   uint8_t* base = static_cast<uint8_t*>(packed);
   memset(base, 0, hwyk::kDwHeaderBytes);
   const hwyk::DwHeader h{width, taps, channels,
@@ -145,7 +151,11 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
     } else
 #endif
     if (vector) {
+#if HWY_TARGET == HWY_WASM
       FillVectorRequantFor(rq, c0, live, m, r, p);
+#else
+      FillVectorRequantFor(lifted.rq(), c0, live, m, r, p);
+#endif
     }
     for (int j = 0; j < width; ++j) {
       const int c = hwyk::DwLaneChannel(j, width);
