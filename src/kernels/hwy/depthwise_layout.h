@@ -14,11 +14,14 @@ namespace hwyk {
 // with the int32 arrays in accumulator order (DwLaneChannel) and, per
 // pair of taps (an odd count ends with a zero-weight tap), the "a" and "b"
 // vectors of interleaved weights (DwPairLane).
+// On AVX-512 the last block may be narrower (DwHeader::tail lanes, laid out
+// the same for its width) and follows the others.
 // The header names the width and shape it was made for, so a table
 // switched after packing (tests force Highway targets) is noticed.
 struct DwHeader {
   int32_t width, taps, channels, vector, masked;
   int32_t shift;  // R of the scaled form (WASM, qs8_depthwise_wasm-inl.h)
+  int32_t tail;   // lanes of a narrower last block (AVX-512), 0: none
 };
 constexpr size_t kDwHeaderBytes = 64;
 inline int DwBlocks(int channels, int width) { return (channels + width - 1) / width; }
