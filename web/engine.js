@@ -1,8 +1,9 @@
 // The page's handle on the tinym2 engine (wasm/tm2_web.cc): picks the
 // relaxed-SIMD build when the browser validates a relaxed int8 dot product
-// and runs it natively (not as saturating pairs), else the WASM SIMD build when it validates a SIMD instruction, else the
-// scalar build (bestVariant), and turns the engine's {ok, error} results
-// into thrown Errors. All three give the same bytes.
+// and runs it natively (not as saturating pairs), else the WASM SIMD build
+// when it validates a SIMD instruction, else the scalar build
+// (bestVariant), and turns the engine's {ok, error} results into thrown
+// Errors. All three give the same bytes.
 // Runs in browsers and, for the tests, in node (pass `wasmBinary`).
 //
 //   const engine = await loadEngine({ base: new URL('engine/', location.href) });
