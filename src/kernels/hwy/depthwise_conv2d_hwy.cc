@@ -73,6 +73,20 @@ constexpr int kDwMasked = 1;
 constexpr int kDwMasked = 0;
 #endif
 
+// Where the pair multiply-add widens its products to int32 (pmaddwd,
+// i32x4.dot_i16x8_s), any int16 weight is exact; elsewhere (NEON) the
+// products stay in int16 lanes, which bounds the weights a lift may scale
+// to (depthwise_lift.h).
+#undef TM2_DW_WIDENING_PAIRS
+#if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
+    HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_WASM
+#define TM2_DW_WIDENING_PAIRS 1
+constexpr int kDwWeightLimit = INT16_MAX;
+#else
+#define TM2_DW_WIDENING_PAIRS 0
+constexpr int kDwWeightLimit = 255;
+#endif
+
 static int BlockStart(int b, int channels, int width) {
   return kDwMasked ? b * width : hwyk::DwBlockStart(b, channels, width);
 }
@@ -138,7 +152,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
 #else
   // Channels of scale 1/2 and above lifted into the vector stage
   // (depthwise_lift.h); every channel has k = 0 when none needs it.
-  const hwyk::DwLift lifted(w, rq, taps, channels);
+  const hwyk::DwLift lifted(w, rq, taps, channels, kDwWeightLimit);
   const bool vector = lifted.ok();
   constexpr int shift = 0;  // the scaled form is WASM's only
   const auto lift = [&](int c) { return lifted.Lift(c); };
@@ -209,14 +223,12 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
 // acc += a[2i] * b[2i] + a[2i+1] * b[2i+1] per int32 lane, for any lane count.
 template <class D32, class V16>
 HWY_INLINE hn::Vec<D32> DwMulAddPairs(D32 d32, V16 a, V16 b, hn::Vec<D32> acc) {
-#if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
-    HWY_TARGET == HWY_AVX3_DL || \
-    HWY_TARGET == HWY_WASM
+#if TM2_DW_WIDENING_PAIRS
   hn::Vec<D32> unused = hn::Zero(d32);
   return hn::ReorderWidenMulAccumulate(d32, a, b, acc, unused);
 #else
-  // Every product fits int16 (|x - zp| <= 255, |w| <= 128): multiply in
-  // int16 and add the two sign-extended halves of each int32 lane.
+  // Every product fits int16 (|x| <= 128, |w| <= kDwWeightLimit = 255):
+  // multiply in int16 and add the two sign-extended halves of each int32 lane.
   const hn::Vec<D32> prod = hn::BitCast(d32, hn::Mul(a, b));
   return hn::Add(acc, hn::Add(hn::ShiftRight<16>(hn::ShiftLeft<16>(prod)), hn::ShiftRight<16>(prod)));
 #endif

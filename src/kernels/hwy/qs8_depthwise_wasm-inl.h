@@ -31,7 +31,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 class DwScaledPlan {
  public:
   DwScaledPlan(const QuantizedWeights& w, const Requantization& rq, int taps, int channels)
-      : lift_(w, rq, taps, channels) {
+      : lift_(w, rq, taps, channels, INT16_MAX) {  // i32x4.dot_i16x8_s widens
     if (!lift_.ok()) return;
     big_ = ScaledShift(lift_.rq(), channels, [&](int c) { return lift_.AccBound(c); });
   }
