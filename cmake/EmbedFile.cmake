@@ -15,4 +15,6 @@ function(tm2_embed_files target prefix)
       DEPENDS "${f}" "${PROJECT_SOURCE_DIR}/cmake/EmbedFileRun.cmake")
     target_sources(${target} PRIVATE "${cc}")
   endforeach()
+  # tests/common/embedded_files.h declares the symbols (TM2_EMBEDDED_FILE).
+  target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
 endfunction()

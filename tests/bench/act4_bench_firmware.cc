@@ -9,15 +9,13 @@
 #include <cstring>
 
 #include "act4_route.h"
+#include "common/embedded_files.h"
 #include "engine/engine.h"
 
 extern "C" __attribute__((noinline)) void tm2_insn_mark(void) { __asm__ volatile("" ::: "memory"); }
 
-#define TM2_EMBEDDED(sym)                  \
-  extern const unsigned char bench_##sym[]; \
-  extern const size_t bench_##sym##_size;
-TM2_EMBEDDED(a4_cough)
-TM2_EMBEDDED(a4_mixed_cough)
+TM2_EMBEDDED_FILE(bench, a4_cough)
+TM2_EMBEDDED_FILE(bench, a4_mixed_cough)
 
 namespace {
 

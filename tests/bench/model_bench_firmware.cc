@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/embedded_files.h"
 #include "engine/band.h"
 #include "engine/engine.h"
 #include "format/model.h"
@@ -21,12 +22,9 @@
 
 extern "C" __attribute__((noinline)) void tm2_insn_mark(void) { __asm__ volatile("" ::: "memory"); }
 
-#define TM2_EMBEDDED(sym)                  \
-  extern const unsigned char bench_##sym[]; \
-  extern const size_t bench_##sym##_size;
-TM2_EMBEDDED(kws_dscnn)
-TM2_EMBEDDED(covid_cough)
-TM2_EMBEDDED(sound_gate)
+TM2_EMBEDDED_FILE(bench, kws_dscnn)
+TM2_EMBEDDED_FILE(bench, covid_cough)
+TM2_EMBEDDED_FILE(bench, sound_gate)
 
 namespace tm2 {
 namespace {

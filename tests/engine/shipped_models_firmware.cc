@@ -3,16 +3,14 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "common/embedded_files.h"
 #include "engine/shipped_models.h"
 
-#define TM2_EMBEDDED(sym)                    \
-  extern const unsigned char shipped_##sym[]; \
-  extern const size_t shipped_##sym##_size;
-TM2_EMBEDDED(covid_cough)
-TM2_EMBEDDED(sound_gate)
-TM2_EMBEDDED(kws_dscnn)
-TM2_EMBEDDED(coswara_cough_16k)
-TM2_EMBEDDED(speech_commands_yes_16k)
+TM2_EMBEDDED_FILE(shipped, covid_cough)
+TM2_EMBEDDED_FILE(shipped, sound_gate)
+TM2_EMBEDDED_FILE(shipped, kws_dscnn)
+TM2_EMBEDDED_FILE(shipped, coswara_cough_16k)
+TM2_EMBEDDED_FILE(shipped, speech_commands_yes_16k)
 
 alignas(16) static uint8_t g_arena[512 * 1024];
 

@@ -20,19 +20,17 @@
 #include <cstring>
 
 
+#include "common/embedded_files.h"
 #include "engine/engine.h"
 #include "kernels/select.h"
 
-#define TM2_EMBEDDED(sym)                  \
-  extern const unsigned char small_##sym[]; \
-  extern const size_t small_##sym##_size;
-TM2_EMBEDDED(kws_dscnn)
-TM2_EMBEDDED(kws_yes_features)
-TM2_EMBEDDED(speech_commands_yes_16k)
+TM2_EMBEDDED_FILE(small, kws_dscnn)
+TM2_EMBEDDED_FILE(small, kws_yes_features)
+TM2_EMBEDDED_FILE(small, speech_commands_yes_16k)
 #if !TM2_SMALL_RAM_32K
-TM2_EMBEDDED(covid_cough)
-TM2_EMBEDDED(sound_gate)
-TM2_EMBEDDED(coswara_cough_16k)
+TM2_EMBEDDED_FILE(small, covid_cough)
+TM2_EMBEDDED_FILE(small, sound_gate)
+TM2_EMBEDDED_FILE(small, coswara_cough_16k)
 #endif
 
 extern "C" char __tm2_heap_limit, __stack, __data_start__, end;  // mps2_an386.ld

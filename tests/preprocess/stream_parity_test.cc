@@ -5,26 +5,23 @@
 // same on x86-64, aarch64, WASM and the Cortex-M4F.
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "common/fixture_bytes.h"
 #include "common/wav.h"
 #include "format/model.h"
 #include "stream_check.h"
 
 #if defined(TM2_EMBEDDED_FILES)
 // Compiled in on the MCU (tm2_embed_files in CMakeLists.txt).
-#define TM2_EMBEDDED(sym)                    \
-  extern const unsigned char stream_##sym[]; \
-  extern const size_t stream_##sym##_size;
-TM2_EMBEDDED(sound_gate)
-TM2_EMBEDDED(kws_dscnn)
-TM2_EMBEDDED(covid_cough)
-TM2_EMBEDDED(coswara_counting_16k)
-TM2_EMBEDDED(coswara_cough_16k)
-TM2_EMBEDDED(covid_telegram_cough_48k)
-TM2_EMBEDDED(covid_callcenter_cough_8k_stereo)
+TM2_EMBEDDED_FILE(stream, sound_gate)
+TM2_EMBEDDED_FILE(stream, kws_dscnn)
+TM2_EMBEDDED_FILE(stream, covid_cough)
+TM2_EMBEDDED_FILE(stream, coswara_counting_16k)
+TM2_EMBEDDED_FILE(stream, coswara_cough_16k)
+TM2_EMBEDDED_FILE(stream, covid_telegram_cough_48k)
+TM2_EMBEDDED_FILE(stream, covid_callcenter_cough_8k_stereo)
 #endif
 
 namespace {
@@ -56,58 +53,34 @@ const Case kCases[] = {
 
 const size_t kBlocks[] = {1, 128, 160, 4096, 7, 333, 2048, 1, 1000};
 
-// The bytes of a model or clip: compiled in on the MCU, read from the
-// source tree elsewhere.
-bool FileBytes(const char* name, bool model, std::vector<uint8_t>* storage, const uint8_t** data,
-               size_t* size) {
+// The models and clips: compiled in on the MCU, read from the source tree
+// elsewhere.
 #if defined(TM2_EMBEDDED_FILES)
-  (void)storage;
-  (void)model;
-  struct Embedded {
-    const char* name;
-    const unsigned char* data;
-    size_t size;
-  };
-  const Embedded files[] = {
-      {"sound-gate", stream_sound_gate, stream_sound_gate_size},
-      {"kws-dscnn", stream_kws_dscnn, stream_kws_dscnn_size},
-      {"covid-cough", stream_covid_cough, stream_covid_cough_size},
-      {"coswara_counting_16k", stream_coswara_counting_16k, stream_coswara_counting_16k_size},
-      {"coswara_cough_16k", stream_coswara_cough_16k, stream_coswara_cough_16k_size},
-      {"covid_telegram_cough_48k", stream_covid_telegram_cough_48k,
-       stream_covid_telegram_cough_48k_size},
-      {"covid_callcenter_cough_8k_stereo", stream_covid_callcenter_cough_8k_stereo,
-       stream_covid_callcenter_cough_8k_stereo_size},
-  };
-  for (const Embedded& f : files) {
-    if (std::strcmp(f.name, name) == 0) {
-      *data = f.data;
-      *size = f.size;
-      return true;
-    }
-  }
-  return false;
+const tm2::test::EmbeddedFile kEmbedded[] = {
+    TM2_EMBEDDED_ENTRY(stream, sound_gate),
+    TM2_EMBEDDED_ENTRY(stream, kws_dscnn),
+    TM2_EMBEDDED_ENTRY(stream, covid_cough),
+    TM2_EMBEDDED_ENTRY(stream, coswara_counting_16k),
+    TM2_EMBEDDED_ENTRY(stream, coswara_cough_16k),
+    TM2_EMBEDDED_ENTRY(stream, covid_telegram_cough_48k),
+    TM2_EMBEDDED_ENTRY(stream, covid_callcenter_cough_8k_stereo),
+};
+const tm2::test::FileSource kFiles(kEmbedded);
+std::string ModelPath(const char*) { return std::string(); }
 #else
-  const std::string path = model ? std::string(TM2_MODELS_DIR) + "/" + name + ".tm2"
-                                 : std::string(TM2_FIXTURES_DIR) + "/audio/" + name + ".wav";
-  if (!tm2::test::ReadFileBytes(path, storage)) return false;
-  *data = storage->data();
-  *size = storage->size();
-  return true;
+const tm2::test::FileSource kFiles;
+std::string ModelPath(const char* name) { return std::string(TM2_MODELS_DIR) + "/" + name + ".tm2"; }
 #endif
-}
 
 int RunCase(const Case& c) {
-  std::vector<uint8_t> model_storage, clip_storage;
-  const uint8_t *model_bytes = nullptr, *clip_bytes = nullptr;
-  size_t model_size = 0, clip_size = 0;
+  tm2::test::FileBytes model_bytes, clip_bytes;
   tm2::Model model;
   tm2::test::WavData wav;
   std::string error;
-  if (!FileBytes(c.model, true, &model_storage, &model_bytes, &model_size) ||
-      !tm2::LoadModel(model_bytes, model_size, &model).ok() ||
-      !FileBytes(c.clip, false, &clip_storage, &clip_bytes, &clip_size) ||
-      !tm2::test::ParseWav(clip_bytes, clip_size, &wav, &error)) {
+  if (!kFiles.Get(c.model, ModelPath(c.model), &model_bytes) ||
+      !tm2::LoadModel(model_bytes.data, model_bytes.size, &model).ok() ||
+      !kFiles.Get(c.clip, tm2::test::ClipPath(c.clip), &clip_bytes) ||
+      !tm2::test::ParseWav(clip_bytes.data, clip_bytes.size, &wav, &error)) {
     std::printf("FAIL %s: cannot load %s or %s %s\n", c.name, c.model, c.clip, error.c_str());
     return 1;
   }

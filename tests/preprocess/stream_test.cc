@@ -1,16 +1,15 @@
 // StreamPreprocessor: every window equals the batch path on exactly the
 // window's input samples, byte for byte, on real clips at every fixture
 // rate, with the shipped models' preprocessing, pushed in blocks of 1 to
-// 4096 frames; plus its errors, Reset, and a long stream.
+// 4096 frames; plus its errors, Reset, and a long stream. The tail at the
+// end of input (zero-padded and tiled) is in stream_tail_test.cc.
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "catch2/catch.hpp"
-#include "common/wav.h"
-#include "format/model.h"
-#include "stream_check.h"
+#include "stream_case.h"
 #include "test_helpers.h"
 
 namespace tm2 {
@@ -23,96 +22,12 @@ const char* const kClips[] = {
     "speech_commands_yes_16k.wav", "covid_callcenter_cough_8k_stereo.wav",
 };
 
-// Block sizes a device meets: one sample, an AudioWorklet quantum, a 10 ms
-// DMA half-buffer at 16 kHz, ALSA periods, and odd sizes.
-const size_t kBlocks[] = {1, 128, 160, 4096, 7, 333, 2048, 1, 1000};
-constexpr int kNumBlocks = sizeof(kBlocks) / sizeof(kBlocks[0]);
-
-WavData ReadClip(const std::string& name) {
-  WavData wav;
-  std::string error;
-  INFO(name << ": " << error);
-  REQUIRE(ReadWavFile("audio/" + name, &wav, &error));
-  return wav;
-}
-
-// A stream of the clip's rate and channels, a window every `hop_frames`
-// frames (0: the default, about half a window).
-StreamOptions OptionsFor(const WavData& wav, uint16_t hop_frames) {
-  StreamOptions o;
-  o.input_rate = wav.sample_rate;
-  o.channels = wav.channels;
-  o.hop_frames = hop_frames;
-  return o;
-}
-
-// A shipped model's file, kept alive with the Model that points into it.
-struct ShippedModel {
-  std::vector<uint8_t> bytes;
-  Model model;
-};
-
-void LoadShipped(const char* name, ShippedModel* out) {
-  const std::string path = std::string(TM2_MODELS_DIR) + "/" + name + ".tm2";
-  INFO(path);
-  REQUIRE(ReadFileBytes(path, &out->bytes));
-  const Status s = LoadModel(out->bytes.data(), out->bytes.size(), &out->model);
-  INFO(s.message());
-  REQUIRE(s.ok());
-}
-
-// Checks the result of StreamAndCompare: no error, every window equal to
-// the batch path, and no window missed at the end: the input left after
-// the last window's clip is less than a hop plus the resampler's
-// look-ahead (its kernel's right half, 16 periods of the lower rate, plus
-// up to 7 padding taps, in input samples). Finish then covers the rest: a
-// tail reaching the end of input (or, when the input ends inside a
-// window's look-ahead, that whole window), equal to the batch path too.
-void RequireEqualToBatch(const StreamCheck& r, const StreamPreprocessor& geometry,
-                         uint32_t input_rate, const std::string& what, int64_t input_frames) {
-  const uint32_t out = geometry.params().sample_rate;
-  const int64_t lookahead = 16 * (input_rate > out ? input_rate : out) / out + 8;
-  INFO(what << ": " << r.status.message() << ", " << r.windows << " windows, first mismatch "
-            << r.first_mismatch << " at frame " << r.first_mismatch_row);
-  REQUIRE(r.status.ok());
-  CHECK(r.mismatches == 0);
-  CHECK(r.left_over >= 0);
-  if (r.windows > 0)
-    CHECK(r.left_over < geometry.hop_samples() + lookahead);
-  else
-    CHECK(r.left_over < geometry.window_samples() + lookahead);
-  CHECK(r.tails <= 1);
-  CHECK(r.covered_to <= input_frames);
-  CHECK(input_frames - r.covered_to < lookahead);
-  if (r.tails == 1) {
-    CHECK(r.tail_samples > 0);
-    CHECK(r.tail_samples <= geometry.window_samples());
-    CHECK((r.tail_first + r.tail_samples == input_frames ||
-           r.tail_samples == geometry.window_samples()));
-  } else {
-    // No tail: the input ended where the next window would start.
-    CHECK(r.covered_to - geometry.window_samples() + geometry.hop_samples() >= input_frames);
-  }
-}
-
-// A prepared stream for the geometry figures of (params, options).
-struct PreparedStream {
-  std::vector<uint8_t> ws;
-  StreamPreprocessor stream;
-  Status status;
-  PreparedStream(const PreprocessParams& p, const StreamOptions& o)
-      : ws(StreamPreprocessor::WorkspaceBytes(p, o)) {
-    status = stream.Prepare(p, o, ws.data(), ws.size());
-  }
-};
-
 }  // namespace
 
 TEST_CASE("stream windows equal the batch path on the window's samples, shipped models",
           "[stream]") {
   for (const char* name : {"sound-gate", "kws-dscnn", "covid-cough"}) {
-    ShippedModel shipped;
-    LoadShipped(name, &shipped);
+    ShippedModel shipped(name);
     const PreprocessParams p = shipped.model.preprocess(0);
     for (int c = 0; c < 6; ++c) {
       const WavData wav = ReadClip(kClips[c]);
@@ -127,138 +42,6 @@ TEST_CASE("stream windows equal the batch path on the window's samples, shipped 
                           static_cast<int64_t>(wav.frames()));
     }
   }
-}
-
-TEST_CASE("the tail at the end of input is the batch path's padded short clip", "[stream]") {
-  // The gate on real clips cut at lengths around its edges: one sample,
-  // under one frame, under a window (a short cough), a window and a few
-  // samples (inside the resampler's look-ahead: the last window is not yet
-  // complete), and a hop into the next window; 48 kHz and 8 kHz stereo.
-  ShippedModel gate;
-  LoadShipped("sound-gate", &gate);
-  const PreprocessParams p = gate.model.preprocess(0);
-  for (const char* clip : {"covid_telegram_cough_48k.wav", "covid_callcenter_cough_8k_stereo.wav"}) {
-    const WavData wav = ReadClip(clip);
-    const StreamOptions o = OptionsFor(wav, 32);
-    PreparedStream geometry(p, o);
-    REQUIRE(geometry.status.ok());
-    const int64_t win = geometry.stream.window_samples(), hop = geometry.stream.hop_samples();
-    const int64_t one_frame = p.frame_length * static_cast<int64_t>(wav.sample_rate) / p.sample_rate;
-    for (int64_t cut : {int64_t{1}, one_frame - 1, one_frame + 1, win / 3, win - 1, win, win + 3,
-                        win + hop / 2, win + hop, win + hop + 1}) {
-      if (cut > static_cast<int64_t>(wav.frames())) continue;
-      const PcmView pcm = PcmView::S16(wav.samples.data(), static_cast<size_t>(cut),
-                                       wav.sample_rate, wav.channels);
-      const StreamCheck r = StreamAndCompare(p, o, pcm, kBlocks, kNumBlocks, static_cast<int>(cut));
-      RequireEqualToBatch(r, geometry.stream, wav.sample_rate,
-                          std::string(clip) + " cut at " + std::to_string(cut), cut);
-      // Shorter than a window: no whole window, the clip is one padded tail.
-      if (cut < win) {
-        CHECK(r.windows == 0);
-        CHECK(r.tails == 1);
-        CHECK(r.tail_first == 0);
-        CHECK(r.tail_samples == cut);
-      }
-    }
-  }
-}
-
-TEST_CASE("a model that tiles short input (pad Tile) gets its tail tiled as the batch path tiles it",
-          "[stream]") {
-  // The gate's front end with pad Tile, on the same cuts: every tail
-  // equals Run (Tile) on its samples, and one shorter than the window is
-  // not the zero-padded clip. The stream keeps a window of history for it.
-  ShippedModel gate;
-  LoadShipped("sound-gate", &gate);
-  PreprocessParams zero = gate.model.preprocess(0);
-  zero.pad = PadMode::kZero;
-  PreprocessParams p = zero;
-  p.pad = PadMode::kTile;
-  for (const char* clip : {"covid_telegram_cough_48k.wav", "covid_callcenter_cough_8k_stereo.wav",
-                           "coswara_cough_16k.wav"}) {
-    const WavData wav = ReadClip(clip);
-    const StreamOptions o = OptionsFor(wav, 32);
-    PreparedStream geometry(p, o), plain(zero, o);
-    REQUIRE(geometry.status.ok());
-    REQUIRE(plain.status.ok());
-    // A window of mixed input (floats) and of rows more than zero-padding.
-    CHECK(StreamPreprocessor::StateBytes(p, o) >=
-          StreamPreprocessor::StateBytes(zero, o) + 4 * geometry.stream.window_samples() * 9 / 10);
-    StreamOptions no_history = o;
-    no_history.tile_history = false;
-    CHECK(StreamPreprocessor::StateBytes(p, no_history) == StreamPreprocessor::StateBytes(zero, o));
-    const int64_t win = geometry.stream.window_samples(), hop = geometry.stream.hop_samples();
-    const int64_t one_frame = p.frame_length * static_cast<int64_t>(wav.sample_rate) / p.sample_rate;
-    int tiled = 0;
-    // (Fewer cuts than the zero-padded case: each is a whole stream, and
-    // the emulated targets run this too.)
-    for (int64_t cut : {int64_t{1}, one_frame + 1, win / 3, win - 1, win + 3, win + hop + 1,
-                        win + 2 * hop + 5}) {
-      if (cut > static_cast<int64_t>(wav.frames())) continue;
-      const PcmView pcm = PcmView::S16(wav.samples.data(), static_cast<size_t>(cut),
-                                       wav.sample_rate, wav.channels);
-      const StreamCheck r = StreamAndCompare(p, o, pcm, kBlocks, kNumBlocks, static_cast<int>(cut));
-      RequireEqualToBatch(r, geometry.stream, wav.sample_rate,
-                          std::string(clip) + " (Tile) cut at " + std::to_string(cut), cut);
-      if (cut < win) {
-        CHECK(r.windows == 0);
-        CHECK(r.tails == 1);
-        // The batch path (compared above) tiled it: not the padded clip.
-        Prepared a(p), b(zero);
-        Status sa, sb;
-        std::vector<int8_t> qa, qb;
-        a.Run(pcm, &sa, &qa);
-        b.Run(pcm, &sb, &qb);
-        REQUIRE(sa.ok());
-        REQUIRE(sb.ok());
-        if (cut >= win / 3) CHECK(qa != qb);  // (a few samples may be digital silence)
-        ++tiled;
-      }
-    }
-    CHECK(tiled >= 3);
-  }
-}
-
-TEST_CASE("without the history (tile_history off) a tiling model's short tail is refused, once",
-          "[stream]") {
-  ShippedModel gate;
-  LoadShipped("sound-gate", &gate);
-  PreprocessParams p = gate.model.preprocess(0);
-  p.pad = PadMode::kTile;
-  const WavData wav = ReadClip("speech_commands_yes_16k.wav");  // 1 s: shorter than the window
-  StreamOptions o = OptionsFor(wav, 32);
-  o.tile_history = false;
-  PreparedStream ps(p, o);
-  REQUIRE(ps.status.ok());
-  size_t used = 0;
-  REQUIRE(ps.stream.Push(PcmView::S16(wav.samples.data(), wav.frames(), 16000, 1), &used).ok());
-  REQUIRE(used == wav.frames());
-  const Status s = ps.stream.Finish();
-  CHECK(s.code() == StatusCode::kUnsupported);
-  CHECK(std::string(s.message()).find("not classifiable") != std::string::npos);
-  CHECK(std::string(s.message()).find("tile_history") != std::string::npos);
-  CHECK(ps.stream.tail_skipped());
-  CHECK_FALSE(ps.stream.window_ready());
-  // Once: the next Finish has nothing left.
-  CHECK(ps.stream.Finish().ok());
-  CHECK_FALSE(ps.stream.window_ready());
-  // Whole windows are unaffected: a 5 s clip streams as with the history,
-  // and only its short tail is refused.
-  const WavData longer = ReadClip("coswara_cough_16k.wav");
-  ps.stream.Reset();
-  CHECK_FALSE(ps.stream.tail_skipped());
-  int64_t windows = 0;
-  size_t done = 0;
-  while (done < longer.frames()) {
-    REQUIRE(ps.stream.Push(PcmView::S16(longer.samples.data() + done, longer.frames() - done, 16000, 1),
-                           &used).ok());
-    done += used;
-    windows += ps.stream.window_ready();
-  }
-  CHECK(windows > 0);
-  Status f;
-  while ((f = ps.stream.Finish()).ok() && ps.stream.window_ready()) CHECK_FALSE(ps.stream.tail_ready());
-  CHECK((f.ok() || ps.stream.tail_skipped()));
 }
 
 TEST_CASE("every hop, one frame apart, and float input", "[stream]") {
@@ -297,8 +80,7 @@ TEST_CASE("rates whose hops need several frames: 44.1, 22.05 and 11.025 kHz", "[
   // (and every 2nd / 4th of them as 22.05 / 11.025 kHz). 11.025 kHz ->
   // 16 kHz has 640 phases, beyond the cache: the per-sample weight path.
   const WavData wav = ReadClip("covid_telegram_cough_48k.wav");
-  ShippedModel gate;
-  LoadShipped("sound-gate", &gate);
+  ShippedModel gate("sound-gate");
   const PreprocessParams p = gate.model.preprocess(0);
   struct Rate {
     uint32_t rate;
@@ -360,10 +142,7 @@ TEST_CASE("short steps (several edge frames) and steps longer than frames (gaps)
 }
 
 TEST_CASE("edge frames and geometry of the shipped models", "[stream]") {
-  ShippedModel gate, kws, cough;
-  LoadShipped("sound-gate", &gate);
-  LoadShipped("kws-dscnn", &kws);
-  LoadShipped("covid-cough", &cough);
+  ShippedModel gate("sound-gate"), kws("kws-dscnn"), cough("covid-cough");
   StreamOptions o;
   o.input_rate = 16000;
   PreparedStream g16(gate.model.preprocess(0), o);
@@ -544,8 +323,7 @@ TEST_CASE("a long stream never fails and stays equal to the batch path", "[strea
   // front end at 16 kHz, in 4096-frame blocks: input positions pass 2^22,
   // and the last window still matches its batch clip.
   const WavData wav = ReadClip("covid_callcenter_cough_8k_stereo.wav");
-  ShippedModel kws;
-  LoadShipped("kws-dscnn", &kws);
+  ShippedModel kws("kws-dscnn");
   const PreprocessParams p = kws.model.preprocess(0);
   const size_t frames = 600 * 8000;
   std::vector<int16_t> x(frames * 2);
@@ -569,8 +347,7 @@ TEST_CASE("an int8-only stream gives the windows of a float-keeping one in a qua
           "[stream]") {
   // The firmware keeps only the int8 model input; the parity checks keep
   // the floats too. Both must give the same int8 windows, to the byte.
-  ShippedModel kws;
-  LoadShipped("kws-dscnn", &kws);
+  ShippedModel kws("kws-dscnn");
   const PreprocessParams p = kws.model.preprocess(0);
   const WavData wav = ReadClip("speech_commands_yes_16k.wav");
   const StreamOptions o = OptionsFor(wav, 25);

@@ -12,53 +12,29 @@
 #include <string>
 #include <vector>
 
+#include "common/fixture_bytes.h"
 #include "common/wav.h"
 #include "preprocess/preprocess.h"
 
 #if defined(TM2_EMBEDDED_FILES)
-#define TM2_EMBEDDED(sym)                  \
-  extern const unsigned char tile_##sym[]; \
-  extern const size_t tile_##sym##_size;
-TM2_EMBEDDED(coswara_cough_16k)
-TM2_EMBEDDED(covid_telegram_cough_48k)
-TM2_EMBEDDED(covid_callcenter_cough_8k_stereo)
+TM2_EMBEDDED_FILE(tile, coswara_cough_16k)
+TM2_EMBEDDED_FILE(tile, covid_telegram_cough_48k)
+TM2_EMBEDDED_FILE(tile, covid_callcenter_cough_8k_stereo)
 #endif
 
 namespace {
 
-bool ClipBytes(const char* name, std::vector<uint8_t>* storage, const uint8_t** data,
-               size_t* size) {
+// The clips: compiled in on the MCU, read from tests/fixtures elsewhere.
 #if defined(TM2_EMBEDDED_FILES)
-  (void)storage;
-  struct Embedded {
-    const char* name;
-    const unsigned char* data;
-    size_t size;
-  };
-  const Embedded files[] = {
-      {"coswara_cough_16k", tile_coswara_cough_16k, tile_coswara_cough_16k_size},
-      {"covid_telegram_cough_48k", tile_covid_telegram_cough_48k,
-       tile_covid_telegram_cough_48k_size},
-      {"covid_callcenter_cough_8k_stereo", tile_covid_callcenter_cough_8k_stereo,
-       tile_covid_callcenter_cough_8k_stereo_size},
-  };
-  for (const Embedded& f : files) {
-    if (std::strcmp(f.name, name) == 0) {
-      *data = f.data;
-      *size = f.size;
-      return true;
-    }
-  }
-  return false;
+const tm2::test::EmbeddedFile kEmbedded[] = {
+    TM2_EMBEDDED_ENTRY(tile, coswara_cough_16k),
+    TM2_EMBEDDED_ENTRY(tile, covid_telegram_cough_48k),
+    TM2_EMBEDDED_ENTRY(tile, covid_callcenter_cough_8k_stereo),
+};
+const tm2::test::FileSource kFiles(kEmbedded);
 #else
-  if (!tm2::test::ReadFileBytes(std::string(TM2_FIXTURES_DIR) + "/audio/" + name + ".wav",
-                                storage))
-    return false;
-  *data = storage->data();
-  *size = storage->size();
-  return true;
+const tm2::test::FileSource kFiles;
 #endif
-}
 
 // The factory's TileToWindow on interleaved samples of `frames` frames,
 // written out independently of the core (tile_pad.cc's arithmetic).
@@ -144,13 +120,11 @@ int main() {
   const char* clips[] = {"covid_callcenter_cough_8k_stereo", "coswara_cough_16k",
                          "covid_telegram_cough_48k"};
   for (const char* clip : clips) {
-    std::vector<uint8_t> storage;
-    const uint8_t* bytes = nullptr;
-    size_t size = 0;
+    tm2::test::FileBytes bytes;
     tm2::test::WavData wav;
     std::string error;
-    if (!ClipBytes(clip, &storage, &bytes, &size) ||
-        !tm2::test::ParseWav(bytes, size, &wav, &error)) {
+    if (!kFiles.Get(clip, tm2::test::ClipPath(clip), &bytes) ||
+        !tm2::test::ParseWav(bytes.data, bytes.size, &wav, &error)) {
       std::printf("FAIL %s: cannot load %s\n", clip, error.c_str());
       return 1;
     }
