@@ -146,6 +146,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   const size_t tap_bytes = WeightRowBytes(channels, w.bits);
 #if HWY_TARGET == HWY_WASM
   const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
+  const Requantization& vector_rq = rq;  // lifted channels take the scaled form
   const DwScaledPlan scaled(w, rq, taps, channels);
   const int shift = scaled.Shift();
   const auto lift = [&](int c) { return scaled.Lift(c); };
@@ -154,6 +155,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   // (depthwise_lift.h); every channel has k = 0 when none needs it.
   const hwyk::DwLift lifted(w, rq, taps, channels, kDwWeightLimit);
   const bool vector = lifted.ok();
+  const Requantization& vector_rq = lifted.rq();
   constexpr int shift = 0;  // the scaled form is WASM's only
   const auto lift = [&](int c) { return lifted.Lift(c); };
 #endif
@@ -169,33 +171,28 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
                          tail};
   memcpy(base, &h, sizeof(h));
   HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
-  const int full_width = width;
   for (int b = 0; b < wide + (tail != 0); ++b) {
-    const int width = b < wide ? full_width : tail;
-    const int c0 = b < wide ? BlockStart(b, channels, width) : wide * full_width;
-    const int live = channels - c0 < width ? channels - c0 : width;
-    uint8_t* block = base + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, full_width);
+    const int lanes = b < wide ? width : tail;  // the tail block follows the wide ones
+    const int c0 = b < wide ? BlockStart(b, channels, width) : wide * width;
+    const int live = channels - c0 < lanes ? channels - c0 : lanes;
+    uint8_t* block = base + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
     int32_t* bias = reinterpret_cast<int32_t*>(block);
-    int32_t* mult = bias + width;
-    int32_t* rnd = mult + width;
-    int32_t* pow = rnd + width;
-    int32_t* wsum = pow + width;
-    int16_t* wt = reinterpret_cast<int16_t*>(wsum + width);
-    for (int i = 0; i < width; ++i) m[i] = r[i] = p[i] = 0;
+    int32_t* mult = bias + lanes;
+    int32_t* rnd = mult + lanes;
+    int32_t* pow = rnd + lanes;
+    int32_t* wsum = pow + lanes;
+    int16_t* wt = reinterpret_cast<int16_t*>(wsum + lanes);
+    for (int i = 0; i < lanes; ++i) m[i] = r[i] = p[i] = 0;
 #if HWY_TARGET == HWY_WASM
     if (shift != 0) {
       scaled.Fill(c0, live, m, r, p);
     } else
 #endif
     if (vector) {
-#if HWY_TARGET == HWY_WASM
-      FillVectorRequantFor(rq, c0, live, m, r, p);
-#else
-      FillVectorRequantFor(lifted.rq(), c0, live, m, r, p);
-#endif
+      FillVectorRequantFor(vector_rq, c0, live, m, r, p);
     }
-    for (int j = 0; j < width; ++j) {
-      const int c = hwyk::DwLaneChannel(j, width);
+    for (int j = 0; j < lanes; ++j) {
+      const int c = hwyk::DwLaneChannel(j, lanes);
       bias[j] = w.bias && c < live ? bias_of(c0 + c) : 0;
       mult[j] = m[c];
       rnd[j] = r[c];
@@ -208,11 +205,11 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
     }
     for (int pair = 0; pair < hwyk::DwPairs(taps); ++pair) {
       for (int v = 0; v < 2; ++v) {
-        for (int lane = 0; lane < width; ++lane) {
+        for (int lane = 0; lane < lanes; ++lane) {
           int c, which;
-          hwyk::DwPairLane(lane, width, v == 1, &c, &which);
+          hwyk::DwPairLane(lane, lanes, v == 1, &c, &which);
           const int t = 2 * pair + which;
-          wt[(2 * pair + v) * width + lane] =
+          wt[(2 * pair + v) * lanes + lane] =
               t < taps && c < live ? weight(t, c0 + c) : 0;
         }
       }

@@ -9,9 +9,10 @@
 // channel runs the vector stage with n + k = 33, provided the scaled
 // weights stay within what the kernel multiplies exactly (int16, k <= 7,
 // where the products widen to int32; |w| <= 255 where they stay in int16
-// lanes, NEON) and |2^k acc| stays inside int32 for every input. Without it one such channel sends the whole layer through the
-// scalar output stage: the shipped KWS model's last depthwise took 20.2 us
-// instead of 3.4 natively (AVX-512), 24.8 instead of 11 in the browser.
+// lanes, NEON) and |2^k acc| stays inside int32 for every input. Without
+// it one such channel sends the whole layer through the scalar output
+// stage: the shipped KWS model's last depthwise took 20.2 us instead of 3.4
+// natively (AVX-512), 24.8 instead of 11 in the browser.
 #ifndef TM2_KERNELS_HWY_DEPTHWISE_LIFT_H_
 #define TM2_KERNELS_HWY_DEPTHWISE_LIFT_H_
 
