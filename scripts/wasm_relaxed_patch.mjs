@@ -1,9 +1,12 @@
-// Rewrites i32x4.laneselect (opcode 0xfd 0xd2 0x01 of the relaxed-SIMD
-// prototype that clang 14 / binaryen 108 know) into
-// i32x4.relaxed_dot_i8x16_i7x16_add_s (0xfd 0x93 0x02, the final opcode
-// 0x113, which they do not know) in a linked module, in place: both take
-// three v128 and give one, and both encodings are 3 bytes, so no size
-// changes. The kernels call laneselect only as this placeholder
+// Rewrites two instructions of the relaxed-SIMD prototype that clang 14 /
+// binaryen 108 know into the final dot products, which they do not know, in
+// a linked module, in place:
+//   i32x4.laneselect (0xfd 0xd2 0x01) -> i32x4.relaxed_dot_i8x16_i7x16_add_s
+//     (0xfd 0x93 0x02, final opcode 0x113): both take three v128;
+//   i8x16.relaxed_swizzle (0xfd 0xa2 0x01) -> i16x8.relaxed_dot_i8x16_i7x16_s
+//     (0xfd 0x92 0x02, final opcode 0x112): both take two v128.
+// Each pair gives one v128 and both encodings are 3 bytes, so no size
+// changes. The kernels call those two only as placeholders
 // (src/kernels/hwy/qs8_quad_relaxed_wasm-inl.h). Every function body is
 // decoded instruction by instruction, so bytes inside immediates
 // (constants, memory offsets) are never touched.
@@ -15,10 +18,13 @@
 // (they would mean another instruction under the final numbering).
 import fs from 'node:fs';
 
-const FROM = 0xd2;  // i32x4.laneselect, prototype numbering
-const TO = [0xfd, 0x93, 0x02];  // 0x113 as u32 LEB128
-// Prototype relaxed opcodes clang 14 could emit besides the placeholder.
-const OTHER_PROTOTYPE = new Set([0xa2, 0xa5, 0xa6, 0xc5, 0xc6, 0xaf, 0xb0, 0xcf, 0xd0, 0xb2, 0xb3,
+// Placeholder (prototype numbering) -> the final opcode as 0xfd + u32 LEB128.
+const PLACEHOLDERS = new Map([
+  [0xd2, [0xfd, 0x93, 0x02]],  // i32x4.laneselect -> 0x113
+  [0xa2, [0xfd, 0x92, 0x02]],  // i8x16.relaxed_swizzle -> 0x112
+]);
+// Prototype relaxed opcodes clang 14 could emit besides the placeholders.
+const OTHER_PROTOTYPE = new Set([0xa5, 0xa6, 0xc5, 0xc6, 0xaf, 0xb0, 0xcf, 0xd0, 0xb2, 0xb3,
   0xd3, 0xb4, 0xe2, 0xd4, 0xee]);
 
 class Reader {
@@ -92,9 +98,9 @@ function scanBody(buf, start, end) {
       else if (sub === 12 || sub === 13) r.skip(16);
       else if (sub >= 21 && sub <= 34) r.byte();
       else if (sub >= 84 && sub <= 91) { r.memarg(); r.byte(); }
-      else if (sub === FROM) {
+      else if (PLACEHOLDERS.has(sub)) {
         if (r.p - at !== 3) throw new Error(`placeholder at byte ${at} is not 3 bytes`);
-        hits.push(at);
+        hits.push({ at, to: PLACEHOLDERS.get(sub) });
       } else if (OTHER_PROTOTYPE.has(sub)) {
         throw new Error(`prototype relaxed opcode 0x${sub.toString(16)} at byte ${at}`);
       }
@@ -129,7 +135,7 @@ export function patchRelaxed(buf) {
     }
     top.p = end;
   }
-  for (const at of hits) { buf[at] = TO[0]; buf[at + 1] = TO[1]; buf[at + 2] = TO[2]; }
+  for (const { at, to } of hits) { buf[at] = to[0]; buf[at + 1] = to[1]; buf[at + 2] = to[2]; }
   return hits.length;
 }
 

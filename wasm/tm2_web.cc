@@ -279,6 +279,8 @@ class Tm2Engine {
 }  // namespace tm2
 
 EMSCRIPTEN_BINDINGS(tinym2) {
+  // Before any load (kernels/select.h); web/engine.js asks the browser.
+  emscripten::function("setRelaxedDotNative", &tm2::SetRelaxedDotNative);
   emscripten::class_<tm2::Tm2Engine>("Tm2Engine")
       .constructor<>()
       .function("load", &tm2::Tm2Engine::load)

@@ -46,9 +46,9 @@ const RELAXED_PROBE = new Uint8Array([
 // VNNI: 4 * -128 * 255 = -130560; Arm, signed: 4 * -128 * -1 = 512), while
 // x86 without VNNI (pmaddubsw, then pmaddwd with ones) saturates each pair
 // to int16: 2 * -32768 = -65536. That lowering takes five instructions per
-// dot, and the relaxed build is then slower than the SIMD128 one (KWS
-// 0.135 vs 0.125-0.130 ms on an AMD EPYC with AVX-512 VNNI but not the
-// VEX-encoded AVX-VNNI that V8 uses, docs/bench.md stage 8).
+// dot; there the relaxed build packs its int4 pointwise layers for
+// i16x8.relaxed_dot_i8x16_i7x16_s (one pmaddubsw) and runs the SIMD128
+// pair kernels elsewhere (setRelaxedDotNative(false); docs/kernels.md).
 const RELAXED_LOWERING_PROBE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
   0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, // type: (i32, i32) -> i32
@@ -91,11 +91,12 @@ export function relaxedDotSaturates() {
 }
 
 // 'relaxed' | 'simd' | 'scalar': the fastest build this browser runs. The
-// relaxed build only where its dot product is native (not emulated with
-// saturating pairs: there the SIMD128 build is faster).
+// relaxed build wherever it validates: where its i32x4 dot is emulated it
+// takes the int16 dot for int4 layers and the SIMD128 kernels elsewhere,
+// which is still faster than the SIMD128 build (docs/bench.md stage 10).
 export function bestVariant() {
   if (!hasWasmSimd()) return 'scalar';
-  return hasWasmRelaxedSimd() && !relaxedDotSaturates() ? 'relaxed' : 'simd';
+  return hasWasmRelaxedSimd() ? 'relaxed' : 'simd';
 }
 
 export function hasWasm() {
@@ -212,5 +213,7 @@ export async function loadEngine({ base, variant, wasmBinary } = {}) {
   };
   if (wasmBinary) options.wasmBinary = wasmBinary;
   const module = await create(options);
+  // Before any model is packed (kernels/select.h).
+  if (chosen === 'relaxed') module.setRelaxedDotNative(!relaxedDotSaturates());
   return new Engine(module, chosen);
 }

@@ -15,6 +15,13 @@
 
 namespace tm2 {
 
+namespace {
+bool g_relaxed_dot_native = true;
+}  // namespace
+
+void SetRelaxedDotNative(bool native) { g_relaxed_dot_native = native; }
+bool RelaxedDotNative() { return g_relaxed_dot_native; }
+
 const KernelTable& ReferenceKernels() {
   static const KernelTable table = {
       "ref",

@@ -7,6 +7,8 @@
 //
 //   model_bench [--smoke] [--min-ms N] [--rounds N] [--ghz G] MODEL.tm2 ...
 //                                                   (native, qemu-aarch64)
+//   --dot-emulated: the relaxed WASM build packs as it does where its dot
+//   product is emulated (SetRelaxedDotNative(false); web/engine.js).
 //   node --no-experimental-fetch model_bench.js [same options]   (wasm; paths on the host)
 //
 // The bound: int16 multiply-adds that sum pairs of products into int32
@@ -339,11 +341,12 @@ int main(int argc, char** argv) {
     if (!strcmp(argv[i], "--rounds") && i + 1 < argc) { rounds = atoi(argv[++i]); continue; }
     if (!strcmp(argv[i], "--ghz") && i + 1 < argc) { ghz = atof(argv[++i]); continue; }
     if (!strcmp(argv[i], "--only") && i + 1 < argc) { only = argv[++i]; continue; }
+    if (!strcmp(argv[i], "--dot-emulated")) { tm2::SetRelaxedDotNative(false); continue; }
     any = true;
     ok = tm2::BenchModel(argv[i], min_ms * 1000, rounds < 1 ? 1 : rounds, ghz, smoke, only) && ok;
   }
   if (!any) {
-    printf("usage: model_bench [--smoke] [--min-ms N] [--rounds N] [--ghz G] [--only KIND] MODEL.tm2 ...\n");
+    printf("usage: model_bench [--smoke] [--min-ms N] [--rounds N] [--ghz G] [--only KIND] [--dot-emulated] MODEL.tm2 ...\n");
     return 2;
   }
   printf("\n%s\n", ok ? "all outputs identical" : "OUTPUTS DIFFER");

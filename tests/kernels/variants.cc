@@ -19,6 +19,15 @@ void ForEachVariant(const std::function<void(const KernelTable&, const std::stri
     fn(k, k.name);
   }
   hwy::SetSupportedTargetsForTest(0);
+#elif defined(__wasm_relaxed_simd__)
+  // The relaxed build packs in the form its dot product's lowering favours
+  // (SetRelaxedDotNative): both forms, one after the other.
+  fn(SelectKernels(), SelectKernels().name);
+  struct NativeAgain {  // also when fn's REQUIRE throws
+    ~NativeAgain() { SetRelaxedDotNative(true); }
+  } again;
+  SetRelaxedDotNative(false);
+  fn(SelectKernels(), std::string(SelectKernels().name) + " (dot emulated)");
 #else
   fn(SelectKernels(), SelectKernels().name);
 #endif

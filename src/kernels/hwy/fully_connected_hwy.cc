@@ -16,6 +16,7 @@
 #include "kernels/hwy/qs8_gemm-inl.h"
 #include "kernels/hwy/qs8_quad_relaxed_wasm-inl.h"
 #include "kernels/hwy/qs8_quad_vnni-inl.h"
+#include "kernels/select.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace tm2 {
@@ -126,9 +127,12 @@ void FullyConnectedPack(int rows, int in, int out, const QuantizedWeights& w,
   return;
 #endif
 #if defined(TM2_WASM_RELAXED_DOT)
-  if (RelaxedShapeOk(rows, in, out) && FitsSevenBits(w, in, out)) {
-    PackRelaxed(w, rq, in, out, packed);
-    return;
+  if (RelaxedShapeOk(rows, in, out)) {
+    const int offset = RelaxedOffsetFor(w, in, out, RelaxedDotNative());
+    if (offset != 0) {
+      PackRelaxed(w, rq, in, out, offset, packed);
+      return;
+    }
   }
 #endif
   PackPairs(w, rq, in, ContiguousPatch(in), in, out, Lanes32(), packed);

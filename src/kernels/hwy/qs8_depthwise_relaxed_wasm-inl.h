@@ -2,7 +2,10 @@
 // variant): 3x3 depthwise on i32x4.relaxed_dot_i8x16_i7x16_add_s, for
 // layers of a multiple of 16 channels whose weights (after the scaled
 // form's lift, qs8_depthwise_wasm-inl.h) lie in [-64, 63] and whose output
-// stage is the scaled form; others keep the pair kernel.
+// stage is the scaled form; others keep the pair kernel, and so does every
+// layer where the relaxed dot is emulated (RelaxedDotNative() false, x86
+// without AVX-VNNI: five instructions per dot, and this kernel was 14.3 us
+// against the pair kernel's 11.1 on KWS's int4 layers, docs/bench.md).
 //
 // Per output pixel and block of 16 channels, the nine taps' 16 bytes are
 // transposed into quads (two rounds of byte / 16-bit interleaves): vector
@@ -38,6 +41,7 @@
 
 #include "hwy/highway.h"
 #include "kernels/hwy/depthwise_layout.h"
+#include "kernels/select.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_depthwise_wasm-inl.h"
 #include "kernels/hwy/qs8_quad_relaxed_wasm-inl.h"
@@ -68,7 +72,7 @@ inline bool DwRelaxedShape(const ConvGeometry& g) {
 // written) when its weights or output stage do not allow it.
 inline bool DwRelaxedPack(const ConvGeometry& g, const QuantizedWeights& w,
                           const Requantization& rq, void* packed) {
-  if (!DwRelaxedShape(g)) return false;
+  if (!DwRelaxedShape(g) || !RelaxedDotNative()) return false;
   const int channels = g.out_c, taps = 9;
   const DwScaledPlan scaled(w, rq, taps, channels);
   const int shift = scaled.Shift();

@@ -1,37 +1,50 @@
 // Internal, WASM built with relaxed SIMD only (the "relaxed" engine
-// variant, -mrelaxed-simd): the pointwise / fully connected GEMM on
-// i32x4.relaxed_dot_i8x16_i7x16_add_s, four int8 products per int32 lane
-// per instruction (the int16 pair GEMM of qs8_gemm-inl.h does two per
-// i32x4.dot_i16x8_s, plus an add). On x86 with AVX-VNNI V8 emits one
-// vpdpbusd for it.
+// variant, -mrelaxed-simd): the pointwise / fully connected GEMM on the
+// relaxed int8 dot products, in one of two forms chosen at pack time:
 //
-// Exactness: the instruction's result is implementation-defined only when
-// a lane of its second operand has the top bit set (read as signed on
-// some CPUs, unsigned on others). Its second operand here is w + 64,
-// which lies in [0, 127] exactly when w lies in [-64, 63] (every int4
-// layer; int8 layers whose weights happen to fit 7 bits): both readings
-// agree there, and with |x| <= 128 no intermediate saturates (two
-// products <= 2 * 128 * 127 < 2^15). The pack step checks the weights and
-// keeps the pair GEMM otherwise. With x the raw int8 input,
-//   sum (x - zp) * w = sum x * (w + 64) - 64 * sum x - zp * sum w,
+// - 7-bit form, where i32x4.relaxed_dot_i8x16_i7x16_add_s is one
+//   instruction (x86 with AVX-VNNI: vpdpbusd; Arm): four int8 products per
+//   int32 lane per instruction (the int16 pair GEMM of qs8_gemm-inl.h does
+//   two per i32x4.dot_i16x8_s, plus an add). Weights in [-64, 63] (every
+//   int4 layer; int8 layers whose weights happen to fit 7 bits), stored as
+//   w + 64.
+// - 4-bit form, where that instruction is emulated (x86 without AVX-VNNI:
+//   pmaddubsw, a rebuilt ones vector, pmaddwd, paddd; SelectKernels' flag
+//   RelaxedDotNative, which the loader sets): i16x8.relaxed_dot_i8x16_i7x16_s,
+//   which is one pmaddubsw there, and an int16 add per 16 products; every
+//   eight quads the int16 sums are widened into the int32 accumulators
+//   (i32x4.extadd_pairwise_i16x8_s). Weights in [-8, 7] (int4 layers),
+//   stored as w + 8: a pair of products is at most 2 * 128 * 15 = 3840 in
+//   magnitude and eight quads put 16 products in each int16 lane, at most
+//   30720 < 2^15, so nothing saturates or wraps.
+//
+// Exactness: both instructions' results are implementation-defined only
+// when a lane of their second operand has the top bit set (read as signed
+// on some CPUs, unsigned on others). Their second operand here is w + k
+// (k = 64 or 8), which lies in [0, 127] in either form: both readings agree
+// there, and with |x| <= 128 no intermediate saturates (two products
+// <= 2 * 128 * 127 < 2^15). The pack step checks the weights and keeps the
+// pair GEMM otherwise. With x the raw int8 input,
+//   sum (x - zp) * w = sum x * (w + k) - k * sum x - zp * sum w,
 // so the pack step stores sum w per channel, each row's sum x is taken
 // once per call, and the accumulators start at
-// bias - zp * sum w - 64 * sum x. Every step wraps modulo 2^32 like the
+// bias - zp * sum w - k * sum x. Every step wraps modulo 2^32 like the
 // reference's int32 sum, so the bytes out are the reference's exactly.
 //
-// clang 14 (emscripten 3.1.6) has no builtin for this instruction (it
-// predates the final opcodes), so the code calls i32x4.laneselect of the
-// same prototype proposal, which has the same operands and encoded length,
-// and the build rewrites that opcode in the linked module
-// (scripts/wasm_relaxed_patch.mjs; docs/kernels.md).
+// clang 14 (emscripten 3.1.6) has no builtins for these instructions (it
+// predates the final opcodes), so the code calls two instructions of the
+// same prototype proposal with the same operands and encoded length,
+// i32x4.laneselect and i8x16.relaxed_swizzle, and the build rewrites those
+// opcodes in the linked module (scripts/wasm_relaxed_patch.mjs;
+// docs/kernels.md).
 //
 // Packed layout (made once at Init, read per call):
 //   header | bias[np] | mult[np] | rnd[np] | pow[np] | wsum[np] | tile
 // np = out_c rounded up to 4; tile: groups of up to 4 vectors of 4
 // channels; per group, per quad q of taps, per vector, 4 lanes of 4 bytes
-// (w[c][4q .. 4q+3] + 64; taps past `in` and padding channels are 0). The
+// (w[c][4q .. 4q+3] + k; taps past `in` and padding channels are 0). The
 // header's `pairs` field holds -quads, so the pair GEMM never mistakes this
-// layout for its own.
+// layout for its own; k follows the common header fields.
 #if defined(TM2_KERNELS_HWY_QS8_QUAD_RELAXED_WASM_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef TM2_KERNELS_HWY_QS8_QUAD_RELAXED_WASM_INL_H_
 #undef TM2_KERNELS_HWY_QS8_QUAD_RELAXED_WASM_INL_H_
@@ -62,7 +75,20 @@ HWY_INLINE v128_t RelaxedDotAdd(v128_t a, v128_t w7, v128_t acc) {
       reinterpret_cast<__i32x4>(a), reinterpret_cast<__i32x4>(w7), reinterpret_cast<__i32x4>(acc)));
 }
 
+// Per lane i of the int16 result: a[2i] * w7[2i] + a[2i+1] * w7[2i+1],
+// w7 in [0, 127]. Emitted as i8x16.relaxed_swizzle (prototype opcode 0xa2)
+// and rewritten after linking into i16x8.relaxed_dot_i8x16_i7x16_s (0x112).
+HWY_INLINE v128_t RelaxedDot16(v128_t a, v128_t w7) {
+  return reinterpret_cast<v128_t>(__builtin_wasm_relaxed_swizzle_i8x16(
+      reinterpret_cast<__i8x16>(a), reinterpret_cast<__i8x16>(w7)));
+}
+
 constexpr int kRelaxedLanes = 4;
+// The two forms' weight offsets k (see the top).
+constexpr int kSevenBitOffset = 64;
+constexpr int kFourBitOffset = 8;
+// Quads whose int16 sums fit before widening, in the 4-bit form.
+constexpr int kQuadsPerWiden = 8;
 
 inline int RelaxedQuads(int in) { return (in + 3) / 4; }
 
@@ -72,21 +98,28 @@ inline size_t RelaxedPackedBytes(int in, int out_c) {
          np * static_cast<size_t>(RelaxedQuads(in)) * 4;
 }
 
-// Whether every weight of the [out_c][in] matrix lies in [-64, 63].
-inline bool FitsSevenBits(const QuantizedWeights& w, int in, int out_c) {
+// Whether every weight of the [out_c][in] matrix lies in [-k, k - 1].
+inline bool WeightsFit(const QuantizedWeights& w, int in, int out_c, int k) {
   if (w.bits == 4) return true;
   const size_t row_bytes = WeightRowBytes(in, w.bits);
   for (int c = 0; c < out_c; ++c) {
     for (int i = 0; i < in; ++i) {
       const int v = hwyk::WeightAt16(w.data + c * row_bytes, i, w.bits);
-      if (v < -64 || v > 63) return false;
+      if (v < -k || v >= k) return false;
     }
   }
   return true;
 }
 
+// The form a layer packs in: its weight offset k, or 0 for the pair GEMM.
+// `native`: RelaxedDotNative() (see the top).
+inline int RelaxedOffsetFor(const QuantizedWeights& w, int in, int out_c, bool native) {
+  const int k = native ? kSevenBitOffset : kFourBitOffset;
+  return WeightsFit(w, in, out_c, k) ? k : 0;
+}
+
 inline void PackRelaxed(const QuantizedWeights& w, const Requantization& rq, int in, int out_c,
-                        void* dst) {
+                        int offset, void* dst) {
   const size_t np = PaddedChannels(out_c, kRelaxedLanes);
   const int quads = RelaxedQuads(in);
   uint8_t* base = static_cast<uint8_t*>(dst);
@@ -135,7 +168,7 @@ inline void PackRelaxed(const QuantizedWeights& w, const Requantization& rq, int
           for (int b = 0; b < 4; ++b) {
             const int tap = 4 * q + b;
             *t++ = oc < out_c && tap < in
-                       ? static_cast<uint8_t>(hwyk::WeightAt16(w.data + oc * row_bytes, tap, w.bits) + 64)
+                       ? static_cast<uint8_t>(hwyk::WeightAt16(w.data + oc * row_bytes, tap, w.bits) + offset)
                        : 0;
           }
         }
@@ -146,12 +179,15 @@ inline void PackRelaxed(const QuantizedWeights& w, const Requantization& rq, int
                        shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, shift};
   memset(base, 0, kPackedHeaderBytes);
   memcpy(base, &h, sizeof(h));
+  const int32_t k = offset;
+  memcpy(base + sizeof(h), &k, sizeof(k));
 }
 
 struct PackedRelaxed {
   const int32_t* bias;
   const int32_t* wsum;
   const uint8_t* tile;
+  int offset;       // k: kSevenBitOffset or kFourBitOffset
   ChunkRequant cr;  // rq filled per call
 };
 
@@ -162,6 +198,10 @@ inline bool OpenRelaxed(const void* packed, int in, int out_c, PackedRelaxed* v)
   memcpy(&h, base, sizeof(h));
   if (h.lanes != kRelaxedLanes || h.pairs != -RelaxedQuads(in) || h.out_c != out_c) return false;
   if (h.vector != 0 && h.vector != kVectorFormat && h.vector != kScaledFormat) return false;
+  int32_t k;
+  memcpy(&k, base + sizeof(h), sizeof(k));
+  if (k != kSevenBitOffset && k != kFourBitOffset) return false;
+  v->offset = k;
   const size_t np = PaddedChannels(out_c, kRelaxedLanes);
   v->bias = reinterpret_cast<const int32_t*>(base + kPackedHeaderBytes);
   const int32_t* mult = v->bias + np;
@@ -174,72 +214,133 @@ inline bool OpenRelaxed(const void* packed, int in, int out_c, PackedRelaxed* v)
   return true;
 }
 
-// Per-call constants of one group: start[v] = bias - zp * wsum per lane.
-// MR rows (4-byte aligned runs of `quads` quads; sx[m] = 64 * sum x of row
-// m) times one group of NV channel vectors starting at channel c0. A
-// function of its own, so V8 keeps the accumulators in registers (see
-// TM2_GEMM_GROUP_INLINE); `count` runs of MR rows per call.
+// The output stage of MR rows of NV vectors of int32 sums: a function of
+// its own, shared by both forms (one copy per NV keeps the engine small).
 template <int NV, int MR>
-HWY_NOINLINE void RelaxedGroup(const int8_t* x0, size_t row_stride, const int32_t* sx64,
+HWY_NOINLINE void RelaxedStore(const int32_t (*sums)[NV * 4], const ChunkRequant& cr, int c0,
+                               int live, int8_t* const* out) {
+  const hn::Full128<int32_t> d32;
+  if (cr.vector) {
+    const VectorRequant<decltype(d32)> vr(d32, *cr.rq, cr.shift);
+    if (cr.shift != 0 && live == NV * 4) {
+      for (int m = 0; m < MR; ++m) {
+        v128_t y[NV];
+        for (int v = 0; v < NV; ++v) {
+          const int c = c0 + 4 * v;
+          y[v] = vr.Scaled(d32, hn::Load(d32, sums[m] + 4 * v), hn::LoadU(d32, cr.mult + c),
+                           hn::LoadU(d32, cr.rnd + c), hn::LoadU(d32, cr.pow + c)).raw;
+        }
+        StoreScaledBytes<NV>(y, *cr.rq, out[m]);
+      }
+      return;
+    }
+    for (int v = 0; v < NV; ++v) {
+      const int c = 4 * v;
+      const int n = live - c < 4 ? live - c : 4;
+      const auto mult = hn::LoadU(d32, cr.mult + c0 + c);
+      const auto rnd = hn::LoadU(d32, cr.rnd + c0 + c);
+      const auto pow = hn::LoadU(d32, cr.pow + c0 + c);
+      for (int m = 0; m < MR; ++m) {
+        StoreBytes(d32, vr.Apply(d32, hn::Load(d32, sums[m] + c), mult, rnd, pow), n, out[m] + c);
+      }
+    }
+    return;
+  }
+  for (int m = 0; m < MR; ++m) hwyk::RequantizeRow(sums[m], c0, live, *cr.rq, out[m]);
+}
+
+// Per-call constants of one group: start[v] = bias - zp * wsum per lane.
+// MR rows (4-byte aligned runs of `quads` quads; sxk[m] = k * sum x of row
+// m) times one group of NV channel vectors starting at channel c0, in the
+// 7-bit form or (kFour) the 4-bit form. A function of its own, so V8 keeps
+// the accumulators in registers (see TM2_GEMM_GROUP_INLINE); `count` runs
+// of MR rows per call.
+template <int NV, int MR, bool kFour>
+HWY_NOINLINE void RelaxedGroup(const int8_t* x0, size_t row_stride, const int32_t* sxk,
                                int quads, const uint8_t* tile, const int32_t* start,
                                const ChunkRequant& cr, int c0, int live, int8_t* o0,
                                size_t out_stride, int count) {
-  const hn::Full128<int32_t> d32;
   for (int j = 0; j < count; ++j) {
     const int8_t* x[MR];
     for (int m = 0; m < MR; ++m) x[m] = x0 + (static_cast<size_t>(j) * MR + m) * row_stride;
-    v128_t acc[MR][NV];
-    for (int v = 0; v < NV; ++v) {
-      const v128_t s = wasm_v128_load(start + 4 * v);
-      for (int m = 0; m < MR; ++m) acc[m][v] = wasm_i32x4_sub(s, wasm_i32x4_splat(sx64[j * MR + m]));
-    }
-    const uint8_t* t = tile;
-    for (int q = 0; q < quads; ++q, t += NV * 16) {
-      v128_t xb[MR];
-      for (int m = 0; m < MR; ++m) {
-        int32_t four;
-        memcpy(&four, x[m] + 4 * q, 4);
-        xb[m] = wasm_i32x4_splat(four);
-      }
-      for (int v = 0; v < NV; ++v) {
-        const v128_t wv = wasm_v128_load(t + 16 * v);
-        for (int m = 0; m < MR; ++m) acc[m][v] = RelaxedDotAdd(xb[m], wv, acc[m][v]);
-      }
-    }
     HWY_ALIGN int32_t sums[MR][NV * 4];
-    for (int m = 0; m < MR; ++m) {
-      for (int v = 0; v < NV; ++v) wasm_v128_store(sums[m] + 4 * v, acc[m][v]);
+    if (kFour) {
+      // The int32 sums live in memory: the int16 accumulators take the
+      // registers, and the sums are touched once per eight quads.
+      for (int v = 0; v < NV; ++v) {
+        const v128_t s = wasm_v128_load(start + 4 * v);
+        for (int m = 0; m < MR; ++m) {
+          wasm_v128_store(sums[m] + 4 * v, wasm_i32x4_sub(s, wasm_i32x4_splat(sxk[j * MR + m])));
+        }
+      }
+      const uint8_t* t = tile;
+      for (int q0 = 0; q0 < quads; q0 += kQuadsPerWiden) {
+        const int q1 = quads - q0 < kQuadsPerWiden ? quads : q0 + kQuadsPerWiden;
+        v128_t acc16[MR][NV];
+        for (int m = 0; m < MR; ++m) {
+          for (int v = 0; v < NV; ++v) acc16[m][v] = wasm_i16x8_splat(0);
+        }
+        for (int q = q0; q < q1; ++q, t += NV * 16) {
+          v128_t xb[MR];
+          for (int m = 0; m < MR; ++m) {
+            int32_t four;
+            memcpy(&four, x[m] + 4 * q, 4);
+            xb[m] = wasm_i32x4_splat(four);
+          }
+          for (int v = 0; v < NV; ++v) {
+            const v128_t wv = wasm_v128_load(t + 16 * v);
+            for (int m = 0; m < MR; ++m) {
+              acc16[m][v] = wasm_i16x8_add(acc16[m][v], RelaxedDot16(xb[m], wv));
+            }
+          }
+        }
+        for (int m = 0; m < MR; ++m) {
+          for (int v = 0; v < NV; ++v) {
+            int32_t* s = sums[m] + 4 * v;
+            wasm_v128_store(s, wasm_i32x4_add(wasm_v128_load(s),
+                                              wasm_i32x4_extadd_pairwise_i16x8(acc16[m][v])));
+          }
+        }
+      }
+    } else {
+      v128_t acc[MR][NV];
+      for (int v = 0; v < NV; ++v) {
+        const v128_t s = wasm_v128_load(start + 4 * v);
+        for (int m = 0; m < MR; ++m) acc[m][v] = wasm_i32x4_sub(s, wasm_i32x4_splat(sxk[j * MR + m]));
+      }
+      const uint8_t* t = tile;
+      for (int q = 0; q < quads; ++q, t += NV * 16) {
+        v128_t xb[MR];
+        for (int m = 0; m < MR; ++m) {
+          int32_t four;
+          memcpy(&four, x[m] + 4 * q, 4);
+          xb[m] = wasm_i32x4_splat(four);
+        }
+        for (int v = 0; v < NV; ++v) {
+          const v128_t wv = wasm_v128_load(t + 16 * v);
+          for (int m = 0; m < MR; ++m) acc[m][v] = RelaxedDotAdd(xb[m], wv, acc[m][v]);
+        }
+      }
+      for (int m = 0; m < MR; ++m) {
+        for (int v = 0; v < NV; ++v) wasm_v128_store(sums[m] + 4 * v, acc[m][v]);
+      }
     }
     int8_t* out[MR];
     for (int m = 0; m < MR; ++m) out[m] = o0 + (static_cast<size_t>(j) * MR + m) * out_stride;
-    if (cr.vector) {
-      const VectorRequant<decltype(d32)> vr(d32, *cr.rq, cr.shift);
-      if (cr.shift != 0 && live == NV * 4) {
-        for (int m = 0; m < MR; ++m) {
-          v128_t y[NV];
-          for (int v = 0; v < NV; ++v) {
-            const int c = c0 + 4 * v;
-            y[v] = vr.Scaled(d32, hn::Load(d32, sums[m] + 4 * v), hn::LoadU(d32, cr.mult + c),
-                             hn::LoadU(d32, cr.rnd + c), hn::LoadU(d32, cr.pow + c)).raw;
-          }
-          StoreScaledBytes<NV>(y, *cr.rq, out[m]);
-        }
-        continue;
-      }
-      for (int v = 0; v < NV; ++v) {
-        const int c = 4 * v;
-        const int n = live - c < 4 ? live - c : 4;
-        const auto mult = hn::LoadU(d32, cr.mult + c0 + c);
-        const auto rnd = hn::LoadU(d32, cr.rnd + c0 + c);
-        const auto pow = hn::LoadU(d32, cr.pow + c0 + c);
-        for (int m = 0; m < MR; ++m) {
-          StoreBytes(d32, vr.Apply(d32, hn::Load(d32, sums[m] + c), mult, rnd, pow), n,
-                     out[m] + c);
-        }
-      }
-      continue;
-    }
-    for (int m = 0; m < MR; ++m) hwyk::RequantizeRow(sums[m], c0, live, *cr.rq, out[m]);
+    RelaxedStore<NV, MR>(sums, cr, c0, live, out);
+  }
+}
+
+// One group of NV vectors, in the layer's form.
+template <int NV>
+HWY_INLINE void RelaxedGroupOf(bool four, const int8_t* x, size_t row_stride, const int32_t* sxk,
+                               int quads, const uint8_t* t, const int32_t* s,
+                               const ChunkRequant& cr, int c0, int live, int8_t* o,
+                               size_t out_stride, int count) {
+  if (four) {
+    RelaxedGroup<NV, 2, true>(x, row_stride, sxk, quads, t, s, cr, c0, live, o, out_stride, count);
+  } else {
+    RelaxedGroup<NV, 2, false>(x, row_stride, sxk, quads, t, s, cr, c0, live, o, out_stride, count);
   }
 }
 
@@ -248,10 +349,11 @@ HWY_NOINLINE void RelaxedGroup(const int8_t* x0, size_t row_stride, const int32_
 // keeps the engine small (each instantiation carries an output stage); a
 // last odd row runs as a pair of itself (strides 0: the same bytes written
 // twice).
-HWY_INLINE void RelaxedRows(const int8_t* x, size_t row_stride, const int32_t* sx64, int count,
+HWY_INLINE void RelaxedRows(const int8_t* x, size_t row_stride, const int32_t* sxk, int count,
                             int quads, const PackedRelaxed& pk, const int32_t* start, int out,
                             size_t out_stride, int8_t* o) {
   if (count == 0) return;
+  const bool four = pk.offset == kFourBitOffset;
   const int nvec = static_cast<int>(PaddedChannels(out, kRelaxedLanes)) / kRelaxedLanes;
   for (int v0 = 0; v0 < nvec; v0 += 4) {
     const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
@@ -260,26 +362,28 @@ HWY_INLINE void RelaxedRows(const int8_t* x, size_t row_stride, const int32_t* s
     const int live = out - c0 < nv * kRelaxedLanes ? out - c0 : nv * kRelaxedLanes;
     const int32_t* s = start + c0;
     switch (nv) {
-      case 4: RelaxedGroup<4, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
-      case 3: RelaxedGroup<3, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
-      case 2: RelaxedGroup<2, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
-      default: RelaxedGroup<1, 2>(x, row_stride, sx64, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      case 4: RelaxedGroupOf<4>(four, x, row_stride, sxk, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      case 3: RelaxedGroupOf<3>(four, x, row_stride, sxk, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      case 2: RelaxedGroupOf<2>(four, x, row_stride, sxk, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
+      default: RelaxedGroupOf<1>(four, x, row_stride, sxk, quads, t, s, pk.cr, c0, live, o + c0, out_stride, count); break;
     }
   }
 }
 
-// 64 * sum of n int8 values (wrapping like the accumulators).
-HWY_INLINE int32_t SumTimes64(const int8_t* x, int n) {
+// k * sum of n int8 values (wrapping like the accumulators).
+HWY_INLINE int32_t SumTimes(const int8_t* x, int n, int k) {
   v128_t acc = wasm_i32x4_splat(0);
-  const v128_t ones = wasm_i8x16_splat(1);
   int i = 0;
-  for (; i + 16 <= n; i += 16) acc = RelaxedDotAdd(wasm_v128_load(x + i), ones, acc);
+  for (; i + 16 <= n; i += 16) {
+    acc = wasm_i32x4_add(acc, wasm_i32x4_extadd_pairwise_i16x8(
+                                  wasm_i16x8_extadd_pairwise_i8x16(wasm_v128_load(x + i))));
+  }
   uint32_t s = static_cast<uint32_t>(wasm_i32x4_extract_lane(acc, 0)) +
                static_cast<uint32_t>(wasm_i32x4_extract_lane(acc, 1)) +
                static_cast<uint32_t>(wasm_i32x4_extract_lane(acc, 2)) +
                static_cast<uint32_t>(wasm_i32x4_extract_lane(acc, 3));
   for (; i < n; ++i) s += static_cast<uint32_t>(x[i]);
-  return static_cast<int32_t>(s * 64u);
+  return static_cast<int32_t>(s * static_cast<uint32_t>(k));
 }
 
 // output[r][c] for `rows` rows of `in` int8 inputs (zero point zp).
@@ -293,7 +397,7 @@ HWY_NOINLINE inline void RelaxedGemm(int rows, int in, int out, const PackedRela
   constexpr int kMaxOut = 1024;
   constexpr int kBlockRows = 64;
   HWY_ALIGN int32_t start[kMaxOut];
-  HWY_ALIGN int32_t sx64[kBlockRows];
+  HWY_ALIGN int32_t sxk[kBlockRows];
   HWY_ALIGN int8_t buf[kBlockRows * 4];  // rows padded to whole quads, when in % 4 != 0
   for (size_t c = 0; c < np; ++c) {
     start[c] = static_cast<int32_t>(static_cast<uint32_t>(pk.bias[c]) -
@@ -302,7 +406,7 @@ HWY_NOINLINE inline void RelaxedGemm(int rows, int in, int out, const PackedRela
   for (int r0 = 0; r0 < rows; r0 += kBlockRows) {
     const int nb = rows - r0 < kBlockRows ? rows - r0 : kBlockRows;
     const int8_t* x = input + static_cast<size_t>(r0) * in;
-    for (int m = 0; m < nb; ++m) sx64[m] = SumTimes64(x + static_cast<size_t>(m) * in, in);
+    for (int m = 0; m < nb; ++m) sxk[m] = SumTimes(x + static_cast<size_t>(m) * in, in, pk.offset);
     int8_t* o = output + static_cast<size_t>(r0) * out;
     if (stride != in) {
       // Rows of in % 4 taps: one row at a time through a padded copy (the
@@ -310,15 +414,15 @@ HWY_NOINLINE inline void RelaxedGemm(int rows, int in, int out, const PackedRela
       for (int m = 0; m < nb; ++m) {
         memset(buf, 0, static_cast<size_t>(stride));
         memcpy(buf, x + static_cast<size_t>(m) * in, static_cast<size_t>(in));
-        const int32_t sx[2] = {sx64[m], sx64[m]};
+        const int32_t sx[2] = {sxk[m], sxk[m]};
         RelaxedRows(buf, 0, sx, 1, quads, pk, start, out, 0, o + static_cast<size_t>(m) * out);
       }
       continue;
     }
-    RelaxedRows(x, in, sx64, nb / 2, quads, pk, start, out, out, o);
+    RelaxedRows(x, in, sxk, nb / 2, quads, pk, start, out, out, o);
     if (nb % 2) {
       const int m = nb - 1;
-      const int32_t sx[2] = {sx64[m], sx64[m]};
+      const int32_t sx[2] = {sxk[m], sxk[m]};
       RelaxedRows(x + static_cast<size_t>(m) * in, 0, sx, 1, quads, pk, start, out, 0,
                   o + static_cast<size_t>(m) * out);
     }
