@@ -114,6 +114,7 @@ export class Engine {
   constructor(module, variant) {
     this.module = module;
     this.variant = variant; // 'relaxed' | 'simd' | 'scalar'
+    this.dotEmulated = false; // relaxed build packing for an emulated i32x4 dot (loadEngine)
     this.native = new module.Tm2Engine();
     this.model = null;
     this.probabilities = null; // Float32Array, one per class, refilled by run()
@@ -214,6 +215,9 @@ export async function loadEngine({ base, variant, wasmBinary } = {}) {
   if (wasmBinary) options.wasmBinary = wasmBinary;
   const module = await create(options);
   // Before any model is packed (kernels/select.h).
-  if (chosen === 'relaxed') module.setRelaxedDotNative(!relaxedDotSaturates());
-  return new Engine(module, chosen);
+  const dotEmulated = chosen === 'relaxed' && relaxedDotSaturates();
+  if (chosen === 'relaxed') module.setRelaxedDotNative(!dotEmulated);
+  const engine = new Engine(module, chosen);
+  engine.dotEmulated = dotEmulated;
+  return engine;
 }

@@ -113,6 +113,7 @@ for (const [variant, reference] of VARIANTS) {
       assert.equal(relaxedDotSaturates(), false, 'no relaxed SIMD: nothing to saturate');
     }
     const e = await engine(variant);
+    assert.equal(e.dotEmulated, variant === 'relaxed' && process.arch === 'x64');
     const info = e.load(model, { reference });
     assert.equal(info.branches.length, 3);
     assert.deepEqual(info.branches.map((b) => b.modality), ['cough', 'speech', 'breath']);

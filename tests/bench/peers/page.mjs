@@ -67,7 +67,7 @@ async function main() {
     return { h, w, data: Float32Array.from(engine.features(i).quantized, (v) => (v - zeroPoint) * scale) };
   });
   const reference = engine.invoke().probabilities;
-  const result = { ...cfg, kernels: info.kernels };
+  const result = { ...cfg, kernels: `${info.kernels}${engine.dotEmulated ? ' (i32x4 dot emulated: int16 dot for int4 layers)' : ''}` };
 
   if (cfg.runtime === 'tinym2') {
     // run(), the hot path (results refilled in place), with the engine's
