@@ -40,6 +40,7 @@
 #include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/depthwise_layout.h"
 #include "kernels/hwy/depthwise_lift.h"
+#include "kernels/hwy/depthwise_target-inl.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_depthwise_relaxed_wasm-inl.h"
 #include "kernels/hwy/qs8_depthwise_wasm-inl.h"
@@ -71,20 +72,6 @@ namespace hn = hwy::HWY_NAMESPACE;
 constexpr int kDwMasked = 1;
 #else
 constexpr int kDwMasked = 0;
-#endif
-
-// Where the pair multiply-add widens its products to int32 (pmaddwd,
-// i32x4.dot_i16x8_s), any int16 weight is exact; elsewhere (NEON) the
-// products stay in int16 lanes, which bounds the weights a lift may scale
-// to (depthwise_lift.h).
-#undef TM2_DW_WIDENING_PAIRS
-#if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
-    HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_WASM
-#define TM2_DW_WIDENING_PAIRS 1
-constexpr int kDwWeightLimit = INT16_MAX;
-#else
-#define TM2_DW_WIDENING_PAIRS 0
-constexpr int kDwWeightLimit = 255;
 #endif
 
 static int BlockStart(int b, int channels, int width) {
@@ -147,7 +134,7 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
 #if HWY_TARGET == HWY_WASM
   const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
   const Requantization& vector_rq = rq;  // lifted channels take the scaled form
-  const DwScaledPlan scaled(w, rq, taps, channels);
+  const DwScaledPlan scaled(w, rq, taps, channels, kDwWeightLimit);
   const int shift = scaled.Shift();
   const auto lift = [&](int c) { return scaled.Lift(c); };
 #else
