@@ -17,6 +17,7 @@ namespace fs = std::filesystem;
 FactoryResult CrossValidate(const Recipe& r, const FactoryOptions& o) {
   if (o.folds < 2) throw std::runtime_error("cross-validation needs --folds of at least 2");
   if (o.repeats < 1) throw std::runtime_error("cross-validation needs --repeats of at least 1");
+  CheckRunArguments(r, o);
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t seed0 = o.fold_seed ? o.fold_seed : r.data.split_seed;
   const std::string cache = !o.cache_dir.empty() ? o.cache_dir

@@ -34,7 +34,38 @@ namespace tm2 {
 namespace factory {
 namespace fs = std::filesystem;
 
+std::string CheckRunArguments(const Recipe& r, const FactoryOptions& o) {
+  const std::string data_path = o.data_path.empty() ? r.data.path : o.data_path;
+  const std::string data_name = o.data_path.empty() ? "the recipe's data.path" : "--data";
+  if (data_path.empty())
+    throw std::runtime_error("no data: give --data (recipe '" + r.name + "' has no data.path)");
+  std::error_code ec;
+  const fs::file_status st = fs::status(data_path, ec);
+  if (!fs::exists(st)) throw std::runtime_error(data_name + " '" + data_path + "': no such file or folder");
+  const bool manifest = r.data.format == "manifest";
+  if (manifest ? !fs::is_regular_file(st) : !fs::is_directory(st))
+    throw std::runtime_error(data_name + " '" + data_path + "': the " + r.data.format + " format reads " +
+                             (manifest ? "a manifest CSV file" : "a folder"));
+  bool mixed = false;
+  for (const std::string& v : o.variants) {
+    if (v != "w8a8" && v != "mixed" && v != "w4a4")
+      throw std::runtime_error("variant '" + v + "': use w8a8, mixed or w4a4");
+    mixed = mixed || v == "mixed";
+  }
+  if (mixed && !(o.mixed_budget_fraction > 0))
+    throw std::runtime_error("--budget-fraction must be above 0, not " + std::to_string(o.mixed_budget_fraction));
+  if (r.distill.weight > 0) {
+    for (const std::string& tpath : r.distill.teachers) {
+      const fs::path p = fs::path(r.path).parent_path() / tpath;
+      if (!fs::is_regular_file(p))
+        throw std::runtime_error("distill.teacher '" + tpath + "': no such recipe (" + p.string() + ")");
+    }
+  }
+  return data_path;
+}
+
 FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
+  const std::string data_path = CheckRunArguments(recipe, o);
   Recipe r = recipe;
   if (o.ram_budget >= 0) r.quant.ram_budget_bytes = o.ram_budget;
   if (o.flash_budget >= 0) r.quant.weight_budget_bytes = o.flash_budget;
@@ -46,7 +77,6 @@ FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& o) {
   fs::create_directories(o.out_dir);
   const std::string cache_dir = !o.cache_dir.empty() ? o.cache_dir
                                 : (fs::path(o.out_dir).parent_path() / "feature-cache").string();
-  const std::string data_path = o.data_path.empty() ? r.data.path : o.data_path;
   ItemOptions io;
   io.max_per_label = o.max_per_label > 0 ? o.max_per_label : r.data.max_per_label;
   io.folds = o.folds;

@@ -96,6 +96,15 @@ struct FactoryResult {
   std::vector<ResultRow> rows;  // teacher, baselines, float, variants (also <out>/results.json)
 };
 
+// The cheap checks of a run's arguments, made before any model work (a
+// wrong --data is then the only thing a run prints): the data
+// (options.data_path, else the recipe's data.path) exists, a file for the
+// manifest format and a folder for the others; the variants are known and
+// the mixed one's budget fraction is above 0; the distillation teachers'
+// recipes exist. Throws std::runtime_error naming what is wrong; returns
+// the data path. RunFactory and CrossValidate call it first.
+std::string CheckRunArguments(const Recipe& recipe, const FactoryOptions& options);
+
 FactoryResult RunFactory(const Recipe& recipe, const FactoryOptions& options);
 
 // k-fold cross-validation by group (options.folds > 1): RunFactory once per

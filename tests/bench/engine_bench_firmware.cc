@@ -6,15 +6,14 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/embedded_files.h"
 #include "engine/engine.h"
 #include "kernels/select.h"
 
 extern "C" __attribute__((noinline)) void tm2_insn_mark(void) { __asm__ volatile("" ::: "memory"); }
 
-extern const unsigned char bench_kws_dscnn[];
-extern const size_t bench_kws_dscnn_size;
-extern const unsigned char bench_kws_yes_features[];
-extern const size_t bench_kws_yes_features_size;
+TM2_EMBEDDED_FILE(bench, kws_dscnn)
+TM2_EMBEDDED_FILE(bench, kws_yes_features)
 
 alignas(16) static uint8_t g_arena[24 * 1024];
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/embedded_files.h"
 #include "engine/engine.h"
 #include "engine/pack_runner.h"
 #include "format/pack.h"
@@ -18,8 +19,7 @@
 
 extern "C" __attribute__((noinline)) void tm2_insn_mark(void) { __asm__ volatile("" ::: "memory"); }
 
-extern const unsigned char pack_shipped[];
-extern const size_t pack_shipped_size;
+TM2_EMBEDDED_FILE(pack, shipped)  // tests/fixtures/models/shipped.pack.tm2
 
 namespace {
 

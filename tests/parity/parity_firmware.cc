@@ -5,30 +5,23 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "common/embedded_files.h"
 #include "kernels/select.h"
 #include "parity/a4_parity.h"
 #include "parity/pack_parity.h"
 #include "parity/parity_run.h"
 
-extern const unsigned char parity_parity_multibranch[];
-extern const size_t parity_parity_multibranch_size;
-extern const unsigned char parity_shipped[];  // tests/fixtures/models/shipped.pack.tm2
-extern const size_t parity_shipped_size;
-extern const unsigned char parity_a4_cough[];  // tests/fixtures/models/a4_cough.tm2
-extern const size_t parity_a4_cough_size;
-extern const unsigned char parity_a4_mixed_cough[];
-extern const size_t parity_a4_mixed_cough_size;
-extern const unsigned char parity_expected_hashes[];
-extern const size_t parity_expected_hashes_size;
-#define TM2_CLIP(sym)                             \
-  extern const unsigned char parity_##sym[];      \
-  extern const size_t parity_##sym##_size;
-TM2_CLIP(coswara_cough_16k)
-TM2_CLIP(coswara_counting_16k)
-TM2_CLIP(coswara_breathing_16k)
-TM2_CLIP(covid_telegram_cough_48k)
-TM2_CLIP(speech_commands_yes_16k)
-TM2_CLIP(covid_callcenter_cough_8k_stereo)
+TM2_EMBEDDED_FILE(parity, parity_multibranch)
+TM2_EMBEDDED_FILE(parity, shipped)         // tests/fixtures/models/shipped.pack.tm2
+TM2_EMBEDDED_FILE(parity, a4_cough)        // tests/fixtures/models/a4_cough.tm2
+TM2_EMBEDDED_FILE(parity, a4_mixed_cough)
+TM2_EMBEDDED_FILE(parity, expected_hashes)
+TM2_EMBEDDED_FILE(parity, coswara_cough_16k)
+TM2_EMBEDDED_FILE(parity, coswara_counting_16k)
+TM2_EMBEDDED_FILE(parity, coswara_breathing_16k)
+TM2_EMBEDDED_FILE(parity, covid_telegram_cough_48k)
+TM2_EMBEDDED_FILE(parity, speech_commands_yes_16k)
+TM2_EMBEDDED_FILE(parity, covid_callcenter_cough_8k_stereo)
 
 namespace {
 // The engine's whole working memory: no heap is used by the core.

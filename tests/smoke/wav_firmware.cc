@@ -7,12 +7,11 @@
 #include <cstdio>
 #include <string>
 
+#include "common/embedded_files.h"
 #include "common/wav.h"
 
-extern const unsigned char fixture_speech_commands_yes_16k[];
-extern const size_t fixture_speech_commands_yes_16k_size;
-extern const unsigned char fixture_covid_callcenter_cough_8k_stereo[];
-extern const size_t fixture_covid_callcenter_cough_8k_stereo_size;
+TM2_EMBEDDED_FILE(fixture, speech_commands_yes_16k)
+TM2_EMBEDDED_FILE(fixture, covid_callcenter_cough_8k_stereo)
 
 namespace {
 

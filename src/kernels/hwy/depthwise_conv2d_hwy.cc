@@ -1,14 +1,15 @@
 // Highway depthwise convolution: channels in lanes, weights packed once.
 //
-// The pack step (at Init, in the engine's arena) cuts the channels into
-// blocks of W lanes and stores, per block, the bias, the output stage's
-// constants and every tap's weights widened to int16. W is the widest of
-// the target's vector, 16, 8 or 4 int16 lanes that does not exceed the
-// channel count; when W does not divide it, the last block starts at
-// channels - W and overlaps the one before (it recomputes a few channels
-// and writes the same bytes), so every load and store is a whole vector:
-// no scratch copy, no byte-wise store, whatever the channel count. Fewer
-// than 4 channels, and calls without packed weights, run the reference.
+// The pack step (depthwise_pack_hwy.cc; at Init, in the engine's arena)
+// cuts the channels into blocks of W lanes and stores, per block, the bias,
+// the output stage's constants and every tap's weights widened to int16. W
+// is the widest of the target's vector, 16, 8 or 4 int16 lanes that does
+// not exceed the channel count; when W does not divide it, the last block
+// starts at channels - W and overlaps the one before (it recomputes a few
+// channels and writes the same bytes), so every load and store is a whole
+// vector: no scratch copy, no byte-wise store, whatever the channel count.
+// Fewer than 4 channels, and calls without packed weights, run the
+// reference.
 //
 // Taps go in pairs, like the GEMM's: the int16 x of two taps are
 // interleaved and one pair multiply-add (pmaddwd, i32x4.dot_i16x8_s) sums
@@ -24,10 +25,11 @@
 // of zero points, whose zp w cancels against that term, so every pixel
 // runs the same pairs.
 //
-// The packed layout is in depthwise_layout.h; channels of n <= 32 are
-// lifted into the vector output stage by scaling their weights
-// (depthwise_lift.h); what WASM does differently (the scaled output stage:
-// its pack-time plan, the 8-channel store) in qs8_depthwise_wasm-inl.h.
+// The packed layout is in depthwise_layout.h, the block widths both sides
+// use in depthwise_target-inl.h; channels of n <= 32 are lifted into the
+// vector output stage by scaling their weights (depthwise_lift.h); what
+// WASM does differently (the scaled output stage: its pack-time plan, the
+// 8-channel store) in qs8_depthwise_wasm-inl.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_conv2d_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -39,7 +41,7 @@
 #include "kernels/act4/act4_bands.h"
 #include "kernels/hwy/act4_nibbles_hwy.h"
 #include "kernels/hwy/depthwise_layout.h"
-#include "kernels/hwy/depthwise_lift.h"
+#include "kernels/hwy/depthwise_target-inl.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_depthwise_relaxed_wasm-inl.h"
 #include "kernels/hwy/qs8_depthwise_wasm-inl.h"
@@ -50,172 +52,12 @@ HWY_BEFORE_NAMESPACE();
 namespace tm2 {
 namespace HWY_NAMESPACE {
 #if HWY_TARGET == HWY_SCALAR
-size_t DepthwisePackedBytes(const ConvGeometry&) { return 0; }
-void DepthwisePack(const ConvGeometry&, const QuantizedWeights&, const Requantization&, void*) {}
 void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
                      const Requantization& rq, const int8_t* input, int8_t* output) {
   qs8_depthwise_conv2d_ref(g, w, zp, rq, input, output);
 }
 #else
 namespace hn = hwy::HWY_NAMESPACE;
-
-// AVX-512 loads and stores bytes under a mask (masked-off lanes are
-// neither read nor written), so there the last block of a channel count
-// that W does not divide starts at b * W and runs with its lanes past the
-// channel count masked off, instead of overlapping the block before: 24
-// channels are one 32-lane block, not two 16-lane blocks. Past one full
-// vector, a remainder of 16 lanes or fewer runs as one narrower block
-// (DwTail): 48 channels are a 32-lane and a 16-lane block, which the EPYC
-// ran 17 % faster than two 32-lane blocks, half of the second masked off.
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-constexpr int kDwMasked = 1;
-#else
-constexpr int kDwMasked = 0;
-#endif
-
-// Where the pair multiply-add widens its products to int32 (pmaddwd,
-// i32x4.dot_i16x8_s), any int16 weight is exact; elsewhere (NEON) the
-// products stay in int16 lanes, which bounds the weights a lift may scale
-// to (depthwise_lift.h).
-#undef TM2_DW_WIDENING_PAIRS
-#if HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || \
-    HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_WASM
-#define TM2_DW_WIDENING_PAIRS 1
-constexpr int kDwWeightLimit = INT16_MAX;
-#else
-#define TM2_DW_WIDENING_PAIRS 0
-constexpr int kDwWeightLimit = 255;
-#endif
-
-static int BlockStart(int b, int channels, int width) {
-  return kDwMasked ? b * width : hwyk::DwBlockStart(b, channels, width);
-}
-
-// Lanes per block for `channels` on this target; 0: reference.
-static int DwWidth(int channels) {
-  const hn::ScalableTag<int16_t> d16;
-  const int full = static_cast<int>(hn::Lanes(d16));
-  if (kDwMasked && channels >= 4) {
-    if (channels >= full) return full;
-    return channels > 16 ? full : channels > 8 ? 16 : 8;
-  }
-  if (channels >= full) return full;
-  if (channels >= 16 && full > 16) return 16;
-  if (channels >= 8 && full > 8) return 8;
-  if (channels >= 4 && full > 4) return 4;
-  return 0;
-}
-
-// Lanes of the narrower last block (masked targets), 0: every block has
-// DwWidth lanes.
-static int DwTail(int channels) {
-  const int full = DwWidth(channels);
-  if (!kDwMasked || channels <= full || channels % full == 0) return 0;
-  const int rest = channels % full;
-  return rest <= 8 ? 8 : rest <= 16 ? 16 : 0;
-}
-
-// Blocks of DwWidth lanes: all of them, or all but the tail block.
-static int DwWideBlocks(int channels, int width, int tail) {
-  return tail != 0 ? channels / width : hwyk::DwBlocks(channels, width);
-}
-
-size_t DepthwisePackedBytes(const ConvGeometry& g) {
-  const int width = DwWidth(g.out_c);
-  if (width == 0 || g.in_c != g.out_c) return 0;
-  const int taps = g.kernel_h * g.kernel_w, tail = DwTail(g.out_c);
-  const size_t pairs = hwyk::kDwHeaderBytes +
-                       static_cast<size_t>(DwWideBlocks(g.out_c, width, tail)) *
-                           hwyk::DwBlockBytes(taps, width) +
-                       (tail != 0 ? hwyk::DwBlockBytes(taps, tail) : 0);
-#if defined(TM2_WASM_RELAXED_DOT)
-  // Room for either layout: the pack step picks one from the weights.
-  if (DwRelaxedShape(g) && DwRelaxedBytes(g.out_c) > pairs) return DwRelaxedBytes(g.out_c);
-#endif
-  return pairs;
-}
-
-void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requantization& rq,
-                   void* packed) {
-  const int width = DwWidth(g.out_c);
-  if (width == 0 || g.in_c != g.out_c) return;
-#if defined(TM2_WASM_RELAXED_DOT)
-  if (DwRelaxedPack(g, w, rq, packed)) return;
-#endif
-  const int channels = g.out_c, taps = g.kernel_h * g.kernel_w;
-  const size_t tap_bytes = WeightRowBytes(channels, w.bits);
-#if HWY_TARGET == HWY_WASM
-  const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
-  const Requantization& vector_rq = rq;  // lifted channels take the scaled form
-  const DwScaledPlan scaled(w, rq, taps, channels);
-  const int shift = scaled.Shift();
-  const auto lift = [&](int c) { return scaled.Lift(c); };
-#else
-  // Channels of scale 1/2 and above lifted into the vector stage
-  // (depthwise_lift.h); every channel has k = 0 when none needs it.
-  const hwyk::DwLift lifted(w, rq, taps, channels, kDwWeightLimit);
-  const bool vector = lifted.ok();
-  const Requantization& vector_rq = lifted.rq();
-  constexpr int shift = 0;  // the scaled form is WASM's only
-  const auto lift = [&](int c) { return lifted.Lift(c); };
-#endif
-  const auto weight = [&](int t, int c) {
-    return hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits) * (1 << lift(c));
-  };
-  const auto bias_of = [&](int c) { return w.bias[c] * (1 << lift(c)); };
-  uint8_t* base = static_cast<uint8_t*>(packed);
-  memset(base, 0, hwyk::kDwHeaderBytes);
-  const int tail = DwTail(channels), wide = DwWideBlocks(channels, width, tail);
-  const hwyk::DwHeader h{width, taps, channels,
-                         shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, kDwMasked, shift,
-                         tail};
-  memcpy(base, &h, sizeof(h));
-  HWY_ALIGN int32_t m[HWY_MAX_BYTES / 2], r[HWY_MAX_BYTES / 2], p[HWY_MAX_BYTES / 2];
-  for (int b = 0; b < wide + (tail != 0); ++b) {
-    const int lanes = b < wide ? width : tail;  // the tail block follows the wide ones
-    const int c0 = b < wide ? BlockStart(b, channels, width) : wide * width;
-    const int live = channels - c0 < lanes ? channels - c0 : lanes;
-    uint8_t* block = base + hwyk::kDwHeaderBytes + b * hwyk::DwBlockBytes(taps, width);
-    int32_t* bias = reinterpret_cast<int32_t*>(block);
-    int32_t* mult = bias + lanes;
-    int32_t* rnd = mult + lanes;
-    int32_t* pow = rnd + lanes;
-    int32_t* wsum = pow + lanes;
-    int16_t* wt = reinterpret_cast<int16_t*>(wsum + lanes);
-    for (int i = 0; i < lanes; ++i) m[i] = r[i] = p[i] = 0;
-#if HWY_TARGET == HWY_WASM
-    if (shift != 0) {
-      scaled.Fill(c0, live, m, r, p);
-    } else
-#endif
-    if (vector) {
-      FillVectorRequantFor(vector_rq, c0, live, m, r, p);
-    }
-    for (int j = 0; j < lanes; ++j) {
-      const int c = hwyk::DwLaneChannel(j, lanes);
-      bias[j] = w.bias && c < live ? bias_of(c0 + c) : 0;
-      mult[j] = m[c];
-      rnd[j] = r[c];
-      pow[j] = p[c];
-      uint32_t sum = 0;
-      for (int t = 0; t < taps && c < live; ++t) {
-        sum += static_cast<uint32_t>(weight(t, c0 + c));
-      }
-      wsum[j] = static_cast<int32_t>(sum);
-    }
-    for (int pair = 0; pair < hwyk::DwPairs(taps); ++pair) {
-      for (int v = 0; v < 2; ++v) {
-        for (int lane = 0; lane < lanes; ++lane) {
-          int c, which;
-          hwyk::DwPairLane(lane, lanes, v == 1, &c, &which);
-          const int t = 2 * pair + which;
-          wt[(2 * pair + v) * lanes + lane] =
-              t < taps && c < live ? weight(t, c0 + c) : 0;
-        }
-      }
-    }
-  }
-}
 
 // acc += a[2i] * b[2i] + a[2i+1] * b[2i+1] per int32 lane, for any lane count.
 template <class D32, class V16>
@@ -441,13 +283,10 @@ HWY_AFTER_NAMESPACE();
 namespace tm2 {
 #if !defined(TM2_HWY_STATIC)
 HWY_EXPORT(DepthwiseAnyStorage);
-HWY_EXPORT(DepthwisePackedBytes);
-HWY_EXPORT(DepthwisePack);
 #endif
 void SetDepthwiseConv2DHwy(KernelTable* t) {
   t->depthwise_conv2d = TM2_HWY_POINTER(DepthwiseAnyStorage);
-  t->depthwise_conv2d_packed_bytes = TM2_HWY_POINTER(DepthwisePackedBytes);
-  t->depthwise_conv2d_pack = TM2_HWY_POINTER(DepthwisePack);
+  SetDepthwisePackHwy(t);  // depthwise_pack_hwy.cc
 }
 }  // namespace tm2
 #endif

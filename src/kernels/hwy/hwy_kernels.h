@@ -50,6 +50,7 @@ namespace tm2 {
 
 void SetConv2DHwy(KernelTable* t);           // conv2d, conv2d_packed_bytes, conv2d_pack
 void SetDepthwiseConv2DHwy(KernelTable* t);  // depthwise_conv2d and its pack steps
+void SetDepthwisePackHwy(KernelTable* t);    // its pack steps alone (SetDepthwiseConv2DHwy calls it)
 void SetFullyConnectedHwy(KernelTable* t);   // fully_connected and its pack steps
 void SetMaxPool2DHwy(KernelTable* t);
 void SetAvgPool2DHwy(KernelTable* t);

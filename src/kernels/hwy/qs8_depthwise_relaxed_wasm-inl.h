@@ -41,12 +41,13 @@
 
 #include "hwy/highway.h"
 #include "kernels/hwy/depthwise_layout.h"
-#include "kernels/select.h"
+#include "kernels/hwy/depthwise_target-inl.h"
 #include "kernels/hwy/hwy_kernels.h"
 #include "kernels/hwy/qs8_depthwise_wasm-inl.h"
 #include "kernels/hwy/qs8_quad_relaxed_wasm-inl.h"
 #include "kernels/hwy/qs8_requant-inl.h"
 #include "kernels/hwy/requant_row.h"
+#include "kernels/select.h"
 
 #if defined(TM2_WASM_RELAXED_DOT)
 HWY_BEFORE_NAMESPACE();
@@ -74,7 +75,7 @@ inline bool DwRelaxedPack(const ConvGeometry& g, const QuantizedWeights& w,
                           const Requantization& rq, void* packed) {
   if (!DwRelaxedShape(g) || !RelaxedDotNative()) return false;
   const int channels = g.out_c, taps = 9;
-  const DwScaledPlan scaled(w, rq, taps, channels);
+  const DwScaledPlan scaled(w, rq, taps, channels, kDwWeightLimit);
   const int shift = scaled.Shift();
   if (shift == 0) return false;
   const size_t tap_bytes = WeightRowBytes(channels, w.bits);
@@ -89,7 +90,7 @@ inline bool DwRelaxedPack(const ConvGeometry& g, const QuantizedWeights& w,
   }
   uint8_t* base = static_cast<uint8_t*>(packed);
   memset(base, 0, hwyk::kDwHeaderBytes);
-  const hwyk::DwHeader h{kDwRelaxedWidth, taps, channels, kScaledFormat, 0, shift};
+  const hwyk::DwHeader h{kDwRelaxedWidth, taps, channels, kScaledFormat, 0, shift, 0};
   memcpy(base, &h, sizeof(h));
   for (int b = 0; b < channels / 16; ++b) {
     const int c0 = 16 * b;

@@ -30,8 +30,10 @@ namespace hn = hwy::HWY_NAMESPACE;
 // keeps its unlifted vector or scalar stage and its weights as they are).
 class DwScaledPlan {
  public:
-  DwScaledPlan(const QuantizedWeights& w, const Requantization& rq, int taps, int channels)
-      : lift_(w, rq, taps, channels, INT16_MAX) {  // i32x4.dot_i16x8_s widens
+  // weight_limit: kDwWeightLimit (depthwise_target-inl.h).
+  DwScaledPlan(const QuantizedWeights& w, const Requantization& rq, int taps, int channels,
+               int weight_limit)
+      : lift_(w, rq, taps, channels, weight_limit) {
     if (!lift_.ok()) return;
     big_ = ScaledShift(lift_.rq(), channels, [&](int c) { return lift_.AccBound(c); });
   }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `tm2-factory train` refuses bad arguments before any model work: a
+# missing --data (or recipe data.path), data of the wrong kind for the
+# recipe's format, an unknown variant, a mixed budget fraction of 0 and a
+# missing distillation teacher each end the run with one line on stderr
+# naming the problem, exit code 1, nothing on stdout (no model summary
+# first) and no output folder.
+#   cli_test.sh SOURCE_DIR TM2_FACTORY
+set -uo pipefail
+src=$1
+factory=$2
+recipe="$src/tests/factory/tiny_recipe.json"
+manifest="$src/tests/fixtures/audio/factory/manifest.csv"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# refused NAME PATTERN ARGS...: the run exits 1 with only PATTERN's line on stderr.
+refused() {
+  local name=$1 pattern=$2
+  shift 2
+  rm -rf "$dir/out"
+  "$factory" "$@" >"$dir/stdout" 2>"$dir/stderr"
+  local rc=$?
+  echo "$name: rc $rc, stderr: $(cat "$dir/stderr")"
+  [ $rc -eq 1 ] || fail "$name: exit code $rc, expected 1"
+  [ -s "$dir/stdout" ] && fail "$name: printed before the error: $(head -3 "$dir/stdout")"
+  [ "$(wc -l <"$dir/stderr")" -eq 1 ] || fail "$name: expected one stderr line"
+  grep -q "^tm2-factory: $pattern" "$dir/stderr" || fail "$name: stderr does not match '$pattern'"
+  [ -e "$dir/out" ] && fail "$name: created the output folder"
+}
+
+refused "missing --data" "--data '$dir/nowhere': no such file or folder" \
+  train "$recipe" --data "$dir/nowhere" --out "$dir/out"
+refused "no data at all" "no data: give --data (recipe 'factory-test-yes-no' has no data.path)" \
+  train "$recipe" --out "$dir/out"
+refused "a folder for a manifest" "--data '$src/tests/factory': the manifest format reads a manifest CSV file" \
+  train "$recipe" --data "$src/tests/factory" --out "$dir/out"
+refused "unknown variant" "variant 'w4a8': use w8a8, mixed or w4a4" \
+  train "$recipe" --data "$manifest" --out "$dir/out" --variants w8a8,w4a8
+refused "mixed budget fraction 0" "--budget-fraction must be above 0, not 0" \
+  train "$recipe" --data "$manifest" --out "$dir/out" --variants mixed --budget-fraction 0
+# A student whose teacher recipe is not there.
+sed 's/"head": \[\],/"head": [], "distill": {"teacher": "no-such-teacher.json", "weight": 0.5},/' "$recipe" \
+  >"$dir/student.json"
+grep -q no-such-teacher "$dir/student.json" || fail "the student recipe was not written"
+refused "missing teacher" "distill.teacher 'no-such-teacher.json': no such recipe" \
+  train "$dir/student.json" --data "$manifest" --out "$dir/out"
+# The same checks hold for cross-validation (folds), before its first fold.
+refused "cross-validation, missing --data" "--data '$dir/nowhere': no such file or folder" \
+  train "$recipe" --data "$dir/nowhere" --out "$dir/out" --folds 2
+
+[ $failures -eq 0 ] && echo "factory CLI: all checks passed"
+exit $((failures != 0))
