@@ -107,8 +107,8 @@ for (const [what, path, pattern, withoutPack, also = []] of [
   ['the sound-type model', '/models/sound-gate.tm2', /sound-check model is missing on the server \(\/models\/sound-gate\.tm2: HTTP 404\)/, true],
   ['the screening model', '/models/covid-cough.tm2', /screening model is missing on the server \(\/models\/covid-cough\.tm2: HTTP 404\)/, true],
   ['the models list', '/models/manifest.json', /list of models is missing on the server \(\/models\/manifest\.json: HTTP 404\)/],
-  // Chromium 156 loads the relaxed build where its dot product is native
-  // and the SIMD128 one elsewhere (engine.js, bestVariant): both missing.
+  // Chromium 156 loads the relaxed build (engine.js, bestVariant); the
+  // SIMD128 one is missing too, so no other build hides the error.
   ['the engine', '/engine/tinym2-relaxed.wasm', /screening engine is missing on the server/, false,
     ['/engine/tinym2-simd.wasm']],
 ]) {
