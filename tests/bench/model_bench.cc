@@ -239,8 +239,9 @@ bool BenchModel(const char* path, double min_us, int rounds, double ghz, bool sm
   const KernelTable& ref = ReferenceKernels();
   const KernelTable& fast = SelectKernels();
   const double peak = 2.0 * Int16Lanes(fast.name) * ghz;  // GMAC/s, pairwise int16 multiply-add
-  printf("\n%s (%s, %.2f M MACs): reference '%s' vs '%s'; bound %.0f GMAC/s (%.0f depthwise%s)\n", path,
-         model.name(), model.cost().macs / 1e6, ref.name, fast.name, peak, peak / 2,
+  printf("\n%s (%s, %.2f M MACs): reference '%s' vs '%s%s'; bound %.0f GMAC/s (%.0f depthwise%s)\n", path,
+         model.name(), model.cost().macs / 1e6, ref.name, fast.name,
+         RelaxedQuads(fast.name) && !RelaxedDotNative() ? " (dot emulated)" : "", peak, peak / 2,
          VnniQuads(fast.name)      ? ", twice for pointwise and dense"
          : RelaxedQuads(fast.name) ? ", twice for int4 pointwise"
                                    : "");
