@@ -1,9 +1,9 @@
 // Instructions per inference and per hop of the streaming front end, for
 // counting under qemu-aarch64 (the Pi 4's figures, as the Cortex-M4's are
 // counted under qemu-system-arm):
-//   tests/bench/aarch64_insn_count.sh build/pi/tests/bench/stream_insn_bench \
-//       models/sound-gate.tm2 models/kws-dscnn.tm2 models/covid-cough.tm2 \
-//       tests/fixtures/audio/coswara_cough_16k.wav
+//   tests/bench/aarch64_insn_count.sh build/pi/tests/bench/stream_insn_bench
+//       models/sound-gate.tm2 models/kws-dscnn.tm2 models/covid-cough.tm2
+//       tests/fixtures/audio/coswara_cough_16k.wav    (one command line)
 // For each model, one region (between two tm2_insn_mark calls) streams the
 // 16 kHz clip through StreamPreprocessor at the model's default hop (all
 // its windows' features), and one runs Invoke once on the last window.

@@ -52,7 +52,10 @@ constexpr uint8_t kPaint = 0xA5;
 __attribute__((noinline)) static void PaintStack() {
   volatile uint8_t here = 0;
   volatile uint8_t* p = static_cast<volatile uint8_t*>(sbrk(0));
-  volatile uint8_t* end = &here - 256;
+  // 256 bytes below this frame's local: an address, never dereferenced
+  // (through an integer, so the compiler does not read it as an index).
+  volatile uint8_t* end =
+      reinterpret_cast<volatile uint8_t*>(reinterpret_cast<uintptr_t>(&here) - 256);
   while (p < end) *p++ = kPaint;
 }
 

@@ -94,7 +94,7 @@ inline void PackQuads(const QuantizedWeights& w, const Requantization& rq, int i
       }
     }
   }
-  const PackedHeader h{kQuadLanes, -quads, out_c, vector ? kVectorFormat : 0};
+  const PackedHeader h{kQuadLanes, -quads, out_c, vector ? kVectorFormat : 0, 0};
   memset(base, 0, kPackedHeaderBytes);
   memcpy(base, &h, sizeof(h));
 }
