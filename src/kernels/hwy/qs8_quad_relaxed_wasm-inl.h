@@ -249,6 +249,16 @@ HWY_NOINLINE void RelaxedStore(const int32_t (*sums)[NV * 4], const ChunkRequant
   for (int m = 0; m < MR; ++m) hwyk::RequantizeRow(sums[m], c0, live, *cr.rq, out[m]);
 }
 
+// Quad q (four int8 taps) of each of MR rows, broadcast to every lane.
+template <int MR>
+HWY_INLINE void BroadcastQuad(const int8_t* const* x, int q, v128_t* xb) {
+  for (int m = 0; m < MR; ++m) {
+    int32_t four;
+    memcpy(&four, x[m] + 4 * q, 4);
+    xb[m] = wasm_i32x4_splat(four);
+  }
+}
+
 // Per-call constants of one group: start[v] = bias - zp * wsum per lane.
 // MR rows (4-byte aligned runs of `quads` quads; sxk[m] = k * sum x of row
 // m) times one group of NV channel vectors starting at channel c0, in the
@@ -282,11 +292,7 @@ HWY_NOINLINE void RelaxedGroup(const int8_t* x0, size_t row_stride, const int32_
         }
         for (int q = q0; q < q1; ++q, t += NV * 16) {
           v128_t xb[MR];
-          for (int m = 0; m < MR; ++m) {
-            int32_t four;
-            memcpy(&four, x[m] + 4 * q, 4);
-            xb[m] = wasm_i32x4_splat(four);
-          }
+          BroadcastQuad<MR>(x, q, xb);
           for (int v = 0; v < NV; ++v) {
             const v128_t wv = wasm_v128_load(t + 16 * v);
             for (int m = 0; m < MR; ++m) {
@@ -311,11 +317,7 @@ HWY_NOINLINE void RelaxedGroup(const int8_t* x0, size_t row_stride, const int32_
       const uint8_t* t = tile;
       for (int q = 0; q < quads; ++q, t += NV * 16) {
         v128_t xb[MR];
-        for (int m = 0; m < MR; ++m) {
-          int32_t four;
-          memcpy(&four, x[m] + 4 * q, 4);
-          xb[m] = wasm_i32x4_splat(four);
-        }
+        BroadcastQuad<MR>(x, q, xb);
         for (int v = 0; v < NV; ++v) {
           const v128_t wv = wasm_v128_load(t + 16 * v);
           for (int m = 0; m < MR; ++m) acc[m][v] = RelaxedDotAdd(xb[m], wv, acc[m][v]);
