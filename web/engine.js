@@ -79,15 +79,19 @@ export function hasWasmRelaxedSimd() {
 
 // Whether the browser's relaxed dot product saturates its int16 pairs
 // (RELAXED_LOWERING_PROBE): false where relaxed SIMD is missing or the
-// probe cannot run.
+// probe cannot run. Asked once: every engine the page loads packs alike.
+let dotSaturates;
 export function relaxedDotSaturates() {
-  if (!hasWasmRelaxedSimd()) return false;
+  if (dotSaturates !== undefined) return dotSaturates;
+  dotSaturates = false;
+  if (!hasWasmRelaxedSimd()) return dotSaturates;
   try {
     const { dot } = new WebAssembly.Instance(new WebAssembly.Module(RELAXED_LOWERING_PROBE)).exports;
-    return dot(-128, 255) === -65536;
+    dotSaturates = dot(-128, 255) === -65536;
   } catch {
-    return false;
+    // no probe: the relaxed build packs for a native dot, as before
   }
+  return dotSaturates;
 }
 
 // 'relaxed' | 'simd' | 'scalar': the fastest build this browser runs. The
@@ -111,10 +115,10 @@ function unwrap(result, what) {
 }
 
 export class Engine {
-  constructor(module, variant) {
+  constructor(module, variant, dotEmulated = false) {
     this.module = module;
     this.variant = variant; // 'relaxed' | 'simd' | 'scalar'
-    this.dotEmulated = false; // relaxed build packing for an emulated i32x4 dot (loadEngine)
+    this.dotEmulated = dotEmulated; // relaxed build packing for an emulated i32x4 dot (loadEngine)
     this.native = new module.Tm2Engine();
     this.model = null;
     this.probabilities = null; // Float32Array, one per class, refilled by run()
@@ -217,7 +221,5 @@ export async function loadEngine({ base, variant, wasmBinary } = {}) {
   // Before any model is packed (kernels/select.h).
   const dotEmulated = chosen === 'relaxed' && relaxedDotSaturates();
   if (chosen === 'relaxed') module.setRelaxedDotNative(!dotEmulated);
-  const engine = new Engine(module, chosen);
-  engine.dotEmulated = dotEmulated;
-  return engine;
+  return new Engine(module, chosen, dotEmulated);
 }
