@@ -6,6 +6,7 @@
 //                     [--folds K [--repeats R]]   k-fold cross-validation by group, rows pooled
 //   tm2-factory manifest FORMAT DIR OUT.csv      a dataset layout as a manifest CSV
 //   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
+//   tm2-factory compare A.json B.json [--row-a NAME] [--row-b NAME]   two --folds runs, paired over groups
 //   tm2-factory probe RECIPE MODEL.tm2 --data DIR [--shift-ms 64] [--shifts 33] [--telephone] [--against M.tm2]
 //                     [--threshold T] [--against-tile]
 //   tm2-factory pack PACK.json --out DIR [--data-root DIR] [--report REPORT.md --plot SVG] [--retrain] [--no-sweep]
@@ -26,11 +27,22 @@
 #include "pack/pack_factory.h"
 #include "probe.h"
 #include "recipe/model_stats.h"
+#include "results/compare.h"
 #include "results/frontier_report.h"
 #include "results/pack_report.h"
 #include "results/report.h"
 #include <filesystem>
 #include <fstream>
+
+// A results file, or an error that names it.
+static nlohmann::json ParseJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": not a results JSON file (" + e.what() + ")");
+  }
+}
 
 int main(int argc, char** argv) {
   using namespace tm2::factory;
@@ -74,6 +86,16 @@ int main(int argc, char** argv) {
   auto* rep = app.add_subcommand("report", "write the results tables of train runs into a Markdown report");
   rep->add_option("report", report_md, "Markdown file; the text between <!-- tables:begin/end --> is replaced")->required();
   rep->add_option("results", results, "results.json files written by train")->required()->check(CLI::ExistingFile);
+  std::string cmp_a, cmp_b, row_a, row_b;
+  int cmp_resamples = 1000;
+  auto* cmp = app.add_subcommand("compare", "two cross-validated runs on the same units: each metric and the "
+                                            "paired difference, overall and per source");
+  cmp->add_option("a", cmp_a, "results.json of `train --folds`")->required()->check(CLI::ExistingFile);
+  cmp->add_option("b", cmp_b, "results.json of `train --folds` on the same data and folds")->required()
+      ->check(CLI::ExistingFile);
+  cmp->add_option("--row-a", row_a, "row of A (its name or the start of it; default: the row marked ', shipped')");
+  cmp->add_option("--row-b", row_b, "row of B (the same default)");
+  cmp->add_option("--bootstrap", cmp_resamples, "bootstrap resamples (1000)")->check(CLI::Range(0, 100000));
   std::string model_path;
   ProbeOptions po;
   auto* probe = app.add_subcommand("probe", "an exported model on its recipe's validation split: start offsets, "
@@ -202,6 +224,9 @@ int main(int argc, char** argv) {
       std::ofstream(frontier_plot) << FrontierSvg(runs);
       const std::string rel = fs::relative(fs::absolute(frontier_plot), fs::absolute(report_md).parent_path()).string();
       UpdateReport(report_md, FrontierMarkdown(runs, rel), "frontier");
+    } else if (*cmp) {
+      const nlohmann::json a = ParseJsonFile(cmp_a), b = ParseJsonFile(cmp_b);
+      std::printf("%s", CompareMarkdown({a, row_a, cmp_a}, {b, row_b, cmp_b}, cmp_resamples, 7).c_str());
     } else if (*rep) {
       UpdateReport(report_md, ResultsMarkdown(results));
       std::printf("%zu result files -> %s\n", results.size(), report_md.c_str());
