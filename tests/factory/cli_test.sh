@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `tm2-factory train` refuses bad arguments before any model work: a
+# `tm2-factory split` writes a recipe's split as a manifest that reads back
+# the same. `tm2-factory train` refuses bad arguments before any model work: a
 # missing --data (or recipe data.path), data of the wrong kind for the
 # recipe's format, an unknown variant, a mixed budget fraction of 0 and a
 # missing distillation teacher each end the run with one line on stderr
@@ -50,6 +51,37 @@ refused "missing teacher" "distill.teacher 'no-such-teacher.json': no such recip
 # The same checks hold for cross-validation (folds), before its first fold.
 refused "cross-validation, missing --data" "--data '$dir/nowhere': no such file or folder" \
   train "$recipe" --data "$dir/nowhere" --out "$dir/out" --folds 2
+
+# split: the recipe's items and their split as a manifest. The fixture
+# manifest without its split column, so the factory splits by group and
+# (data.holdout) holds a quarter of the groups out for evaluation.
+sed 's/"data": {"format": "manifest"}/"data": {"format": "manifest", "holdout": true}/' "$recipe" >"$dir/holdout.json"
+grep -q '"holdout": true' "$dir/holdout.json" || fail "the holdout recipe was not written"
+awk -F, -v root="$src/tests/fixtures/audio/factory/" 'BEGIN { OFS = "," } NR > 1 { $5 = ""; $1 = root $1 } { print }' \
+  "$manifest" >"$dir/unsplit.csv"
+"$factory" split "$dir/holdout.json" --data "$dir/unsplit.csv" --out "$dir/split.csv" >"$dir/stdout" 2>&1 ||
+  fail "split: $(cat "$dir/stdout")"
+echo "split: $(cat "$dir/stdout")"
+count() { awk -F, -v s="$2" 'NR > 1 && $5 == s' "$1" | wc -l; }
+for s in train validation evaluation; do
+  n=$(count "$dir/split.csv" $s)
+  [ "$n" -gt 0 ] || fail "split: no $s rows"
+  grep -q " $s $n " "$dir/stdout" || grep -q " $s $n -> " "$dir/stdout" || fail "split: summary does not say $s $n"
+done
+[ "$(($(wc -l <"$dir/split.csv") - 1))" -eq "$(($(wc -l <"$manifest") - 1))" ] || fail "split: rows lost"
+# Read back, the written manifest gives the same split; --hold-out turns evaluation into test.
+"$factory" split "$dir/holdout.json" --data "$dir/split.csv" --out "$dir/again.csv" >/dev/null 2>&1 &&
+  cmp -s "$dir/split.csv" "$dir/again.csv" || fail "split: its own manifest does not split the same"
+"$factory" split "$dir/holdout.json" --data "$dir/unsplit.csv" --out "$dir/test.csv" --hold-out >/dev/null 2>&1 ||
+  fail "split --hold-out failed"
+[ "$(count "$dir/test.csv" test)" -eq "$(count "$dir/split.csv" evaluation)" ] && [ "$(count "$dir/test.csv" evaluation)" -eq 0 ] ||
+  fail "split --hold-out: evaluation rows are not all test"
+refused "probe, missing --data" "--data '$dir/nowhere': no such file or folder" \
+  probe "$recipe" "$src/tests/factory/tiny_recipe.json" --data "$dir/nowhere"
+refused "frontier, missing --data" "--data '$dir/nowhere': no such file or folder" \
+  frontier "$recipe" --run "$dir" --data "$dir/nowhere" --out "$dir/out"
+refused "split, missing --data" "--data '$dir/nowhere': no such file or folder" \
+  split "$recipe" --data "$dir/nowhere" --out "$dir/out"
 
 [ $failures -eq 0 ] && echo "factory CLI: all checks passed"
 exit $((failures != 0))

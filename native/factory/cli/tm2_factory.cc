@@ -5,6 +5,7 @@
 //                     [--budget ram=32K,flash=16K]   4/8-bit weights and activations under both
 //                     [--folds K [--repeats R]]   k-fold cross-validation by group, rows pooled
 //   tm2-factory manifest FORMAT DIR OUT.csv      a dataset layout as a manifest CSV
+//   tm2-factory split RECIPE --data DIR --out OUT.csv [--hold-out]   the recipe's items and their split, as a manifest
 //   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
 //   tm2-factory compare A.json B.json [--row-a NAME] [--row-b NAME]   two --folds runs, paired over groups
 //   tm2-factory probe RECIPE MODEL.tm2 --data DIR [--shift-ms 64] [--shifts 33] [--telephone] [--against M.tm2]
@@ -21,6 +22,7 @@
 #include <cstdio>
 
 #include "data/dataset.h"
+#include "data/items.h"
 #include "factory.h"
 #include "frontier.h"
 #include "ilp/budget.h"
@@ -32,6 +34,7 @@
 #include "results/pack_report.h"
 #include "results/report.h"
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 // A results file, or an error that names it.
@@ -86,6 +89,15 @@ int main(int argc, char** argv) {
   auto* rep = app.add_subcommand("report", "write the results tables of train runs into a Markdown report");
   rep->add_option("report", report_md, "Markdown file; the text between <!-- tables:begin/end --> is replaced")->required();
   rep->add_option("results", results, "results.json files written by train")->required()->check(CLI::ExistingFile);
+  std::string split_out;
+  bool hold_out = false;
+  auto* split = app.add_subcommand("split", "the recordings a recipe keeps (deduplicated, level-checked) and the split "
+                                            "each is in, written as a manifest");
+  split->add_option("recipe", recipe_path)->required()->check(CLI::ExistingFile);
+  split->add_option("--data", o.data_path, "dataset folder or manifest (default: the recipe's)");
+  split->add_option("--out", split_out, "manifest CSV to write")->required();
+  split->add_flag("--hold-out", hold_out, "write the evaluation rows with split 'test', which training never loads: "
+                                          "a manifest to cross-validate on everything but the held-out recordings");
   std::string cmp_a, cmp_b, row_a, row_b;
   int cmp_resamples = 1000;
   auto* cmp = app.add_subcommand("compare", "two cross-validated runs on the same units: each metric and the "
@@ -181,6 +193,9 @@ int main(int argc, char** argv) {
       else RunFactory(r, o);
     } else if (*probe) {
       const Recipe r = LoadRecipe(recipe_path);
+      FactoryOptions data_only;
+      data_only.data_path = po.data_path;
+      CheckRunArguments(r, data_only);
       std::printf("%s", ProbeMarkdown(r, po, Probe(r, model_path, po)).c_str());
     } else if (*pack) {
       namespace fs = std::filesystem;
@@ -214,7 +229,11 @@ int main(int argc, char** argv) {
           fs::relative(fs::absolute(pack_plot), fs::absolute(pack_report).parent_path()).string();
       UpdateReport(pack_report, PackMarkdown(res, rel), "pack");
     } else if (*frontier) {
-      const nlohmann::json j = RunFrontier(LoadRecipe(recipe_path), fo);
+      const Recipe r = LoadRecipe(recipe_path);
+      FactoryOptions data_only;
+      data_only.data_path = fo.data_path;
+      CheckRunArguments(r, data_only);
+      const nlohmann::json j = RunFrontier(r, fo);
       std::ofstream(frontier_json) << j.dump(2) << "\n";
       std::printf("%zu points -> %s\n", j["points"].size(), frontier_json.c_str());
     } else if (*frontier_rep) {
@@ -224,6 +243,26 @@ int main(int argc, char** argv) {
       std::ofstream(frontier_plot) << FrontierSvg(runs);
       const std::string rel = fs::relative(fs::absolute(frontier_plot), fs::absolute(report_md).parent_path()).string();
       UpdateReport(report_md, FrontierMarkdown(runs, rel), "frontier");
+    } else if (*split) {
+      const Recipe r = LoadRecipe(recipe_path);
+      ItemOptions io;
+      io.fold_seed = r.data.split_seed;
+      io.max_per_label = r.data.max_per_label;
+      ItemCounts counts;
+      const auto items = LoadItems(r, CheckRunArguments(r, o), io, &counts);
+      std::vector<Example> rows;
+      std::map<std::string, int> per_split;
+      for (const Item& it : items) {
+        const std::string s = hold_out && it.split == "evaluation" ? "test" : it.split;
+        ++per_split[s];
+        for (size_t b = 0; b < it.paths.size(); ++b)
+          rows.push_back({std::filesystem::absolute(it.paths[b]).lexically_normal().string(), r.labels[it.label], it.group, r.branches[b].modality, s, it.source});
+      }
+      WriteManifest(split_out, rows);
+      std::printf("%zu items (%d duplicates, %d too quiet left out):", items.size(), counts.duplicates,
+                  counts.quiet_dropped);
+      for (const auto& p : per_split) std::printf(" %s %d", p.first.c_str(), p.second);
+      std::printf(" -> %s\n", split_out.c_str());
     } else if (*cmp) {
       const nlohmann::json a = ParseJsonFile(cmp_a), b = ParseJsonFile(cmp_b);
       std::printf("%s", CompareMarkdown({a, row_a, cmp_a}, {b, row_b, cmp_b}, cmp_resamples, 7).c_str());
