@@ -72,3 +72,22 @@ TEST_CASE("runs on other units, rows without predictions and unknown rows are re
   CHECK_THROWS_WITH(CompareMarkdown({cv, "", "a"}, {gate, "", "b"}, 10, 7),
                     Catch::Contains("a reports auc, b balanced_accuracy"));
 }
+
+TEST_CASE("refusals count the units whose true label's probability is below each side's threshold") {
+  const nlohmann::json cv = Load("covid-cough.cv.json");
+  const auto& preds = Row(cv, "student mixed")["predictions"];
+  int below_half = 0, below_tenth = 0, telegram_half = 0, telegram = 0;
+  for (const auto& p : preds) {
+    const double q = p["p"][p["label"].get<int>()];
+    below_half += q < 0.5;
+    below_tenth += q < 0.1;
+    if (p["source"] == "telegram") telegram_half += q < 0.5, ++telegram;
+  }
+  REQUIRE(below_tenth < below_half);
+  const std::string md = CompareMarkdown({cv, "", "a", 0.5}, {cv, "", "b", 0.1}, 10, 7);
+  CHECK(Has(md, "Refused, P(true label) below the threshold (A 0.500, B 0.100)"));
+  CHECK(Has(md, "| all | 873 | " + std::to_string(below_half) + " (" + Fmt("%.3f", below_half / 873.0) + ") | " +
+                    std::to_string(below_tenth) + " ("));
+  CHECK(Has(md, "| telegram | " + std::to_string(telegram) + " | " + std::to_string(telegram_half) + " ("));
+  CHECK(!Has(CompareMarkdown({cv, "", "a"}, {cv, "", "b"}, 10, 7), "Refused"));
+}

@@ -7,7 +7,8 @@
 //   tm2-factory manifest FORMAT DIR OUT.csv      a dataset layout as a manifest CSV
 //   tm2-factory split RECIPE --data DIR --out OUT.csv [--hold-out]   the recipe's items and their split, as a manifest
 //   tm2-factory report REPORT.md RESULTS.json... the results tables into REPORT.md
-//   tm2-factory compare A.json B.json [--row-a NAME] [--row-b NAME]   two --folds runs, paired over groups
+//   tm2-factory compare A.json B.json [--row-a NAME] [--row-b NAME] [--threshold T [--threshold-b T]]
+//                     two --folds runs on the same units, paired over groups; refusals below T
 //   tm2-factory probe RECIPE MODEL.tm2 --data DIR [--shift-ms 64] [--shifts 33] [--telephone] [--against M.tm2]
 //                     [--threshold T] [--against-tile]
 //   tm2-factory pack PACK.json --out DIR [--data-root DIR] [--report REPORT.md --plot SVG] [--retrain] [--no-sweep]
@@ -107,6 +108,10 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   cmp->add_option("--row-a", row_a, "row of A (its name or the start of it; default: the row marked ', shipped')");
   cmp->add_option("--row-b", row_b, "row of B (the same default)");
+  double cmp_threshold = 0, cmp_threshold_b = -1;
+  cmp->add_option("--threshold", cmp_threshold, "also count units refused, P(true label) below this (a gate's rule)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmp->add_option("--threshold-b", cmp_threshold_b, "B's threshold when it differs from A's")->check(CLI::Range(0.0, 1.0));
   cmp->add_option("--bootstrap", cmp_resamples, "bootstrap resamples (1000)")->check(CLI::Range(0, 100000));
   std::string model_path;
   ProbeOptions po;
@@ -265,7 +270,9 @@ int main(int argc, char** argv) {
       std::printf(" -> %s\n", split_out.c_str());
     } else if (*cmp) {
       const nlohmann::json a = ParseJsonFile(cmp_a), b = ParseJsonFile(cmp_b);
-      std::printf("%s", CompareMarkdown({a, row_a, cmp_a}, {b, row_b, cmp_b}, cmp_resamples, 7).c_str());
+      std::printf("%s", CompareMarkdown({a, row_a, cmp_a, cmp_threshold},
+                                                   {b, row_b, cmp_b, cmp_threshold_b < 0 ? cmp_threshold : cmp_threshold_b},
+                                                   cmp_resamples, 7).c_str());
     } else if (*rep) {
       UpdateReport(report_md, ResultsMarkdown(results));
       std::printf("%zu result files -> %s\n", results.size(), report_md.c_str());

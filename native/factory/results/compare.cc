@@ -150,6 +150,23 @@ std::string CompareMarkdown(const CompareSide& a, const CompareSide& b, int resa
   line("all", all, seed);
   if (by_source.size() > 1)
     for (const auto& s : by_source) line(s.first.empty() ? "(no source)" : s.first, s.second, seed + 1);
+  if (a.threshold > 0 || b.threshold > 0) {
+    // What a quality gate does with the scores: refuse a unit when the
+    // probability of the label it should have is below the threshold.
+    md << "\nRefused, P(true label) below the threshold (A " << F3(a.threshold) << ", B " << F3(b.threshold)
+       << "):\n\n| units | n | A refused | B refused |\n|---|---|---|---|\n";
+    auto refused = [&](const std::string& name, const std::vector<size_t>& idx) {
+      int ra = 0, rb = 0;
+      for (size_t i : idx) {
+        ra += units[i].pa.at(units[i].label) < a.threshold;
+        rb += units[i].pb.at(units[i].label) < b.threshold;
+      }
+      md << "| " << name << " | " << idx.size() << " | " << ra << " (" << Fmt("%.3f", double(ra) / idx.size())
+         << ") | " << rb << " (" << Fmt("%.3f", double(rb) / idx.size()) << ") |\n";
+    };
+    refused("all", all);
+    for (const auto& s : by_source) refused(s.first.empty() ? "(no source)" : s.first, s.second);
+  }
   return md.str();
 }
 

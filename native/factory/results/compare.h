@@ -22,6 +22,7 @@ struct CompareSide {
   const nlohmann::json& results;  // a results.json written by `train --folds`
   std::string row;                // row name or its start; "" = the row marked ", shipped"
   std::string label;              // how the table names this side
+  double threshold = 0;           // > 0: also count units refused, P(true label) < threshold (a gate's rule)
 };
 
 // Throws std::runtime_error with a message naming the first mismatch when the
