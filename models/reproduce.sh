@@ -6,6 +6,7 @@
 #   models/reproduce.sh kws   ../shared/datasets/speech-commands-test
 #   models/reproduce.sh covid-cv ../shared/datasets/covid19-cough        (5-fold, no model shipped)
 #   models/reproduce.sh fusion   ../shared/datasets/coswara-20200413     (5 recipes, 5-fold, no model shipped)
+#   models/reproduce.sh gate-cv  ../shared/datasets   (the gate's two recipes, 2 x 5-fold outside its evaluation split)
 #   models/reproduce.sh pack     ../shared/datasets   (the datasets folder: four-task model pack, REPORT pack section)
 # Trains into $TM2_RUNS/<task> (default build/factory-runs), copies the
 # shipped .tm2 and its card into models/, the run's results.json into
@@ -15,7 +16,7 @@
 # $TM2_FACTORY picks the binary (default: the native preset's, built here
 # if missing).
 set -eu
-[ $# -eq 2 ] || { echo "usage: $0 gate|covid|kws|covid-cv|fusion|pack DATA_DIR" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 gate|covid|kws|covid-cv|fusion|gate-cv|pack DATA_DIR" >&2; exit 2; }
 task=$1
 data=$(cd "$2" && pwd)
 cd "$(dirname "$0")/.."
@@ -30,11 +31,11 @@ if [ -z "$factory" ]; then
 fi
 runs=${TM2_RUNS:-build/factory-runs}
 case $task in
-  gate)  recipe=sound-gate-balanced ship=sound-gate  extra="" ;;
+  gate)  recipe=sound-gate-tile     ship=sound-gate  extra="" ;;
   covid) recipe=covid-cough        ship=covid-cough extra="--variants w8a8,w4a4 --compare-distill" ;;
   kws)   recipe=kws-dscnn-kd       ship=kws-dscnn   extra="--variants w8a8,w4a4" ;;
-  covid-cv|fusion|pack) ;;
-  *) echo "unknown task $task (gate, covid, kws, covid-cv, fusion, pack)" >&2; exit 2 ;;
+  covid-cv|fusion|gate-cv|pack) ;;
+  *) echo "unknown task $task (gate, covid, kws, covid-cv, fusion, gate-cv, pack)" >&2; exit 2 ;;
 esac
 # The model pack (docs/packs.md): trains the four members and the
 # generalization model from scratch into $TM2_RUNS/pack ($TM2_PACK_LANES,
@@ -81,6 +82,29 @@ crossval() {  # crossval NAME RECIPE EXTRA...  -> models/results/NAME.json
   echo "$name: $(( $(date +%s) - start )) s wall"
   cp "$runs/$name/results.json" "models/results/$name.json"
 }
+# The gate's recipe choice (REPORT (b10)): the shipped recipe (tiles short
+# clips) and the zero-padding one, each 2 x 5-fold on the same folds of every
+# recording outside the evaluation split (written as `test`, never loaded),
+# then paired over groups. Results (with every out-of-fold prediction) go to
+# models/results/candidates/, the comparison to models/results/gate-cv.md.
+if [ "$task" = gate-cv ]; then
+  mkdir -p "$runs" models/results/candidates
+  models/gate-sources.sh "$data" "$runs/gate-sources.csv" "$factory"
+  "$factory" split models/recipes/sound-gate-tile.json --data "$runs/gate-sources.csv" \
+    --out "$runs/gate-cv.csv" --hold-out
+  data=$(pwd)/$runs/gate-cv.csv
+  for r in sound-gate-tile sound-gate-balanced; do
+    rm -rf "$runs/$r.cv"
+    start=$(date +%s)
+    OMP_NUM_THREADS=1 "$factory" train "models/recipes/$r.json" --data "$data" --out "$runs/$r.cv" \
+      --folds 5 --repeats 2
+    echo "$r.cv: $(( $(date +%s) - start )) s wall"
+    cp "$runs/$r.cv/results.json" "models/results/candidates/$r.cv.json"
+  done
+  "$factory" compare models/results/candidates/sound-gate-tile.cv.json \
+    models/results/candidates/sound-gate-balanced.cv.json --threshold 0.2 --threshold-b 0.15 | tee models/results/gate-cv.md
+  exit 0
+fi
 if [ "$task" = covid-cv ] || [ "$task" = fusion ]; then
   if [ "$task" = covid-cv ]; then
     crossval covid-cough.cv covid-cough --variants w8a8,w4a4 --compare-distill

@@ -29,7 +29,7 @@ struct Clip {
 
 // A recipe's data split: validation_fraction, split_seed and holdout
 // (models/recipes/*.json, "data"). The defaults are the shipped gate's
-// (models/recipes/sound-gate-balanced.json).
+// (models/recipes/sound-gate-tile.json; sound-gate-balanced.json has the same split).
 struct SplitRule {
   double fraction = 0.25;
   unsigned long long seed = 3;

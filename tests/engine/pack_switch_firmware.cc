@@ -58,7 +58,7 @@ int main() {
   tm2::Pack pack;
   tm2::Status s = tm2::LoadPack(pack_shipped, pack_shipped_size, &pack);  // verified once, at boot
   if (!s.ok()) return Fail("load pack", s);
-  const int gate = pack.Find("sound-gate-balanced"), cough = pack.Find("covid-cough");
+  const int gate = pack.Find("sound-gate-tile"), cough = pack.Find("covid-cough");
   if (gate < 0 || cough < 0) return Fail("models", tm2::Status::Error(tm2::StatusCode::kBadModel, "gate or cough missing"));
   tm2::EngineOptions options;
   options.kernels = &tm2::SelectKernels();

@@ -68,7 +68,7 @@ TEST_CASE("runs on other units, rows without predictions and unknown rows are re
                     Catch::Contains("a: no row named 'no such row'"));
   CHECK_THROWS_WITH(CompareMarkdown({cv, "student", "a"}, {cv, "", "b"}, 10, 7),
                     Catch::Contains("more than one row matches 'student'"));
-  const nlohmann::json gate = Load("sound-gate-balanced.json");
+  const nlohmann::json gate = Load("coswara-sound-gate.json");
   CHECK_THROWS_WITH(CompareMarkdown({cv, "", "a"}, {gate, "", "b"}, 10, 7),
                     Catch::Contains("a reports auc, b balanced_accuracy"));
 }

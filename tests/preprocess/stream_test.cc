@@ -172,17 +172,22 @@ TEST_CASE("edge frames and geometry of the shipped models", "[stream]") {
       "stream workspace bytes at 16 kHz mono input: sound-gate %zu, kws-dscnn %zu, "
       "covid-cough %zu; at 48 kHz stereo: sound-gate %zu\n",
       g16.ws.size(), k16.ws.size(), c16.ws.size(), g48.ws.size());
-  // The gate's front end with pad Tile: a window of history and of rows
-  // more (tile_history), or nothing more without it.
-  PreprocessParams tiled = gate.model.preprocess(0);
-  tiled.pad = PadMode::kTile;
+  // The gate tiles short clips (pad Tile, models/REPORT.md (b10)): a
+  // window of history and of rows more than zero-padding (tile_history),
+  // or nothing more without it.
+  const PreprocessParams tiled = gate.model.preprocess(0);
+  CHECK(tiled.pad == PadMode::kTile);
+  PreprocessParams zero = tiled;
+  zero.pad = PadMode::kZero;
   StreamOptions t16;
   StreamOptions t48 = t16;
   t48.input_rate = 48000;
   t48.channels = 2;
   StreamOptions bare = t16;
   bare.tile_history = false;
-  CHECK(StreamPreprocessor::WorkspaceBytes(tiled, bare) == g16.ws.size());
+  CHECK(StreamPreprocessor::WorkspaceBytes(tiled, t16) == g16.ws.size());
+  CHECK(StreamPreprocessor::WorkspaceBytes(tiled, bare) == StreamPreprocessor::WorkspaceBytes(zero, t16));
+  CHECK(StreamPreprocessor::WorkspaceBytes(tiled, t16) > StreamPreprocessor::WorkspaceBytes(zero, t16));
   std::printf("with pad Tile: sound-gate %zu at 16 kHz mono, %zu at 48 kHz stereo (%zu without "
               "tile_history)\n",
               StreamPreprocessor::WorkspaceBytes(tiled, t16),

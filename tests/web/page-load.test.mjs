@@ -45,7 +45,7 @@ test('first screen: Start visible without scrolling, plain words, linked model c
       for (const id of ['#models-card-link', '#gate-card-link']) {
         const href = await page.getAttribute(id, 'href');
         const text = await page.evaluate(async (u) => (await fetch(u)).text(), href);
-        assert.match(text, /^# (covid-cough|sound-gate-balanced)/, id);
+        assert.match(text, /^# (covid-cough|sound-gate-tile)/, id);
       }
       assert.doesNotMatch(await page.innerText('#model-card'), /AUC|0\.87/);
       await assertAccessible(page, `about opened (${size})`);

@@ -54,7 +54,7 @@ test('one download for the gate and the screening model; the engine switches bet
   try {
     const viaPack = await screenThreeCoughs(browser);
     assert.deepEqual(viaPack.models, [`/models/${shipped.pack.url}`], 'the pack is the only model file downloaded');
-    assert.match(viaPack.footer, /one models file \(sound-gate-balanced, covid-cough\)/);
+    assert.match(viaPack.footer, /one models file \(sound-gate-tile, covid-cough\)/);
     assert.match(viaPack.footer, new RegExp(`${(packBytes / 1024).toFixed(1)} KB`));
     assert.notEqual(viaPack.refused, 'accepted', 'breathing refused where a cough was asked for');
     // The same page on the two separate files (the manifest without its
@@ -88,7 +88,7 @@ test('a pack without the model the manifest names is a clear message', async () 
     await page.goto(server.url);
     await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30000 });
     assert.equal(await page.evaluate(() => document.body.dataset.ready), 'error');
-    assert.match(await page.textContent('#alert'), /models' file has no model 'no-such-model' \(it has sound-gate-balanced, covid-cough\)/);
+    assert.match(await page.textContent('#alert'), /models' file has no model 'no-such-model' \(it has sound-gate-tile, covid-cough\)/);
     assert.equal(await page.isDisabled('#start'), true);
   } finally {
     server.override('/models/manifest.json', null);
