@@ -19,9 +19,10 @@
 // computed once and serves three output pixels: per output pixel and 8
 // channels three loads, one shuffle and eight dots (six with weights, two
 // for C) where the pair kernel takes ten widening loads, ten shuffles and
-// ten i32x4.dot_i16x8_s. (At horizontal stride 2 a column serves one or
-// two pixels; a version for both strides cost 0.4 KB gzipped or, with
-// one loop for both, 15 % of the layer's time, for no shipped layer.)
+// ten i32x4.dot_i16x8_s. (No shipped int4 depthwise layer has horizontal
+// stride 2, where a column serves one or two pixels: a version for both
+// strides took the relaxed engine past 100 KB gzipped, and one loop that
+// loads columns until the window is full, 15 % more of the layer's time.)
 //
 // Exactness: x is the raw int8 input (|x| <= 128) and every weight byte
 // b <= 127, so no dot's pair of products saturates (2 * 128 * 127 <
