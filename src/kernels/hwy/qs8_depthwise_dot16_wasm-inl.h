@@ -81,12 +81,14 @@ inline bool DwDot16Shape(const ConvGeometry& g) {
 inline bool DwDot16Channel(const QuantizedWeights& w, size_t tap_bytes, int lift, int c, int* v,
                            int* o) {
   int lo = 0, sum_abs = 0;
+#pragma clang loop unroll(disable)  // Init-time code: the engine's size
   for (int t = 0; t < 9; ++t) {
     v[t] = hwyk::WeightAt16(w.data + t * tap_bytes, c, w.bits) * (1 << lift);
     lo = v[t] < lo ? v[t] : lo;
     sum_abs += v[t] < 0 ? -v[t] : v[t];
   }
   *o = -lo;
+#pragma clang loop unroll(disable)
   for (int t = 0; t < 9; ++t) {
     if (v[t] + *o > 127) return false;
   }
@@ -122,9 +124,11 @@ inline bool DwDot16Pack(const ConvGeometry& g, const QuantizedWeights& w,
       const int c = c0 + i, lift = scaled.Lift(c);
       DwDot16Channel(w, tap_bytes, lift, c, v, &o);
       uint32_t sum = 0;
+#pragma clang loop unroll(disable)
       for (int t = 0; t < 9; ++t) sum += static_cast<uint32_t>(v[t]);
       wsum[i] = static_cast<int32_t>(sum);
       bias[i] = w.bias ? w.bias[c] * (1 << lift) : 0;
+#pragma clang loop unroll(disable)
       for (int k = 0; k < 3; ++k) {
         wt[16 * k + 2 * i] = static_cast<uint8_t>(v[k] + o);           // row 0
         wt[16 * k + 2 * i + 1] = static_cast<uint8_t>(v[3 + k] + o);   // row 1
