@@ -46,9 +46,9 @@ const RELAXED_PROBE = new Uint8Array([
 // VNNI: 4 * -128 * 255 = -130560; Arm, signed: 4 * -128 * -1 = 512), while
 // x86 without VNNI (pmaddubsw, then pmaddwd with ones) saturates each pair
 // to int16: 2 * -32768 = -65536. That lowering takes five instructions per
-// dot; there the relaxed build packs its int4 pointwise layers for
-// i16x8.relaxed_dot_i8x16_i7x16_s (one pmaddubsw) and runs the SIMD128
-// pair kernels elsewhere (setRelaxedDotNative(false); docs/kernels.md).
+// dot; there the relaxed build packs its int4 pointwise and 3x3 depthwise
+// layers for i16x8.relaxed_dot_i8x16_i7x16_s (one pmaddubsw) and runs the
+// SIMD128 pair kernels elsewhere (setRelaxedDotNative(false); docs/kernels.md).
 const RELAXED_LOWERING_PROBE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
   0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, // type: (i32, i32) -> i32

@@ -160,6 +160,69 @@ TEST_CASE("conv2d and depthwise on the shipped models' shapes") {
   });
 }
 
+// 3x3 depthwise of a multiple of 8 channels with int4 weights: the relaxed
+// build's column kernel where its dot is emulated
+// (qs8_depthwise_dot16_wasm-inl.h; horizontal stride 1, any vertical
+// stride), on maps of 1..7 pixels (columns and rows in the padding on both
+// sides), strides 1 and 2 on each axis, Same and Valid, every output-stage
+// style (kShiftEdges lifts channels).
+TEST_CASE("3x3 depthwise of 8k channels, int4, on small maps and both strides") {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(17);
+    const RqStyle styles[] = {RqStyle::kTypical, RqStyle::kRelu6, RqStyle::kSaturating,
+                              RqStyle::kShallowShift, RqStyle::kShiftEdges};
+    for (int it = 0; it < 160; ++it) {
+      const int c = 8 * rng.Int(1, 4);
+      ConvGeometry g;
+      if (MakeGeometry(rng.Int(1, 7), rng.Int(1, 7), c, c, 3, 3, rng.Int(1, 2), rng.Int(1, 2),
+                       it % 2 ? Pad::kSame : Pad::kValid, &g)) {
+        CheckOne(Op::kDepthwise, g, 4, styles[it % 5], rng, k, variant);
+      }
+    }
+  });
+}
+
+// Where the column kernel's int16 sums reach their bound: every weight at
+// an end of int4 (sum |w| = 72 or 63 per channel, lifted by 2^k up to the
+// pack step's 128 * sum |w| <= 32767) and every input at an end of int8.
+TEST_CASE("3x3 int4 depthwise with extreme weights and inputs") {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    Rng rng(18);
+    for (int n : {33, 32, 31, 30}) {  // n = 32 + r: lift k = 1 - r below 33
+      // All -8, all 7, -8 and 7 by channel, then by tap (the widest spread).
+      for (int wbyte : {0x88, 0x77, 0x78, 0x87, -1}) {
+        for (int xv : {-128, 127}) {
+          for (int zp : {-128, 127}) {
+            ConvGeometry g;
+            REQUIRE(MakeGeometry(4, 5, 16, 16, 3, 3, 1, 1, Pad::kSame, &g));
+            LayerCase lc;
+            lc.Fill(rng, 9, 16, 16, 4, 9, RqStyle::kTypical);
+            for (size_t i = 0; i < lc.weights.size(); ++i) {
+              lc.weights[i] = static_cast<uint8_t>(wbyte >= 0 ? wbyte : (i / 8) % 2 ? 0x88 : 0x77);
+            }
+            for (int ch = 0; ch < 16; ++ch) {
+              lc.shift[ch] = static_cast<int8_t>(31 - n);
+              lc.multiplier[ch] = (1 << 30) + 4321 * ch;
+            }
+            lc.input_zero_point = zp;
+            lc.PackDepthwise(k, g);
+            const std::vector<int8_t> input(static_cast<size_t>(g.in_h) * g.in_w * g.in_c,
+                                            static_cast<int8_t>(xv));
+            const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
+            std::vector<int8_t> want(out_n), got(out_n, 0x55);
+            ReferenceKernels().depthwise_conv2d(g, lc.w, zp, lc.rq, input.data(), want.data());
+            k.depthwise_conv2d(g, lc.w, zp, lc.rq, input.data(), got.data());
+            const std::string diff = FirstDifference(want.data(), got.data(), g.out_h, g.out_w, g.out_c);
+            INFO(variant << " n " << n << ", weights " << wbyte
+                         << ", x " << xv << ", zp " << zp << ": " << diff);
+            REQUIRE(diff.empty());
+          }
+        }
+      }
+    }
+  });
+}
+
 TEST_CASE("packing variants run from their packed weights, and only from matching ones") {
   int packing = 0;
   std::vector<uint8_t> other;  // packed by the previous variant

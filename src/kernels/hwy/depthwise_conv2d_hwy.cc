@@ -43,6 +43,7 @@
 #include "kernels/hwy/depthwise_layout.h"
 #include "kernels/hwy/depthwise_target-inl.h"
 #include "kernels/hwy/hwy_kernels.h"
+#include "kernels/hwy/qs8_depthwise_dot16_wasm-inl.h"
 #include "kernels/hwy/qs8_depthwise_relaxed_wasm-inl.h"
 #include "kernels/hwy/qs8_depthwise_wasm-inl.h"
 #include "kernels/hwy/qs8_requant-inl.h"
@@ -220,7 +221,10 @@ static void DepthwiseWidth(D16 d16, const ConvGeometry& g, const uint8_t* blocks
 void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t zp,
                      const Requantization& rq, const int8_t* input, int8_t* output) {
 #if defined(TM2_WASM_RELAXED_DOT)
-  if (DwRelaxedRun(g, w.packed, zp, rq, input, output)) return;
+  if (DwRelaxedRun(g, w.packed, zp, rq, input, output) ||
+      DwDot16Run(g, w.packed, zp, rq, input, output)) {
+    return;
+  }
 #endif
   const int width = DwWidth(g.out_c);
   hwyk::DwHeader h{};

@@ -6,8 +6,9 @@
 // layout is in depthwise_layout.h; channels of n <= 32 are lifted into the
 // vector output stage by scaling their weights (depthwise_lift.h); WASM's
 // scaled output stage plans its shift here too (qs8_depthwise_wasm-inl.h),
-// and the relaxed-SIMD build may pick its own layout
-// (qs8_depthwise_relaxed_wasm-inl.h).
+// and the relaxed-SIMD build may pick its own layouts
+// (qs8_depthwise_relaxed_wasm-inl.h where its i32x4 dot is native,
+// qs8_depthwise_dot16_wasm-inl.h where it is emulated).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/hwy/depthwise_pack_hwy.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -20,6 +21,7 @@
 #include "kernels/hwy/depthwise_lift.h"
 #include "kernels/hwy/depthwise_target-inl.h"
 #include "kernels/hwy/hwy_kernels.h"
+#include "kernels/hwy/qs8_depthwise_dot16_wasm-inl.h"
 #include "kernels/hwy/qs8_depthwise_relaxed_wasm-inl.h"
 #include "kernels/hwy/qs8_depthwise_wasm-inl.h"
 #include "kernels/hwy/qs8_requant-inl.h"
@@ -41,25 +43,30 @@ size_t DepthwisePackedBytes(const ConvGeometry& g) {
                            hwyk::DwBlockBytes(taps, width) +
                        (tail != 0 ? hwyk::DwBlockBytes(taps, tail) : 0);
 #if defined(TM2_WASM_RELAXED_DOT)
-  // Room for either layout: the pack step picks one from the weights.
-  if (DwRelaxedShape(g) && DwRelaxedBytes(g.out_c) > pairs) return DwRelaxedBytes(g.out_c);
-#endif
+  // Room for any layout: the pack step picks one from the weights.
+  size_t bytes = pairs;
+  if (DwRelaxedShape(g) && DwRelaxedBytes(g.out_c) > bytes) bytes = DwRelaxedBytes(g.out_c);
+  if (DwDot16Shape(g) && DwDot16Bytes(g.out_c) > bytes) bytes = DwDot16Bytes(g.out_c);
+  return bytes;
+#else
   return pairs;
+#endif
 }
 
 void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requantization& rq,
                    void* packed) {
   const int width = DwWidth(g.out_c);
   if (width == 0 || g.in_c != g.out_c) return;
-#if defined(TM2_WASM_RELAXED_DOT)
-  if (DwRelaxedPack(g, w, rq, packed)) return;
-#endif
   const int channels = g.out_c, taps = g.kernel_h * g.kernel_w;
   const size_t tap_bytes = WeightRowBytes(channels, w.bits);
 #if HWY_TARGET == HWY_WASM
   const bool vector = hwyk::VectorRequantOk(rq, 0, channels);
   const Requantization& vector_rq = rq;  // lifted channels take the scaled form
   const DwScaledPlan scaled(w, rq, taps, channels, kDwWeightLimit);
+#if defined(TM2_WASM_RELAXED_DOT)
+  // One plan for every layout (the engine's size).
+  if (DwRelaxedPack(g, w, scaled, packed) || DwDot16Pack(g, w, scaled, packed)) return;
+#endif
   const int shift = scaled.Shift();
   const auto lift = [&](int c) { return scaled.Lift(c); };
 #else

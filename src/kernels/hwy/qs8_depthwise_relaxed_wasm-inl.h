@@ -2,10 +2,11 @@
 // variant): 3x3 depthwise on i32x4.relaxed_dot_i8x16_i7x16_add_s, for
 // layers of a multiple of 16 channels whose weights (after the scaled
 // form's lift, qs8_depthwise_wasm-inl.h) lie in [-64, 63] and whose output
-// stage is the scaled form; others keep the pair kernel, and so does every
-// layer where the relaxed dot is emulated (RelaxedDotNative() false, x86
-// without AVX-VNNI: five instructions per dot, and this kernel was 14.3 us
-// against the pair kernel's 11.1 on KWS's int4 layers, docs/bench.md).
+// stage is the scaled form; others keep the pair kernel. Where the relaxed
+// dot is emulated (RelaxedDotNative() false, x86 without AVX-VNNI: five
+// instructions per dot, and this kernel was 14.3 us against the pair
+// kernel's 11.1 on KWS's int4 layers, docs/bench.md) the pack step tries
+// the int16-dot column kernel instead (qs8_depthwise_dot16_wasm-inl.h).
 //
 // Per output pixel and block of 16 channels, the nine taps' 16 bytes are
 // transposed into quads (two rounds of byte / 16-bit interleaves): vector
@@ -70,12 +71,12 @@ inline bool DwRelaxedShape(const ConvGeometry& g) {
 }
 
 // Packs the layer for the relaxed kernel, or returns false (nothing
-// written) when its weights or output stage do not allow it.
+// written) when its weights or output stage do not allow it. scaled: the
+// layer's plan (DwScaledPlan over 9 taps, kDwWeightLimit).
 inline bool DwRelaxedPack(const ConvGeometry& g, const QuantizedWeights& w,
-                          const Requantization& rq, void* packed) {
+                          const DwScaledPlan& scaled, void* packed) {
   if (!DwRelaxedShape(g) || !RelaxedDotNative()) return false;
   const int channels = g.out_c, taps = 9;
-  const DwScaledPlan scaled(w, rq, taps, channels, kDwWeightLimit);
   const int shift = scaled.Shift();
   if (shift == 0) return false;
   const size_t tap_bytes = WeightRowBytes(channels, w.bits);
