@@ -132,7 +132,8 @@ ResultRow RowFromPredictions(const std::string& name, const std::string& metric,
   std::map<std::string, std::vector<int64_t>> by_source;
   for (size_t i = 0; i < preds.size(); ++i)
     if (!preds[i].source.empty()) by_source[preds[i].source].push_back(static_cast<int64_t>(i));
-  if (by_source.size() > 1 && by_source.size() < 10)
+  // Up to 16 sources (the gate: Coswara's nine recording types and four datasets).
+  if (by_source.size() > 1 && by_source.size() <= 16)
     for (const auto& s : by_source) {
       const auto idx = torch::tensor(s.second);
       row.per_source[s.first] = Bootstrap(metric, scores.index_select(0, idx), y.index_select(0, idx),
