@@ -119,6 +119,8 @@ async function uploadStep(k, file) {
   if (!file) return;
   const step = state.steps[k];
   step.q('.file').value = '';
+  // The step's last microphone status ("Recording finished.") is not about this file.
+  step.q('.countdown').textContent = '';
   let audio;
   try {
     audio = await readUpload(file, step.branch);

@@ -79,6 +79,17 @@ test('microphone flow: three recordings from the fake microphone give a result (
       assert.ok(Math.abs(r.probabilities.reduce((a, b) => a + b) - 1) < 1e-5);
       assert.match(await page.textContent('#compute-time'), /Computed on this device in [\d.]+ ms/);
       assert.equal(await page.$$eval('canvas.spectrogram', (c) => c.length), 3);
+      if (size === 'desktop') {
+        // A file that is no recording, uploaded over a recorded step: the
+        // step says why it was refused, and no longer "Recording finished."
+        assert.equal(await page.textContent('#step-1 .countdown'), 'Recording finished.');
+        const junk = Buffer.alloc(3000);
+        for (let i = 0; i < junk.length; i++) junk[i] = (i * 7919 + 13) & 255;
+        await page.setInputFiles('#step-1 .file', { name: 'garbage.wav', mimeType: 'audio/wav', buffer: junk });
+        await page.waitForSelector('#step-1[data-state^="rejected"]');
+        assert.match(await page.textContent('#step-1 .quality'), /garbage\.wav: /);
+        assert.equal(await page.textContent('#step-1 .countdown'), '');
+      }
       assert.deepEqual(errors, []);
       await context.close();
     }
