@@ -2,7 +2,7 @@
 # `tm2-factory split` writes a recipe's split as a manifest that reads back
 # the same. `tm2-factory train` refuses bad arguments before any model work: a
 # missing --data (or recipe data.path), data of the wrong kind for the
-# recipe's format, an unknown variant, a mixed budget fraction of 0 and a
+# recipe's format, an unknown data.format, an unknown variant, a mixed budget fraction of 0 and a
 # missing distillation teacher each end the run with one line on stderr
 # naming the problem, exit code 1, nothing on stdout (no model summary
 # first) and no output folder.
@@ -48,6 +48,11 @@ sed 's/"head": \[\],/"head": [], "distill": {"teacher": "no-such-teacher.json", 
 grep -q no-such-teacher "$dir/student.json" || fail "the student recipe was not written"
 refused "missing teacher" "distill.teacher 'no-such-teacher.json': no such recipe" \
   train "$dir/student.json" --data "$manifest" --out "$dir/out"
+# A data.format the factory cannot read, refused when the recipe loads.
+sed 's/"data": {"format": "manifest"}/"data": {"format": "manifset"}/' "$recipe" >"$dir/badformat.json"
+grep -q manifset "$dir/badformat.json" || fail "the bad-format recipe was not written"
+refused "unknown data.format" "recipe $dir/badformat.json: data.format 'manifset' is not one of manifest, covid19-cough" \
+  train "$dir/badformat.json" --data "$manifest" --out "$dir/out"
 # The same checks hold for cross-validation (folds), before its first fold.
 refused "cross-validation, missing --data" "--data '$dir/nowhere': no such file or folder" \
   train "$recipe" --data "$dir/nowhere" --out "$dir/out" --folds 2

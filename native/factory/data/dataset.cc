@@ -92,6 +92,13 @@ void WriteManifest(const std::string& csv_path, const std::vector<Example>& rows
   if (!out) throw std::runtime_error(csv_path + ": write failed");
 }
 
+const char* const kDatasetFormats = "manifest, covid19-cough, coswara, speech-commands, fsdd";
+
+bool IsDatasetFormat(const std::string& format) {
+  return format == "manifest" || format == "covid19-cough" || format == "coswara" || format == "speech-commands" ||
+         format == "fsdd";
+}
+
 std::vector<Example> LoadDataset(const std::string& format, const std::string& path,
                                  const std::string& label_kind) {
   if (format == "manifest") return ReadManifest(path);
@@ -99,8 +106,7 @@ std::vector<Example> LoadDataset(const std::string& format, const std::string& p
   if (format == "coswara") return LoadCoswara(path, label_kind);
   if (format == "speech-commands") return LoadSpeechCommands(path);
   if (format == "fsdd") return LoadFsdd(path);
-  throw std::runtime_error("unknown dataset format '" + format +
-                           "' (manifest, covid19-cough, coswara, speech-commands, fsdd)");
+  throw std::runtime_error("unknown dataset format '" + format + "' (" + kDatasetFormats + ")");
 }
 
 }  // namespace factory

@@ -36,6 +36,10 @@ void WriteManifest(const std::string& csv_path, const std::vector<Example>& rows
 std::vector<Example> LoadDataset(const std::string& format, const std::string& path,
                                  const std::string& label_kind = "");
 
+// The formats LoadDataset reads, for the message that refuses another one.
+bool IsDatasetFormat(const std::string& format);
+extern const char* const kDatasetFormats;  // "manifest, covid19-cough, coswara, speech-commands, fsdd"
+
 }  // namespace factory
 }  // namespace tm2
 

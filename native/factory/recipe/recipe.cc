@@ -1,5 +1,7 @@
 #include "recipe/recipe.h"
 
+#include "data/dataset.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -126,6 +128,8 @@ Recipe ParseRecipe(const std::string& text, const std::string& path) {
     if (j.contains("data")) {
       const json& d = j["data"];
       r.data.format = d.value("format", r.data.format);
+      if (!IsDatasetFormat(r.data.format))
+        Fail(path, "data.format '" + r.data.format + "' is not one of " + kDatasetFormats);
       r.data.path = d.value("path", "");
       r.data.label_kind = d.value("label", "");
       if (d.contains("label_map")) r.data.label_map = d["label_map"].get<std::map<std::string, std::string>>();
