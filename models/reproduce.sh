@@ -30,6 +30,8 @@ if [ -z "$factory" ]; then
   fi
 fi
 runs=${TM2_RUNS:-build/factory-runs}
+mkdir -p "$runs"
+runs=$(cd "$runs" && pwd)  # TM2_RUNS may be relative or absolute
 case $task in
   gate)  recipe=sound-gate-tile     ship=sound-gate  extra="" ;;
   covid) recipe=covid-cough        ship=covid-cough extra="--variants w8a8,w4a4 --compare-distill" ;;
@@ -92,7 +94,7 @@ if [ "$task" = gate-cv ]; then
   models/gate-sources.sh "$data" "$runs/gate-sources.csv" "$factory"
   "$factory" split models/recipes/sound-gate-tile.json --data "$runs/gate-sources.csv" \
     --out "$runs/gate-cv.csv" --hold-out
-  data=$(pwd)/$runs/gate-cv.csv
+  data=$runs/gate-cv.csv
   for r in sound-gate-tile sound-gate-balanced; do
     rm -rf "$runs/$r.cv"
     start=$(date +%s)
@@ -124,7 +126,7 @@ if [ "$task" = gate ]; then
   # The gate learns from four datasets under DATA_DIR, joined into one
   # manifest with fixed per-source splits.
   models/gate-sources.sh "$data" "$runs/gate-sources.csv" "$factory"
-  data=$(pwd)/$runs/gate-sources.csv
+  data=$runs/gate-sources.csv
 fi
 start=$(date +%s)
 # shellcheck disable=SC2086
