@@ -314,18 +314,7 @@ inline void PackPairs(const QuantizedWeights& w, const Requantization& rq, int k
   const bool vector = hwyk::VectorRequantOk(rq, 0, out_c);
   int shift = 0;
 #if HWY_TARGET == HWY_WASM
-  if (vector) {
-    const size_t row_bytes = WeightRowBytes(k, w.bits);
-    shift = ScaledShift(rq, out_c, [&](int c) {
-      int64_t sum = 0;
-      for (int i = 0; i < k; ++i) {
-        const int v = hwyk::WeightAt16(w.data + static_cast<size_t>(c) * row_bytes, i, w.bits);
-        sum += v < 0 ? -v : v;
-      }
-      const int64_t b = w.bias ? w.bias[c] : 0;
-      return (b < 0 ? -b : b) + 255 * sum;
-    });
-  }
+  if (vector) shift = ScaledShift(rq, out_c, [&](int c) { return hwyk::AccumulatorBound(w, k, c); });
 #endif
   if (shift != 0) {
     FillScaledRequant(rq, 0, out_c, shift, mult, rnd, pow);

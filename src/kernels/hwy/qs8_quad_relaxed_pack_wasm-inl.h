@@ -73,51 +73,20 @@ inline void PackRelaxed(const QuantizedWeights& w, const Requantization& rq, int
   int32_t* wsum = pow + np;
   for (size_t c = 0; c < 5 * np; ++c) bias[c] = 0;
   for (int c = 0; c < out_c && w.bias; ++c) bias[c] = w.bias[c];
-  const size_t row_bytes = WeightRowBytes(in, w.bits);
   const bool vector = hwyk::VectorRequantOk(rq, 0, out_c);
   int shift = 0;
   if (vector) {
     // The same bound as the pair GEMM's (PackPairs): the sum is the same.
-    shift = ScaledShift(rq, out_c, [&](int c) {
-      int64_t sum = 0;
-      for (int i = 0; i < in; ++i) {
-        const int v = hwyk::WeightAt16(w.data + static_cast<size_t>(c) * row_bytes, i, w.bits);
-        sum += v < 0 ? -v : v;
-      }
-      const int64_t b = w.bias ? w.bias[c] : 0;
-      return (b < 0 ? -b : b) + 255 * sum;
-    });
+    shift = ScaledShift(rq, out_c, [&](int c) { return hwyk::AccumulatorBound(w, in, c); });
   }
   if (shift != 0) {
     FillScaledRequant(rq, 0, out_c, shift, mult, rnd, pow);
   } else if (vector) {
     FillVectorRequantFor(rq, 0, out_c, mult, rnd, pow);
   }
-  for (int c = 0; c < out_c; ++c) {
-    uint32_t s = 0;
-    for (int i = 0; i < in; ++i) {
-      s += static_cast<uint32_t>(hwyk::WeightAt16(w.data + c * row_bytes, i, w.bits));
-    }
-    wsum[c] = static_cast<int32_t>(s);
-  }
-  uint8_t* t = reinterpret_cast<uint8_t*>(wsum + np);
-  const int nvec = static_cast<int>(np) / kRelaxedLanes;
-  for (int v0 = 0; v0 < nvec; v0 += 4) {
-    const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
-    for (int q = 0; q < quads; ++q) {
-      for (int v = 0; v < nv; ++v) {
-        for (int l = 0; l < kRelaxedLanes; ++l) {
-          const int oc = (v0 + v) * kRelaxedLanes + l;
-          for (int b = 0; b < 4; ++b) {
-            const int tap = 4 * q + b;
-            *t++ = oc < out_c && tap < in
-                       ? static_cast<uint8_t>(hwyk::WeightAt16(w.data + oc * row_bytes, tap, w.bits) + offset)
-                       : 0;
-          }
-        }
-      }
-    }
-  }
+  for (int c = 0; c < out_c; ++c) wsum[c] = hwyk::WeightRowSum(w, in, c);
+  hwyk::TileQuads(w, in, out_c, static_cast<int>(np) / kRelaxedLanes, kRelaxedLanes, quads, offset,
+                  reinterpret_cast<uint8_t*>(wsum + np));
   const PackedHeader h{kRelaxedLanes, -quads, out_c,
                        shift != 0 ? kScaledFormat : vector ? kVectorFormat : 0, shift};
   memset(base, 0, kPackedHeaderBytes);

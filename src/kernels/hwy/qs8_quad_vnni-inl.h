@@ -68,32 +68,9 @@ inline void PackQuads(const QuantizedWeights& w, const Requantization& rq, int i
   for (int c = 0; c < out_c && w.bias; ++c) bias[c] = w.bias[c];
   const bool vector = hwyk::VectorRequantOk(rq, 0, out_c);
   if (vector) FillVectorRequantFor(rq, 0, out_c, mult, rnd, pow);
-  const size_t row_bytes = WeightRowBytes(in, w.bits);
-  for (int c = 0; c < out_c; ++c) {
-    uint32_t s = 0;
-    for (int i = 0; i < in; ++i) {
-      s += static_cast<uint32_t>(hwyk::WeightAt16(w.data + c * row_bytes, i, w.bits));
-    }
-    wsum[c] = static_cast<int32_t>(s);
-  }
-  int8_t* t = reinterpret_cast<int8_t*>(wsum + np);
-  const int nvec = static_cast<int>(np) / kQuadLanes;
-  for (int v0 = 0; v0 < nvec; v0 += 4) {
-    const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
-    for (int q = 0; q < quads; ++q) {
-      for (int v = 0; v < nv; ++v) {
-        for (int l = 0; l < kQuadLanes; ++l) {
-          const int oc = (v0 + v) * kQuadLanes + l;
-          for (int b = 0; b < 4; ++b) {
-            const int tap = 4 * q + b;
-            *t++ = oc < out_c && tap < in
-                       ? static_cast<int8_t>(hwyk::WeightAt16(w.data + oc * row_bytes, tap, w.bits))
-                       : 0;
-          }
-        }
-      }
-    }
-  }
+  for (int c = 0; c < out_c; ++c) wsum[c] = hwyk::WeightRowSum(w, in, c);
+  hwyk::TileQuads(w, in, out_c, static_cast<int>(np) / kQuadLanes, kQuadLanes, quads, 0,
+                  reinterpret_cast<int8_t*>(wsum + np));
   const PackedHeader h{kQuadLanes, -quads, out_c, vector ? kVectorFormat : 0, 0};
   memset(base, 0, kPackedHeaderBytes);
   memcpy(base, &h, sizeof(h));

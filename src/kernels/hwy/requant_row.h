@@ -46,6 +46,53 @@ inline int16_t WeightAt16(const uint8_t* row, int i, int bits) {
   return static_cast<int16_t>(bits == 4 ? UnpackInt4(row, i) : static_cast<int8_t>(row[i]));
 }
 
+// Sum of output channel c's weights over `in` inputs: the zero point's term
+// of the quad GEMMs, folded in per call.
+inline int32_t WeightRowSum(const QuantizedWeights& w, int in, int c) {
+  const uint8_t* row = w.data + static_cast<size_t>(c) * WeightRowBytes(in, w.bits);
+  uint32_t s = 0;
+  for (int i = 0; i < in; ++i) s += static_cast<uint32_t>(WeightAt16(row, i, w.bits));
+  return static_cast<int32_t>(s);
+}
+
+// |bias| + 255 * sum |w| of output channel c: the largest accumulator of a
+// channel whose inputs are int8 less the zero point (what ScaledShift checks).
+inline int64_t AccumulatorBound(const QuantizedWeights& w, int in, int c) {
+  const uint8_t* row = w.data + static_cast<size_t>(c) * WeightRowBytes(in, w.bits);
+  int64_t sum = 0;
+  for (int i = 0; i < in; ++i) {
+    const int v = WeightAt16(row, i, w.bits);
+    sum += v < 0 ? -v : v;
+  }
+  const int64_t b = w.bias ? w.bias[c] : 0;
+  return (b < 0 ? -b : b) + 255 * sum;
+}
+
+// The quad GEMMs' weight tiles: for each group of up to 4 vectors of `lanes`
+// output channels, quad q of every channel (weights 4q..4q+3, plus
+// `offset`), zero past out_c and past `in`. Returns the end of what it wrote.
+template <typename T>
+inline T* TileQuads(const QuantizedWeights& w, int in, int out_c, int nvec, int lanes, int quads, int offset,
+                    T* t) {
+  const size_t row_bytes = WeightRowBytes(in, w.bits);
+  for (int v0 = 0; v0 < nvec; v0 += 4) {
+    const int nv = nvec - v0 < 4 ? nvec - v0 : 4;
+    for (int q = 0; q < quads; ++q) {
+      for (int v = 0; v < nv; ++v) {
+        for (int l = 0; l < lanes; ++l) {
+          const int oc = (v0 + v) * lanes + l;
+          for (int b = 0; b < 4; ++b) {
+            const int tap = 4 * q + b;
+            *t++ = oc < out_c && tap < in ? static_cast<T>(WeightAt16(w.data + oc * row_bytes, tap, w.bits) + offset)
+                                          : T{0};
+          }
+        }
+      }
+    }
+  }
+  return t;
+}
+
 // Stack tile (int16 elements) depthwise widens its weights into per call:
 // 32 KB, small enough for every target's default stack.
 constexpr int kTileElems = 16384;
