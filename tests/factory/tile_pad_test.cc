@@ -8,8 +8,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
+#include "augment/pcm_augment.h"
 #include "data/audio_file.h"
 #include "data/feature_cache.h"
 #include "data/tile_pad.h"
@@ -38,6 +40,17 @@ PreprocessParams GateParams() {
   p.max_seconds = 30;
   REQUIRE(p.Validate().ok());
   return p;
+}
+
+// The core's float features of `a` under `p`.
+std::vector<float> CoreFeatures(const PreprocessParams& p, const Audio& a) {
+  std::vector<uint8_t> ws(Preprocessor::WorkspaceBytes(p));
+  Preprocessor pre;
+  REQUIRE(pre.Prepare(p, ws.data(), ws.size()).ok());
+  std::vector<int8_t> q(static_cast<size_t>(p.num_frames) * p.num_features());
+  std::vector<float> f(q.size());
+  REQUIRE(pre.Run(PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels), q.data(), f.data()).ok());
+  return f;
 }
 
 // tiny_recipe.json with `fields` put first in its "preprocess" object
@@ -247,6 +260,75 @@ TEST_CASE("the core's pad Tile is TileToWindow: Run on the clip equals Run with 
   const std::string path = Fixture("covid_callcenter_short_cough_8k_stereo.wav");
   const Audio a = ReadAudio(path);
   CHECK(cache.Get(path, FeatureCache::ContentHash(path)).values == run(zero, TileToWindow(a, zero, 0.1)).second);
+}
+
+TEST_CASE("a training crop shorter than the window is tiled as the core tiles a clip that short at inference") {
+  // augment.crop_seconds_min/max (recipe sound-gate-tile-range): the loud
+  // crop of 0.5-2 s is shorter than the 2.064 s window, so the features the
+  // model trains on must be the core's pad Tile of the crop (gap 0.1 s),
+  // not the crop zero-padded: the same as a clip of that length at inference.
+  const PreprocessParams zero = GateParams();
+  PreprocessParams tile = zero;
+  tile.pad = PadMode::kTile;
+  tile.tile_gap_ms = 100;
+  const std::string dir = std::string(TM2_FACTORY_WORK_DIR) + "/tile-crop-cache";
+  std::filesystem::remove_all(dir);
+  PadConfig pad;
+  pad.tile = true;
+  FeatureCache tiled(zero, dir, pad), padded(zero, dir);
+  // 5 s of Coswara cough: it fills the window, so only the crop makes it short.
+  const std::string path = Fixture("coswara_cough_16k.wav");
+  const uint64_t key = FeatureCache::ContentHash(path);
+  const Audio clip = ReadAudio(path);
+  REQUIRE(clip.frames() > WindowInputFrames(zero, clip.sample_rate));
+  AugmentConfig c;
+  c.crop_seconds_min = 0.5;
+  c.crop_seconds_max = 2.0;
+  const int bins = zero.num_features();
+  auto row = [bins](const std::vector<float>& f, int i) {
+    return std::vector<float>(f.begin() + i * bins, f.begin() + (i + 1) * bins);
+  };
+  const std::vector<float> silence = row(CoreFeatures(zero, Audio{{0.0f}, 16000, 1}), 127);
+  int views = 0, repeated = 0;
+  for (double telephone : {0.0, 1.0}) {  // 16 kHz crops, and 8 kHz telephone-band crops
+    c.telephone_probability = telephone;
+    for (uint64_t seed = 1; seed <= 4; ++seed) {
+      INFO("telephone " << telephone << ", seed " << seed);
+      auto view = [&](const Audio& a) {
+        std::mt19937_64 rng(seed);
+        return AugmentPcm(a, c, NoisePool{}, rng);
+      };
+      const Audio crop = view(clip);
+      CHECK(crop.sample_rate == (telephone > 0 ? 8000u : 16000u));
+      REQUIRE(crop.frames() >= static_cast<size_t>(0.5 * crop.sample_rate));
+      REQUIRE(crop.frames() < WindowInputFrames(zero, crop.sample_rate));
+      const uint64_t variant = Fnv1a64(&seed, sizeof(seed), AugmentHash(c, NoisePool{}));
+      const std::vector<float> t = tiled.Get(path, key, view, variant).values;
+      // The core's pad Tile of the crop, and the factory's reference rule.
+      CHECK(std::memcmp(t.data(), CoreFeatures(tile, crop).data(), sizeof(float) * t.size()) == 0);
+      CHECK(t == CoreFeatures(zero, TileToWindow(crop, zero, 0.1)));
+      // Not zero-padded: after the crop's own frames the zero-padding
+      // recipe's rows are all digital silence; the tiled ones hear the crop
+      // again after each 0.1 s gap.
+      const std::vector<float> z = padded.Get(path, key, view, variant).values;
+      const int kept = KeptFrames(zero, crop.frames(), crop.sample_rate);
+      int silent_z = 0, silent_t = 0;
+      for (int i = kept; i < 128; ++i) {
+        silent_z += row(z, i) == silence;
+        silent_t += row(t, i) == silence;
+      }
+      CHECK(silent_z == 128 - kept);
+      if (kept < 96) {  // a quarter of the window or more past the crop
+        CHECK(2 * silent_t < silent_z);  // the gaps only (about 6 rows per repeat)
+        ++repeated;
+      }
+      CHECK(t != z);
+      ++views;
+    }
+  }
+  CHECK(views == 8);
+  CHECK(repeated >= 4);  // most crops leave room for a second repeat
+  CHECK(tiled.misses() == 8);
 }
 
 TEST_CASE("pad_mode tile sets the model's pad Tile with the gap in whole milliseconds") {
