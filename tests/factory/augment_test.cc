@@ -97,6 +97,30 @@ TEST_CASE("noise is mixed at the requested SNR over the loudest second") {
   }
 }
 
+TEST_CASE("a clip that lands on a silent stretch of the noise gets no noise, not NaN") {
+  // A 0.25 s FSDD-length clip and a 0.5 s noise segment whose first 0.3 s
+  // are digital silence (its RMS over the whole segment is well above the
+  // pool's 1e-4 floor): from offset 0 the clip would get only silence.
+  const Audio yes = ReadAudio(Fixture("speech_commands_yes_16k.wav"));
+  const std::vector<float> mono = MixToMono(yes);
+  const std::vector<float> clip(mono.begin() + 4000, mono.begin() + 8000);
+  REQUIRE(MeanPower(clip) > 0);
+  std::vector<float> noise(8000, 0.0f);
+  const std::vector<float> burst = LoudCrop(MixToMono(ReadAudio(Fixture("coswara_cough_16k.wav"))), 16000, 0.2, 0.25, 0);
+  REQUIRE(burst.size() == 3200);
+  std::copy(burst.begin(), burst.end(), noise.begin() + 4800);
+  REQUIRE(std::sqrt(MeanPower(noise)) > 1e-4);
+  std::vector<float> x = clip;
+  MixAtSnr(x, 16000, noise, 0, 10);
+  CHECK(x == clip);  // unchanged, every sample finite
+  // From an offset that reaches the sound, it is added at the SNR.
+  MixAtSnr(x, 16000, noise, 4000, 10);
+  CHECK(std::all_of(x.begin(), x.end(), [](float v) { return std::isfinite(v); }));
+  std::vector<float> added(x.size());
+  for (size_t i = 0; i < x.size(); ++i) added[i] = x[i] - clip[i];
+  CHECK(10 * std::log10(LoudestSecondPower(clip, 16000) / MeanPower(added)) == Approx(10).margin(0.01));
+}
+
 TEST_CASE("a shift moves the samples exactly, and a whole hop moves the core's features by one frame") {
   const Audio a = ReadAudio(Fixture("speech_commands_yes_16k.wav"));
   const std::vector<float> x = MixToMono(a);

@@ -76,7 +76,12 @@ void MixAtSnr(std::vector<float>& x, uint32_t rate, const std::vector<float>& no
   // whole loops; measure it over the samples actually added instead.
   std::vector<float> added(x.size());
   for (size_t i = 0; i < x.size(); ++i) added[i] = noise[(offset + i) % noise.size()];
-  const double gain = std::sqrt(ps / (MeanPower(added) * std::pow(10.0, snr_db / 10)));
+  // A clip shorter than the noise segment can land on a stretch of it that
+  // is digital silence: nothing to scale (the gain would be infinite and
+  // the mix NaN), so nothing is added.
+  const double pa = MeanPower(added);
+  if (pa <= 0) return;
+  const double gain = std::sqrt(ps / (pa * std::pow(10.0, snr_db / 10)));
   for (size_t i = 0; i < x.size(); ++i) x[i] += static_cast<float>(gain * added[i]);
 }
 

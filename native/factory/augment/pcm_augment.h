@@ -45,6 +45,7 @@ std::vector<float> LoudCrop(const std::vector<float>& x, uint32_t rate, double s
 std::vector<float> Shift(const std::vector<float>& x, long samples);
 // x += s * noise (looped from `offset`), s chosen so that
 // 10 log10(LoudestSecondPower(x) / MeanPower(s * noise)) = snr_db.
+// x is left as it is when it or the noise samples it would get are silent.
 void MixAtSnr(std::vector<float>& x, uint32_t rate, const std::vector<float>& noise, size_t offset,
               double snr_db);
 // The quietest window of `seconds` (by mean square, on a 10 ms grid).
