@@ -106,7 +106,8 @@ TEST_CASE("a clip that lands on a silent stretch of the noise gets no noise, not
   const std::vector<float> clip(mono.begin() + 4000, mono.begin() + 8000);
   REQUIRE(MeanPower(clip) > 0);
   std::vector<float> noise(8000, 0.0f);
-  const std::vector<float> burst = LoudCrop(MixToMono(ReadAudio(Fixture("coswara_cough_16k.wav"))), 16000, 0.2, 0.25, 0);
+  const std::vector<float> cough = MixToMono(ReadAudio(Fixture("coswara_cough_16k.wav")));
+  const std::vector<float> burst = LoudCrop(cough, 16000, 0.2, 0.25, 0);
   REQUIRE(burst.size() == 3200);
   std::copy(burst.begin(), burst.end(), noise.begin() + 4800);
   REQUIRE(std::sqrt(MeanPower(noise)) > 1e-4);
