@@ -182,13 +182,19 @@ HWY_INLINE void PairGemmGroupOnce(const int16_t* const* patch, const PatchRows& 
     const VectorRequant<decltype(d32)> vr(d32, *cr.rq, cr.shift);
 #if HWY_TARGET == HWY_WASM
     // Whole vectors in the scaled form: narrowed together (StoreScaledBytes).
+    // The constants are loaded once for the MR rows (the int8 stores may
+    // alias them, so the compiler would reload them per row).
     if (cr.shift != 0 && live == NV * static_cast<int>(n32)) {
+      hn::Vec<decltype(d32)> lo2[NV], hi2[NV];
+      for (int v = 0; v < NV; ++v) {
+        const int c = group_offset + v * static_cast<int>(n32);
+        lo2[v] = hn::LoadU(d32, cr.rnd + c);
+        hi2[v] = hn::LoadU(d32, cr.pow + c);
+      }
       for (int m = 0; m < MR; ++m) {
         v128_t y[NV];
         for (int v = 0; v < NV; ++v) {
-          const int c = group_offset + v * static_cast<int>(n32);
-          y[v] = vr.Scaled(d32, TM2_GEMM_SUM(m, v), hn::LoadU(d32, cr.mult + c),
-                           hn::LoadU(d32, cr.rnd + c), hn::LoadU(d32, cr.pow + c)).raw;
+          y[v] = vr.Scaled(d32, TM2_GEMM_SUM(m, v), lo2[v], lo2[v], hi2[v]).raw;
         }
         StoreScaledBytes<NV>(y, *cr.rq, out[m]);
       }
