@@ -121,7 +121,7 @@ struct ChunkRequant {
   const int32_t* mult;
   const int32_t* rnd;
   const int32_t* pow;
-  int shift;  // R of the scaled form (WASM), 0: kVectorFormat
+  int shift;  // nonzero: the scaled form (WASM), 0: kVectorFormat
 };
 
 // MR patches (int16 tap pairs laid out as `pr`) times one group of NV
@@ -290,7 +290,7 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, 
 // count and row layout it was made for, so a table switched after packing
 // (tests force Highway targets) is noticed instead of misread.
 struct PackedHeader {
-  int32_t lanes, pairs, out_c, vector, shift;  // shift: R when vector is kScaledFormat
+  int32_t lanes, pairs, out_c, vector, shift;  // shift: 1 when vector is kScaledFormat
 };
 constexpr size_t kPackedHeaderBytes = 64;
 static_assert(sizeof(PackedHeader) <= kPackedHeaderBytes, "packed header grew");
@@ -343,7 +343,7 @@ struct PackedPairs {
   const int32_t* pow;
   const int16_t* tile;
   bool vector;
-  int shift;  // R of the scaled form, 0: kVectorFormat
+  int shift;  // nonzero: the scaled form, 0: kVectorFormat
 };
 inline bool OpenPacked(const void* packed, int pairs, int out_c, int n32, PackedPairs* v) {
   if (!packed) return false;
