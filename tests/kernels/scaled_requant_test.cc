@@ -58,6 +58,50 @@ void CheckAtBound(const KernelTable& k, const std::string& variant, bool depthwi
   REQUIRE(diff.empty());
 }
 
+// acc * m / 2^n lying exactly halfway between two integers rounds up in the
+// reference; WASM's float64 form rounds half to even, so its pack step must
+// keep such layers out (2^(n-1-v2(m)) <= |acc| bound). m = 2^30 at n = 33
+// makes every acc = 4 mod 8 halfway; small weights and inputs near the zero
+// point keep those outputs inside the clamp. Fails if the check is dropped.
+void CheckHalfway(const KernelTable& k, const std::string& variant, int kind, int32_t mult,
+                  int n) {
+  const int c = 16;
+  const bool depthwise = kind == 2;
+  const int in_c = kind == 0 ? 16 : depthwise ? c : 1;
+  const int kernel = kind == 0 ? 1 : 3;
+  ConvGeometry g;
+  REQUIRE(MakeGeometry(6, 6, in_c, c, kernel, kernel, 1, 1, Pad::kValid, &g));
+  const int taps = kernel * kernel;
+  Rng rng(static_cast<uint64_t>(kind * 7919 + n * 31 + (mult & 0xffff)));
+  LayerCase lc;
+  const int row = taps * (depthwise ? 1 : in_c);
+  lc.Fill(rng, depthwise ? taps : c, depthwise ? c : row, c, 8, row, RqStyle::kTypical);
+  lc.has_bias = true;
+  for (auto& b : lc.weights) b = static_cast<uint8_t>(static_cast<int8_t>(rng.Int(-3, 3)));
+  lc.input_zero_point = 5;
+  for (int ch = 0; ch < c; ++ch) {
+    lc.bias[ch] = static_cast<int32_t>(rng.Int(-20, 20));
+    lc.multiplier[ch] = mult;
+    lc.shift[ch] = static_cast<int8_t>(31 - n);
+  }
+  lc.rq.output_zero_point = 0;
+  lc.rq.output_min = -128;
+  lc.rq.output_max = 127;
+  if (depthwise) lc.PackDepthwise(k, g);
+  else lc.PackConv(k, g);
+  std::vector<int8_t> input(static_cast<size_t>(g.in_h) * g.in_w * g.in_c);
+  for (auto& x : input) x = static_cast<int8_t>(rng.Int(-5, 15));
+  const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
+  std::vector<int8_t> want(out_n), got(out_n, 0x55);
+  const ConvFn ref = depthwise ? ReferenceKernels().depthwise_conv2d : ReferenceKernels().conv2d;
+  const ConvFn fn = depthwise ? k.depthwise_conv2d : k.conv2d;
+  ref(g, lc.w, lc.input_zero_point, lc.rq, input.data(), want.data());
+  fn(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+  const std::string diff = FirstDifference(want.data(), got.data(), g.out_h, g.out_w, g.out_c);
+  INFO(variant << " kind " << kind << ", m " << mult << ", n " << n << ": " << diff);
+  REQUIRE(diff.empty());
+}
+
 }  // namespace
 
 TEST_CASE("conv2d and depthwise where the scaled output stage reaches its bound") {
@@ -71,6 +115,16 @@ TEST_CASE("conv2d and depthwise where the scaled output stage reaches its bound"
             }
           }
         }
+      }
+    }
+  });
+}
+
+TEST_CASE("conv2d and depthwise whose products land halfway between two outputs") {
+  ForEachVariant([&](const KernelTable& k, const std::string& variant) {
+    for (int kind = 0; kind < 3; ++kind) {  // pointwise, 3x3 conv of 1 channel, depthwise
+      for (int32_t mult : {1 << 30, 3 << 28, -(1 << 30), (1 << 30) + (1 << 24)}) {
+        for (int n : {33, 36}) CheckHalfway(k, variant, kind, mult, n);
       }
     }
   });

@@ -238,7 +238,7 @@ void DepthwiseConv2D(const ConvGeometry& g, const QuantizedWeights& w, int32_t z
   }
   const uint8_t* packed = static_cast<const uint8_t*>(w.packed);
   const bool vector = h.vector != 0;
-  // R of WASM's scaled form (kScaledFormat is never in another target's header).
+  // WASM's scaled form (kScaledFormat is never in another target's header).
   const int shift = h.vector == kScaledFormat ? h.shift : 0;
   // The blocks of `lanes` lanes starting at `blocks`, channel c_first.
   const auto run = [&](int lanes, const uint8_t* blocks, int c_first, int num_blocks) {

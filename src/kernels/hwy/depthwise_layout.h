@@ -20,7 +20,7 @@ namespace hwyk {
 // switched after packing (tests force Highway targets) is noticed.
 struct DwHeader {
   int32_t width, taps, channels, vector, masked;
-  int32_t shift;  // R of the scaled form (WASM, qs8_depthwise_wasm-inl.h)
+  int32_t shift;  // 1: the scaled form (WASM, qs8_requant-inl.h), 0: not
   int32_t tail;   // lanes of a narrower last block (AVX-512), 0: none
 };
 constexpr size_t kDwHeaderBytes = 64;

@@ -67,8 +67,10 @@ void DepthwisePack(const ConvGeometry& g, const QuantizedWeights& w, const Requa
   // One plan for every layout (the engine's size).
   if (DwRelaxedPack(g, w, scaled, packed) || DwDot16Pack(g, w, scaled, packed)) return;
 #endif
-  const int shift = scaled.Shift();
-  const auto lift = [&](int c) { return scaled.Lift(c); };
+  // The scaled form's constants are doubles over 4 int32 lanes: blocks of
+  // 4 channels (2-lane vectors) keep the vector or scalar stage.
+  const int shift = width == 8 ? scaled.Shift() : 0;
+  const auto lift = [&](int c) { return shift != 0 ? scaled.Lift(c) : 0; };
 #else
   // Channels of scale 1/2 and above lifted into the vector stage
   // (depthwise_lift.h); every channel has k = 0 when none needs it.

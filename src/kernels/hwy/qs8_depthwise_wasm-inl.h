@@ -26,8 +26,9 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // The layer's requantization with every channel lifted to r >= 1
-// (hwyk::DwLift), and the scaled form's R for it (Shift() 0: the layer
-// keeps its unlifted vector or scalar stage and its weights as they are).
+// (hwyk::DwLift), and whether the scaled form is exact for it (Shift() 0:
+// the layer keeps its unlifted vector or scalar stage and its weights as
+// they are).
 class DwScaledPlan {
  public:
   // weight_limit: kDwWeightLimit (depthwise_target-inl.h).

@@ -121,7 +121,7 @@ struct ChunkRequant {
   const int32_t* mult;
   const int32_t* rnd;
   const int32_t* pow;
-  int shift;  // R of the scaled form (WASM), 0: kVectorFormat
+  int shift;  // nonzero: the scaled form (WASM), 0: kVectorFormat
 };
 
 // MR patches (int16 tap pairs laid out as `pr`) times one group of NV
@@ -182,13 +182,19 @@ HWY_INLINE void PairGemmGroupOnce(const int16_t* const* patch, const PatchRows& 
     const VectorRequant<decltype(d32)> vr(d32, *cr.rq, cr.shift);
 #if HWY_TARGET == HWY_WASM
     // Whole vectors in the scaled form: narrowed together (StoreScaledBytes).
+    // The constants are loaded once for the MR rows (the int8 stores may
+    // alias them, so the compiler would reload them per row).
     if (cr.shift != 0 && live == NV * static_cast<int>(n32)) {
+      hn::Vec<decltype(d32)> lo2[NV], hi2[NV];
+      for (int v = 0; v < NV; ++v) {
+        const int c = group_offset + v * static_cast<int>(n32);
+        lo2[v] = hn::LoadU(d32, cr.rnd + c);
+        hi2[v] = hn::LoadU(d32, cr.pow + c);
+      }
       for (int m = 0; m < MR; ++m) {
         v128_t y[NV];
         for (int v = 0; v < NV; ++v) {
-          const int c = group_offset + v * static_cast<int>(n32);
-          y[v] = vr.Scaled(d32, TM2_GEMM_SUM(m, v), hn::LoadU(d32, cr.mult + c),
-                           hn::LoadU(d32, cr.rnd + c), hn::LoadU(d32, cr.pow + c)).raw;
+          y[v] = vr.Scaled(d32, TM2_GEMM_SUM(m, v), lo2[v], lo2[v], hi2[v]).raw;
         }
         StoreScaledBytes<NV>(y, *cr.rq, out[m]);
       }
@@ -284,7 +290,7 @@ HWY_INLINE void PairGemmChunk(const int16_t* const* patch, const PatchRows& pr, 
 // count and row layout it was made for, so a table switched after packing
 // (tests force Highway targets) is noticed instead of misread.
 struct PackedHeader {
-  int32_t lanes, pairs, out_c, vector, shift;  // shift: R when vector is kScaledFormat
+  int32_t lanes, pairs, out_c, vector, shift;  // shift: 1 when vector is kScaledFormat
 };
 constexpr size_t kPackedHeaderBytes = 64;
 static_assert(sizeof(PackedHeader) <= kPackedHeaderBytes, "packed header grew");
@@ -337,7 +343,7 @@ struct PackedPairs {
   const int32_t* pow;
   const int16_t* tile;
   bool vector;
-  int shift;  // R of the scaled form, 0: kVectorFormat
+  int shift;  // nonzero: the scaled form, 0: kVectorFormat
 };
 inline bool OpenPacked(const void* packed, int pairs, int out_c, int n32, PackedPairs* v) {
   if (!packed) return false;

@@ -91,12 +91,16 @@ HWY_NOINLINE void RelaxedStore(const int32_t (*sums)[NV * 4], const ChunkRequant
   if (cr.vector) {
     const VectorRequant<decltype(d32)> vr(d32, *cr.rq, cr.shift);
     if (cr.shift != 0 && live == NV * 4) {
+      // The constants once for the MR rows (the int8 stores may alias them).
+      hn::Vec<decltype(d32)> lo2[NV], hi2[NV];
+      for (int v = 0; v < NV; ++v) {
+        lo2[v] = hn::LoadU(d32, cr.rnd + c0 + 4 * v);
+        hi2[v] = hn::LoadU(d32, cr.pow + c0 + 4 * v);
+      }
       for (int m = 0; m < MR; ++m) {
         v128_t y[NV];
         for (int v = 0; v < NV; ++v) {
-          const int c = c0 + 4 * v;
-          y[v] = vr.Scaled(d32, hn::Load(d32, sums[m] + 4 * v), hn::LoadU(d32, cr.mult + c),
-                           hn::LoadU(d32, cr.rnd + c), hn::LoadU(d32, cr.pow + c)).raw;
+          y[v] = vr.Scaled(d32, hn::Load(d32, sums[m] + 4 * v), lo2[v], lo2[v], hi2[v]).raw;
         }
         StoreScaledBytes<NV>(y, *cr.rq, out[m]);
       }

@@ -16,7 +16,9 @@
 #define TM2_KERNELS_HWY_QS8_REQUANT_INL_H_
 #endif
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "hwy/highway.h"
 #include "kernels/hwy/requant_row.h"
@@ -74,69 +76,102 @@ inline void FillVectorRequantFor(const Requantization& rq, int first, int n, int
 #endif
 }
 
-// WASM only, the "scaled" form (kScaledFormat): with R the largest r of
-// the layer and s = 2^(R - r) per channel,
-//   floor((H + 2^(r-1)) / 2^r) = floor((H s + 2^(R-1)) / 2^R),
-// one int32 multiply and one shift by the same count in every lane
-// (i32x4.shr_s takes one count) instead of the second high product and
-// the r = 1 select: 6 operations per vector instead of 11. Exact while
-// H s + 2^(R-1) stays inside int32, which the pack step proves for every
-// input from a bound on |acc| (ScaledShift); otherwise format 1 stays.
+// WASM only, the "scaled" form (kScaledFormat), in float64 lanes: with
+// c = m * 2^-n (exact in a double: m has at most 31 significant bits),
+//   y = floor((acc * m + 2^(n-1)) / 2^n) = rne(acc * c)
+// whenever no acc * c lies exactly halfway between two integers, and rne
+// (round half to even, IEEE's default) is what adding K = 1.5 * 2^52 does:
+// the double acc * c + K is K + rne(acc * c), whose low 32 bits are y in
+// two's complement. Per vector of 4 channels: two i32 -> f64 conversions
+// (one after a lane shuffle), two multiplies, two adds and one shuffle
+// that picks the low words: 8 operations where the int32 form (MulHigh32
+// and a shift by a count in a register) took 13. Exact, and the same on
+// every WebAssembly engine (f64x2 arithmetic is IEEE, no fused forms),
+// when for every input of the channel (|acc| <= A, the pack step's bound
+// |bias| + 255 sum |w|):
+//   - |acc * m| < 2^53: the product acc * c is exact;
+//   - A |m| / 2^n + 1 <= 2^30: |y| <= 2^30 (StoreScaledBytes; far inside
+//     the 2^51 that K's binade allows);
+//   - no halfway case: acc * m = 2^(n-1) mod 2^n needs v2(acc) =
+//     n - 1 - v2(m) (v2: the exponent of 2 in it), impossible when
+//     2^(n-1-v2(m)) > A.
+// ScaledShift checks these per channel (1 when all hold, 0: format 1
+// stays). The constants take the int32 arrays' places: per 4 channels of
+// an aligned group the "rnd" vector holds c of the first two as doubles,
+// the "pow" vector c of the last two (FillScaledRequant); "mult" is unused.
 // Natively the other forms are as fast, so they do not change.
 #if HWY_TARGET == HWY_WASM
-constexpr int32_t kScaledFormat = 3;
+constexpr int32_t kScaledFormat = 4;  // 3 was the int32 scaled form
 #else
 constexpr int32_t kScaledFormat = -1;  // never in a header
 #endif
 
-// R of the scaled form for channels [0, n), or 0 when some channel's
-// H s + 2^(R-1) could leave int32. acc_bound(c) >= |acc| of channel c for
-// every input (|bias| + 255 sum |w|). Needs VectorRequantOk (1 <= r <= 30).
+// 1 when the float64 form is exact for channels [0, n), else 0.
+// acc_bound(c) >= |acc| of channel c for every input (|bias| + 255 sum
+// |w|). Needs VectorRequantOk (1 <= r <= 30).
 template <class Bound>
 inline int ScaledShift(const Requantization& rq, int n, Bound acc_bound) {
-  int big = 1;
-  for (int c = 0; c < n; ++c) big = big > -1 - rq.shift[c] ? big : -1 - rq.shift[c];
   for (int c = 0; c < n; ++c) {
-    const int r = -1 - rq.shift[c];  // n = 31 - shift = 32 + r
+    const int nn = 31 - rq.shift[c];
     const int64_t a = acc_bound(c);
     if (a < 0 || a >= (int64_t{1} << 31)) return 0;
     const int64_t m = rq.multiplier[c] < 0 ? -int64_t{rq.multiplier[c]} : rq.multiplier[c];
-    const int64_t h = ((a * m) >> 32) + 1;  // >= |floor(acc * m / 2^32)|
-    if ((h << (big - r)) + (int64_t{1} << (big - 1)) > INT32_MAX) return 0;
+    if (m == 0) continue;
+    if (a * m >= (int64_t{1} << 53)) return 0;
+    if (((a * m) >> nn) + 2 > (int64_t{1} << 30)) return 0;
+    int v2 = 0;
+    while (((m >> v2) & 1) == 0) ++v2;
+    const int t = nn - 1 - v2;  // acc with v2(acc) = t would land halfway
+    if (t < 31 && (int64_t{1} << t) <= a) return 0;
   }
-  return big;
+  return 1;
 }
 
-// mult, rnd, pow of the scaled form with common shift `big`.
-inline void FillScaledRequant(const Requantization& rq, int first, int n, int big, int32_t* mult,
-                              int32_t* rnd, int32_t* pow) {
-  for (int i = 0; i < n; ++i) {
-    mult[i] = rq.multiplier[first + i];
-    rnd[i] = int32_t{1} << (big - 1);
-    pow[i] = int32_t{1} << (big - (-1 - rq.shift[first + i]));
+// The float64 form's constants of channels [first, first + n), in groups of
+// 4 from the arrays' start (channels past n up to the group's end: 0).
+inline void FillScaledRequant(const Requantization& rq, int first, int n, int /*big*/,
+                              int32_t* mult, int32_t* rnd, int32_t* pow) {
+  for (int g = 0; g < n; g += 4) {
+    for (int i = 0; i < 4; ++i) {
+      double c = 0.0;
+      if (g + i < n) {
+        c = std::ldexp(static_cast<double>(rq.multiplier[first + g + i]), rq.shift[first + g + i] - 31);
+        mult[g + i] = rq.multiplier[first + g + i];
+      }
+      std::memcpy((i < 2 ? rnd + g : pow + g) + 2 * (i % 2), &c, sizeof(c));
+    }
   }
 }
 
 template <class D32>
 struct VectorRequant {
   hn::Vec<D32> zp, lo, hi;
-  int shift;  // R of the scaled form, 0: format kVectorFormat
+  int shift;  // nonzero: the scaled form; 0: format kVectorFormat
+#if HWY_TARGET == HWY_WASM
+  v128_t k;  // K + zp as a double in both lanes (Scaled)
+#endif
   explicit VectorRequant(D32 d32, const Requantization& rq, int scaled_shift = 0)
       : zp(hn::Set(d32, rq.output_zero_point)),
         lo(hn::Set(d32, rq.output_min)),
         hi(hn::Set(d32, rq.output_max)),
-        shift(scaled_shift) {}
+        shift(scaled_shift)
 #if HWY_TARGET == HWY_WASM
-  // y of the scaled form, before the zero point and the clamp. The empty
-  // asm keeps the count a scalar at the shift: clang 14 otherwise hoists
-  // its splat out of the loop and no longer recognises a uniform shift,
-  // emitting four scalar shifts and lane inserts instead of i32x4.shr_s.
-  HWY_INLINE hn::Vec<D32> Scaled(D32 d32, hn::Vec<D32> acc, hn::Vec<D32> mult, hn::Vec<D32> rnd,
-                                 hn::Vec<D32> pow) const {
-    const auto t = hn::Add(hn::Mul(MulHigh32(d32, acc, mult), pow), rnd);
-    int count = shift;
-    __asm__ volatile("" : "+r"(count));
-    return hn::Vec<D32>{wasm_i32x4_shr(t.raw, static_cast<uint32_t>(count))};
+        , k(wasm_f64x2_splat(6755399441055744.0 + rq.output_zero_point))  // 1.5 * 2^52 + zp
+#endif
+  {}
+#if HWY_TARGET == HWY_WASM
+  // y + zp of the scaled form, before the clamp: rnd and pow hold c of
+  // lanes 0-1 and 2-3 as doubles (FillScaledRequant); adding K + zp
+  // instead of K puts the zero point in the same rounding step, exactly
+  // (|y + zp| <= 2^30 + 128, far inside K's binade).
+  HWY_INLINE hn::Vec<D32> Scaled(D32 /*d32*/, hn::Vec<D32> acc, hn::Vec<D32> /*mult*/,
+                                 hn::Vec<D32> rnd, hn::Vec<D32> pow) const {
+    const v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(acc.raw), rnd.raw), k);
+    const v128_t hi = wasm_f64x2_add(
+        wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(acc.raw, acc.raw, 2, 3, 2, 3)),
+                       pow.raw),
+        k);
+    return hn::Vec<D32>{wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6)};
   }
 #endif
   // Clamped outputs (still int32 lanes) of acc with per-lane constants.
@@ -144,7 +179,7 @@ struct VectorRequant {
                                 hn::Vec<D32> pow) const {
 #if HWY_TARGET == HWY_WASM
     if (shift != 0) {
-      return hn::Min(hn::Max(hn::Add(Scaled(d32, acc, mult, rnd, pow), zp), lo), hi);
+      return hn::Min(hn::Max(Scaled(d32, acc, mult, rnd, pow), lo), hi);
     }
 #endif
     const auto t = hn::Add(MulHigh32(d32, acc, mult), rnd);
@@ -181,19 +216,16 @@ HWY_INLINE void StoreBytes(D32 d32, hn::Vec<D32> v, int n, int8_t* out) {
 
 #if HWY_TARGET == HWY_WASM
 // Stores the 4 * NV bytes clamp(y + zp, lo, hi) of NV whole vectors of
-// scaled-form y, narrowing first: int32 -> int16 saturating, zp added
-// saturating in int16, -> int8 saturating, then the clamp in int8 lanes.
-// Equal to the int32 form because lo and hi lie inside int8 and
-// |y| <= 2^30: a lane saturated at any step stays beyond the same end of
-// the int8 range, where the clamp gives the same bound. 7 operations for
-// 16 channels where the int32 form takes 20.
+// scaled-form y + zp (Scaled), narrowing first: int32 -> int16 saturating,
+// -> int8 saturating, then the clamp in int8 lanes. Equal to the int32
+// form because lo and hi lie inside int8: a lane saturated at either step
+// stays beyond the same end of the int8 range, where the clamp gives the
+// same bound. 5 operations for 16 channels where the int32 form takes 20.
 template <int NV>
 HWY_INLINE void StoreScaledBytes(const v128_t* y, const Requantization& rq, int8_t* out) {
   static_assert(NV >= 1 && NV <= 4, "one to four vectors");
-  const v128_t zp = wasm_i16x8_splat(static_cast<int16_t>(rq.output_zero_point));
-  const v128_t h0 = wasm_i16x8_add_sat(wasm_i16x8_narrow_i32x4(y[0], y[NV > 1 ? 1 : 0]), zp);
-  const v128_t h1 =
-      NV > 2 ? wasm_i16x8_add_sat(wasm_i16x8_narrow_i32x4(y[2], y[NV > 3 ? 3 : 2]), zp) : h0;
+  const v128_t h0 = wasm_i16x8_narrow_i32x4(y[0], y[NV > 1 ? 1 : 0]);
+  const v128_t h1 = NV > 2 ? wasm_i16x8_narrow_i32x4(y[2], y[NV > 3 ? 3 : 2]) : h0;
   v128_t b = wasm_i8x16_narrow_i16x8(h0, h1);
   b = wasm_i8x16_min(wasm_i8x16_max(b, wasm_i8x16_splat(static_cast<int8_t>(rq.output_min))),
                      wasm_i8x16_splat(static_cast<int8_t>(rq.output_max)));
