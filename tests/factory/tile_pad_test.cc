@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "augment/pcm_augment.h"
 #include "data/audio_file.h"
@@ -42,16 +43,19 @@ PreprocessParams GateParams() {
   return p;
 }
 
-// The core's float features of `a` under `p`.
-std::vector<float> CoreFeatures(const PreprocessParams& p, const Audio& a) {
+// The core's int8 and float features of `a` under `p`.
+std::pair<std::vector<int8_t>, std::vector<float>> CoreRun(const PreprocessParams& p, const Audio& a) {
   std::vector<uint8_t> ws(Preprocessor::WorkspaceBytes(p));
   Preprocessor pre;
   REQUIRE(pre.Prepare(p, ws.data(), ws.size()).ok());
   std::vector<int8_t> q(static_cast<size_t>(p.num_frames) * p.num_features());
   std::vector<float> f(q.size());
   REQUIRE(pre.Run(PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels), q.data(), f.data()).ok());
-  return f;
+  return {q, f};
 }
+
+// The core's float features of `a` under `p`.
+std::vector<float> CoreFeatures(const PreprocessParams& p, const Audio& a) { return CoreRun(p, a).second; }
 
 // tiny_recipe.json with `fields` put first in its "preprocess" object
 // ("" leaves the recipe as it is).
@@ -229,15 +233,6 @@ TEST_CASE("the core's pad Tile is TileToWindow: Run on the clip equals Run with 
   PreprocessParams tile = zero;
   tile.pad = PadMode::kTile;
   tile.tile_gap_ms = 100;
-  auto run = [](const PreprocessParams& p, const Audio& a) {
-    std::vector<uint8_t> ws(Preprocessor::WorkspaceBytes(p));
-    Preprocessor pre;
-    REQUIRE(pre.Prepare(p, ws.data(), ws.size()).ok());
-    std::vector<int8_t> q(static_cast<size_t>(p.num_frames) * p.num_features());
-    std::vector<float> f(q.size());
-    REQUIRE(pre.Run(PcmView::F32(a.samples.data(), a.frames(), a.sample_rate, a.channels), q.data(), f.data()).ok());
-    return std::make_pair(q, f);
-  };
   int tiled = 0;
   for (const char* name : {"covid_callcenter_short_cough_8k_stereo.wav", "speech_commands_yes_16k.wav",
                            "covid_telegram_cough_48k.wav", "coswara_cough_16k.wav"}) {
@@ -245,8 +240,8 @@ TEST_CASE("the core's pad Tile is TileToWindow: Run on the clip equals Run with 
     const Audio a = ReadAudio(Fixture(name));
     const Audio t = TileToWindow(a, zero, 0.1);
     tiled += t.frames() != a.frames();
-    const auto core = run(tile, a);
-    const auto reference = run(zero, t);
+    const auto core = CoreRun(tile, a);
+    const auto reference = CoreRun(zero, t);
     CHECK(core.first == reference.first);
     CHECK(std::memcmp(core.second.data(), reference.second.data(), sizeof(float) * core.second.size()) == 0);
   }
@@ -259,7 +254,7 @@ TEST_CASE("the core's pad Tile is TileToWindow: Run on the clip equals Run with 
   FeatureCache cache(zero, dir, pad);
   const std::string path = Fixture("covid_callcenter_short_cough_8k_stereo.wav");
   const Audio a = ReadAudio(path);
-  CHECK(cache.Get(path, FeatureCache::ContentHash(path)).values == run(zero, TileToWindow(a, zero, 0.1)).second);
+  CHECK(cache.Get(path, FeatureCache::ContentHash(path)).values == CoreRun(zero, TileToWindow(a, zero, 0.1)).second);
 }
 
 TEST_CASE("a training crop shorter than the window is tiled as the core tiles a clip that short at inference") {

@@ -20,6 +20,19 @@ namespace tm2 {
 namespace test {
 namespace {
 
+// The first output where the table's conv2d (or depthwise) differs from
+// the reference on `input`; empty when every byte matches.
+std::string DiffFromReference(const KernelTable& k, const ConvGeometry& g, const LayerCase& lc,
+                              bool depthwise, const std::vector<int8_t>& input) {
+  const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
+  std::vector<int8_t> want(out_n), got(out_n, 0x55);
+  const ConvFn ref = depthwise ? ReferenceKernels().depthwise_conv2d : ReferenceKernels().conv2d;
+  const ConvFn fn = depthwise ? k.depthwise_conv2d : k.conv2d;
+  ref(g, lc.w, lc.input_zero_point, lc.rq, input.data(), want.data());
+  fn(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
+  return FirstDifference(want.data(), got.data(), g.out_h, g.out_w, g.out_c);
+}
+
 void CheckAtBound(const KernelTable& k, const std::string& variant, bool depthwise, int r_base,
                   int r_spread, int bias_log2, int sign) {
   const int c = 16;  // whole vectors on every target
@@ -46,13 +59,7 @@ void CheckAtBound(const KernelTable& k, const std::string& variant, bool depthwi
   if (depthwise) lc.PackDepthwise(k, g);
   else lc.PackConv(k, g);
   const std::vector<int8_t> input(static_cast<size_t>(g.in_h) * g.in_w * g.in_c, x);
-  const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
-  std::vector<int8_t> want(out_n), got(out_n, 0x55);
-  const ConvFn ref = depthwise ? ReferenceKernels().depthwise_conv2d : ReferenceKernels().conv2d;
-  const ConvFn fn = depthwise ? k.depthwise_conv2d : k.conv2d;
-  ref(g, lc.w, lc.input_zero_point, lc.rq, input.data(), want.data());
-  fn(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
-  const std::string diff = FirstDifference(want.data(), got.data(), g.out_h, g.out_w, g.out_c);
+  const std::string diff = DiffFromReference(k, g, lc, depthwise, input);
   INFO(variant << (depthwise ? " depthwise" : " conv2d") << ", r " << r_base << "+" << r_spread
                << ", bias 2^" << bias_log2 << ", sign " << sign << ": " << diff);
   REQUIRE(diff.empty());
@@ -91,13 +98,7 @@ void CheckHalfway(const KernelTable& k, const std::string& variant, int kind, in
   else lc.PackConv(k, g);
   std::vector<int8_t> input(static_cast<size_t>(g.in_h) * g.in_w * g.in_c);
   for (auto& x : input) x = static_cast<int8_t>(rng.Int(-5, 15));
-  const size_t out_n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
-  std::vector<int8_t> want(out_n), got(out_n, 0x55);
-  const ConvFn ref = depthwise ? ReferenceKernels().depthwise_conv2d : ReferenceKernels().conv2d;
-  const ConvFn fn = depthwise ? k.depthwise_conv2d : k.conv2d;
-  ref(g, lc.w, lc.input_zero_point, lc.rq, input.data(), want.data());
-  fn(g, lc.w, lc.input_zero_point, lc.rq, input.data(), got.data());
-  const std::string diff = FirstDifference(want.data(), got.data(), g.out_h, g.out_w, g.out_c);
+  const std::string diff = DiffFromReference(k, g, lc, depthwise, input);
   INFO(variant << " kind " << kind << ", m " << mult << ", n " << n << ": " << diff);
   REQUIRE(diff.empty());
 }
